@@ -1,0 +1,50 @@
+/* Small helpers every module needs: time, strings, units. */
+#ifndef MB_UTIL_H
+#define MB_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Monotonic clock in milliseconds / nanoseconds. */
+double mb_now_ms(void);
+uint64_t mb_now_ns(void);
+/* Wall-clock time as ISO 8601 UTC, e.g. "2026-11-26T19:09:41Z". */
+void mb_iso8601_now(char *buf, size_t size);
+
+/* strdup that aborts on allocation failure: a benchmark harness that cannot
+ * allocate a few bytes has nothing useful left to do. */
+char *mb_strdup(const char *s);
+char *mb_strndup(const char *s, size_t n);
+void *mb_calloc(size_t n, size_t size);
+void *mb_realloc(void *p, size_t size);
+/* printf into a fresh heap string. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 1, 2)))
+#endif
+char *mb_asprintf(const char *fmt, ...);
+
+/* Strict number parsing: the whole string must be the number.  0 or -1. */
+int mb_parse_long(const char *s, long *out);
+int mb_parse_double(const char *s, double *out);
+/* "8GiB", "512MiB", "100MB", "1024" (bytes).  0 or -1. */
+int mb_parse_bytes(const char *s, uint64_t *out);
+/* "120s", "500ms", "2m", "1.5" (seconds).  0 or -1. */
+int mb_parse_duration(const char *s, double *out_seconds);
+/* "5%", "0.05" -> 0.05.  0 or -1. */
+int mb_parse_fraction(const char *s, double *out);
+/* "1024x768" -> 1024, 768.  0 or -1. */
+int mb_parse_size(const char *s, int *width, int *height);
+
+/* Creates every missing directory of path with mode; 0 or -errno. */
+int mb_mkdir_p(const char *path, unsigned mode);
+/* Reads a whole file into a NUL-terminated heap buffer; NULL on failure. */
+char *mb_read_file(const char *path, size_t *len_out);
+/* Writes data to path atomically: temp file in the same directory, fsync,
+ * rename, fsync of the directory.  0 or -errno. */
+int mb_write_file_atomic(const char *path, const void *data, size_t len);
+
+/* Number of online CPUs (at least 1). */
+int mb_cpu_count(void);
+
+#endif

@@ -1,0 +1,136 @@
+/* The scenario model: what a scenario YAML file says, validated, with every
+ * value's source position kept so later errors can still name file:line:col.
+ * Loading knows YAML (libyaml) and nothing of Redis, torch or gnuplot. */
+#ifndef MB_SCENARIO_H
+#define MB_SCENARIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mb_error.h"
+
+typedef struct mb_pos {
+    int line;   /* 1-based; 0 when the value was not in the file (a default) */
+    int column; /* 1-based */
+} mb_pos;
+
+/* One axis of the matrix: "device", "watermark_fix", "image_size",
+ * "batch_size", "precision", "exec", or "env.NAME".  Values are kept as the
+ * strings the file spelled (normalised: "on"/"off" for booleans,
+ * "WxH" for sizes), so overrides can match them textually. */
+typedef struct mb_axis {
+    char *name;
+    char **values;
+    mb_pos *value_pos;
+    size_t n_values;
+    mb_pos pos;
+} mb_axis;
+
+typedef struct mb_kv {
+    char *key;
+    char *value;
+    mb_pos pos;
+} mb_kv;
+
+typedef enum { MB_OOM_NEVER = 0, MB_OOM_ALLOWED, MB_OOM_EXPECTED } mb_oom_expect;
+typedef enum { MB_EXEC_PERSISTENT = 0, MB_EXEC_FORK_PER_JOB } mb_exec_mode;
+typedef enum { MB_ON_OOM_CONTINUE = 0, MB_ON_OOM_EXIT } mb_on_oom;
+typedef enum { MB_FORMAT_JPEG = 0, MB_FORMAT_PNG } mb_image_format;
+typedef enum { MB_RESIZE_HOST = 0, MB_RESIZE_DEVICE } mb_resize_on;
+
+typedef struct mb_expect {
+    mb_oom_expect oom;      /* default never */
+    double regression;      /* fraction, default 0.05 */
+} mb_expect;
+
+typedef struct mb_run_opts {
+    int jobs;               /* measured jobs per repetition, default 10 */
+    int warmup_jobs;        /* default 1 */
+    int repetitions;        /* default 3 */
+    double timeout_s;       /* per job, default 120 */
+    uint64_t memory_limit;  /* bytes, 0 = none */
+    mb_exec_mode exec;
+    mb_on_oom on_oom;
+    int threads;            /* intra-op threads, 0 = all cores */
+    int inflight;           /* jobs queued ahead per worker, default 1 */
+} mb_run_opts;
+
+/* One `overrides:` entry: when every `when` pair matches a cell's axis
+ * values, its expect/run settings replace the scenario's for that cell. */
+typedef struct mb_override {
+    mb_kv *when;
+    size_t n_when;
+    mb_expect expect;
+    bool has_oom, has_regression;
+    mb_pos pos;
+} mb_override;
+
+typedef struct mb_images {
+    char *dir;              /* user photos (absolute or resolved against the
+                               scenario's folder), NULL = generated fixtures */
+    int per_job;            /* images per job, default 32 */
+    mb_image_format format; /* for generated fixtures */
+    bool as_is;             /* images.dir: take files as they are instead of
+                               grouping them by size */
+} mb_images;
+
+typedef struct mb_scenario {
+    char *path;             /* as given */
+    char *dir;              /* folder of the file, for resolving paths */
+    char *name;
+    char *model;            /* "builtin:tiny|resnet18|resnet50" or a resolved file path */
+    int input_size;         /* model input side in pixels; 0 = native */
+    mb_resize_on resize_on;
+    mb_images images;
+    mb_axis *axes;          /* worker-config axes first (device, watermark_fix,
+                               exec, precision, env.*), then image_size, batch_size */
+    size_t n_axes;
+    mb_run_opts run;
+    mb_expect expect;
+    mb_override *overrides;
+    size_t n_overrides;
+    char **require;         /* devices that must be usable (skip -> failure) */
+    size_t n_require;
+} mb_scenario;
+
+/* Loads and validates a scenario.  On failure returns MB_ESCENARIO with
+ * err->msg = "file:line:column: key: reason". */
+int mb_scenario_load(const char *path, mb_scenario **out, mb_err *err);
+/* The same from memory; `name` stands for the file in messages and `dir`
+ * for resolving relative paths. */
+int mb_scenario_load_string(const char *text, size_t len, const char *name,
+                            const char *dir, mb_scenario **out, mb_err *err);
+void mb_scenario_free(mb_scenario *s);
+
+/* The axis called name, or NULL. */
+const mb_axis *mb_scenario_axis(const mb_scenario *s, const char *name);
+/* Replaces (or adds) an axis with values from a comma-separated list, as
+ * `mpsbench run --device cuda,cpu` does.  Validates like the loader. */
+int mb_scenario_set_axis(mb_scenario *s, const char *name, const char *csv, mb_err *err);
+
+/* One point of the matrix with everything a run needs, overrides applied. */
+typedef struct mb_cell {
+    size_t index;
+    char *name;             /* Google Benchmark name, e.g.
+                               "embed/device:cpu/fix:on/image:224x224/batch:8" */
+    char **values;          /* parallel to scenario axes */
+    const char *device;     /* "cpu" | "cuda" | "mps" | "auto" */
+    bool watermark_fix;
+    int batch_size;
+    int image_width, image_height;  /* 0,0 for images.dir taken as is */
+    char *precision;        /* "fp32" | "fp16" | "bf16" */
+    mb_kv *env;             /* env.* axes, in axis order */
+    size_t n_env;
+    mb_expect expect;
+    mb_run_opts run;
+    char *worker_key;       /* equal for cells one worker process can serve:
+                               device, fix, exec, precision, env, threads, memory_limit */
+} mb_cell;
+
+/* Cartesian product of the axes, in axis order (so cells sharing a worker are
+ * contiguous), with overrides applied.  *cells is an array of *n. */
+int mb_matrix_expand(const mb_scenario *s, mb_cell **cells, size_t *n, mb_err *err);
+void mb_cells_free(mb_cell *cells, size_t n);
+
+#endif

@@ -1,0 +1,85 @@
+/* A small C API over libtorch.  torch_api.cc is the only file in the project
+ * that includes torch headers.  Every function catches c10::OutOfMemoryError,
+ * c10::Error, std::exception and anything else at the boundary and reports
+ * through the caller's mb_err (code MB_EOOM for out-of-memory, MB_ETORCH
+ * otherwise, message verbatim from libtorch). */
+#ifndef MB_TORCH_API_H
+#define MB_TORCH_API_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mb_error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum { MB_DEVICE_CPU = 0, MB_DEVICE_CUDA, MB_DEVICE_MPS } mb_device;
+
+typedef enum { MB_PRECISION_FP32 = 0, MB_PRECISION_FP16, MB_PRECISION_BF16 } mb_precision;
+
+/* "2.3.1" or "1.13.1". */
+const char *mb_torch_version(void);
+/* "cpu" | "cuda" | "mps" <-> enum; -1 when unknown. */
+int mb_device_parse(const char *name);
+const char *mb_device_name(mb_device d);
+
+/* Whether the device can really be used: compiled in, present, and a small
+ * probe allocation plus a kernel succeed.  Returns 1 usable, 0 not (reason
+ * filled, e.g. "not compiled with CUDA", "MPS allocation failed: ..."). */
+int mb_torch_device_usable(mb_device d, char *reason, size_t reason_size);
+/* Human-readable device description, e.g. "NVIDIA H100 80GB HBM3" or the CPU model. */
+void mb_torch_device_description(mb_device d, char *buf, size_t size);
+
+void mb_torch_set_threads(int n);
+int mb_torch_get_threads(void);
+
+typedef struct mb_torch_model mb_torch_model;
+
+typedef struct mb_model_options {
+    const char *spec;        /* "builtin:tiny" | "builtin:resnet18" | "builtin:resnet50" | TorchScript path */
+    mb_device device;
+    mb_precision precision;
+    int channels_last;
+    uint64_t seed;           /* weights of built-in models; default 0 means 20240601 */
+} mb_model_options;
+
+/* Loads the model onto the device, in eval / inference mode.  *out is freed
+ * with mb_torch_model_free. */
+int mb_torch_model_load(const mb_model_options *opt, mb_torch_model **out, mb_err *err);
+void mb_torch_model_free(mb_torch_model *m);
+/* Embedding width (e.g. 2048 for resnet50); known after load. */
+int mb_torch_model_dim(const mb_torch_model *m);
+
+typedef struct mb_embed_timing {
+    double transfer_ms;      /* host -> device copy, synchronized */
+    double forward_ms;       /* forward + L2 normalize + copy back, synchronized */
+} mb_embed_timing;
+
+/* Embeds n images given as float32 NCHW (already normalized) host memory of
+ * shape [n,3,h,w].  Writes n*dim floats to out, each row L2-normalized.
+ * If resize_to > 0 the batch is resized on the device to resize_to x resize_to
+ * (bilinear) before the forward pass. */
+int mb_torch_model_embed(mb_torch_model *m, const float *nchw, int n, int h, int w,
+                         int resize_to, float *out, mb_embed_timing *timing, mb_err *err);
+
+/* Memory of the device, for one job.  Fields a device lacks are 0. */
+typedef struct mb_device_memory {
+    uint64_t peak_allocated;   /* CUDA: peak allocated since reset; MPS: current allocated */
+    uint64_t peak_reserved;    /* CUDA: peak reserved since reset; MPS: driver allocated */
+    uint64_t recommended_max;  /* MPS: recommendedMaxWorkingSetSize, where the torch version has it */
+} mb_device_memory;
+void mb_torch_memory(mb_device d, mb_device_memory *out);
+void mb_torch_memory_reset_peak(mb_device d);
+/* Frees cached device memory (CUDA/MPS empty_cache); no-op on the CPU. */
+void mb_torch_empty_cache(mb_device d);
+/* CUDA: per-process memory fraction; MPS: setMemoryFraction.  0 or error. */
+int mb_torch_set_memory_fraction(mb_device d, double fraction, mb_err *err);
+/* Total device memory in bytes, 0 where unknown. */
+uint64_t mb_torch_device_total_memory(mb_device d);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
