@@ -1,0 +1,318 @@
+#include "protocol.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mb_util.h"
+
+static const char *const status_names[] = {
+    [MB_JOB_OK] = "ok",
+    [MB_JOB_OOM] = "oom",
+    [MB_JOB_ERROR] = "error",
+    [MB_JOB_CRASHED] = "crashed",
+    [MB_JOB_TIMEOUT] = "timeout",
+    [MB_JOB_SKIPPED] = "skipped",
+};
+
+const char *mb_job_status_name(mb_job_status s)
+{
+    if ((size_t)s < sizeof status_names / sizeof status_names[0])
+        return status_names[s];
+    return "unknown";
+}
+
+int mb_job_status_parse(const char *name)
+{
+    for (size_t i = 0; i < sizeof status_names / sizeof status_names[0]; i++)
+        if (strcmp(name, status_names[i]) == 0)
+            return (int)i;
+    return -1;
+}
+
+double mb_embedding_checksum(const float *emb, size_t n, size_t offset)
+{
+    double sum = 0;
+    for (size_t i = 0; i < n; i++)
+        sum += (double)emb[i] * (double)(1 + (offset + i) % 7);
+    return sum;
+}
+
+/* Serialises and frees the object in one step. */
+static char *dump_and_free(json_t *obj)
+{
+    char *text = json_dumps(obj, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    json_decref(obj);
+    if (text == NULL) {
+        fputs("mpsbench: cannot encode JSON\n", stderr);
+        abort();
+    }
+    return text;
+}
+
+char *mb_job_encode(const mb_job *job)
+{
+    json_t *images = json_array();
+    for (size_t i = 0; i < job->n_images; i++)
+        json_array_append_new(images, json_string(job->images[i]));
+    json_t *o = json_pack("{s:i, s:s, s:s, s:o, s:i, s:i, s:b, s:b}",
+                          "v", MB_PROTOCOL_VERSION,
+                          "id", job->id,
+                          "cell", job->cell ? job->cell : "",
+                          "images", images,
+                          "batch_size", job->batch_size,
+                          "input_size", job->input_size,
+                          "resize_on_device", job->resize_on_device,
+                          "return_embeddings", job->return_embeddings);
+    if (job->fault_slowdown > 0)
+        json_object_set_new(o, "fault_slowdown", json_real(job->fault_slowdown));
+    return dump_and_free(o);
+}
+
+/* Typed field readers: each fails with a message naming the field. */
+static int get_string(json_t *o, const char *key, bool required, char **out, mb_err *err)
+{
+    json_t *v = json_object_get(o, key);
+    if (v == NULL) {
+        if (required)
+            return mb_err_set(err, MB_EPROTO, "missing field '%s'", key);
+        return 0;
+    }
+    if (!json_is_string(v))
+        return mb_err_set(err, MB_EPROTO, "field '%s' must be a string", key);
+    *out = mb_strdup(json_string_value(v));
+    return 0;
+}
+
+static int get_int(json_t *o, const char *key, bool required, long lo, long hi, int *out,
+                   mb_err *err)
+{
+    json_t *v = json_object_get(o, key);
+    if (v == NULL) {
+        if (required)
+            return mb_err_set(err, MB_EPROTO, "missing field '%s'", key);
+        return 0;
+    }
+    if (!json_is_integer(v))
+        return mb_err_set(err, MB_EPROTO, "field '%s' must be an integer", key);
+    json_int_t x = json_integer_value(v);
+    if (x < lo || x > hi)
+        return mb_err_set(err, MB_EPROTO, "field '%s' = %lld is out of range [%ld, %ld]", key,
+                          (long long)x, lo, hi);
+    *out = (int)x;
+    return 0;
+}
+
+static int get_bool(json_t *o, const char *key, bool *out, mb_err *err)
+{
+    json_t *v = json_object_get(o, key);
+    if (v == NULL)
+        return 0;
+    if (!json_is_boolean(v))
+        return mb_err_set(err, MB_EPROTO, "field '%s' must be true or false", key);
+    *out = json_is_true(v);
+    return 0;
+}
+
+static int get_number(json_t *o, const char *key, double lo, double hi, double *out, mb_err *err)
+{
+    json_t *v = json_object_get(o, key);
+    if (v == NULL)
+        return 0;
+    if (!json_is_number(v))
+        return mb_err_set(err, MB_EPROTO, "field '%s' must be a number", key);
+    double x = json_number_value(v);
+    if (!isfinite(x) || x < lo || x > hi)
+        return mb_err_set(err, MB_EPROTO, "field '%s' = %g is out of range", key, x);
+    *out = x;
+    return 0;
+}
+
+static int get_u64(json_t *o, const char *key, uint64_t *out, mb_err *err)
+{
+    double x = 0;
+    int rc = get_number(o, key, 0, 1.8e19, &x, err);
+    if (rc == 0)
+        *out = (uint64_t)x;
+    return rc;
+}
+
+static json_t *parse_object(const char *json, size_t len, mb_err *err)
+{
+    if (len > MB_MSG_MAX_BYTES) {
+        mb_err_set(err, MB_EPROTO, "message of %zu bytes exceeds the limit", len);
+        return NULL;
+    }
+    json_error_t jerr;
+    json_t *o = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (o == NULL) {
+        mb_err_set(err, MB_EPROTO, "invalid JSON at column %d: %s", jerr.column, jerr.text);
+        return NULL;
+    }
+    if (!json_is_object(o)) {
+        json_decref(o);
+        mb_err_set(err, MB_EPROTO, "message must be a JSON object");
+        return NULL;
+    }
+    int version = MB_PROTOCOL_VERSION;
+    mb_err verr;
+    if (get_int(o, "v", false, 0, 1000, &version, &verr) != 0 || version != MB_PROTOCOL_VERSION) {
+        json_decref(o);
+        mb_err_set(err, MB_EPROTO, "unsupported protocol version (this side speaks %d)",
+                   MB_PROTOCOL_VERSION);
+        return NULL;
+    }
+    return o;
+}
+
+int mb_job_decode(const char *json, size_t len, mb_job *out, mb_err *err)
+{
+    memset(out, 0, sizeof *out);
+    json_t *o = parse_object(json, len, err);
+    if (o == NULL)
+        return MB_EPROTO;
+    int rc = 0;
+    out->input_size = 224;
+    if ((rc = get_string(o, "id", true, &out->id, err)) ||
+        (rc = get_string(o, "cell", false, &out->cell, err)) ||
+        (rc = get_int(o, "batch_size", true, 1, 65536, &out->batch_size, err)) ||
+        (rc = get_int(o, "input_size", false, 0, 16384, &out->input_size, err)) ||
+        (rc = get_bool(o, "resize_on_device", &out->resize_on_device, err)) ||
+        (rc = get_bool(o, "return_embeddings", &out->return_embeddings, err)) ||
+        (rc = get_number(o, "fault_slowdown", 0, 100, &out->fault_slowdown, err)))
+        goto done;
+    json_t *images = json_object_get(o, "images");
+    if (!json_is_array(images) || json_array_size(images) == 0 ||
+        json_array_size(images) > MB_JOB_MAX_IMAGES) {
+        rc = mb_err_set(err, MB_EPROTO, "field 'images' must be a non-empty array of at most %d paths",
+                        MB_JOB_MAX_IMAGES);
+        goto done;
+    }
+    out->images = mb_calloc(json_array_size(images), sizeof *out->images);
+    size_t i;
+    json_t *v;
+    json_array_foreach(images, i, v) {
+        if (!json_is_string(v)) {
+            rc = mb_err_set(err, MB_EPROTO, "images[%zu] must be a string", i);
+            goto done;
+        }
+        out->images[i] = mb_strdup(json_string_value(v));
+        out->n_images = i + 1;
+    }
+done:
+    json_decref(o);
+    if (rc != 0)
+        mb_job_clear(out);
+    return rc;
+}
+
+void mb_job_clear(mb_job *job)
+{
+    if (job == NULL)
+        return;
+    free(job->id);
+    free(job->cell);
+    for (size_t i = 0; i < job->n_images; i++)
+        free(job->images[i]);
+    free(job->images);
+    memset(job, 0, sizeof *job);
+}
+
+char *mb_result_encode(const mb_result *r)
+{
+    json_t *o = json_pack("{s:i, s:s, s:s, s:s, s:i, s:i, s:f, s:f, s:f, s:f, s:f, s:f, s:i}",
+                          "v", MB_PROTOCOL_VERSION,
+                          "id", r->job_id ? r->job_id : "",
+                          "worker", r->worker_id ? r->worker_id : "",
+                          "status", mb_job_status_name(r->status),
+                          "images", r->images,
+                          "batches", r->batches,
+                          "decode_ms", r->decode_ms,
+                          "preprocess_ms", r->preprocess_ms,
+                          "transfer_ms", r->transfer_ms,
+                          "forward_ms", r->forward_ms,
+                          "wall_ms", r->wall_ms,
+                          "checksum", r->checksum,
+                          "embedding_dim", r->embedding_dim);
+    json_object_set_new(o, "peak_rss_bytes", json_integer((json_int_t)r->peak_rss_bytes));
+    json_object_set_new(o, "peak_allocated_bytes", json_integer((json_int_t)r->peak_allocated_bytes));
+    json_object_set_new(o, "peak_reserved_bytes", json_integer((json_int_t)r->peak_reserved_bytes));
+    if (r->error != NULL)
+        json_object_set_new(o, "error", json_string(r->error));
+    if (r->embeddings != NULL) {
+        json_t *emb = json_array();
+        for (size_t i = 0; i < r->n_embeddings; i++)
+            json_array_append_new(emb, json_real(r->embeddings[i]));
+        json_object_set_new(o, "embeddings", emb);
+    }
+    return dump_and_free(o);
+}
+
+int mb_result_decode(const char *json, size_t len, mb_result *out, mb_err *err)
+{
+    memset(out, 0, sizeof *out);
+    json_t *o = parse_object(json, len, err);
+    if (o == NULL)
+        return MB_EPROTO;
+    int rc = 0;
+    char *status = NULL;
+    if ((rc = get_string(o, "id", true, &out->job_id, err)) ||
+        (rc = get_string(o, "worker", false, &out->worker_id, err)) ||
+        (rc = get_string(o, "status", true, &status, err)) ||
+        (rc = get_string(o, "error", false, &out->error, err)) ||
+        (rc = get_int(o, "images", false, 0, MB_JOB_MAX_IMAGES, &out->images, err)) ||
+        (rc = get_int(o, "batches", false, 0, MB_JOB_MAX_IMAGES, &out->batches, err)) ||
+        (rc = get_number(o, "decode_ms", 0, 1e12, &out->decode_ms, err)) ||
+        (rc = get_number(o, "preprocess_ms", 0, 1e12, &out->preprocess_ms, err)) ||
+        (rc = get_number(o, "transfer_ms", 0, 1e12, &out->transfer_ms, err)) ||
+        (rc = get_number(o, "forward_ms", 0, 1e12, &out->forward_ms, err)) ||
+        (rc = get_number(o, "wall_ms", 0, 1e12, &out->wall_ms, err)) ||
+        (rc = get_number(o, "checksum", -1e300, 1e300, &out->checksum, err)) ||
+        (rc = get_int(o, "embedding_dim", false, 0, 1 << 20, &out->embedding_dim, err)) ||
+        (rc = get_u64(o, "peak_rss_bytes", &out->peak_rss_bytes, err)) ||
+        (rc = get_u64(o, "peak_allocated_bytes", &out->peak_allocated_bytes, err)) ||
+        (rc = get_u64(o, "peak_reserved_bytes", &out->peak_reserved_bytes, err)))
+        goto done;
+    int st = mb_job_status_parse(status);
+    if (st < 0) {
+        rc = mb_err_set(err, MB_EPROTO, "unknown status '%s'", status);
+        goto done;
+    }
+    out->status = (mb_job_status)st;
+    json_t *emb = json_object_get(o, "embeddings");
+    if (emb != NULL) {
+        if (!json_is_array(emb)) {
+            rc = mb_err_set(err, MB_EPROTO, "field 'embeddings' must be an array");
+            goto done;
+        }
+        out->n_embeddings = json_array_size(emb);
+        out->embeddings = mb_calloc(out->n_embeddings, sizeof *out->embeddings);
+        size_t i;
+        json_t *v;
+        json_array_foreach(emb, i, v) {
+            if (!json_is_number(v)) {
+                rc = mb_err_set(err, MB_EPROTO, "embeddings[%zu] must be a number", i);
+                goto done;
+            }
+            out->embeddings[i] = (float)json_number_value(v);
+        }
+    }
+done:
+    free(status);
+    json_decref(o);
+    if (rc != 0)
+        mb_result_clear(out);
+    return rc;
+}
+
+void mb_result_clear(mb_result *r)
+{
+    if (r == NULL)
+        return;
+    free(r->job_id);
+    free(r->worker_id);
+    free(r->error);
+    free(r->embeddings);
+    memset(r, 0, sizeof *r);
+}

@@ -1,0 +1,78 @@
+/* Job and result messages, as JSON documents carried in Redis stream
+ * entries.  harness/queue/PROTOCOL.md is the normative description; this
+ * codec is its C implementation.  Decoding never trusts its input: every
+ * field is type-checked and bounded, and a bad message is MB_EPROTO. */
+#ifndef MB_PROTOCOL_H
+#define MB_PROTOCOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mb_error.h"
+
+#define MB_PROTOCOL_VERSION 1
+/* Bounds applied when decoding, so a hostile message cannot make a worker
+ * allocate without limit. */
+#define MB_JOB_MAX_IMAGES 100000
+#define MB_MSG_MAX_BYTES (64u * 1024u * 1024u)
+
+typedef struct mb_job {
+    char *id;               /* unique within a run, e.g. "c3.r1.j7" */
+    char *cell;             /* benchmark name of the cell, for the record */
+    char **images;          /* absolute paths */
+    size_t n_images;
+    int batch_size;         /* images per forward pass */
+    int input_size;         /* model input side; 0 = native size */
+    bool resize_on_device;
+    bool return_embeddings; /* include the embeddings in the result (tests) */
+    /* Fault injection, for testing the harness itself; all off by default. */
+    double fault_slowdown;  /* extra fraction of time to sleep, e.g. 0.1 */
+} mb_job;
+
+typedef enum {
+    MB_JOB_OK = 0,
+    MB_JOB_OOM,             /* device or host out of memory */
+    MB_JOB_ERROR,           /* bad image, model error... the worker lives on */
+    MB_JOB_CRASHED,         /* the worker died with the job in flight */
+    MB_JOB_TIMEOUT,         /* no result within run.timeout; worker killed */
+    MB_JOB_SKIPPED          /* the device is unusable; never ran */
+} mb_job_status;
+
+const char *mb_job_status_name(mb_job_status s);
+int mb_job_status_parse(const char *name);   /* -1 when unknown */
+
+typedef struct mb_result {
+    char *job_id;
+    char *worker_id;
+    mb_job_status status;
+    char *error;            /* verbatim message; NULL when ok */
+    int images;             /* images embedded */
+    int batches;
+    double decode_ms, preprocess_ms, transfer_ms, forward_ms;
+    double wall_ms;         /* worker-side, from dequeue to result */
+    uint64_t peak_rss_bytes;        /* host */
+    uint64_t peak_allocated_bytes;  /* device (CUDA peak / MPS current) */
+    uint64_t peak_reserved_bytes;   /* device (CUDA reserved / MPS driver) */
+    double checksum;        /* sum over embeddings of value * (1 + index % 7) */
+    int embedding_dim;
+    float *embeddings;      /* images * embedding_dim, only if requested */
+    size_t n_embeddings;
+} mb_result;
+
+/* Encoders return a heap string (free()); decoders fill *out, which the
+ * caller releases with the matching _clear (safe on zeroed structs). */
+char *mb_job_encode(const mb_job *job);
+int mb_job_decode(const char *json, size_t len, mb_job *out, mb_err *err);
+void mb_job_clear(mb_job *job);
+
+char *mb_result_encode(const mb_result *r);
+int mb_result_decode(const char *json, size_t len, mb_result *out, mb_err *err);
+void mb_result_clear(mb_result *r);
+
+/* The checksum the worker reports: sum of emb[k] * (1 + (offset + k) % 7).
+ * Order-sensitive, so a swapped image or dimension changes it; `offset` lets a
+ * job be summed batch by batch with the same result at every batch size. */
+double mb_embedding_checksum(const float *emb, size_t n, size_t offset);
+
+#endif

@@ -1,0 +1,135 @@
+/* Job and result messages: round trips, and rejection of malformed input. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "protocol.h"
+
+static void job_round_trip(void **state)
+{
+    (void)state;
+    char *images[] = {"/data/a.jpg", "/data/b \"quoted\".png"};
+    mb_job job = {.id = "j1", .cell = "default/embed/device:cpu", .images = images, .n_images = 2,
+                  .batch_size = 8, .input_size = 224, .resize_on_device = true,
+                  .return_embeddings = true, .fault_slowdown = 0.25};
+    char *text = mb_job_encode(&job);
+    mb_job back;
+    mb_err err;
+    assert_int_equal(mb_job_decode(text, strlen(text), &back, &err), 0);
+    assert_string_equal(back.id, "j1");
+    assert_string_equal(back.cell, "default/embed/device:cpu");
+    assert_int_equal(back.n_images, 2);
+    assert_string_equal(back.images[1], "/data/b \"quoted\".png");
+    assert_int_equal(back.batch_size, 8);
+    assert_int_equal(back.input_size, 224);
+    assert_true(back.resize_on_device);
+    assert_true(back.return_embeddings);
+    assert_true(back.fault_slowdown > 0.2499 && back.fault_slowdown < 0.2501);
+    mb_job_clear(&back);
+    free(text);
+}
+
+static void result_round_trip(void **state)
+{
+    (void)state;
+    float emb[] = {0.5f, -0.25f, 1.0f};
+    mb_result r = {.job_id = "j7", .worker_id = "w1.1", .status = MB_JOB_OOM,
+                   .error = "MPS backend out of memory (MPS allocated: 1.49 GiB)", .images = 3,
+                   .batches = 1, .decode_ms = 1.5, .preprocess_ms = 2.5, .transfer_ms = 0.5,
+                   .forward_ms = 10.25, .wall_ms = 15, .peak_rss_bytes = 123456789012ULL,
+                   .peak_allocated_bytes = 42, .peak_reserved_bytes = 43, .checksum = -1.125,
+                   .embedding_dim = 1, .embeddings = emb, .n_embeddings = 3};
+    char *text = mb_result_encode(&r);
+    mb_result back;
+    mb_err err;
+    assert_int_equal(mb_result_decode(text, strlen(text), &back, &err), 0);
+    assert_string_equal(back.job_id, "j7");
+    assert_string_equal(back.worker_id, "w1.1");
+    assert_int_equal(back.status, MB_JOB_OOM);
+    assert_string_equal(back.error, r.error);
+    assert_int_equal(back.images, 3);
+    assert_true(back.forward_ms == 10.25);
+    assert_true(back.peak_rss_bytes == 123456789012ULL);
+    assert_true(back.checksum == -1.125);
+    assert_int_equal(back.n_embeddings, 3);
+    assert_true(back.embeddings[1] == -0.25f);
+    mb_result_clear(&back);
+    free(text);
+}
+
+/* Every malformed message is MB_EPROTO with a reason, never a crash. */
+static void malformed_messages_are_rejected(void **state)
+{
+    (void)state;
+    static const struct { const char *json; const char *reason; } cases[] = {
+        {"", "invalid JSON"},
+        {"not json", "invalid JSON"},
+        {"[1,2]", "must be a JSON object"},
+        {"{\"id\":\"x\",\"images\":[\"a\"]}", "missing field 'batch_size'"},
+        {"{\"id\":1,\"images\":[\"a\"],\"batch_size\":1}", "field 'id' must be a string"},
+        {"{\"id\":\"x\",\"images\":[],\"batch_size\":1}", "non-empty array"},
+        {"{\"id\":\"x\",\"images\":[3],\"batch_size\":1}", "images[0] must be a string"},
+        {"{\"id\":\"x\",\"images\":[\"a\"],\"batch_size\":0}", "out of range"},
+        {"{\"id\":\"x\",\"images\":[\"a\"],\"batch_size\":99999999999}", "out of range"},
+        {"{\"v\":9,\"id\":\"x\",\"images\":[\"a\"],\"batch_size\":1}", "protocol version"},
+        {"{\"id\":\"x\",\"id\":\"y\",\"images\":[\"a\"],\"batch_size\":1}", "invalid JSON"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        mb_job job;
+        mb_err err;
+        assert_int_equal(mb_job_decode(cases[i].json, strlen(cases[i].json), &job, &err), MB_EPROTO);
+        if (strstr(err.msg, cases[i].reason) == NULL)
+            fail_msg("case %zu: '%s' lacks '%s'", i, err.msg, cases[i].reason);
+        mb_job_clear(&job);
+    }
+    mb_result r;
+    mb_err err;
+    const char *bad_status = "{\"id\":\"j\",\"status\":\"exploded\"}";
+    assert_int_equal(mb_result_decode(bad_status, strlen(bad_status), &r, &err), MB_EPROTO);
+    assert_non_null(strstr(err.msg, "unknown status 'exploded'"));
+    const char *bad_emb = "{\"id\":\"j\",\"status\":\"ok\",\"embeddings\":[1,\"x\"]}";
+    assert_int_equal(mb_result_decode(bad_emb, strlen(bad_emb), &r, &err), MB_EPROTO);
+    const char *negative = "{\"id\":\"j\",\"status\":\"ok\",\"wall_ms\":-1}";
+    assert_int_equal(mb_result_decode(negative, strlen(negative), &r, &err), MB_EPROTO);
+}
+
+static void checksum_is_batch_independent(void **state)
+{
+    (void)state;
+    float emb[10];
+    for (int i = 0; i < 10; i++)
+        emb[i] = (float)i / 10.0f;
+    double whole = mb_embedding_checksum(emb, 10, 0);
+    double split = mb_embedding_checksum(emb, 4, 0) + mb_embedding_checksum(emb + 4, 6, 4);
+    assert_true(whole == split);
+    float swapped[10];
+    memcpy(swapped, emb, sizeof emb);
+    swapped[1] = emb[2];
+    swapped[2] = emb[1];
+    assert_true(mb_embedding_checksum(swapped, 10, 0) != whole);
+}
+
+static void status_names(void **state)
+{
+    (void)state;
+    for (int s = MB_JOB_OK; s <= MB_JOB_SKIPPED; s++)
+        assert_int_equal(mb_job_status_parse(mb_job_status_name((mb_job_status)s)), s);
+    assert_int_equal(mb_job_status_parse("nope"), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(job_round_trip),
+        cmocka_unit_test(result_round_trip),
+        cmocka_unit_test(malformed_messages_are_rejected),
+        cmocka_unit_test(checksum_is_batch_independent),
+        cmocka_unit_test(status_names),
+    };
+    return cmocka_run_group_tests_name("protocol", tests, NULL, NULL);
+}

@@ -1,0 +1,49 @@
+/* The Redis side of the protocol (PROTOCOL.md beside this file): a jobs
+ * stream read through a consumer group, a results stream, and a worker
+ * hello/heartbeat key.  Works with hiredis 0.14 (Debian 12) and 1.x. */
+#ifndef MB_QUEUE_H
+#define MB_QUEUE_H
+
+#include <stddef.h>
+
+#include "mb_error.h"
+
+typedef struct mb_queue mb_queue;
+
+/* url: "redis://[:password@]host[:port][/db]" or
+ * "unix:///path/to/socket[?password=...]".  Connect and first PING within
+ * timeout_ms. */
+int mb_queue_connect(const char *url, int timeout_ms, mb_queue **out, mb_err *err);
+void mb_queue_free(mb_queue *q);
+/* The URL the queue was opened with, to hand to workers. */
+const char *mb_queue_url(const mb_queue *q);
+
+/* Key names of a namespace (one run), all "mb:<ns>:..." */
+char *mb_key_jobs(const char *ns, const char *worker_key_hash);
+char *mb_key_results(const char *ns);
+char *mb_key_worker(const char *ns, const char *worker_id);
+
+/* XGROUP CREATE stream group $ MKSTREAM; an existing group is fine. */
+int mb_queue_create_group(mb_queue *q, const char *stream, const char *group, mb_err *err);
+/* XADD stream * field payload; *entry_id (may be NULL) receives the id. */
+int mb_queue_add(mb_queue *q, const char *stream, const char *field, const char *payload,
+                 size_t len, char **entry_id, mb_err *err);
+/* XREADGROUP ... COUNT 1 BLOCK block_ms STREAMS stream >.  Returns 1 with
+ * *entry_id and *payload (field `field`) set, 0 on timeout, <0 on error. */
+int mb_queue_read_group(mb_queue *q, const char *stream, const char *group,
+                        const char *consumer, const char *field, int block_ms,
+                        char **entry_id, char **payload, size_t *len, mb_err *err);
+int mb_queue_ack(mb_queue *q, const char *stream, const char *group, const char *entry_id,
+                 mb_err *err);
+/* XREAD COUNT 1 BLOCK block_ms STREAMS stream last_id; on success
+ * last_id (a buffer of at least 64 bytes) advances.  1 / 0 / <0 as above. */
+int mb_queue_read(mb_queue *q, const char *stream, char *last_id, const char *field,
+                  int block_ms, char **payload, size_t *len, mb_err *err);
+/* SET key value EX ttl_s / GET key (*value NULL when absent) / DEL key. */
+int mb_queue_set(mb_queue *q, const char *key, const char *value, int ttl_s, mb_err *err);
+int mb_queue_get(mb_queue *q, const char *key, char **value, mb_err *err);
+int mb_queue_del(mb_queue *q, const char *key, mb_err *err);
+/* Deletes every key matching pattern (SCAN + DEL), for cleaning a namespace. */
+int mb_queue_delete_matching(mb_queue *q, const char *pattern, mb_err *err);
+
+#endif
