@@ -13,6 +13,11 @@
 
 #ifdef __cplusplus
 extern "C" {
+/* The implementation catches every C++ exception at the boundary, so the C++
+ * side may rely on these functions never throwing. */
+#define MB_GB_NOEXCEPT noexcept
+#else
+#define MB_GB_NOEXCEPT
 #endif
 
 typedef struct mb_gb_state mb_gb_state;   /* wraps benchmark::State */
@@ -32,30 +37,38 @@ typedef struct mb_gb_options {
 /* Registers fn under name; arg is passed through untouched (owned by caller,
  * must outlive mb_gb_run). */
 int mb_gb_register(const char *name, mb_gb_fn fn, void *arg, const mb_gb_options *opt,
-                   mb_err *err);
+                   mb_err *err) MB_GB_NOEXCEPT;
 /* Drops every registered benchmark. */
-void mb_gb_clear(void);
+void mb_gb_clear(void) MB_GB_NOEXCEPT;
 
 /* Inside a benchmark function. */
-bool mb_gb_keep_running(mb_gb_state *st);         /* while (mb_gb_keep_running(st)) { ... } */
-void mb_gb_set_iteration_time(mb_gb_state *st, double seconds);
-void mb_gb_pause_timing(mb_gb_state *st);
-void mb_gb_resume_timing(mb_gb_state *st);
-int64_t mb_gb_iterations(const mb_gb_state *st);
-int64_t mb_gb_max_iterations(const mb_gb_state *st);
+bool mb_gb_keep_running(mb_gb_state *st) MB_GB_NOEXCEPT;         /* while (mb_gb_keep_running(st)) { ... } */
+void mb_gb_set_iteration_time(mb_gb_state *st, double seconds) MB_GB_NOEXCEPT;
+void mb_gb_pause_timing(mb_gb_state *st) MB_GB_NOEXCEPT;
+void mb_gb_resume_timing(mb_gb_state *st) MB_GB_NOEXCEPT;
+int64_t mb_gb_iterations(const mb_gb_state *st) MB_GB_NOEXCEPT;
+int64_t mb_gb_max_iterations(const mb_gb_state *st) MB_GB_NOEXCEPT;
 
 /* Counter flags mirror benchmark::Counter::Flags. */
 enum {
     MB_GB_COUNTER_DEFAULT = 0,
-    MB_GB_COUNTER_RATE = 1,            /* divided by the run's time */
+    /* Divided by the run's time, which is the time Google Benchmark bases its
+     * decisions on: the manual time with use_manual_time, else the real time
+     * with use_real_time, else the CPU time.  Checked in 1.7.1 source
+     * (BenchmarkRunner::DoNIterations sets IterationResults::seconds that
+     * way and CreateRunReport passes it to internal::Finish, which divides
+     * kIsRate counters by it) and by test_gbench; 1.8 and 1.9 do the same.
+     * So with manual time a rate counter is per second of manual time, and
+     * the harness can use it for images/s. */
+    MB_GB_COUNTER_RATE = 1,
     MB_GB_COUNTER_AVG_ITERATIONS = 2,  /* divided by the iteration count */
 };
-void mb_gb_set_counter(mb_gb_state *st, const char *name, double value, int flags);
-void mb_gb_set_label(mb_gb_state *st, const char *label);
-void mb_gb_set_items_processed(mb_gb_state *st, int64_t items);
+void mb_gb_set_counter(mb_gb_state *st, const char *name, double value, int flags) MB_GB_NOEXCEPT;
+void mb_gb_set_label(mb_gb_state *st, const char *label) MB_GB_NOEXCEPT;
+void mb_gb_set_items_processed(mb_gb_state *st, int64_t items) MB_GB_NOEXCEPT;
 /* Marks the run as failed; Google Benchmark reports error_occurred/error_message.
  * The caller must leave the loop (or not enter it) afterwards. */
-void mb_gb_skip_with_error(mb_gb_state *st, const char *message);
+void mb_gb_skip_with_error(mb_gb_state *st, const char *message) MB_GB_NOEXCEPT;
 
 /* One finished run (one repetition, or one aggregate), as the reporters see it. */
 typedef struct mb_gb_run_report {
@@ -84,11 +97,17 @@ typedef struct mb_gb_run_options {
     const char *filter;         /* regex like --benchmark_filter; NULL = all */
 } mb_gb_run_options;
 
-/* Adds a key/value to the JSON "context" (machine, device, torch version...). */
-void mb_gb_add_context(const char *key, const char *value);
+/* Adds a key/value to the JSON "context" (machine, device, torch version...).
+ * Google Benchmark keeps the first value given for a key and complains on
+ * stderr about later ones. */
+void mb_gb_add_context(const char *key, const char *value) MB_GB_NOEXCEPT;
 /* Runs the registered benchmarks once.  Returns the number of benchmarks run
- * (>= 0) or an error (the JSON file cannot be opened, say). */
-int mb_gb_run(const mb_gb_run_options *opt, mb_err *err);
+ * (>= 0) or an error: MB_EIO when the JSON file cannot be opened or written,
+ * MB_EINVAL for a filter that is not an extended regular expression.  The
+ * JSON is written by Google Benchmark's JSONReporter, fed by mpsbench's display
+ * reporter, so --benchmark_out and the BENCHMARK_OUT environment variable are
+ * not needed; when nothing matches the filter the file is left empty. */
+int mb_gb_run(const mb_gb_run_options *opt, mb_err *err) MB_GB_NOEXCEPT;
 
 #ifdef __cplusplus
 }
