@@ -22,8 +22,12 @@ int mb_fixture_ensure(const char *dir, int w, int h, mb_image_format fmt, int co
 void mb_fixture_paths_free(char **paths, int count);
 
 /* Writes the small broken images the tests and fault scenarios use into dir:
- * truncated.jpg, empty.jpg, png-named.jpg (a JPEG named .png is fine; a PNG
- * named .jpg too), bad-crc.png, bomb.png (header declares 100000x100000). */
+ * truncated.jpg (a valid JPEG cut in half), empty.jpg (0 bytes), text.jpg
+ * (plain text), bad-crc.png (a flipped byte in IDAT data), bomb.png (a tiny
+ * PNG whose IHDR, with a correct CRC, declares 100000x100000), and two that
+ * must decode because the format comes from the magic bytes:
+ * wrong-extension.png (a JPEG) and png-named.jpg (a PNG).  Copies are
+ * committed under fixtures/images/corrupt/. */
 int mb_fixture_write_corrupt_set(const char *dir, mb_err *err);
 
 #endif
