@@ -6,6 +6,10 @@
 
 #include <stddef.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* X(name, exit_code, description).  The exit code is what the CLI returns
  * when this error ends a command (DESIGN.md section 4). */
 #define MB_ERRNO_MAP(X)                                                   \
@@ -64,4 +68,7 @@ const char *mb_strerror(int code);
 /* The CLI exit code an error maps to. */
 int mb_err_exit_code(int code);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -1,0 +1,21 @@
+/* The embedded redis-server: started per run on a unix socket inside a
+ * private 0700 directory, no TCP port, no persistence, stopped at the end. */
+#ifndef MB_REDIS_SERVER_H
+#define MB_REDIS_SERVER_H
+
+#include "mb_error.h"
+#include "process.h"
+
+typedef struct mb_redis_server {
+    mb_proc proc;
+    char *dir;          /* private directory holding the socket */
+    char *socket_path;
+    char *url;          /* "unix:///.../redis.sock" */
+} mb_redis_server;
+
+/* log_path receives the server's log.  The binary is $MPSBENCH_REDIS_SERVER
+ * or redis-server from PATH. */
+int mb_redis_server_start(const char *log_path, mb_redis_server *s, mb_err *err);
+void mb_redis_server_stop(mb_redis_server *s);
+
+#endif

@@ -1,0 +1,295 @@
+/* The run directory's own reports: run.json (every job's raw record),
+ * summary.md (for a CI job summary) and junit.xml.  results.json is Google
+ * Benchmark's.  Every file is written atomically, so a run that dies still
+ * leaves the last complete version. */
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include "mb_util.h"
+#include "run_private.h"
+#include "stats.h"
+
+static const char *verdict_name(cell_verdict v)
+{
+    return v == CELL_PASS ? "pass" : v == CELL_FAIL ? "fail" : "skipped";
+}
+
+static json_t *record_json(const job_record *rec)
+{
+    const mb_result *r = &rec->result;
+    json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:f, s:i, s:i, s:f, s:f, s:f, s:f, s:f, s:f, s:I, s:I, s:I}",
+                          "id", r->job_id ? r->job_id : "",
+                          "worker", r->worker_id ? r->worker_id : "",
+                          "status", mb_job_status_name(r->status),
+                          "repetition", rec->repetition,
+                          "latency_ms", rec->latency_ms,
+                          "images", r->images,
+                          "batches", r->batches,
+                          "wall_ms", r->wall_ms,
+                          "decode_ms", r->decode_ms,
+                          "preprocess_ms", r->preprocess_ms,
+                          "transfer_ms", r->transfer_ms,
+                          "forward_ms", r->forward_ms,
+                          "checksum", r->checksum,
+                          "peak_rss_bytes", (json_int_t)r->peak_rss_bytes,
+                          "peak_allocated_bytes", (json_int_t)r->peak_allocated_bytes,
+                          "peak_reserved_bytes", (json_int_t)r->peak_reserved_bytes);
+    if (rec->repetition < 0)
+        json_object_set_new(o, "warmup", json_true());
+    if (r->error != NULL)
+        json_object_set_new(o, "error", json_string(r->error));
+    return o;
+}
+
+static json_t *cell_json(const cell_state *cs)
+{
+    const mb_cell *c = cs->cell;
+    json_t *values = json_object();
+    for (size_t i = 0; i < cs->scenario->n_axes; i++)
+        json_object_set_new(values, cs->scenario->axes[i].name, json_string(c->values[i]));
+    json_t *jobs = json_array();
+    for (size_t i = 0; i < cs->n_records; i++)
+        json_array_append_new(jobs, record_json(&cs->records[i]));
+    json_t *counts = json_object();
+    for (int s = MB_JOB_OK; s <= MB_JOB_SKIPPED; s++)
+        json_object_set_new(counts, mb_job_status_name((mb_job_status)s), json_integer(cs->counts[s]));
+    json_t *ips = json_array();
+    for (size_t i = 0; i < cs->n_reps; i++)
+        json_array_append_new(ips, json_real(cs->rep_images_per_s[i]));
+    json_t *o = json_pack("{s:s, s:s, s:o, s:s, s:b, s:i, s:i, s:i, s:s, s:o, s:o, s:o}",
+                          "name", cs->bench_name,
+                          "scenario", cs->scenario->name,
+                          "axes", values,
+                          "device", c->device,
+                          "watermark_fix", c->watermark_fix,
+                          "batch_size", c->batch_size,
+                          "image_width", c->image_width,
+                          "image_height", c->image_height,
+                          "verdict", verdict_name(cs->verdict),
+                          "counts", counts,
+                          "images_per_second", ips,
+                          "jobs", jobs);
+    json_object_set_new(o, "expect_oom", json_string(c->expect.oom == MB_OOM_NEVER ? "never"
+                                                     : c->expect.oom == MB_OOM_ALLOWED ? "allowed"
+                                                     : "expected"));
+    if (cs->n_reps > 0)
+        json_object_set_new(o, "images_per_second_median",
+                            json_real(mb_stats_median(cs->rep_images_per_s, cs->n_reps)));
+    if (cs->verdict_reason != NULL)
+        json_object_set_new(o, "reason", json_string(cs->verdict_reason));
+    if (cs->skip_reason != NULL)
+        json_object_set_new(o, "skip_reason", json_string(cs->skip_reason));
+    return o;
+}
+
+static int write_text(const run_ctx *run, const char *name, const char *text, mb_err *err)
+{
+    char *path = mb_asprintf("%s/%s", run->dir, name);
+    int rc = mb_write_file_atomic(path, text, strlen(text));
+    if (rc != 0)
+        mb_err_set(err, MB_EIO, "cannot write %s: %s", path, strerror(-rc));
+    free(path);
+    return rc == 0 ? 0 : MB_EIO;
+}
+
+int mb_report_write_run_json(const run_ctx *run, const char *status, mb_err *err)
+{
+    struct utsname u;
+    char when[32];
+    mb_iso8601_now(when, sizeof when);
+    json_t *machine = json_object();
+    if (uname(&u) == 0) {
+        json_object_set_new(machine, "os", json_string(u.sysname));
+        json_object_set_new(machine, "release", json_string(u.release));
+        json_object_set_new(machine, "arch", json_string(u.machine));
+        json_object_set_new(machine, "hostname", json_string(u.nodename));
+    }
+    json_object_set_new(machine, "cpus", json_integer(mb_cpu_count()));
+    json_t *cells = json_array();
+    for (size_t i = 0; i < run->n_cells; i++)
+        json_array_append_new(cells, cell_json(&run->cells[i]));
+    json_t *scenarios = json_array();
+    for (size_t i = 0; i < run->cfg->n_scenarios; i++)
+        json_array_append_new(scenarios, json_string(run->cfg->scenarios[i]));
+    json_t *o = json_pack("{s:i, s:s, s:s, s:o, s:o, s:o}",
+                          "format", 1,
+                          "status", status,
+                          "written_at", when,
+                          "machine", machine,
+                          "scenarios", scenarios,
+                          "cells", cells);
+    json_object_set_new(o, "torch_version",
+                        run->torch_version ? json_string(run->torch_version) : json_null());
+    json_t *devices = run->devices_json ? json_loads(run->devices_json, 0, NULL) : NULL;
+    json_object_set_new(o, "devices", devices ? devices : json_null());
+    char *text = json_dumps(o, JSON_INDENT(1) | JSON_REAL_PRECISION(10));
+    json_decref(o);
+    int rc = write_text(run, "run.json", text, err);
+    free(text);
+    return rc;
+}
+
+static void format_bytes(double b, char *buf, size_t size)
+{
+    if (b <= 0)
+        snprintf(buf, size, "–");
+    else if (b >= 1073741824.0)
+        snprintf(buf, size, "%.2f GiB", b / 1073741824.0);
+    else
+        snprintf(buf, size, "%.0f MiB", b / 1048576.0);
+}
+
+/* Appends to a growing heap string. */
+typedef struct strbuf {
+    char *s;
+    size_t len, cap;
+} strbuf;
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static void sb_printf(strbuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if (b->len + (size_t)n + 1 > b->cap) {
+        b->cap = (b->len + (size_t)n + 1) * 2;
+        b->s = mb_realloc(b->s, b->cap);
+    }
+    va_start(ap, fmt);
+    vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+int mb_report_write_summary(const run_ctx *run, mb_err *err)
+{
+    strbuf b = {0};
+    int pass = 0, fail = 0, skipped = 0;
+    for (size_t i = 0; i < run->n_cells; i++) {
+        cell_verdict v = run->cells[i].verdict;
+        pass += v == CELL_PASS;
+        fail += v == CELL_FAIL;
+        skipped += v == CELL_SKIPPED;
+    }
+    sb_printf(&b, "## mpsbench run\n\n%s %d passed, %d failed, %d skipped · torch %s · `%s`\n\n",
+              fail ? "❌" : "✅", pass, fail, skipped,
+              run->torch_version ? run->torch_version : "?", run->dir);
+    sb_printf(&b, "| cell | device | fix | image | batch | images/s (median) | p50 job ms | peak RSS | "
+                  "peak device | OOM | verdict |\n");
+    sb_printf(&b, "|---|---|---|---|---|---:|---:|---:|---:|---:|---|\n");
+    for (size_t i = 0; i < run->n_cells; i++) {
+        const cell_state *cs = &run->cells[i];
+        const mb_cell *c = cs->cell;
+        double ips = cs->n_reps ? mb_stats_median(cs->rep_images_per_s, cs->n_reps) : 0;
+        double *lat = mb_calloc(cs->n_records + 1, sizeof *lat);
+        size_t n_lat = 0;
+        double rss = 0, dev = 0;
+        for (size_t j = 0; j < cs->n_records; j++) {
+            const job_record *rec = &cs->records[j];
+            if (rec->repetition >= 0 && rec->result.status == MB_JOB_OK)
+                lat[n_lat++] = rec->latency_ms;
+            if ((double)rec->result.peak_rss_bytes > rss)
+                rss = (double)rec->result.peak_rss_bytes;
+            if ((double)rec->result.peak_allocated_bytes > dev)
+                dev = (double)rec->result.peak_allocated_bytes;
+        }
+        char rss_text[32], dev_text[32], image[40];
+        format_bytes(rss, rss_text, sizeof rss_text);
+        format_bytes(dev, dev_text, sizeof dev_text);
+        if (c->image_width > 0)
+            snprintf(image, sizeof image, "%dx%d", c->image_width, c->image_height);
+        else
+            snprintf(image, sizeof image, "as is");
+        char ips_text[32] = "–", lat_text[32] = "–";
+        if (cs->n_reps)
+            snprintf(ips_text, sizeof ips_text, "%.2f", ips);
+        if (n_lat)
+            snprintf(lat_text, sizeof lat_text, "%.1f", mb_stats_median(lat, n_lat));
+        free(lat);
+        const char *mark = cs->verdict == CELL_PASS ? "✅" : cs->verdict == CELL_FAIL ? "❌" : "⏭️";
+        sb_printf(&b, "| `%s` | %s | %s | %s | %d | %s | %s | %s | %s | %d | %s %s%s%s |\n",
+                  cs->bench_name, c->device, c->watermark_fix ? "on" : "off", image, c->batch_size,
+                  ips_text, lat_text, rss_text, dev_text, cs->counts[MB_JOB_OOM], mark,
+                  verdict_name(cs->verdict), cs->verdict_reason ? ": " : "",
+                  cs->verdict_reason ? cs->verdict_reason : "");
+    }
+    int rc = write_text(run, "summary.md", b.s ? b.s : "", err);
+    /* GitHub Actions shows this file on the job's page. */
+    const char *step_summary = getenv("GITHUB_STEP_SUMMARY");
+    if (rc == 0 && step_summary != NULL && *step_summary) {
+        FILE *f = fopen(step_summary, "a");
+        if (f != NULL) {
+            fputs(b.s ? b.s : "", f);
+            fclose(f);
+        }
+    }
+    free(b.s);
+    return rc;
+}
+
+/* XML-escapes text into the buffer. */
+static void sb_xml(strbuf *b, const char *text)
+{
+    for (const char *p = text ? text : ""; *p; p++) {
+        switch (*p) {
+        case '&': sb_printf(b, "&amp;"); break;
+        case '<': sb_printf(b, "&lt;"); break;
+        case '>': sb_printf(b, "&gt;"); break;
+        case '"': sb_printf(b, "&quot;"); break;
+        default:
+            if ((unsigned char)*p < 0x20 && *p != '\n' && *p != '\t')
+                sb_printf(b, "?");
+            else
+                sb_printf(b, "%c", *p);
+        }
+    }
+}
+
+int mb_report_write_junit(const run_ctx *run, mb_err *err)
+{
+    strbuf b = {0};
+    int failures = 0, skipped = 0;
+    for (size_t i = 0; i < run->n_cells; i++) {
+        failures += run->cells[i].verdict == CELL_FAIL;
+        skipped += run->cells[i].verdict == CELL_SKIPPED;
+    }
+    sb_printf(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    sb_printf(&b, "<testsuites name=\"mpsbench\" tests=\"%zu\" failures=\"%d\" skipped=\"%d\">\n",
+              run->n_cells, failures, skipped);
+    sb_printf(&b, "  <testsuite name=\"mpsbench\" tests=\"%zu\" failures=\"%d\" skipped=\"%d\">\n",
+              run->n_cells, failures, skipped);
+    for (size_t i = 0; i < run->n_cells; i++) {
+        const cell_state *cs = &run->cells[i];
+        double seconds = 0;
+        for (size_t j = 0; j < cs->n_records; j++)
+            seconds += cs->records[j].latency_ms / 1000.0;
+        sb_printf(&b, "    <testcase classname=\"mpsbench.%s\" name=\"", cs->scenario->name);
+        sb_xml(&b, cs->bench_name);
+        sb_printf(&b, "\" time=\"%.3f\">", seconds);
+        if (cs->verdict == CELL_FAIL) {
+            sb_printf(&b, "\n      <failure message=\"");
+            sb_xml(&b, cs->verdict_reason);
+            sb_printf(&b, "\">");
+            sb_xml(&b, cs->verdict_reason);
+            sb_printf(&b, "</failure>\n    ");
+        } else if (cs->verdict == CELL_SKIPPED) {
+            sb_printf(&b, "\n      <skipped message=\"");
+            sb_xml(&b, cs->verdict_reason);
+            sb_printf(&b, "\"/>\n    ");
+        }
+        sb_printf(&b, "</testcase>\n");
+    }
+    sb_printf(&b, "  </testsuite>\n</testsuites>\n");
+    int rc = write_text(run, "junit.xml", b.s, err);
+    free(b.s);
+    return rc;
+}

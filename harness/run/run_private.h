@@ -1,0 +1,93 @@
+/* State shared by the run module's files: the run, its cells and its
+ * supervised worker.  Lifecycle: mb_run creates a run_ctx, each cell gets a
+ * cell_state that outlives Google Benchmark's calls, and the worker slot is
+ * reused by consecutive cells with the same worker_key. */
+#ifndef MB_RUN_PRIVATE_H
+#define MB_RUN_PRIVATE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "protocol.h"
+#include "queue.h"
+#include "run.h"
+#include "scenario.h"
+#include "process.h"
+
+/* One job as the harness saw it: the worker's result plus harness timing. */
+typedef struct job_record {
+    mb_result result;
+    int repetition;         /* 0-based; -1 for warm-up jobs */
+    double latency_ms;      /* harness side: enqueue -> result received */
+} job_record;
+
+typedef enum { CELL_PASS = 0, CELL_FAIL, CELL_SKIPPED } cell_verdict;
+
+typedef struct cell_state {
+    struct run_ctx *run;
+    const mb_scenario *scenario;
+    const mb_cell *cell;
+    char *bench_name;       /* "<scenario>/<cell name>" */
+    char **images;          /* job image pool (borrowed from the image set) */
+    size_t n_images;
+    size_t next_image;
+    int repetition;         /* repetitions started */
+    bool warmed_up;
+    bool stop_early;        /* an OOM/crash already decided this cell */
+    job_record *records;
+    size_t n_records, cap_records;
+    double *rep_images_per_s;   /* per completed repetition */
+    size_t n_reps;
+    int counts[MB_JOB_SKIPPED + 1];
+    char *skip_reason;      /* device unusable */
+    char *first_error;
+    cell_verdict verdict;
+    char *verdict_reason;
+} cell_state;
+
+/* The worker process serving the current worker_key. */
+typedef struct worker_slot {
+    char *key;
+    char *jobs_stream;
+    char *hello_key;
+    char *worker_id;
+    char *log_path;
+    mb_proc proc;
+    int restarts;
+    bool unusable;          /* the device probe failed */
+    char *unusable_reason;
+    char *hello;            /* the hello record as JSON */
+} worker_slot;
+
+typedef struct run_ctx {
+    const mb_run_config *cfg;
+    char *dir;
+    char *ns;               /* key namespace in Redis */
+    mb_queue *q;
+    char *results_stream;
+    char last_result_id[64];
+    worker_slot worker;
+    int worker_seq;         /* streams and ids per worker configuration */
+    int next_job;
+    cell_state *cells;
+    size_t n_cells;
+    size_t current_cell;
+    char *torch_version;
+    char *devices_json;     /* the probe's answer */
+    bool infra_failed;
+    mb_err infra_err;
+    volatile int *interrupted;
+} run_ctx;
+
+/* workers.c */
+int mb_worker_ensure(run_ctx *run, const mb_cell *cell, const mb_scenario *s, mb_err *err);
+void mb_worker_stop(run_ctx *run);
+/* Sends one job; *entry_id identifies it in the stream. */
+int mb_worker_submit(run_ctx *run, const mb_job *job, char **entry_id, mb_err *err);
+
+/* report.c */
+int mb_report_write_run_json(const run_ctx *run, const char *status, mb_err *err);
+int mb_report_write_summary(const run_ctx *run, mb_err *err);
+int mb_report_write_junit(const run_ctx *run, mb_err *err);
+
+#endif

@@ -1,0 +1,782 @@
+/* The run: prepare the run directory and Redis, expand the scenarios into
+ * cells, register one Google Benchmark per cell, and let Google Benchmark
+ * drive the repetitions while each iteration is one queued job. */
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gbench_c.h"
+#include "image_set.h"
+#include "mb_util.h"
+#include "redis_server.h"
+#include "run_private.h"
+#include "stats.h"
+
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+/* ---- job flow ---------------------------------------------------------- */
+
+typedef struct inflight_job {
+    char *id;
+    char *entry_id;
+    double submitted_ms;
+} inflight_job;
+
+static job_record *add_record(cell_state *cs)
+{
+    if (cs->n_records == cs->cap_records) {
+        cs->cap_records = cs->cap_records ? cs->cap_records * 2 : 32;
+        cs->records = mb_realloc(cs->records, cs->cap_records * sizeof *cs->records);
+    }
+    job_record *rec = &cs->records[cs->n_records++];
+    memset(rec, 0, sizeof *rec);
+    return rec;
+}
+
+static void note_error(cell_state *cs, const char *msg)
+{
+    if (cs->first_error == NULL && msg != NULL)
+        cs->first_error = mb_strdup(msg);
+}
+
+static int submit_job(cell_state *cs, inflight_job *out, mb_err *err)
+{
+    run_ctx *run = cs->run;
+    const mb_cell *cell = cs->cell;
+    int per_job = cs->scenario->images.per_job;
+    mb_job job = {0};
+    job.id = mb_asprintf("j%d", run->next_job++);
+    job.cell = cs->bench_name;
+    job.images = mb_calloc((size_t)per_job, sizeof *job.images);
+    for (int i = 0; i < per_job; i++)
+        job.images[i] = cs->images[cs->next_image++ % cs->n_images];
+    job.n_images = (size_t)per_job;
+    job.batch_size = cell->batch_size;
+    job.input_size = cs->scenario->input_size;
+    job.resize_on_device = cs->scenario->resize_on == MB_RESIZE_DEVICE;
+    out->submitted_ms = mb_now_ms();
+    int rc = mb_worker_submit(run, &job, &out->entry_id, err);
+    free(job.images);
+    out->id = job.id;
+    return rc;
+}
+
+static void inflight_clear(inflight_job *j)
+{
+    free(j->id);
+    free(j->entry_id);
+    memset(j, 0, sizeof *j);
+}
+
+/* Records a result the harness made up for a job the worker never answered. */
+static void record_lost(cell_state *cs, const inflight_job *j, mb_job_status status,
+                        const char *why)
+{
+    job_record *rec = add_record(cs);
+    rec->repetition = cs->warmed_up ? cs->repetition - 1 : -1;
+    rec->latency_ms = mb_now_ms() - j->submitted_ms;
+    rec->result.job_id = mb_strdup(j->id);
+    rec->result.worker_id = mb_strdup(cs->run->worker.worker_id);
+    rec->result.status = status;
+    rec->result.error = mb_strdup(why);
+    cs->counts[status]++;
+    note_error(cs, why);
+}
+
+/* Waits for the result of the oldest in-flight job.  Results arrive in
+ * order from one worker, so anything else on the stream is stale (from a
+ * job whose worker was replaced) and is ignored.  When the worker dies or
+ * the job times out, every in-flight job is recorded as crashed/timeout,
+ * the worker is restarted, and 1 is returned with *lost set. */
+static int await_result(cell_state *cs, inflight_job *jobs, int *n_inflight, bool *lost,
+                        mb_result *out, double *latency_ms, mb_err *err)
+{
+    run_ctx *run = cs->run;
+    *lost = false;
+    double timeout_ms = cs->cell->run.timeout_s * 1000.0;
+    for (;;) {
+        if (interrupted)
+            return mb_err_set(err, MB_EWORKER, "interrupted");
+        char *payload = NULL;
+        size_t len = 0;
+        int got = mb_queue_read(run->q, run->results_stream, run->last_result_id, "result", 100,
+                                &payload, &len, err);
+        if (got < 0)
+            return err->code;
+        if (got == 1) {
+            mb_result r;
+            mb_err perr;
+            int rc = mb_result_decode(payload, len, &r, &perr);
+            free(payload);
+            if (rc != 0) {
+                fprintf(stderr, "mpsbench: ignoring a malformed result: %s\n", perr.msg);
+                continue;
+            }
+            if (strcmp(r.job_id, jobs[0].id) != 0) {
+                mb_result_clear(&r);
+                continue;
+            }
+            *latency_ms = mb_now_ms() - jobs[0].submitted_ms;
+            *out = r;
+            inflight_clear(&jobs[0]);
+            memmove(jobs, jobs + 1, (size_t)(*n_inflight - 1) * sizeof *jobs);
+            (*n_inflight)--;
+            return 0;
+        }
+        bool dead = !mb_proc_alive(&run->worker.proc);
+        bool late = mb_now_ms() - jobs[0].submitted_ms > timeout_ms;
+        if (!dead && !late)
+            continue;
+        char why[256];
+        mb_job_status status;
+        if (dead) {
+            char how[160];
+            mb_proc_describe_exit(&run->worker.proc, how, sizeof how);
+            snprintf(why, sizeof why, "worker %s %s with the job in flight",
+                     run->worker.worker_id, how);
+            status = MB_JOB_CRASHED;
+        } else {
+            snprintf(why, sizeof why, "no result within %.0f s; worker %s killed",
+                     cs->cell->run.timeout_s, run->worker.worker_id);
+            status = MB_JOB_TIMEOUT;
+            mb_proc_stop(&run->worker.proc, 0);
+        }
+        for (int i = 0; i < *n_inflight; i++) {
+            record_lost(cs, &jobs[i], status, why);
+            /* Acknowledge so that no consumer ever picks the job up again:
+             * it has been reported, not re-queued. */
+            mb_queue_ack(run->q, run->worker.jobs_stream, "workers", jobs[i].entry_id, NULL);
+            inflight_clear(&jobs[i]);
+        }
+        *n_inflight = 0;
+        *lost = true;
+        return mb_worker_ensure(run, cs->cell, cs->scenario, err);
+    }
+}
+
+static void record_result(cell_state *cs, mb_result *r, double latency_ms, int repetition)
+{
+    job_record *rec = add_record(cs);
+    rec->result = *r;
+    rec->repetition = repetition;
+    rec->latency_ms = latency_ms;
+    cs->counts[r->status]++;
+    if (r->status != MB_JOB_OK)
+        note_error(cs, r->error);
+    memset(r, 0, sizeof *r);
+}
+
+/* Drains in-flight jobs after an early exit from the measured loop so that
+ * every enqueued job is accounted for before the next cell starts. */
+static int drain(cell_state *cs, inflight_job *jobs, int *n_inflight, int repetition, mb_err *err)
+{
+    while (*n_inflight > 0) {
+        mb_result r;
+        double latency;
+        bool lost;
+        int rc = await_result(cs, jobs, n_inflight, &lost, &r, &latency, err);
+        if (rc != 0)
+            return rc;
+        if (!lost)
+            record_result(cs, &r, latency, repetition);
+    }
+    return 0;
+}
+
+static int run_warmup(cell_state *cs, mb_err *err)
+{
+    for (int i = 0; i < cs->cell->run.warmup_jobs; i++) {
+        inflight_job job[1] = {{0}};
+        int n = 1;
+        if (submit_job(cs, &job[0], err) != 0)
+            return err->code;
+        mb_result r;
+        double latency;
+        bool lost;
+        int rc = await_result(cs, job, &n, &lost, &r, &latency, err);
+        if (rc != 0)
+            return rc;
+        if (lost)
+            return 0;
+        record_result(cs, &r, latency, -1);
+    }
+    return 0;
+}
+
+/* ---- one Google Benchmark function per cell ---------------------------- */
+
+typedef struct rep_stats {
+    double images, seconds;
+    double *latencies;
+    size_t n_latencies;
+    double decode_ms, preprocess_ms, transfer_ms, forward_ms;
+    double peak_rss, peak_device;
+    int ok, failed, oom;
+} rep_stats;
+
+static void rep_add(rep_stats *st, const job_record *rec)
+{
+    const mb_result *r = &rec->result;
+    st->latencies[st->n_latencies++] = rec->latency_ms;
+    st->images += r->images;
+    st->decode_ms += r->decode_ms;
+    st->preprocess_ms += r->preprocess_ms;
+    st->transfer_ms += r->transfer_ms;
+    st->forward_ms += r->forward_ms;
+    if ((double)r->peak_rss_bytes > st->peak_rss)
+        st->peak_rss = (double)r->peak_rss_bytes;
+    if ((double)r->peak_allocated_bytes > st->peak_device)
+        st->peak_device = (double)r->peak_allocated_bytes;
+    if (r->status == MB_JOB_OK)
+        st->ok++;
+    else
+        st->failed++;
+    if (r->status == MB_JOB_OOM)
+        st->oom++;
+}
+
+static void set_counters(mb_gb_state *gb, cell_state *cs, const rep_stats *st)
+{
+    double per_job = st->n_latencies ? 1.0 / (double)st->n_latencies : 0;
+    double ips = st->seconds > 0 ? st->images / st->seconds : 0;
+    mb_gb_set_counter(gb, "images_per_second", ips, MB_GB_COUNTER_DEFAULT);
+    mb_gb_set_counter(gb, "latency_p50_ms", mb_stats_percentile(st->latencies, st->n_latencies, 50), 0);
+    mb_gb_set_counter(gb, "latency_p90_ms", mb_stats_percentile(st->latencies, st->n_latencies, 90), 0);
+    mb_gb_set_counter(gb, "latency_p99_ms", mb_stats_percentile(st->latencies, st->n_latencies, 99), 0);
+    mb_gb_set_counter(gb, "decode_ms", st->decode_ms * per_job, 0);
+    mb_gb_set_counter(gb, "preprocess_ms", st->preprocess_ms * per_job, 0);
+    mb_gb_set_counter(gb, "transfer_ms", st->transfer_ms * per_job, 0);
+    mb_gb_set_counter(gb, "forward_ms", st->forward_ms * per_job, 0);
+    mb_gb_set_counter(gb, "peak_rss_bytes", st->peak_rss, 0);
+    mb_gb_set_counter(gb, "peak_device_bytes", st->peak_device, 0);
+    mb_gb_set_counter(gb, "oom_count", st->oom, 0);
+    mb_gb_set_counter(gb, "batch_size", cs->cell->batch_size, 0);
+    mb_gb_set_counter(gb, "images_per_job", cs->scenario->images.per_job, 0);
+    if (st->failed == 0) {
+        cs->rep_images_per_s = mb_realloc(cs->rep_images_per_s,
+                                          (cs->n_reps + 1) * sizeof *cs->rep_images_per_s);
+        cs->rep_images_per_s[cs->n_reps++] = ips;
+    }
+}
+
+static void progress(const cell_state *cs, const char *what)
+{
+    const run_ctx *run = cs->run;
+    if (run->cfg->quiet)
+        return;
+    if (run->cfg->progress) {
+        fprintf(stderr, "\r\033[K[%zu/%zu] %s  %s", run->current_cell + 1, run->n_cells,
+                cs->bench_name, what);
+        fflush(stderr);
+    }
+}
+
+/* Fails the repetition through Google Benchmark's error path. */
+static void fail_rep(mb_gb_state *gb, cell_state *cs, const char *prefix)
+{
+    char *msg = mb_asprintf("%s%s", prefix, cs->first_error ? cs->first_error : "failed");
+    mb_gb_skip_with_error(gb, msg);
+    free(msg);
+}
+
+static void bench_cell(mb_gb_state *gb, void *arg)
+{
+    cell_state *cs = arg;
+    run_ctx *run = cs->run;
+    run->current_cell = (size_t)(cs - run->cells);
+    int repetition = cs->repetition++;
+    mb_err err;
+    if (run->infra_failed || interrupted) {
+        mb_gb_skip_with_error(gb, "not run: the run was stopped");
+        return;
+    }
+    if (cs->skip_reason != NULL) {
+        char *msg = mb_asprintf("skipped: %s", cs->skip_reason);
+        mb_gb_skip_with_error(gb, msg);
+        free(msg);
+        return;
+    }
+    if (cs->stop_early) {
+        fail_rep(gb, cs, "not repeated after: ");
+        return;
+    }
+    if (mb_worker_ensure(run, cs->cell, cs->scenario, &err) != 0) {
+        run->infra_failed = true;
+        run->infra_err = err;
+        mb_gb_skip_with_error(gb, err.msg);
+        return;
+    }
+    if (run->worker.unusable) {
+        cs->skip_reason = mb_asprintf("%s unusable (%s)", cs->cell->device,
+                                      run->worker.unusable_reason);
+        char *msg = mb_asprintf("skipped: %s", cs->skip_reason);
+        mb_gb_skip_with_error(gb, msg);
+        free(msg);
+        return;
+    }
+    if (!cs->warmed_up) {
+        progress(cs, "warming up");
+        if (run_warmup(cs, &err) != 0) {
+            run->infra_failed = true;
+            run->infra_err = err;
+            mb_gb_skip_with_error(gb, err.msg);
+            return;
+        }
+        cs->warmed_up = true;
+    }
+
+    int64_t total = mb_gb_max_iterations(gb);
+    int depth = cs->cell->run.inflight > 0 ? cs->cell->run.inflight : 1;
+    inflight_job *jobs = mb_calloc((size_t)depth, sizeof *jobs);
+    int n_inflight = 0;
+    int64_t submitted = 0;
+    rep_stats st = {0};
+    st.latencies = mb_calloc((size_t)total + 1, sizeof(double));
+    bool failed = false;
+    int rc = 0;
+    double t_prev = mb_now_ms();
+    while (n_inflight < depth && submitted < total && rc == 0) {
+        rc = submit_job(cs, &jobs[n_inflight], &err);
+        if (rc == 0) {
+            n_inflight++;
+            submitted++;
+        }
+    }
+    while (rc == 0 && mb_gb_keep_running(gb)) {
+        mb_result r;
+        double latency;
+        bool lost;
+        rc = await_result(cs, jobs, &n_inflight, &lost, &r, &latency, &err);
+        if (rc != 0)
+            break;
+        double now = mb_now_ms();
+        mb_gb_set_iteration_time(gb, (now - t_prev) / 1000.0);
+        st.seconds += (now - t_prev) / 1000.0;
+        t_prev = now;
+        if (lost) {
+            failed = true;
+            break;
+        }
+        record_result(cs, &r, latency, repetition);
+        rep_add(&st, &cs->records[cs->n_records - 1]);
+        if (cs->records[cs->n_records - 1].result.status != MB_JOB_OK) {
+            failed = true;
+            break;
+        }
+        char what[96];
+        snprintf(what, sizeof what, "rep %d/%d  job %d/%lld", repetition + 1,
+                 cs->cell->run.repetitions, st.ok, (long long)total);
+        progress(cs, what);
+        if (submitted < total) {
+            rc = submit_job(cs, &jobs[n_inflight], &err);
+            if (rc == 0) {
+                n_inflight++;
+                submitted++;
+            }
+        }
+    }
+    if (rc == 0)
+        rc = drain(cs, jobs, &n_inflight, repetition, &err);
+    for (int i = 0; i < n_inflight; i++)
+        inflight_clear(&jobs[i]);
+    free(jobs);
+    if (rc != 0) {
+        run->infra_failed = true;
+        run->infra_err = err;
+        mb_gb_skip_with_error(gb, err.msg);
+    } else if (failed) {
+        /* One OOM or crash decides the cell; repeating it would only
+         * repeat the failure at great cost. */
+        cs->stop_early = true;
+        fail_rep(gb, cs, "");
+    } else {
+        set_counters(gb, cs, &st);
+    }
+    free(st.latencies);
+}
+
+/* ---- verdicts --------------------------------------------------------- */
+
+static bool device_required(const mb_scenario *s, const char *device)
+{
+    for (size_t i = 0; i < s->n_require; i++)
+        if (strcmp(s->require[i], device) == 0)
+            return true;
+    return false;
+}
+
+static void decide(cell_state *cs)
+{
+    const mb_expect *ex = &cs->cell->expect;
+    int oom = cs->counts[MB_JOB_OOM];
+    int broken = cs->counts[MB_JOB_CRASHED] + cs->counts[MB_JOB_TIMEOUT] + cs->counts[MB_JOB_ERROR];
+    free(cs->verdict_reason);
+    cs->verdict_reason = NULL;
+    if (cs->skip_reason != NULL) {
+        bool required = device_required(cs->scenario, cs->cell->device);
+        cs->verdict = required ? CELL_FAIL : CELL_SKIPPED;
+        cs->verdict_reason = mb_asprintf("%s%s", required ? "required device " : "", cs->skip_reason);
+    } else if (cs->n_records == 0) {
+        cs->verdict = CELL_FAIL;
+        cs->verdict_reason = mb_strdup("no job ran");
+    } else if (broken > 0) {
+        cs->verdict = CELL_FAIL;
+        cs->verdict_reason = mb_asprintf("%d job(s) failed: %s", broken, cs->first_error);
+    } else if (oom > 0 && ex->oom == MB_OOM_NEVER) {
+        cs->verdict = CELL_FAIL;
+        cs->verdict_reason = mb_asprintf("unexpected OOM: %s", cs->first_error);
+    } else if (oom == 0 && ex->oom == MB_OOM_EXPECTED) {
+        cs->verdict = CELL_FAIL;
+        cs->verdict_reason = mb_strdup("an OOM was expected but every job fit");
+    } else {
+        cs->verdict = CELL_PASS;
+        if (oom > 0)
+            cs->verdict_reason = mb_asprintf("OOM (%s): %s",
+                                             ex->oom == MB_OOM_EXPECTED ? "expected" : "allowed",
+                                             cs->first_error);
+    }
+}
+
+/* ---- set-up ------------------------------------------------------------ */
+
+static char *default_run_dir(const mb_scenario *first)
+{
+    char stamp[32];
+    time_t t = time(NULL);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    return mb_asprintf("results/runs/%s-%s-%ld", stamp, first ? first->name : "run", (long)getpid());
+}
+
+/* Runs `mpsbench-worker --probe` once, for device: auto. */
+static int probe_devices(run_ctx *run, mb_err *err)
+{
+    char *out = mb_asprintf("%s/logs/probe.json", run->dir);
+    char *argv[] = {(char *)run->cfg->worker_path, "--probe", NULL};
+    mb_proc p;
+    unlink(out);
+    int rc = mb_spawn(argv, NULL, out, &p, err);
+    if (rc == 0 && !mb_proc_wait(&p, 120000)) {
+        mb_proc_stop(&p, 1000);
+        rc = mb_err_set(err, MB_EWORKER, "device probe did not finish within 120 s");
+    }
+    char *text = rc == 0 ? mb_read_file(out, NULL) : NULL;
+    free(out);
+    if (rc != 0)
+        return rc;
+    /* libtorch may log before the probe's one JSON line. */
+    const char *start = text ? strstr(text, "{\"torch_version\"") : NULL;
+    json_t *o = start ? json_loads(start, JSON_DISABLE_EOF_CHECK, NULL) : NULL;
+    free(text);
+    if (o == NULL)
+        return mb_err_set(err, MB_EWORKER, "the device probe gave no answer; see %s/logs/probe.json",
+                          run->dir);
+    run->devices_json = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return 0;
+}
+
+/* "cuda,cpu": the usable devices, GPU first, as device: auto means. */
+static char *usable_devices(const run_ctx *run)
+{
+    json_t *o = json_loads(run->devices_json, 0, NULL);
+    json_t *devices = json_object_get(o, "devices");
+    const char *order[] = {"cuda", "mps", "cpu"};
+    char *csv = mb_strdup("");
+    for (size_t i = 0; i < 3; i++) {
+        if (json_is_true(json_object_get(json_object_get(devices, order[i]), "usable"))) {
+            char *next = mb_asprintf("%s%s%s", csv, *csv ? "," : "", order[i]);
+            free(csv);
+            csv = next;
+        }
+    }
+    json_decref(o);
+    return csv;
+}
+
+static bool axis_has(const mb_scenario *s, const char *axis, const char *value)
+{
+    const mb_axis *a = mb_scenario_axis(s, axis);
+    for (size_t i = 0; a != NULL && i < a->n_values; i++)
+        if (strcmp(a->values[i], value) == 0)
+            return true;
+    return false;
+}
+
+static void add_context(const run_ctx *run, mb_scenario **scenarios, size_t n)
+{
+    struct utsname u;
+    if (uname(&u) == 0) {
+        mb_gb_add_context("os", u.sysname);
+        mb_gb_add_context("os_release", u.release);
+        mb_gb_add_context("machine", u.machine);
+        mb_gb_add_context("hostname", u.nodename);
+    }
+    char *names = mb_strdup("");
+    for (size_t i = 0; i < n; i++) {
+        char *next = mb_asprintf("%s%s%s", names, i ? "," : "", scenarios[i]->name);
+        free(names);
+        names = next;
+    }
+    mb_gb_add_context("mpsbench_scenarios", names);
+    free(names);
+    mb_gb_add_context("mpsbench_run_dir", run->dir);
+    if (run->devices_json)
+        mb_gb_add_context("mpsbench_devices", run->devices_json);
+}
+
+static int prepare_cells(run_ctx *run, mb_scenario **scenarios, size_t n_scenarios,
+                         mb_cell **cell_arrays, size_t *cell_counts, mb_image_set *images,
+                         mb_err *err)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < n_scenarios; i++) {
+        int rc = mb_matrix_expand(scenarios[i], &cell_arrays[i], &cell_counts[i], err);
+        if (rc != 0)
+            return rc;
+        total += cell_counts[i];
+    }
+    run->cells = mb_calloc(total, sizeof *run->cells);
+    for (size_t i = 0; i < n_scenarios; i++) {
+        for (size_t j = 0; j < cell_counts[i]; j++) {
+            cell_state *cs = &run->cells[run->n_cells++];
+            cs->run = run;
+            cs->scenario = scenarios[i];
+            cs->cell = &cell_arrays[i][j];
+            cs->bench_name = mb_asprintf("%s/%s", scenarios[i]->name, cs->cell->name);
+            if (!run->cfg->quiet && !run->cfg->progress && cs->cell->image_width > 1000 &&
+                j == 0)
+                fprintf(stderr, "mpsbench: preparing images for %s\n", scenarios[i]->name);
+            int rc = mb_image_set_for_cell(images, scenarios[i], cs->cell, &cs->images,
+                                           &cs->n_images, err);
+            if (rc != 0)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+static void on_run_report(const mb_gb_run_report *r, void *arg)
+{
+    run_ctx *run = arg;
+    if (run->cfg->quiet || (strcmp(r->aggregate, "median") != 0 && r->aggregate[0] != '\0'))
+        return;
+    if (r->aggregate[0] == '\0' && !r->error_occurred)
+        return;
+    double ips = 0;
+    for (size_t i = 0; i < r->n_counters; i++)
+        if (strcmp(r->counter_names[i], "images_per_second") == 0)
+            ips = r->counter_values[i];
+    if (run->cfg->progress)
+        fputs("\r\033[K", stderr);
+    if (r->error_occurred)
+        fprintf(stderr, "%-72s  %s\n", r->run_name, r->error_message);
+    else
+        fprintf(stderr, "%-72s  %9.2f img/s  %9.1f ms/job\n", r->run_name, ips, r->real_time);
+}
+
+static void free_cells(run_ctx *run)
+{
+    for (size_t i = 0; i < run->n_cells; i++) {
+        cell_state *cs = &run->cells[i];
+        for (size_t j = 0; j < cs->n_records; j++)
+            mb_result_clear(&cs->records[j].result);
+        free(cs->records);
+        free(cs->rep_images_per_s);
+        free(cs->bench_name);
+        free(cs->skip_reason);
+        free(cs->first_error);
+        free(cs->verdict_reason);
+    }
+    free(run->cells);
+}
+
+static int load_scenarios(const mb_run_config *cfg, mb_scenario **scenarios, mb_err *err)
+{
+    for (size_t i = 0; i < cfg->n_scenarios; i++) {
+        int rc = mb_scenario_load(cfg->scenarios[i], &scenarios[i], err);
+        if (rc == 0 && cfg->devices != NULL)
+            rc = mb_scenario_set_axis(scenarios[i], "device", cfg->devices, err);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+int mb_run(const mb_run_config *cfg, char **run_dir_out, mb_err *err)
+{
+    mb_err_clear(err);
+    mb_scenario **scenarios = mb_calloc(cfg->n_scenarios, sizeof *scenarios);
+    mb_cell **cell_arrays = mb_calloc(cfg->n_scenarios, sizeof *cell_arrays);
+    size_t *cell_counts = mb_calloc(cfg->n_scenarios, sizeof *cell_counts);
+    run_ctx run = {0};
+    run.cfg = cfg;
+    mb_redis_server server = {0};
+    mb_image_set *images = NULL;
+    int exit_code = MB_EXIT_OK;
+    int rc = load_scenarios(cfg, scenarios, err);
+    if (rc != 0) {
+        exit_code = mb_err_exit_code(rc);
+        goto out;
+    }
+
+    run.dir = cfg->out_dir ? mb_strdup(cfg->out_dir) : default_run_dir(scenarios[0]);
+    char *logs = mb_asprintf("%s/logs", run.dir);
+    rc = mb_mkdir_p(logs, 0755);
+    free(logs);
+    if (rc != 0) {
+        rc = mb_err_set(err, MB_EIO, "cannot create run directory %s: %s", run.dir, strerror(-rc));
+        exit_code = MB_EXIT_INFRA;
+        goto out;
+    }
+    if (run_dir_out != NULL)
+        *run_dir_out = mb_strdup(run.dir);
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_interrupt;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    if (cfg->redis_url != NULL) {
+        rc = mb_queue_connect(cfg->redis_url, 5000, &run.q, err);
+    } else {
+        char *log = mb_asprintf("%s/logs/redis.log", run.dir);
+        rc = mb_redis_server_start(log, &server, err);
+        free(log);
+        if (rc == 0)
+            rc = mb_queue_connect(server.url, 5000, &run.q, err);
+    }
+    if (rc != 0) {
+        exit_code = MB_EXIT_INFRA;
+        goto out;
+    }
+    run.ns = mb_asprintf("%lx%ld", (unsigned long)time(NULL), (long)getpid());
+    run.results_stream = mb_key_results(run.ns);
+    snprintf(run.last_result_id, sizeof run.last_result_id, "0-0");
+
+    bool need_probe = false;
+    for (size_t i = 0; i < cfg->n_scenarios; i++)
+        need_probe |= axis_has(scenarios[i], "device", "auto");
+    if ((rc = probe_devices(&run, err)) != 0 && need_probe) {
+        exit_code = MB_EXIT_INFRA;
+        goto out;
+    }
+    if (need_probe) {
+        char *usable = usable_devices(&run);
+        for (size_t i = 0; i < cfg->n_scenarios && rc == 0; i++)
+            if (axis_has(scenarios[i], "device", "auto"))
+                rc = mb_scenario_set_axis(scenarios[i], "device", usable, err);
+        free(usable);
+        if (rc != 0) {
+            exit_code = mb_err_exit_code(rc);
+            goto out;
+        }
+    }
+
+    const char *cache = cfg->image_cache;
+    images = mb_image_set_new(cache);
+    if ((rc = prepare_cells(&run, scenarios, cfg->n_scenarios, cell_arrays, cell_counts, images,
+                            err)) != 0) {
+        exit_code = mb_err_exit_code(rc);
+        goto out;
+    }
+    mb_report_write_run_json(&run, "running", NULL);
+
+    mb_gb_clear();
+    for (size_t i = 0; i < run.n_cells; i++) {
+        cell_state *cs = &run.cells[i];
+        mb_gb_options opt = {
+            .iterations = cs->cell->run.jobs,
+            .repetitions = cs->cell->run.repetitions,
+            .use_manual_time = true,
+            .unit = MB_GB_MS,
+        };
+        if ((rc = mb_gb_register(cs->bench_name, bench_cell, cs, &opt, err)) != 0) {
+            exit_code = MB_EXIT_INFRA;
+            goto out;
+        }
+    }
+    add_context(&run, scenarios, cfg->n_scenarios);
+    char *json_tmp = mb_asprintf("%s/results.json.partial", run.dir);
+    char *json_out = mb_asprintf("%s/results.json", run.dir);
+    mb_gb_run_options ro = {.json_out = json_tmp, .on_run = on_run_report, .on_run_arg = &run};
+    rc = mb_gb_run(&ro, err);
+    if (cfg->progress && !cfg->quiet)
+        fputs("\r\033[K", stderr);
+    /* Google Benchmark writes its JSON as it goes; the file only becomes
+     * results.json once complete, so a dead run never leaves half a file
+     * under the name tools read. */
+    if (rc >= 0 && rename(json_tmp, json_out) != 0)
+        rc = mb_err_set(err, MB_EIO, "cannot write %s", json_out);
+    free(json_tmp);
+    free(json_out);
+    mb_worker_stop(&run);
+    if (rc < 0) {
+        exit_code = MB_EXIT_INFRA;
+        goto out;
+    }
+    for (size_t i = 0; i < run.n_cells; i++) {
+        decide(&run.cells[i]);
+        if (run.cells[i].verdict == CELL_FAIL)
+            exit_code = MB_EXIT_EXPECTATION;
+    }
+    if (run.infra_failed) {
+        *err = run.infra_err;
+        exit_code = MB_EXIT_INFRA;
+    } else if (interrupted) {
+        mb_err_set(err, MB_EWORKER, "interrupted; partial results are in %s", run.dir);
+        exit_code = MB_EXIT_INFRA;
+    }
+
+out:
+    if (run.dir != NULL && run.cells != NULL) {
+        mb_err werr;
+        const char *status = exit_code == MB_EXIT_OK ? "passed"
+                           : exit_code == MB_EXIT_EXPECTATION ? "failed" : "incomplete";
+        if (mb_report_write_run_json(&run, status, &werr) != 0 ||
+            mb_report_write_summary(&run, &werr) != 0 || mb_report_write_junit(&run, &werr) != 0) {
+            if (exit_code == MB_EXIT_OK || exit_code == MB_EXIT_EXPECTATION) {
+                *err = werr;
+                exit_code = MB_EXIT_INFRA;
+            }
+        }
+    }
+    mb_worker_stop(&run);
+    if (run.q != NULL && cfg->redis_url != NULL) {
+        /* A shared Redis keeps nothing of ours once the run is over. */
+        char *pattern = mb_asprintf("mb:%s:*", run.ns);
+        mb_queue_delete_matching(run.q, pattern, NULL);
+        free(pattern);
+    }
+    mb_queue_free(run.q);
+    mb_redis_server_stop(&server);
+    mb_image_set_free(images);
+    free_cells(&run);
+    for (size_t i = 0; i < cfg->n_scenarios; i++) {
+        mb_cells_free(cell_arrays[i], cell_counts[i]);
+        mb_scenario_free(scenarios[i]);
+    }
+    free(cell_arrays);
+    free(cell_counts);
+    free(scenarios);
+    free(run.dir);
+    free(run.ns);
+    free(run.results_stream);
+    free(run.torch_version);
+    free(run.devices_json);
+    return exit_code;
+}

@@ -1,0 +1,181 @@
+/* Worker supervision: one mpsbench-worker per worker configuration, started
+ * with posix_spawn and its own environment, announced through its hello
+ * key, restarted by the runner when it dies. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mb_util.h"
+#include "run_private.h"
+
+/* How long a worker may take to load its model and say hello. */
+#define HELLO_TIMEOUT_MS 180000
+
+static void slot_clear(worker_slot *w)
+{
+    free(w->key);
+    free(w->jobs_stream);
+    free(w->hello_key);
+    free(w->worker_id);
+    free(w->log_path);
+    free(w->unusable_reason);
+    free(w->hello);
+    memset(w, 0, sizeof *w);
+}
+
+void mb_worker_stop(run_ctx *run)
+{
+    worker_slot *w = &run->worker;
+    mb_proc_stop(&w->proc, 5000);
+    if (run->q != NULL && w->hello_key != NULL)
+        mb_queue_del(run->q, w->hello_key, NULL);
+    slot_clear(w);
+}
+
+/* The worker's environment: the harness's own, plus the cell's env.* axes,
+ * minus the watermark variable when the fix is off and the scenario did not
+ * set it explicitly (DESIGN.md: "the variable is absent"). */
+static void worker_env(const mb_cell *cell, mb_env *env)
+{
+    mb_env_from_current(env);
+    bool explicit_high = false;
+    for (size_t i = 0; i < cell->n_env; i++) {
+        const char *name = cell->env[i].key + strlen("env.");
+        if (strncmp(cell->env[i].key, "env.", 4) != 0)
+            name = cell->env[i].key;
+        if (strcmp(name, "PYTORCH_MPS_HIGH_WATERMARK_RATIO") == 0)
+            explicit_high = true;
+        mb_env_set(env, name, cell->env[i].value);
+    }
+    if (!cell->watermark_fix && !explicit_high)
+        mb_env_unset(env, "PYTORCH_MPS_HIGH_WATERMARK_RATIO");
+}
+
+/* Waits for the hello record; fails if the process dies first. */
+static int wait_hello(run_ctx *run, mb_err *err)
+{
+    worker_slot *w = &run->worker;
+    double deadline = mb_now_ms() + HELLO_TIMEOUT_MS;
+    while (mb_now_ms() < deadline) {
+        char *hello = NULL;
+        if (mb_queue_get(run->q, w->hello_key, &hello, err) != 0)
+            return err->code;
+        if (hello != NULL) {
+            w->hello = hello;
+            return 0;
+        }
+        if (!mb_proc_alive(&w->proc)) {
+            /* It may have written its hello and exited (unusable device). */
+            if (mb_queue_get(run->q, w->hello_key, &hello, err) == 0 && hello != NULL) {
+                w->hello = hello;
+                return 0;
+            }
+            char how[160];
+            mb_proc_describe_exit(&w->proc, how, sizeof how);
+            return mb_err_set(err, MB_EWORKER, "worker %s %s before it was ready; see %s",
+                              w->worker_id, how, w->log_path);
+        }
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return mb_err_set(err, MB_ETIMEOUT, "worker %s was not ready within %d s; see %s",
+                      w->worker_id, HELLO_TIMEOUT_MS / 1000, w->log_path);
+}
+
+/* Reads state/reason/torch_version from the hello record. */
+static int read_hello(run_ctx *run, mb_err *err)
+{
+    worker_slot *w = &run->worker;
+    json_error_t jerr;
+    json_t *o = json_loads(w->hello, 0, &jerr);
+    if (o == NULL)
+        return mb_err_set(err, MB_EPROTO, "worker %s: bad hello record: %s", w->worker_id, jerr.text);
+    const char *state = json_string_value(json_object_get(o, "state"));
+    const char *reason = json_string_value(json_object_get(o, "reason"));
+    const char *torch = json_string_value(json_object_get(o, "torch_version"));
+    int rc = 0;
+    if (torch != NULL && run->torch_version == NULL)
+        run->torch_version = mb_strdup(torch);
+    if (state != NULL && strcmp(state, "unusable") == 0) {
+        w->unusable = true;
+        w->unusable_reason = mb_strdup(reason ? reason : "device unusable");
+    } else if (state == NULL || strcmp(state, "ready") != 0) {
+        rc = mb_err_set(err, MB_EWORKER, "worker %s failed to start: %s", w->worker_id,
+                        reason ? reason : "no reason given");
+    }
+    json_decref(o);
+    return rc;
+}
+
+static int start_worker(run_ctx *run, const mb_cell *cell, const mb_scenario *s, mb_err *err)
+{
+    worker_slot *w = &run->worker;
+    char threads[16];
+    snprintf(threads, sizeof threads, "%d", cell->run.threads);
+    w->restarts++;
+    free(w->worker_id);
+    free(w->log_path);
+    free(w->hello);
+    free(w->unusable_reason);
+    w->hello = NULL;
+    w->unusable = false;
+    w->unusable_reason = NULL;
+    w->worker_id = mb_asprintf("w%d.%d", run->worker_seq, w->restarts);
+    w->log_path = mb_asprintf("%s/logs/worker-%s.log", run->dir, w->worker_id);
+    free(w->hello_key);
+    w->hello_key = mb_key_worker(run->ns, w->worker_id);
+    char *argv[] = {
+        (char *)run->cfg->worker_path,
+        "--redis", (char *)mb_queue_url(run->q),
+        "--jobs", w->jobs_stream,
+        "--results", run->results_stream,
+        "--id", w->worker_id,
+        "--hello-key", w->hello_key,
+        "--device", (char *)cell->device,
+        "--model", s->model,
+        "--precision", cell->precision ? cell->precision : "fp32",
+        "--threads", threads,
+        "--watermark-fix", cell->watermark_fix ? "on" : "off",
+        "--on-oom", cell->run.on_oom == MB_ON_OOM_EXIT ? "exit" : "continue",
+        NULL,
+    };
+    mb_env env;
+    worker_env(cell, &env);
+    int rc = mb_spawn(argv, env.vars, w->log_path, &w->proc, err);
+    mb_env_free(&env);
+    if (rc != 0)
+        return rc;
+    if ((rc = wait_hello(run, err)) != 0)
+        return rc;
+    return read_hello(run, err);
+}
+
+int mb_worker_ensure(run_ctx *run, const mb_cell *cell, const mb_scenario *s, mb_err *err)
+{
+    worker_slot *w = &run->worker;
+    bool same = w->key != NULL && strcmp(w->key, cell->worker_key) == 0;
+    if (same && (w->unusable || mb_proc_alive(&w->proc)))
+        return 0;
+    if (!same) {
+        mb_worker_stop(run);
+        w->key = mb_strdup(cell->worker_key);
+        run->worker_seq++;
+        char *suffix = mb_asprintf("w%d", run->worker_seq);
+        w->jobs_stream = mb_key_jobs(run->ns, suffix);
+        free(suffix);
+        if (mb_queue_create_group(run->q, w->jobs_stream, "workers", err) != 0)
+            return err->code;
+    }
+    return start_worker(run, cell, s, err);
+}
+
+int mb_worker_submit(run_ctx *run, const mb_job *job, char **entry_id, mb_err *err)
+{
+    char *payload = mb_job_encode(job);
+    int rc = mb_queue_add(run->q, run->worker.jobs_stream, "job", payload, strlen(payload),
+                          entry_id, err);
+    free(payload);
+    return rc;
+}

@@ -1,0 +1,432 @@
+/* mpsbench-worker: consumes embedding jobs from a Redis stream and answers
+ * on the results stream (harness/queue/PROTOCOL.md).  Lifecycle: apply the
+ * environment policy -> probe the device -> load the model once -> announce
+ * (hello key) -> consume jobs until SIGTERM.  A failing job is reported and
+ * the worker keeps going; only `--on-oom exit` ends it on an OOM, to mimic
+ * the service's crash. */
+#include <jansson.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "env_policy.h"
+#include "mb_opts.h"
+#include "mb_util.h"
+#include "pipeline.h"
+#include "protocol.h"
+#include "queue.h"
+#include "torch_api.h"
+
+enum { EXIT_UNUSABLE_DEVICE = 4 };
+
+typedef struct worker_config {
+    const char *redis_url;
+    const char *jobs_stream;
+    const char *results_stream;
+    const char *group;
+    const char *worker_id;
+    const char *hello_key;
+    const char *device;
+    const char *model;
+    const char *precision;
+    int threads;
+    bool watermark_fix;
+    bool exit_on_oom;
+    bool channels_last;
+    bool probe_only;
+    int heartbeat_s;
+} worker_config;
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+enum {
+    OPT_REDIS = 1, OPT_JOBS, OPT_RESULTS, OPT_GROUP, OPT_ID, OPT_HELLO, OPT_DEVICE,
+    OPT_MODEL, OPT_PRECISION, OPT_THREADS, OPT_FIX, OPT_ON_OOM, OPT_CHANNELS_LAST,
+    OPT_PROBE, OPT_HEARTBEAT, OPT_HELP
+};
+
+static const mb_opt worker_opts[] = {
+    {"redis", 0, 1, OPT_REDIS},
+    {"jobs", 0, 1, OPT_JOBS},
+    {"results", 0, 1, OPT_RESULTS},
+    {"group", 0, 1, OPT_GROUP},
+    {"id", 0, 1, OPT_ID},
+    {"hello-key", 0, 1, OPT_HELLO},
+    {"device", 0, 1, OPT_DEVICE},
+    {"model", 0, 1, OPT_MODEL},
+    {"precision", 0, 1, OPT_PRECISION},
+    {"threads", 0, 1, OPT_THREADS},
+    {"watermark-fix", 0, 1, OPT_FIX},
+    {"on-oom", 0, 1, OPT_ON_OOM},
+    {"channels-last", 0, 0, OPT_CHANNELS_LAST},
+    {"probe", 0, 0, OPT_PROBE},
+    {"heartbeat", 0, 1, OPT_HEARTBEAT},
+    {"help", 'h', 0, OPT_HELP},
+    {NULL, 0, 0, 0},
+};
+
+static void usage(FILE *f)
+{
+    fputs("usage: mpsbench-worker --redis URL --jobs STREAM --results STREAM [--group NAME]\n"
+          "         [--id ID] [--hello-key KEY] [--device cpu|cuda|mps] [--model SPEC]\n"
+          "         [--precision fp32|fp16|bf16] [--threads N] [--watermark-fix on|off]\n"
+          "         [--on-oom continue|exit] [--channels-last] [--heartbeat SECONDS]\n"
+          "       mpsbench-worker --probe    (prints the usable devices as JSON)\n",
+          f);
+}
+
+static int parse_on_off(const char *opt, const char *v, bool *out, mb_err *err)
+{
+    if (strcmp(v, "on") == 0 || strcmp(v, "true") == 0)
+        *out = true;
+    else if (strcmp(v, "off") == 0 || strcmp(v, "false") == 0)
+        *out = false;
+    else
+        return mb_err_set(err, MB_EUSAGE, "option --%s: expected on or off, got '%s'", opt, v);
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, worker_config *c, mb_err *err)
+{
+    memset(c, 0, sizeof *c);
+    c->group = "workers";
+    c->device = "cpu";
+    c->model = "builtin:tiny";
+    c->precision = "fp32";
+    c->watermark_fix = true;
+    c->heartbeat_s = 1;
+    mb_opt_iter it;
+    mb_opt_init(&it, argc, argv, 1);
+    for (;;) {
+        int id;
+        if (mb_opt_next(&it, worker_opts, &id, err) != 0)
+            return MB_EUSAGE;
+        if (id == MB_OPT_END)
+            break;
+        long n;
+        switch (id) {
+        case MB_OPT_POSITIONAL:
+            return mb_err_set(err, MB_EUSAGE, "unexpected argument '%s'", it.arg);
+        case OPT_REDIS: c->redis_url = it.arg; break;
+        case OPT_JOBS: c->jobs_stream = it.arg; break;
+        case OPT_RESULTS: c->results_stream = it.arg; break;
+        case OPT_GROUP: c->group = it.arg; break;
+        case OPT_ID: c->worker_id = it.arg; break;
+        case OPT_HELLO: c->hello_key = it.arg; break;
+        case OPT_DEVICE: c->device = it.arg; break;
+        case OPT_MODEL: c->model = it.arg; break;
+        case OPT_PRECISION: c->precision = it.arg; break;
+        case OPT_CHANNELS_LAST: c->channels_last = true; break;
+        case OPT_PROBE: c->probe_only = true; break;
+        case OPT_HELP: usage(stdout); exit(0);
+        case OPT_THREADS:
+            if (mb_parse_long(it.arg, &n) != 0 || n < 0 || n > 4096)
+                return mb_err_set(err, MB_EUSAGE, "option --threads: expected 0..4096, got '%s'", it.arg);
+            c->threads = (int)n;
+            break;
+        case OPT_HEARTBEAT:
+            if (mb_parse_long(it.arg, &n) != 0 || n < 1 || n > 3600)
+                return mb_err_set(err, MB_EUSAGE, "option --heartbeat: expected 1..3600 seconds");
+            c->heartbeat_s = (int)n;
+            break;
+        case OPT_FIX:
+            if (parse_on_off("watermark-fix", it.arg, &c->watermark_fix, err) != 0)
+                return MB_EUSAGE;
+            break;
+        case OPT_ON_OOM:
+            if (strcmp(it.arg, "exit") == 0)
+                c->exit_on_oom = true;
+            else if (strcmp(it.arg, "continue") != 0)
+                return mb_err_set(err, MB_EUSAGE, "option --on-oom: expected continue or exit");
+            break;
+        }
+    }
+    if (c->probe_only)
+        return 0;
+    if (c->redis_url == NULL || c->jobs_stream == NULL || c->results_stream == NULL)
+        return mb_err_set(err, MB_EUSAGE, "--redis, --jobs and --results are required");
+    if (mb_device_parse(c->device) < 0)
+        return mb_err_set(err, MB_EUSAGE, "option --device: unknown device '%s'", c->device);
+    return 0;
+}
+
+static int parse_precision(const char *p)
+{
+    if (strcmp(p, "fp32") == 0) return MB_PRECISION_FP32;
+    if (strcmp(p, "fp16") == 0) return MB_PRECISION_FP16;
+    if (strcmp(p, "bf16") == 0) return MB_PRECISION_BF16;
+    return -1;
+}
+
+/* `--probe`: which devices are usable here, for `device: auto`. */
+static int run_probe(void)
+{
+    json_t *devices = json_object();
+    const mb_device all[] = {MB_DEVICE_CUDA, MB_DEVICE_MPS, MB_DEVICE_CPU};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        char reason[512] = "", desc[256] = "";
+        int usable = mb_torch_device_usable(all[i], reason, sizeof reason);
+        json_t *d = json_pack("{s:b}", "usable", usable);
+        if (usable) {
+            mb_torch_device_description(all[i], desc, sizeof desc);
+            json_object_set_new(d, "description", json_string(desc));
+        } else {
+            json_object_set_new(d, "reason", json_string(reason));
+        }
+        json_object_set_new(devices, mb_device_name(all[i]), d);
+    }
+    json_t *o = json_pack("{s:s, s:o}", "torch_version", mb_torch_version(), "devices", devices);
+    char *text = json_dumps(o, JSON_COMPACT);
+    puts(text);
+    free(text);
+    json_decref(o);
+    return 0;
+}
+
+static const char *const reported_env[] = {
+    "PYTORCH_MPS_HIGH_WATERMARK_RATIO", "PYTORCH_MPS_LOW_WATERMARK_RATIO", "FORCE_CPU",
+    "GPU_BATCH_SIZE", "GPU_MEMORY_CLEANUP_ENABLED", "GPU_MEMORY_CLEANUP_INTERVAL",
+    "OMP_NUM_THREADS", "CUDA_VISIBLE_DEVICES",
+};
+
+/* The hello record: the worker's facts, so that every result can be tied to
+ * the configuration that produced it. */
+static char *hello_json(const worker_config *c, const mb_env_policy *env, const char *device,
+                        const char *state, const char *reason, int dim)
+{
+    json_t *envo = json_object();
+    for (size_t i = 0; i < sizeof reported_env / sizeof reported_env[0]; i++) {
+        const char *v = getenv(reported_env[i]);
+        json_object_set_new(envo, reported_env[i], v ? json_string(v) : json_null());
+    }
+    char desc[256] = "";
+    int dev = mb_device_parse(device);
+    if (strcmp(state, "ready") == 0 && dev >= 0)
+        mb_torch_device_description((mb_device)dev, desc, sizeof desc);
+    json_t *o = json_pack(
+        "{s:i, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:s, s:b, s:b, s:b, s:o, s:f}",
+        "v", MB_PROTOCOL_VERSION,
+        "worker_id", c->worker_id,
+        "pid", (json_int_t)getpid(),
+        "state", state,
+        "device", device,
+        "device_description", desc,
+        "torch_version", mb_torch_version(),
+        "model", c->model,
+        "embedding_dim", dim,
+        "threads", mb_torch_get_threads(),
+        "precision", c->precision,
+        "watermark_fix", env->watermark_fix,
+        "watermark_explicit", env->high_was_explicit,
+        /* The policy runs before any torch call, so the allocator has not
+         * started yet when the variables are set. */
+        "env_before_allocator", 1,
+        "env", envo,
+        "started_ms", mb_now_ms());
+    if (reason != NULL)
+        json_object_set_new(o, "reason", json_string(reason));
+    char *text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return text;
+}
+
+/* Keeps the hello key alive while the worker lives; a stale key tells a
+ * remote harness that the worker is gone. */
+typedef struct heartbeat {
+    pthread_t thread;
+    const worker_config *config;
+    const char *hello;
+    volatile int stop;
+} heartbeat;
+
+static void *heartbeat_main(void *arg)
+{
+    heartbeat *hb = arg;
+    mb_queue *q = NULL;
+    if (mb_queue_connect(hb->config->redis_url, 5000, &q, NULL) != 0)
+        return NULL;
+    int ttl = hb->config->heartbeat_s * 5;
+    while (!hb->stop) {
+        mb_queue_set(q, hb->config->hello_key, hb->hello, ttl, NULL);
+        for (int i = 0; i < hb->config->heartbeat_s * 10 && !hb->stop; i++) {
+            struct timespec tick = {0, 100 * 1000 * 1000};
+            nanosleep(&tick, NULL);
+        }
+    }
+    mb_queue_free(q);
+    return NULL;
+}
+
+static int announce(mb_queue *q, const worker_config *c, const char *hello)
+{
+    mb_err err;
+    if (mb_queue_set(q, c->hello_key, hello, c->heartbeat_s * 5, &err) != 0) {
+        fprintf(stderr, "mpsbench-worker: %s\n", err.msg);
+        return MB_EXIT_INFRA;
+    }
+    return 0;
+}
+
+static int send_result(mb_queue *q, const worker_config *c, mb_result *r)
+{
+    r->worker_id = (char *)c->worker_id;
+    char *payload = mb_result_encode(r);
+    r->worker_id = NULL;
+    mb_err err;
+    int rc = mb_queue_add(q, c->results_stream, "result", payload, strlen(payload), NULL, &err);
+    free(payload);
+    if (rc != 0)
+        fprintf(stderr, "mpsbench-worker: cannot send result: %s\n", err.msg);
+    return rc;
+}
+
+static int consume(mb_queue *q, const worker_config *c, mb_pipeline *pipe)
+{
+    mb_err err;
+    if (mb_queue_create_group(q, c->jobs_stream, c->group, &err) != 0) {
+        fprintf(stderr, "mpsbench-worker: %s\n", err.msg);
+        return MB_EXIT_INFRA;
+    }
+    while (!stop_requested) {
+        char *entry_id = NULL, *payload = NULL;
+        size_t len = 0;
+        int got = mb_queue_read_group(q, c->jobs_stream, c->group, c->worker_id, "job", 500,
+                                      &entry_id, &payload, &len, &err);
+        if (got < 0) {
+            fprintf(stderr, "mpsbench-worker: %s\n", err.msg);
+            return MB_EXIT_INFRA;
+        }
+        if (got == 0)
+            continue;
+        mb_job job;
+        mb_result r = {0};
+        bool oom = false;
+        if (mb_job_decode(payload, len, &job, &err) != 0) {
+            /* A malformed job is answered, not dropped: the harness learns
+             * which entry was bad and why. */
+            r.job_id = mb_asprintf("entry:%s", entry_id);
+            r.status = MB_JOB_ERROR;
+            r.error = mb_asprintf("malformed job: %s", err.msg);
+        } else {
+            r.job_id = mb_strdup(job.id);
+            mb_pipeline_run(pipe, &job, &r);
+            oom = r.status == MB_JOB_OOM;
+            mb_job_clear(&job);
+        }
+        int rc = send_result(q, c, &r);
+        if (rc == 0)
+            rc = mb_queue_ack(q, c->jobs_stream, c->group, entry_id, &err);
+        mb_result_clear(&r);
+        free(entry_id);
+        free(payload);
+        if (rc != 0)
+            return MB_EXIT_INFRA;
+        if (oom && c->exit_on_oom) {
+            fputs("mpsbench-worker: out of memory; exiting as --on-oom exit asks\n", stderr);
+            return MB_EXIT_EXPECTATION;
+        }
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    worker_config c;
+    mb_err err;
+    if (parse_args(argc, argv, &c, &err) != 0) {
+        fprintf(stderr, "mpsbench-worker: %s\n", err.msg);
+        usage(stderr);
+        return MB_EXIT_USAGE;
+    }
+    /* Before anything touches a device: the MPS allocator reads the
+     * watermark variables once, when it is created. */
+    mb_env_policy env;
+    mb_env_policy_apply(&env, c.probe_only ? false : c.watermark_fix);
+    if (c.probe_only)
+        return run_probe();
+
+    char default_id[64];
+    if (c.worker_id == NULL) {
+        snprintf(default_id, sizeof default_id, "w%ld", (long)getpid());
+        c.worker_id = default_id;
+    }
+    char *default_hello = NULL;
+    if (c.hello_key == NULL)
+        c.hello_key = default_hello = mb_asprintf("%s:hello:%s", c.jobs_stream, c.worker_id);
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+
+    mb_queue *q = NULL;
+    if (mb_queue_connect(c.redis_url, 5000, &q, &err) != 0) {
+        fprintf(stderr, "mpsbench-worker: %s\n", err.msg);
+        free(default_hello);
+        return MB_EXIT_INFRA;
+    }
+    const char *device = env.force_cpu ? "cpu" : c.device;
+    mb_device dev = (mb_device)mb_device_parse(device);
+    int threads = c.threads > 0 ? c.threads : mb_cpu_count();
+    mb_torch_set_threads(threads);
+
+    int status = 0;
+    char reason[512] = "";
+    char *hello = NULL;
+    mb_torch_model *model = NULL;
+    int precision = parse_precision(c.precision);
+    if (precision < 0) {
+        snprintf(reason, sizeof reason, "unknown precision '%s'", c.precision);
+        hello = hello_json(&c, &env, device, "error", reason, 0);
+        status = MB_EXIT_USAGE;
+    } else if (!mb_torch_device_usable(dev, reason, sizeof reason)) {
+        hello = hello_json(&c, &env, device, "unusable", reason, 0);
+        status = EXIT_UNUSABLE_DEVICE;
+    } else {
+        mb_model_options mo = {.spec = c.model, .device = dev, .precision = (mb_precision)precision,
+                               .channels_last = c.channels_last};
+        if (mb_torch_model_load(&mo, &model, &err) != 0) {
+            hello = hello_json(&c, &env, device, "error", err.msg, 0);
+            status = MB_EXIT_INFRA;
+        } else {
+            hello = hello_json(&c, &env, device, "ready", NULL, mb_torch_model_dim(model));
+        }
+    }
+    if (announce(q, &c, hello) != 0 || status != 0) {
+        if (status != 0)
+            fprintf(stderr, "mpsbench-worker: %s\n", reason[0] ? reason : err.msg);
+        free(hello);
+        mb_queue_free(q);
+        mb_torch_model_free(model);
+        free(default_hello);
+        return status != 0 ? status : MB_EXIT_INFRA;
+    }
+
+    heartbeat hb = {.config = &c, .hello = hello};
+    bool hb_running = pthread_create(&hb.thread, NULL, heartbeat_main, &hb) == 0;
+    mb_pipeline pipe;
+    mb_pipeline_init(&pipe, model, dev);
+    status = consume(q, &c, &pipe);
+    if (hb_running) {
+        hb.stop = 1;
+        pthread_join(hb.thread, NULL);
+    }
+    mb_queue_del(q, c.hello_key, NULL);
+    mb_pipeline_free(&pipe);
+    mb_torch_model_free(model);
+    mb_queue_free(q);
+    free(hello);
+    free(default_hello);
+    return status;
+}
