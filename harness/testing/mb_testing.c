@@ -1,0 +1,174 @@
+#include "mb_testing.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mb_util.h"
+
+#ifndef MB_SOURCE_DIR
+#error "MB_SOURCE_DIR must be defined by the build"
+#endif
+
+char *mb_test_source_path(const char *relative)
+{
+    return mb_asprintf("%s/%s", MB_SOURCE_DIR, relative);
+}
+
+char *mb_test_binary_path(const char *relative)
+{
+    return mb_asprintf("%s/%s", MB_BINARY_DIR, relative);
+}
+
+static bool redis_installed(void)
+{
+    const char *bin = getenv("MPSBENCH_REDIS_SERVER");
+    if (bin != NULL && *bin)
+        return access(bin, X_OK) == 0;
+    const char *path = getenv("PATH");
+    bool found = false;
+    for (const char *dir = path ? path : "/usr/bin:/bin"; dir && !found;) {
+        const char *colon = strchr(dir, ':');
+        size_t len = colon ? (size_t)(colon - dir) : strlen(dir);
+        char *candidate = mb_asprintf("%.*s/redis-server", (int)len, dir);
+        found = access(candidate, X_OK) == 0;
+        free(candidate);
+        dir = colon ? colon + 1 : NULL;
+    }
+    return found;
+}
+
+bool mb_test_env_start(mb_test_env *t)
+{
+    memset(t, 0, sizeof *t);
+    if (!redis_installed()) {
+        fprintf(stderr, "SKIP: redis-server is not installed\n");
+        return false;
+    }
+    t->tmp = mb_strdup("/tmp/mb-test-XXXXXX");
+    if (mkdtemp(t->tmp) == NULL) {
+        perror("mkdtemp");
+        abort();
+    }
+    char *log = mb_asprintf("%s/redis.log", t->tmp);
+    mb_err err;
+    if (mb_redis_server_start(log, &t->redis, &err) != 0) {
+        fprintf(stderr, "redis-server failed: %s\n", err.msg);
+        abort();
+    }
+    free(log);
+    if (mb_queue_connect(t->redis.url, 5000, &t->q, &err) != 0) {
+        fprintf(stderr, "connect failed: %s\n", err.msg);
+        abort();
+    }
+    t->jobs = mb_key_jobs("test", "w1");
+    t->results = mb_key_results("test");
+    snprintf(t->results_last, sizeof t->results_last, "0-0");
+    mb_queue_create_group(t->q, t->jobs, "workers", NULL);
+    return true;
+}
+
+static void remove_tree(const char *dir)
+{
+    /* Only our own mkdtemp folder, holding plain files. */
+    char *argv[] = {"rm", "-rf", (char *)dir, NULL};
+    mb_proc p;
+    if (mb_spawn(argv, NULL, NULL, &p, NULL) == 0)
+        mb_proc_wait(&p, 10000);
+}
+
+void mb_test_env_stop(mb_test_env *t)
+{
+    mb_proc_stop(&t->worker, 5000);
+    mb_queue_free(t->q);
+    mb_redis_server_stop(&t->redis);
+    if (t->tmp != NULL && getenv("MB_TEST_KEEP") == NULL)
+        remove_tree(t->tmp);
+    free(t->tmp);
+    free(t->jobs);
+    free(t->results);
+    free(t->worker_log);
+    memset(t, 0, sizeof *t);
+}
+
+bool mb_test_start_worker(mb_test_env *t, const char *model, const char *const *extra_args)
+{
+    char *worker = mb_test_binary_path("bin/mpsbench-worker");
+    const char *argv[32] = {
+        worker, "--redis", t->redis.url, "--jobs", t->jobs, "--results", t->results,
+        "--id", "tw", "--hello-key", "test:hello", "--device", "cpu", "--model", model,
+        "--threads", "1",
+    };
+    size_t n = 17;
+    for (size_t i = 0; extra_args != NULL && extra_args[i] != NULL && n < 31; i++)
+        argv[n++] = extra_args[i];
+    argv[n] = NULL;
+    free(t->worker_log);
+    t->worker_log = mb_asprintf("%s/worker.log", t->tmp);
+    mb_err err;
+    mb_queue_del(t->q, "test:hello", NULL);
+    int rc = mb_spawn((char *const *)argv, NULL, t->worker_log, &t->worker, &err);
+    free(worker);
+    if (rc != 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        return false;
+    }
+    for (int i = 0; i < 3000; i++) {
+        char *hello = NULL;
+        mb_queue_get(t->q, "test:hello", &hello, NULL);
+        if (hello != NULL) {
+            bool ready = strstr(hello, "\"state\":\"ready\"") != NULL;
+            free(hello);
+            return ready;
+        }
+        if (!mb_proc_alive(&t->worker))
+            return false;
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return false;
+}
+
+void mb_test_submit_raw(mb_test_env *t, const char *payload)
+{
+    mb_err err;
+    if (mb_queue_add(t->q, t->jobs, "job", payload, strlen(payload), NULL, &err) != 0) {
+        fprintf(stderr, "XADD failed: %s\n", err.msg);
+        abort();
+    }
+}
+
+void mb_test_submit(mb_test_env *t, const mb_job *job)
+{
+    char *payload = mb_job_encode(job);
+    mb_test_submit_raw(t, payload);
+    free(payload);
+}
+
+bool mb_test_next_result(mb_test_env *t, int timeout_ms, mb_result *out)
+{
+    double deadline = mb_now_ms() + timeout_ms;
+    while (mb_now_ms() < deadline) {
+        char *payload = NULL;
+        size_t len = 0;
+        mb_err err;
+        int got = mb_queue_read(t->q, t->results, t->results_last, "result", 200, &payload, &len,
+                                &err);
+        if (got < 0) {
+            fprintf(stderr, "XREAD failed: %s\n", err.msg);
+            return false;
+        }
+        if (got == 1) {
+            int rc = mb_result_decode(payload, len, out, &err);
+            free(payload);
+            if (rc != 0) {
+                fprintf(stderr, "bad result: %s\n", err.msg);
+                return false;
+            }
+            return true;
+        }
+    }
+    return false;
+}

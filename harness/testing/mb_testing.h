@@ -1,0 +1,44 @@
+/* Shared helpers for the integration tests: a throwaway redis-server in a
+ * private temp folder, a real mpsbench-worker on the CPU, and small
+ * conveniences.  Tests that need a program that is missing skip visibly. */
+#ifndef MB_TESTING_H
+#define MB_TESTING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "protocol.h"
+#include "queue.h"
+#include "redis_server.h"
+
+typedef struct mb_test_env {
+    char *tmp;              /* private temp folder, removed at teardown */
+    mb_redis_server redis;
+    mb_queue *q;
+    char *jobs;             /* stream names */
+    char *results;
+    char results_last[64];
+    mb_proc worker;
+    char *worker_log;
+} mb_test_env;
+
+/* Creates the temp folder and starts redis-server.  Returns false (after
+ * printing why) when redis-server is not installed, so callers can skip(). */
+bool mb_test_env_start(mb_test_env *t);
+void mb_test_env_stop(mb_test_env *t);
+
+/* Starts mpsbench-worker on the CPU with extra arguments (NULL-terminated)
+ * and waits until it says hello.  Returns false when it failed to start. */
+bool mb_test_start_worker(mb_test_env *t, const char *model, const char *const *extra_args);
+
+/* Enqueues a job (XADD of its JSON) / a raw payload. */
+void mb_test_submit(mb_test_env *t, const mb_job *job);
+void mb_test_submit_raw(mb_test_env *t, const char *payload);
+/* Waits up to timeout_ms for the next result.  False on timeout. */
+bool mb_test_next_result(mb_test_env *t, int timeout_ms, mb_result *out);
+
+/* Path inside the source tree / build tree (heap string). */
+char *mb_test_source_path(const char *relative);
+char *mb_test_binary_path(const char *relative);
+
+#endif

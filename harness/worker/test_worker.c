@@ -1,0 +1,257 @@
+/* Integration tests: a real redis-server and a real mpsbench-worker on the
+ * CPU, driven through the queue protocol exactly as the harness does. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fixtures.h"
+#include "mb_testing.h"
+#include "mb_util.h"
+
+typedef struct fixture {
+    mb_test_env env;
+    char **images;      /* 6 generated 96x80 JPEGs */
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = mb_calloc(1, sizeof *f);
+    if (!mb_test_env_start(&f->env)) {
+        free(f);
+        *state = NULL;
+        return 0;
+    }
+    mb_err err;
+    char *dir = mb_asprintf("%s/images", f->env.tmp);
+    if (mb_mkdir_p(dir, 0755) != 0 ||
+        mb_fixture_ensure(dir, 96, 80, MB_FORMAT_JPEG, 6, &f->images, &err) != 0) {
+        fprintf(stderr, "fixtures: %s\n", err.msg);
+        return -1;
+    }
+    free(dir);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    if (f == NULL)
+        return 0;
+    mb_fixture_paths_free(f->images, 6);
+    mb_test_env_stop(&f->env);
+    free(f);
+    return 0;
+}
+
+#define NEED_ENV(f) do { if ((f) == NULL) skip(); } while (0)
+
+static mb_job make_job(const char *id, char **images, size_t n, int batch)
+{
+    mb_job job = {.id = (char *)id, .cell = "test", .images = images, .n_images = n,
+                  .batch_size = batch, .input_size = 64};
+    return job;
+}
+
+static void every_job_comes_back(void **state)
+{
+    fixture *f = *state;
+    NEED_ENV(f);
+    assert_true(mb_test_start_worker(&f->env, "builtin:tiny", NULL));
+    char ids[8][8];
+    for (int i = 0; i < 8; i++) {
+        snprintf(ids[i], sizeof ids[i], "j%d", i);
+        mb_job job = make_job(ids[i], f->images, 6, 1 + i % 4);
+        mb_test_submit(&f->env, &job);
+    }
+    for (int i = 0; i < 8; i++) {
+        mb_result r;
+        assert_true(mb_test_next_result(&f->env, 60000, &r));
+        assert_string_equal(r.job_id, ids[i]);
+        assert_int_equal(r.status, MB_JOB_OK);
+        assert_int_equal(r.images, 6);
+        assert_int_equal(r.batches, (6 + (1 + i % 4) - 1) / (1 + i % 4));
+        assert_true(r.embedding_dim > 0);
+        assert_true(r.forward_ms > 0 && r.decode_ms > 0 && r.wall_ms >= r.forward_ms);
+        assert_true(r.peak_rss_bytes > 0);
+        assert_string_equal(r.worker_id, "tw");
+        mb_result_clear(&r);
+    }
+}
+
+/* The same images at batch sizes 1, 2, 3 and 6 give the same embeddings
+ * (within 1e-5) and the same checksum. */
+static void embeddings_do_not_depend_on_batch_size(void **state)
+{
+    fixture *f = *state;
+    NEED_ENV(f);
+    assert_true(mb_test_start_worker(&f->env, "builtin:tiny", NULL));
+    const int batches[] = {1, 2, 3, 6};
+    mb_result first = {0};
+    for (size_t b = 0; b < 4; b++) {
+        mb_job job = make_job("e", f->images, 6, batches[b]);
+        job.return_embeddings = true;
+        mb_test_submit(&f->env, &job);
+        mb_result r;
+        assert_true(mb_test_next_result(&f->env, 60000, &r));
+        assert_int_equal(r.status, MB_JOB_OK);
+        assert_int_equal(r.n_embeddings, (size_t)6 * (size_t)r.embedding_dim);
+        if (b == 0) {
+            first = r;
+            continue;
+        }
+        double worst = 0;
+        for (size_t i = 0; i < r.n_embeddings; i++)
+            worst = fmax(worst, fabs((double)r.embeddings[i] - (double)first.embeddings[i]));
+        if (worst > 1e-5)
+            fail_msg("batch %d differs from batch 1 by %g", batches[b], worst);
+        assert_true(fabs(r.checksum - first.checksum) < 1e-4);
+        mb_result_clear(&r);
+    }
+    /* Rows are L2-normalised. */
+    for (int row = 0; row < 6; row++) {
+        double norm = 0;
+        for (int k = 0; k < first.embedding_dim; k++) {
+            double v = first.embeddings[row * first.embedding_dim + k];
+            norm += v * v;
+        }
+        assert_true(fabs(sqrt(norm) - 1.0) < 1e-5);
+    }
+    mb_result_clear(&first);
+}
+
+/* A corrupt image fails its job with the reason; the worker lives on and
+ * the next job succeeds. */
+static void corrupt_image_fails_only_its_job(void **state)
+{
+    fixture *f = *state;
+    NEED_ENV(f);
+    assert_true(mb_test_start_worker(&f->env, "builtin:tiny", NULL));
+    static const struct { const char *file; const char *reason; } bad[] = {
+        {"fixtures/images/corrupt/truncated.jpg", "truncated JPEG"},
+        {"fixtures/images/corrupt/empty.jpg", "empty file"},
+        {"fixtures/images/corrupt/text.jpg", "not a JPEG or PNG"},
+        {"fixtures/images/corrupt/bad-crc.png", "CRC"},
+        {"fixtures/images/corrupt/bomb.png", "pixel limit"},
+        {"fixtures/images/does-not-exist.jpg", "does-not-exist.jpg"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *path = mb_test_source_path(bad[i].file);
+        char *images[] = {f->images[0], path};
+        mb_job job = make_job("bad", images, 2, 2);
+        mb_test_submit(&f->env, &job);
+        mb_job good = make_job("good", f->images, 2, 2);
+        mb_test_submit(&f->env, &good);
+        mb_result r;
+        assert_true(mb_test_next_result(&f->env, 60000, &r));
+        assert_string_equal(r.job_id, "bad");
+        assert_int_equal(r.status, MB_JOB_ERROR);
+        assert_non_null(r.error);
+        if (strstr(r.error, bad[i].reason) == NULL)
+            fail_msg("%s: error '%s' lacks '%s'", bad[i].file, r.error, bad[i].reason);
+        mb_result_clear(&r);
+        assert_true(mb_test_next_result(&f->env, 60000, &r));
+        assert_string_equal(r.job_id, "good");
+        assert_int_equal(r.status, MB_JOB_OK);
+        mb_result_clear(&r);
+        free(path);
+    }
+    assert_true(mb_proc_alive(&f->env.worker));
+}
+
+/* A malformed message on the jobs stream is answered with an error naming
+ * the stream entry, and the worker keeps consuming. */
+static void malformed_job_is_reported(void **state)
+{
+    fixture *f = *state;
+    NEED_ENV(f);
+    assert_true(mb_test_start_worker(&f->env, "builtin:tiny", NULL));
+    mb_test_submit_raw(&f->env, "{\"id\": 42}");
+    mb_test_submit_raw(&f->env, "\xff\xfe not json");
+    mb_job good = make_job("after", f->images, 1, 1);
+    mb_test_submit(&f->env, &good);
+    mb_result r;
+    for (int i = 0; i < 2; i++) {
+        assert_true(mb_test_next_result(&f->env, 60000, &r));
+        assert_int_equal(r.status, MB_JOB_ERROR);
+        assert_true(strncmp(r.job_id, "entry:", 6) == 0);
+        assert_non_null(strstr(r.error, "malformed job"));
+        mb_result_clear(&r);
+    }
+    assert_true(mb_test_next_result(&f->env, 60000, &r));
+    assert_string_equal(r.job_id, "after");
+    assert_int_equal(r.status, MB_JOB_OK);
+    mb_result_clear(&r);
+}
+
+/* Any TorchScript file is a model; the committed fixture embeds in 16-d. */
+static void torchscript_model_serves_jobs(void **state)
+{
+    fixture *f = *state;
+    NEED_ENV(f);
+    char *model = mb_test_source_path("fixtures/models/tiny_script.pt");
+    assert_true(mb_test_start_worker(&f->env, model, NULL));
+    mb_job job = make_job("ts", f->images, 3, 3);
+    job.input_size = 32;
+    mb_test_submit(&f->env, &job);
+    mb_result r;
+    assert_true(mb_test_next_result(&f->env, 60000, &r));
+    assert_int_equal(r.status, MB_JOB_OK);
+    assert_int_equal(r.embedding_dim, 16);
+    mb_result_clear(&r);
+    free(model);
+}
+
+/* A model that cannot load is reported in the hello record, and the worker
+ * exits instead of consuming jobs it cannot serve. */
+static void bad_model_is_announced(void **state)
+{
+    fixture *f = *state;
+    NEED_ENV(f);
+    assert_false(mb_test_start_worker(&f->env, "/nonexistent/model.pt", NULL));
+    char *hello = NULL;
+    mb_queue_get(f->env.q, "test:hello", &hello, NULL);
+    assert_non_null(hello);
+    assert_non_null(strstr(hello, "\"state\":\"error\""));
+    assert_non_null(strstr(hello, "model.pt"));
+    free(hello);
+    assert_true(mb_proc_wait(&f->env.worker, 10000));
+}
+
+/* SIGTERM stops the worker cleanly between jobs, and it removes its hello. */
+static void sigterm_stops_cleanly(void **state)
+{
+    fixture *f = *state;
+    NEED_ENV(f);
+    assert_true(mb_test_start_worker(&f->env, "builtin:tiny", NULL));
+    kill(f->env.worker.pid, SIGTERM);
+    assert_true(mb_proc_wait(&f->env.worker, 5000));
+    char how[128];
+    mb_proc_describe_exit(&f->env.worker, how, sizeof how);
+    assert_string_equal(how, "exited with status 0");
+    char *hello = NULL;
+    mb_queue_get(f->env.q, "test:hello", &hello, NULL);
+    assert_null(hello);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(every_job_comes_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(embeddings_do_not_depend_on_batch_size, setup, teardown),
+        cmocka_unit_test_setup_teardown(corrupt_image_fails_only_its_job, setup, teardown),
+        cmocka_unit_test_setup_teardown(malformed_job_is_reported, setup, teardown),
+        cmocka_unit_test_setup_teardown(torchscript_model_serves_jobs, setup, teardown),
+        cmocka_unit_test_setup_teardown(bad_model_is_announced, setup, teardown),
+        cmocka_unit_test_setup_teardown(sigterm_stops_cleanly, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("worker (integration)", tests, NULL, NULL);
+}
