@@ -12,6 +12,8 @@ extern "C" {
 
 #include <benchmark/benchmark.h>
 
+#include <cmath>
+
 #include <regex.h>
 #include <unistd.h>
 
@@ -98,8 +100,9 @@ public:
         return true;
     }
 
-    void ReportRuns(const std::vector<Run> &runs) override
+    void ReportRuns(const std::vector<Run> &reported) override
     {
+        std::vector<Run> runs = without_non_finite(reported);
         if (opt_->on_run != nullptr) {
             for (const Run &run : runs)
                 forward(run);
@@ -108,6 +111,21 @@ public:
             json_->ReportRuns(runs);
         if (console_ != nullptr)
             console_->ReportRuns(runs);
+    }
+
+    /* Google Benchmark's "cv" aggregate of a counter that is 0 in every
+     * repetition (oom_count, device memory on a CPU) is 0/0, and its JSON
+     * writer prints NaN, which is not JSON: JSON.parse in CI tools such as
+     * github-action-benchmark rejects the whole file.  A series with no
+     * spread has a coefficient of variation of 0 by convention. */
+    static std::vector<Run> without_non_finite(const std::vector<Run> &runs)
+    {
+        std::vector<Run> out = runs;
+        for (Run &run : out)
+            for (auto &counter : run.counters)
+                if (!std::isfinite(counter.second.value))
+                    counter.second.value = 0;
+        return out;
     }
 
     void Finalize() override

@@ -345,6 +345,7 @@ int mb_queue_del(mb_queue *q, const char *key, mb_err *err)
 int mb_queue_delete_matching(mb_queue *q, const char *pattern, mb_err *err)
 {
     char cursor[32] = "0";
+    int deleted = 0;
     do {
         redisReply *r = COMMAND(q, err, "SCAN", cursor, "MATCH", pattern, "COUNT", "200");
         if (r == NULL)
@@ -360,8 +361,9 @@ int mb_queue_delete_matching(mb_queue *q, const char *pattern, mb_err *err)
                 freeReplyObject(r);
                 return err ? err->code : MB_EREDIS;
             }
+            deleted++;
         }
         freeReplyObject(r);
     } while (strcmp(cursor, "0") != 0);
-    return 0;
+    return deleted;
 }

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# One entry point for a fresh machine: install what mpsbench needs (apt on
+# Debian/Ubuntu, Homebrew on macOS), build, then run the default scenario
+# or the test suite.  Idempotent: installed packages and a configured build
+# are reused.
+#
+#   ci/setup.sh run     install, build, `mpsbench run` (default scenario)
+#   ci/setup.sh test    install, build, run the test suite through CTest
+#   ci/setup.sh build   install and build only
+#
+# Environment: BUILD_DIR (default build), CMAKE_ARGS (extra cmake flags),
+# CI=true turns warnings into errors.
+set -euo pipefail
+
+mode=${1:-build}
+case "$mode" in run|test|build) ;; *) echo "usage: $0 run|test|build" >&2; exit 2 ;; esac
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+build=${BUILD_DIR:-build}
+
+debian_packages=(
+  build-essential cmake pkg-config
+  libtorch-dev libbenchmark-dev libhiredis-dev redis-server libcmocka-dev
+  gnuplot-nox libyaml-dev libjansson-dev libturbojpeg0-dev libpng-dev
+)
+brew_packages=(
+  cmake pkg-config pytorch google-benchmark hiredis redis cmocka gnuplot
+  libyaml jansson jpeg-turbo libpng
+)
+
+install_debian() {
+  local missing=()
+  for p in "${debian_packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  echo "setup: installing ${missing[*]}"
+  "${sudo[@]}" apt-get update -q
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+install_macos() {
+  command -v brew >/dev/null || { echo "setup: Homebrew is required on macOS (https://brew.sh)" >&2; exit 3; }
+  local missing=()
+  for p in "${brew_packages[@]}"; do
+    brew list --versions "$p" >/dev/null 2>&1 || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] || brew install "${missing[@]}"
+  # Homebrew's pytorch keeps libtorch's CMake package inside its Python tree.
+  local torch_cfg
+  torch_cfg=$(find "$(brew --prefix pytorch)" -name TorchConfig.cmake -print -quit 2>/dev/null || true)
+  [ -n "$torch_cfg" ] && export Torch_DIR=$(dirname "$torch_cfg")
+}
+
+case "$(uname -s)" in
+  Linux)
+    if command -v apt-get >/dev/null; then install_debian
+    else echo "setup: no apt-get; install the packages listed in README.md by hand" >&2; fi ;;
+  Darwin) install_macos ;;
+  *) echo "setup: unsupported system $(uname -s)" >&2; exit 3 ;;
+esac
+
+jobs=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
+werror=OFF
+[ "${CI:-}" = "true" ] && werror=ON
+# shellcheck disable=SC2086
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMPSBENCH_WERROR=$werror ${CMAKE_ARGS:-}
+cmake --build "$build" -j "$jobs"
+
+case "$mode" in
+  run)  exec "$build/bin/mpsbench" run ;;
+  test) exec ctest --test-dir "$build" --output-on-failure --timeout 600 ;;
+esac

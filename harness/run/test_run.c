@@ -1,0 +1,293 @@
+/* End-to-end tests of `mpsbench run` as users call it: the real CLI binary,
+ * an embedded redis-server, a real worker on the CPU, and the run directory
+ * it leaves behind. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "mb_testing.h"
+#include "mb_util.h"
+
+typedef struct fixture {
+    mb_test_env env;    /* its redis serves the --redis test */
+    char *cache;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = mb_calloc(1, sizeof *f);
+    if (!mb_test_env_start(&f->env)) {
+        free(f);
+        *state = NULL;
+        return 0;
+    }
+    f->cache = mb_asprintf("%s/cache", f->env.tmp);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    if (f == NULL)
+        return 0;
+    free(f->cache);
+    mb_test_env_stop(&f->env);
+    free(f);
+    return 0;
+}
+
+#define NEED_ENV(f) do { if ((f) == NULL) skip(); } while (0)
+
+/* Runs the mpsbench binary with args; returns its exit code and leaves its
+ * output in *output (heap). */
+static int run_cli(fixture *f, const char *const *args, char **output)
+{
+    char *bin = mb_test_binary_path("bin/mpsbench");
+    char *log = mb_asprintf("%s/cli.log", f->env.tmp);
+    unlink(log);
+    const char *argv[32] = {bin};
+    size_t n = 1;
+    for (size_t i = 0; args[i] != NULL && n < 31; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    mb_proc p;
+    mb_err err;
+    assert_int_equal(mb_spawn((char *const *)argv, NULL, log, &p, &err), 0);
+    assert_true(mb_proc_wait(&p, 280000));
+    *output = mb_read_file(log, NULL);
+    if (*output == NULL)
+        *output = mb_strdup("");
+    free(bin);
+    free(log);
+    assert_true(WIFEXITED(p.exit_status));
+    return WEXITSTATUS(p.exit_status);
+}
+
+static char *write_scenario(fixture *f, const char *name, const char *text)
+{
+    char *path = mb_asprintf("%s/%s", f->env.tmp, name);
+    assert_int_equal(mb_write_file_atomic(path, text, strlen(text)), 0);
+    return path;
+}
+
+static json_t *load_json(const char *dir, const char *file)
+{
+    char *path = mb_asprintf("%s/%s", dir, file);
+    json_error_t jerr;
+    json_t *o = json_load_file(path, 0, &jerr);
+    if (o == NULL)
+        fail_msg("%s: %s", path, jerr.text);
+    free(path);
+    return o;
+}
+
+static const char smoke[] =
+    "name: e2e\n"
+    "model: builtin:tiny\n"
+    "input_size: 48\n"
+    "images: {sizes: [64x48, 200x150], per_job: 3, format: jpeg}\n"
+    "matrix: {device: [cpu], batch_size: [1, 3]}\n"
+    "run: {jobs: 3, warmup_jobs: 1, repetitions: 2, threads: 1}\n";
+
+/* The run directory holds Google Benchmark JSON with its standard fields,
+ * run.json with every job, and the CI reports. */
+static void run_writes_the_run_directory(void **state)
+{
+    fixture *f = *state;
+    NEED_ENV(f);
+    char *scenario = write_scenario(f, "e2e.yaml", smoke);
+    char *out = mb_asprintf("%s/run", f->env.tmp);
+    const char *args[] = {"run", scenario, "--out", out, "--image-cache", f->cache, NULL};
+    char *output;
+    int code = run_cli(f, args, &output);
+    if (code != 0)
+        fail_msg("exit %d:\n%s", code, output);
+
+    json_t *results = load_json(out, "results.json");
+    assert_true(json_is_object(json_object_get(results, "context")));
+    json_t *benchmarks = json_object_get(results, "benchmarks");
+    assert_true(json_is_array(benchmarks));
+    int iterations_rows = 0;
+    size_t i;
+    json_t *b;
+    json_array_foreach(benchmarks, i, b) {
+        assert_true(json_is_string(json_object_get(b, "name")));
+        const char *run_type = json_string_value(json_object_get(b, "run_type"));
+        assert_non_null(run_type);
+        assert_true(json_is_number(json_object_get(b, "real_time")));
+        assert_string_equal(json_string_value(json_object_get(b, "time_unit")), "ms");
+        assert_true(json_is_integer(json_object_get(b, "iterations")));
+        assert_true(json_is_number(json_object_get(b, "images_per_second")));
+        assert_true(json_is_number(json_object_get(b, "latency_p99_ms")));
+        if (strcmp(run_type, "iteration") == 0) {
+            iterations_rows++;
+            assert_int_equal(json_integer_value(json_object_get(b, "iterations")), 3);
+            assert_true(json_number_value(json_object_get(b, "images_per_second")) > 0);
+        }
+    }
+    assert_int_equal(iterations_rows, 4 * 2);   /* 4 cells x 2 repetitions */
+    json_decref(results);
+
+    /* Every enqueued job is accounted for: warm-up + jobs x repetitions. */
+    json_t *run = load_json(out, "run.json");
+    assert_string_equal(json_string_value(json_object_get(run, "status")), "passed");
+    json_t *cells = json_object_get(run, "cells");
+    assert_int_equal(json_array_size(cells), 4);
+    json_t *c;
+    json_array_foreach(cells, i, c) {
+        assert_string_equal(json_string_value(json_object_get(c, "verdict")), "pass");
+        json_t *jobs = json_object_get(c, "jobs");
+        assert_int_equal(json_array_size(jobs), 1 + 3 * 2);
+        size_t j;
+        json_t *job;
+        json_array_foreach(jobs, j, job) {
+            assert_string_equal(json_string_value(json_object_get(job, "status")), "ok");
+            assert_int_equal(json_integer_value(json_object_get(job, "images")), 3);
+        }
+    }
+    json_decref(run);
+
+    char *junit = mb_asprintf("%s/junit.xml", out);
+    char *xml = mb_read_file(junit, NULL);
+    assert_non_null(xml);
+    assert_non_null(strstr(xml, "<testsuites name=\"mpsbench\" tests=\"4\" failures=\"0\""));
+    char *summary_path = mb_asprintf("%s/summary.md", out);
+    char *summary = mb_read_file(summary_path, NULL);
+    assert_non_null(summary);
+    assert_non_null(strstr(summary, "4 passed, 0 failed, 0 skipped"));
+    free(xml);
+    free(junit);
+    free(summary);
+    free(summary_path);
+    free(output);
+    free(out);
+    free(scenario);
+}
+
+/* A malformed scenario exits 2 naming file:line:column, and no run starts. */
+static void bad_scenario_exits_2_with_position(void **state)
+{
+    fixture *f = *state;
+    NEED_ENV(f);
+    char *scenario = write_scenario(f, "bad.yaml",
+                                    "name: bad\nmodel: builtin:tiny\nrun:\n  jobz: 3\n");
+    char *out = mb_asprintf("%s/bad-run", f->env.tmp);
+    const char *args[] = {"run", scenario, "--out", out, NULL};
+    char *output;
+    assert_int_equal(run_cli(f, args, &output), 2);
+    char *where = mb_asprintf("%s:4:3", scenario);
+    if (strstr(output, where) == NULL || strstr(output, "jobs") == NULL)
+        fail_msg("expected '%s' and a did-you-mean in:\n%s", where, output);
+    assert_int_equal(access(out, F_OK), -1);
+    free(where);
+    free(output);
+    free(out);
+    free(scenario);
+}
+
+/* --redis uses an existing server and leaves none of its keys behind. */
+static void external_redis_is_used_and_left_clean(void **state)
+{
+    fixture *f = *state;
+    NEED_ENV(f);
+    char *scenario = write_scenario(f, "ext.yaml",
+        "name: ext\nmodel: builtin:tiny\ninput_size: 32\n"
+        "images: {sizes: [64x64], per_job: 2}\n"
+        "matrix: {device: [cpu], batch_size: [2]}\n"
+        "run: {jobs: 2, warmup_jobs: 0, repetitions: 1, threads: 1}\n");
+    char *out = mb_asprintf("%s/ext-run", f->env.tmp);
+    const char *args[] = {"run", scenario, "--out", out, "--image-cache", f->cache,
+                          "--redis", f->env.redis.url, NULL};
+    char *output;
+    int code = run_cli(f, args, &output);
+    if (code != 0)
+        fail_msg("exit %d:\n%s", code, output);
+    /* No embedded server was started for this run. */
+    char *redis_log = mb_asprintf("%s/logs/redis.log", out);
+    assert_int_equal(access(redis_log, F_OK), -1);
+    /* Only the test's own streams remain; the run's namespace is gone. */
+    mb_err err;
+    assert_int_equal(mb_queue_delete_matching(f->env.q, "mb:[0-9a-f]*", &err), 0);
+    free(redis_log);
+    free(output);
+    free(out);
+    free(scenario);
+}
+
+/* A device that is not usable here makes its cells skipped with the reason:
+ * not a pass, not an OOM, and not a failure unless the scenario requires it. */
+static void unusable_device_is_skipped_visibly(void **state)
+{
+    fixture *f = *state;
+    NEED_ENV(f);
+    char *scenario = write_scenario(f, "gpu.yaml",
+        "name: gpu\nmodel: builtin:tiny\ninput_size: 32\n"
+        "images: {sizes: [64x64], per_job: 2}\n"
+        "matrix: {device: [cuda], batch_size: [2]}\n"
+        "run: {jobs: 2, warmup_jobs: 0, repetitions: 1}\n");
+    char *out = mb_asprintf("%s/gpu-run", f->env.tmp);
+    const char *args[] = {"run", scenario, "--out", out, "--image-cache", f->cache, NULL};
+    char *output;
+    int code = run_cli(f, args, &output);
+    json_t *run = load_json(out, "run.json");
+    json_t *cell = json_array_get(json_object_get(run, "cells"), 0);
+    const char *verdict = json_string_value(json_object_get(cell, "verdict"));
+    if (strcmp(verdict, "pass") == 0) {
+        /* This machine has a usable GPU: nothing to skip. */
+        json_decref(run);
+        free(output);
+        free(out);
+        free(scenario);
+        skip();
+    }
+    assert_int_equal(code, 0);
+    assert_string_equal(verdict, "skipped");
+    assert_non_null(strstr(json_string_value(json_object_get(cell, "skip_reason")), "cuda unusable"));
+    assert_int_equal(json_array_size(json_object_get(cell, "jobs")), 0);
+    json_decref(run);
+    char *junit = mb_asprintf("%s/junit.xml", out);
+    char *xml = mb_read_file(junit, NULL);
+    assert_non_null(strstr(xml, "<skipped message=\""));
+    free(xml);
+    free(junit);
+    free(output);
+    free(out);
+    free(scenario);
+}
+
+static void unknown_command_is_usage_error(void **state)
+{
+    fixture *f = *state;
+    NEED_ENV(f);
+    const char *args[] = {"frobnicate", NULL};
+    char *output;
+    assert_int_equal(run_cli(f, args, &output), 2);
+    assert_non_null(strstr(output, "unknown command 'frobnicate'"));
+    free(output);
+    const char *bad_opt[] = {"run", "--colour", NULL};
+    assert_int_equal(run_cli(f, bad_opt, &output), 2);
+    assert_non_null(strstr(output, "option --colour: unknown option"));
+    free(output);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(run_writes_the_run_directory, setup, teardown),
+        cmocka_unit_test_setup_teardown(bad_scenario_exits_2_with_position, setup, teardown),
+        cmocka_unit_test_setup_teardown(external_redis_is_used_and_left_clean, setup, teardown),
+        cmocka_unit_test_setup_teardown(unusable_device_is_skipped_visibly, setup, teardown),
+        cmocka_unit_test_setup_teardown(unknown_command_is_usage_error, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("mpsbench run (end to end)", tests, NULL, NULL);
+}
