@@ -1,24 +1,12 @@
-/* mpsbench: the command-line tool.  main = parse -> operate -> free; every
+/* mpsbench: the command-line tool.  main = pick the verb -> operate; every
  * error is reported once, here, and mapped to the documented exit code. */
-#include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#if defined(__APPLE__)
-#include <mach-o/dyld.h>
-#endif
+#include "commands.h"
+#include "mb_error.h"
 
-#include "mb_opts.h"
-#include "mb_util.h"
-#include "run.h"
-
-#ifndef MB_DEFAULT_SCENARIO_DIR
-#define MB_DEFAULT_SCENARIO_DIR "scenarios"
-#endif
-
-static void usage(FILE *f)
+void mb_cli_usage(FILE *f)
 {
     fputs("usage: mpsbench run [SCENARIO...] [--out DIR] [--device LIST] [--redis URL]\n"
           "                    [--image-cache DIR] [--quiet]\n"
@@ -30,147 +18,43 @@ static void usage(FILE *f)
           f);
 }
 
-/* The folder holding this executable, where mpsbench-worker lives too. */
-static char *exe_dir(const char *argv0)
-{
-    char path[PATH_MAX] = "";
-#if defined(__linux__)
-    ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
-    if (n > 0)
-        path[n] = '\0';
-#elif defined(__APPLE__)
-    uint32_t size = sizeof path;
-    if (_NSGetExecutablePath(path, &size) != 0)
-        path[0] = '\0';
-#endif
-    if (path[0] == '\0' && strchr(argv0, '/') != NULL)
-        snprintf(path, sizeof path, "%s", argv0);
-    char *slash = strrchr(path, '/');
-    if (slash == NULL)
-        return NULL;
-    *slash = '\0';
-    return mb_strdup(path);
-}
-
-static char *find_worker(const char *argv0)
-{
-    const char *env = getenv("MPSBENCH_WORKER");
-    if (env != NULL && *env)
-        return mb_strdup(env);
-    char *dir = exe_dir(argv0);
-    if (dir != NULL) {
-        char *candidate = mb_asprintf("%s/mpsbench-worker", dir);
-        free(dir);
-        if (access(candidate, X_OK) == 0)
-            return candidate;
-        free(candidate);
-    }
-    return mb_strdup("mpsbench-worker");   /* from PATH */
-}
-
-static char *default_image_cache(void)
-{
-    const char *env = getenv("MPSBENCH_CACHE");
-    if (env != NULL && *env)
-        return mb_asprintf("%s/images", env);
-    const char *xdg = getenv("XDG_CACHE_HOME");
-    if (xdg != NULL && *xdg)
-        return mb_asprintf("%s/mpsbench/images", xdg);
-    const char *home = getenv("HOME");
-    return mb_asprintf("%s/.cache/mpsbench/images", home && *home ? home : "/tmp");
-}
-
-static char *default_scenario(void)
-{
-    if (access("scenarios/default.yaml", R_OK) == 0)
-        return mb_strdup("scenarios/default.yaml");
-    return mb_strdup(MB_DEFAULT_SCENARIO_DIR "/default.yaml");
-}
-
-enum { OPT_OUT = 1, OPT_DEVICE, OPT_REDIS, OPT_CACHE, OPT_QUIET, OPT_HELP };
-
-static const mb_opt run_opts[] = {
-    {"out", 'o', 1, OPT_OUT},
-    {"device", 'd', 1, OPT_DEVICE},
-    {"redis", 0, 1, OPT_REDIS},
-    {"image-cache", 0, 1, OPT_CACHE},
-    {"quiet", 'q', 0, OPT_QUIET},
-    {"help", 'h', 0, OPT_HELP},
-    {NULL, 0, 0, 0},
+/* One row per verb; each command returns an exit code, or a negative MB_E*
+ * code that main maps to one. */
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv, mb_err *err);
+} commands[] = {
+    {"run", mb_cmd_run},
 };
-
-static int cmd_run(int argc, char **argv, mb_err *err)
-{
-    mb_run_config cfg = {0};
-    const char **scenarios = mb_calloc((size_t)argc, sizeof *scenarios);
-    char *cache = NULL, *worker = NULL, *fallback = NULL;
-    mb_opt_iter it;
-    mb_opt_init(&it, argc, argv, 2);
-    int rc = 0;
-    for (;;) {
-        int id;
-        if ((rc = mb_opt_next(&it, run_opts, &id, err)) != 0)
-            goto out;
-        if (id == MB_OPT_END)
-            break;
-        switch (id) {
-        case MB_OPT_POSITIONAL: scenarios[cfg.n_scenarios++] = it.arg; break;
-        case OPT_OUT: cfg.out_dir = it.arg; break;
-        case OPT_DEVICE: cfg.devices = it.arg; break;
-        case OPT_REDIS: cfg.redis_url = it.arg; break;
-        case OPT_CACHE: cfg.image_cache = it.arg; break;
-        case OPT_QUIET: cfg.quiet = true; break;
-        case OPT_HELP: usage(stdout); goto out;
-        }
-    }
-    if (cfg.n_scenarios == 0)
-        scenarios[cfg.n_scenarios++] = fallback = default_scenario();
-    cfg.scenarios = scenarios;
-    if (cfg.image_cache == NULL)
-        cfg.image_cache = cache = default_image_cache();
-    cfg.worker_path = worker = find_worker(argv[0]);
-    cfg.progress = isatty(STDERR_FILENO) && !cfg.quiet;
-    char *dir = NULL;
-    rc = mb_run(&cfg, &dir, err);
-    if (dir != NULL && !cfg.quiet)
-        fprintf(stderr, "mpsbench: results in %s\n", dir);
-    free(dir);
-out:
-    free(scenarios);
-    free(cache);
-    free(worker);
-    free(fallback);
-    return rc;
-}
 
 int main(int argc, char **argv)
 {
     mb_err err;
     mb_err_clear(&err);
     if (argc < 2) {
-        usage(stderr);
+        mb_cli_usage(stderr);
         return MB_EXIT_USAGE;
     }
     const char *verb = argv[1];
-    int code;
-    if (strcmp(verb, "run") == 0) {
-        code = cmd_run(argc, argv, &err);
-        /* cmd_run returns an exit code from mb_run, or an MB_E* code from
-         * option parsing. */
-        if (code < 0)
-            code = mb_err_exit_code(code);
-    } else if (strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0 || strcmp(verb, "help") == 0) {
-        usage(stdout);
+    if (strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0 || strcmp(verb, "help") == 0) {
+        mb_cli_usage(stdout);
         return MB_EXIT_OK;
-    } else if (strcmp(verb, "--version") == 0) {
+    }
+    if (strcmp(verb, "--version") == 0) {
         puts("mpsbench " MB_VERSION);
         return MB_EXIT_OK;
-    } else {
-        fprintf(stderr, "mpsbench: unknown command '%s'\n", verb);
-        usage(stderr);
-        return MB_EXIT_USAGE;
     }
-    if (err.code != MB_OK)
-        fprintf(stderr, "mpsbench: %s\n", err.msg);
-    return code;
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (strcmp(verb, commands[i].name) != 0)
+            continue;
+        int code = commands[i].run(argc, argv, &err);
+        if (code < 0)
+            code = mb_err_exit_code(code);
+        if (err.code != MB_OK)
+            fprintf(stderr, "mpsbench: %s\n", err.msg);
+        return code;
+    }
+    fprintf(stderr, "mpsbench: unknown command '%s'\n", verb);
+    mb_cli_usage(stderr);
+    return MB_EXIT_USAGE;
 }

@@ -1,0 +1,14 @@
+/* The verbs of the mpsbench CLI, one file each (cmd_<verb>.c).  argv[1] is
+ * the verb itself; options start at argv[2]. */
+#ifndef MB_COMMANDS_H
+#define MB_COMMANDS_H
+
+#include <stdio.h>
+
+#include "mb_error.h"
+
+void mb_cli_usage(FILE *f);
+
+int mb_cmd_run(int argc, char **argv, mb_err *err);
+
+#endif
