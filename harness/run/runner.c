@@ -582,10 +582,14 @@ static void on_run_report(const mb_gb_run_report *r, void *arg)
             ips = r->counter_values[i];
     if (run->cfg->progress)
         fputs("\r\033[K", stderr);
+    /* Google Benchmark appends "/iterations:N/repeats:N/manual_time". */
+    const char *suffix = strstr(r->run_name, "/iterations:");
+    int name_len = suffix ? (int)(suffix - r->run_name) : (int)strlen(r->run_name);
     if (r->error_occurred)
-        fprintf(stderr, "%-72s  %s\n", r->run_name, r->error_message);
+        fprintf(stderr, "%-64.*s  %s\n", name_len, r->run_name, r->error_message);
     else
-        fprintf(stderr, "%-72s  %9.2f img/s  %9.1f ms/job\n", r->run_name, ips, r->real_time);
+        fprintf(stderr, "%-64.*s  %9.2f img/s  %9.1f ms/job\n", name_len, r->run_name, ips,
+                r->real_time);
 }
 
 static void free_cells(run_ctx *run)

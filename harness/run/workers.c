@@ -42,9 +42,7 @@ static void worker_env(const mb_cell *cell, mb_env *env)
     mb_env_from_current(env);
     bool explicit_high = false;
     for (size_t i = 0; i < cell->n_env; i++) {
-        const char *name = cell->env[i].key + strlen("env.");
-        if (strncmp(cell->env[i].key, "env.", 4) != 0)
-            name = cell->env[i].key;
+        const char *name = cell->env[i].key;
         if (strcmp(name, "PYTORCH_MPS_HIGH_WATERMARK_RATIO") == 0)
             explicit_high = true;
         mb_env_set(env, name, cell->env[i].value);
