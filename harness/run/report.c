@@ -76,6 +76,16 @@ static json_t *cell_json(const cell_state *cs)
     json_object_set_new(o, "expect_oom", json_string(c->expect.oom == MB_OOM_NEVER ? "never"
                                                      : c->expect.oom == MB_OOM_ALLOWED ? "allowed"
                                                      : "expected"));
+    json_object_set_new(o, "model", json_string(cs->scenario->model));
+    json_object_set_new(o, "input_size", json_integer(cs->scenario->input_size));
+    json_object_set_new(o, "images_per_job", json_integer(cs->scenario->images.per_job));
+    json_object_set_new(o, "precision", json_string(c->precision ? c->precision : "fp32"));
+    json_object_set_new(o, "memory_limit_bytes", json_integer((json_int_t)c->run.memory_limit));
+    json_object_set_new(o, "expect_regression", json_real(c->expect.regression));
+    json_t *env = json_object();
+    for (size_t i = 0; i < c->n_env; i++)
+        json_object_set_new(env, c->env[i].key, json_string(c->env[i].value));
+    json_object_set_new(o, "env", env);
     if (cs->n_reps > 0)
         json_object_set_new(o, "images_per_second_median",
                             json_real(mb_stats_median(cs->rep_images_per_s, cs->n_reps)));
