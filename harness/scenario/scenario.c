@@ -549,6 +549,67 @@ static int read_expect(load_ctx *c, yaml_node_t *node, mb_expect *expect, bool *
     return rc;
 }
 
+static int read_fault(load_ctx *c, yaml_node_t *node)
+{
+    static const char *const keys[] = {"emulate_mps_accounting", "crash_after_jobs",
+                                       "hang_after_jobs", "slowdown"};
+    mb_fault *f = &c->s->fault;
+    int rc = expect_mapping(c, node);
+    for (size_t i = 0; rc == 0 && i < n_pairs(node); i++) {
+        const char *key;
+        yaml_node_t *value;
+        size_t mark;
+        int which;
+        rc = enter_pair(c, node, i, keys, sizeof keys / sizeof keys[0], &which, &key, &value,
+                        &mark);
+        if (rc != 0)
+            break;
+        switch (which) {
+        case 0:
+            rc = get_bool(c, value, &f->emulate_mps_accounting);
+            break;
+        case 1:
+            rc = get_int(c, value, 0, 100000, &f->crash_after_jobs);
+            break;
+        case 2:
+            rc = get_int(c, value, 0, 100000, &f->hang_after_jobs);
+            break;
+        default:
+            rc = get_fraction(c, value, &f->slowdown);
+            if (rc == 0 && f->slowdown > 100)
+                rc = fail(c, value, "a slowdown of more than 10000%% is absurd");
+            break;
+        }
+        path_pop(c, mark);
+    }
+    return rc;
+}
+
+static int read_search(load_ctx *c, yaml_node_t *node)
+{
+    static const char *const keys[] = {"batch_size", "max_batch_size"};
+    static const char *const modes[] = {"frontier"};
+    mb_search *search = &c->s->search;
+    int rc = expect_mapping(c, node);
+    for (size_t i = 0; rc == 0 && i < n_pairs(node); i++) {
+        const char *key;
+        yaml_node_t *value;
+        size_t mark;
+        int which, word = 0;
+        rc = enter_pair(c, node, i, keys, 2, &which, &key, &value, &mark);
+        if (rc != 0)
+            break;
+        if (which == 0) {
+            rc = get_word(c, value, "search mode", modes, 1, &word);
+            search->batch_frontier = rc == 0;
+        } else {
+            rc = get_int(c, value, 1, 4096, &search->max_batch_size);
+        }
+        path_pop(c, mark);
+    }
+    return rc;
+}
+
 static int read_require(load_ctx *c, yaml_node_t *node)
 {
     mb_scenario *s = c->s;
@@ -632,7 +693,8 @@ static int read_name(load_ctx *c, yaml_node_t *node)
 static int read_root(load_ctx *c, yaml_node_t *root)
 {
     static const char *const keys[] = {"name", "model", "input_size", "resize_on", "images",
-                                       "matrix", "run", "expect", "require", "overrides"};
+                                       "matrix", "run", "expect", "require", "overrides",
+                                       "fault", "search"};
     static const char *const resize[] = {"host", "device"};
     mb_scenario *s = c->s;
     int rc = expect_mapping(c, root);
@@ -679,6 +741,12 @@ static int read_root(load_ctx *c, yaml_node_t *root)
             break;
         case 8:
             rc = read_require(c, value);
+            break;
+        case 10:
+            rc = read_fault(c, value);
+            break;
+        case 11:
+            rc = read_search(c, value);
             break;
         default:
             if (value->type != YAML_SEQUENCE_NODE)
@@ -1058,6 +1126,7 @@ static mb_scenario *scenario_new(const char *name, const char *dir)
     s->run.inflight = 1;
     s->expect.oom = MB_OOM_NEVER;
     s->expect.regression = 0.05;
+    s->search.max_batch_size = 1024;
     return s;
 }
 

@@ -75,6 +75,24 @@ typedef struct mb_images {
                                grouping them by size */
 } mb_images;
 
+/* Fault injection, for testing the harness itself (`fault:`); all off by
+ * default and never meant for real measurements. */
+typedef struct mb_fault {
+    bool emulate_mps_accounting; /* the MPS watermark check with the seed's garbage
+                                    "other allocations": fix-off cells OOM on any device */
+    int crash_after_jobs;        /* > 0: the worker kills itself (SIGKILL) in job N+1 */
+    int hang_after_jobs;         /* > 0: the worker stops answering in job N+1 */
+    double slowdown;             /* each job takes this fraction longer */
+} mb_fault;
+
+/* `search: {batch_size: frontier, max_batch_size: N}`: instead of measuring
+ * the batch_size axis, find the largest batch that fits (doubling, then
+ * bisecting) for every other combination of axes. */
+typedef struct mb_search {
+    bool batch_frontier;
+    int max_batch_size;          /* default 1024 */
+} mb_search;
+
 typedef struct mb_scenario {
     char *path;             /* as given */
     char *dir;              /* folder of the file, for resolving paths */
@@ -92,6 +110,8 @@ typedef struct mb_scenario {
     size_t n_overrides;
     char **require;         /* devices that must be usable (skip -> failure) */
     size_t n_require;
+    mb_fault fault;
+    mb_search search;
 } mb_scenario;
 
 /* Loads and validates a scenario.  On failure returns MB_ESCENARIO with

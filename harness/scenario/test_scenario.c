@@ -184,6 +184,34 @@ static void test_full_fixture(void **state)
     mb_scenario_free(s);
 }
 
+/* fault: and search: are read and validated like everything else. */
+static void test_fault_and_search(void **state)
+{
+    (void)state;
+    mb_scenario *s = NULL;
+    mb_err err;
+    const char *yaml = "model: builtin:tiny\n"
+                       "fault: {emulate_mps_accounting: yes, crash_after_jobs: 3,\n"
+                       "        hang_after_jobs: 2, slowdown: 10%}\n"
+                       "search: {batch_size: frontier, max_batch_size: 256}\n";
+    assert_int_equal(mb_scenario_load_string(yaml, strlen(yaml), "f.yaml", ".", &s, &err), 0);
+    assert_true(s->fault.emulate_mps_accounting);
+    assert_int_equal(s->fault.crash_after_jobs, 3);
+    assert_int_equal(s->fault.hang_after_jobs, 2);
+    assert_true(s->fault.slowdown > 0.0999 && s->fault.slowdown < 0.1001);
+    assert_true(s->search.batch_frontier);
+    assert_int_equal(s->search.max_batch_size, 256);
+    mb_scenario_free(s);
+    const char *bad = "model: builtin:tiny\nsearch: {batch_size: bisect}\n";
+    assert_int_equal(mb_scenario_load_string(bad, strlen(bad), "f.yaml", ".", &s, &err),
+                     MB_ESCENARIO);
+    assert_non_null(strstr(err.msg, "f.yaml:2:22: search.batch_size:"));
+    const char *typo = "model: builtin:tiny\nfault: {crash_after: 3}\n";
+    assert_int_equal(mb_scenario_load_string(typo, strlen(typo), "f.yaml", ".", &s, &err),
+                     MB_ESCENARIO);
+    assert_non_null(strstr(err.msg, "did you mean 'crash_after_jobs'"));
+}
+
 static void test_defaults(void **state)
 {
     (void)state;
@@ -214,6 +242,12 @@ static void test_defaults(void **state)
     assert_float_equal(s->expect.regression, 0.05, 1e-12);
     assert_int_equal(s->n_overrides, 0);
     assert_int_equal(s->n_require, 0);
+    assert_false(s->fault.emulate_mps_accounting);
+    assert_int_equal(s->fault.crash_after_jobs, 0);
+    assert_int_equal(s->fault.hang_after_jobs, 0);
+    assert_true(s->fault.slowdown == 0);
+    assert_false(s->search.batch_frontier);
+    assert_int_equal(s->search.max_batch_size, 1024);
 
     /* The four axes every scenario has, with their defaults and no position. */
     assert_int_equal(s->n_axes, 4);
@@ -402,7 +436,7 @@ static void test_unknown_keys(void **state)
                 "t.yaml:1:10: expect.ooms: unknown key 'ooms' (did you mean 'oom'?)");
     check_error("zzzzzzzz: 1\n",
                 "t.yaml:1:1: zzzzzzzz: unknown key 'zzzzzzzz' (expected name, model, input_size, "
-                "resize_on, images, matrix, run, expect, require or overrides)");
+                "resize_on, images, matrix, run, expect, require, overrides, fault or search)");
     check_error("matrix: {qqqqqqqq: 1}\n",
                 "t.yaml:1:10: matrix.qqqqqqqq: unknown key 'qqqqqqqq' (expected device, "
                 "watermark_fix, exec, precision, image_size or batch_size or env.NAME)");
@@ -983,6 +1017,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full_fixture),
         cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_fault_and_search),
         cmocka_unit_test(test_scalars_and_spellings),
         cmocka_unit_test(test_photos_as_is),
         cmocka_unit_test(test_bad_fixtures),
