@@ -235,6 +235,7 @@ char *mb_result_encode(const mb_result *r)
                           "wall_ms", r->wall_ms,
                           "checksum", r->checksum,
                           "embedding_dim", r->embedding_dim);
+    json_object_set_new(o, "batch_size", json_integer(r->batch_size));
     json_object_set_new(o, "peak_rss_bytes", json_integer((json_int_t)r->peak_rss_bytes));
     json_object_set_new(o, "peak_allocated_bytes", json_integer((json_int_t)r->peak_allocated_bytes));
     json_object_set_new(o, "peak_reserved_bytes", json_integer((json_int_t)r->peak_reserved_bytes));
@@ -263,6 +264,7 @@ int mb_result_decode(const char *json, size_t len, mb_result *out, mb_err *err)
         (rc = get_string(o, "error", false, &out->error, err)) ||
         (rc = get_int(o, "images", false, 0, MB_JOB_MAX_IMAGES, &out->images, err)) ||
         (rc = get_int(o, "batches", false, 0, MB_JOB_MAX_IMAGES, &out->batches, err)) ||
+        (rc = get_int(o, "batch_size", false, 0, 65536, &out->batch_size, err)) ||
         (rc = get_number(o, "decode_ms", 0, 1e12, &out->decode_ms, err)) ||
         (rc = get_number(o, "preprocess_ms", 0, 1e12, &out->preprocess_ms, err)) ||
         (rc = get_number(o, "transfer_ms", 0, 1e12, &out->transfer_ms, err)) ||

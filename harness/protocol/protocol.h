@@ -49,6 +49,7 @@ typedef struct mb_result {
     char *error;            /* verbatim message; NULL when ok */
     int images;             /* images embedded */
     int batches;
+    int batch_size;         /* the batch size used (GPU_BATCH_SIZE may override the job's) */
     double decode_ms, preprocess_ms, transfer_ms, forward_ms;
     double wall_ms;         /* worker-side, from dequeue to result */
     uint64_t peak_rss_bytes;        /* host */

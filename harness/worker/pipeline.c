@@ -1,5 +1,6 @@
 #include "pipeline.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -22,6 +23,62 @@ void mb_pipeline_init(mb_pipeline *p, mb_torch_model *model, mb_device device)
     if (text != NULL && (mb_parse_long(text, &interval) != 0 || interval < 1))
         interval = 10;
     p->cleanup_interval = (int)interval;
+    /* The service's batch-size knob wins over the job's, as in the service. */
+    long batch = 0;
+    text = getenv("GPU_BATCH_SIZE");
+    if (text != NULL && mb_parse_long(text, &batch) == 0 && batch > 0 && batch <= 65536)
+        p->forced_batch_size = (int)batch;
+}
+
+/* The seed's figure: 67108914.49 GiB of "other allocations". */
+#define GARBAGE_OTHER_ALLOCATIONS (67108914.49 * 1073741824.0)
+
+static void format_size(double bytes, char *buf, size_t size)
+{
+    /* c10::format_size's units, powers of 1024 named KB/MB/GB. */
+    if (bytes <= 1024)
+        snprintf(buf, size, "%.0f bytes", bytes);
+    else if (bytes <= 1048576.0)
+        snprintf(buf, size, "%.2f KB", bytes / 1024.0);
+    else if (bytes <= 1073741824.0)
+        snprintf(buf, size, "%.2f MB", bytes / 1048576.0);
+    else
+        snprintf(buf, size, "%.2f GB", bytes / 1073741824.0);
+}
+
+/* MPSHeapAllocatorImpl's check, as the allocator makes it when the high
+ * watermark ratio is not 0: allocated + other + requested must stay within
+ * ratio x recommendedMaxWorkingSetSize.  The ratio comes from the
+ * environment exactly as PyTorch reads it (default 1.7 on unified memory; a
+ * value strtod cannot read counts as 0).  On a device without Metal the
+ * device's total memory stands in for the recommended working set. */
+static int emulated_mps_check(mb_pipeline *p, double request_bytes, mb_err *err)
+{
+    const char *text = getenv("PYTORCH_MPS_HIGH_WATERMARK_RATIO");
+    double ratio = text ? strtod(text, NULL) : 1.7;
+    if (ratio == 0.0)
+        return 0;
+    mb_device_memory mem = {0};
+    mb_torch_memory(p->device, &mem);
+    double recommended = mem.recommended_max ? (double)mem.recommended_max
+                                             : (double)mb_torch_device_total_memory(p->device);
+    double allocated = p->device == MB_DEVICE_CPU ? (double)mb_host_current_rss()
+                                                  : (double)mem.peak_allocated;
+    double max_allowed = ratio * recommended;
+    if (allocated + GARBAGE_OTHER_ALLOCATIONS + request_bytes <= max_allowed)
+        return 0;
+    char a[32], o[32], m[32], t[32];
+    format_size(allocated, a, sizeof a);
+    format_size(GARBAGE_OTHER_ALLOCATIONS, o, sizeof o);
+    format_size(max_allowed, m, sizeof m);
+    format_size(request_bytes, t, sizeof t);
+    return mb_err_set(err, MB_EOOM,
+                      "MPS backend out of memory (MPS allocated: %s, other allocations: %s, max "
+                      "allowed: %s). Tried to allocate %s on private pool. Use "
+                      "PYTORCH_MPS_HIGH_WATERMARK_RATIO=0.0 to disable upper limit for memory "
+                      "allocations (may cause system failure). [emulated by mpsbench fault "
+                      "injection]",
+                      a, o, m, t);
 }
 
 void mb_pipeline_free(mb_pipeline *p)
@@ -115,24 +172,30 @@ void mb_pipeline_run(mb_pipeline *p, const mb_job *job, mb_result *r)
     double start = mb_now_ms();
     r->status = MB_JOB_OK;
     r->embedding_dim = p->dim;
+    int batch_size = p->forced_batch_size ? p->forced_batch_size : job->batch_size;
+    r->batch_size = batch_size;
     mb_host_reset_peak_rss();
     mb_torch_memory_reset_peak(p->device);
-    float *emb = mb_calloc((size_t)job->batch_size * (size_t)p->dim, sizeof(float));
+    float *emb = mb_calloc((size_t)batch_size * (size_t)p->dim, sizeof(float));
     if (job->return_embeddings) {
         r->n_embeddings = job->n_images * (size_t)p->dim;
         r->embeddings = mb_calloc(r->n_embeddings, sizeof(float));
     }
     double checksum = 0;
-    for (size_t first = 0; first < job->n_images; first += (size_t)job->batch_size) {
+    for (size_t first = 0; first < job->n_images; first += (size_t)batch_size) {
         size_t left = job->n_images - first;
-        int n = left < (size_t)job->batch_size ? (int)left : job->batch_size;
+        int n = left < (size_t)batch_size ? (int)left : batch_size;
         int h, w;
         if (load_batch(p, job, first, n, &h, &w, r) != 0)
             break;
         mb_embed_timing t = {0};
         mb_err err;
         int resize_to = job->resize_on_device ? job->input_size : 0;
-        int rc = mb_torch_model_embed(p->model, p->batch, n, h, w, resize_to, emb, &t, &err);
+        int rc = 0;
+        if (p->emulate_mps_accounting)
+            rc = emulated_mps_check(p, 4.0 * 3.0 * n * h * w, &err);
+        if (rc == 0)
+            rc = mb_torch_model_embed(p->model, p->batch, n, h, w, resize_to, emb, &t, &err);
         r->transfer_ms += t.transfer_ms;
         r->forward_ms += t.forward_ms;
         if (rc != 0) {

@@ -16,6 +16,10 @@ typedef struct mb_pipeline {
     bool cleanup_enabled;   /* GPU_MEMORY_CLEANUP_ENABLED */
     int cleanup_interval;   /* GPU_MEMORY_CLEANUP_INTERVAL, in batches */
     long batches_since_cleanup;
+    int forced_batch_size;  /* GPU_BATCH_SIZE, 0 = use the job's */
+    /* Fault injection: run the MPS allocator's watermark check before every
+     * forward pass, with the seed's garbage "other allocations" figure. */
+    bool emulate_mps_accounting;
 } mb_pipeline;
 
 void mb_pipeline_init(mb_pipeline *p, mb_torch_model *model, mb_device device);

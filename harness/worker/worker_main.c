@@ -4,6 +4,7 @@
  * (hello key) -> consume jobs until SIGTERM.  A failing job is reported and
  * the worker keeps going; only `--on-oom exit` ends it on an OOM, to mimic
  * the service's crash. */
+#include <errno.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <signal.h>
@@ -11,9 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "env_policy.h"
+#include "memory_cap.h"
 #include "mb_opts.h"
 #include "mb_util.h"
 #include "pipeline.h"
@@ -38,7 +41,13 @@ typedef struct worker_config {
     bool exit_on_oom;
     bool channels_last;
     bool probe_only;
+    bool fork_per_job;
     int heartbeat_s;
+    uint64_t memory_limit;
+    /* Fault injection (testing the harness itself). */
+    bool fault_mps_accounting;
+    int fault_crash_after;
+    int fault_hang_after;
 } worker_config;
 
 static volatile sig_atomic_t stop_requested;
@@ -52,7 +61,8 @@ static void on_stop_signal(int sig)
 enum {
     OPT_REDIS = 1, OPT_JOBS, OPT_RESULTS, OPT_GROUP, OPT_ID, OPT_HELLO, OPT_DEVICE,
     OPT_MODEL, OPT_PRECISION, OPT_THREADS, OPT_FIX, OPT_ON_OOM, OPT_CHANNELS_LAST,
-    OPT_PROBE, OPT_HEARTBEAT, OPT_HELP
+    OPT_PROBE, OPT_HEARTBEAT, OPT_HELP, OPT_EXEC, OPT_MEMORY_LIMIT, OPT_FAULT_MPS,
+    OPT_FAULT_CRASH, OPT_FAULT_HANG
 };
 
 static const mb_opt worker_opts[] = {
@@ -72,6 +82,11 @@ static const mb_opt worker_opts[] = {
     {"probe", 0, 0, OPT_PROBE},
     {"heartbeat", 0, 1, OPT_HEARTBEAT},
     {"help", 'h', 0, OPT_HELP},
+    {"exec", 0, 1, OPT_EXEC},
+    {"memory-limit", 0, 1, OPT_MEMORY_LIMIT},
+    {"fault-mps-accounting", 0, 0, OPT_FAULT_MPS},
+    {"fault-crash-after", 0, 1, OPT_FAULT_CRASH},
+    {"fault-hang-after", 0, 1, OPT_FAULT_HANG},
     {NULL, 0, 0, 0},
 };
 
@@ -81,6 +96,8 @@ static void usage(FILE *f)
           "         [--id ID] [--hello-key KEY] [--device cpu|cuda|mps] [--model SPEC]\n"
           "         [--precision fp32|fp16|bf16] [--threads N] [--watermark-fix on|off]\n"
           "         [--on-oom continue|exit] [--channels-last] [--heartbeat SECONDS]\n"
+          "         [--exec persistent|fork_per_job] [--memory-limit BYTES]\n"
+          "         [--fault-mps-accounting] [--fault-crash-after N] [--fault-hang-after N]\n"
           "       mpsbench-worker --probe    (prints the usable devices as JSON)\n",
           f);
 }
@@ -143,6 +160,25 @@ static int parse_args(int argc, char **argv, worker_config *c, mb_err *err)
             if (parse_on_off("watermark-fix", it.arg, &c->watermark_fix, err) != 0)
                 return MB_EUSAGE;
             break;
+        case OPT_EXEC:
+            if (strcmp(it.arg, "fork_per_job") == 0)
+                c->fork_per_job = true;
+            else if (strcmp(it.arg, "persistent") != 0)
+                return mb_err_set(err, MB_EUSAGE, "option --exec: expected persistent or fork_per_job");
+            break;
+        case OPT_MEMORY_LIMIT:
+            if (mb_parse_bytes(it.arg, &c->memory_limit) != 0)
+                return mb_err_set(err, MB_EUSAGE, "option --memory-limit: expected bytes, got '%s'",
+                                  it.arg);
+            break;
+        case OPT_FAULT_MPS: c->fault_mps_accounting = true; break;
+        case OPT_FAULT_CRASH:
+        case OPT_FAULT_HANG:
+            if (mb_parse_long(it.arg, &n) != 0 || n < 0 || n > 1000000)
+                return mb_err_set(err, MB_EUSAGE, "option --fault-%s-after: expected a job count",
+                                  id == OPT_FAULT_CRASH ? "crash" : "hang");
+            *(id == OPT_FAULT_CRASH ? &c->fault_crash_after : &c->fault_hang_after) = (int)n;
+            break;
         case OPT_ON_OOM:
             if (strcmp(it.arg, "exit") == 0)
                 c->exit_on_oom = true;
@@ -202,7 +238,7 @@ static const char *const reported_env[] = {
 /* The hello record: the worker's facts, so that every result can be tied to
  * the configuration that produced it. */
 static char *hello_json(const worker_config *c, const mb_env_policy *env, const char *device,
-                        const char *state, const char *reason, int dim)
+                        const char *state, const char *reason, int dim, const mb_memory_cap *cap)
 {
     json_t *envo = json_object();
     for (size_t i = 0; i < sizeof reported_env / sizeof reported_env[0]; i++) {
@@ -235,6 +271,16 @@ static char *hello_json(const worker_config *c, const mb_env_policy *env, const 
         "started_ms", mb_now_ms());
     if (reason != NULL)
         json_object_set_new(o, "reason", json_string(reason));
+    json_object_set_new(o, "exec", json_string(c->fork_per_job ? "fork_per_job" : "persistent"));
+    if (cap != NULL && cap->bytes > 0)
+        json_object_set_new(o, "memory_cap", json_pack("{s:I, s:b, s:s}", "bytes",
+                                                       (json_int_t)cap->bytes, "enforced",
+                                                       cap->enforced, "how", cap->how));
+    if (c->fault_mps_accounting || c->fault_crash_after || c->fault_hang_after)
+        json_object_set_new(o, "faults", json_pack("{s:b, s:i, s:i}", "emulate_mps_accounting",
+                                                   c->fault_mps_accounting, "crash_after_jobs",
+                                                   c->fault_crash_after, "hang_after_jobs",
+                                                   c->fault_hang_after));
     char *text = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     return text;
@@ -290,8 +336,105 @@ static int send_result(mb_queue *q, const worker_config *c, mb_result *r)
     return rc;
 }
 
-static int consume(mb_queue *q, const worker_config *c, mb_pipeline *pipe)
+/* Reads everything from fd until EOF. */
+static char *read_all(int fd)
 {
+    size_t cap = 4096, len = 0;
+    char *buf = mb_calloc(cap, 1);
+    for (;;) {
+        if (len + 1 >= cap) {
+            cap *= 2;
+            buf = mb_realloc(buf, cap);
+        }
+        ssize_t n = read(fd, buf + len, cap - len - 1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+    }
+    buf[len] = '\0';
+    return buf;
+}
+
+/* exec: fork_per_job, as stock RQ does with its work-horse: the job runs in a
+ * child forked from the worker that already holds the model and the device.
+ * On MPS this is the suspected cause of the garbage memory accounting, which
+ * is why it is an axis.  The child sends its result through a pipe; a child
+ * that dies without one becomes a `crashed` result, and the worker lives on. */
+static void run_forked(mb_pipeline *pipeline, const mb_job *job, mb_result *r)
+{
+    int fds[2];
+    if (pipe(fds) != 0) {
+        r->status = MB_JOB_ERROR;
+        r->error = mb_asprintf("pipe failed: %s", strerror(errno));
+        return;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        r->status = MB_JOB_ERROR;
+        r->error = mb_asprintf("fork failed: %s", strerror(errno));
+        return;
+    }
+    if (pid == 0) {
+        close(fds[0]);
+        mb_pipeline_run(pipeline, job, r);
+        char *text = mb_result_encode(r);
+        size_t left = strlen(text);
+        const char *p = text;
+        while (left > 0) {
+            ssize_t n = write(fds[1], p, left);
+            if (n <= 0)
+                _exit(3);
+            p += n;
+            left -= (size_t)n;
+        }
+        _exit(0);
+    }
+    close(fds[1]);
+    char *text = read_all(fds[0]);
+    close(fds[0]);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    mb_result child;
+    mb_err err;
+    char *job_id = r->job_id;
+    if (text[0] != '\0' && mb_result_decode(text, strlen(text), &child, &err) == 0) {
+        free(child.job_id);
+        child.job_id = job_id;
+        *r = child;
+    } else {
+        r->status = MB_JOB_CRASHED;
+        if (WIFSIGNALED(status))
+            r->error = mb_asprintf("work-horse killed by signal %d%s", WTERMSIG(status),
+                                   WTERMSIG(status) == SIGKILL ? ", likely out of memory" : "");
+        else
+            r->error = mb_asprintf("work-horse exited with status %d without a result",
+                                   WEXITSTATUS(status));
+    }
+    free(text);
+}
+
+/* Fault injection: what happens when job number `n` (1-based) starts. */
+static void inject_faults(const worker_config *c, long n)
+{
+    if (c->fault_crash_after > 0 && n > c->fault_crash_after) {
+        fprintf(stderr, "mpsbench-worker: fault injection: crashing in job %ld\n", n);
+        raise(SIGKILL);
+    }
+    if (c->fault_hang_after > 0 && n > c->fault_hang_after) {
+        fprintf(stderr, "mpsbench-worker: fault injection: hanging in job %ld\n", n);
+        for (;;)
+            pause();
+    }
+}
+
+static int consume(mb_queue *q, const worker_config *c, mb_pipeline *pipeline)
+{
+    long jobs_started = 0;
     mb_err err;
     if (mb_queue_create_group(q, c->jobs_stream, c->group, &err) != 0) {
         fprintf(stderr, "mpsbench-worker: %s\n", err.msg);
@@ -319,7 +462,11 @@ static int consume(mb_queue *q, const worker_config *c, mb_pipeline *pipe)
             r.error = mb_asprintf("malformed job: %s", err.msg);
         } else {
             r.job_id = mb_strdup(job.id);
-            mb_pipeline_run(pipe, &job, &r);
+            inject_faults(c, ++jobs_started);
+            if (c->fork_per_job)
+                run_forked(pipeline, &job, &r);
+            else
+                mb_pipeline_run(pipeline, &job, &r);
             oom = r.status == MB_JOB_OOM;
             mb_job_clear(&job);
         }
@@ -381,6 +528,10 @@ int main(int argc, char **argv)
     int threads = c.threads > 0 ? c.threads : mb_cpu_count();
     mb_torch_set_threads(threads);
 
+    /* The host cap comes first so that the model itself counts against it. */
+    mb_memory_cap cap;
+    mb_memory_cap_apply_host(&cap, dev, c.memory_limit);
+
     int status = 0;
     char reason[512] = "";
     char *hello = NULL;
@@ -388,19 +539,20 @@ int main(int argc, char **argv)
     int precision = parse_precision(c.precision);
     if (precision < 0) {
         snprintf(reason, sizeof reason, "unknown precision '%s'", c.precision);
-        hello = hello_json(&c, &env, device, "error", reason, 0);
+        hello = hello_json(&c, &env, device, "error", reason, 0, &cap);
         status = MB_EXIT_USAGE;
     } else if (!mb_torch_device_usable(dev, reason, sizeof reason)) {
-        hello = hello_json(&c, &env, device, "unusable", reason, 0);
+        hello = hello_json(&c, &env, device, "unusable", reason, 0, &cap);
         status = EXIT_UNUSABLE_DEVICE;
     } else {
         mb_model_options mo = {.spec = c.model, .device = dev, .precision = (mb_precision)precision,
                                .channels_last = c.channels_last};
         if (mb_torch_model_load(&mo, &model, &err) != 0) {
-            hello = hello_json(&c, &env, device, "error", err.msg, 0);
+            hello = hello_json(&c, &env, device, "error", err.msg, 0, &cap);
             status = MB_EXIT_INFRA;
         } else {
-            hello = hello_json(&c, &env, device, "ready", NULL, mb_torch_model_dim(model));
+            mb_memory_cap_apply_device(&cap, dev, env.watermark_fix);
+            hello = hello_json(&c, &env, device, "ready", NULL, mb_torch_model_dim(model), &cap);
         }
     }
     if (announce(q, &c, hello) != 0 || status != 0) {
@@ -415,15 +567,16 @@ int main(int argc, char **argv)
 
     heartbeat hb = {.config = &c, .hello = hello};
     bool hb_running = pthread_create(&hb.thread, NULL, heartbeat_main, &hb) == 0;
-    mb_pipeline pipe;
-    mb_pipeline_init(&pipe, model, dev);
-    status = consume(q, &c, &pipe);
+    mb_pipeline pipeline;
+    mb_pipeline_init(&pipeline, model, dev);
+    pipeline.emulate_mps_accounting = c.fault_mps_accounting;
+    status = consume(q, &c, &pipeline);
     if (hb_running) {
         hb.stop = 1;
         pthread_join(hb.thread, NULL);
     }
     mb_queue_del(q, c.hello_key, NULL);
-    mb_pipeline_free(&pipe);
+    mb_pipeline_free(&pipeline);
     mb_torch_model_free(model);
     mb_queue_free(q);
     free(hello);
