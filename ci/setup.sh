@@ -22,7 +22,7 @@ debian_packages=(
   build-essential cmake pkg-config
   libtorch-dev libbenchmark-dev libhiredis-dev redis-server libcmocka-dev
   gnuplot-nox libyaml-dev libjansson-dev libturbojpeg0-dev libpng-dev
-  clang yamllint shellcheck jq
+  clang libclang-rt-dev yamllint shellcheck jq
 )
 brew_packages=(
   cmake pkg-config pytorch google-benchmark hiredis redis cmocka gnuplot
