@@ -10,5 +10,6 @@
 void mb_cli_usage(FILE *f);
 
 int mb_cmd_run(int argc, char **argv, mb_err *err);
+int mb_cmd_plot(int argc, char **argv, mb_err *err);
 
 #endif

@@ -10,6 +10,7 @@ void mb_cli_usage(FILE *f)
 {
     fputs("usage: mpsbench run [SCENARIO...] [--out DIR] [--device LIST] [--redis URL]\n"
           "                    [--image-cache DIR] [--quiet]\n"
+          "       mpsbench plot RUN_DIR|RESULTS.json [--out DIR] [--baseline FILE] [--format svg,png]\n"
           "       mpsbench --help | --version\n"
           "\n"
           "With no scenario, run scenarios/default.yaml on every available device.\n"
@@ -25,6 +26,7 @@ static const struct {
     int (*run)(int argc, char **argv, mb_err *err);
 } commands[] = {
     {"run", mb_cmd_run},
+    {"plot", mb_cmd_plot},
 };
 
 int main(int argc, char **argv)

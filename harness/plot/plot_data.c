@@ -1,0 +1,477 @@
+/* The run model of the charts, read from run.json (every job's record) or,
+ * when only Google Benchmark's results.json is at hand, from its iteration
+ * rows.  Everything a chart needs is computed here once, so that the chart
+ * builders only lay data out. */
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "mb_util.h"
+#include "plot_private.h"
+#include "stats.h"
+
+void mb__plot_buf_printf(pl_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if (b->len + (size_t)n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + (size_t)n + 1)
+            cap *= 2;
+        b->s = mb_realloc(b->s, cap);
+        b->cap = cap;
+    }
+    va_start(ap, fmt);
+    vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+void mb__plot_buf_free(pl_buf *b)
+{
+    free(b->s);
+    b->s = NULL;
+    b->len = b->cap = 0;
+}
+
+bool mb__plot_is_gpu(const char *device)
+{
+    return device != NULL && strcmp(device, "cpu") != 0;
+}
+
+const char *mb__plot_cell_env(const pl_cell *c, const char *name)
+{
+    for (size_t i = 0; i < c->n_env; i++)
+        if (strcmp(c->env[i].key, name) == 0)
+            return c->env[i].value;
+    for (size_t i = 0; i < c->n_axes; i++)
+        if (strncmp(c->axes[i].key, "env.", 4) == 0 && strcmp(c->axes[i].key + 4, name) == 0)
+            return c->axes[i].value;
+    return NULL;
+}
+
+static void cell_free(pl_cell *c)
+{
+    free(c->name);
+    free(c->scenario);
+    free(c->device);
+    free(c->variant);
+    free(c->label);
+    free(c->reason);
+    free(c->ips);
+    free(c->latency_ms);
+    for (size_t i = 0; i < c->n_env; i++) {
+        free(c->env[i].key);
+        free(c->env[i].value);
+    }
+    free(c->env);
+    for (size_t i = 0; i < c->n_axes; i++) {
+        free(c->axes[i].key);
+        free(c->axes[i].value);
+    }
+    free(c->axes);
+}
+
+void mb__plot_run_free(pl_run *run)
+{
+    if (run == NULL)
+        return;
+    for (size_t i = 0; i < run->n_cells; i++)
+        cell_free(&run->cells[i]);
+    free(run->cells);
+    free(run->dir);
+    free(run->source);
+    free(run->machine);
+    free(run->torch_version);
+    memset(run, 0, sizeof *run);
+}
+
+static const char *jstr(const json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s != NULL ? s : "";
+}
+
+static double jnum(const json_t *o, const char *key, double fallback)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_number(v) ? json_number_value(v) : fallback;
+}
+
+static void add_kv(pl_kv **list, size_t *n, const char *key, const char *value)
+{
+    *list = mb_realloc(*list, (*n + 1) * sizeof **list);
+    (*list)[*n].key = mb_strdup(key);
+    (*list)[*n].value = mb_strdup(value);
+    (*n)++;
+}
+
+static const char *axis_value(const pl_cell *c, const char *key)
+{
+    for (size_t i = 0; i < c->n_axes; i++)
+        if (strcmp(c->axes[i].key, key) == 0)
+            return c->axes[i].value;
+    return NULL;
+}
+
+static void set_image(pl_cell *c, int w, int h)
+{
+    snprintf(c->image, sizeof c->image, "%dx%d", w, h);
+    c->pixels = (long)w * h;
+}
+
+/* The axes that tell cells of one device, image size and batch size apart
+ * (the fix, env.X axes, the scenario when several ran) become each cell's
+ * variant, so that every chart line is one configuration and its legend
+ * names only what differs.  The seed's cleanup switch gets a short name, as
+ * its variable name alone would fill a legend row. */
+static void name_variants(pl_run *run)
+{
+    const char *keys[64];
+    size_t n_keys = 0;
+    for (size_t i = 0; i < run->n_cells; i++) {
+        const pl_cell *c = &run->cells[i];
+        for (size_t a = 0; a < c->n_axes && n_keys < 64; a++) {
+            const char *k = c->axes[a].key;
+            if (strcmp(k, "device") == 0 || strcmp(k, "image_size") == 0
+                || strcmp(k, "batch_size") == 0)
+                continue;
+            size_t j = 0;
+            while (j < n_keys && strcmp(keys[j], k) != 0)
+                j++;
+            if (j == n_keys)
+                keys[n_keys++] = k;
+        }
+    }
+    bool many_scenarios = false;
+    for (size_t i = 1; i < run->n_cells; i++)
+        if (strcmp(run->cells[i].scenario, run->cells[0].scenario) != 0)
+            many_scenarios = true;
+    for (size_t i = 0; i < run->n_cells; i++) {
+        pl_cell *c = &run->cells[i];
+        pl_buf b = {0};
+        mb__plot_buf_printf(&b, "%s", "");
+        if (many_scenarios)
+            mb__plot_buf_printf(&b, "%s", c->scenario);
+        for (size_t k = 0; k < n_keys; k++) {
+            const char *v = axis_value(c, keys[k]);
+            bool varies = false;
+            for (size_t j = 0; j < run->n_cells && !varies; j++) {
+                const char *w = axis_value(&run->cells[j], keys[k]);
+                varies = (v == NULL) != (w == NULL) || (v != NULL && strcmp(v, w) != 0);
+            }
+            if (!varies || v == NULL)
+                continue;
+            const char *sep = b.len > 0 ? ", " : "";
+            if (strcmp(keys[k], "watermark_fix") == 0)
+                mb__plot_buf_printf(&b, "%sfix %s", sep, v);
+            else if (strcmp(keys[k], "env.GPU_MEMORY_CLEANUP_ENABLED") == 0)
+                mb__plot_buf_printf(&b, "%scleanup %s", sep,
+                                    strcmp(v, "true") == 0 || strcmp(v, "1") == 0 ? "on" : "off");
+            else if (strncmp(keys[k], "env.", 4) == 0)
+                mb__plot_buf_printf(&b, "%s%s=%s", sep, keys[k] + 4, v);
+            else
+                mb__plot_buf_printf(&b, "%s%s=%s", sep, keys[k], v);
+        }
+        c->variant = b.s;
+        c->label = b.len > 0 ? mb_asprintf("%s %s b%d, %s", c->device, c->image, c->batch, b.s)
+                             : mb_asprintf("%s %s b%d", c->device, c->image, c->batch);
+    }
+}
+
+static int load_run_json(json_t *root, pl_run *run)
+{
+    json_t *machine = json_object_get(root, "machine");
+    if (json_is_object(machine))
+        run->machine = mb_asprintf("%s %s, %d CPUs", jstr(machine, "os"), jstr(machine, "arch"),
+                                   (int)jnum(machine, "cpus", 0));
+    if (json_is_string(json_object_get(root, "torch_version")))
+        run->torch_version = mb_strdup(jstr(root, "torch_version"));
+    json_t *cells = json_object_get(root, "cells");
+    size_t n = json_array_size(cells);
+    run->cells = mb_calloc(n ? n : 1, sizeof *run->cells);
+    run->has_jobs = true;
+    for (size_t i = 0; i < n; i++) {
+        json_t *jc = json_array_get(cells, i);
+        pl_cell *c = &run->cells[run->n_cells++];
+        c->name = mb_strdup(jstr(jc, "name"));
+        c->scenario = mb_strdup(jstr(jc, "scenario"));
+        c->device = mb_strdup(jstr(jc, "device"));
+        c->fix = json_is_true(json_object_get(jc, "watermark_fix"));
+        c->batch = (int)jnum(jc, "batch_size", 0);
+        set_image(c, (int)jnum(jc, "image_width", 0), (int)jnum(jc, "image_height", 0));
+        c->memory_limit = jnum(jc, "memory_limit_bytes", 0);
+        c->expect_regression = jnum(jc, "expect_regression", 0.05);
+        const char *reason = jstr(jc, "reason");
+        if (!*reason)
+            reason = jstr(jc, "skip_reason");
+        c->reason = *reason ? mb_strdup(reason) : NULL;
+        const char *key;
+        json_t *v;
+        json_object_foreach(json_object_get(jc, "axes"), key, v)
+            add_kv(&c->axes, &c->n_axes, key, json_is_string(v) ? json_string_value(v) : "");
+        json_object_foreach(json_object_get(jc, "env"), key, v)
+            add_kv(&c->env, &c->n_env, key, json_is_string(v) ? json_string_value(v) : "");
+        json_t *ips = json_object_get(jc, "images_per_second");
+        c->ips = mb_calloc(json_array_size(ips) + 1, sizeof *c->ips);
+        for (size_t r = 0; r < json_array_size(ips); r++) {
+            double x = json_number_value(json_array_get(ips, r));
+            if (isfinite(x) && x > 0)
+                c->ips[c->n_ips++] = x;
+        }
+        json_t *jobs = json_object_get(jc, "jobs");
+        size_t nj = json_array_size(jobs);
+        c->latency_ms = mb_calloc(nj + 1, sizeof *c->latency_ms);
+        bool gpu = mb__plot_is_gpu(c->device);
+        c->peak_memory = NAN;
+        for (size_t j = 0; j < nj; j++) {
+            json_t *job = json_array_get(jobs, j);
+            if (jnum(job, "repetition", 0) < 0)
+                continue;
+            const char *status = jstr(job, "status");
+            if (strcmp(status, "skipped") == 0)
+                continue;
+            c->n_jobs++;
+            double mem = jnum(job, gpu ? "peak_allocated_bytes" : "peak_rss_bytes", 0);
+            if (mem > 0 && (isnan(c->peak_memory) || mem > c->peak_memory))
+                c->peak_memory = mem;
+            if (strcmp(status, "oom") == 0) {
+                c->n_oom++;
+                continue;
+            }
+            if (strcmp(status, "ok") != 0) {
+                c->n_failed++;
+                continue;
+            }
+            c->n_ok++;
+            double lat = jnum(job, "latency_ms", NAN);
+            double st[4] = {jnum(job, "decode_ms", 0), jnum(job, "preprocess_ms", 0),
+                            jnum(job, "transfer_ms", 0), jnum(job, "forward_ms", 0)};
+            double sum = 0;
+            for (int s = 0; s < 4; s++) {
+                c->stage_ms[s] += st[s];
+                sum += st[s];
+            }
+            if (isfinite(lat)) {
+                c->latency_ms[c->n_latency++] = lat;
+                c->stage_ms[PL_OTHER] += lat > sum ? lat - sum : 0;
+            }
+        }
+        if (c->n_ok > 0) {
+            c->has_stages = true;
+            for (int s = 0; s < PL_N_STAGES; s++)
+                c->stage_ms[s] /= c->n_ok;
+        }
+        c->ips_median = c->n_ips > 0 ? mb_stats_median(c->ips, c->n_ips) : NAN;
+        c->skipped = strcmp(jstr(jc, "verdict"), "skipped") == 0 || c->n_jobs == 0;
+    }
+    return 0;
+}
+
+/* "smoke/embed/device:cpu/fix:on/image:64x64/batch:1" -> axes. */
+static void parse_name_axes(pl_cell *c)
+{
+    char *copy = mb_strdup(c->name);
+    char *p = copy;
+    int part = 0;
+    while (p != NULL && *p) {
+        char *slash = strchr(p, '/');
+        if (slash != NULL)
+            *slash = '\0';
+        char *colon = strchr(p, ':');
+        if (part == 0) {
+            free(c->scenario);
+            c->scenario = mb_strdup(p);
+        } else if (colon != NULL) {
+            *colon = '\0';
+            const char *k = p, *v = colon + 1;
+            if (strcmp(k, "device") == 0) {
+                free(c->device);
+                c->device = mb_strdup(v);
+                add_kv(&c->axes, &c->n_axes, "device", v);
+            } else if (strcmp(k, "fix") == 0) {
+                c->fix = strcmp(v, "on") == 0;
+                add_kv(&c->axes, &c->n_axes, "watermark_fix", v);
+            } else if (strcmp(k, "image") == 0) {
+                int w = 0, h = 0;
+                if (mb_parse_size(v, &w, &h) == 0)
+                    set_image(c, w, h);
+                add_kv(&c->axes, &c->n_axes, "image_size", v);
+            } else if (strcmp(k, "batch") == 0) {
+                long b = 0;
+                if (mb_parse_long(v, &b) == 0)
+                    c->batch = (int)b;
+                add_kv(&c->axes, &c->n_axes, "batch_size", v);
+            } else {
+                char *key = mb_asprintf("env.%s", k);
+                add_kv(&c->axes, &c->n_axes, key, v);
+                free(key);
+            }
+        }
+        part++;
+        p = slash != NULL ? slash + 1 : NULL;
+    }
+    free(copy);
+}
+
+static pl_cell *results_cell(pl_run *run, const char *name, size_t cap)
+{
+    for (size_t i = 0; i < run->n_cells; i++)
+        if (strcmp(run->cells[i].name, name) == 0)
+            return &run->cells[i];
+    pl_cell *c = &run->cells[run->n_cells++];
+    c->name = mb_strdup(name);
+    c->scenario = mb_strdup("");
+    c->device = mb_strdup("cpu");
+    c->fix = true;
+    c->peak_memory = NAN;
+    c->expect_regression = 0.05;
+    c->ips = mb_calloc(cap + 1, sizeof *c->ips);
+    parse_name_axes(c);
+    return c;
+}
+
+static int load_results_json(json_t *root, pl_run *run)
+{
+    json_t *rows = json_object_get(root, "benchmarks");
+    size_t n = json_array_size(rows);
+    run->cells = mb_calloc(n ? n : 1, sizeof *run->cells);
+    run->has_jobs = false;
+    json_t *ctx = json_object_get(root, "context");
+    if (json_is_object(ctx))
+        run->machine = mb_asprintf("%s %s, %d CPUs", jstr(ctx, "os"), jstr(ctx, "machine"),
+                                   (int)jnum(ctx, "num_cpus", 0));
+    for (size_t i = 0; i < n; i++) {
+        json_t *row = json_array_get(rows, i);
+        if (strcmp(jstr(row, "run_type"), "iteration") != 0)
+            continue;
+        const char *full = jstr(row, "name");
+        const char *cut = strstr(full, "/iterations:");
+        char *name = cut ? mb_strndup(full, (size_t)(cut - full)) : mb_strdup(full);
+        pl_cell *c = results_cell(run, name, n);
+        free(name);
+        if (json_is_true(json_object_get(row, "error_occurred"))) {
+            c->skipped = true;
+            if (c->reason == NULL && json_is_string(json_object_get(row, "error_message")))
+                c->reason = mb_strdup(jstr(row, "error_message"));
+            continue;
+        }
+        int iters = (int)jnum(row, "iterations", 1);
+        int ooms = (int)jnum(row, "oom_count", 0);
+        c->n_jobs += iters;
+        c->n_oom += ooms;
+        c->n_ok += iters > ooms ? iters - ooms : 0;
+        double ips = jnum(row, "images_per_second", NAN);
+        if (isfinite(ips) && ips > 0)
+            c->ips[c->n_ips++] = ips;
+        double mem = mb__plot_is_gpu(c->device) ? jnum(row, "peak_device_bytes", 0)
+                                                : jnum(row, "peak_rss_bytes", 0);
+        if (mem > 0 && (isnan(c->peak_memory) || mem > c->peak_memory))
+            c->peak_memory = mem;
+        static const char *const stage_keys[4] = {"decode_ms", "preprocess_ms", "transfer_ms",
+                                                   "forward_ms"};
+        double sum = 0;
+        for (int s = 0; s < 4; s++) {
+            double v = jnum(row, stage_keys[s], 0);
+            c->stage_ms[s] += v;
+            sum += v;
+        }
+        double rt = jnum(row, "real_time", 0);
+        c->stage_ms[PL_OTHER] += rt > sum ? rt - sum : 0;
+        c->has_stages = true;
+    }
+    for (size_t i = 0; i < run->n_cells; i++) {
+        pl_cell *c = &run->cells[i];
+        size_t reps = c->n_ips;
+        if (reps > 0)
+            for (int s = 0; s < PL_N_STAGES; s++)
+                c->stage_ms[s] /= (double)reps;
+        else
+            c->has_stages = false;
+        c->ips_median = reps > 0 ? mb_stats_median(c->ips, reps) : NAN;
+        if (c->n_jobs == 0)
+            c->skipped = true;
+    }
+    return 0;
+}
+
+static int load_file(const char *path, bool results_only, pl_run *run, mb_err *err)
+{
+    json_error_t jerr;
+    json_t *root = json_load_file(path, 0, &jerr);
+    if (root == NULL)
+        return mb_err_set(err, MB_EIO, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
+    memset(run, 0, sizeof *run);
+    run->source = mb_strdup(path);
+    const char *slash = strrchr(path, '/');
+    run->dir = slash ? mb_strndup(path, (size_t)(slash - path)) : mb_strdup(".");
+    int rc;
+    if (json_is_array(json_object_get(root, "cells")) && !results_only)
+        rc = load_run_json(root, run);
+    else if (json_is_array(json_object_get(root, "benchmarks")))
+        rc = load_results_json(root, run);
+    else
+        rc = mb_err_set(err, MB_EIO, "%s: neither a run.json (cells) nor a Google Benchmark "
+                                     "results.json (benchmarks)", path);
+    json_decref(root);
+    if (rc == 0)
+        name_variants(run);
+    else
+        mb__plot_run_free(run);
+    return rc;
+}
+
+int mb__plot_load_results(const char *path, pl_run *run, mb_err *err)
+{
+    return load_file(path, true, run, err);
+}
+
+static bool is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static bool is_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+int mb__plot_load(const char *path, pl_run *run, mb_err *err)
+{
+    char *dir = NULL, *candidate = NULL;
+    if (is_dir(path)) {
+        dir = mb_strdup(path);
+    } else {
+        /* A results.json with its run.json beside it: the run.json has every
+         * job, so it is the better source. */
+        const char *slash = strrchr(path, '/');
+        const char *base = slash ? slash + 1 : path;
+        if (strcmp(base, "results.json") == 0)
+            dir = slash ? mb_strndup(path, (size_t)(slash - path)) : mb_strdup(".");
+        else
+            return load_file(path, false, run, err);
+    }
+    candidate = mb_asprintf("%s/run.json", dir);
+    if (!is_file(candidate)) {
+        free(candidate);
+        candidate = mb_asprintf("%s/results.json", dir);
+    }
+    int rc;
+    if (!is_file(candidate))
+        rc = mb_err_set(err, MB_EIO, "%s: no run.json or results.json there", path);
+    else
+        rc = load_file(candidate, false, run, err);
+    free(dir);
+    free(candidate);
+    return rc;
+}

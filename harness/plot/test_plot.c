@@ -1,0 +1,465 @@
+/* Charts from the committed fixture runs under fixtures/plot/: a GPU+CPU run
+ * with OOM cells, the watermark fix on and off and the seed's options, a
+ * baseline results.json, and a CPU-only run.  Every chart kind must render
+ * (gnuplot exits 0, SVG and PNG are real files) from data files holding the
+ * expected series; a missing gnuplot must fail cleanly with exit code 3.
+ * Without gnuplot on this machine the rendering tests skip visibly. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "mb_util.h"
+#include "plot.h"
+#include "plot_private.h"
+
+#define FIXTURES MB_SOURCE_DIR "/fixtures/plot"
+
+extern char **environ;
+
+typedef struct state {
+    char dir[64];       /* a fresh temporary folder per test */
+    char *charts;       /* dir/charts */
+} state;
+
+static void remove_tree(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return;
+    if (S_ISDIR(st.st_mode)) {
+        DIR *d = opendir(path);
+        if (d != NULL) {
+            struct dirent *e;
+            while ((e = readdir(d)) != NULL) {
+                if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                    continue;
+                char *child = mb_asprintf("%s/%s", path, e->d_name);
+                remove_tree(child);
+                free(child);
+            }
+            closedir(d);
+        }
+        rmdir(path);
+    } else {
+        unlink(path);
+    }
+}
+
+static int setup(void **st)
+{
+    state *s = mb_calloc(1, sizeof *s);
+    snprintf(s->dir, sizeof s->dir, "/tmp/mb-plot-test-XXXXXX");
+    if (mkdtemp(s->dir) == NULL) {
+        free(s);
+        return -1;
+    }
+    s->charts = mb_asprintf("%s/charts", s->dir);
+    unsetenv("MPSBENCH_GNUPLOT");
+    *st = s;
+    return 0;
+}
+
+static int teardown(void **st)
+{
+    state *s = *st;
+    remove_tree(s->dir);
+    free(s->charts);
+    free(s);
+    unsetenv("MPSBENCH_GNUPLOT");
+    return 0;
+}
+
+static void need_gnuplot(void)
+{
+    mb_err err = {0};
+    char *g = mb__plot_find_gnuplot(NULL, &err);
+    if (g == NULL) {
+        print_message("gnuplot is not installed: %s\n", err.msg);
+        skip();
+    }
+    free(g);
+}
+
+static char *read_chart_file(const state *s, const char *file)
+{
+    char *path = mb_asprintf("%s/%s", s->charts, file);
+    char *text = mb_read_file(path, NULL);
+    if (text == NULL)
+        fail_msg("%s was not written", path);
+    free(path);
+    return text;
+}
+
+static void copy_file(const char *from, const char *to)
+{
+    size_t len = 0;
+    char *text = mb_read_file(from, &len);
+    assert_non_null(text);
+    assert_int_equal(mb_write_file_atomic(to, text, len), 0);
+    free(text);
+}
+
+/* The SVG is a whole document and the PNG has its signature. */
+static void assert_rendered(const state *s, const char *name)
+{
+    char *svg_path = mb_asprintf("%s/%s.svg", s->charts, name);
+    size_t len = 0;
+    char *svg = mb_read_file(svg_path, &len);
+    if (svg == NULL)
+        fail_msg("%s missing", svg_path);
+    assert_true(len > 200);
+    assert_non_null(strstr(svg, "<svg"));
+    assert_non_null(strstr(svg, "</svg>"));
+    free(svg);
+    free(svg_path);
+    char *png_path = mb_asprintf("%s/%s.png", s->charts, name);
+    char *png = mb_read_file(png_path, &len);
+    if (png == NULL)
+        fail_msg("%s missing", png_path);
+    assert_true(len > 1000);
+    assert_memory_equal(png, "\x89PNG\r\n\x1a\n", 8);
+    free(png);
+    free(png_path);
+    /* The script must work from the charts folder: no absolute paths. */
+    char *gp_name = mb_asprintf("%s.gp", name);
+    char *gp = read_chart_file(s, gp_name);
+    assert_null(strstr(gp, s->charts));
+    char *dat_ref = mb_asprintf("'%s.dat'", name);
+    assert_non_null(strstr(gp, dat_ref));
+    free(dat_ref);
+    free(gp);
+    free(gp_name);
+}
+
+/* The rows of the data block that follows "# series: TITLE". */
+static int block_rows(const char *dat, const char *title)
+{
+    char *header = mb_asprintf("# series: %s\n", title);
+    const char *p = strstr(dat, header);
+    free(header);
+    if (p == NULL)
+        return -1;
+    p = strchr(p, '\n') + 1;
+    int rows = 0;
+    while (*p && *p != '\n') {
+        if (*p != '#')
+            rows++;
+        p = strchr(p, '\n');
+        if (p == NULL)
+            break;
+        p++;
+    }
+    return rows;
+}
+
+static int count(const char *text, const char *needle)
+{
+    int n = 0;
+    for (const char *p = strstr(text, needle); p != NULL; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+static const mb_plot_chart *chart(const mb_plot_report *rep, const char *name)
+{
+    for (size_t i = 0; i < rep->n_charts; i++)
+        if (strcmp(rep->charts[i].name, name) == 0)
+            return &rep->charts[i];
+    fail_msg("no chart %s in the report", name);
+    return NULL;
+}
+
+static void test_gpu_run_every_chart(void **st)
+{
+    state *s = *st;
+    need_gnuplot();
+    mb_plot_options opt = {.out_dir = s->charts, .baseline = FIXTURES "/baseline.json"};
+    mb_plot_report rep = {0};
+    mb_err err = {0};
+    int rc = mb_plot_run_dir(FIXTURES "/gpu", &opt, &rep, &err);
+    if (rc != 0)
+        fail_msg("mb_plot_run_dir: %s", err.msg);
+    assert_int_equal(rep.n_charts, 8);
+    assert_int_equal(rep.n_made, 8);
+    for (size_t i = 0; i < rep.n_charts; i++)
+        assert_rendered(s, rep.charts[i].name);
+
+    char *dat = read_chart_file(s, "throughput.dat");
+    assert_int_equal(block_rows(dat, "cpu, fix on, cleanup off, image 224x224"), 2);
+    assert_int_equal(block_rows(dat, "mps, fix off, cleanup off, image 224x224"), 2);
+    /* 1024x768 at batch 16 without the fix ran out of memory on every job:
+     * only batch 8 has a throughput, and the cleanup variant has none. */
+    assert_int_equal(block_rows(dat, "mps, fix off, cleanup off, image 1024x768"), 1);
+    assert_int_equal(block_rows(dat, "mps, fix off, cleanup on, image 1024x768"), -1);
+    free(dat);
+
+    dat = read_chart_file(s, "speedup.dat");
+    assert_int_equal(block_rows(dat, "mps, fix on, cleanup off, image 224x224"), 2);
+    assert_int_equal(count(dat, "# series: cpu"), 0);
+    free(dat);
+
+    dat = read_chart_file(s, "memory.dat");
+    assert_int_equal(block_rows(dat, "OOM, image 1024x768"), 3);
+    assert_int_equal(block_rows(dat, "OOM, image 224x224"), -1);
+    assert_int_equal(block_rows(dat, "cpu, fix on, cleanup off, image 1024x768"), 2);
+    char *gp = read_chart_file(s, "memory.gp");
+    assert_non_null(strstr(gp, "memory cap 8 GiB"));
+    free(gp);
+    free(dat);
+
+    dat = read_chart_file(s, "oom-matrix.dat");
+    assert_int_equal(block_rows(dat, "mps, fix off"), 4);
+    assert_int_equal(block_rows(dat, "mps, fix on"), 4);
+    assert_int_equal(block_rows(dat, "cpu, fix off"), -1);
+    assert_non_null(strstr(dat, "\"OOM 18/18\""));
+    assert_non_null(strstr(dat, "\"skipped\""));
+    free(dat);
+
+    dat = read_chart_file(s, "baseline.dat");
+    assert_int_equal(block_rows(dat, "regression"), 1);
+    assert_int_equal(block_rows(dat, "improvement"), 1);
+    assert_non_null(strstr(dat, "\"mps 224x224 b16, fix on, cleanup off\""));
+    free(dat);
+
+    dat = read_chart_file(s, "stages.dat");
+    assert_int_equal(block_rows(dat, "image 224x224"), 7);
+    assert_int_equal(block_rows(dat, "image 1024x768"), 5);
+    free(dat);
+
+    dat = read_chart_file(s, "latency.dat");
+    assert_int_equal(block_rows(dat, "quartiles"), 12);
+    assert_int_equal(block_rows(dat, "jobs"), 12 * 9 - 4);
+    free(dat);
+
+    dat = read_chart_file(s, "seed-options.dat");
+    assert_int_equal(block_rows(dat, "image 224x224"), 5);
+    assert_int_equal(block_rows(dat, "image 1024x768"), 5);
+    free(dat);
+    char *md = read_chart_file(s, "seed-options.md");
+    assert_non_null(strstr(md, "| 224x224 | 2: FORCE_CPU=true |"));
+    assert_non_null(strstr(md, "| 224x224 | 4: cleanup every 10 |"));
+    assert_non_null(strstr(md, "| 1024x768 | no fix (reference, batch 16) |"));
+    assert_non_null(strstr(md, "9/9 | OOM"));
+    free(md);
+
+    char *index = read_chart_file(s, "index.md");
+    assert_int_equal(count(index, "!["), 8);
+    assert_null(strstr(index, "Not drawn"));
+    free(index);
+    mb_plot_report_free(&rep);
+}
+
+static void test_cpu_only_run(void **st)
+{
+    state *s = *st;
+    need_gnuplot();
+    mb_plot_options opt = {.out_dir = s->charts};
+    mb_plot_report rep = {0};
+    mb_err err = {0};
+    int rc = mb_plot_run_dir(FIXTURES "/cpu/run.json", &opt, &rep, &err);
+    if (rc != 0)
+        fail_msg("mb_plot_run_dir: %s", err.msg);
+    static const char *const made[] = {"throughput", "memory", "oom-matrix", "stages", "latency"};
+    for (size_t i = 0; i < sizeof made / sizeof made[0]; i++) {
+        assert_true(chart(&rep, made[i])->made);
+        assert_rendered(s, made[i]);
+    }
+    assert_int_equal(rep.n_made, 5);
+    const mb_plot_chart *c = chart(&rep, "speedup");
+    assert_false(c->made);
+    assert_non_null(strstr(c->reason, "no GPU cell"));
+    assert_non_null(strstr(chart(&rep, "baseline")->reason, "no baseline"));
+    assert_non_null(strstr(chart(&rep, "seed-options")->reason, "no \"no fix\" reference"));
+    char *index = read_chart_file(s, "index.md");
+    assert_non_null(strstr(index, "## Not drawn"));
+    assert_non_null(strstr(index, "GPU vs CPU: no GPU cell"));
+    free(index);
+    char *dat = read_chart_file(s, "throughput.dat");
+    assert_int_equal(count(dat, "# series: cpu, image "), 2);
+    free(dat);
+    /* No GPU figures, so nothing of the seed's table either. */
+    char *md = mb_asprintf("%s/seed-options.md", s->charts);
+    assert_int_equal(access(md, F_OK), -1);
+    free(md);
+    mb_plot_report_free(&rep);
+}
+
+static void test_results_json_alone(void **st)
+{
+    state *s = *st;
+    need_gnuplot();
+    char *copy = mb_asprintf("%s/results.json", s->dir);
+    copy_file(FIXTURES "/gpu/results.json", copy);
+    mb_plot_report rep = {0};
+    mb_err err = {0};
+    int rc = mb_plot_run_dir(copy, NULL, &rep, &err);
+    if (rc != 0)
+        fail_msg("mb_plot_run_dir: %s", err.msg);
+    assert_string_equal(rep.out_dir, s->charts);
+    assert_true(chart(&rep, "throughput")->made);
+    assert_true(chart(&rep, "speedup")->made);
+    assert_true(chart(&rep, "stages")->made);
+    assert_false(chart(&rep, "latency")->made);
+    assert_non_null(strstr(chart(&rep, "latency")->reason, "run.json"));
+    char *dat = read_chart_file(s, "throughput.dat");
+    assert_int_equal(block_rows(dat, "cpu, fix on, cleanup off, image 224x224"), 2);
+    free(dat);
+    free(copy);
+    mb_plot_report_free(&rep);
+}
+
+static void test_svg_only(void **st)
+{
+    state *s = *st;
+    need_gnuplot();
+    mb_plot_options opt = {.out_dir = s->charts, .formats = MB_PLOT_SVG};
+    mb_err err = {0};
+    assert_int_equal(mb_plot_run_dir(FIXTURES "/cpu", &opt, NULL, &err), 0);
+    char *svg = mb_asprintf("%s/throughput.svg", s->charts);
+    char *png = mb_asprintf("%s/throughput.png", s->charts);
+    assert_int_equal(access(svg, F_OK), 0);
+    assert_int_equal(access(png, F_OK), -1);
+    free(svg);
+    free(png);
+}
+
+/* A copy of the CPU run in the test's folder, so that "untouched" can be
+ * checked byte for byte. */
+static void copy_cpu_run(const state *s)
+{
+    char *run = mb_asprintf("%s/run.json", s->dir), *res = mb_asprintf("%s/results.json", s->dir);
+    copy_file(FIXTURES "/cpu/run.json", run);
+    copy_file(FIXTURES "/cpu/results.json", res);
+    free(run);
+    free(res);
+}
+
+static void assert_run_untouched(const state *s)
+{
+    static const char *const files[] = {"run.json", "results.json"};
+    for (size_t i = 0; i < 2; i++) {
+        char *path = mb_asprintf("%s/%s", s->dir, files[i]);
+        char *orig = mb_asprintf(FIXTURES "/cpu/%s", files[i]);
+        char *a = mb_read_file(path, NULL), *b = mb_read_file(orig, NULL);
+        assert_non_null(a);
+        assert_non_null(b);
+        assert_string_equal(a, b);
+        free(a);
+        free(b);
+        free(path);
+        free(orig);
+    }
+}
+
+static void test_missing_gnuplot(void **st)
+{
+    state *s = *st;
+    copy_cpu_run(s);
+    setenv("MPSBENCH_GNUPLOT", "/nonexistent/bin/gnuplot", 1);
+    mb_plot_report rep = {0};
+    mb_err err = {0};
+    int rc = mb_plot_run_dir(s->dir, NULL, &rep, &err);
+    assert_int_equal(rc, MB_EGNUPLOT);
+    assert_int_equal(mb_err_exit_code(rc), 3);
+    assert_non_null(strstr(err.msg, "gnuplot not found"));
+    assert_non_null(strstr(err.msg, "gnuplot-nox"));
+    assert_int_equal(rep.n_made, 0);
+    assert_int_equal(access(s->charts, F_OK), -1);
+    assert_run_untouched(s);
+    mb_plot_report_free(&rep);
+}
+
+/* The same through the command line: exit status 3 and one clear line. */
+static void test_cli_missing_gnuplot(void **st)
+{
+    state *s = *st;
+    copy_cpu_run(s);
+    const char *exe = MB_BINARY_DIR "/bin/mpsbench";
+    if (access(exe, X_OK) != 0) {
+        print_message("%s not built\n", exe);
+        skip();
+    }
+    setenv("MPSBENCH_GNUPLOT", "/nonexistent/bin/gnuplot", 1);
+    char *log = mb_asprintf("%s/cli.log", s->dir);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
+    char *argv[] = {(char *)exe, "plot", s->dir, NULL};
+    pid_t pid;
+    assert_int_equal(posix_spawn(&pid, exe, &fa, NULL, argv, environ), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 3);
+    char *out = mb_read_file(log, NULL);
+    assert_non_null(out);
+    assert_non_null(strstr(out, "gnuplot not found"));
+    free(out);
+    unlink(log);
+    free(log);
+    assert_int_equal(access(s->charts, F_OK), -1);
+    assert_run_untouched(s);
+}
+
+/* gnuplot that fails on every script: each chart reports the failure, the
+ * call returns MB_EGNUPLOT, and index.md still says what happened. */
+static void test_failing_gnuplot(void **st)
+{
+    state *s = *st;
+    if (access("/bin/false", X_OK) != 0)
+        skip();
+    copy_cpu_run(s);
+    setenv("MPSBENCH_GNUPLOT", "/bin/false", 1);
+    mb_plot_report rep = {0};
+    mb_err err = {0};
+    assert_int_equal(mb_plot_run_dir(s->dir, NULL, &rep, &err), MB_EGNUPLOT);
+    assert_non_null(strstr(err.msg, "gnuplot failed"));
+    assert_int_equal(rep.n_made, 0);
+    assert_non_null(strstr(chart(&rep, "throughput")->reason, "exit status 1"));
+    char *index = read_chart_file(s, "index.md");
+    assert_non_null(strstr(index, "gnuplot failed"));
+    free(index);
+    assert_run_untouched(s);
+    mb_plot_report_free(&rep);
+}
+
+static void test_bad_inputs(void **st)
+{
+    state *s = *st;
+    need_gnuplot();
+    mb_err err = {0};
+    assert_int_equal(mb_plot_run_dir(s->dir, NULL, NULL, &err), MB_EIO);
+    assert_non_null(strstr(err.msg, "no run.json or results.json"));
+    mb_plot_options opt = {.baseline = "/nonexistent/baseline.json", .out_dir = s->charts};
+    assert_int_equal(mb_plot_run_dir(FIXTURES "/cpu", &opt, NULL, &err), MB_EBASELINE);
+    assert_non_null(strstr(err.msg, "baseline"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_gpu_run_every_chart, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cpu_only_run, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_results_json_alone, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_svg_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_missing_gnuplot, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cli_missing_gnuplot, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failing_gnuplot, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_inputs, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("plot", tests, NULL, NULL);
+}
