@@ -948,9 +948,14 @@ static int chart_stages(const pl_ctx *ctx, const char *name, char **reason, mb_e
                                                            "#009e73", "#bbbbbb"};
     pl_buf dat = {0}, body = {0}, legend = {0};
     size_t widest = 1;
+    size_t longest = 8;
     for (size_t i = 0; i < ni; i++) {
         size_t n = cells_of_image(run, images[i]->image, has_stages, cells);
         widest = n > widest ? n : widest;
+        for (size_t k = 0; k < n; k++) {
+            size_t len = strlen(cells[k]->device) + strlen(cells[k]->variant) + 6;
+            longest = len > longest ? len : longest;
+        }
     }
     for (int s = 0; s < PL_N_STAGES; s++)
         mb__plot_buf_printf(&legend, ", NaN with boxes lc rgb \"%s\" title \"%s\"",
@@ -963,7 +968,9 @@ static int chart_stages(const pl_ctx *ctx, const char *name, char **reason, mb_e
     mb__plot_buf_printf(&body, "set style data histograms\nset style histogram rowstacked\n"
                                "set style fill solid 0.9 border lc rgb \"white\"\nset boxwidth 0.7\n"
                                "set ylabel \"time per job (ms)\"\nset yrange [0:*]\n"
-                               "set xtics rotate by 30 right scale 0 font \",10\"\n");
+                               "set xtics rotate by 30 right scale 0 font \",10\"\n"
+                               "set lmargin %zu\n",
+                        longest * 6 / 10 + 2);
     for (size_t i = 0; i < ni; i++) {
         size_t n = cells_of_image(run, images[i]->image, has_stages, cells);
         mb__plot_buf_printf(&dat, "# series: image %s\n", images[i]->image);
@@ -1230,7 +1237,7 @@ static int chart_seed_options(const pl_ctx *ctx, const char *name, char **reason
         run->source);
     mb__plot_buf_printf(&dat, "# seed options per image size\n"
                               "# columns: option_index images_per_s relative oom_jobs measured_jobs "
-                              "colour \"label\"\n");
+                              "colour \"label\" label_y\n");
     bool dev_seen[3] = {false, false, false};
     static const char *const devs[3] = {"cuda", "mps", "cpu"};
     for (size_t gi = 0; gi < ng; gi++)
@@ -1263,19 +1270,24 @@ static int chart_seed_options(const pl_ctx *ctx, const char *name, char **reason
         mb__plot_buf_printf(&body, ") scale 0 font \",10\"\n");
         double ref_ips = has_ips(g->opt[SEED_REF]) ? g->opt[SEED_REF]->ips_median : NAN;
         double top = 0;
+        for (int k = 0; k < SEED_N; k++)
+            if (g->opt[k] != NULL && has_ips(g->opt[k]))
+                top = fmax(top, g->opt[k]->ips_median);
+        if (top <= 0)
+            top = 1;
         mb__plot_buf_printf(&dat, "# series: image %s\n", g->image);
         for (int k = 0; k < SEED_N; k++) {
             const pl_cell *c = g->opt[k];
             char *opt = seed_option_name(k, c);
             if (c == NULL) {
                 mb__plot_buf_printf(&md, "| %s | %s | not in this run | | | | |\n", g->image, opt);
-                mb__plot_buf_printf(&dat, "%d 0 NaN 0 0 %u \"not run\"\n", k, 0xbbbbbbu);
+                mb__plot_buf_printf(&dat, "%d 0 NaN 0 0 %u \"not run\" %.6g\n", k, 0xbbbbbbu,
+                                    top * 0.07);
                 free(opt);
                 continue;
             }
             double ips = has_ips(c) ? c->ips_median : 0;
             double rel = isfinite(ref_ips) && ref_ips > 0 && has_ips(c) ? ips / ref_ips : NAN;
-            top = fmax(top, ips);
             char rel_text[32] = "–", ips_text[32] = "–", label[64];
             if (isfinite(rel))
                 snprintf(rel_text, sizeof rel_text, "%.2f×", rel);
@@ -1297,8 +1309,11 @@ static int chart_seed_options(const pl_ctx *ctx, const char *name, char **reason
                                 opt, c->name, ips_text, rel_text, c->n_oom, c->n_jobs,
                                 c->n_oom > 0 ? "OOM" : c->n_failed > 0 ? "failures" : "ok",
                                 c->reason ? ": " : "", c->reason ? c->reason : "");
-            mb__plot_buf_printf(&dat, "%d %.6g %.6g %d %d %u \"%s\"\n", k, ips, rel, c->n_oom,
-                                c->n_jobs, hex_colour(mb__plot_device_color(c->device)), label);
+            /* Two-line labels sit higher, clear of their bar. */
+            double label_y = ips + top * (strstr(label, "\\n") != NULL ? 0.13 : 0.07);
+            mb__plot_buf_printf(&dat, "%d %.6g %.6g %d %d %u \"%s\" %.6g\n", k, ips, rel,
+                                c->n_oom, c->n_jobs,
+                                hex_colour(mb__plot_device_color(c->device)), label, label_y);
             free(opt);
         }
         mb__plot_buf_printf(&dat, "\n\n");
@@ -1306,10 +1321,8 @@ static int chart_seed_options(const pl_ctx *ctx, const char *name, char **reason
                             "set title \"%s images, reference on %s\"\nset yrange [0:%g]\n"
                             "plot '%s.dat' index %zu using 1:2:6 with boxes lc rgb variable "
                             "notitle, \\\n"
-                            "     '' index %zu using 1:($2 + %g):7 with labels font \",10\" "
-                            "notitle",
-                            g->image, g->opt[SEED_REF]->device, top > 0 ? top * 1.3 : 1, name, gi,
-                            gi, top > 0 ? top * 0.09 : 0.1);
+                            "     '' index %zu using 1:8:7 with labels font \",10\" notitle",
+                            g->image, g->opt[SEED_REF]->device, top * 1.3, name, gi, gi);
         mb__plot_buf_printf(&body, "\n");
     }
     layout_legend(&body, &l, legend.s);
