@@ -311,9 +311,8 @@ static void parse_name_axes(pl_cell *c)
                     c->batch = (int)b;
                 add_kv(&c->axes, &c->n_axes, "batch_size", v);
             } else {
-                char *key = mb_asprintf("env.%s", k);
-                add_kv(&c->axes, &c->n_axes, key, v);
-                free(key);
+                /* env.NAME axes keep their prefix in the name, as in run.json. */
+                add_kv(&c->axes, &c->n_axes, k, v);
             }
         }
         part++;
