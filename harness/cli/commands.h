@@ -11,5 +11,7 @@ void mb_cli_usage(FILE *f);
 
 int mb_cmd_run(int argc, char **argv, mb_err *err);
 int mb_cmd_plot(int argc, char **argv, mb_err *err);
+int mb_cmd_compare(int argc, char **argv, mb_err *err);
+int mb_cmd_baseline(int argc, char **argv, mb_err *err);
 
 #endif

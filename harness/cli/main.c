@@ -11,6 +11,8 @@ void mb_cli_usage(FILE *f)
     fputs("usage: mpsbench run [SCENARIO...] [--out DIR] [--device LIST] [--redis URL]\n"
           "                    [--image-cache DIR] [--quiet]\n"
           "       mpsbench plot RUN_DIR|RESULTS.json [--out DIR] [--baseline FILE] [--format svg,png]\n"
+          "       mpsbench compare BASELINE CURRENT [--threshold PCT] [--json FILE] [--markdown FILE]\n"
+          "       mpsbench baseline update|key RUN_DIR [--dir DIR] [--key KEY] [--force]\n"
           "       mpsbench --help | --version\n"
           "\n"
           "With no scenario, run scenarios/default.yaml on every available device.\n"
@@ -27,6 +29,8 @@ static const struct {
 } commands[] = {
     {"run", mb_cmd_run},
     {"plot", mb_cmd_plot},
+    {"compare", mb_cmd_compare},
+    {"baseline", mb_cmd_baseline},
 };
 
 int main(int argc, char **argv)

@@ -1,0 +1,214 @@
+/* Reading Google Benchmark JSON as `mpsbench run` writes it, strictly
+ * enough that a damaged file is reported rather than half-compared. */
+#include <errno.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <jansson.h>
+
+#include "compare_private.h"
+#include "mb_util.h"
+
+char *mb__results_path(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return mb_asprintf("%s/results.json", path);
+    return mb_strdup(path);
+}
+
+/* The cell's name: Google Benchmark appends "/iterations:N", "/repeats:N"
+ * and "/manual_time" to the name it was registered with, and the aggregate
+ * rows add "_mean" and so on.  Files from other programs may lack some of
+ * these, so each is cut where present. */
+static char *cell_name(const char *name)
+{
+    const char *cut = strstr(name, "/iterations:");
+    if (cut == NULL)
+        cut = strstr(name, "/repeats:");
+    if (cut == NULL)
+        cut = strstr(name, "/manual_time");
+    if (cut == NULL)
+        cut = strstr(name, "/real_time");
+    return cut ? mb_strndup(name, (size_t)(cut - name)) : mb_strdup(name);
+}
+
+static char *name_device(const char *name)
+{
+    const char *p = strstr(name, "device:");
+    if (p == NULL || (p != name && p[-1] != '/'))
+        return NULL;
+    p += strlen("device:");
+    return mb_strndup(p, strcspn(p, "/"));
+}
+
+static mb__gb_cell *cell_for(mb__gb_file *f, const char *name)
+{
+    for (size_t i = 0; i < f->n_cells; i++)
+        if (strcmp(f->cells[i].name, name) == 0)
+            return &f->cells[i];
+    f->cells = mb_realloc(f->cells, (f->n_cells + 1) * sizeof *f->cells);
+    mb__gb_cell *c = &f->cells[f->n_cells++];
+    memset(c, 0, sizeof *c);
+    c->name = mb_strdup(name);
+    c->device = name_device(name);
+    return c;
+}
+
+const mb__gb_cell *mb__gb_find(const mb__gb_file *f, const char *name)
+{
+    for (size_t i = 0; i < f->n_cells; i++)
+        if (strcmp(f->cells[i].name, name) == 0)
+            return &f->cells[i];
+    return NULL;
+}
+
+/* context.mpsbench_devices holds the worker's probe as JSON text, because
+ * Google Benchmark's context only carries strings. */
+static int read_context(mb__gb_file *f, json_t *root, int code, mb_err *err)
+{
+    json_t *ctx = json_object_get(root, "context");
+    if (ctx == NULL)
+        return 0;
+    if (!json_is_object(ctx))
+        return mb_err_set(err, code, "%s: \"context\" is not an object", f->path);
+    const char *os = json_string_value(json_object_get(ctx, "os"));
+    if (os != NULL)
+        f->os = mb_strdup(os);
+    json_t *cpus = json_object_get(ctx, "num_cpus");
+    if (json_is_integer(cpus))
+        f->num_cpus = (long)json_integer_value(cpus);
+    json_t *probe_text = json_object_get(ctx, "mpsbench_devices");
+    if (probe_text == NULL)
+        return 0;
+    if (!json_is_string(probe_text))
+        return mb_err_set(err, code, "%s: context.mpsbench_devices is not a string", f->path);
+    json_error_t jerr;
+    json_t *probe = json_loads(json_string_value(probe_text), 0, &jerr);
+    if (!json_is_object(probe)) {
+        json_decref(probe);
+        return mb_err_set(err, code, "%s: context.mpsbench_devices is not a JSON object (%s)",
+                          f->path, probe ? "another JSON value" : jerr.text);
+    }
+    f->probe = probe;
+    const char *torch = json_string_value(json_object_get(probe, "torch_version"));
+    if (torch != NULL)
+        f->torch_version = mb_strdup(torch);
+    json_t *devices = json_object_get(probe, "devices");
+    if (json_is_object(devices))
+        f->devices = devices;
+    return 0;
+}
+
+static bool is_aggregate(json_t *b)
+{
+    const char *type = json_string_value(json_object_get(b, "run_type"));
+    return type != NULL && strcmp(type, "aggregate") == 0;
+}
+
+static int read_row(mb__gb_file *f, size_t index, json_t *b, int code, mb_err *err)
+{
+    if (!json_is_object(b))
+        return mb_err_set(err, code, "%s: benchmarks[%zu] is not an object", f->path, index);
+    const char *name = json_string_value(json_object_get(b, "name"));
+    if (name == NULL)
+        return mb_err_set(err, code, "%s: benchmarks[%zu] has no \"name\"", f->path, index);
+    if (is_aggregate(b))
+        return 0;
+    const char *run_name = json_string_value(json_object_get(b, "run_name"));
+    char *cname = cell_name(run_name ? run_name : name);
+    mb__gb_cell *c = cell_for(f, cname);
+    free(cname);
+    json_t *error = json_object_get(b, "error_occurred");
+    if (json_is_true(error)) {
+        if (c->n_failed++ == 0) {
+            const char *msg = json_string_value(json_object_get(b, "error_message"));
+            c->first_error = mb_strdup(msg ? msg : "error");
+        }
+        return 0;
+    }
+    json_t *ips = json_object_get(b, "images_per_second");
+    if (ips == NULL) {
+        c->n_no_counter++;
+        return 0;
+    }
+    double v = json_number_value(ips);
+    if (!json_is_number(ips) || !isfinite(v) || v < 0)
+        return mb_err_set(err, code, "%s: benchmarks[%zu] (%s): images_per_second is not a "
+                          "non-negative number", f->path, index, name);
+    c->ips = mb_realloc(c->ips, (c->n_ips + 1) * sizeof *c->ips);
+    c->ips[c->n_ips++] = v;
+    return 0;
+}
+
+int mb__gb_load(const char *path, int code, mb__gb_file *out, mb_err *err)
+{
+    memset(out, 0, sizeof *out);
+    out->path = mb__results_path(path);
+    out->text = mb_read_file(out->path, &out->len);
+    if (out->text == NULL) {
+        int e = errno;
+        mb_err_set(err, code, "%s: cannot read: %s", out->path, strerror(e));
+        mb__gb_clear(out);
+        return code;
+    }
+    json_error_t jerr;
+    json_t *root = json_loadb(out->text, out->len, 0, &jerr);
+    int rc = 0;
+    if (root == NULL) {
+        rc = mb_err_set(err, code, "%s:%d:%d: not valid JSON: %s", out->path, jerr.line,
+                        jerr.column, jerr.text);
+    } else if (!json_is_object(root)) {
+        rc = mb_err_set(err, code, "%s: not a Google Benchmark JSON file (the top level is "
+                        "not an object)", out->path);
+    } else if (!json_is_array(json_object_get(root, "benchmarks"))) {
+        rc = mb_err_set(err, code, "%s: not a Google Benchmark JSON file (no \"benchmarks\" "
+                        "array)", out->path);
+    }
+    if (rc == 0)
+        rc = read_context(out, root, code, err);
+    json_t *rows = json_object_get(root, "benchmarks");
+    for (size_t i = 0; rc == 0 && i < json_array_size(rows); i++)
+        rc = read_row(out, i, json_array_get(rows, i), code, err);
+    json_decref(root);
+    if (rc != 0)
+        mb__gb_clear(out);
+    return rc;
+}
+
+void mb__gb_clear(mb__gb_file *f)
+{
+    if (f == NULL)
+        return;
+    for (size_t i = 0; i < f->n_cells; i++) {
+        free(f->cells[i].name);
+        free(f->cells[i].device);
+        free(f->cells[i].ips);
+        free(f->cells[i].first_error);
+    }
+    free(f->cells);
+    free(f->path);
+    free(f->text);
+    free(f->torch_version);
+    free(f->os);
+    json_decref(f->probe);
+    memset(f, 0, sizeof *f);
+}
+
+char *mb__gb_device_description(const mb__gb_file *f, const char *device)
+{
+    if (f->devices == NULL || device == NULL)
+        return NULL;
+    json_t *d = json_object_get(f->devices, device);
+    const char *desc = json_string_value(json_object_get(d, "description"));
+    if (desc == NULL)
+        return NULL;
+    /* The probe names the CPU model only; the core count changes CPU
+     * throughput as much as the model does, so it is part of the device. */
+    if (strcmp(device, "cpu") == 0 && f->num_cpus > 0)
+        return mb_asprintf("%s, %ld CPUs", desc, f->num_cpus);
+    return mb_strdup(desc);
+}

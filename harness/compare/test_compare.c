@@ -1,0 +1,431 @@
+/* Verdicts of the comparison on hand-made Google Benchmark files
+ * (fixtures/compare/), the report writers, and the exit codes of the real
+ * `mpsbench compare`. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "compare.h"
+#include "mb_util.h"
+
+#define CELL_A "fixture/embed/device:cpu/fix:on/image:224x224/batch:1"
+#define CELL_B "fixture/embed/device:cpu/fix:on/image:224x224/batch:8"
+#define CELL_C "fixture/embed/device:cpu/fix:on/image:1024x768/batch:8"
+#define FIXTURE(name) MB_SOURCE_DIR "/fixtures/compare/" name
+
+static void check_close(double actual, double expected, double eps, const char *file, int line)
+{
+    if (!(fabs(actual - expected) <= eps))
+        fail_msg("%s:%d: %.17g != %.17g (tolerance %g)", file, line, actual, expected, eps);
+}
+#define assert_close(actual, expected, eps) \
+    check_close((actual), (expected), (eps), __FILE__, __LINE__)
+
+static mb_compare_report *compare(const char *base, const char *cur, const mb_compare_options *opt)
+{
+    mb_compare_report *r = NULL;
+    mb_err err;
+    mb_err_clear(&err);
+    int rc = mb_compare_files(base, cur, opt, &r, &err);
+    if (rc != 0)
+        fail_msg("compare %s %s: %s", base, cur, err.msg);
+    return r;
+}
+
+static const mb_compare_cell *cell(const mb_compare_report *r, const char *name)
+{
+    for (size_t i = 0; i < r->n_cells; i++)
+        if (strcmp(r->cells[i].cell, name) == 0)
+            return &r->cells[i];
+    fail_msg("no cell %s", name);
+    return NULL;
+}
+
+/* 5 against 5 repetitions, completely separated: the exact two-sided
+ * p-value is 2 / C(10, 5) = 2 / 252. */
+#define P_SEPARATED (2.0 / 252.0)
+
+static void test_no_change(void **state)
+{
+    (void)state;
+    mb_compare_report *r = compare(FIXTURE("baseline.json"), FIXTURE("same.json"), NULL);
+    assert_int_equal(r->n_cells, 2);
+    assert_int_equal(r->n_unchanged, 2);
+    for (size_t i = 0; i < r->n_cells; i++) {
+        const mb_compare_cell *c = &r->cells[i];
+        assert_int_equal(c->verdict, MB_VERDICT_NO_CHANGE);
+        assert_null(c->reason);
+        assert_true(c->p_value > 0.05);
+        assert_true(c->ci_low <= c->change && c->change <= c->ci_high);
+        assert_true(c->ci_low < 0.01 && c->ci_high > -0.01);
+        assert_true(isfinite(c->mde) && c->mde > 0 && c->mde < 0.05);
+        assert_close(c->threshold, 0.05, 0);
+        assert_int_equal(c->n_baseline, 5);
+        assert_int_equal(c->n_current, 5);
+        assert_string_equal(c->device, "cpu");
+    }
+    assert_close(cell(r, CELL_A)->baseline_median, 100.0, 1e-9);
+    assert_int_equal(mb_compare_exit_code(r), 0);
+    assert_string_equal(r->baseline_torch, "1.13.0");
+    mb_compare_report_free(r);
+}
+
+static void test_regression_20(void **state)
+{
+    (void)state;
+    mb_compare_report *r = compare(FIXTURE("baseline.json"), FIXTURE("slower20.json"), NULL);
+    assert_int_equal(r->n_regressions, 2);
+    const mb_compare_cell *a = cell(r, CELL_A);
+    assert_int_equal(a->verdict, MB_VERDICT_REGRESSION);
+    assert_close(a->change, -0.2, 1e-9);
+    assert_close(a->p_value, P_SEPARATED, 1e-12);
+    assert_true(a->p_exact);
+    assert_true(a->ci_low <= -0.2 && a->ci_high < -0.15);
+    assert_close(a->current_median, 80.0, 1e-9);
+    assert_int_equal(mb_compare_exit_code(r), 1);
+    mb_compare_report_free(r);
+}
+
+static void test_significant_but_within_threshold(void **state)
+{
+    (void)state;
+    mb_compare_report *r = compare(FIXTURE("baseline.json"), FIXTURE("slower3.json"), NULL);
+    const mb_compare_cell *a = cell(r, CELL_A);
+    assert_close(a->p_value, P_SEPARATED, 1e-12);
+    assert_close(a->change, -0.03, 1e-9);
+    assert_int_equal(a->verdict, MB_VERDICT_NO_CHANGE);
+    assert_int_equal(mb_compare_exit_code(r), 0);
+    mb_compare_report_free(r);
+
+    /* The same data against a 2% threshold is a regression. */
+    mb_compare_options opt = {.threshold_set = true, .threshold = 0.02};
+    r = compare(FIXTURE("baseline.json"), FIXTURE("slower3.json"), &opt);
+    assert_int_equal(cell(r, CELL_A)->verdict, MB_VERDICT_REGRESSION);
+    mb_compare_report_free(r);
+}
+
+static void test_improvement(void **state)
+{
+    (void)state;
+    mb_compare_report *r = compare(FIXTURE("baseline.json"), FIXTURE("faster.json"), NULL);
+    assert_int_equal(cell(r, CELL_A)->verdict, MB_VERDICT_IMPROVEMENT);
+    assert_close(cell(r, CELL_A)->change, 0.2, 1e-9);
+    assert_int_equal(cell(r, CELL_B)->verdict, MB_VERDICT_NO_CHANGE);
+    assert_int_equal(r->n_improvements, 1);
+    assert_int_equal(mb_compare_exit_code(r), 0);
+    mb_compare_report_free(r);
+}
+
+static void test_missing_cells(void **state)
+{
+    (void)state;
+    mb_compare_report *r = compare(FIXTURE("baseline.json"), FIXTURE("missing.json"), NULL);
+    assert_int_equal(r->n_cells, 3);
+    /* The current file's order, then what only the baseline has. */
+    assert_string_equal(r->cells[0].cell, CELL_A);
+    assert_string_equal(r->cells[1].cell, CELL_C);
+    assert_string_equal(r->cells[2].cell, CELL_B);
+    assert_int_equal(r->cells[0].verdict, MB_VERDICT_NO_CHANGE);
+    assert_int_equal(r->cells[1].verdict, MB_VERDICT_NOT_COMPARABLE);
+    assert_string_equal(r->cells[1].reason, "missing in baseline");
+    assert_close(r->cells[1].current_median, 50.1, 1e-9);
+    assert_int_equal(r->cells[2].verdict, MB_VERDICT_NOT_COMPARABLE);
+    assert_string_equal(r->cells[2].reason, "missing in current");
+    assert_int_equal(r->n_not_comparable, 2);
+    assert_int_equal(mb_compare_exit_code(r), 0);
+    mb_compare_report_free(r);
+}
+
+static void test_device_mismatch(void **state)
+{
+    (void)state;
+    mb_compare_report *r = compare(FIXTURE("baseline.json"), FIXTURE("device.json"), NULL);
+    for (size_t i = 0; i < r->n_cells; i++) {
+        const mb_compare_cell *c = &r->cells[i];
+        assert_int_equal(c->verdict, MB_VERDICT_NOT_COMPARABLE);
+        assert_non_null(strstr(c->reason, "device differs"));
+        assert_non_null(strstr(c->reason, "AMD EPYC, 2 CPUs"));
+        assert_non_null(strstr(c->reason, "Intel Xeon, 2 CPUs"));
+    }
+    /* The 20% drop of cell A is not judged: other hardware, other numbers. */
+    assert_int_equal(mb_compare_exit_code(r), 0);
+    mb_compare_report_free(r);
+}
+
+static void test_torch_mismatch(void **state)
+{
+    (void)state;
+    mb_compare_report *r = compare(FIXTURE("baseline.json"), FIXTURE("torch.json"), NULL);
+    assert_int_equal(r->n_not_comparable, 2);
+    assert_string_equal(cell(r, CELL_A)->reason,
+                        "torch version differs (baseline 1.13.0, current 2.1.0)");
+    assert_string_equal(r->current_torch, "2.1.0");
+    mb_compare_report_free(r);
+}
+
+static void test_failed_repetitions(void **state)
+{
+    (void)state;
+    mb_compare_report *r = compare(FIXTURE("baseline.json"), FIXTURE("errors.json"), NULL);
+    const mb_compare_cell *a = cell(r, CELL_A);
+    assert_int_equal(a->verdict, MB_VERDICT_NOT_COMPARABLE);
+    assert_string_equal(a->reason, "failed in current: worker crashed (killed by signal 9)");
+    assert_int_equal(a->n_current, 0);
+    assert_int_equal(cell(r, CELL_B)->verdict, MB_VERDICT_NO_CHANGE);
+    mb_compare_report_free(r);
+}
+
+static void test_three_repetitions_cannot_decide(void **state)
+{
+    (void)state;
+    /* 3 against 3 cannot reach p < 0.05 (at best 2 / C(6, 3) = 0.1): even a
+     * 20% drop is "no change", and the MDE says so. */
+    mb_compare_report *r = compare(FIXTURE("three.json"), FIXTURE("three-slower20.json"), NULL);
+    const mb_compare_cell *a = cell(r, CELL_A);
+    assert_close(a->p_value, 0.1, 1e-12);
+    assert_close(a->change, -0.2, 1e-9);
+    assert_int_equal(a->verdict, MB_VERDICT_NO_CHANGE);
+    assert_true(isinf(a->mde));
+    assert_string_equal(a->reason, "3 against 3 repetitions cannot reach p < 0.05");
+    mb_compare_report_free(r);
+}
+
+static void test_threshold_from_run_json(void **state)
+{
+    (void)state;
+    /* run.json beside the current results sets 25% for cell A, 5% for B. */
+    mb_compare_report *r = compare(FIXTURE("baseline.json"), FIXTURE("run-threshold"), NULL);
+    assert_close(cell(r, CELL_A)->threshold, 0.25, 0);
+    assert_int_equal(cell(r, CELL_A)->verdict, MB_VERDICT_NO_CHANGE);
+    assert_close(cell(r, CELL_B)->threshold, 0.05, 0);
+    assert_int_equal(cell(r, CELL_B)->verdict, MB_VERDICT_REGRESSION);
+    mb_compare_report_free(r);
+
+    /* The command line wins. */
+    mb_compare_options opt = {.threshold_set = true, .threshold = 0.05};
+    r = compare(FIXTURE("baseline.json"), FIXTURE("run-threshold/results.json"), &opt);
+    assert_int_equal(cell(r, CELL_A)->verdict, MB_VERDICT_REGRESSION);
+    assert_int_equal(r->n_regressions, 2);
+    mb_compare_report_free(r);
+}
+
+static void expect_error(const char *base, const char *cur, int code, const char *named)
+{
+    mb_compare_report *r = (mb_compare_report *)1;
+    mb_err err;
+    mb_err_clear(&err);
+    assert_int_equal(mb_compare_files(base, cur, NULL, &r, &err), code);
+    assert_null(r);
+    assert_int_equal(err.code, code);
+    assert_int_equal(mb_err_exit_code(code), 2);
+    if (strstr(err.msg, named) == NULL)
+        fail_msg("'%s' does not name %s", err.msg, named);
+}
+
+static void test_bad_files(void **state)
+{
+    (void)state;
+    expect_error(FIXTURE("corrupt.json"), FIXTURE("same.json"), MB_EBASELINE, "corrupt.json");
+    expect_error(FIXTURE("baseline.json"), FIXTURE("corrupt.json"), MB_EINVAL, "corrupt.json");
+    expect_error(FIXTURE("not-gbench.json"), FIXTURE("same.json"), MB_EBASELINE,
+                 "not-gbench.json");
+    expect_error(FIXTURE("nonexistent.json"), FIXTURE("same.json"), MB_EBASELINE,
+                 "nonexistent.json");
+    mb_err err;
+    mb_compare_report *r;
+    assert_int_equal(mb_compare_files(FIXTURE("baseline.json"), FIXTURE("corrupt.json"), NULL,
+                                      &r, &err), MB_EINVAL);
+    /* jansson reports where the text broke off. */
+    assert_non_null(strstr(err.msg, "not valid JSON"));
+}
+
+static void test_decide(void **state)
+{
+    (void)state;
+    const double a[] = {100, 101, 99, 100.5, 99.5, 100.2};
+    const double slow[] = {90, 91, 89, 90.5, 89.5, 90.2};
+    const double fast[] = {110, 111, 109, 110.5, 109.5, 110.2};
+    double change, p;
+    assert_int_equal(mb_compare_decide(a, 6, slow, 6, 0.05, 0, &change, &p),
+                     MB_VERDICT_REGRESSION);
+    assert_close(change, 90.1 / 100.1 - 1, 1e-12);
+    assert_close(p, 2.0 / 924.0, 1e-12);
+    assert_int_equal(mb_compare_decide(a, 6, fast, 6, 0.05, 0, NULL, NULL),
+                     MB_VERDICT_IMPROVEMENT);
+    /* A 10% threshold is not crossed by a 9.99% drop. */
+    assert_int_equal(mb_compare_decide(a, 6, slow, 6, 0.10, 0, NULL, NULL),
+                     MB_VERDICT_NO_CHANGE);
+    assert_int_equal(mb_compare_decide(a, 6, a, 6, 0.05, 0, NULL, &p), MB_VERDICT_NO_CHANGE);
+    assert_close(p, 1.0, 1e-12);
+    assert_int_equal(mb_compare_decide(a, 1, slow, 6, 0.05, 0, &change, NULL),
+                     MB_VERDICT_NOT_COMPARABLE);
+    assert_true(isnan(change));
+    const double zero[] = {0, 0, 0};
+    assert_int_equal(mb_compare_decide(zero, 3, slow, 6, 0.05, 0, NULL, NULL),
+                     MB_VERDICT_NOT_COMPARABLE);
+}
+
+static void test_json_report(void **state)
+{
+    (void)state;
+    mb_compare_report *r = compare(FIXTURE("three.json"), FIXTURE("three-slower20.json"), NULL);
+    char *text = mb_compare_json(r);
+    json_error_t jerr;
+    json_t *root = json_loads(text, 0, &jerr);
+    assert_non_null(root);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(root, "summary"),
+                                                        "no_change")), 2);
+    json_t *cells = json_object_get(root, "cells");
+    assert_int_equal(json_array_size(cells), 2);
+    json_t *a = json_array_get(cells, 0);
+    assert_string_equal(json_string_value(json_object_get(a, "cell")), CELL_A);
+    assert_string_equal(json_string_value(json_object_get(a, "verdict")), "no_change");
+    assert_close(json_number_value(json_object_get(a, "change")), -0.2, 1e-9);
+    assert_close(json_number_value(json_object_get(a, "p_value")), 0.1, 1e-9);
+    assert_close(json_number_value(json_object_get(a, "threshold")), 0.05, 1e-12);
+    /* An infinite MDE has no JSON number: null. */
+    assert_true(json_is_null(json_object_get(a, "mde")));
+    assert_string_equal(json_string_value(json_object_get(a, "reason")),
+                        "3 against 3 repetitions cannot reach p < 0.05");
+    assert_true(json_is_null(json_object_get(json_array_get(cells, 1), "reason")));
+    const char *fields[] = {"baseline_median", "current_median", "ci_low", "ci_high",
+                            "baseline_n", "current_n", "device", "p_exact"};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        assert_non_null(json_object_get(a, fields[i]));
+    json_decref(root);
+    free(text);
+
+    char *md = mb_compare_markdown(r);
+    assert_non_null(strstr(md, "| cell | baseline img/s | current img/s |"));
+    assert_non_null(strstr(md, "| `" CELL_A "` |"));
+    assert_non_null(strstr(md, "MDE inf"));
+    free(md);
+    mb_compare_report_free(r);
+}
+
+/* Runs the real mpsbench with stdout and stderr to out_path; exit status. */
+static int run_cli(const char *const *args, const char *out_path)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) {
+            dup2(fd, STDOUT_FILENO);
+            dup2(fd, STDERR_FILENO);
+        }
+        const char *argv[16] = {MB_BINARY_DIR "/bin/mpsbench"};
+        size_t n = 1;
+        for (; args[n - 1] != NULL && n < 15; n++)
+            argv[n] = args[n - 1];
+        argv[n] = NULL;
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+static void test_cli_exit_codes(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/mb-test-compare-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *out = mb_asprintf("%s/out.txt", dir);
+    char *json = mb_asprintf("%s/report.json", dir);
+    char *md = mb_asprintf("%s/report.md", dir);
+
+    const char *same[] = {"compare", FIXTURE("baseline.json"), FIXTURE("same.json"), NULL};
+    assert_int_equal(run_cli(same, out), 0);
+    char *text = mb_read_file(out, NULL);
+    assert_non_null(strstr(text, "no change"));
+    assert_non_null(strstr(text, CELL_A));
+    free(text);
+
+    const char *slower[] = {"compare", FIXTURE("baseline.json"), FIXTURE("slower20.json"),
+                            "--json", json, "--markdown", md, NULL};
+    assert_int_equal(run_cli(slower, out), 1);
+    text = mb_read_file(out, NULL);
+    assert_non_null(strstr(text, "regression"));
+    assert_non_null(strstr(text, "-20.0%"));
+    free(text);
+    json_error_t jerr;
+    json_t *root = json_load_file(json, 0, &jerr);
+    assert_non_null(root);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(root, "summary"),
+                                                        "regression")), 2);
+    json_decref(root);
+    text = mb_read_file(md, NULL);
+    assert_non_null(strstr(text, "regression"));
+    free(text);
+
+    const char *to_stdout[] = {"compare", FIXTURE("baseline.json"), FIXTURE("same.json"),
+                               "--quiet", "--json", "-", NULL};
+    assert_int_equal(run_cli(to_stdout, out), 0);
+    root = json_load_file(out, 0, &jerr);
+    assert_non_null(root);
+    assert_int_equal(json_array_size(json_object_get(root, "cells")), 2);
+    json_decref(root);
+
+    /* A 25% threshold from the command line lets the 20% drop pass. */
+    const char *lenient[] = {"compare", FIXTURE("baseline.json"), FIXTURE("slower20.json"),
+                             "--threshold", "25%", NULL};
+    assert_int_equal(run_cli(lenient, out), 0);
+
+    const char *corrupt[] = {"compare", FIXTURE("corrupt.json"), FIXTURE("same.json"), NULL};
+    assert_int_equal(run_cli(corrupt, out), 2);
+    text = mb_read_file(out, NULL);
+    assert_non_null(strstr(text, "corrupt.json"));
+    free(text);
+    const char *corrupt_cur[] = {"compare", FIXTURE("baseline.json"), FIXTURE("corrupt.json"),
+                                 NULL};
+    assert_int_equal(run_cli(corrupt_cur, out), 2);
+    const char *one[] = {"compare", FIXTURE("baseline.json"), NULL};
+    assert_int_equal(run_cli(one, out), 2);
+    const char *bad_threshold[] = {"compare", FIXTURE("baseline.json"), FIXTURE("same.json"),
+                                   "--threshold", "five", NULL};
+    assert_int_equal(run_cli(bad_threshold, out), 2);
+
+    unlink(out);
+    unlink(json);
+    unlink(md);
+    rmdir(dir);
+    free(out);
+    free(json);
+    free(md);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_no_change),
+        cmocka_unit_test(test_regression_20),
+        cmocka_unit_test(test_significant_but_within_threshold),
+        cmocka_unit_test(test_improvement),
+        cmocka_unit_test(test_missing_cells),
+        cmocka_unit_test(test_device_mismatch),
+        cmocka_unit_test(test_torch_mismatch),
+        cmocka_unit_test(test_failed_repetitions),
+        cmocka_unit_test(test_three_repetitions_cannot_decide),
+        cmocka_unit_test(test_threshold_from_run_json),
+        cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_decide),
+        cmocka_unit_test(test_json_report),
+        cmocka_unit_test(test_cli_exit_codes),
+    };
+    return cmocka_run_group_tests_name("compare", tests, NULL, NULL);
+}
