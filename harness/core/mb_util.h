@@ -9,6 +9,8 @@
 /* Monotonic clock in milliseconds / nanoseconds. */
 double mb_now_ms(void);
 uint64_t mb_now_ns(void);
+/* Wall-clock time in milliseconds since the Unix epoch. */
+double mb_wall_ms(void);
 /* Wall-clock time as ISO 8601 UTC, e.g. "2026-11-26T19:09:41Z". */
 void mb_iso8601_now(char *buf, size_t size);
 

@@ -342,10 +342,11 @@ int mb_queue_del(mb_queue *q, const char *key, mb_err *err)
     return 0;
 }
 
-int mb_queue_delete_matching(mb_queue *q, const char *pattern, mb_err *err)
+int mb_queue_scan(mb_queue *q, const char *pattern, char ***keys, size_t *n, mb_err *err)
 {
     char cursor[32] = "0";
-    int deleted = 0;
+    *keys = NULL;
+    *n = 0;
     do {
         redisReply *r = COMMAND(q, err, "SCAN", cursor, "MATCH", pattern, "COUNT", "200");
         if (r == NULL)
@@ -355,15 +356,25 @@ int mb_queue_delete_matching(mb_queue *q, const char *pattern, mb_err *err)
             return mb_err_set(err, MB_EPROTO, "unexpected SCAN reply");
         }
         snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
-        const redisReply *keys = r->element[1];
-        for (size_t i = 0; i < keys->elements; i++) {
-            if (mb_queue_del(q, keys->element[i]->str, err) != 0) {
-                freeReplyObject(r);
-                return err ? err->code : MB_EREDIS;
-            }
-            deleted++;
-        }
+        const redisReply *found = r->element[1];
+        *keys = mb_realloc(*keys, (*n + found->elements + 1) * sizeof **keys);
+        for (size_t i = 0; i < found->elements; i++)
+            (*keys)[(*n)++] = mb_strdup(found->element[i]->str);
         freeReplyObject(r);
     } while (strcmp(cursor, "0") != 0);
-    return deleted;
+    return 0;
+}
+
+int mb_queue_delete_matching(mb_queue *q, const char *pattern, mb_err *err)
+{
+    char **keys;
+    size_t n;
+    int rc = mb_queue_scan(q, pattern, &keys, &n, err);
+    for (size_t i = 0; i < n; i++) {
+        if (rc == 0 && mb_queue_del(q, keys[i], err) != 0)
+            rc = err ? err->code : MB_EREDIS;
+        free(keys[i]);
+    }
+    free(keys);
+    return rc == 0 ? (int)n : rc;
 }

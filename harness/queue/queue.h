@@ -43,7 +43,9 @@ int mb_queue_read(mb_queue *q, const char *stream, char *last_id, const char *fi
 int mb_queue_set(mb_queue *q, const char *key, const char *value, int ttl_s, mb_err *err);
 int mb_queue_get(mb_queue *q, const char *key, char **value, mb_err *err);
 int mb_queue_del(mb_queue *q, const char *key, mb_err *err);
-/* Deletes every key matching pattern (SCAN + DEL), for cleaning a namespace.
+/* Every key matching pattern (SCAN); *keys is a heap array of *n heap strings. */
+int mb_queue_scan(mb_queue *q, const char *pattern, char ***keys, size_t *n, mb_err *err);
+/* Deletes every key matching pattern, for cleaning a namespace.
  * Returns how many keys it deleted, or a negative error. */
 int mb_queue_delete_matching(mb_queue *q, const char *pattern, mb_err *err);
 

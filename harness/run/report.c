@@ -38,10 +38,23 @@ static json_t *record_json(const job_record *rec)
                           "peak_rss_bytes", (json_int_t)r->peak_rss_bytes,
                           "peak_allocated_bytes", (json_int_t)r->peak_allocated_bytes,
                           "peak_reserved_bytes", (json_int_t)r->peak_reserved_bytes);
+    json_object_set_new(o, "batch_size", json_integer(rec->batch_size));
+    json_object_set_new(o, "reported_at_ms", json_real(rec->reported_at_ms));
     if (rec->repetition < 0)
         json_object_set_new(o, "warmup", json_true());
     if (r->error != NULL)
         json_object_set_new(o, "error", json_string(r->error));
+    if (rec->oom.kind != MB_OOM_NONE) {
+        /* Figures the message does not carry are null, not a made-up 0. */
+        json_t *oom = json_pack("{s:s}", "kind", mb_oom_kind_name(rec->oom.kind));
+        const struct { const char *name; double v; } f[] = {
+            {"allocated_bytes", rec->oom.allocated}, {"other_bytes", rec->oom.other},
+            {"max_allowed_bytes", rec->oom.max_allowed}, {"tried_bytes", rec->oom.tried},
+        };
+        for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+            json_object_set_new(oom, f[i].name, f[i].v >= 0 ? json_real(f[i].v) : json_null());
+        json_object_set_new(o, "oom", oom);
+    }
     return o;
 }
 
@@ -93,6 +106,12 @@ static json_t *cell_json(const cell_state *cs)
         json_object_set_new(o, "reason", json_string(cs->verdict_reason));
     if (cs->skip_reason != NULL)
         json_object_set_new(o, "skip_reason", json_string(cs->skip_reason));
+    if (cs->frontier)
+        json_object_set_new(o, "frontier",
+                            json_pack("{s:i, s:o}", "largest_batch", cs->largest_ok_batch,
+                                      "first_failing_batch",
+                                      cs->first_failing_batch ? json_integer(cs->first_failing_batch)
+                                                              : json_null()));
     return o;
 }
 
@@ -136,6 +155,12 @@ int mb_report_write_run_json(const run_ctx *run, const char *status, mb_err *err
                         run->torch_version ? json_string(run->torch_version) : json_null());
     json_t *devices = run->devices_json ? json_loads(run->devices_json, 0, NULL) : NULL;
     json_object_set_new(o, "devices", devices ? devices : json_null());
+    json_t *workers = json_array();
+    for (size_t i = 0; i < run->hellos.n; i++) {
+        json_t *hello = json_loads(run->hellos.records[i], 0, NULL);
+        json_array_append_new(workers, hello ? hello : json_string(run->hellos.records[i]));
+    }
+    json_object_set_new(o, "workers", workers);
     char *text = json_dumps(o, JSON_INDENT(1) | JSON_REAL_PRECISION(10));
     json_decref(o);
     int rc = write_text(run, "run.json", text, err);
@@ -226,11 +251,35 @@ int mb_report_write_summary(const run_ctx *run, mb_err *err)
             snprintf(lat_text, sizeof lat_text, "%.1f", mb_stats_median(lat, n_lat));
         free(lat);
         const char *mark = cs->verdict == CELL_PASS ? "✅" : cs->verdict == CELL_FAIL ? "❌" : "⏭️";
-        sb_printf(&b, "| `%s` | %s | %s | %s | %d | %s | %s | %s | %s | %d | %s %s%s%s |\n",
-                  cs->bench_name, c->device, c->watermark_fix ? "on" : "off", image, c->batch_size,
+        char batch[16] = "frontier";
+        if (!cs->frontier)
+            snprintf(batch, sizeof batch, "%d", c->batch_size);
+        sb_printf(&b, "| `%s` | %s | %s | %s | %s | %s | %s | %s | %s | %d | %s %s%s%s |\n",
+                  cs->bench_name, c->device, c->watermark_fix ? "on" : "off", image, batch,
                   ips_text, lat_text, rss_text, dev_text, cs->counts[MB_JOB_OOM], mark,
                   verdict_name(cs->verdict), cs->verdict_reason ? ": " : "",
                   cs->verdict_reason ? cs->verdict_reason : "");
+    }
+    bool any_frontier = false;
+    for (size_t i = 0; i < run->n_cells; i++)
+        any_frontier |= run->cells[i].frontier;
+    if (any_frontier) {
+        sb_printf(&b, "\n### Largest batch that fits\n\n| search | device | fix | image | cap | "
+                      "largest batch | first failing |\n|---|---|---|---|---:|---:|---:|\n");
+        for (size_t i = 0; i < run->n_cells; i++) {
+            const cell_state *cs = &run->cells[i];
+            if (!cs->frontier)
+                continue;
+            char cap[32];
+            format_bytes((double)cs->cell->run.memory_limit, cap, sizeof cap);
+            char failing[16] = "–";
+            if (cs->first_failing_batch > 0)
+                snprintf(failing, sizeof failing, "%d", cs->first_failing_batch);
+            sb_printf(&b, "| `%s` | %s | %s | %dx%d | %s | %d | %s |\n", cs->bench_name,
+                      cs->cell->device, cs->cell->watermark_fix ? "on" : "off",
+                      cs->cell->image_width, cs->cell->image_height, cap, cs->largest_ok_batch,
+                      failing);
+        }
     }
     int rc = write_text(run, "summary.md", b.s ? b.s : "", err);
     /* GitHub Actions shows this file on the job's page. */

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "oom.h"
 #include "protocol.h"
 #include "queue.h"
 #include "run.h"
@@ -18,7 +19,10 @@
 typedef struct job_record {
     mb_result result;
     int repetition;         /* 0-based; -1 for warm-up jobs */
+    int batch_size;         /* as asked (frontier probes vary it) */
     double latency_ms;      /* harness side: enqueue -> result received */
+    double reported_at_ms;  /* wall clock (Unix ms) when the harness recorded it */
+    mb_oom_info oom;        /* parsed from the error text, whoever the worker */
 } job_record;
 
 typedef enum { CELL_PASS = 0, CELL_FAIL, CELL_SKIPPED } cell_verdict;
@@ -43,11 +47,16 @@ typedef struct cell_state {
     char *first_error;
     cell_verdict verdict;
     char *verdict_reason;
+    /* search: batch_size frontier */
+    bool frontier;
+    int largest_ok_batch;   /* 0 when even batch 1 failed */
+    int first_failing_batch;/* 0 when nothing failed up to the maximum */
 } cell_state;
 
 /* The worker process serving the current worker_key. */
 typedef struct worker_slot {
     char *key;
+    const mb_scenario *scenario;    /* faults and the model are per scenario */
     char *jobs_stream;
     char *hello_key;
     char *worker_id;
@@ -58,6 +67,12 @@ typedef struct worker_slot {
     char *unusable_reason;
     char *hello;            /* the hello record as JSON */
 } worker_slot;
+
+/* Every hello record seen, kept for run.json. */
+typedef struct hello_log {
+    char **records;
+    size_t n;
+} hello_log;
 
 typedef struct run_ctx {
     const mb_run_config *cfg;
@@ -74,6 +89,7 @@ typedef struct run_ctx {
     size_t current_cell;
     char *torch_version;
     char *devices_json;     /* the probe's answer */
+    hello_log hellos;
     bool infra_failed;
     mb_err infra_err;
     volatile int *interrupted;

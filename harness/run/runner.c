@@ -31,6 +31,7 @@ static void on_interrupt(int sig)
 typedef struct inflight_job {
     char *id;
     char *entry_id;
+    int batch_size;
     double submitted_ms;
 } inflight_job;
 
@@ -51,11 +52,12 @@ static void note_error(cell_state *cs, const char *msg)
         cs->first_error = mb_strdup(msg);
 }
 
-static int submit_job(cell_state *cs, inflight_job *out, mb_err *err)
+/* Sends one job of per_job images at batch_size (the cell's, unless a
+ * frontier probe asks for another). */
+static int submit_sized_job(cell_state *cs, int per_job, int batch_size, inflight_job *out,
+                            mb_err *err)
 {
     run_ctx *run = cs->run;
-    const mb_cell *cell = cs->cell;
-    int per_job = cs->scenario->images.per_job;
     mb_job job = {0};
     job.id = mb_asprintf("j%d", run->next_job++);
     job.cell = cs->bench_name;
@@ -63,14 +65,21 @@ static int submit_job(cell_state *cs, inflight_job *out, mb_err *err)
     for (int i = 0; i < per_job; i++)
         job.images[i] = cs->images[cs->next_image++ % cs->n_images];
     job.n_images = (size_t)per_job;
-    job.batch_size = cell->batch_size;
+    job.batch_size = batch_size;
     job.input_size = cs->scenario->input_size;
     job.resize_on_device = cs->scenario->resize_on == MB_RESIZE_DEVICE;
+    job.fault_slowdown = cs->scenario->fault.slowdown;
+    out->batch_size = batch_size;
     out->submitted_ms = mb_now_ms();
     int rc = mb_worker_submit(run, &job, &out->entry_id, err);
     free(job.images);
     out->id = job.id;
     return rc;
+}
+
+static int submit_job(cell_state *cs, inflight_job *out, mb_err *err)
+{
+    return submit_sized_job(cs, cs->scenario->images.per_job, cs->cell->batch_size, out, err);
 }
 
 static void inflight_clear(inflight_job *j)
@@ -86,7 +95,10 @@ static void record_lost(cell_state *cs, const inflight_job *j, mb_job_status sta
 {
     job_record *rec = add_record(cs);
     rec->repetition = cs->warmed_up ? cs->repetition - 1 : -1;
+    rec->batch_size = j->batch_size;
     rec->latency_ms = mb_now_ms() - j->submitted_ms;
+    rec->reported_at_ms = mb_wall_ms();
+    mb_oom_parse(NULL, &rec->oom);
     rec->result.job_id = mb_strdup(j->id);
     rec->result.worker_id = mb_strdup(cs->run->worker.worker_id);
     rec->result.status = status;
@@ -101,7 +113,7 @@ static void record_lost(cell_state *cs, const inflight_job *j, mb_job_status sta
  * the job times out, every in-flight job is recorded as crashed/timeout,
  * the worker is restarted, and 1 is returned with *lost set. */
 static int await_result(cell_state *cs, inflight_job *jobs, int *n_inflight, bool *lost,
-                        mb_result *out, double *latency_ms, mb_err *err)
+                        mb_result *out, double *latency_ms, int *batch_size, mb_err *err)
 {
     run_ctx *run = cs->run;
     *lost = false;
@@ -129,6 +141,7 @@ static int await_result(cell_state *cs, inflight_job *jobs, int *n_inflight, boo
                 continue;
             }
             *latency_ms = mb_now_ms() - jobs[0].submitted_ms;
+            *batch_size = jobs[0].batch_size;
             *out = r;
             inflight_clear(&jobs[0]);
             memmove(jobs, jobs + 1, (size_t)(*n_inflight - 1) * sizeof *jobs);
@@ -166,12 +179,20 @@ static int await_result(cell_state *cs, inflight_job *jobs, int *n_inflight, boo
     }
 }
 
-static void record_result(cell_state *cs, mb_result *r, double latency_ms, int repetition)
+/* Records a worker's answer.  OOMs are classified from the text, so a
+ * worker that reports a memory error as a plain error (the RQ worker, an
+ * exception wrapped by the service) is still counted as an OOM. */
+static void record_result(cell_state *cs, mb_result *r, double latency_ms, int batch_size,
+                          int repetition)
 {
     job_record *rec = add_record(cs);
     rec->result = *r;
     rec->repetition = repetition;
+    rec->batch_size = batch_size;
     rec->latency_ms = latency_ms;
+    rec->reported_at_ms = mb_wall_ms();
+    if (mb_oom_parse(r->error, &rec->oom) != MB_OOM_NONE && r->status == MB_JOB_ERROR)
+        rec->result.status = r->status = MB_JOB_OOM;
     cs->counts[r->status]++;
     if (r->status != MB_JOB_OK)
         note_error(cs, r->error);
@@ -185,12 +206,13 @@ static int drain(cell_state *cs, inflight_job *jobs, int *n_inflight, int repeti
     while (*n_inflight > 0) {
         mb_result r;
         double latency;
+        int batch;
         bool lost;
-        int rc = await_result(cs, jobs, n_inflight, &lost, &r, &latency, err);
+        int rc = await_result(cs, jobs, n_inflight, &lost, &r, &latency, &batch, err);
         if (rc != 0)
             return rc;
         if (!lost)
-            record_result(cs, &r, latency, repetition);
+            record_result(cs, &r, latency, batch, repetition);
     }
     return 0;
 }
@@ -204,13 +226,14 @@ static int run_warmup(cell_state *cs, mb_err *err)
             return err->code;
         mb_result r;
         double latency;
+        int batch;
         bool lost;
-        int rc = await_result(cs, job, &n, &lost, &r, &latency, err);
+        int rc = await_result(cs, job, &n, &lost, &r, &latency, &batch, err);
         if (rc != 0)
             return rc;
         if (lost)
             return 0;
-        record_result(cs, &r, latency, -1);
+        record_result(cs, &r, latency, batch, -1);
     }
     return 0;
 }
@@ -291,6 +314,130 @@ static void fail_rep(mb_gb_state *gb, cell_state *cs, const char *prefix)
     free(msg);
 }
 
+/* One line per finished cell, replacing the live progress line. */
+static void report_cell(const cell_state *cs, const char *error)
+{
+    const run_ctx *run = cs->run;
+    if (run->cfg->quiet)
+        return;
+    if (run->cfg->progress)
+        fputs("\r\033[K", stderr);
+    if (error != NULL)
+        fprintf(stderr, "%-64s  %.160s%s\n", cs->bench_name, error, strlen(error) > 160 ? "…" : "");
+    else if (cs->frontier && cs->first_failing_batch > 0)
+        fprintf(stderr, "%-64s  largest batch that fits: %d (%d does not)\n", cs->bench_name,
+                cs->largest_ok_batch, cs->first_failing_batch);
+    else if (cs->frontier)
+        fprintf(stderr, "%-64s  largest batch that fits: %d (the search maximum)\n",
+                cs->bench_name, cs->largest_ok_batch);
+    else if (cs->n_reps > 0)
+        fprintf(stderr, "%-64s  %9.2f img/s (median of %zu)\n", cs->bench_name,
+                mb_stats_median(cs->rep_images_per_s, cs->n_reps), cs->n_reps);
+}
+
+/* "MPS unusable (...)": device names as people write them. */
+static const char *device_label(const char *device)
+{
+    if (strcmp(device, "mps") == 0)
+        return "MPS";
+    if (strcmp(device, "cuda") == 0)
+        return "CUDA";
+    if (strcmp(device, "cpu") == 0)
+        return "CPU";
+    return device;
+}
+
+/* One probe of the frontier search: one job of `batch` images in a single
+ * forward pass.  1 when it fit; 0 when it did not (an OOM, or a worker that
+ * died, which under a cap is the kernel's OOM killer); < 0 on an
+ * infrastructure failure. */
+static int probe_batch(cell_state *cs, int batch, mb_err *err)
+{
+    inflight_job job[1] = {{0}};
+    int n = 1;
+    if (submit_sized_job(cs, batch, batch, &job[0], err) != 0)
+        return err->code;
+    mb_result r;
+    double latency;
+    int b;
+    bool lost;
+    int rc = await_result(cs, job, &n, &lost, &r, &latency, &b, err);
+    if (rc != 0)
+        return rc;
+    if (lost)
+        return 0;
+    record_result(cs, &r, latency, b, 0);
+    return cs->records[cs->n_records - 1].result.status == MB_JOB_OK ? 1 : 0;
+}
+
+/* The largest batch that fits, as Lightning's batch-size finder looks for
+ * it: double from 1 until a batch fails (or the maximum fits), then bisect
+ * between the last batch that fit and the first that failed. */
+static int find_frontier(cell_state *cs, int *probes, mb_err *err)
+{
+    int max = cs->scenario->search.max_batch_size;
+    int lo = 0, hi = 0, rc;
+    for (int b = 1; b <= max; b *= 2) {
+        char what[64];
+        snprintf(what, sizeof what, "probing batch %d", b);
+        progress(cs, what);
+        if ((rc = probe_batch(cs, b, err)) < 0)
+            return rc;
+        (*probes)++;
+        if (rc == 1) {
+            lo = b;
+        } else {
+            hi = b;
+            break;
+        }
+    }
+    if (hi == 0 && lo < max) {
+        if ((rc = probe_batch(cs, max, err)) < 0)
+            return rc;
+        (*probes)++;
+        if (rc == 1)
+            lo = max;
+        else
+            hi = max;
+    }
+    while (hi != 0 && hi - lo > 1) {
+        int mid = lo + (hi - lo) / 2;
+        char what[64];
+        snprintf(what, sizeof what, "bisecting: batch %d", mid);
+        progress(cs, what);
+        if ((rc = probe_batch(cs, mid, err)) < 0)
+            return rc;
+        (*probes)++;
+        if (rc == 1)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    cs->largest_ok_batch = lo;
+    cs->first_failing_batch = hi;
+    return 0;
+}
+
+static void bench_frontier(mb_gb_state *gb, cell_state *cs)
+{
+    mb_err err;
+    while (mb_gb_keep_running(gb)) {
+        double t0 = mb_now_ms();
+        int probes = 0;
+        if (find_frontier(cs, &probes, &err) != 0) {
+            cs->run->infra_failed = true;
+            cs->run->infra_err = err;
+            mb_gb_skip_with_error(gb, err.msg);
+            return;
+        }
+        mb_gb_set_iteration_time(gb, (mb_now_ms() - t0) / 1000.0);
+        mb_gb_set_counter(gb, "largest_batch", cs->largest_ok_batch, 0);
+        mb_gb_set_counter(gb, "first_failing_batch", cs->first_failing_batch, 0);
+        mb_gb_set_counter(gb, "probes", probes, 0);
+        mb_gb_set_counter(gb, "memory_limit_bytes", (double)cs->cell->run.memory_limit, 0);
+    }
+}
+
 static void bench_cell(mb_gb_state *gb, void *arg)
 {
     cell_state *cs = arg;
@@ -319,11 +466,27 @@ static void bench_cell(mb_gb_state *gb, void *arg)
         return;
     }
     if (run->worker.unusable) {
-        cs->skip_reason = mb_asprintf("%s unusable (%s)", cs->cell->device,
+        cs->skip_reason = mb_asprintf("%s unusable (%s)", device_label(cs->cell->device),
                                       run->worker.unusable_reason);
         char *msg = mb_asprintf("skipped: %s", cs->skip_reason);
         mb_gb_skip_with_error(gb, msg);
+        report_cell(cs, msg);
         free(msg);
+        return;
+    }
+    if (cs->frontier) {
+        /* Each search starts from a fresh worker, so memory one search left
+         * cached or fragmented does not lower the next one's frontier. */
+        mb_worker_stop(run);
+        if (mb_worker_ensure(run, cs->cell, cs->scenario, &err) != 0) {
+            run->infra_failed = true;
+            run->infra_err = err;
+            mb_gb_skip_with_error(gb, err.msg);
+            report_cell(cs, err.msg);
+            return;
+        }
+        bench_frontier(gb, cs);
+        report_cell(cs, run->infra_failed ? run->infra_err.msg : NULL);
         return;
     }
     if (!cs->warmed_up) {
@@ -357,8 +520,9 @@ static void bench_cell(mb_gb_state *gb, void *arg)
     while (rc == 0 && mb_gb_keep_running(gb)) {
         mb_result r;
         double latency;
+        int batch;
         bool lost;
-        rc = await_result(cs, jobs, &n_inflight, &lost, &r, &latency, &err);
+        rc = await_result(cs, jobs, &n_inflight, &lost, &r, &latency, &batch, &err);
         if (rc != 0)
             break;
         double now = mb_now_ms();
@@ -369,7 +533,7 @@ static void bench_cell(mb_gb_state *gb, void *arg)
             failed = true;
             break;
         }
-        record_result(cs, &r, latency, repetition);
+        record_result(cs, &r, latency, batch, repetition);
         rep_add(&st, &cs->records[cs->n_records - 1]);
         if (cs->records[cs->n_records - 1].result.status != MB_JOB_OK) {
             failed = true;
@@ -396,13 +560,17 @@ static void bench_cell(mb_gb_state *gb, void *arg)
         run->infra_failed = true;
         run->infra_err = err;
         mb_gb_skip_with_error(gb, err.msg);
+        report_cell(cs, err.msg);
     } else if (failed) {
         /* One OOM or crash decides the cell; repeating it would only
          * repeat the failure at great cost. */
         cs->stop_early = true;
         fail_rep(gb, cs, "");
+        report_cell(cs, cs->first_error);
     } else {
         set_counters(gb, cs, &st);
+        if (repetition + 1 == cs->cell->run.repetitions)
+            report_cell(cs, NULL);
     }
     free(st.latencies);
 }
@@ -424,6 +592,22 @@ static void decide(cell_state *cs)
     int broken = cs->counts[MB_JOB_CRASHED] + cs->counts[MB_JOB_TIMEOUT] + cs->counts[MB_JOB_ERROR];
     free(cs->verdict_reason);
     cs->verdict_reason = NULL;
+    if (cs->skip_reason == NULL && cs->frontier) {
+        int errors = cs->counts[MB_JOB_ERROR] + cs->counts[MB_JOB_TIMEOUT];
+        cs->verdict = errors == 0 && cs->largest_ok_batch > 0 ? CELL_PASS : CELL_FAIL;
+        if (errors > 0)
+            cs->verdict_reason = mb_asprintf("%d probe(s) failed for another reason than memory: %s",
+                                             errors, cs->first_error);
+        else if (cs->largest_ok_batch == 0)
+            cs->verdict_reason = mb_asprintf("even batch 1 does not fit: %s", cs->first_error);
+        else if (cs->first_failing_batch == 0)
+            cs->verdict_reason = mb_asprintf("largest batch %d: the search maximum fits",
+                                             cs->largest_ok_batch);
+        else
+            cs->verdict_reason = mb_asprintf("largest batch %d (batch %d does not fit)",
+                                             cs->largest_ok_batch, cs->first_failing_batch);
+        return;
+    }
     if (cs->skip_reason != NULL) {
         bool required = device_required(cs->scenario, cs->cell->device);
         cs->verdict = required ? CELL_FAIL : CELL_SKIPPED;
@@ -551,12 +735,29 @@ static int prepare_cells(run_ctx *run, mb_scenario **scenarios, size_t n_scenari
     }
     run->cells = mb_calloc(total, sizeof *run->cells);
     for (size_t i = 0; i < n_scenarios; i++) {
+        bool frontier = scenarios[i]->search.batch_frontier;
+        const mb_axis *batch_axis = mb_scenario_axis(scenarios[i], "batch_size");
         for (size_t j = 0; j < cell_counts[i]; j++) {
+            const mb_cell *cell = &cell_arrays[i][j];
+            /* A frontier search replaces the batch axis: one search per
+             * combination of the other axes. */
+            if (frontier && batch_axis != NULL &&
+                cell->values[batch_axis - scenarios[i]->axes] != NULL &&
+                strcmp(cell->values[batch_axis - scenarios[i]->axes], batch_axis->values[0]) != 0)
+                continue;
             cell_state *cs = &run->cells[run->n_cells++];
             cs->run = run;
             cs->scenario = scenarios[i];
-            cs->cell = &cell_arrays[i][j];
-            cs->bench_name = mb_asprintf("%s/%s", scenarios[i]->name, cs->cell->name);
+            cs->cell = cell;
+            cs->frontier = frontier;
+            if (frontier) {
+                const char *batch = strstr(cell->name, "/batch:");
+                int len = batch ? (int)(batch - cell->name) : (int)strlen(cell->name);
+                cs->bench_name = mb_asprintf("%s/%.*s/batch:frontier", scenarios[i]->name, len,
+                                             cell->name);
+            } else {
+                cs->bench_name = mb_asprintf("%s/%s", scenarios[i]->name, cell->name);
+            }
             if (!run->cfg->quiet && !run->cfg->progress && cs->cell->image_width > 1000 &&
                 j == 0)
                 fprintf(stderr, "mpsbench: preparing images for %s\n", scenarios[i]->name);
@@ -567,29 +768,6 @@ static int prepare_cells(run_ctx *run, mb_scenario **scenarios, size_t n_scenari
         }
     }
     return 0;
-}
-
-static void on_run_report(const mb_gb_run_report *r, void *arg)
-{
-    run_ctx *run = arg;
-    if (run->cfg->quiet || (strcmp(r->aggregate, "median") != 0 && r->aggregate[0] != '\0'))
-        return;
-    if (r->aggregate[0] == '\0' && !r->error_occurred)
-        return;
-    double ips = 0;
-    for (size_t i = 0; i < r->n_counters; i++)
-        if (strcmp(r->counter_names[i], "images_per_second") == 0)
-            ips = r->counter_values[i];
-    if (run->cfg->progress)
-        fputs("\r\033[K", stderr);
-    /* Google Benchmark appends "/iterations:N/repeats:N/manual_time". */
-    const char *suffix = strstr(r->run_name, "/iterations:");
-    int name_len = suffix ? (int)(suffix - r->run_name) : (int)strlen(r->run_name);
-    if (r->error_occurred)
-        fprintf(stderr, "%-64.*s  %s\n", name_len, r->run_name, r->error_message);
-    else
-        fprintf(stderr, "%-64.*s  %9.2f img/s  %9.1f ms/job\n", name_len, r->run_name, ips,
-                r->real_time);
 }
 
 static void free_cells(run_ctx *run)
@@ -606,6 +784,9 @@ static void free_cells(run_ctx *run)
         free(cs->verdict_reason);
     }
     free(run->cells);
+    for (size_t i = 0; i < run->hellos.n; i++)
+        free(run->hellos.records[i]);
+    free(run->hellos.records);
 }
 
 static int load_scenarios(const mb_run_config *cfg, mb_scenario **scenarios, mb_err *err)
@@ -704,8 +885,8 @@ int mb_run(const mb_run_config *cfg, char **run_dir_out, mb_err *err)
     for (size_t i = 0; i < run.n_cells; i++) {
         cell_state *cs = &run.cells[i];
         mb_gb_options opt = {
-            .iterations = cs->cell->run.jobs,
-            .repetitions = cs->cell->run.repetitions,
+            .iterations = cs->frontier ? 1 : cs->cell->run.jobs,
+            .repetitions = cs->frontier ? 1 : cs->cell->run.repetitions,
             .use_manual_time = true,
             .unit = MB_GB_MS,
         };
@@ -717,7 +898,7 @@ int mb_run(const mb_run_config *cfg, char **run_dir_out, mb_err *err)
     add_context(&run, scenarios, cfg->n_scenarios);
     char *json_tmp = mb_asprintf("%s/results.json.partial", run.dir);
     char *json_out = mb_asprintf("%s/results.json", run.dir);
-    mb_gb_run_options ro = {.json_out = json_tmp, .on_run = on_run_report, .on_run_arg = &run};
+    mb_gb_run_options ro = {.json_out = json_tmp};
     rc = mb_gb_run(&ro, err);
     if (cfg->progress && !cfg->quiet)
         fputs("\r\033[K", stderr);

@@ -252,7 +252,7 @@ static void unusable_device_is_skipped_visibly(void **state)
     }
     assert_int_equal(code, 0);
     assert_string_equal(verdict, "skipped");
-    assert_non_null(strstr(json_string_value(json_object_get(cell, "skip_reason")), "cuda unusable"));
+    assert_non_null(strstr(json_string_value(json_object_get(cell, "skip_reason")), "CUDA unusable"));
     assert_int_equal(json_array_size(json_object_get(cell, "jobs")), 0);
     json_decref(run);
     char *junit = mb_asprintf("%s/junit.xml", out);

@@ -156,18 +156,22 @@ static int start_worker(run_ctx *run, const mb_cell *cell, const mb_scenario *s,
         return rc;
     if ((rc = wait_hello(run, err)) != 0)
         return rc;
+    hello_log *log = &run->hellos;
+    log->records = mb_realloc(log->records, (log->n + 1) * sizeof *log->records);
+    log->records[log->n++] = mb_strdup(w->hello);
     return read_hello(run, err);
 }
 
 int mb_worker_ensure(run_ctx *run, const mb_cell *cell, const mb_scenario *s, mb_err *err)
 {
     worker_slot *w = &run->worker;
-    bool same = w->key != NULL && strcmp(w->key, cell->worker_key) == 0;
+    bool same = w->key != NULL && strcmp(w->key, cell->worker_key) == 0 && w->scenario == s;
     if (same && (w->unusable || mb_proc_alive(&w->proc)))
         return 0;
     if (!same) {
         mb_worker_stop(run);
         w->key = mb_strdup(cell->worker_key);
+        w->scenario = s;
         run->worker_seq++;
         char *suffix = mb_asprintf("w%d", run->worker_seq);
         w->jobs_stream = mb_key_jobs(run->ns, suffix);

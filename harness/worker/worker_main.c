@@ -569,7 +569,8 @@ int main(int argc, char **argv)
     bool hb_running = pthread_create(&hb.thread, NULL, heartbeat_main, &hb) == 0;
     mb_pipeline pipeline;
     mb_pipeline_init(&pipeline, model, dev);
-    pipeline.emulate_mps_accounting = c.fault_mps_accounting;
+    /* FORCE_CPU skips MPS altogether, and with it the MPS accounting fault. */
+    pipeline.emulate_mps_accounting = c.fault_mps_accounting && !env.force_cpu;
     status = consume(q, &c, &pipeline);
     if (hb_running) {
         hb.stop = 1;
