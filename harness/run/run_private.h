@@ -29,6 +29,7 @@ typedef enum { CELL_PASS = 0, CELL_FAIL, CELL_SKIPPED } cell_verdict;
 
 typedef struct cell_state {
     struct run_ctx *run;
+    const struct worker_backend *backend;
     const mb_scenario *scenario;
     const mb_cell *cell;
     char *bench_name;       /* "<scenario>/<cell name>" */
@@ -55,6 +56,7 @@ typedef struct cell_state {
 
 /* The worker process serving the current worker_key. */
 typedef struct worker_slot {
+    const struct worker_backend *backend;
     char *key;
     const mb_scenario *scenario;    /* faults and the model are per scenario */
     char *jobs_stream;
@@ -95,11 +97,30 @@ typedef struct run_ctx {
     volatile int *interrupted;
 } run_ctx;
 
+/* A kind of worker the harness can drive.  The runner only speaks to this
+ * table; workers.c implements it for mpsbench-worker over the Redis Streams
+ * protocol.  Every backend runs its worker as a child process in
+ * run->worker.proc, which the runner watches for crashes. */
+typedef struct worker_backend {
+    const char *name;
+    /* Starts the worker serving the cell unless the running one can. */
+    int (*ensure)(run_ctx *run, const mb_cell *cell, const mb_scenario *s, mb_err *err);
+    void (*stop)(run_ctx *run);
+    /* Enqueues a job; *ticket identifies it for abandon(). */
+    int (*submit)(run_ctx *run, const mb_job *job, char **ticket, mb_err *err);
+    /* Waits up to block_ms for the next answer: 1 with *out filled, 0 when
+     * none came, < 0 on an infrastructure error. */
+    int (*next_result)(run_ctx *run, int block_ms, mb_result *out, mb_err *err);
+    /* The harness has reported the job itself (crashed, timeout): make sure
+     * no worker picks it up later. */
+    void (*abandon)(run_ctx *run, const char *ticket);
+} worker_backend;
+
 /* workers.c */
-int mb_worker_ensure(run_ctx *run, const mb_cell *cell, const mb_scenario *s, mb_err *err);
+extern const worker_backend mb_native_backend;
+const worker_backend *mb_backend_for(const mb_scenario *s);
+/* Stops whatever worker the run holds, of any backend. */
 void mb_worker_stop(run_ctx *run);
-/* Sends one job; *entry_id identifies it in the stream. */
-int mb_worker_submit(run_ctx *run, const mb_job *job, char **entry_id, mb_err *err);
 
 /* report.c */
 int mb_report_write_run_json(const run_ctx *run, const char *status, mb_err *err);

@@ -71,7 +71,7 @@ static int submit_sized_job(cell_state *cs, int per_job, int batch_size, infligh
     job.fault_slowdown = cs->scenario->fault.slowdown;
     out->batch_size = batch_size;
     out->submitted_ms = mb_now_ms();
-    int rc = mb_worker_submit(run, &job, &out->entry_id, err);
+    int rc = cs->backend->submit(run, &job, &out->entry_id, err);
     free(job.images);
     out->id = job.id;
     return rc;
@@ -121,21 +121,11 @@ static int await_result(cell_state *cs, inflight_job *jobs, int *n_inflight, boo
     for (;;) {
         if (interrupted)
             return mb_err_set(err, MB_EWORKER, "interrupted");
-        char *payload = NULL;
-        size_t len = 0;
-        int got = mb_queue_read(run->q, run->results_stream, run->last_result_id, "result", 100,
-                                &payload, &len, err);
+        mb_result r;
+        int got = cs->backend->next_result(run, 100, &r, err);
         if (got < 0)
             return err->code;
         if (got == 1) {
-            mb_result r;
-            mb_err perr;
-            int rc = mb_result_decode(payload, len, &r, &perr);
-            free(payload);
-            if (rc != 0) {
-                fprintf(stderr, "mpsbench: ignoring a malformed result: %s\n", perr.msg);
-                continue;
-            }
             if (strcmp(r.job_id, jobs[0].id) != 0) {
                 mb_result_clear(&r);
                 continue;
@@ -168,14 +158,13 @@ static int await_result(cell_state *cs, inflight_job *jobs, int *n_inflight, boo
         }
         for (int i = 0; i < *n_inflight; i++) {
             record_lost(cs, &jobs[i], status, why);
-            /* Acknowledge so that no consumer ever picks the job up again:
-             * it has been reported, not re-queued. */
-            mb_queue_ack(run->q, run->worker.jobs_stream, "workers", jobs[i].entry_id, NULL);
+            /* Reported, not re-queued: no worker may pick it up again. */
+            cs->backend->abandon(run, jobs[i].entry_id);
             inflight_clear(&jobs[i]);
         }
         *n_inflight = 0;
         *lost = true;
-        return mb_worker_ensure(run, cs->cell, cs->scenario, err);
+        return cs->backend->ensure(run, cs->cell, cs->scenario, err);
     }
 }
 
@@ -459,7 +448,7 @@ static void bench_cell(mb_gb_state *gb, void *arg)
         fail_rep(gb, cs, "not repeated after: ");
         return;
     }
-    if (mb_worker_ensure(run, cs->cell, cs->scenario, &err) != 0) {
+    if (cs->backend->ensure(run, cs->cell, cs->scenario, &err) != 0) {
         run->infra_failed = true;
         run->infra_err = err;
         mb_gb_skip_with_error(gb, err.msg);
@@ -478,7 +467,7 @@ static void bench_cell(mb_gb_state *gb, void *arg)
         /* Each search starts from a fresh worker, so memory one search left
          * cached or fragmented does not lower the next one's frontier. */
         mb_worker_stop(run);
-        if (mb_worker_ensure(run, cs->cell, cs->scenario, &err) != 0) {
+        if (cs->backend->ensure(run, cs->cell, cs->scenario, &err) != 0) {
             run->infra_failed = true;
             run->infra_err = err;
             mb_gb_skip_with_error(gb, err.msg);
@@ -748,6 +737,7 @@ static int prepare_cells(run_ctx *run, mb_scenario **scenarios, size_t n_scenari
             cell_state *cs = &run->cells[run->n_cells++];
             cs->run = run;
             cs->scenario = scenarios[i];
+            cs->backend = mb_backend_for(scenarios[i]);
             cs->cell = cell;
             cs->frontier = frontier;
             if (frontier) {

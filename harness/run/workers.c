@@ -28,6 +28,10 @@ static void slot_clear(worker_slot *w)
 void mb_worker_stop(run_ctx *run)
 {
     worker_slot *w = &run->worker;
+    if (w->backend != NULL && w->backend != &mb_native_backend) {
+        w->backend->stop(run);
+        return;
+    }
     mb_proc_stop(&w->proc, 5000);
     if (run->q != NULL && w->hello_key != NULL)
         mb_queue_del(run->q, w->hello_key, NULL);
@@ -162,7 +166,7 @@ static int start_worker(run_ctx *run, const mb_cell *cell, const mb_scenario *s,
     return read_hello(run, err);
 }
 
-int mb_worker_ensure(run_ctx *run, const mb_cell *cell, const mb_scenario *s, mb_err *err)
+static int native_ensure(run_ctx *run, const mb_cell *cell, const mb_scenario *s, mb_err *err)
 {
     worker_slot *w = &run->worker;
     bool same = w->key != NULL && strcmp(w->key, cell->worker_key) == 0 && w->scenario == s;
@@ -170,6 +174,7 @@ int mb_worker_ensure(run_ctx *run, const mb_cell *cell, const mb_scenario *s, mb
         return 0;
     if (!same) {
         mb_worker_stop(run);
+        w->backend = &mb_native_backend;
         w->key = mb_strdup(cell->worker_key);
         w->scenario = s;
         run->worker_seq++;
@@ -182,11 +187,59 @@ int mb_worker_ensure(run_ctx *run, const mb_cell *cell, const mb_scenario *s, mb
     return start_worker(run, cell, s, err);
 }
 
-int mb_worker_submit(run_ctx *run, const mb_job *job, char **entry_id, mb_err *err)
+static int native_submit(run_ctx *run, const mb_job *job, char **entry_id, mb_err *err)
 {
     char *payload = mb_job_encode(job);
     int rc = mb_queue_add(run->q, run->worker.jobs_stream, "job", payload, strlen(payload),
                           entry_id, err);
     free(payload);
     return rc;
+}
+
+/* Results arrive on the run's one results stream, in the order the worker
+ * finished the jobs. */
+static int native_next_result(run_ctx *run, int block_ms, mb_result *out, mb_err *err)
+{
+    char *payload = NULL;
+    size_t len = 0;
+    int got = mb_queue_read(run->q, run->results_stream, run->last_result_id, "result", block_ms,
+                            &payload, &len, err);
+    if (got <= 0)
+        return got;
+    mb_err perr;
+    int rc = mb_result_decode(payload, len, out, &perr);
+    free(payload);
+    if (rc != 0) {
+        fprintf(stderr, "mpsbench: ignoring a malformed result: %s\n", perr.msg);
+        return 0;
+    }
+    return 1;
+}
+
+/* Acknowledged entries are never delivered again, and a new worker reads
+ * only new entries, so the job is reported once and run never. */
+static void native_abandon(run_ctx *run, const char *entry_id)
+{
+    if (run->worker.jobs_stream != NULL && entry_id != NULL)
+        mb_queue_ack(run->q, run->worker.jobs_stream, "workers", entry_id, NULL);
+}
+
+static void native_stop(run_ctx *run)
+{
+    mb_worker_stop(run);
+}
+
+const worker_backend mb_native_backend = {
+    .name = "native",
+    .ensure = native_ensure,
+    .stop = native_stop,
+    .submit = native_submit,
+    .next_result = native_next_result,
+    .abandon = native_abandon,
+};
+
+const worker_backend *mb_backend_for(const mb_scenario *s)
+{
+    (void)s;
+    return &mb_native_backend;
 }
