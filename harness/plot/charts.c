@@ -948,6 +948,8 @@ static int chart_stages(const pl_ctx *ctx, const char *name, char **reason, mb_e
                                                            "#009e73", "#bbbbbb"};
     pl_buf dat = {0}, body = {0}, legend = {0};
     size_t widest = 1;
+    /* The left margin holds the y label and the first rotated tick label,
+     * whichever needs more room. */
     size_t longest = 8;
     for (size_t i = 0; i < ni; i++) {
         size_t n = cells_of_image(run, images[i]->image, has_stages, cells);
@@ -970,7 +972,7 @@ static int chart_stages(const pl_ctx *ctx, const char *name, char **reason, mb_e
                                "set ylabel \"time per job (ms)\"\nset yrange [0:*]\n"
                                "set xtics rotate by 30 right scale 0 font \",10\"\n"
                                "set lmargin %zu\n",
-                        longest * 6 / 10 + 2);
+                        longest * 6 / 10 + 2 > 11 ? longest * 6 / 10 + 2 : 11);
     for (size_t i = 0; i < ni; i++) {
         size_t n = cells_of_image(run, images[i]->image, has_stages, cells);
         mb__plot_buf_printf(&dat, "# series: image %s\n", images[i]->image);
