@@ -152,8 +152,14 @@ static void batch_axis(pl_buf *b, const int *batches, size_t nb)
     mb__plot_buf_printf(b, "set xlabel \"batch size (images per forward pass)\"\n");
     if (nb == 0)
         return;
-    mb__plot_buf_printf(b, "set logscale x 2\nset xrange [%g:%g]\nset xtics (", batches[0] / 1.5,
-                        batches[nb - 1] * 1.5);
+    /* Batch sizes double from step to step, so a log2 axis spaces them
+     * evenly; a batch size of 0 (a cell without one) needs a linear axis. */
+    if (batches[0] > 0)
+        mb__plot_buf_printf(b, "set logscale x 2\nset xrange [%g:%g]\nset xtics (",
+                            batches[0] / 1.5, batches[nb - 1] * 1.5);
+    else
+        mb__plot_buf_printf(b, "unset logscale x\nset xrange [%d:%d]\nset xtics (", batches[0] - 1,
+                            batches[nb - 1] + 1);
     for (size_t i = 0; i < nb; i++)
         mb__plot_buf_printf(b, "%s\"%d\" %d", i ? ", " : "", batches[i], batches[i]);
     mb__plot_buf_printf(b, ")\n");
