@@ -117,7 +117,7 @@ char *mb__plot_find_gnuplot(const char *configured, mb_err *err);
 int mb__plot_run_gnuplot(const char *gnuplot, const char *dir, const char *name,
                          unsigned formats, int timeout_ms, mb_err *err);
 
-/* Quotes s for a gnuplot double-quoted string into a static-free heap copy. */
+/* s as a gnuplot double-quoted string, in a heap copy the caller frees. */
 char *mb__plot_gp_quote(const char *s);
 /* The fixed colour of a device, "#rrggbb". */
 const char *mb__plot_device_color(const char *device);
