@@ -132,6 +132,14 @@ static int await_result(cell_state *cs, inflight_job *jobs, int *n_inflight, boo
             }
             *latency_ms = mb_now_ms() - jobs[0].submitted_ms;
             *batch_size = jobs[0].batch_size;
+            mb_oom_info oom;
+            if (cs->cell->run.on_oom == MB_ON_OOM_EXIT &&
+                (r.status == MB_JOB_OOM || mb_oom_parse(r.error, &oom) != MB_OOM_NONE)) {
+                /* The worker exits after answering, as asked; wait for it so
+                 * the next job goes to a fresh worker instead of racing the
+                 * exit and being reported as crashed. */
+                mb_proc_wait(&run->worker.proc, 10000);
+            }
             *out = r;
             inflight_clear(&jobs[0]);
             memmove(jobs, jobs + 1, (size_t)(*n_inflight - 1) * sizeof *jobs);

@@ -1,0 +1,436 @@
+/* Devices, memory caps, OOM detection and faults, end to end on the CPU:
+ * the real CLI, a real redis-server, real workers, real caps. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mb_testing.h"
+#include "mb_util.h"
+
+typedef struct fixture {
+    mb_test_env env;
+    char *cache;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = mb_calloc(1, sizeof *f);
+    if (!mb_test_env_start(&f->env)) {
+        free(f);
+        *state = NULL;
+        return 0;
+    }
+    f->cache = mb_asprintf("%s/cache", f->env.tmp);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    if (f == NULL)
+        return 0;
+    free(f->cache);
+    mb_test_env_stop(&f->env);
+    free(f);
+    return 0;
+}
+
+#define NEED_ENV(f) do { if ((f) == NULL) skip(); } while (0)
+
+static char *write_scenario(fixture *f, const char *name, const char *text)
+{
+    char *path = mb_asprintf("%s/%s", f->env.tmp, name);
+    assert_int_equal(mb_write_file_atomic(path, text, strlen(text)), 0);
+    return path;
+}
+
+/* Starts `mpsbench run SCENARIO --out DIR ...`; the caller waits. */
+static void start_cli(fixture *f, const char *scenario, const char *out, bool external_redis,
+                      mb_proc *p)
+{
+    char *bin = mb_test_binary_path("bin/mpsbench");
+    char *log = mb_asprintf("%s.log", out);
+    const char *argv[] = {bin, "run", scenario, "--out", out, "--image-cache", f->cache,
+                          external_redis ? "--redis" : NULL, f->env.redis.url, NULL};
+    mb_err err;
+    assert_int_equal(mb_spawn((char *const *)argv, NULL, log, p, &err), 0);
+    free(bin);
+    free(log);
+}
+
+static int finish_cli(mb_proc *p)
+{
+    assert_true(mb_proc_wait(p, 280000));
+    assert_true(WIFEXITED(p->exit_status));
+    return WEXITSTATUS(p->exit_status);
+}
+
+static int run_cli(fixture *f, const char *scenario, const char *out)
+{
+    mb_proc p;
+    start_cli(f, scenario, out, false, &p);
+    return finish_cli(&p);
+}
+
+static json_t *run_json(const char *out)
+{
+    char *path = mb_asprintf("%s/run.json", out);
+    json_error_t jerr;
+    json_t *o = json_load_file(path, 0, &jerr);
+    if (o == NULL)
+        fail_msg("%s: %s", path, jerr.text);
+    free(path);
+    return o;
+}
+
+static json_t *cell_named(json_t *run, const char *fragment)
+{
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(run, "cells"), i, c) {
+        if (strstr(json_string_value(json_object_get(c, "name")), fragment) != NULL)
+            return c;
+    }
+    fail_msg("no cell named like %s", fragment);
+    return NULL;
+}
+
+static const char *str(json_t *o, const char *key)
+{
+    const char *v = json_string_value(json_object_get(o, key));
+    return v ? v : "";
+}
+
+static int count(json_t *cell, const char *status)
+{
+    return (int)json_integer_value(json_object_get(json_object_get(cell, "counts"), status));
+}
+
+/* Every enqueued job is in run.json exactly once: warm-up plus jobs x
+ * repetitions for a cell that ran to the end, or up to its first failure. */
+static void assert_accounted(json_t *cell, int expected_jobs)
+{
+    json_t *jobs = json_object_get(cell, "jobs");
+    int total = 0;
+    const char *statuses[] = {"ok", "oom", "error", "crashed", "timeout"};
+    for (size_t i = 0; i < 5; i++)
+        total += count(cell, statuses[i]);
+    assert_int_equal((int)json_array_size(jobs), total);
+    if (expected_jobs >= 0)
+        assert_int_equal(total, expected_jobs);
+}
+
+/* Under a real cap (RLIMIT_DATA on Linux) the large batch runs out of
+ * memory and the small one fits; verdicts follow expect.oom. */
+static void real_cap_ooms_large_batches(void **state)
+{
+    fixture *f = *state;
+    NEED_ENV(f);
+#if !defined(__linux__)
+    skip();
+#endif
+    char *scenario = write_scenario(f, "cap.yaml",
+        "name: cap\nmodel: builtin:tiny\ninput_size: 224\n"
+        "images: {sizes: [64x48], per_job: 256}\n"
+        "matrix: {device: [cpu], batch_size: [4, 256]}\n"
+        "run: {jobs: 1, warmup_jobs: 0, repetitions: 2, threads: 1, memory_limit: 380MiB}\n"
+        "overrides:\n  - when: {batch_size: 256}\n    expect: {oom: expected}\n");
+    char *out = mb_asprintf("%s/cap", f->env.tmp);
+    assert_int_equal(run_cli(f, scenario, out), 0);
+    json_t *run = run_json(out);
+    json_t *small = cell_named(run, "batch:4");
+    json_t *large = cell_named(run, "batch:256");
+    assert_string_equal(str(small, "verdict"), "pass");
+    assert_int_equal(count(small, "ok"), 2);
+    assert_accounted(small, 2);
+    assert_string_equal(str(large, "verdict"), "pass");
+    assert_int_equal(count(large, "oom"), 1);
+    assert_accounted(large, 1);   /* one OOM decides the cell: not repeated */
+    json_t *job = json_array_get(json_object_get(large, "jobs"), 0);
+    assert_non_null(strstr(str(job, "error"), "DefaultCPUAllocator"));
+    assert_string_equal(str(json_object_get(job, "oom"), "kind"), "cpu");
+    /* The worker said how the cap was enforced. */
+    json_t *hello = json_array_get(json_object_get(run, "workers"), 0);
+    json_t *cap = json_object_get(hello, "memory_cap");
+    assert_true(json_is_true(json_object_get(cap, "enforced")));
+    assert_non_null(strstr(str(cap, "how"), "RLIMIT_DATA"));
+    json_decref(run);
+    free(out);
+    free(scenario);
+}
+
+/* The emulated MPS accounting fault fails the fix-off cells with the MPS
+ * message and leaves the fix-on cells alone. */
+static void emulated_fault_fails_fix_off_only(void **state)
+{
+    fixture *f = *state;
+    NEED_ENV(f);
+    char *scenario = write_scenario(f, "emu.yaml",
+        "name: emu\nmodel: builtin:tiny\ninput_size: 32\n"
+        "images: {sizes: [64x48], per_job: 2}\n"
+        "matrix: {device: [cpu], watermark_fix: [on, off], batch_size: [1, 2]}\n"
+        "run: {jobs: 2, warmup_jobs: 0, repetitions: 2, threads: 1}\n"
+        "fault: {emulate_mps_accounting: true}\n");
+    char *out = mb_asprintf("%s/emu", f->env.tmp);
+    assert_int_equal(run_cli(f, scenario, out), 1);   /* expect.oom: never */
+    json_t *run = run_json(out);
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(run, "cells"), i, c) {
+        bool fix = json_is_true(json_object_get(c, "watermark_fix"));
+        if (fix) {
+            assert_string_equal(str(c, "verdict"), "pass");
+            assert_int_equal(count(c, "oom"), 0);
+            assert_accounted(c, 4);
+        } else {
+            assert_string_equal(str(c, "verdict"), "fail");
+            assert_int_equal(count(c, "oom"), 1);
+            assert_non_null(strstr(str(c, "reason"), "unexpected OOM"));
+            json_t *oom = json_object_get(json_array_get(json_object_get(c, "jobs"), 0), "oom");
+            assert_string_equal(str(oom, "kind"), "mps");
+            /* The seed's garbage figure, parsed back from the message. */
+            double other = json_number_value(json_object_get(oom, "other_bytes"));
+            assert_true(other > 6.7e7 * 1073741824.0 && other < 6.72e7 * 1073741824.0);
+        }
+    }
+    /* The fix-off worker ran without the variable, the fix-on one with 0.0. */
+    json_t *w;
+    int with_fix = 0, without = 0;
+    json_array_foreach(json_object_get(run, "workers"), i, w) {
+        json_t *high = json_object_get(json_object_get(w, "env"), "PYTORCH_MPS_HIGH_WATERMARK_RATIO");
+        if (json_is_true(json_object_get(w, "watermark_fix"))) {
+            assert_string_equal(json_string_value(high), "0.0");
+            with_fix++;
+        } else {
+            assert_true(json_is_null(high));
+            without++;
+        }
+    }
+    assert_true(with_fix >= 1 && without >= 1);
+    json_decref(run);
+    free(out);
+    free(scenario);
+}
+
+/* A worker killed with SIGKILL mid-job is detected within 2 s, its job is
+ * reported as crashed, and a fresh worker serves the next cell. */
+static void killed_worker_is_detected_and_replaced(void **state)
+{
+    fixture *f = *state;
+    NEED_ENV(f);
+    char *scenario = write_scenario(f, "kill.yaml",
+        "name: kill\nmodel: builtin:tiny\ninput_size: 32\n"
+        "images: {sizes: [64x48], per_job: 8}\n"
+        "matrix: {device: [cpu], batch_size: [2, 4]}\n"
+        "run: {jobs: 200, warmup_jobs: 0, repetitions: 1, threads: 1}\n"
+        "fault: {slowdown: 100%}\n");
+    char *out = mb_asprintf("%s/kill", f->env.tmp);
+    mb_proc cli;
+    start_cli(f, scenario, out, true, &cli);
+    /* Find the worker through its hello record in the shared Redis. */
+    long pid = 0;
+    for (int i = 0; i < 1500 && pid == 0; i++) {
+        char **keys;
+        size_t n;
+        mb_err err;
+        assert_int_equal(mb_queue_scan(f->env.q, "mb:*:worker:*", &keys, &n, &err), 0);
+        for (size_t k = 0; k < n; k++) {
+            char *hello = NULL;
+            mb_queue_get(f->env.q, keys[k], &hello, NULL);
+            json_t *o = hello ? json_loads(hello, 0, NULL) : NULL;
+            if (o != NULL)
+                pid = (long)json_integer_value(json_object_get(o, "pid"));
+            json_decref(o);
+            free(hello);
+            free(keys[k]);
+        }
+        free(keys);
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    assert_true(pid > 0);
+    struct timespec ts = {0, 300 * 1000 * 1000};
+    nanosleep(&ts, NULL);   /* let it get into a job */
+    double killed_at = mb_wall_ms();
+    assert_int_equal(kill((pid_t)pid, SIGKILL), 0);
+    assert_int_equal(finish_cli(&cli), 1);
+
+    json_t *run = run_json(out);
+    json_t *first = cell_named(run, "batch:2");
+    assert_string_equal(str(first, "verdict"), "fail");
+    assert_int_equal(count(first, "crashed"), 1);
+    assert_accounted(first, -1);
+    json_t *jobs = json_object_get(first, "jobs");
+    json_t *crashed = json_array_get(jobs, json_array_size(jobs) - 1);
+    assert_string_equal(str(crashed, "status"), "crashed");
+    assert_non_null(strstr(str(crashed, "error"), "killed by signal 9 (SIGKILL)"));
+    double detected_ms = json_number_value(json_object_get(crashed, "reported_at_ms")) - killed_at;
+    printf("crash detected %.0f ms after the kill\n", detected_ms);
+    assert_true(detected_ms >= 0 && detected_ms < 2000);
+    /* The next cell ran on a restarted worker. */
+    json_t *second = cell_named(run, "batch:4");
+    assert_string_equal(str(second, "verdict"), "pass");
+    assert_int_equal(count(second, "ok"), 200);
+    assert_true(json_array_size(json_object_get(run, "workers")) >= 2);
+    json_decref(run);
+    free(out);
+    free(scenario);
+}
+
+/* A worker that stops answering is killed at run.timeout and its job
+ * reported as timeout, not lost. */
+static void hung_worker_times_out(void **state)
+{
+    fixture *f = *state;
+    NEED_ENV(f);
+    char *scenario = write_scenario(f, "hang.yaml",
+        "name: hang\nmodel: builtin:tiny\ninput_size: 32\n"
+        "images: {sizes: [64x48], per_job: 2}\n"
+        "matrix: {device: [cpu], batch_size: [2]}\n"
+        "run: {jobs: 3, warmup_jobs: 0, repetitions: 1, threads: 1, timeout: 2s}\n"
+        "fault: {hang_after_jobs: 1}\n");
+    char *out = mb_asprintf("%s/hang", f->env.tmp);
+    assert_int_equal(run_cli(f, scenario, out), 1);
+    json_t *run = run_json(out);
+    json_t *cell = cell_named(run, "batch:2");
+    assert_int_equal(count(cell, "ok"), 1);
+    assert_int_equal(count(cell, "timeout"), 1);
+    assert_accounted(cell, 2);
+    assert_non_null(strstr(str(cell, "reason"), "no result within 2 s"));
+    json_decref(run);
+    free(out);
+    free(scenario);
+}
+
+/* run.on_oom: exit makes the worker exit after an OOM like the service;
+ * the harness restarts it and every job is still accounted for. */
+static void on_oom_exit_restarts_the_worker(void **state)
+{
+    fixture *f = *state;
+    NEED_ENV(f);
+    char *scenario = write_scenario(f, "exit.yaml",
+        "name: exit\nmodel: builtin:tiny\ninput_size: 32\n"
+        "images: {sizes: [64x48], per_job: 2}\n"
+        "matrix: {device: [cpu], watermark_fix: [off], batch_size: [1, 2]}\n"
+        "run: {jobs: 2, warmup_jobs: 0, repetitions: 1, threads: 1, on_oom: exit}\n"
+        "fault: {emulate_mps_accounting: true}\n"
+        "expect: {oom: expected}\n");
+    char *out = mb_asprintf("%s/exit", f->env.tmp);
+    assert_int_equal(run_cli(f, scenario, out), 0);
+    json_t *run = run_json(out);
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(run, "cells"), i, c) {
+        assert_string_equal(str(c, "verdict"), "pass");
+        assert_int_equal(count(c, "oom"), 1);
+        assert_accounted(c, 1);
+    }
+    /* One worker per cell: the first exited after its OOM. */
+    assert_int_equal(json_array_size(json_object_get(run, "workers")), 2);
+    json_decref(run);
+    free(out);
+    free(scenario);
+}
+
+/* exec: fork_per_job runs each job in a forked work-horse, as stock RQ
+ * does, and gives the same embeddings as a persistent worker. */
+static void fork_per_job_matches_persistent(void **state)
+{
+    fixture *f = *state;
+    NEED_ENV(f);
+    char *scenario = write_scenario(f, "fork.yaml",
+        "name: fork\nmodel: builtin:tiny\ninput_size: 32\n"
+        "images: {sizes: [64x48], per_job: 3}\n"
+        "matrix: {device: [cpu], exec: [persistent, fork_per_job], batch_size: [3]}\n"
+        "run: {jobs: 2, warmup_jobs: 0, repetitions: 1, threads: 1}\n");
+    char *out = mb_asprintf("%s/fork", f->env.tmp);
+    assert_int_equal(run_cli(f, scenario, out), 0);
+    json_t *run = run_json(out);
+    json_t *persistent = cell_named(run, "exec:persistent");
+    json_t *forked = cell_named(run, "exec:fork_per_job");
+    assert_int_equal(count(forked, "ok"), 2);
+    double a = json_number_value(json_object_get(json_array_get(json_object_get(persistent, "jobs"), 0), "checksum"));
+    double b = json_number_value(json_object_get(json_array_get(json_object_get(forked, "jobs"), 0), "checksum"));
+    assert_true(a != 0 && a == b);
+    json_decref(run);
+    free(out);
+    free(scenario);
+}
+
+/* The seed's GPU_BATCH_SIZE knob overrides the job's batch size. */
+static void gpu_batch_size_knob_is_honoured(void **state)
+{
+    fixture *f = *state;
+    NEED_ENV(f);
+    char *scenario = write_scenario(f, "knob.yaml",
+        "name: knob\nmodel: builtin:tiny\ninput_size: 32\n"
+        "images: {sizes: [64x48], per_job: 8}\n"
+        "matrix: {device: [cpu], env.GPU_BATCH_SIZE: [\"2\"], batch_size: [8]}\n"
+        "run: {jobs: 1, warmup_jobs: 0, repetitions: 1, threads: 1}\n");
+    char *out = mb_asprintf("%s/knob", f->env.tmp);
+    assert_int_equal(run_cli(f, scenario, out), 0);
+    json_t *run = run_json(out);
+    json_t *job = json_array_get(json_object_get(cell_named(run, "batch:8"), "jobs"), 0);
+    assert_int_equal(json_integer_value(json_object_get(job, "batch_size_used")), 2);
+    assert_int_equal(json_integer_value(json_object_get(job, "batches")), 4);
+    json_decref(run);
+    free(out);
+    free(scenario);
+}
+
+/* A required device that is unusable turns the skip into a failure. */
+static void required_device_skip_fails(void **state)
+{
+    fixture *f = *state;
+    NEED_ENV(f);
+    char *scenario = write_scenario(f, "req.yaml",
+        "name: req\nmodel: builtin:tiny\ninput_size: 32\n"
+        "images: {sizes: [64x48], per_job: 1}\n"
+        "matrix: {device: [mps], batch_size: [1]}\n"
+        "require: [mps]\n"
+        "run: {jobs: 1, warmup_jobs: 0, repetitions: 1}\n");
+    char *out = mb_asprintf("%s/req", f->env.tmp);
+    int code = run_cli(f, scenario, out);
+    json_t *run = run_json(out);
+    json_t *cell = cell_named(run, "device:mps");
+    if (strcmp(str(cell, "verdict"), "pass") == 0) {
+        json_decref(run);
+        free(out);
+        free(scenario);
+        skip();   /* a Mac with a working GPU */
+    }
+    assert_int_equal(code, 1);
+    assert_string_equal(str(cell, "verdict"), "fail");
+    assert_non_null(strstr(str(cell, "reason"), "required device MPS unusable"));
+    json_decref(run);
+    free(out);
+    free(scenario);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(real_cap_ooms_large_batches, setup, teardown),
+        cmocka_unit_test_setup_teardown(emulated_fault_fails_fix_off_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(killed_worker_is_detected_and_replaced, setup, teardown),
+        cmocka_unit_test_setup_teardown(hung_worker_times_out, setup, teardown),
+        cmocka_unit_test_setup_teardown(on_oom_exit_restarts_the_worker, setup, teardown),
+        cmocka_unit_test_setup_teardown(fork_per_job_matches_persistent, setup, teardown),
+        cmocka_unit_test_setup_teardown(gpu_batch_size_knob_is_honoured, setup, teardown),
+        cmocka_unit_test_setup_teardown(required_device_skip_fails, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("devices, caps, OOMs and faults (end to end)", tests, NULL,
+                                       NULL);
+}
