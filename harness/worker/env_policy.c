@@ -32,6 +32,19 @@ void mb_env_policy_apply(mb_env_policy *p, bool watermark_fix)
         else
             setenv("PYTORCH_MPS_HIGH_WATERMARK_RATIO", "0.0", 0);
     }
+    const char *high = getenv("PYTORCH_MPS_HIGH_WATERMARK_RATIO");
+#if defined(__APPLE__) && defined(__aarch64__)
+    const double default_low = 1.4;   /* Apple silicon: unified memory */
+#else
+    const double default_low = 1.0;   /* discrete GPUs (Intel Macs) */
+#endif
+    if (high != NULL && getenv("PYTORCH_MPS_LOW_WATERMARK_RATIO") == NULL) {
+        double ratio = strtod(high, NULL);
+        if (ratio > 0.0 && ratio < default_low) {
+            setenv("PYTORCH_MPS_LOW_WATERMARK_RATIO", high, 0);
+            p->low_lowered = true;
+        }
+    }
     copy_env("PYTORCH_MPS_HIGH_WATERMARK_RATIO", p->high_ratio, sizeof p->high_ratio);
     copy_env("PYTORCH_MPS_LOW_WATERMARK_RATIO", p->low_ratio, sizeof p->low_ratio);
 }

@@ -250,7 +250,7 @@ static char *hello_json(const worker_config *c, const mb_env_policy *env, const 
     if (strcmp(state, "ready") == 0 && dev >= 0)
         mb_torch_device_description((mb_device)dev, desc, sizeof desc);
     json_t *o = json_pack(
-        "{s:i, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:s, s:b, s:b, s:b, s:o, s:f}",
+        "{s:i, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:s, s:b, s:b, s:b, s:b, s:o, s:f}",
         "v", MB_PROTOCOL_VERSION,
         "worker_id", c->worker_id,
         "pid", (json_int_t)getpid(),
@@ -264,6 +264,7 @@ static char *hello_json(const worker_config *c, const mb_env_policy *env, const 
         "precision", c->precision,
         "watermark_fix", env->watermark_fix,
         "watermark_explicit", env->high_was_explicit,
+        "low_watermark_lowered", env->low_lowered,
         /* The policy runs before any torch call, so the allocator has not
          * started yet when the variables are set. */
         "env_before_allocator", 1,
