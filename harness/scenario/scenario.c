@@ -440,6 +440,50 @@ static int read_images(load_ctx *c, yaml_node_t *node)
     return rc;
 }
 
+/* `repetitions: 5`, or `repetitions: {min: 5, max: 20, target_ci: 2%}`. */
+static int read_repetitions(load_ctx *c, yaml_node_t *node, mb_run_opts *run)
+{
+    static const char *const keys[] = {"min", "max", "target_ci"};
+    if (node->type != YAML_MAPPING_NODE) {
+        int rc = get_int(c, node, 1, 1000, &run->repetitions);
+        run->repetitions_min = run->repetitions;
+        run->target_ci = 0;
+        return rc;
+    }
+    int min = 0, max = 0;
+    double target = 0;
+    bool has_target = false;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n_pairs(node); i++) {
+        const char *key;
+        yaml_node_t *value;
+        size_t mark;
+        int which;
+        rc = enter_pair(c, node, i, keys, 3, &which, &key, &value, &mark);
+        if (rc != 0)
+            break;
+        if (which == 0)
+            rc = get_int(c, value, 2, 1000, &min);
+        else if (which == 1)
+            rc = get_int(c, value, 2, 1000, &max);
+        else if ((rc = get_fraction(c, value, &target)) == 0 && target <= 0)
+            rc = fail(c, value, "must be more than 0%%");
+        else
+            has_target = true;
+        path_pop(c, mark);
+    }
+    if (rc != 0)
+        return rc;
+    if (min == 0 || max == 0 || !has_target)
+        return fail(c, node, "adaptive repetitions need min, max and target_ci");
+    if (min > max)
+        return fail(c, node, "min (%d) is more than max (%d)", min, max);
+    run->repetitions = max;
+    run->repetitions_min = min;
+    run->target_ci = target;
+    return 0;
+}
+
 static int read_run(load_ctx *c, yaml_node_t *node)
 {
     static const char *const keys[] = {"jobs", "warmup_jobs", "repetitions", "timeout",
@@ -465,7 +509,7 @@ static int read_run(load_ctx *c, yaml_node_t *node)
             rc = get_int(c, value, 0, 100000, &run->warmup_jobs);
             break;
         case 2:
-            rc = get_int(c, value, 1, 1000, &run->repetitions);
+            rc = read_repetitions(c, value, run);
             break;
         case 3:
             rc = nonempty_scalar(c, value, &text);
@@ -1120,6 +1164,7 @@ static mb_scenario *scenario_new(const char *name, const char *dir)
     s->run.jobs = 10;
     s->run.warmup_jobs = 1;
     s->run.repetitions = 3;
+    s->run.repetitions_min = 3;
     s->run.timeout_s = 120;
     s->run.exec = MB_EXEC_PERSISTENT;
     s->run.on_oom = MB_ON_OOM_CONTINUE;

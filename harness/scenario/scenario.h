@@ -47,7 +47,13 @@ typedef struct mb_expect {
 typedef struct mb_run_opts {
     int jobs;               /* measured jobs per repetition, default 10 */
     int warmup_jobs;        /* default 1 */
-    int repetitions;        /* default 3 */
+    int repetitions;        /* default 3; the maximum when adaptive */
+    /* Adaptive repetitions (`repetitions: {min, max, target_ci}`): after
+     * repetitions_min, a cell stops once the 95% confidence interval of its
+     * median throughput is within +-target_ci of the median.  target_ci 0
+     * means a fixed count (repetitions_min == repetitions). */
+    int repetitions_min;
+    double target_ci;
     double timeout_s;       /* per job, default 120 */
     uint64_t memory_limit;  /* bytes, 0 = none */
     mb_exec_mode exec;

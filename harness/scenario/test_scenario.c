@@ -202,6 +202,16 @@ static void test_fault_and_search(void **state)
     assert_true(s->search.batch_frontier);
     assert_int_equal(s->search.max_batch_size, 256);
     mb_scenario_free(s);
+    const char *adaptive = "model: builtin:tiny\nrun: {repetitions: {min: 5, max: 20, target_ci: 2%}}\n";
+    assert_int_equal(mb_scenario_load_string(adaptive, strlen(adaptive), "a.yaml", ".", &s, &err), 0);
+    assert_int_equal(s->run.repetitions, 20);
+    assert_int_equal(s->run.repetitions_min, 5);
+    assert_true(s->run.target_ci > 0.0199 && s->run.target_ci < 0.0201);
+    mb_scenario_free(s);
+    const char *inverted = "model: builtin:tiny\nrun:\n  repetitions: {min: 9, max: 4, target_ci: 2%}\n";
+    assert_int_equal(mb_scenario_load_string(inverted, strlen(inverted), "a.yaml", ".", &s, &err),
+                     MB_ESCENARIO);
+    assert_non_null(strstr(err.msg, "a.yaml:3:16: run.repetitions: min (9) is more than max (4)"));
     const char *bad = "model: builtin:tiny\nsearch: {batch_size: bisect}\n";
     assert_int_equal(mb_scenario_load_string(bad, strlen(bad), "f.yaml", ".", &s, &err),
                      MB_ESCENARIO);
