@@ -28,6 +28,7 @@ extern "C" {
 
 struct mb_gb_state {
     benchmark::State *st;
+    bool started;   /* the iteration loop has begun */
 };
 
 namespace {
@@ -37,6 +38,9 @@ namespace {
 // member is detected instead of the version.  The discarded branch of the
 // `if constexpr` below is never instantiated, which keeps one source valid for
 // 1.7.1 (Debian) and 1.8/1.9 (Homebrew, the GPU machine).
+/* The message that marks a repetition left out by mb_gb_skip_unreported. */
+const char *const kUnreported = "mpsbench: repetition not needed";
+
 template <typename R, typename = void>
 struct mb_has_skipped : std::false_type {};
 template <typename R>
@@ -102,7 +106,9 @@ public:
 
     void ReportRuns(const std::vector<Run> &reported) override
     {
-        std::vector<Run> runs = without_non_finite(reported);
+        std::vector<Run> runs = without_non_finite(without_unreported(reported));
+        if (runs.empty())
+            return;
         if (opt_->on_run != nullptr) {
             for (const Run &run : runs)
                 forward(run);
@@ -111,6 +117,19 @@ public:
             json_->ReportRuns(runs);
         if (console_ != nullptr)
             console_->ReportRuns(runs);
+    }
+
+    static std::vector<Run> without_unreported(const std::vector<Run> &runs)
+    {
+        std::vector<Run> out;
+        for (const Run &run : runs) {
+            bool occurred;
+            const std::string *message;
+            mb_run_error(run, &occurred, &message);
+            if (!(occurred && *message == kUnreported))
+                out.push_back(run);
+        }
+        return out;
     }
 
     /* Google Benchmark's "cv" aggregate of a counter that is 0 in every
@@ -247,7 +266,7 @@ int mb_gb_register(const char *name, mb_gb_fn fn, void *arg, const mb_gb_options
     try {
         benchmark::internal::Benchmark *b = benchmark::RegisterBenchmark(
             name, [fn, arg](benchmark::State &s) {
-                mb_gb_state st{&s};
+                mb_gb_state st{&s, false};
                 fn(&st, arg);
             });
         if (opt->iterations > 0)
@@ -283,7 +302,21 @@ void mb_gb_clear(void) noexcept
 
 bool mb_gb_keep_running(mb_gb_state *st) noexcept
 {
+    st->started = true;
     return st->st->KeepRunning();
+}
+
+/* Google Benchmark counts a run that never entered its loop as 0
+ * iterations, and its aggregates then abort on a repetition whose count
+ * differs from the others (statistics.cc: "run_iterations == run.iterations",
+ * checked before skipped runs are set aside).  Entering the loop first makes
+ * a skipped run report the same count as its siblings. */
+static void enter_loop(mb_gb_state *st)
+{
+    if (!st->started) {
+        st->started = true;
+        st->st->KeepRunning();
+    }
 }
 
 void mb_gb_set_iteration_time(mb_gb_state *st, double seconds) noexcept
@@ -341,9 +374,20 @@ void mb_gb_set_items_processed(mb_gb_state *st, int64_t items) noexcept
     }
 }
 
+void mb_gb_skip_unreported(mb_gb_state *st) noexcept
+{
+    try {
+        enter_loop(st);
+        st->st->SkipWithError(kUnreported);
+    } catch (...) {
+        // As in mb_gb_skip_with_error.
+    }
+}
+
 void mb_gb_skip_with_error(mb_gb_state *st, const char *message) noexcept
 {
     try {
+        enter_loop(st);
         st->st->SkipWithError(message != nullptr ? message : "error");
     } catch (...) {
         // Only copying the message can throw, and only when memory is

@@ -69,6 +69,11 @@ void mb_gb_set_items_processed(mb_gb_state *st, int64_t items) MB_GB_NOEXCEPT;
 /* Marks the run as failed; Google Benchmark reports error_occurred/error_message.
  * The caller must leave the loop (or not enter it) afterwards. */
 void mb_gb_skip_with_error(mb_gb_state *st, const char *message) MB_GB_NOEXCEPT;
+/* Ends a repetition that was not needed (adaptive repetitions met their
+ * target): Google Benchmark leaves it out of the aggregates as it does any
+ * skipped run, and the reporters here drop it, so results.json holds only
+ * the repetitions that ran.  The caller must leave the loop afterwards. */
+void mb_gb_skip_unreported(mb_gb_state *st) MB_GB_NOEXCEPT;
 
 /* One finished run (one repetition, or one aggregate), as the reporters see it. */
 typedef struct mb_gb_run_report {

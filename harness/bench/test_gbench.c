@@ -250,6 +250,61 @@ static void test_skip_with_error(void **state)
     json_decref(root);
 }
 
+/* Repetitions 1 and 2 run, 3 fails before its loop, 4 and 5 are not
+ * needed: Google Benchmark must neither abort on the mixed iteration counts
+ * nor report the unneeded ones, and its aggregates cover the two that ran. */
+static void bm_mixed(mb_gb_state *st, void *arg)
+{
+    int *calls = arg;
+    int call = (*calls)++;
+    if (call == 2) {
+        mb_gb_skip_with_error(st, "oom");
+        return;
+    }
+    if (call >= 3) {
+        mb_gb_skip_unreported(st);
+        return;
+    }
+    while (mb_gb_keep_running(st))
+        mb_gb_set_iteration_time(st, 0.010);
+    mb_gb_set_counter(st, "images_per_second", 100.0 + call, MB_GB_COUNTER_DEFAULT);
+}
+
+static void test_skipped_repetitions(void **state)
+{
+    mb_test_ctx *ctx = *state;
+    int calls = 0;
+    mb_gb_options opt = {.iterations = 4, .repetitions = 5, .use_manual_time = true,
+                         .unit = MB_GB_MS};
+    assert_int_equal(mb_gb_register("mb_mixed", bm_mixed, &calls, &opt, NULL), 0);
+    mb_gb_run_options ropt = {.json_out = ctx->json_path};
+    assert_int_equal(mb_gb_run(&ropt, NULL), 1);
+    assert_int_equal(calls, 5);
+    json_t *root = load_json(ctx->json_path);
+    size_t i;
+    json_t *b;
+    int iterations = 0, errors = 0, median_seen = 0;
+    json_array_foreach(json_object_get(root, "benchmarks"), i, b) {
+        const char *type = json_string_value(json_object_get(b, "run_type"));
+        if (strcmp(type, "iteration") == 0) {
+            if (json_is_true(json_object_get(b, "error_occurred"))) {
+                errors++;
+                assert_string_equal(json_string_value(json_object_get(b, "error_message")), "oom");
+            } else {
+                iterations++;
+            }
+        } else if (strcmp(json_string_value(json_object_get(b, "aggregate_name")), "median") == 0) {
+            median_seen++;
+            check_close(json_number_value(json_object_get(b, "images_per_second")), 100.5, 1e-9,
+                        __FILE__, __LINE__);
+        }
+    }
+    assert_int_equal(iterations, 2);
+    assert_int_equal(errors, 1);
+    assert_int_equal(median_seen, 1);
+    json_decref(root);
+}
+
 static void test_clear_drops_registrations(void **state)
 {
     mb_test_ctx *ctx = *state;
@@ -309,6 +364,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_manual_time_json, setup, teardown),
         cmocka_unit_test_setup_teardown(test_aggregates_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_skip_with_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_skipped_repetitions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clear_drops_registrations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_filter, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors, setup, teardown),

@@ -75,7 +75,8 @@ static char *default_scenario(void)
     return mb_strdup(MB_DEFAULT_SCENARIO_DIR "/default.yaml");
 }
 
-enum { OPT_OUT = 1, OPT_DEVICE, OPT_REDIS, OPT_CACHE, OPT_QUIET, OPT_HELP };
+enum { OPT_OUT = 1, OPT_DEVICE, OPT_REDIS, OPT_CACHE, OPT_QUIET, OPT_HELP, OPT_BASELINE,
+       OPT_THRESHOLD, OPT_NO_CHARTS };
 
 static const mb_opt run_opts[] = {
     {"out", 'o', 1, OPT_OUT},
@@ -83,6 +84,9 @@ static const mb_opt run_opts[] = {
     {"redis", 0, 1, OPT_REDIS},
     {"image-cache", 0, 1, OPT_CACHE},
     {"quiet", 'q', 0, OPT_QUIET},
+    {"baseline", 'b', 1, OPT_BASELINE},
+    {"threshold", 0, 1, OPT_THRESHOLD},
+    {"no-charts", 0, 0, OPT_NO_CHARTS},
     {"help", 'h', 0, OPT_HELP},
     {NULL, 0, 0, 0},
 };
@@ -108,6 +112,17 @@ int mb_cmd_run(int argc, char **argv, mb_err *err)
         case OPT_REDIS: cfg.redis_url = it.arg; break;
         case OPT_CACHE: cfg.image_cache = it.arg; break;
         case OPT_QUIET: cfg.quiet = true; break;
+        case OPT_BASELINE: cfg.baseline = it.arg; break;
+        case OPT_NO_CHARTS: cfg.no_charts = true; break;
+        case OPT_THRESHOLD:
+            if (mb_parse_fraction(it.arg, &cfg.threshold) != 0 || cfg.threshold <= 0 ||
+                cfg.threshold >= 1) {
+                rc = mb_err_set(err, MB_EUSAGE, "option --threshold: expected a percentage such as "
+                                "5%%, got '%s'", it.arg);
+                goto out;
+            }
+            cfg.threshold_set = true;
+            break;
         case OPT_HELP: mb_cli_usage(stdout); goto out;
         }
     }

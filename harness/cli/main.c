@@ -9,14 +9,16 @@
 void mb_cli_usage(FILE *f)
 {
     fputs("usage: mpsbench run [SCENARIO...] [--out DIR] [--device LIST] [--redis URL]\n"
-          "                    [--image-cache DIR] [--quiet]\n"
+          "                    [--baseline FILE] [--threshold PCT] [--image-cache DIR]\n"
+          "                    [--no-charts] [--quiet]\n"
           "       mpsbench plot RUN_DIR|RESULTS.json [--out DIR] [--baseline FILE] [--format svg,png]\n"
           "       mpsbench compare BASELINE CURRENT [--threshold PCT] [--json FILE] [--markdown FILE]\n"
           "       mpsbench baseline update|key RUN_DIR [--dir DIR] [--key KEY] [--force]\n"
           "       mpsbench --help | --version\n"
           "\n"
           "With no scenario, run scenarios/default.yaml on every available device.\n"
-          "Exit codes: 0 all expectations met, 1 an expectation failed (OOM, crash),\n"
+          "Exit codes: 0 all expectations met, 1 an expectation failed (OOM, crash,\n"
+          "            regression),\n"
           "            2 bad usage or scenario, 3 infrastructure failure.\n",
           f);
 }

@@ -3,12 +3,14 @@
  * Benchmark's.  Every file is written atomically, so a run that dies still
  * leaves the last complete version. */
 #include <jansson.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 
+#include "compare.h"
 #include "mb_util.h"
 #include "run_private.h"
 #include "stats.h"
@@ -108,6 +110,28 @@ static json_t *cell_json(const cell_state *cs)
         json_object_set_new(o, "reason", json_string(cs->verdict_reason));
     if (cs->skip_reason != NULL)
         json_object_set_new(o, "skip_reason", json_string(cs->skip_reason));
+    if (cs->cell->run.target_ci > 0)
+        json_object_set_new(o, "adaptive",
+                            json_pack("{s:i, s:i, s:f, s:b, s:i, s:f}", "min", cs->cell->run.repetitions_min,
+                                      "max", cs->cell->run.repetitions, "target_ci",
+                                      cs->cell->run.target_ci, "stopped_early",
+                                      cs->adaptive_stopped, "repetitions_saved", cs->reps_saved,
+                                      "seconds_saved", cs->n_reps ? cs->rep_seconds /
+                                      (double)cs->n_reps * cs->reps_saved : 0.0));
+    if (cs->compared != NULL) {
+        const mb_compare_cell *cc = cs->compared;
+        json_t *cmp = json_pack("{s:s}", "verdict", mb_verdict_name(cc->verdict));
+        const struct { const char *name; double v; } f[] = {
+            {"baseline_median", cc->baseline_median}, {"current_median", cc->current_median},
+            {"change", cc->change}, {"ci_low", cc->ci_low}, {"ci_high", cc->ci_high},
+            {"p_value", cc->p_value}, {"mde", cc->mde}, {"threshold", cc->threshold},
+        };
+        for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+            json_object_set_new(cmp, f[i].name, isfinite(f[i].v) ? json_real(f[i].v) : json_null());
+        if (cc->reason != NULL)
+            json_object_set_new(cmp, "reason", json_string(cc->reason));
+        json_object_set_new(o, "baseline", cmp);
+    }
     if (cs->frontier)
         json_object_set_new(o, "frontier",
                             json_pack("{s:i, s:o}", "largest_batch", cs->largest_ok_batch,
@@ -283,6 +307,13 @@ int mb_report_write_summary(const run_ctx *run, mb_err *err)
                       failing);
         }
     }
+    if (run->compare != NULL) {
+        char *md = mb_compare_markdown(run->compare);
+        sb_printf(&b, "\n### Against the baseline\n\n%s", md);
+        free(md);
+    }
+    if (run->plot_error != NULL)
+        sb_printf(&b, "\nNo charts: %s\n", run->plot_error);
     int rc = write_text(run, "summary.md", b.s ? b.s : "", err);
     /* GitHub Actions shows this file on the job's page. */
     const char *step_summary = getenv("GITHUB_STEP_SUMMARY");
@@ -315,42 +346,93 @@ static void sb_xml(strbuf *b, const char *text)
     }
 }
 
+/* One JUnit test case: outcome 0 pass, 1 failure, 2 skipped. */
+static void junit_case(strbuf *b, const cell_state *cs, const char *check, int outcome,
+                       const char *message, double seconds)
+{
+    sb_printf(b, "    <testcase classname=\"mpsbench.%s\" name=\"", cs->scenario->name);
+    sb_xml(b, cs->bench_name);
+    sb_printf(b, " [%s]\" time=\"%.3f\">", check, seconds);
+    if (outcome == 1) {
+        sb_printf(b, "\n      <failure message=\"");
+        sb_xml(b, message);
+        sb_printf(b, "\">");
+        sb_xml(b, message);
+        sb_printf(b, "</failure>\n    ");
+    } else if (outcome == 2) {
+        sb_printf(b, "\n      <skipped message=\"");
+        sb_xml(b, message);
+        sb_printf(b, "\"/>\n    ");
+    }
+    sb_printf(b, "</testcase>\n");
+}
+
+/* The expectations of one cell, each its own test case so CI pages say
+ * which one failed: OOM (per expect.oom), crash (crashes, timeouts, bad
+ * images) and, with a baseline, regression. */
+static void junit_cell(strbuf *b, const cell_state *cs, int *tests, int *failures, int *skipped)
+{
+    double seconds = 0;
+    for (size_t j = 0; j < cs->n_records; j++)
+        seconds += cs->records[j].latency_ms / 1000.0;
+    int oom = cs->counts[MB_JOB_OOM];
+    int broken = cs->counts[MB_JOB_CRASHED] + cs->counts[MB_JOB_TIMEOUT] + cs->counts[MB_JOB_ERROR];
+    const mb_expect *ex = &cs->cell->expect;
+    int outcome[3];
+    const char *message[3] = {NULL, NULL, NULL};
+    char *owned[3] = {NULL, NULL, NULL};
+    if (cs->verdict == CELL_SKIPPED || (cs->skip_reason != NULL && cs->verdict == CELL_FAIL)) {
+        int o = cs->verdict == CELL_SKIPPED ? 2 : 1;
+        outcome[0] = outcome[1] = outcome[2] = o;
+        message[0] = message[1] = message[2] = cs->verdict_reason;
+    } else {
+        bool oom_failed = cs->frontier ? false
+                        : (oom > 0 && ex->oom == MB_OOM_NEVER) ||
+                          (oom == 0 && ex->oom == MB_OOM_EXPECTED && cs->n_records > 0);
+        outcome[0] = oom_failed ? 1 : 0;
+        message[0] = cs->verdict_reason;
+        outcome[1] = broken > 0 || cs->n_records == 0 ? 1 : 0;
+        message[1] = cs->verdict_reason;
+        if (cs->compared == NULL) {
+            outcome[2] = 2;
+            message[2] = cs->run->compare ? "not in the baseline" : "no baseline given";
+        } else {
+            const mb_compare_cell *cc = cs->compared;
+            outcome[2] = cc->verdict == MB_VERDICT_REGRESSION ? 1
+                       : cc->verdict == MB_VERDICT_NOT_COMPARABLE ? 2 : 0;
+            message[2] = owned[2] = mb_asprintf(
+                "%s: %+.1f%% [%+.1f%%, %+.1f%%], p = %.3g, threshold %.1f%%%s%s",
+                mb_verdict_label(cc->verdict), cc->change * 100, cc->ci_low * 100,
+                cc->ci_high * 100, cc->p_value, cc->threshold * 100, cc->reason ? "; " : "",
+                cc->reason ? cc->reason : "");
+        }
+    }
+    static const char *const checks[] = {"oom", "crash", "regression"};
+    for (int k = 0; k < 3; k++) {
+        junit_case(b, cs, checks[k], outcome[k], message[k] ? message[k] : "", k == 0 ? seconds : 0);
+        (*tests)++;
+        *failures += outcome[k] == 1;
+        *skipped += outcome[k] == 2;
+        free(owned[k]);
+    }
+}
+
 int mb_report_write_junit(const run_ctx *run, mb_err *err)
 {
+    strbuf cases = {0};
+    int tests = 0, failures = 0, skipped = 0;
+    for (size_t i = 0; i < run->n_cells; i++)
+        junit_cell(&cases, &run->cells[i], &tests, &failures, &skipped);
     strbuf b = {0};
-    int failures = 0, skipped = 0;
-    for (size_t i = 0; i < run->n_cells; i++) {
-        failures += run->cells[i].verdict == CELL_FAIL;
-        skipped += run->cells[i].verdict == CELL_SKIPPED;
-    }
     sb_printf(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    sb_printf(&b, "<testsuites name=\"mpsbench\" tests=\"%zu\" failures=\"%d\" skipped=\"%d\">\n",
-              run->n_cells, failures, skipped);
-    sb_printf(&b, "  <testsuite name=\"mpsbench\" tests=\"%zu\" failures=\"%d\" skipped=\"%d\">\n",
-              run->n_cells, failures, skipped);
-    for (size_t i = 0; i < run->n_cells; i++) {
-        const cell_state *cs = &run->cells[i];
-        double seconds = 0;
-        for (size_t j = 0; j < cs->n_records; j++)
-            seconds += cs->records[j].latency_ms / 1000.0;
-        sb_printf(&b, "    <testcase classname=\"mpsbench.%s\" name=\"", cs->scenario->name);
-        sb_xml(&b, cs->bench_name);
-        sb_printf(&b, "\" time=\"%.3f\">", seconds);
-        if (cs->verdict == CELL_FAIL) {
-            sb_printf(&b, "\n      <failure message=\"");
-            sb_xml(&b, cs->verdict_reason);
-            sb_printf(&b, "\">");
-            sb_xml(&b, cs->verdict_reason);
-            sb_printf(&b, "</failure>\n    ");
-        } else if (cs->verdict == CELL_SKIPPED) {
-            sb_printf(&b, "\n      <skipped message=\"");
-            sb_xml(&b, cs->verdict_reason);
-            sb_printf(&b, "\"/>\n    ");
-        }
-        sb_printf(&b, "</testcase>\n");
-    }
+    sb_printf(&b, "<testsuites name=\"mpsbench\" tests=\"%d\" failures=\"%d\" skipped=\"%d\">\n",
+              tests, failures, skipped);
+    sb_printf(&b, "  <testsuite name=\"mpsbench\" tests=\"%d\" failures=\"%d\" skipped=\"%d\">\n",
+              tests, failures, skipped);
+    sb_printf(&b, "%s", cases.s ? cases.s : "");
     sb_printf(&b, "  </testsuite>\n</testsuites>\n");
     int rc = write_text(run, "junit.xml", b.s, err);
     free(b.s);
+    free(cases.s);
     return rc;
 }

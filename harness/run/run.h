@@ -15,6 +15,10 @@ typedef struct mb_run_config {
     const char *out_dir;        /* run directory; NULL = results/runs/<time>-<name> */
     const char *devices;        /* --device cuda,cpu: replaces every scenario's device axis */
     const char *redis_url;      /* --redis URL; NULL = embedded redis-server */
+    const char *baseline;       /* --baseline FILE: compare within the run */
+    bool threshold_set;         /* --threshold: overrides expect.regression */
+    double threshold;
+    bool no_charts;             /* --no-charts */
     const char *worker_path;    /* mpsbench-worker executable */
     const char *image_cache;    /* where generated fixture images live */
     bool progress;              /* live progress line (a terminal) */

@@ -48,6 +48,13 @@ typedef struct cell_state {
     char *first_error;
     cell_verdict verdict;
     char *verdict_reason;
+    /* adaptive repetitions */
+    bool adaptive_stopped;
+    int reps_saved;
+    double rep_seconds;     /* measured time of the repetitions that ran */
+    double final_halfwidth; /* relative half-width of the median's 95% CI */
+    /* the baseline comparison (run --baseline), if any */
+    const struct mb_compare_cell *compared;
     /* search: batch_size frontier */
     bool frontier;
     int largest_ok_batch;   /* 0 when even batch 1 failed */
@@ -92,6 +99,8 @@ typedef struct run_ctx {
     char *torch_version;
     char *devices_json;     /* the probe's answer */
     hello_log hellos;
+    struct mb_compare_report *compare;  /* run --baseline */
+    char *plot_error;       /* charts not made, and why */
     bool infra_failed;
     mb_err infra_err;
     volatile int *interrupted;
@@ -121,6 +130,18 @@ extern const worker_backend mb_native_backend;
 const worker_backend *mb_backend_for(const mb_scenario *s);
 /* Stops whatever worker the run holds, of any backend. */
 void mb_worker_stop(run_ctx *run);
+
+/* rq_backend.c: the backend for scenarios whose worker axis names rq (it
+ * hands their native cells on to mb_native_backend), or NULL. */
+extern const worker_backend mb_rq_backend;
+const worker_backend *mb_rq_backend_for(const mb_scenario *s);
+
+/* worker_compare.c: the "native vs rq" table (images/s of both worker
+ * kinds per image size and their ratio), as Markdown for summary.md, or
+ * NULL when no scenario of the run has both kinds.  Heap string. */
+char *mb_worker_compare_table(const run_ctx *run);
+/* Prints that table to out (nothing when there is none). */
+void mb_worker_compare_print(const run_ctx *run, FILE *out);
 
 /* report.c */
 int mb_report_write_run_json(const run_ctx *run, const char *status, mb_err *err);

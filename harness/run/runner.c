@@ -11,9 +11,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "compare.h"
 #include "gbench_c.h"
 #include "image_set.h"
 #include "mb_util.h"
+#include "plot.h"
 #include "redis_server.h"
 #include "run_private.h"
 #include "stats.h"
@@ -311,6 +313,24 @@ static void fail_rep(mb_gb_state *gb, cell_state *cs, const char *prefix)
     free(msg);
 }
 
+static void report_cell(const cell_state *cs, const char *error);
+
+/* Adaptive repetitions: once the minimum has run, stop as soon as the 95%
+ * confidence interval of the median throughput is within the target.  The
+ * order-statistic interval needs at least 6 repetitions to exist at 95%. */
+static bool adaptive_target_met(cell_state *cs)
+{
+    const mb_run_opts *run = &cs->cell->run;
+    if (run->target_ci <= 0 || cs->n_reps < (size_t)run->repetitions_min)
+        return false;
+    cs->final_halfwidth = mb_stats_median_rel_halfwidth(cs->rep_images_per_s, cs->n_reps, 0.95);
+    if (!(cs->final_halfwidth <= run->target_ci))
+        return false;
+    cs->adaptive_stopped = true;
+    report_cell(cs, NULL);
+    return true;
+}
+
 /* One line per finished cell, replacing the live progress line. */
 static void report_cell(const cell_state *cs, const char *error)
 {
@@ -327,6 +347,10 @@ static void report_cell(const cell_state *cs, const char *error)
     else if (cs->frontier)
         fprintf(stderr, "%-64s  largest batch that fits: %d (the search maximum)\n",
                 cs->bench_name, cs->largest_ok_batch);
+    else if (cs->n_reps > 0 && cs->adaptive_stopped)
+        fprintf(stderr, "%-64s  %9.2f img/s (median of %zu; CI within ±%.1f%%, %d not needed)\n",
+                cs->bench_name, mb_stats_median(cs->rep_images_per_s, cs->n_reps), cs->n_reps,
+                cs->final_halfwidth * 100, cs->cell->run.repetitions - (int)cs->n_reps);
     else if (cs->n_reps > 0)
         fprintf(stderr, "%-64s  %9.2f img/s (median of %zu)\n", cs->bench_name,
                 mb_stats_median(cs->rep_images_per_s, cs->n_reps), cs->n_reps);
@@ -456,6 +480,11 @@ static void bench_cell(mb_gb_state *gb, void *arg)
         fail_rep(gb, cs, "not repeated after: ");
         return;
     }
+    if (cs->adaptive_stopped || adaptive_target_met(cs)) {
+        mb_gb_skip_unreported(gb);
+        cs->reps_saved++;
+        return;
+    }
     if (cs->backend->ensure(run, cs->cell, cs->scenario, &err) != 0) {
         run->infra_failed = true;
         run->infra_err = err;
@@ -566,6 +595,7 @@ static void bench_cell(mb_gb_state *gb, void *arg)
         report_cell(cs, cs->first_error);
     } else {
         set_counters(gb, cs, &st);
+        cs->rep_seconds += st.seconds;
         if (repetition + 1 == cs->cell->run.repetitions)
             report_cell(cs, NULL);
     }
@@ -799,6 +829,101 @@ static int load_scenarios(const mb_run_config *cfg, mb_scenario **scenarios, mb_
     return 0;
 }
 
+/* Compares results.json with the baseline (run --baseline), saves the
+ * comparison beside it and ties each cell to its verdict. */
+static int compare_with_baseline(run_ctx *run, mb_err *err)
+{
+    mb_compare_options opt = {0};
+    opt.threshold_set = run->cfg->threshold_set;
+    opt.threshold = run->cfg->threshold;
+    char *run_json = mb_asprintf("%s/run.json", run->dir);
+    char *results = mb_asprintf("%s/results.json", run->dir);
+    opt.run_json = run_json;
+    int rc = mb_compare_files(run->cfg->baseline, results, &opt, &run->compare, err);
+    free(run_json);
+    free(results);
+    if (rc != 0)
+        return rc;
+    for (size_t i = 0; i < run->n_cells; i++)
+        for (size_t j = 0; j < run->compare->n_cells; j++)
+            if (strcmp(run->compare->cells[j].cell, run->cells[i].bench_name) == 0)
+                run->cells[i].compared = &run->compare->cells[j];
+    char *json = mb_asprintf("%s/compare.json", run->dir);
+    char *md = mb_asprintf("%s/compare.md", run->dir);
+    if ((rc = mb_compare_save_json(run->compare, json, err)) == 0)
+        rc = mb_compare_save_markdown(run->compare, md, err);
+    free(json);
+    free(md);
+    if (rc == 0 && !run->cfg->quiet)
+        mb_compare_write_table(stderr, run->compare);
+    return rc;
+}
+
+/* Charts at the end of every run; a missing gnuplot costs the charts only. */
+static int draw_charts(run_ctx *run, mb_err *err)
+{
+    mb_plot_options opt = {0};
+    opt.baseline = run->cfg->baseline;
+    mb_plot_report rep = {0};
+    int rc = mb_plot_run_dir(run->dir, &opt, &rep, err);
+    if (rc == 0 && !run->cfg->quiet)
+        fprintf(stderr, "mpsbench: %zu of %zu charts in %s (the others: see charts/index.md)\n",
+                rep.n_made, rep.n_charts, rep.out_dir);
+    if (rc != 0)
+        run->plot_error = mb_strdup(err->msg);
+    mb_plot_report_free(&rep);
+    return rc;
+}
+
+/* Verdicts, the baseline comparison, then every report and chart.  Runs for
+ * complete and incomplete runs alike, so a run that died still leaves valid
+ * files; returns the exit code. */
+static int finish_run(run_ctx *run, int exit_code, mb_err *err)
+{
+    bool complete = exit_code == MB_EXIT_OK;
+    for (size_t i = 0; i < run->n_cells; i++) {
+        decide(&run->cells[i]);
+        if (run->cells[i].verdict == CELL_FAIL && exit_code == MB_EXIT_OK)
+            exit_code = MB_EXIT_EXPECTATION;
+    }
+    const char *status = !complete ? "incomplete"
+                       : exit_code == MB_EXIT_OK ? "passed" : "failed";
+    mb_err werr;
+    int rc = mb_report_write_run_json(run, status, &werr);
+    if (rc == 0 && complete && run->cfg->baseline != NULL) {
+        mb_err cerr;
+        if (compare_with_baseline(run, &cerr) != 0) {
+            *err = cerr;
+            exit_code = mb_err_exit_code(cerr.code);
+            status = "incomplete";
+        } else if (mb_compare_exit_code(run->compare) != 0) {
+            exit_code = MB_EXIT_EXPECTATION;
+            status = "failed";
+        }
+    }
+    if (rc == 0)
+        rc = mb_report_write_run_json(run, status, &werr);
+    if (rc == 0)
+        rc = mb_report_write_summary(run, &werr);
+    if (rc == 0)
+        rc = mb_report_write_junit(run, &werr);
+    if (rc != 0) {
+        *err = werr;
+        return MB_EXIT_INFRA;
+    }
+    if (!run->cfg->no_charts) {
+        mb_err perr;
+        if (draw_charts(run, &perr) != 0) {
+            fprintf(stderr, "mpsbench: no charts: %s\n", perr.msg);
+            if (exit_code == MB_EXIT_OK) {
+                *err = perr;
+                exit_code = MB_EXIT_INFRA;
+            }
+        }
+    }
+    return exit_code;
+}
+
 int mb_run(const mb_run_config *cfg, char **run_dir_out, mb_err *err)
 {
     mb_err_clear(err);
@@ -912,11 +1037,6 @@ int mb_run(const mb_run_config *cfg, char **run_dir_out, mb_err *err)
         exit_code = MB_EXIT_INFRA;
         goto out;
     }
-    for (size_t i = 0; i < run.n_cells; i++) {
-        decide(&run.cells[i]);
-        if (run.cells[i].verdict == CELL_FAIL)
-            exit_code = MB_EXIT_EXPECTATION;
-    }
     if (run.infra_failed) {
         *err = run.infra_err;
         exit_code = MB_EXIT_INFRA;
@@ -926,18 +1046,8 @@ int mb_run(const mb_run_config *cfg, char **run_dir_out, mb_err *err)
     }
 
 out:
-    if (run.dir != NULL && run.cells != NULL) {
-        mb_err werr;
-        const char *status = exit_code == MB_EXIT_OK ? "passed"
-                           : exit_code == MB_EXIT_EXPECTATION ? "failed" : "incomplete";
-        if (mb_report_write_run_json(&run, status, &werr) != 0 ||
-            mb_report_write_summary(&run, &werr) != 0 || mb_report_write_junit(&run, &werr) != 0) {
-            if (exit_code == MB_EXIT_OK || exit_code == MB_EXIT_EXPECTATION) {
-                *err = werr;
-                exit_code = MB_EXIT_INFRA;
-            }
-        }
-    }
+    if (run.dir != NULL && run.cells != NULL)
+        exit_code = finish_run(&run, exit_code, err);
     mb_worker_stop(&run);
     if (run.q != NULL && cfg->redis_url != NULL) {
         /* A shared Redis keeps nothing of ours once the run is over. */
@@ -961,5 +1071,7 @@ out:
     free(run.results_stream);
     free(run.torch_version);
     free(run.devices_json);
+    free(run.plot_error);
+    mb_compare_report_free(run.compare);
     return exit_code;
 }
