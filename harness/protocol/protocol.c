@@ -1,5 +1,7 @@
 #include "protocol.h"
 
+#include <float.h>
+#include <stdbool.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
@@ -51,15 +53,39 @@ static char *dump_and_free(json_t *obj)
     return text;
 }
 
+/* JSON strings must be UTF-8 and jansson refuses anything else, which
+ * would silently drop an error text from libtorch or an image path from a
+ * user's folder.  Invalid bytes become '?'. */
+static json_t *text_json(const char *text)
+{
+    json_t *v = json_string(text);
+    if (v != NULL)
+        return v;
+    char *copy = mb_strdup(text);
+    for (unsigned char *p = (unsigned char *)copy; *p; p++) {
+        int extra = *p < 0x80 ? 0 : (*p >> 5) == 6 ? 1 : (*p >> 4) == 14 ? 2 : (*p >> 3) == 30 ? 3 : -1;
+        bool ok = extra >= 0;
+        for (int k = 1; ok && k <= extra; k++)
+            ok = (p[k] & 0xC0) == 0x80;
+        if (!ok)
+            *p = '?';
+        else
+            p += extra;
+    }
+    v = json_string(copy);
+    free(copy);
+    return v != NULL ? v : json_string("?");
+}
+
 char *mb_job_encode(const mb_job *job)
 {
     json_t *images = json_array();
     for (size_t i = 0; i < job->n_images; i++)
-        json_array_append_new(images, json_string(job->images[i]));
-    json_t *o = json_pack("{s:i, s:s, s:s, s:o, s:i, s:i, s:b, s:b}",
+        json_array_append_new(images, text_json(job->images[i]));
+    json_t *o = json_pack("{s:i, s:o, s:o, s:o, s:i, s:i, s:b, s:b}",
                           "v", MB_PROTOCOL_VERSION,
-                          "id", job->id,
-                          "cell", job->cell ? job->cell : "",
+                          "id", text_json(job->id),
+                          "cell", text_json(job->cell ? job->cell : ""),
                           "images", images,
                           "batch_size", job->batch_size,
                           "input_size", job->input_size,
@@ -132,7 +158,9 @@ static int get_number(json_t *o, const char *key, double lo, double hi, double *
 static int get_u64(json_t *o, const char *key, uint64_t *out, mb_err *err)
 {
     double x = 0;
-    int rc = get_number(o, key, 0, 1.8e19, &x, err);
+    /* JSON integers are signed 64-bit here (json_int_t), so that is the
+     * largest count that survives a round trip. */
+    int rc = get_number(o, key, 0, 9.2e18, &x, err);
     if (rc == 0)
         *out = (uint64_t)x;
     return rc;
@@ -219,32 +247,41 @@ void mb_job_clear(mb_job *job)
     memset(job, 0, sizeof *job);
 }
 
+/* JSON has no NaN or infinity; jansson refuses them and would make the
+ * whole message unencodable.  The worker turns a non-finite embedding into
+ * an error before it gets here, so this only keeps a stray value from
+ * costing the result. */
+static double finite_or_zero(double x)
+{
+    return isfinite(x) ? x : 0.0;
+}
+
 char *mb_result_encode(const mb_result *r)
 {
-    json_t *o = json_pack("{s:i, s:s, s:s, s:s, s:i, s:i, s:f, s:f, s:f, s:f, s:f, s:f, s:i}",
+    json_t *o = json_pack("{s:i, s:o, s:o, s:s, s:i, s:i, s:f, s:f, s:f, s:f, s:f, s:f, s:i}",
                           "v", MB_PROTOCOL_VERSION,
-                          "id", r->job_id ? r->job_id : "",
-                          "worker", r->worker_id ? r->worker_id : "",
+                          "id", text_json(r->job_id ? r->job_id : ""),
+                          "worker", text_json(r->worker_id ? r->worker_id : ""),
                           "status", mb_job_status_name(r->status),
                           "images", r->images,
                           "batches", r->batches,
-                          "decode_ms", r->decode_ms,
-                          "preprocess_ms", r->preprocess_ms,
-                          "transfer_ms", r->transfer_ms,
-                          "forward_ms", r->forward_ms,
-                          "wall_ms", r->wall_ms,
-                          "checksum", r->checksum,
+                          "decode_ms", finite_or_zero(r->decode_ms),
+                          "preprocess_ms", finite_or_zero(r->preprocess_ms),
+                          "transfer_ms", finite_or_zero(r->transfer_ms),
+                          "forward_ms", finite_or_zero(r->forward_ms),
+                          "wall_ms", finite_or_zero(r->wall_ms),
+                          "checksum", finite_or_zero(r->checksum),
                           "embedding_dim", r->embedding_dim);
     json_object_set_new(o, "batch_size", json_integer(r->batch_size));
     json_object_set_new(o, "peak_rss_bytes", json_integer((json_int_t)r->peak_rss_bytes));
     json_object_set_new(o, "peak_allocated_bytes", json_integer((json_int_t)r->peak_allocated_bytes));
     json_object_set_new(o, "peak_reserved_bytes", json_integer((json_int_t)r->peak_reserved_bytes));
     if (r->error != NULL)
-        json_object_set_new(o, "error", json_string(r->error));
+        json_object_set_new(o, "error", text_json(r->error));
     if (r->embeddings != NULL) {
         json_t *emb = json_array();
         for (size_t i = 0; i < r->n_embeddings; i++)
-            json_array_append_new(emb, json_real(r->embeddings[i]));
+            json_array_append_new(emb, json_real(finite_or_zero(r->embeddings[i])));
         json_object_set_new(o, "embeddings", emb);
     }
     return dump_and_free(o);
@@ -293,8 +330,8 @@ int mb_result_decode(const char *json, size_t len, mb_result *out, mb_err *err)
         size_t i;
         json_t *v;
         json_array_foreach(emb, i, v) {
-            if (!json_is_number(v)) {
-                rc = mb_err_set(err, MB_EPROTO, "embeddings[%zu] must be a number", i);
+            if (!json_is_number(v) || fabs(json_number_value(v)) > FLT_MAX) {
+                rc = mb_err_set(err, MB_EPROTO, "embeddings[%zu] must be a float32 number", i);
                 goto done;
             }
             out->embeddings[i] = (float)json_number_value(v);

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -114,6 +115,29 @@ static void checksum_is_batch_independent(void **state)
     assert_true(mb_embedding_checksum(swapped, 10, 0) != whole);
 }
 
+/* What the fuzzer found: values that decode but cannot survive a round
+ * trip are refused, and the encoder never loses a result to a NaN or to
+ * bytes that are not UTF-8. */
+static void round_trip_edges(void **state)
+{
+    (void)state;
+    mb_result r;
+    mb_err err;
+    const char *huge = "{\"id\":\"c\",\"status\":\"ok\",\"embeddings\":[51.8e190,0]}";
+    assert_int_equal(mb_result_decode(huge, strlen(huge), &r, &err), MB_EPROTO);
+    const char *big = "{\"id\":\"c\",\"status\":\"ok\",\"peak_rss_bytes\":9223372036854775807}";
+    assert_int_equal(mb_result_decode(big, strlen(big), &r, &err), MB_EPROTO);
+    mb_result nan = {.job_id = "j\xff\xfe", .status = MB_JOB_ERROR, .checksum = NAN,
+                     .forward_ms = INFINITY, .error = "bad \xc3 byte"};
+    char *text = mb_result_encode(&nan);
+    assert_int_equal(mb_result_decode(text, strlen(text), &r, &err), 0);
+    assert_string_equal(r.job_id, "j??");
+    assert_string_equal(r.error, "bad ? byte");
+    assert_true(r.checksum == 0 && r.forward_ms == 0);
+    mb_result_clear(&r);
+    free(text);
+}
+
 static void status_names(void **state)
 {
     (void)state;
@@ -129,6 +153,7 @@ int main(void)
         cmocka_unit_test(result_round_trip),
         cmocka_unit_test(malformed_messages_are_rejected),
         cmocka_unit_test(checksum_is_batch_independent),
+        cmocka_unit_test(round_trip_edges),
         cmocka_unit_test(status_names),
     };
     return cmocka_run_group_tests_name("protocol", tests, NULL, NULL);

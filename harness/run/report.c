@@ -187,7 +187,11 @@ int mb_report_write_run_json(const run_ctx *run, const char *status, mb_err *err
         json_array_append_new(workers, hello ? hello : json_string(run->hellos.records[i]));
     }
     json_object_set_new(o, "workers", workers);
-    char *text = json_dumps(o, JSON_INDENT(1) | JSON_REAL_PRECISION(10));
+    json_object_set_new(o, "redis", run->cfg->redis_url
+                                        ? json_pack("{s:s}", "kind", "external")
+                                        : json_pack("{s:s, s:I}", "kind", "embedded", "pid",
+                                                    (json_int_t)run->redis_pid));
+    char *text = json_dumps(o, JSON_INDENT(1) | JSON_REAL_PRECISION(15));
     json_decref(o);
     int rc = write_text(run, "run.json", text, err);
     free(text);

@@ -98,6 +98,7 @@ typedef struct run_ctx {
     size_t current_cell;
     char *torch_version;
     char *devices_json;     /* the probe's answer */
+    long redis_pid;         /* the embedded redis-server, 0 with --redis */
     hello_log hellos;
     struct mb_compare_report *compare;  /* run --baseline */
     char *plot_error;       /* charts not made, and why */

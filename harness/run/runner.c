@@ -958,6 +958,9 @@ int mb_run(const mb_run_config *cfg, char **run_dir_out, mb_err *err)
     sa.sa_handler = on_interrupt;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    /* A Redis connection that dies under a write must be an error to
+     * report, not a SIGPIPE that kills the harness before it can say so. */
+    signal(SIGPIPE, SIG_IGN);
 
     if (cfg->redis_url != NULL) {
         rc = mb_queue_connect(cfg->redis_url, 5000, &run.q, err);
@@ -965,6 +968,7 @@ int mb_run(const mb_run_config *cfg, char **run_dir_out, mb_err *err)
         char *log = mb_asprintf("%s/logs/redis.log", run.dir);
         rc = mb_redis_server_start(log, &server, err);
         free(log);
+        run.redis_pid = (long)server.proc.pid;
         if (rc == 0)
             rc = mb_queue_connect(server.url, 5000, &run.q, err);
     }

@@ -6,6 +6,7 @@
  * the service's crash. */
 #include <errno.h>
 #include <jansson.h>
+#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -337,6 +338,22 @@ static int send_result(mb_queue *q, const worker_config *c, mb_result *r)
     return rc;
 }
 
+/* A model that produces NaN or infinity (fp16 overflow, say) has failed
+ * the job: the checksum sums every value, so it is finite exactly when all
+ * of them are. */
+static void reject_non_finite(mb_result *r)
+{
+    if (r->status != MB_JOB_OK || isfinite(r->checksum))
+        return;
+    r->status = MB_JOB_ERROR;
+    free(r->error);
+    r->error = mb_strdup("the model produced non-finite embedding values (NaN or infinity)");
+    r->checksum = 0;
+    free(r->embeddings);
+    r->embeddings = NULL;
+    r->n_embeddings = 0;
+}
+
 /* Reads everything from fd until EOF. */
 static char *read_all(int fd)
 {
@@ -382,6 +399,7 @@ static void run_forked(mb_pipeline *pipeline, const mb_job *job, mb_result *r)
     if (pid == 0) {
         close(fds[0]);
         mb_pipeline_run(pipeline, job, r);
+        reject_non_finite(r);
         char *text = mb_result_encode(r);
         size_t left = strlen(text);
         const char *p = text;
@@ -468,6 +486,7 @@ static int consume(mb_queue *q, const worker_config *c, mb_pipeline *pipeline)
                 run_forked(pipeline, &job, &r);
             else
                 mb_pipeline_run(pipeline, &job, &r);
+            reject_non_finite(&r);
             oom = r.status == MB_JOB_OOM;
             mb_job_clear(&job);
         }
@@ -517,6 +536,8 @@ int main(int argc, char **argv)
     sa.sa_handler = on_stop_signal;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    /* A dead Redis connection is an error to report, not a silent death. */
+    signal(SIGPIPE, SIG_IGN);
 
     mb_queue *q = NULL;
     if (mb_queue_connect(c.redis_url, 5000, &q, &err) != 0) {
