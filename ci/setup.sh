@@ -105,5 +105,13 @@ cmake --build "$build" -j "$jobs"
 
 case "$mode" in
   run)  exec "$build/bin/mpsbench" run ;;
-  test) exec ctest --test-dir "$build" --output-on-failure --timeout 600 ;;
+  test)
+    ctest --test-dir "$build" --output-on-failure --timeout 600
+    # On Linux the test command also runs the whole suite under ASan+UBSan
+    # and each libFuzzer target for a short while, as CI must; MPSBENCH_QUICK=1
+    # skips both for a fast local loop.  (Apple's clang has no libFuzzer.)
+    if [ "$(uname -s)" = Linux ] && [ -z "${MPSBENCH_QUICK:-}" ]; then
+      ./ci/sanitize.sh
+      FUZZ_SECONDS=${FUZZ_SECONDS:-15} ./ci/fuzz.sh
+    fi ;;
 esac
