@@ -64,6 +64,37 @@ typedef struct mb_embed_timing {
 int mb_torch_model_embed(mb_torch_model *m, const float *nchw, int n, int h, int w,
                          int resize_to, float *out, mb_embed_timing *timing, mb_err *err);
 
+/* The asynchronous half of mb_torch_model_embed, so that a caller can
+ * prepare batch k+1 on the host while batch k runs.  submit queues the host
+ * to device copy (on a copy stream, from pinned memory where nchw came from
+ * mb_torch_host_alloc), the forward pass and the copy back, and returns; on
+ * the CPU and MPS it does the whole work before returning.  nchw must stay
+ * unchanged until the matching collect returns.  *out is consumed by exactly
+ * one mb_torch_model_collect, which waits for the batch, writes n*dim floats
+ * to out and the batch's device times to timing (CUDA: event times of the
+ * copy and of the forward pass on the GPU), and frees the handle whatever it
+ * returns; mb_torch_inflight_free releases a handle that will not be
+ * collected (NULL accepted). */
+typedef struct mb_torch_inflight mb_torch_inflight;
+int mb_torch_model_submit(mb_torch_model *m, const float *nchw, int n, int h, int w,
+                          int resize_to, mb_torch_inflight **out, mb_err *err);
+int mb_torch_model_collect(mb_torch_model *m, mb_torch_inflight *f, float *out,
+                           mb_embed_timing *timing, mb_err *err);
+void mb_torch_inflight_free(mb_torch_inflight *f);
+
+/* Host memory for batches: page-locked on CUDA, so that copies to the device
+ * are asynchronous DMA transfers, and 64-byte aligned plain memory elsewhere
+ * (or when pinning fails).  Returns NULL when no memory is left.  Free with
+ * mb_torch_host_free, which accepts NULL. */
+void *mb_torch_host_alloc(mb_device d, size_t bytes);
+void mb_torch_host_free(void *p);
+
+/* Forward pass alone on an [n,3,h,w] batch of random data already on the
+ * device (kept between calls of the same shape), synchronized before and
+ * after: the model's ceiling, without decoding or copies.  *ms is the
+ * wall time of one pass. */
+int mb_torch_model_time_forward(mb_torch_model *m, int n, int h, int w, double *ms, mb_err *err);
+
 /* Memory of the device, for one job.  Fields a device lacks are 0. */
 typedef struct mb_device_memory {
     uint64_t peak_allocated;   /* CUDA: peak allocated since reset; MPS: current allocated */

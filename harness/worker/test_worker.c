@@ -242,6 +242,60 @@ static void sigterm_stops_cleanly(void **state)
     assert_null(hello);
 }
 
+/* The same worker on CUDA, where the machine has a usable GPU (skipped
+ * visibly otherwise): every batch size gives the same embeddings to within
+ * what cuDNN's algorithm choice and TF32 allow, and the device times and
+ * memory are reported. */
+static void cuda_worker_serves_jobs(void **state)
+{
+    fixture *f = *state;
+    NEED_ENV(f);
+    static const char *const cuda[] = {"--device", "cuda", "--decode-threads", "3", NULL};
+    if (!mb_test_start_worker(&f->env, "builtin:resnet18", cuda)) {
+        char *hello = NULL;
+        mb_queue_get(f->env.q, "test:hello", &hello, NULL);
+        bool unusable = hello != NULL && strstr(hello, "\"state\":\"unusable\"") != NULL;
+        if (unusable)
+            print_message("cuda not usable here: %s\n", hello);
+        free(hello);
+        if (unusable)
+            skip();
+        fail_msg("the CUDA worker did not start; see %s", f->env.worker_log);
+    }
+    const int batches[] = {1, 4, 6};
+    mb_result first = {0};
+    for (size_t b = 0; b < 3; b++) {
+        mb_job job = make_job("c", f->images, 6, batches[b]);
+        job.return_embeddings = true;
+        mb_test_submit(&f->env, &job);
+        mb_result r;
+        assert_true(mb_test_next_result(&f->env, 120000, &r));
+        if (r.status != MB_JOB_OK)
+            fail_msg("cuda job failed: %s", r.error ? r.error : "?");
+        assert_true(r.forward_ms > 0 && r.transfer_ms > 0 && r.decode_ms > 0);
+        assert_true(r.peak_allocated_bytes > 0);
+        if (b == 0) {
+            first = r;
+            continue;
+        }
+        int dim = r.embedding_dim;
+        for (int row = 0; row < 6; row++) {
+            double dot = 0, na = 0, nb = 0;
+            for (int k = 0; k < dim; k++) {
+                double x = first.embeddings[row * dim + k], y = r.embeddings[row * dim + k];
+                dot += x * y;
+                na += x * x;
+                nb += y * y;
+            }
+            double cosine = dot / sqrt(na * nb);
+            if (cosine < 0.9999)
+                fail_msg("batch %d row %d: cosine %.6f against batch 1", batches[b], row, cosine);
+        }
+        mb_result_clear(&r);
+    }
+    mb_result_clear(&first);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -252,6 +306,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(torchscript_model_serves_jobs, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_model_is_announced, setup, teardown),
         cmocka_unit_test_setup_teardown(sigterm_stops_cleanly, setup, teardown),
+        cmocka_unit_test_setup_teardown(cuda_worker_serves_jobs, setup, teardown),
     };
     return cmocka_run_group_tests_name("worker (integration)", tests, NULL, NULL);
 }

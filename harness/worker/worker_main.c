@@ -38,6 +38,7 @@ typedef struct worker_config {
     const char *model;
     const char *precision;
     int threads;
+    int decode_threads;
     bool watermark_fix;
     bool exit_on_oom;
     bool channels_last;
@@ -63,7 +64,7 @@ enum {
     OPT_REDIS = 1, OPT_JOBS, OPT_RESULTS, OPT_GROUP, OPT_ID, OPT_HELLO, OPT_DEVICE,
     OPT_MODEL, OPT_PRECISION, OPT_THREADS, OPT_FIX, OPT_ON_OOM, OPT_CHANNELS_LAST,
     OPT_PROBE, OPT_HEARTBEAT, OPT_HELP, OPT_EXEC, OPT_MEMORY_LIMIT, OPT_FAULT_MPS,
-    OPT_FAULT_CRASH, OPT_FAULT_HANG
+    OPT_FAULT_CRASH, OPT_FAULT_HANG, OPT_DECODE_THREADS
 };
 
 static const mb_opt worker_opts[] = {
@@ -77,6 +78,7 @@ static const mb_opt worker_opts[] = {
     {"model", 0, 1, OPT_MODEL},
     {"precision", 0, 1, OPT_PRECISION},
     {"threads", 0, 1, OPT_THREADS},
+    {"decode-threads", 0, 1, OPT_DECODE_THREADS},
     {"watermark-fix", 0, 1, OPT_FIX},
     {"on-oom", 0, 1, OPT_ON_OOM},
     {"channels-last", 0, 0, OPT_CHANNELS_LAST},
@@ -95,7 +97,8 @@ static void usage(FILE *f)
 {
     fputs("usage: mpsbench-worker --redis URL --jobs STREAM --results STREAM [--group NAME]\n"
           "         [--id ID] [--hello-key KEY] [--device cpu|cuda|mps] [--model SPEC]\n"
-          "         [--precision fp32|fp16|bf16] [--threads N] [--watermark-fix on|off]\n"
+          "         [--precision fp32|fp16|bf16] [--threads N] [--decode-threads N]\n"
+          "         [--watermark-fix on|off]\n"
           "         [--on-oom continue|exit] [--channels-last] [--heartbeat SECONDS]\n"
           "         [--exec persistent|fork_per_job] [--memory-limit BYTES]\n"
           "         [--fault-mps-accounting] [--fault-crash-after N] [--fault-hang-after N]\n"
@@ -151,6 +154,12 @@ static int parse_args(int argc, char **argv, worker_config *c, mb_err *err)
             if (mb_parse_long(it.arg, &n) != 0 || n < 0 || n > 4096)
                 return mb_err_set(err, MB_EUSAGE, "option --threads: expected 0..4096, got '%s'", it.arg);
             c->threads = (int)n;
+            break;
+        case OPT_DECODE_THREADS:
+            if (mb_parse_long(it.arg, &n) != 0 || n < 0 || n > 4096)
+                return mb_err_set(err, MB_EUSAGE, "option --decode-threads: expected 0..4096, got '%s'",
+                                  it.arg);
+            c->decode_threads = (int)n;
             break;
         case OPT_HEARTBEAT:
             if (mb_parse_long(it.arg, &n) != 0 || n < 1 || n > 3600)
@@ -274,6 +283,8 @@ static char *hello_json(const worker_config *c, const mb_env_policy *env, const 
     if (reason != NULL)
         json_object_set_new(o, "reason", json_string(reason));
     json_object_set_new(o, "exec", json_string(c->fork_per_job ? "fork_per_job" : "persistent"));
+    json_object_set_new(o, "decode_threads",
+                        json_integer(c->decode_threads > 0 ? c->decode_threads : mb_cpu_count()));
     if (cap != NULL && cap->bytes > 0)
         json_object_set_new(o, "memory_cap", json_pack("{s:I, s:b, s:s}", "bytes",
                                                        (json_int_t)cap->bytes, "enforced",
@@ -591,6 +602,7 @@ int main(int argc, char **argv)
     bool hb_running = pthread_create(&hb.thread, NULL, heartbeat_main, &hb) == 0;
     mb_pipeline pipeline;
     mb_pipeline_init(&pipeline, model, dev);
+    pipeline.decode_threads = c.decode_threads;
     /* FORCE_CPU skips MPS altogether, and with it the MPS accounting fault. */
     pipeline.emulate_mps_accounting = c.fault_mps_accounting && !env.force_cpu;
     status = consume(q, &c, &pipeline);
