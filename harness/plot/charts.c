@@ -165,11 +165,31 @@ static void batch_axis(pl_buf *b, const int *batches, size_t nb)
     mb__plot_buf_printf(b, ")\n");
 }
 
+/* Tick labels at 1, 2 and 5 times each power of ten in [lo, hi]: with
+ * gnuplot's default of one label a decade, a panel spanning 0.5 to 8 would
+ * be labelled "1" and nothing else. */
+static void log_tics(pl_buf *b, double lo, double hi)
+{
+    mb__plot_buf_printf(b, "set ytics (");
+    int n = 0;
+    for (double decade = pow(10, floor(log10(lo))); decade <= hi; decade *= 10) {
+        static const double steps[] = {1, 2, 5};
+        for (int i = 0; i < 3; i++) {
+            double v = decade * steps[i];
+            if (v >= lo && v <= hi)
+                mb__plot_buf_printf(b, "%s\"%g\" %g", n++ ? ", " : "", v, v);
+        }
+    }
+    mb__plot_buf_printf(b, ")\nset mytics 10\n");
+}
+
 static void y_axis(pl_buf *b, double lo, double hi, bool zero_based)
 {
-    if (spans_decade(lo, hi))
+    if (spans_decade(lo, hi)) {
         mb__plot_buf_printf(b, "set logscale y\nset yrange [%g:%g]\nset format y \"%%g\"\n",
                             lo / 1.6, hi * 1.6);
+        log_tics(b, lo / 1.6, hi * 1.6);
+    }
     else if (zero_based && isfinite(hi) && hi > 0)
         mb__plot_buf_printf(b, "unset logscale y\nset yrange [0:%g]\n", hi * 1.15);
     else
@@ -180,14 +200,17 @@ static void y_axis(pl_buf *b, double lo, double hi, bool zero_based)
  * values of the whole chart span a decade, each panel with its own range. */
 static void panel_y_axis(pl_buf *b, bool log_scale, double lo, double hi)
 {
-    if (log_scale && lo > 0 && isfinite(lo))
+    if (log_scale && lo > 0 && isfinite(lo)) {
         mb__plot_buf_printf(b, "set logscale y\nset yrange [%g:%g]\nset format y \"%%g\"\n",
                             lo / 1.6, hi * 1.6);
-    else if (isfinite(hi) && hi > 0)
-        mb__plot_buf_printf(b, "unset logscale y\nset yrange [0:%g]\nset format y \"%%g\"\n",
+        log_tics(b, lo / 1.6, hi * 1.6);
+    } else if (isfinite(hi) && hi > 0) {
+        mb__plot_buf_printf(b, "unset logscale y\nset yrange [0:%g]\nset format y \"%%g\"\n"
+                               "set ytics autofreq\nset mytics default\n",
                             hi * 1.15);
-    else
-        mb__plot_buf_printf(b, "unset logscale y\nset yrange [*:*]\n");
+    } else {
+        mb__plot_buf_printf(b, "unset logscale y\nset yrange [*:*]\nset ytics autofreq\n");
+    }
 }
 
 static size_t legend_series(pl_buf *leg, const pl_series *series, size_t ns)
