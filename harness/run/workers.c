@@ -240,6 +240,6 @@ const worker_backend mb_native_backend = {
 
 const worker_backend *mb_backend_for(const mb_scenario *s)
 {
-    (void)s;
-    return &mb_native_backend;
+    const worker_backend *rq = mb_rq_backend_for(s);
+    return rq != NULL ? rq : &mb_native_backend;
 }

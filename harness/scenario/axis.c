@@ -12,13 +12,14 @@
 #include "mb_util.h"
 
 const char *const mb__axis_names[] = {
-    "device", "watermark_fix", "exec", "precision", "image_size", "batch_size",
+    "device", "watermark_fix", "exec", "precision", "image_size", "batch_size", "worker",
 };
 const size_t mb__n_axis_names = sizeof mb__axis_names / sizeof mb__axis_names[0];
 
 static const char *const device_names[] = {"mps", "cuda", "cpu", "auto"};
 static const char *const precision_names[] = {"fp32", "fp16", "bf16"};
 static const char *const exec_names[] = {"persistent", "fork_per_job"};
+static const char *const worker_names[] = {"native", "rq"};
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -38,7 +39,7 @@ mb__axis_kind mb__axis_kind_of(const char *name, const char **why)
 {
     static const mb__axis_kind kinds[] = {
         MB__AXIS_DEVICE, MB__AXIS_FIX, MB__AXIS_EXEC, MB__AXIS_PRECISION,
-        MB__AXIS_IMAGE, MB__AXIS_BATCH,
+        MB__AXIS_IMAGE, MB__AXIS_BATCH, MB__AXIS_WORKER,
     };
     if (why != NULL)
         *why = NULL;
@@ -188,6 +189,15 @@ int mb__axis_value(const char *axis, const char *raw, char **norm, char *why,
         }
         *norm = mb_strdup(word);
         return 0;
+    case MB__AXIS_WORKER:
+        word = find_word(raw, worker_names, COUNT(worker_names));
+        if (word == NULL) {
+            mb__join_or(list, sizeof list, worker_names, COUNT(worker_names));
+            snprintf(why, why_size, "unknown worker kind '%s' (expected %s)", raw, list);
+            return -1;
+        }
+        *norm = mb_strdup(word);
+        return 0;
     case MB__AXIS_ENV:
         *norm = mb_strdup(raw);
         return 0;
@@ -219,10 +229,13 @@ const mb_axis *mb_scenario_axis(const mb_scenario *s, const char *name)
 }
 
 /* The canonical order keeps the axes that need their own worker process
- * outermost, so the cells one worker serves come out contiguous. */
+ * outermost, so the cells one worker serves come out contiguous.  The worker
+ * kind comes first: every cell of one kind runs before the other kind's
+ * worker starts, so the two never compete for the machine. */
 static int axis_rank(const char *name)
 {
     switch (mb__axis_kind_of(name, NULL)) {
+    case MB__AXIS_WORKER: return -1;
     case MB__AXIS_DEVICE: return 0;
     case MB__AXIS_FIX: return 1;
     case MB__AXIS_EXEC: return 2;

@@ -92,6 +92,9 @@ static void fill_cell(const mb_scenario *s, mb_cell *cell)
         const char *axis = s->axes[a].name, *value = cell->values[a];
         long num;
         switch (mb__axis_kind_of(axis, NULL)) {
+        case MB__AXIS_WORKER:
+            cell->worker_kind = strcmp(value, "rq") == 0 ? MB_WORKER_RQ : MB_WORKER_NATIVE;
+            break;
         case MB__AXIS_DEVICE:
             cell->device = device_literal(value);
             break;
@@ -146,8 +149,11 @@ static void fill_cell(const mb_scenario *s, mb_cell *cell)
     }
 
     /* Everything a worker process is started with, and nothing a job can
-     * change on its own (image size, batch size). */
+     * change on its own (image size, batch size).  The native kind adds
+     * nothing, so its keys read as they did before there were two kinds. */
     char num[64];
+    if (cell->worker_kind == MB_WORKER_RQ)
+        sb_add(&key, "worker=rq;");
     sb_add(&key, "device=");
     sb_add(&key, cell->device);
     sb_add(&key, ";fix=");

@@ -24,6 +24,19 @@
 #define MAX_OVERRIDES 256
 #define MAX_REQUIRE 16
 #define DEFAULT_MODEL "builtin:resnet50"
+#define MAX_COMMAND_ARGS 64
+#define MAX_PYTHONPATH 16
+#define DEFAULT_RQ_FUNCTION "embed_job.embed"
+#define DEFAULT_RQ_QUEUE "mpsbench"
+
+/* The stock `rq worker` of python3-rq 1.13 and RQ 2.x: JSON serializer
+ * (the harness writes JSON, never pickles), the run's Redis and queue, a
+ * name the harness chooses and the worker class the exec axis picks. */
+static const char *const default_rq_command[] = {
+    "rq", "worker", "--url", "{redis}", "--name", "{name}", "--worker-class", "{class}",
+    "--serializer", "rq.serializers.JSONSerializer", "{queue}",
+};
+static const char *const rq_placeholders[] = {"{redis}", "{queue}", "{name}", "{class}"};
 
 static const char *const builtin_models[] = {"tiny", "resnet18", "resnet50"};
 
@@ -41,6 +54,7 @@ typedef struct load_ctx {
     size_t n_axes;
     mb_axis sizes;          /* images.sizes */
     mb_axis run_exec;       /* run.exec, a one-value exec axis */
+    mb_axis worker_kind;    /* worker.kind, a one-value worker axis */
     yaml_node_t *overrides; /* read last: `when` needs the final axes */
     yaml_node_t *group_by_size;
     yaml_node_t *images_dir;
@@ -715,6 +729,198 @@ static int read_model(load_ctx *c, yaml_node_t *node)
     return rc;
 }
 
+/* Checks one argument of worker.command: every "{...}" in it must be a
+ * placeholder the harness fills, so a typo cannot reach the worker. */
+static int command_arg(load_ctx *c, yaml_node_t *item, const char *text, bool *has_redis,
+                       bool *has_queue)
+{
+    for (const char *p = strchr(text, '{'); p != NULL; p = strchr(p + 1, '{')) {
+        bool known = false;
+        for (size_t k = 0; k < sizeof rq_placeholders / sizeof rq_placeholders[0]; k++) {
+            size_t n = strlen(rq_placeholders[k]);
+            if (strncmp(p, rq_placeholders[k], n) == 0) {
+                known = true;
+                *has_redis |= k == 0;
+                *has_queue |= k == 1;
+            }
+        }
+        if (!known) {
+            char list[128];
+            mb__join_or(list, sizeof list, rq_placeholders,
+                        sizeof rq_placeholders / sizeof rq_placeholders[0]);
+            return fail(c, item, "unknown placeholder in '%s' (expected %s)", text, list);
+        }
+    }
+    return 0;
+}
+
+static int read_command(load_ctx *c, yaml_node_t *node)
+{
+    mb_worker_opts *w = &c->s->worker;
+    if (node->type != YAML_SEQUENCE_NODE)
+        return fail(c, node, "expected a list of arguments (no shell is used), found %s",
+                    type_name(node));
+    size_t n = n_items(node);
+    if (n == 0)
+        return fail(c, node, "empty list (give the program and its arguments)");
+    if (n > MAX_COMMAND_ARGS)
+        return fail(c, node, "more than %d arguments", MAX_COMMAND_ARGS);
+    char **argv = mb_calloc(n, sizeof *argv);
+    bool has_redis = false, has_queue = false;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        yaml_node_t *item = node_at(c, node->data.sequence.items.start[i]);
+        size_t mark = path_push_index(c, i);
+        const char *text;
+        rc = i == 0 ? nonempty_scalar(c, item, &text) : scalar(c, item, &text);
+        if (rc == 0)
+            rc = command_arg(c, item, text, &has_redis, &has_queue);
+        /* A program named with a slash is a path in the scenario's folder;
+         * a bare name is looked up in PATH, as a shell would. */
+        if (rc == 0)
+            argv[i] = i == 0 && strchr(text, '/') != NULL ? resolve(c->s, text) : mb_strdup(text);
+        path_pop(c, mark);
+    }
+    if (rc == 0 && (!has_redis || !has_queue))
+        rc = fail(c, node, "must contain %s (the harness fills in the Redis URL and the queue)",
+                  !has_redis && !has_queue ? "{redis} and {queue}"
+                  : !has_redis ? "{redis}" : "{queue}");
+    if (rc != 0) {
+        for (size_t i = 0; i < n; i++)
+            free(argv[i]);
+        free(argv);
+        return rc;
+    }
+    for (size_t i = 0; i < w->n_command; i++)
+        free(w->command[i]);
+    free(w->command);
+    w->command = argv;
+    w->n_command = n;
+    return 0;
+}
+
+/* A Python dotted path: identifiers joined by dots, at least one dot
+ * (module.function). */
+static bool dotted_path(const char *text)
+{
+    bool start = true, dot = false;
+    for (const char *p = text; *p != '\0'; p++) {
+        char ch = *p;
+        bool alpha = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '_';
+        if (ch == '.') {
+            if (start)
+                return false;
+            start = true;
+            dot = true;
+        } else if (alpha || (!start && ch >= '0' && ch <= '9')) {
+            start = false;
+        } else {
+            return false;
+        }
+    }
+    return dot && !start;
+}
+
+static int read_pythonpath(load_ctx *c, yaml_node_t *node)
+{
+    mb_worker_opts *w = &c->s->worker;
+    size_t n = node->type == YAML_SEQUENCE_NODE ? n_items(node) : 1;
+    if (node->type != YAML_SEQUENCE_NODE && node->type != YAML_SCALAR_NODE)
+        return fail(c, node, "expected a list of folders, found %s", type_name(node));
+    if (n > MAX_PYTHONPATH)
+        return fail(c, node, "more than %d folders", MAX_PYTHONPATH);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        yaml_node_t *item = node;
+        size_t mark = c->path_len;
+        if (node->type == YAML_SEQUENCE_NODE) {
+            item = node_at(c, node->data.sequence.items.start[i]);
+            mark = path_push_index(c, i);
+        }
+        const char *text;
+        rc = nonempty_scalar(c, item, &text);
+        if (rc == 0 && strchr(text, ':') != NULL)
+            rc = fail(c, item, "'%s' contains ':', which separates PYTHONPATH entries", text);
+        if (rc == 0) {
+            struct stat st;
+            char *dir = resolve(c->s, text);
+            if (stat(dir, &st) != 0)
+                rc = fail(c, item, "cannot use '%s' (%s: %s)", text, dir, strerror(errno));
+            else if (!S_ISDIR(st.st_mode))
+                rc = fail(c, item, "'%s' is not a folder (%s)", text, dir);
+            if (rc == 0) {
+                w->pythonpath = mb_realloc(w->pythonpath,
+                                           (w->n_pythonpath + 1) * sizeof *w->pythonpath);
+                w->pythonpath[w->n_pythonpath++] = dir;
+            } else {
+                free(dir);
+            }
+        }
+        path_pop(c, mark);
+    }
+    return rc;
+}
+
+static int read_worker(load_ctx *c, yaml_node_t *node)
+{
+    static const char *const keys[] = {"kind", "command", "function", "queue", "pythonpath"};
+    mb_worker_opts *w = &c->s->worker;
+    int rc = expect_mapping(c, node);
+    for (size_t i = 0; rc == 0 && i < n_pairs(node); i++) {
+        const char *key, *text;
+        yaml_node_t *value;
+        size_t mark;
+        int which;
+        rc = enter_pair(c, node, i, keys, sizeof keys / sizeof keys[0], &which, &key, &value,
+                        &mark);
+        if (rc != 0)
+            break;
+        switch (which) {
+        case 0:
+            if (value->type != YAML_SCALAR_NODE)
+                rc = fail(c, value, "expected a scalar, found %s (a list of worker kinds "
+                                    "belongs in matrix.worker)", type_name(value));
+            else
+                rc = read_axis(c, value, "worker", &c->worker_kind);
+            break;
+        case 1:
+            rc = read_command(c, value);
+            break;
+        case 2:
+            rc = nonempty_scalar(c, value, &text);
+            if (rc == 0 && (strlen(text) > 256 || !dotted_path(text)))
+                rc = fail(c, value, "'%s' is not a dotted path such as module.function", text);
+            if (rc == 0) {
+                free(w->function);
+                w->function = mb_strdup(text);
+            }
+            break;
+        default:
+            if (which == 4) {
+                rc = read_pythonpath(c, value);
+                break;
+            }
+            rc = nonempty_scalar(c, value, &text);
+            /* The name becomes part of Redis keys and of SCAN patterns, so
+             * glob characters and separators are kept out. */
+            for (const char *p = text; rc == 0 && *p != '\0'; p++)
+                if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.'))
+                    rc = fail(c, value, "'%s' may use only letters, digits, '-', '_' and '.'",
+                              text);
+            if (rc == 0 && strlen(text) > 64)
+                rc = fail(c, value, "longer than 64 characters");
+            if (rc == 0) {
+                free(w->queue);
+                w->queue = mb_strdup(text);
+            }
+            break;
+        }
+        path_pop(c, mark);
+    }
+    return rc;
+}
+
 static int read_name(load_ctx *c, yaml_node_t *node)
 {
     const char *text;
@@ -738,7 +944,7 @@ static int read_root(load_ctx *c, yaml_node_t *root)
 {
     static const char *const keys[] = {"name", "model", "input_size", "resize_on", "images",
                                        "matrix", "run", "expect", "require", "overrides",
-                                       "fault", "search"};
+                                       "fault", "search", "worker"};
     static const char *const resize[] = {"host", "device"};
     mb_scenario *s = c->s;
     int rc = expect_mapping(c, root);
@@ -791,6 +997,9 @@ static int read_root(load_ctx *c, yaml_node_t *root)
             break;
         case 11:
             rc = read_search(c, value);
+            break;
+        case 12:
+            rc = read_worker(c, value);
             break;
         default:
             if (value->type != YAML_SEQUENCE_NODE)
@@ -854,6 +1063,7 @@ static int assemble_axes(load_ctx *c)
     mb_scenario *s = c->s;
     long image = ctx_axis(c, "image_size");
     long exec = ctx_axis(c, "exec");
+    long worker = ctx_axis(c, "worker");
     if (image >= 0 && c->sizes.name != NULL) {
         mb_pos a = c->sizes.pos, b = c->axes[image].pos;
         if (pos_after(a, b))
@@ -870,6 +1080,14 @@ static int assemble_axes(load_ctx *c)
                            "exec modes are already given by matrix.exec (line %d)", b.line);
         return fail_at(c, "matrix.exec", b, "exec modes are already given by run.exec (line %d)",
                        a.line);
+    }
+    if (worker >= 0 && c->worker_kind.name != NULL) {
+        mb_pos a = c->worker_kind.pos, b = c->axes[worker].pos;
+        if (pos_after(a, b))
+            return fail_at(c, "worker.kind", a,
+                           "worker kinds are already given by matrix.worker (line %d)", b.line);
+        return fail_at(c, "matrix.worker", b,
+                       "worker kinds are already given by worker.kind (line %d)", a.line);
     }
     mb_axis *sizes = image >= 0 ? &c->axes[image] : c->sizes.name != NULL ? &c->sizes : NULL;
     if (s->images.as_is) {
@@ -890,6 +1108,8 @@ static int assemble_axes(load_ctx *c)
         mb__axis_put(s, &c->sizes);
     if (c->run_exec.name != NULL)
         mb__axis_put(s, &c->run_exec);
+    if (c->worker_kind.name != NULL)
+        mb__axis_put(s, &c->worker_kind);
     default_axis(s, "device", "auto");
     default_axis(s, "watermark_fix", "on");
     default_axis(s, "image_size", s->images.as_is ? MB__IMAGE_AS_IS : "224x224");
@@ -1172,6 +1392,13 @@ static mb_scenario *scenario_new(const char *name, const char *dir)
     s->expect.oom = MB_OOM_NEVER;
     s->expect.regression = 0.05;
     s->search.max_batch_size = 1024;
+    size_t n = sizeof default_rq_command / sizeof default_rq_command[0];
+    s->worker.command = mb_calloc(n, sizeof *s->worker.command);
+    for (size_t i = 0; i < n; i++)
+        s->worker.command[i] = mb_strdup(default_rq_command[i]);
+    s->worker.n_command = n;
+    s->worker.function = mb_strdup(DEFAULT_RQ_FUNCTION);
+    s->worker.queue = mb_strdup(DEFAULT_RQ_QUEUE);
     return s;
 }
 
@@ -1225,6 +1452,7 @@ int mb_scenario_load_string(const char *text, size_t len, const char *name, cons
     free(c.axes);
     mb__axis_clear(&c.sizes);
     mb__axis_clear(&c.run_exec);
+    mb__axis_clear(&c.worker_kind);
     free(c.path);
     if (rc != 0) {
         mb_scenario_free(c.s);
@@ -1276,5 +1504,13 @@ void mb_scenario_free(mb_scenario *s)
     for (size_t i = 0; i < s->n_require; i++)
         free(s->require[i]);
     free(s->require);
+    for (size_t i = 0; i < s->worker.n_command; i++)
+        free(s->worker.command[i]);
+    free(s->worker.command);
+    free(s->worker.function);
+    free(s->worker.queue);
+    for (size_t i = 0; i < s->worker.n_pythonpath; i++)
+        free(s->worker.pythonpath[i]);
+    free(s->worker.pythonpath);
     free(s);
 }

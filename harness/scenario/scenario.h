@@ -15,7 +15,7 @@ typedef struct mb_pos {
     int column; /* 1-based */
 } mb_pos;
 
-/* One axis of the matrix: "device", "watermark_fix", "image_size",
+/* One axis of the matrix: "worker", "device", "watermark_fix", "image_size",
  * "batch_size", "precision", "exec", or "env.NAME".  Values are kept as the
  * strings the file spelled (normalised: "on"/"off" for booleans,
  * "WxH" for sizes), so overrides can match them textually. */
@@ -38,6 +38,10 @@ typedef enum { MB_EXEC_PERSISTENT = 0, MB_EXEC_FORK_PER_JOB } mb_exec_mode;
 typedef enum { MB_ON_OOM_CONTINUE = 0, MB_ON_OOM_EXIT } mb_on_oom;
 typedef enum { MB_FORMAT_JPEG = 0, MB_FORMAT_PNG } mb_image_format;
 typedef enum { MB_RESIZE_HOST = 0, MB_RESIZE_DEVICE } mb_resize_on;
+/* Which program serves the jobs: mpsbench-worker over the queue protocol,
+ * or the service's own Python RQ worker (harness/queue/PROTOCOL.md, "The RQ
+ * worker"). */
+typedef enum { MB_WORKER_NATIVE = 0, MB_WORKER_RQ } mb_worker_kind;
 
 typedef struct mb_expect {
     mb_oom_expect oom;      /* default never */
@@ -99,6 +103,20 @@ typedef struct mb_search {
     int max_batch_size;          /* default 1024 */
 } mb_search;
 
+/* `worker:` — how the RQ worker is started and what it runs.  The kind
+ * itself is the "worker" axis (worker.kind is a one-value axis, as run.exec
+ * is), so one scenario can run both kinds on the same images. */
+typedef struct mb_worker_opts {
+    char **command;         /* argv with {redis}, {queue}, {name}, {class}
+                               placeholders; a relative program path is
+                               resolved against the scenario's folder */
+    size_t n_command;
+    char *function;         /* dotted path of the job function */
+    char *queue;            /* queue name (the run adds its namespace) */
+    char **pythonpath;      /* resolved folders put first on PYTHONPATH */
+    size_t n_pythonpath;
+} mb_worker_opts;
+
 typedef struct mb_scenario {
     char *path;             /* as given */
     char *dir;              /* folder of the file, for resolving paths */
@@ -107,8 +125,9 @@ typedef struct mb_scenario {
     int input_size;         /* model input side in pixels; 0 = native */
     mb_resize_on resize_on;
     mb_images images;
-    mb_axis *axes;          /* worker-config axes first (device, watermark_fix,
-                               exec, precision, env.*), then image_size, batch_size */
+    mb_axis *axes;          /* worker-config axes first (worker, device,
+                               watermark_fix, exec, precision, env.*), then
+                               image_size, batch_size */
     size_t n_axes;
     mb_run_opts run;
     mb_expect expect;
@@ -118,6 +137,7 @@ typedef struct mb_scenario {
     size_t n_require;
     mb_fault fault;
     mb_search search;
+    mb_worker_opts worker;
 } mb_scenario;
 
 /* Loads and validates a scenario.  On failure returns MB_ESCENARIO with
@@ -141,6 +161,7 @@ typedef struct mb_cell {
     char *name;             /* Google Benchmark name, e.g.
                                "embed/device:cpu/fix:on/image:224x224/batch:8" */
     char **values;          /* parallel to scenario axes */
+    mb_worker_kind worker_kind;
     const char *device;     /* "cpu" | "cuda" | "mps" | "auto" */
     bool watermark_fix;
     int batch_size;
@@ -151,7 +172,8 @@ typedef struct mb_cell {
     mb_expect expect;
     mb_run_opts run;
     char *worker_key;       /* equal for cells one worker process can serve:
-                               device, fix, exec, precision, env, threads, memory_limit */
+                               worker kind, device, fix, exec, precision, env,
+                               threads, memory_limit */
 } mb_cell;
 
 /* Cartesian product of the axes, in axis order (so cells sharing a worker are

@@ -26,6 +26,7 @@ typedef enum {
     MB__AXIS_ENV,
     MB__AXIS_IMAGE,
     MB__AXIS_BATCH,
+    MB__AXIS_WORKER,
     MB__AXIS_UNKNOWN
 } mb__axis_kind;
 
@@ -46,8 +47,9 @@ int mb__axis_value(const char *axis, const char *raw, char **norm, char *why,
 /* The axis's index in s->axes, or -1. */
 long mb__axis_index(const mb_scenario *s, const char *name);
 
-/* Puts axis into s->axes in the canonical order (device, watermark_fix,
- * exec, precision, env.* in the order added, image_size, batch_size),
+/* Puts axis into s->axes in the canonical order (worker, device,
+ * watermark_fix, exec, precision, env.* in the order added, image_size,
+ * batch_size),
  * replacing an axis of the same name.  s takes the axis's contents. */
 void mb__axis_put(mb_scenario *s, mb_axis *axis);
 void mb__axis_clear(mb_axis *axis);

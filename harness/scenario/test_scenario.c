@@ -446,10 +446,11 @@ static void test_unknown_keys(void **state)
                 "t.yaml:1:10: expect.ooms: unknown key 'ooms' (did you mean 'oom'?)");
     check_error("zzzzzzzz: 1\n",
                 "t.yaml:1:1: zzzzzzzz: unknown key 'zzzzzzzz' (expected name, model, input_size, "
-                "resize_on, images, matrix, run, expect, require, overrides, fault or search)");
+                "resize_on, images, matrix, run, expect, require, overrides, fault, search or "
+                "worker)");
     check_error("matrix: {qqqqqqqq: 1}\n",
                 "t.yaml:1:10: matrix.qqqqqqqq: unknown key 'qqqqqqqq' (expected device, "
-                "watermark_fix, exec, precision, image_size or batch_size or env.NAME)");
+                "watermark_fix, exec, precision, image_size, batch_size or worker or env.NAME)");
     check_error("matrix: {env.: [a]}\n",
                 "t.yaml:1:10: matrix.env.: an environment axis needs a variable name, as in "
                 "env.NAME");
@@ -768,6 +769,91 @@ static void test_expand_order(void **state)
     mb_scenario_free(s);
 }
 
+/* worker: the kind is a one-value axis (or matrix.worker), outermost and
+ * part of the worker key; the RQ settings have defaults that start a stock
+ * `rq worker` on the reference job function. */
+static void test_worker_kind(void **state)
+{
+    (void)state;
+    mb_scenario *s = load_ok("matrix: {device: [cpu], batch_size: [1]}\n");
+    assert_null(mb_scenario_axis(s, "worker"));
+    assert_string_equal(s->worker.function, "embed_job.embed");
+    assert_string_equal(s->worker.queue, "mpsbench");
+    assert_int_equal(s->worker.n_command, 11);
+    assert_string_equal(s->worker.command[0], "rq");
+    assert_string_equal(s->worker.command[9], "rq.serializers.JSONSerializer");
+    assert_string_equal(s->worker.command[10], "{queue}");
+    mb_cell *cells;
+    size_t n;
+    mb_err err;
+    assert_int_equal(mb_matrix_expand(s, &cells, &n, &err), 0);
+    assert_int_equal(cells[0].worker_kind, MB_WORKER_NATIVE);
+    assert_null(strstr(cells[0].worker_key, "worker="));
+    mb_cells_free(cells, n);
+    mb_scenario_free(s);
+
+    s = load_ok("worker: {kind: rq, function: pkg.jobs.embed, queue: embed-q,\n"
+                "         command: [bin/rq, worker, -u, '{redis}', -w, '{class}', '{queue}'],\n"
+                "         pythonpath: [data]}\n"
+                "matrix: {device: [cpu], exec: [persistent, fork_per_job]}\n");
+    assert_string_equal(s->axes[0].name, "worker");
+    assert_string_equal(s->worker.function, "pkg.jobs.embed");
+    assert_string_equal(s->worker.queue, "embed-q");
+    assert_string_equal(s->worker.command[0], FIXTURES "/bin/rq");
+    assert_string_equal(s->worker.command[3], "{redis}");
+    assert_int_equal(s->worker.n_pythonpath, 1);
+    assert_string_equal(s->worker.pythonpath[0], FIXTURES "/data");
+    assert_int_equal(mb_matrix_expand(s, &cells, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(cells[0].worker_kind, MB_WORKER_RQ);
+    assert_string_equal(cells[0].name, "embed/worker:rq/device:cpu/fix:on/exec:persistent/"
+                                       "image:224x224/batch:16");
+    assert_int_equal(strncmp(cells[0].worker_key, "worker=rq;device=cpu;", 21), 0);
+    assert_string_not_equal(cells[0].worker_key, cells[1].worker_key);
+    mb_cells_free(cells, n);
+    mb_scenario_free(s);
+
+    /* Both kinds side by side: every native cell, then every RQ cell. */
+    s = load_ok("matrix: {batch_size: [1, 2], worker: [native, rq], device: [cpu]}\n");
+    assert_int_equal(mb_matrix_expand(s, &cells, &n, &err), 0);
+    assert_int_equal(n, 4);
+    assert_int_equal(cells[1].worker_kind, MB_WORKER_NATIVE);
+    assert_int_equal(cells[2].worker_kind, MB_WORKER_RQ);
+    assert_string_equal(cells[0].worker_key, cells[1].worker_key);
+    assert_string_not_equal(cells[1].worker_key, cells[2].worker_key);
+    mb_cells_free(cells, n);
+    mb_scenario_free(s);
+
+    check_error("worker: {kind: [native, rq]}\n",
+                "t.yaml:1:16: worker.kind: expected a scalar, found a list (a list of worker "
+                "kinds belongs in matrix.worker)");
+    check_error("worker: {kind: python}\n",
+                "t.yaml:1:16: worker.kind: unknown worker kind 'python' (expected native or rq)");
+    check_error("worker: {kind: rq}\nmatrix: {worker: [native, rq]}\n",
+                "t.yaml:2:18: matrix.worker: worker kinds are already given by worker.kind "
+                "(line 1)");
+    check_error("worker: {knd: rq}\n",
+                "t.yaml:1:10: worker.knd: unknown key 'knd' (did you mean 'kind'?)");
+    check_error("worker: {command: rq worker}\n",
+                "t.yaml:1:19: worker.command: expected a list of arguments (no shell is used), "
+                "found a scalar");
+    check_error("worker: {command: [rq, worker, '{redis}']}\n",
+                "t.yaml:1:19: worker.command: must contain {queue} (the harness fills in the "
+                "Redis URL and the queue)");
+    check_error("worker: {command: [rq, '{redis}', '{queue}', '{qeue}']}\n",
+                "t.yaml:1:46: worker.command[3]: unknown placeholder in '{qeue}' (expected "
+                "{redis}, {queue}, {name} or {class})");
+    check_error("worker: {function: embed}\n",
+                "t.yaml:1:20: worker.function: 'embed' is not a dotted path such as "
+                "module.function");
+    check_error("worker: {queue: 'a*b'}\n",
+                "t.yaml:1:17: worker.queue: 'a*b' may use only letters, digits, '-', '_' "
+                "and '.'");
+    check_error("worker: {pythonpath: [nowhere]}\n",
+                "t.yaml:1:23: worker.pythonpath[0]: cannot use 'nowhere' (" FIXTURES
+                "/nowhere: No such file or directory)");
+}
+
 static void test_worker_key(void **state)
 {
     (void)state;
@@ -1042,6 +1128,7 @@ int main(void)
         cmocka_unit_test(test_overrides_that_do_not_overlap),
         cmocka_unit_test(test_expand_order),
         cmocka_unit_test(test_worker_key),
+        cmocka_unit_test(test_worker_kind),
         cmocka_unit_test(test_cell_limit),
         cmocka_unit_test(test_set_axis),
         cmocka_unit_test(test_did_you_mean),
