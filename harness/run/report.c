@@ -311,6 +311,11 @@ int mb_report_write_summary(const run_ctx *run, mb_err *err)
                       failing);
         }
     }
+    char *workers_md = mb_worker_compare_table(run);
+    if (workers_md != NULL) {
+        sb_printf(&b, "\n%s", workers_md);
+        free(workers_md);
+    }
     if (run->compare != NULL) {
         char *md = mb_compare_markdown(run->compare);
         sb_printf(&b, "\n### Against the baseline\n\n%s", md);

@@ -886,6 +886,8 @@ static int finish_run(run_ctx *run, int exit_code, mb_err *err)
         if (run->cells[i].verdict == CELL_FAIL && exit_code == MB_EXIT_OK)
             exit_code = MB_EXIT_EXPECTATION;
     }
+    if (!run->cfg->quiet)
+        mb_worker_compare_print(run, stderr);
     const char *status = !complete ? "incomplete"
                        : exit_code == MB_EXIT_OK ? "passed" : "failed";
     mb_err werr;
