@@ -1383,8 +1383,8 @@ static mb_scenario *scenario_new(const char *name, const char *dir)
     s->images.format = MB_FORMAT_JPEG;
     s->run.jobs = 10;
     s->run.warmup_jobs = 1;
-    s->run.repetitions = 3;
-    s->run.repetitions_min = 3;
+    s->run.repetitions = 5;
+    s->run.repetitions_min = 5;
     s->run.timeout_s = 120;
     s->run.exec = MB_EXEC_PERSISTENT;
     s->run.on_oom = MB_ON_OOM_CONTINUE;

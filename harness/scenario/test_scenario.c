@@ -241,7 +241,7 @@ static void test_defaults(void **state)
     assert_false(s->images.as_is);
     assert_int_equal(s->run.jobs, 10);
     assert_int_equal(s->run.warmup_jobs, 1);
-    assert_int_equal(s->run.repetitions, 3);
+    assert_int_equal(s->run.repetitions, 5);
     assert_float_equal(s->run.timeout_s, 120.0, 1e-9);
     assert_true(s->run.memory_limit == 0);
     assert_int_equal(s->run.exec, MB_EXEC_PERSISTENT);
