@@ -41,6 +41,7 @@ static json_t *record_json(const job_record *rec)
                           "peak_allocated_bytes", (json_int_t)r->peak_allocated_bytes,
                           "peak_reserved_bytes", (json_int_t)r->peak_reserved_bytes);
     json_object_set_new(o, "batch_size", json_integer(rec->batch_size));
+    json_object_set_new(o, "embedding_dim", json_integer(r->embedding_dim));
     if (r->batch_size > 0 && r->batch_size != rec->batch_size)
         json_object_set_new(o, "batch_size_used", json_integer(r->batch_size));
     json_object_set_new(o, "reported_at_ms", json_real(rec->reported_at_ms));
