@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# Builds, tests and benchmarks mpsbench on a lent GPU machine (Ubuntu 24.04,
+# CUDA, a torch wheel in /opt/torch/.venv, no package registry), for issue 7.
+#
+#   ci/gpu-machine.sh [all|build|test|targets|reference]...   (default: all)
+#
+# build      unpack the carried Debian 12 .deb files (.debs/, made here with
+#            `apt-get download`, see below) into a prefix, configure against
+#            the wheel's libtorch, build
+# test       ctest, CUDA tests included (they must run, not skip)
+# targets    mpsbench-microbench (the forward ceiling, decode, preprocess),
+#            scenarios/gpu-e2e.yaml through the queue, the Python RQ pipeline
+#            on the same images and card, and the ratios (targets.md)
+# reference  scenarios/gpu-watermark-sweep.yaml, gpu-vs-cpu.yaml and
+#            oom-frontier.yaml on CUDA (the cap is a real CUDA memory fraction)
+#
+# Everything it writes goes under $OUT (default results/runs/gpu-machine):
+# logs, Google Benchmark JSON, and runs.tar.gz with the run directories
+# (charts are made elsewhere: gnuplot is not on that machine).  The .deb files
+# come from a Debian 12 machine:
+#   mkdir -p .debs && cd .debs && apt-get download libhiredis0.14 \
+#     libhiredis-dev redis-server redis-tools liblzf1 libjemalloc2 liburing2 \
+#     libsystemd0 libcmocka0 libcmocka-dev libyaml-0-2 libyaml-dev libjansson4 \
+#     libjansson-dev libbenchmark1debian libbenchmark-dev libturbojpeg0 \
+#     libturbojpeg0-dev libjpeg62-turbo libjpeg62-turbo-dev libpng16-16 \
+#     libpng-dev zlib1g-dev pkgconf pkgconf-bin libpkgconf3
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+OUT=${OUT:-$ROOT/results/runs/gpu-machine}
+PREFIX=${MPSBENCH_PREFIX:-/tmp/mpsbench-prefix}
+BUILD=${MPSBENCH_BUILD:-$ROOT/build-gpu}
+DEBS=${MPSBENCH_DEBS:-$ROOT/.debs}
+RUNS=${MPSBENCH_RUNS:-/tmp/mpsbench-runs}
+export MPSBENCH_CACHE=${MPSBENCH_CACHE:-/tmp/mpsbench-cache}
+PY=/opt/torch/.venv/bin/python3
+[ -x "$PY" ] || PY=$(command -v python3)
+JOBS=$(nproc)
+mkdir -p "$OUT" "$RUNS"
+status=0
+
+note() { printf '== %s\n' "$*" | tee -a "$OUT/summary.txt"; }
+
+# The Debian packages unpack into $PREFIX; pkg-config then sees only them,
+# through a sysroot, so their .pc files (prefix=/usr) need no rewriting.
+setup_env() {
+    local multi=$PREFIX/usr/lib/x86_64-linux-gnu
+    if [ ! -e "$PREFIX/.unpacked" ]; then
+        mkdir -p "$PREFIX"
+        for deb in "$DEBS"/*.deb; do dpkg -x "$deb" "$PREFIX" || return 1; done
+        touch "$PREFIX/.unpacked"
+    fi
+    export PATH=$PREFIX/usr/bin:$PATH
+    export LD_LIBRARY_PATH=$multi${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+    export PKG_CONFIG_LIBDIR=$multi/pkgconfig:$PREFIX/usr/share/pkgconfig
+    export PKG_CONFIG_SYSROOT_DIR=$PREFIX
+    # Some headers are included by their folder (<hiredis/hiredis.h>) while
+    # the .pc files name the folder itself: the compiler searches the prefix
+    # as it would /usr/include.
+    export CPATH=$PREFIX/usr/include${CPATH:+:$CPATH}
+    export LIBRARY_PATH=$multi${LIBRARY_PATH:+:$LIBRARY_PATH}
+    command -v pkg-config >/dev/null || ln -sf pkgconf "$PREFIX/usr/bin/pkg-config"
+}
+
+do_build() {
+    local torch_prefix
+    torch_prefix=$("$PY" -c 'import torch; print(torch.utils.cmake_prefix_path)') || return 1
+    note "torch $("$PY" -c 'import torch; print(torch.__version__, torch.version.cuda)')"
+    nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader \
+        | tee -a "$OUT/summary.txt"
+    cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DCMAKE_PREFIX_PATH="$torch_prefix;$PREFIX/usr" \
+        -DCUDAToolkit_ROOT=/usr/local/cuda -DCMAKE_CUDA_COMPILER=/usr/local/cuda/bin/nvcc \
+        >"$OUT/configure.log" 2>&1 || { tail -40 "$OUT/configure.log"; return 1; }
+    grep -E "mb_torch: libtorch has CUDA" "$OUT/configure.log" || note "WARNING: no CUDA in mb_torch"
+    cmake --build "$BUILD" -j"$JOBS" >"$OUT/build.log" 2>&1 || { grep -E "error" "$OUT/build.log" | head -30; return 1; }
+    note "build ok"
+}
+
+do_test() {
+    (cd "$BUILD" && ctest -j8 --timeout 600 --output-on-failure) >"$OUT/ctest.log" 2>&1
+    local rc=$?
+    grep -E "tests passed|tests failed|\(Failed\)|\(Timeout\)" "$OUT/ctest.log" | tee -a "$OUT/summary.txt"
+    # The CUDA cases must have run: a skip here is a failure of this script.
+    "$BUILD/harness/torch/test_torch" >"$OUT/test_torch_cuda.log" 2>&1
+    if grep -qE "SKIPPED \] test_cuda" "$OUT/test_torch_cuda.log"; then
+        note "FAIL: the CUDA tests of test_torch were skipped"; rc=1
+    fi
+    grep -E "worst cosine|cuda:" "$OUT/test_torch_cuda.log" | tee -a "$OUT/summary.txt"
+    if grep -q "SKIPPED \] cuda_worker" "$BUILD/Testing/Temporary/LastTest.log"; then
+        note "FAIL: the CUDA worker test was skipped"; rc=1
+    fi
+    return $rc
+}
+
+do_targets() {
+    local bin=$BUILD/bin
+    "$bin/mpsbench-microbench" --out "$OUT/microbench.json" --batches 1,8,16,32,64 \
+        >"$OUT/microbench.log" 2>&1 || { tail -20 "$OUT/microbench.log"; status=1; }
+    rm -rf "$RUNS/gpu-e2e"
+    "$bin/mpsbench" run "$ROOT/scenarios/gpu-e2e.yaml" --out "$RUNS/gpu-e2e" --no-charts \
+        >"$OUT/gpu-e2e.log" 2>&1 || { tail -20 "$OUT/gpu-e2e.log"; status=1; }
+    local img=$MPSBENCH_CACHE/images/jpeg
+    PYTHONUNBUFFERED=1 "$PY" "$ROOT/harness/bench/rq_baseline.py" --images "$img" \
+        --size 224x224 --per-job 256 --jobs 4 --json "$OUT/py-224.json" | tee -a "$OUT/summary.txt"
+    "$PY" "$ROOT/harness/bench/rq_baseline.py" --images "$img" --size 4032x3024 --per-job 64 \
+        --jobs 1 --json "$OUT/py-4032-draft.json" | tee -a "$OUT/summary.txt"
+    "$PY" "$ROOT/harness/bench/rq_baseline.py" --images "$img" --size 4032x3024 --per-job 32 \
+        --jobs 1 --no-draft --json "$OUT/py-4032-nodraft.json" | tee -a "$OUT/summary.txt"
+    "$PY" "$ROOT/harness/bench/gpu_targets.py" "$OUT/microbench.json" "$RUNS/gpu-e2e" \
+        "$OUT"/py-*.json >"$OUT/targets.md" && cat "$OUT/targets.md"
+}
+
+do_reference() {
+    local bin=$BUILD/bin
+    for spec in gpu-watermark-sweep:cuda,cpu gpu-vs-cpu:cuda,cpu oom-frontier:cuda; do
+        local name=${spec%%:*} devices=${spec#*:}
+        rm -rf "${RUNS:?}/$name"
+        "$bin/mpsbench" run "$ROOT/scenarios/$name.yaml" --device "$devices" --out "$RUNS/$name" \
+            --no-charts --quiet >"$OUT/$name.log" 2>&1
+        note "$name ($devices): exit $?"
+        tail -3 "$OUT/$name.log"
+    done
+}
+
+pack() {
+    # At most 8 files come back from the machine: the run directories travel
+    # as one archive, without their logs (worker logs are in logs.tar.gz).
+    (cd "$RUNS" && tar czf "$OUT/runs.tar.gz" --exclude='*/logs' -- */ 2>/dev/null)
+    (cd "$RUNS" && tar czf "$OUT/logs.tar.gz" -- */logs 2>/dev/null)
+    (cd "$OUT" && tar czf "$OUT/logs-misc.tar.gz" --remove-files -- *.log py-*.json 2>/dev/null)
+}
+
+setup_env || { echo "cannot unpack $DEBS"; exit 3; }
+steps=("$@")
+[ ${#steps[@]} -eq 0 ] && steps=(all)
+for step in "${steps[@]}"; do
+    case $step in
+        all) do_build && { do_test || status=1; do_targets; } || status=1 ;;
+        build) do_build || status=1 ;;
+        test) do_test || status=1 ;;
+        targets) do_targets ;;
+        reference) do_reference ;;
+        *) echo "unknown step '$step'"; exit 2 ;;
+    esac
+done
+pack
+exit $status
