@@ -65,7 +65,7 @@ static void start_cli(fixture *f, const char *scenario, const char *out, bool ex
 {
     char *bin = mb_test_binary_path("bin/mpsbench");
     char *log = mb_asprintf("%s.log", out);
-    const char *argv[] = {bin, "run", scenario, "--out", out, "--image-cache", f->cache,
+    const char *argv[] = {bin, "run", scenario, "--out", out, "--image-cache", f->cache, "--no-charts",
                           external_redis ? "--redis" : NULL, f->env.redis.url, NULL};
     mb_err err;
     assert_int_equal(mb_spawn((char *const *)argv, NULL, log, p, &err), 0);

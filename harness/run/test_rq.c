@@ -147,7 +147,7 @@ static int run_scenario(fixture *f, const char *name, const char *text, char **o
     char *path = mb_asprintf("%s/%s.yaml", f->env.tmp, name);
     assert_int_equal(mb_write_file_atomic(path, text, strlen(text)), 0);
     char *out = mb_asprintf("%s/%s", f->env.tmp, name);
-    const char *args[] = {"run", path, "--out", out, "--image-cache", f->cache, NULL};
+    const char *args[] = {"run", path, "--out", out, "--image-cache", f->cache, "--no-charts", NULL};
     int code = run_cli(f, args, output);
     char *file = mb_asprintf("%s/run.json", out);
     json_error_t jerr;
@@ -324,7 +324,7 @@ static void shared_redis_is_left_clean(void **state)
     char *path = mb_asprintf("%s/shared.yaml", f->env.tmp);
     assert_int_equal(mb_write_file_atomic(path, text, strlen(text)), 0);
     char *out = mb_asprintf("%s/shared", f->env.tmp);
-    const char *args[] = {"run", path, "--out", out, "--image-cache", f->cache,
+    const char *args[] = {"run", path, "--out", out, "--image-cache", f->cache, "--no-charts",
                           "--redis", f->env.redis.url, NULL};
     char *output;
     int code = run_cli(f, args, &output);
