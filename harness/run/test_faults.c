@@ -157,7 +157,24 @@ static void real_cap_ooms_large_batches(void **state)
         "run: {jobs: 1, warmup_jobs: 0, repetitions: 2, threads: 1, memory_limit: 380MiB}\n"
         "overrides:\n  - when: {batch_size: 256}\n    expect: {oom: expected}\n");
     char *out = mb_asprintf("%s/cap", f->env.tmp);
-    assert_int_equal(run_cli(f, scenario, out), 0);
+    int code = run_cli(f, scenario, out);
+    if (code == 3) {
+        /* A libtorch built with CUDA maps far more data at start-up than
+         * Debian's CPU build (seen: torch 2.11+cu130), and its worker cannot
+         * even load under this cap; that says nothing about the cap. */
+        char *log = mb_asprintf("%s.log", out);
+        char *text = mb_read_file(log, NULL);
+        bool no_start = text != NULL && strstr(text, "before it was ready") != NULL;
+        free(text);
+        free(log);
+        if (no_start) {
+            fprintf(stderr, "SKIP: this libtorch cannot start under a 380 MiB RLIMIT_DATA\n");
+            free(out);
+            free(scenario);
+            skip();
+        }
+    }
+    assert_int_equal(code, 0);
     json_t *run = run_json(out);
     json_t *small = cell_named(run, "batch:4");
     json_t *large = cell_named(run, "batch:256");
