@@ -1,0 +1,50 @@
+# speedup: drawn by `mpsbench plot` from results/reference/gpu-h100/gpu-watermark-sweep/run.json.
+# Edit and re-plot from this folder: gnuplot speedup.gp
+# One format only: gnuplot -e "fmt='png'" speedup.gp
+# Device colours, the same in every chart: cuda #5a9e00, mps #8e44ad, cpu #1f77b4.
+if (!exists("fmt")) fmt = "svg png"
+do for [f in fmt] {
+if (f eq "png") {
+    if (strstrt(GPVAL_TERMINALS, "pngcairo") > 0) {
+        set terminal pngcairo size 900,600 noenhanced font "Sans,11" background "white"
+    } else {
+        set terminal png size 900,600 noenhanced font "Sans,11" background "#ffffff"
+    }
+    set output "speedup.png"
+} else {
+    set terminal svg size 900,600 noenhanced font "Sans,11" background "white"
+    set output "speedup.svg"
+}
+reset
+set encoding utf8
+set border lw 1
+set grid ytics lc rgb "#dddddd" lw 1 dt 1
+set style data linespoints
+set title "GPU speedup over the CPU (median images/s, same image and batch size)" font ",13"
+set xlabel "batch size (images per forward pass)"
+set logscale x 2
+set xrange [5.33333:48]
+set xtics ("8" 8, "32" 32)
+set ylabel "speedup over the CPU (×)"
+set key outside below center horizontal
+set logscale y
+set yrange [0.625:166.569]
+set format y "%g"
+set ytics ("1" 1, "2" 2, "5" 5, "10" 10, "20" 20, "50" 50, "100" 100)
+set mytics 10
+set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb "#888888"
+set label "as fast as the CPU" at graph 0.01, first 1 offset 0,0.6 tc rgb "#666666"
+plot 'speedup.dat' index 0 using 1:2 with linespoints lc rgb "#5a9e00" lw 2 pt 7 ps 1.4 dt 1 title "cuda, fix on, cleanup off, 224x224 images", \
+     'speedup.dat' index 1 using 1:2 with linespoints lc rgb "#5a9e00" lw 2 pt 5 ps 1.4 dt 1 title "cuda, fix on, cleanup off, 1024x768 images", \
+     'speedup.dat' index 2 using 1:2 with linespoints lc rgb "#5a9e00" lw 2 pt 9 ps 1.4 dt 1 title "cuda, fix on, cleanup off, 4032x3024 images", \
+     'speedup.dat' index 3 using 1:2 with linespoints lc rgb "#5a9e00" lw 2 pt 7 ps 1.4 dt 2 title "cuda, fix on, cleanup on, 224x224 images", \
+     'speedup.dat' index 4 using 1:2 with linespoints lc rgb "#5a9e00" lw 2 pt 5 ps 1.4 dt 2 title "cuda, fix on, cleanup on, 1024x768 images", \
+     'speedup.dat' index 5 using 1:2 with linespoints lc rgb "#5a9e00" lw 2 pt 9 ps 1.4 dt 2 title "cuda, fix on, cleanup on, 4032x3024 images", \
+     'speedup.dat' index 6 using 1:2 with linespoints lc rgb "#5a9e00" lw 2 pt 7 ps 1.4 dt 4 title "cuda, fix off, cleanup off, 224x224 images", \
+     'speedup.dat' index 7 using 1:2 with linespoints lc rgb "#5a9e00" lw 2 pt 5 ps 1.4 dt 4 title "cuda, fix off, cleanup off, 1024x768 images", \
+     'speedup.dat' index 8 using 1:2 with linespoints lc rgb "#5a9e00" lw 2 pt 9 ps 1.4 dt 4 title "cuda, fix off, cleanup off, 4032x3024 images", \
+     'speedup.dat' index 9 using 1:2 with linespoints lc rgb "#5a9e00" lw 2 pt 7 ps 1.4 dt 5 title "cuda, fix off, cleanup on, 224x224 images", \
+     'speedup.dat' index 10 using 1:2 with linespoints lc rgb "#5a9e00" lw 2 pt 5 ps 1.4 dt 5 title "cuda, fix off, cleanup on, 1024x768 images", \
+     'speedup.dat' index 11 using 1:2 with linespoints lc rgb "#5a9e00" lw 2 pt 9 ps 1.4 dt 5 title "cuda, fix off, cleanup on, 4032x3024 images"
+set output
+}
