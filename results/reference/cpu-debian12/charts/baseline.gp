@@ -26,14 +26,13 @@ set ytics ("cpu 224x224 b1" 8, "cpu 224x224 b8" 7, "cpu 224x224 b16" 6, "cpu 102
 unset grid
 set grid xtics lc rgb "#dddddd"
 set yrange [-0.7:8.7]
-set xrange [-197:1e+03]
+set xrange [-26.9:41.5]
 set lmargin 19
 set object 1 rect from -5, graph 0 to 5, graph 1 fc rgb "#e4e4e4" fs solid 1.0 noborder behind
 set arrow from 0, graph 0 to 0, graph 1 nohead lc rgb "#888888"
 set key outside below center horizontal maxrows 2
-plot 'baseline.dat' index 0 using 2:1:3:4 with xerrorbars pt 7 ps 1.4 lw 2 lc rgb "#d62728" title "regression", \
-     'baseline.dat' index 1 using 2:1:3:4 with xerrorbars pt 7 ps 1.4 lw 2 lc rgb "#1a9850" title "improvement", \
-     'baseline.dat' index 2 using 2:1:3:4 with xerrorbars pt 7 ps 1.4 lw 2 lc rgb "#555555" title "no significant change", \
+plot 'baseline.dat' index 0 using 2:1:3:4 with xerrorbars pt 7 ps 1.4 lw 2 lc rgb "#1a9850" title "improvement", \
+     'baseline.dat' index 1 using 2:1:3:4 with xerrorbars pt 7 ps 1.4 lw 2 lc rgb "#555555" title "no significant change", \
      NaN with boxes fs solid 1.0 lc rgb "#e4e4e4" title "within the ±5% threshold"
 set output
 }

@@ -28,11 +28,8 @@ set lmargin 12
 set boxwidth 0.55
 set style fill solid 0.35 border
 set key outside below center horizontal
-set logscale y
-set yrange [611.053:72715.4]
-set format y "%g"
-set ytics ("1000" 1000, "2000" 2000, "5000" 5000, "10000" 10000, "20000" 20000, "50000" 50000)
-set mytics 10
+unset logscale y
+set yrange [0:2218.28]
 plot 'latency.dat' index 0 using 1:3:2:6:5:8 with candlesticks whiskerbars 0.5 lw 1.5 lc rgb variable notitle, \
      '' index 0 using 1:4:4:4:4 with candlesticks lw 2.5 lc rgb "black" notitle, \
      '' index 1 using 1:2 with points pt 7 ps 0.45 lc rgb "#333333" title "one job", \

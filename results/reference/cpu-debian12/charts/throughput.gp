@@ -30,29 +30,29 @@ set ylabel "throughput (images/s)"
 set origin 0.0000,0.0769
 set size 0.3333,0.8316
 set title "224x224 images"
-set logscale y
-set yrange [0.386764:5.7918]
+unset logscale y
+set yrange [0:21.6626]
 set format y "%g"
-set ytics ("0.5" 0.5, "1" 1, "2" 2, "5" 5)
-set mytics 10
+set ytics autofreq
+set mytics default
 plot 'throughput.dat' index 0 using 1:2:3:4 with yerrorlines lc rgb "#1f77b4" lw 2 pt 7 ps 1.3 dt 1 title "cpu"
 set origin 0.3333,0.0769
 set size 0.3333,0.8316
 set title "1024x768 images"
-set logscale y
-set yrange [0.629232:18.6059]
+unset logscale y
+set yrange [0:21.0901]
 set format y "%g"
-set ytics ("1" 1, "2" 2, "5" 5, "10" 10)
-set mytics 10
+set ytics autofreq
+set mytics default
 plot 'throughput.dat' index 1 using 1:2:3:4 with yerrorlines lc rgb "#1f77b4" lw 2 pt 7 ps 1.3 dt 1 title "cpu"
 set origin 0.6667,0.0769
 set size 0.3333,0.8316
 set title "4032x3024 images"
-set logscale y
-set yrange [0.314515:9.7028]
+unset logscale y
+set yrange [0:15.9338]
 set format y "%g"
-set ytics ("0.5" 0.5, "1" 1, "2" 2, "5" 5)
-set mytics 10
+set ytics autofreq
+set mytics default
 plot 'throughput.dat' index 2 using 1:2:3:4 with yerrorlines lc rgb "#1f77b4" lw 2 pt 7 ps 1.3 dt 1 title "cpu"
 set origin 0,0
 set size 1,0.0769
