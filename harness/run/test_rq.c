@@ -116,29 +116,6 @@ static int teardown(void **state)
 
 #define NEED_ENV(f) do { if ((f) == NULL) skip(); } while (0)
 
-static int run_cli(fixture *f, const char *const *args, char **output)
-{
-    char *bin = mb_test_binary_path("bin/mpsbench");
-    char *log = mb_asprintf("%s/cli.log", f->env.tmp);
-    unlink(log);
-    const char *argv[32] = {bin};
-    size_t n = 1;
-    for (size_t i = 0; args[i] != NULL && n < 31; i++)
-        argv[n++] = args[i];
-    argv[n] = NULL;
-    mb_proc p;
-    mb_err err;
-    assert_int_equal(mb_spawn((char *const *)argv, NULL, log, &p, &err), 0);
-    assert_true(mb_proc_wait(&p, 280000));
-    *output = mb_read_file(log, NULL);
-    if (*output == NULL)
-        *output = mb_strdup("");
-    free(bin);
-    free(log);
-    assert_true(WIFEXITED(p.exit_status));
-    return WEXITSTATUS(p.exit_status);
-}
-
 /* Writes the scenario, runs it into <tmp>/<name>, returns the exit code
  * and run.json. */
 static int run_scenario(fixture *f, const char *name, const char *text, char **output,
@@ -148,7 +125,7 @@ static int run_scenario(fixture *f, const char *name, const char *text, char **o
     assert_int_equal(mb_write_file_atomic(path, text, strlen(text)), 0);
     char *out = mb_asprintf("%s/%s", f->env.tmp, name);
     const char *args[] = {"run", path, "--out", out, "--image-cache", f->cache, "--no-charts", NULL};
-    int code = run_cli(f, args, output);
+    int code = mb_test_run_cli(&f->env, args, output);
     char *file = mb_asprintf("%s/run.json", out);
     json_error_t jerr;
     *run_json = json_load_file(file, 0, &jerr);
@@ -327,7 +304,7 @@ static void shared_redis_is_left_clean(void **state)
     const char *args[] = {"run", path, "--out", out, "--image-cache", f->cache, "--no-charts",
                           "--redis", f->env.redis.url, NULL};
     char *output;
-    int code = run_cli(f, args, &output);
+    int code = mb_test_run_cli(&f->env, args, &output);
     if (code != 1)
         fail_msg("exit %d:\n%s", code, output);
     char **keys;

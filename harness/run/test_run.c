@@ -48,38 +48,6 @@ static int teardown(void **state)
 
 #define NEED_ENV(f) do { if ((f) == NULL) skip(); } while (0)
 
-/* Runs the mpsbench binary with args; returns its exit code and leaves its
- * output in *output (heap). */
-static int run_cli(fixture *f, const char *const *args, char **output)
-{
-    char *bin = mb_test_binary_path("bin/mpsbench");
-    char *log = mb_asprintf("%s/cli.log", f->env.tmp);
-    unlink(log);
-    const char *argv[32] = {bin};
-    size_t n = 1;
-    for (size_t i = 0; args[i] != NULL && n < 31; i++)
-        argv[n++] = args[i];
-    argv[n] = NULL;
-    mb_proc p;
-    mb_err err;
-    assert_int_equal(mb_spawn((char *const *)argv, NULL, log, &p, &err), 0);
-    assert_true(mb_proc_wait(&p, 280000));
-    *output = mb_read_file(log, NULL);
-    if (*output == NULL)
-        *output = mb_strdup("");
-    free(bin);
-    free(log);
-    assert_true(WIFEXITED(p.exit_status));
-    return WEXITSTATUS(p.exit_status);
-}
-
-static char *write_scenario(fixture *f, const char *name, const char *text)
-{
-    char *path = mb_asprintf("%s/%s", f->env.tmp, name);
-    assert_int_equal(mb_write_file_atomic(path, text, strlen(text)), 0);
-    return path;
-}
-
 static json_t *load_json(const char *dir, const char *file)
 {
     char *path = mb_asprintf("%s/%s", dir, file);
@@ -105,13 +73,13 @@ static void run_writes_the_run_directory(void **state)
 {
     fixture *f = *state;
     NEED_ENV(f);
-    char *scenario = write_scenario(f, "e2e.yaml", smoke);
+    char *scenario = mb_test_write_file(&f->env, "e2e.yaml", smoke);
     char *out = mb_asprintf("%s/run", f->env.tmp);
     /* The charts are tested in test_plot; runs here skip them so that the
      * suite passes where gnuplot is not installed (the GPU machine). */
     const char *args[] = {"run", scenario, "--out", out, "--image-cache", f->cache, "--no-charts", NULL};
     char *output;
-    int code = run_cli(f, args, &output);
+    int code = mb_test_run_cli(&f->env, args, &output);
     if (code != 0)
         fail_msg("exit %d:\n%s", code, output);
 
@@ -184,12 +152,12 @@ static void bad_scenario_exits_2_with_position(void **state)
 {
     fixture *f = *state;
     NEED_ENV(f);
-    char *scenario = write_scenario(f, "bad.yaml",
+    char *scenario = mb_test_write_file(&f->env, "bad.yaml",
                                     "name: bad\nmodel: builtin:tiny\nrun:\n  jobz: 3\n");
     char *out = mb_asprintf("%s/bad-run", f->env.tmp);
     const char *args[] = {"run", scenario, "--out", out, NULL};
     char *output;
-    assert_int_equal(run_cli(f, args, &output), 2);
+    assert_int_equal(mb_test_run_cli(&f->env, args, &output), 2);
     char *where = mb_asprintf("%s:4:3", scenario);
     if (strstr(output, where) == NULL || strstr(output, "jobs") == NULL)
         fail_msg("expected '%s' and a did-you-mean in:\n%s", where, output);
@@ -205,7 +173,7 @@ static void external_redis_is_used_and_left_clean(void **state)
 {
     fixture *f = *state;
     NEED_ENV(f);
-    char *scenario = write_scenario(f, "ext.yaml",
+    char *scenario = mb_test_write_file(&f->env, "ext.yaml",
         "name: ext\nmodel: builtin:tiny\ninput_size: 32\n"
         "images: {sizes: [64x64], per_job: 2}\n"
         "matrix: {device: [cpu], batch_size: [2]}\n"
@@ -214,7 +182,7 @@ static void external_redis_is_used_and_left_clean(void **state)
     const char *args[] = {"run", scenario, "--out", out, "--image-cache", f->cache, "--no-charts",
                           "--redis", f->env.redis.url, NULL};
     char *output;
-    int code = run_cli(f, args, &output);
+    int code = mb_test_run_cli(&f->env, args, &output);
     if (code != 0)
         fail_msg("exit %d:\n%s", code, output);
     /* No embedded server was started for this run. */
@@ -235,7 +203,7 @@ static void unusable_device_is_skipped_visibly(void **state)
 {
     fixture *f = *state;
     NEED_ENV(f);
-    char *scenario = write_scenario(f, "gpu.yaml",
+    char *scenario = mb_test_write_file(&f->env, "gpu.yaml",
         "name: gpu\nmodel: builtin:tiny\ninput_size: 32\n"
         "images: {sizes: [64x64], per_job: 2}\n"
         "matrix: {device: [cuda], batch_size: [2]}\n"
@@ -243,7 +211,7 @@ static void unusable_device_is_skipped_visibly(void **state)
     char *out = mb_asprintf("%s/gpu-run", f->env.tmp);
     const char *args[] = {"run", scenario, "--out", out, "--image-cache", f->cache, "--no-charts", NULL};
     char *output;
-    int code = run_cli(f, args, &output);
+    int code = mb_test_run_cli(&f->env, args, &output);
     json_t *run = load_json(out, "run.json");
     json_t *cell = json_array_get(json_object_get(run, "cells"), 0);
     const char *verdict = json_string_value(json_object_get(cell, "verdict"));
@@ -276,11 +244,11 @@ static void run_draws_charts(void **state)
 {
     fixture *f = *state;
     NEED_ENV(f);
-    char *scenario = write_scenario(f, "charts.yaml", smoke);
+    char *scenario = mb_test_write_file(&f->env, "charts.yaml", smoke);
     char *out = mb_asprintf("%s/charts-run", f->env.tmp);
     const char *args[] = {"run", scenario, "--out", out, "--image-cache", f->cache, NULL};
     char *output;
-    int code = run_cli(f, args, &output);
+    int code = mb_test_run_cli(&f->env, args, &output);
     char *index = mb_asprintf("%s/charts/index.md", out);
     char *run_json = mb_asprintf("%s/run.json", out);
     if (code == 3 && strstr(output, "gnuplot not found") != NULL) {
@@ -306,11 +274,11 @@ static void unknown_command_is_usage_error(void **state)
     NEED_ENV(f);
     const char *args[] = {"frobnicate", NULL};
     char *output;
-    assert_int_equal(run_cli(f, args, &output), 2);
+    assert_int_equal(mb_test_run_cli(&f->env, args, &output), 2);
     assert_non_null(strstr(output, "unknown command 'frobnicate'"));
     free(output);
     const char *bad_opt[] = {"run", "--colour", NULL};
-    assert_int_equal(run_cli(f, bad_opt, &output), 2);
+    assert_int_equal(mb_test_run_cli(&f->env, bad_opt, &output), 2);
     assert_non_null(strstr(output, "option --colour: unknown option"));
     free(output);
 }

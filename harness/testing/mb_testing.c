@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -171,4 +172,52 @@ bool mb_test_next_result(mb_test_env *t, int timeout_ms, mb_result *out)
         }
     }
     return false;
+}
+
+char *mb_test_write_file(const mb_test_env *t, const char *name, const char *text)
+{
+    char *path = mb_asprintf("%s/%s", t->tmp, name);
+    if (mb_write_file_atomic(path, text, strlen(text)) != 0) {
+        perror(path);
+        abort();
+    }
+    return path;
+}
+
+bool mb_test_start_cli(const char *const *args, const char *log_path, mb_proc *p)
+{
+    char *bin = mb_test_binary_path("bin/mpsbench");
+    const char *argv[40] = {bin};
+    size_t n = 1;
+    for (size_t i = 0; args[i] != NULL && n < 39; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    mb_err err;
+    int rc = mb_spawn((char *const *)argv, NULL, log_path, p, &err);
+    if (rc != 0)
+        fprintf(stderr, "%s\n", err.msg);
+    free(bin);
+    return rc == 0;
+}
+
+int mb_test_finish_cli(mb_proc *p)
+{
+    if (!mb_proc_wait(p, 280000)) {
+        mb_proc_stop(p, 1000);
+        return -1;
+    }
+    return WIFEXITED(p->exit_status) ? WEXITSTATUS(p->exit_status) : -1;
+}
+
+int mb_test_run_cli(const mb_test_env *t, const char *const *args, char **output)
+{
+    char *log = mb_asprintf("%s/cli.log", t->tmp);
+    unlink(log);
+    mb_proc p;
+    int code = mb_test_start_cli(args, log, &p) ? mb_test_finish_cli(&p) : -1;
+    *output = mb_read_file(log, NULL);
+    if (*output == NULL)
+        *output = mb_strdup("");
+    free(log);
+    return code;
 }

@@ -37,6 +37,18 @@ void mb_test_submit_raw(mb_test_env *t, const char *payload);
 /* Waits up to timeout_ms for the next result.  False on timeout. */
 bool mb_test_next_result(mb_test_env *t, int timeout_ms, mb_result *out);
 
+/* Writes text to a file in the test's temp folder; returns its path (heap). */
+char *mb_test_write_file(const mb_test_env *t, const char *name, const char *text);
+
+/* Starts the mpsbench CLI with args (NULL-terminated, without argv[0]),
+ * its output going to log_path. */
+bool mb_test_start_cli(const char *const *args, const char *log_path, mb_proc *p);
+/* Waits for it; returns its exit status, or -1 when it did not exit
+ * normally (or did not within 280 s). */
+int mb_test_finish_cli(mb_proc *p);
+/* Both, with the output read back into *output (heap; never NULL). */
+int mb_test_run_cli(const mb_test_env *t, const char *const *args, char **output);
+
 /* Path inside the source tree / build tree (heap string). */
 char *mb_test_source_path(const char *relative);
 char *mb_test_binary_path(const char *relative);
