@@ -268,6 +268,70 @@ static void run_draws_charts(void **state)
     free(scenario);
 }
 
+/* Issue 4's contract end to end: a scenario run twice compares as no
+ * change (exit 0); with an injected slowdown it is a regression (exit 1),
+ * in run.json, compare.json and junit.xml.  The margins are wide (jobs
+ * twice as slow against a 15% threshold, no-change judged at 40%) so that a
+ * noisy CI machine cannot flip the verdicts. */
+static void run_against_baseline(void **state)
+{
+    fixture *f = *state;
+    NEED_ENV(f);
+    const char *base_yaml =
+        "name: reg\nmodel: builtin:resnet18\ninput_size: 64\n"
+        "images: {sizes: [64x48], per_job: 8}\n"
+        "matrix: {device: [cpu], batch_size: [8]}\n"
+        "run: {jobs: 3, warmup_jobs: 1, repetitions: 6, threads: 1}\n"
+        "expect: {regression: 15%}\n";
+    char *slow_yaml = mb_asprintf("%sfault: {slowdown: 100%%}\n", base_yaml);
+    char *plain = mb_test_write_file(&f->env, "reg.yaml", base_yaml);
+    char *slow = mb_test_write_file(&f->env, "reg-slow.yaml", slow_yaml);
+    char *first = mb_asprintf("%s/reg-1", f->env.tmp);
+    char *second = mb_asprintf("%s/reg-2", f->env.tmp);
+    char *third = mb_asprintf("%s/reg-3", f->env.tmp);
+    char *baseline = mb_asprintf("%s/results.json", first);
+    char *output;
+    const char *a[] = {"run", plain, "--out", first, "--image-cache", f->cache, "--no-charts", NULL};
+    assert_int_equal(mb_test_run_cli(&f->env, a, &output), 0);
+    free(output);
+
+    const char *b[] = {"run", plain, "--out", second, "--image-cache", f->cache, "--no-charts",
+                       "--baseline", baseline, "--threshold", "40%", NULL};
+    int code = mb_test_run_cli(&f->env, b, &output);
+    if (code != 0)
+        fail_msg("A/A exit %d:\n%s", code, output);
+    assert_non_null(strstr(output, "0 regression(s)"));
+    free(output);
+
+    const char *c[] = {"run", slow, "--out", third, "--image-cache", f->cache, "--no-charts",
+                       "--baseline", baseline, NULL};
+    code = mb_test_run_cli(&f->env, c, &output);
+    if (code != 1)
+        fail_msg("slowdown exit %d:\n%s", code, output);
+    assert_non_null(strstr(output, "regression"));
+    free(output);
+    /* Both files say `name: reg`, so their cells carry the same names. */
+    json_t *run = load_json(third, "run.json");
+    json_t *cell = json_array_get(json_object_get(run, "cells"), 0);
+    json_t *cmp = json_object_get(cell, "baseline");
+    assert_string_equal(json_string_value(json_object_get(cmp, "verdict")), "regression");
+    assert_true(json_number_value(json_object_get(cmp, "change")) < -0.3);
+    assert_string_equal(json_string_value(json_object_get(run, "status")), "failed");
+    json_decref(run);
+    char *junit = mb_asprintf("%s/junit.xml", third);
+    char *xml = mb_read_file(junit, NULL);
+    assert_non_null(strstr(xml, "[regression]\" time=\"0.000\">\n      <failure message=\"regression:"));
+    free(xml);
+    free(junit);
+    free(baseline);
+    free(third);
+    free(second);
+    free(first);
+    free(slow);
+    free(plain);
+    free(slow_yaml);
+}
+
 static void unknown_command_is_usage_error(void **state)
 {
     fixture *f = *state;
@@ -291,6 +355,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(external_redis_is_used_and_left_clean, setup, teardown),
         cmocka_unit_test_setup_teardown(unusable_device_is_skipped_visibly, setup, teardown),
         cmocka_unit_test_setup_teardown(run_draws_charts, setup, teardown),
+        cmocka_unit_test_setup_teardown(run_against_baseline, setup, teardown),
         cmocka_unit_test_setup_teardown(unknown_command_is_usage_error, setup, teardown),
     };
     return cmocka_run_group_tests_name("mpsbench run (end to end)", tests, NULL, NULL);
