@@ -44,6 +44,12 @@ static int parse_url(const char *url, parsed_url *u, mb_err *err)
             return mb_err_set(err, MB_EUSAGE, "redis URL '%s': unix socket path must be absolute", url);
         return 0;
     }
+    if (strncmp(url, "rediss://", 9) == 0)
+        return mb_err_set(err, MB_EUSAGE,
+                          "redis URL '%s': TLS (rediss://) is not supported by this build; reach "
+                          "a TLS-only server through a local TLS tunnel (stunnel, spiped) and give "
+                          "its redis:// or unix:// address",
+                          url);
     if (strncmp(url, "redis://", 8) != 0)
         return mb_err_set(err, MB_EUSAGE,
                           "redis URL '%s' must start with redis:// or unix://", url);

@@ -36,6 +36,33 @@ static int teardown(void **state)
 
 #define NEED_REDIS(t) do { if ((t) == NULL) skip(); } while (0)
 
+/* --redis URLs: every malformed one is a usage error naming the problem,
+ * before any connection is tried. */
+static void test_bad_urls(void **state)
+{
+    (void)state;
+    static const struct { const char *url; const char *reason; } cases[] = {
+        {"http://127.0.0.1:6379", "must start with redis:// or unix://"},
+        {"rediss://127.0.0.1:6380", "TLS (rediss://) is not supported"},
+        {"redis://127.0.0.1:99999", "bad port"},
+        {"redis://:secret@", "missing host"},
+        {"redis://127.0.0.1/x", "bad database number"},
+        {"unix://relative/redis.sock", "must be absolute"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        mb_queue *q = NULL;
+        mb_err err;
+        assert_int_equal(mb_queue_connect(cases[i].url, 1000, &q, &err), MB_EUSAGE);
+        assert_null(q);
+        if (strstr(err.msg, cases[i].reason) == NULL)
+            fail_msg("%s: '%s' lacks '%s'", cases[i].url, err.msg, cases[i].reason);
+    }
+    mb_queue *q = NULL;
+    mb_err err;
+    assert_int_equal(mb_queue_connect("unix:///nonexistent/redis.sock", 1000, &q, &err), MB_EREDIS);
+    assert_non_null(strstr(err.msg, "cannot connect to redis"));
+}
+
 static void test_hash_binary_values(void **state)
 {
     mb_test_env *t = *state;
@@ -114,6 +141,7 @@ static void test_last_entry(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bad_urls),
         cmocka_unit_test_setup_teardown(test_hash_binary_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_and_set, setup, teardown),
         cmocka_unit_test_setup_teardown(test_last_entry, setup, teardown),
