@@ -12,35 +12,6 @@
 #include "compare.h"
 #include "mb_util.h"
 
-/* A growing heap string, so the Markdown and the table share one layout. */
-typedef struct strbuf {
-    char *s;
-    size_t len, cap;
-} strbuf;
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
-static void sb_printf(strbuf *b, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *piece = NULL;
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return;
-    if (b->len + (size_t)n + 1 > b->cap) {
-        b->cap = (b->len + (size_t)n + 1) * 2;
-        b->s = mb_realloc(b->s, b->cap);
-    }
-    piece = b->s + b->len;
-    va_start(ap, fmt);
-    vsnprintf(piece, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
-}
-
 static void fmt_number(char *buf, size_t size, double v)
 {
     if (!isfinite(v))
@@ -132,17 +103,17 @@ static bool any_blind(const mb_compare_report *r)
     return false;
 }
 
-static void footer(strbuf *b, const mb_compare_report *r, const char *prefix)
+static void footer(mb_strbuf *b, const mb_compare_report *r, const char *prefix)
 {
-    sb_printf(b, "%s%zu cell(s): %zu regression(s), %zu improvement(s), %zu no change, "
+    mb_strbuf_printf(b, "%s%zu cell(s): %zu regression(s), %zu improvement(s), %zu no change, "
               "%zu not comparable.\n", prefix, r->n_cells, r->n_regressions,
               r->n_improvements, r->n_unchanged, r->n_not_comparable);
-    sb_printf(b, "%sA regression is p < %g (two-sided Mann-Whitney U over repetitions) and a "
+    mb_strbuf_printf(b, "%sA regression is p < %g (two-sided Mann-Whitney U over repetitions) and a "
               "median throughput drop beyond the threshold; the interval is a %g%% bootstrap "
               "interval, the MDE the smallest change detected with %g%% power at the "
               "observed noise.\n", prefix, r->alpha, 100 * r->confidence, 100 * r->power);
     if (any_blind(r))
-        sb_printf(b, "%sMDE inf: with so few repetitions no change at all can reach "
+        mb_strbuf_printf(b, "%sMDE inf: with so few repetitions no change at all can reach "
                   "p < %g (3 against 3 gives p >= 0.1); use 5 or more repetitions.\n",
                   prefix, r->alpha);
 }
@@ -155,19 +126,19 @@ void mb_compare_write_table(FILE *f, const mb_compare_report *r)
         if (len > width)
             width = len;
     }
-    strbuf b = {0};
+    mb_strbuf b = {0};
     char ci_head[48];
     snprintf(ci_head, sizeof ci_head, "change [%g%% CI]", 100 * r->confidence);
-    sb_printf(&b, "%-*s  %12s  %12s  %-26s  %7s  %6s  %9s  %s\n", width, "cell",
+    mb_strbuf_printf(&b, "%-*s  %12s  %12s  %-26s  %7s  %6s  %9s  %s\n", width, "cell",
               "base img/s", "cur img/s", ci_head, "p", "MDE", "threshold", "verdict");
     for (size_t i = 0; i < r->n_cells; i++) {
         row w;
         make_row(&r->cells[i], &w);
-        sb_printf(&b, "%-*s  %12s  %12s  %-26s  %7s  %6s  %9s  %s\n", width, r->cells[i].cell,
+        mb_strbuf_printf(&b, "%-*s  %12s  %12s  %-26s  %7s  %6s  %9s  %s\n", width, r->cells[i].cell,
                   w.base, w.cur, w.change, w.p, w.mde, w.threshold, w.verdict);
         free(w.verdict);
     }
-    sb_printf(&b, "\n");
+    mb_strbuf_printf(&b, "\n");
     footer(&b, r, "");
     if (b.s != NULL)
         fputs(b.s, f);
@@ -177,38 +148,38 @@ void mb_compare_write_table(FILE *f, const mb_compare_report *r)
 /* Pipes inside a cell would end it early in Markdown. */
 static char *md_escape(const char *s)
 {
-    strbuf b = {0};
-    sb_printf(&b, "%s", "");
+    mb_strbuf b = {0};
+    mb_strbuf_printf(&b, "%s", "");
     for (; *s; s++) {
         if (*s == '|')
-            sb_printf(&b, "\\|");
+            mb_strbuf_printf(&b, "\\|");
         else
-            sb_printf(&b, "%c", *s);
+            mb_strbuf_printf(&b, "%c", *s);
     }
     return b.s;
 }
 
 char *mb_compare_markdown(const mb_compare_report *r)
 {
-    strbuf b = {0};
+    mb_strbuf b = {0};
     const char *icon[] = {"", ":red_circle: ", ":green_circle: ", ":white_circle: "};
-    sb_printf(&b, "### Comparison with the baseline\n\n");
-    sb_printf(&b, "| cell | baseline img/s | current img/s | change [%g%% CI] | p | MDE | "
+    mb_strbuf_printf(&b, "### Comparison with the baseline\n\n");
+    mb_strbuf_printf(&b, "| cell | baseline img/s | current img/s | change [%g%% CI] | p | MDE | "
               "threshold | verdict |\n", 100 * r->confidence);
-    sb_printf(&b, "|---|---:|---:|---:|---:|---:|---:|---|\n");
+    mb_strbuf_printf(&b, "|---|---:|---:|---:|---:|---:|---:|---|\n");
     for (size_t i = 0; i < r->n_cells; i++) {
         const mb_compare_cell *c = &r->cells[i];
         row w;
         make_row(c, &w);
         char *name = md_escape(c->cell);
         char *verdict = md_escape(w.verdict);
-        sb_printf(&b, "| `%s` | %s | %s | %s | %s | %s | %s | %s%s |\n", name, w.base, w.cur,
+        mb_strbuf_printf(&b, "| `%s` | %s | %s | %s | %s | %s | %s | %s%s |\n", name, w.base, w.cur,
                   w.change, w.p, w.mde, w.threshold, icon[c->verdict], verdict);
         free(name);
         free(verdict);
         free(w.verdict);
     }
-    sb_printf(&b, "\n");
+    mb_strbuf_printf(&b, "\n");
     footer(&b, r, "");
     return b.s;
 }

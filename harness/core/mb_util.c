@@ -87,6 +87,42 @@ char *mb_asprintf(const char *fmt, ...)
     return p;
 }
 
+static void strbuf_reserve(mb_strbuf *b, size_t more)
+{
+    if (b->len + more + 1 > b->cap) {
+        b->cap = (b->len + more + 1) * 2;
+        b->s = mb_realloc(b->s, b->cap);
+    }
+}
+
+void mb_strbuf_add_n(mb_strbuf *b, const char *text, size_t n)
+{
+    strbuf_reserve(b, n);
+    memcpy(b->s + b->len, text, n);
+    b->len += n;
+    b->s[b->len] = '\0';
+}
+
+void mb_strbuf_add(mb_strbuf *b, const char *text)
+{
+    mb_strbuf_add_n(b, text, strlen(text));
+}
+
+void mb_strbuf_printf(mb_strbuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    strbuf_reserve(b, (size_t)n);
+    va_start(ap, fmt);
+    vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
 int mb_parse_long(const char *s, long *out)
 {
     if (s == NULL || *s == '\0')

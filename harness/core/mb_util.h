@@ -26,6 +26,19 @@ __attribute__((format(printf, 1, 2)))
 #endif
 char *mb_asprintf(const char *fmt, ...);
 
+/* A growing heap string (s is NUL-terminated once anything was added; the
+ * owner frees s). */
+typedef struct mb_strbuf {
+    char *s;
+    size_t len, cap;
+} mb_strbuf;
+void mb_strbuf_add_n(mb_strbuf *b, const char *text, size_t n);
+void mb_strbuf_add(mb_strbuf *b, const char *text);
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+void mb_strbuf_printf(mb_strbuf *b, const char *fmt, ...);
+
 /* Strict number parsing: the whole string must be the number.  0 or -1. */
 int mb_parse_long(const char *s, long *out);
 int mb_parse_double(const char *s, double *out);

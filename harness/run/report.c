@@ -209,36 +209,9 @@ static void format_bytes(double b, char *buf, size_t size)
         snprintf(buf, size, "%.0f MiB", b / 1048576.0);
 }
 
-/* Appends to a growing heap string. */
-typedef struct strbuf {
-    char *s;
-    size_t len, cap;
-} strbuf;
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
-static void sb_printf(strbuf *b, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return;
-    if (b->len + (size_t)n + 1 > b->cap) {
-        b->cap = (b->len + (size_t)n + 1) * 2;
-        b->s = mb_realloc(b->s, b->cap);
-    }
-    va_start(ap, fmt);
-    vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
-}
-
 int mb_report_write_summary(const run_ctx *run, mb_err *err)
 {
-    strbuf b = {0};
+    mb_strbuf b = {0};
     int pass = 0, fail = 0, skipped = 0;
     for (size_t i = 0; i < run->n_cells; i++) {
         cell_verdict v = run->cells[i].verdict;
@@ -246,12 +219,12 @@ int mb_report_write_summary(const run_ctx *run, mb_err *err)
         fail += v == CELL_FAIL;
         skipped += v == CELL_SKIPPED;
     }
-    sb_printf(&b, "## mpsbench run\n\n%s %d passed, %d failed, %d skipped · torch %s · `%s`\n\n",
+    mb_strbuf_printf(&b, "## mpsbench run\n\n%s %d passed, %d failed, %d skipped · torch %s · `%s`\n\n",
               fail ? "❌" : "✅", pass, fail, skipped,
               run->torch_version ? run->torch_version : "?", run->dir);
-    sb_printf(&b, "| cell | device | fix | image | batch | images/s (median) | p50 job ms | peak RSS | "
+    mb_strbuf_printf(&b, "| cell | device | fix | image | batch | images/s (median) | p50 job ms | peak RSS | "
                   "peak device | OOM | verdict |\n");
-    sb_printf(&b, "|---|---|---|---|---|---:|---:|---:|---:|---:|---|\n");
+    mb_strbuf_printf(&b, "|---|---|---|---|---|---:|---:|---:|---:|---:|---|\n");
     for (size_t i = 0; i < run->n_cells; i++) {
         const cell_state *cs = &run->cells[i];
         const mb_cell *c = cs->cell;
@@ -285,7 +258,7 @@ int mb_report_write_summary(const run_ctx *run, mb_err *err)
         char batch[16] = "frontier";
         if (!cs->frontier)
             snprintf(batch, sizeof batch, "%d", c->batch_size);
-        sb_printf(&b, "| `%s` | %s | %s | %s | %s | %s | %s | %s | %s | %d | %s %s%s%s |\n",
+        mb_strbuf_printf(&b, "| `%s` | %s | %s | %s | %s | %s | %s | %s | %s | %d | %s %s%s%s |\n",
                   cs->bench_name, c->device, c->watermark_fix ? "on" : "off", image, batch,
                   ips_text, lat_text, rss_text, dev_text, cs->counts[MB_JOB_OOM], mark,
                   verdict_name(cs->verdict), cs->verdict_reason ? ": " : "",
@@ -295,7 +268,7 @@ int mb_report_write_summary(const run_ctx *run, mb_err *err)
     for (size_t i = 0; i < run->n_cells; i++)
         any_frontier |= run->cells[i].frontier;
     if (any_frontier) {
-        sb_printf(&b, "\n### Largest batch that fits\n\n| search | device | fix | image | cap | "
+        mb_strbuf_printf(&b, "\n### Largest batch that fits\n\n| search | device | fix | image | cap | "
                       "largest batch | first failing |\n|---|---|---|---|---:|---:|---:|\n");
         for (size_t i = 0; i < run->n_cells; i++) {
             const cell_state *cs = &run->cells[i];
@@ -306,7 +279,7 @@ int mb_report_write_summary(const run_ctx *run, mb_err *err)
             char failing[16] = "–";
             if (cs->first_failing_batch > 0)
                 snprintf(failing, sizeof failing, "%d", cs->first_failing_batch);
-            sb_printf(&b, "| `%s` | %s | %s | %dx%d | %s | %d | %s |\n", cs->bench_name,
+            mb_strbuf_printf(&b, "| `%s` | %s | %s | %dx%d | %s | %d | %s |\n", cs->bench_name,
                       cs->cell->device, cs->cell->watermark_fix ? "on" : "off",
                       cs->cell->image_width, cs->cell->image_height, cap, cs->largest_ok_batch,
                       failing);
@@ -314,16 +287,16 @@ int mb_report_write_summary(const run_ctx *run, mb_err *err)
     }
     char *workers_md = mb_worker_compare_table(run);
     if (workers_md != NULL) {
-        sb_printf(&b, "\n%s", workers_md);
+        mb_strbuf_printf(&b, "\n%s", workers_md);
         free(workers_md);
     }
     if (run->compare != NULL) {
         char *md = mb_compare_markdown(run->compare);
-        sb_printf(&b, "\n### Against the baseline\n\n%s", md);
+        mb_strbuf_printf(&b, "\n### Against the baseline\n\n%s", md);
         free(md);
     }
     if (run->plot_error != NULL)
-        sb_printf(&b, "\nNo charts: %s\n", run->plot_error);
+        mb_strbuf_printf(&b, "\nNo charts: %s\n", run->plot_error);
     int rc = write_text(run, "summary.md", b.s ? b.s : "", err);
     /* GitHub Actions shows this file on the job's page. */
     const char *step_summary = getenv("GITHUB_STEP_SUMMARY");
@@ -339,48 +312,48 @@ int mb_report_write_summary(const run_ctx *run, mb_err *err)
 }
 
 /* XML-escapes text into the buffer. */
-static void sb_xml(strbuf *b, const char *text)
+static void sb_xml(mb_strbuf *b, const char *text)
 {
     for (const char *p = text ? text : ""; *p; p++) {
         switch (*p) {
-        case '&': sb_printf(b, "&amp;"); break;
-        case '<': sb_printf(b, "&lt;"); break;
-        case '>': sb_printf(b, "&gt;"); break;
-        case '"': sb_printf(b, "&quot;"); break;
+        case '&': mb_strbuf_printf(b, "&amp;"); break;
+        case '<': mb_strbuf_printf(b, "&lt;"); break;
+        case '>': mb_strbuf_printf(b, "&gt;"); break;
+        case '"': mb_strbuf_printf(b, "&quot;"); break;
         default:
             if ((unsigned char)*p < 0x20 && *p != '\n' && *p != '\t')
-                sb_printf(b, "?");
+                mb_strbuf_printf(b, "?");
             else
-                sb_printf(b, "%c", *p);
+                mb_strbuf_printf(b, "%c", *p);
         }
     }
 }
 
 /* One JUnit test case: outcome 0 pass, 1 failure, 2 skipped. */
-static void junit_case(strbuf *b, const cell_state *cs, const char *check, int outcome,
+static void junit_case(mb_strbuf *b, const cell_state *cs, const char *check, int outcome,
                        const char *message, double seconds)
 {
-    sb_printf(b, "    <testcase classname=\"mpsbench.%s\" name=\"", cs->scenario->name);
+    mb_strbuf_printf(b, "    <testcase classname=\"mpsbench.%s\" name=\"", cs->scenario->name);
     sb_xml(b, cs->bench_name);
-    sb_printf(b, " [%s]\" time=\"%.3f\">", check, seconds);
+    mb_strbuf_printf(b, " [%s]\" time=\"%.3f\">", check, seconds);
     if (outcome == 1) {
-        sb_printf(b, "\n      <failure message=\"");
+        mb_strbuf_printf(b, "\n      <failure message=\"");
         sb_xml(b, message);
-        sb_printf(b, "\">");
+        mb_strbuf_printf(b, "\">");
         sb_xml(b, message);
-        sb_printf(b, "</failure>\n    ");
+        mb_strbuf_printf(b, "</failure>\n    ");
     } else if (outcome == 2) {
-        sb_printf(b, "\n      <skipped message=\"");
+        mb_strbuf_printf(b, "\n      <skipped message=\"");
         sb_xml(b, message);
-        sb_printf(b, "\"/>\n    ");
+        mb_strbuf_printf(b, "\"/>\n    ");
     }
-    sb_printf(b, "</testcase>\n");
+    mb_strbuf_printf(b, "</testcase>\n");
 }
 
 /* The expectations of one cell, each its own test case so CI pages say
  * which one failed: OOM (per expect.oom), crash (crashes, timeouts, bad
  * images) and, with a baseline, regression. */
-static void junit_cell(strbuf *b, const cell_state *cs, int *tests, int *failures, int *skipped)
+static void junit_cell(mb_strbuf *b, const cell_state *cs, int *tests, int *failures, int *skipped)
 {
     double seconds = 0;
     for (size_t j = 0; j < cs->n_records; j++)
@@ -429,18 +402,18 @@ static void junit_cell(strbuf *b, const cell_state *cs, int *tests, int *failure
 
 int mb_report_write_junit(const run_ctx *run, mb_err *err)
 {
-    strbuf cases = {0};
+    mb_strbuf cases = {0};
     int tests = 0, failures = 0, skipped = 0;
     for (size_t i = 0; i < run->n_cells; i++)
         junit_cell(&cases, &run->cells[i], &tests, &failures, &skipped);
-    strbuf b = {0};
-    sb_printf(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    sb_printf(&b, "<testsuites name=\"mpsbench\" tests=\"%d\" failures=\"%d\" skipped=\"%d\">\n",
+    mb_strbuf b = {0};
+    mb_strbuf_printf(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    mb_strbuf_printf(&b, "<testsuites name=\"mpsbench\" tests=\"%d\" failures=\"%d\" skipped=\"%d\">\n",
               tests, failures, skipped);
-    sb_printf(&b, "  <testsuite name=\"mpsbench\" tests=\"%d\" failures=\"%d\" skipped=\"%d\">\n",
+    mb_strbuf_printf(&b, "  <testsuite name=\"mpsbench\" tests=\"%d\" failures=\"%d\" skipped=\"%d\">\n",
               tests, failures, skipped);
-    sb_printf(&b, "%s", cases.s ? cases.s : "");
-    sb_printf(&b, "  </testsuite>\n</testsuites>\n");
+    mb_strbuf_printf(&b, "%s", cases.s ? cases.s : "");
+    mb_strbuf_printf(&b, "  </testsuite>\n</testsuites>\n");
     int rc = write_text(run, "junit.xml", b.s, err);
     free(b.s);
     free(cases.s);

@@ -9,39 +9,18 @@
 
 #include "mb_util.h"
 
-typedef struct strbuf {
-    char *buf;
-    size_t len, cap;
-} strbuf;
-
-static void sb_add_n(strbuf *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        b->cap = (b->len + n + 1) * 2;
-        b->buf = mb_realloc(b->buf, b->cap);
-    }
-    memcpy(b->buf + b->len, s, n);
-    b->len += n;
-    b->buf[b->len] = '\0';
-}
-
-static void sb_add(strbuf *b, const char *s)
-{
-    sb_add_n(b, s, strlen(s));
-}
-
 /* Values go into benchmark names and worker keys, where '/', ':' and ';'
  * separate fields; anything outside a safe set is percent-encoded so two
  * different values can never produce the same name. */
-static void sb_add_escaped(strbuf *b, const char *s)
+static void add_escaped(mb_strbuf *b, const char *s)
 {
     for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
         if (isalnum(*p) || *p == '.' || *p == '_' || *p == '-' || *p == '+' || *p == ',') {
-            sb_add_n(b, (const char *)p, 1);
+            mb_strbuf_add_n(b, (const char *)p, 1);
         } else {
             char hex[4];
             snprintf(hex, sizeof hex, "%%%02X", *p);
-            sb_add(b, hex);
+            mb_strbuf_add(b, hex);
         }
     }
 }
@@ -78,7 +57,7 @@ static int override_matches(const mb_scenario *s, const mb_override *ov, const m
 
 static void fill_cell(const mb_scenario *s, mb_cell *cell)
 {
-    strbuf name = {0}, key = {0};
+    mb_strbuf name = {0}, key = {0};
     cell->device = "auto";
     cell->watermark_fix = true;
     cell->batch_size = 16;
@@ -87,7 +66,7 @@ static void fill_cell(const mb_scenario *s, mb_cell *cell)
     cell->expect = s->expect;
     cell->run = s->run;
     const char *precision = "fp32";
-    sb_add(&name, "embed");
+    mb_strbuf_add(&name, "embed");
     for (size_t a = 0; a < s->n_axes; a++) {
         const char *axis = s->axes[a].name, *value = cell->values[a];
         long num;
@@ -130,13 +109,13 @@ static void fill_cell(const mb_scenario *s, mb_cell *cell)
         case MB__AXIS_UNKNOWN:
             break;
         }
-        sb_add(&name, "/");
-        sb_add(&name, label_of(axis));
-        sb_add(&name, ":");
-        sb_add_escaped(&name, value);
+        mb_strbuf_add(&name, "/");
+        mb_strbuf_add(&name, label_of(axis));
+        mb_strbuf_add(&name, ":");
+        add_escaped(&name, value);
     }
     cell->precision = mb_strdup(precision);
-    cell->name = name.buf;
+    cell->name = name.s;
 
     for (size_t i = 0; i < s->n_overrides; i++) {
         const mb_override *ov = &s->overrides[i];
@@ -153,26 +132,26 @@ static void fill_cell(const mb_scenario *s, mb_cell *cell)
      * nothing, so its keys read as they did before there were two kinds. */
     char num[64];
     if (cell->worker_kind == MB_WORKER_RQ)
-        sb_add(&key, "worker=rq;");
-    sb_add(&key, "device=");
-    sb_add(&key, cell->device);
-    sb_add(&key, ";fix=");
-    sb_add(&key, cell->watermark_fix ? "on" : "off");
-    sb_add(&key, ";exec=");
-    sb_add(&key, cell->run.exec == MB_EXEC_FORK_PER_JOB ? "fork_per_job" : "persistent");
-    sb_add(&key, ";precision=");
-    sb_add(&key, cell->precision);
+        mb_strbuf_add(&key, "worker=rq;");
+    mb_strbuf_add(&key, "device=");
+    mb_strbuf_add(&key, cell->device);
+    mb_strbuf_add(&key, ";fix=");
+    mb_strbuf_add(&key, cell->watermark_fix ? "on" : "off");
+    mb_strbuf_add(&key, ";exec=");
+    mb_strbuf_add(&key, cell->run.exec == MB_EXEC_FORK_PER_JOB ? "fork_per_job" : "persistent");
+    mb_strbuf_add(&key, ";precision=");
+    mb_strbuf_add(&key, cell->precision);
     for (size_t i = 0; i < cell->n_env; i++) {
-        sb_add(&key, ";env.");
-        sb_add(&key, cell->env[i].key);
-        sb_add(&key, "=");
-        sb_add_escaped(&key, cell->env[i].value);
+        mb_strbuf_add(&key, ";env.");
+        mb_strbuf_add(&key, cell->env[i].key);
+        mb_strbuf_add(&key, "=");
+        add_escaped(&key, cell->env[i].value);
     }
     snprintf(num, sizeof num, ";threads=%d;memory_limit=%llu;on_oom=", cell->run.threads,
              (unsigned long long)cell->run.memory_limit);
-    sb_add(&key, num);
-    sb_add(&key, cell->run.on_oom == MB_ON_OOM_EXIT ? "exit" : "continue");
-    cell->worker_key = key.buf;
+    mb_strbuf_add(&key, num);
+    mb_strbuf_add(&key, cell->run.on_oom == MB_ON_OOM_EXIT ? "exit" : "continue");
+    cell->worker_key = key.s;
 }
 
 int mb_matrix_expand(const mb_scenario *s, mb_cell **cells, size_t *n, mb_err *err)
