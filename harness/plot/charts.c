@@ -1157,10 +1157,19 @@ static bool cleans_up(const pl_cell *c)
     return truthy(mb__plot_cell_env(c, "GPU_MEMORY_CLEANUP_ENABLED"));
 }
 
-/* A plain GPU cell: on a GPU, no FORCE_CPU, no periodic cleanup. */
-static bool plain_gpu(const pl_cell *c)
+/* The device the seed's service ran on: a GPU, or the CPU in a run without
+ * any GPU cell (seed-options.yaml with the emulated MPS fault on a CPU-only
+ * machine), where FORCE_CPU is then the only thing option 2 changes. */
+static bool service_device(const pl_cell *c, bool cpu_only)
 {
-    return !c->skipped && mb__plot_is_gpu(c->device) && !forced_cpu(c) && !cleans_up(c);
+    return cpu_only ? strcmp(c->device, "cpu") == 0 : mb__plot_is_gpu(c->device);
+}
+
+/* A plain service cell: on the service's device, no FORCE_CPU, no periodic
+ * cleanup. */
+static bool plain_service(const pl_cell *c, bool cpu_only)
+{
+    return !c->skipped && service_device(c, cpu_only) && !forced_cpu(c) && !cleans_up(c);
 }
 
 enum { SEED_REF, SEED_FIX, SEED_CPU, SEED_BATCH, SEED_CLEANUP, SEED_N };
@@ -1177,11 +1186,14 @@ static void seed_find(const pl_run *run, const char *image, seed_group *g)
 {
     memset(g, 0, sizeof *g);
     g->image = image;
+    bool cpu_only = true;
+    for (size_t i = 0; i < run->n_cells; i++)
+        cpu_only &= !mb__plot_is_gpu(run->cells[i].device);
     const pl_cell *ref = NULL;
     for (int pass = 0; pass < 2 && ref == NULL; pass++)
         for (size_t i = 0; i < run->n_cells; i++) {
             const pl_cell *c = &run->cells[i];
-            if (strcmp(c->image, image) != 0 || !plain_gpu(c) || c->fix)
+            if (strcmp(c->image, image) != 0 || !plain_service(c, cpu_only) || c->fix)
                 continue;
             if (pass == 0 && effective_batch(c) != 16)
                 continue;
@@ -1200,16 +1212,17 @@ static void seed_find(const pl_run *run, const char *image, seed_group *g)
             continue;
         bool same_dev = strcmp(c->device, ref->device) == 0;
         int eb = effective_batch(c);
-        if (plain_gpu(c) && same_dev && c->fix && eb == rb && g->opt[SEED_FIX] == NULL)
+        if (plain_service(c, cpu_only) && same_dev && c->fix && eb == rb && g->opt[SEED_FIX] == NULL)
             g->opt[SEED_FIX] = c;
-        if ((forced_cpu(c) || strcmp(c->device, "cpu") == 0) && eb == rb
+        if ((forced_cpu(c) || (!cpu_only && strcmp(c->device, "cpu") == 0)) && eb == rb
             && (g->opt[SEED_CPU] == NULL || (!c->fix && g->opt[SEED_CPU]->fix)))
             g->opt[SEED_CPU] = c;
-        if (plain_gpu(c) && same_dev && !c->fix && eb < rb && (eb == 8 || (small != 8 && eb > small))) {
+        if (plain_service(c, cpu_only) && same_dev && !c->fix && eb < rb &&
+            (eb == 8 || (small != 8 && eb > small))) {
             g->opt[SEED_BATCH] = c;
             small = eb;
         }
-        if (!c->fix && same_dev && mb__plot_is_gpu(c->device) && !forced_cpu(c) && cleans_up(c)
+        if (!c->fix && same_dev && service_device(c, cpu_only) && !forced_cpu(c) && cleans_up(c)
             && eb == rb && g->opt[SEED_CLEANUP] == NULL)
             g->opt[SEED_CLEANUP] = c;
     }
@@ -1253,8 +1266,9 @@ static int chart_seed_options(const pl_ctx *ctx, const char *name, char **reason
     free(images);
     if (ng == 0) {
         free(groups);
-        return skip(reason, "seed options: no \"no fix\" reference (a GPU cell with the watermark "
-                            "fix off, no FORCE_CPU, no cleanup) with an option cell beside it");
+        return skip(reason, "seed options: no \"no fix\" reference (a GPU cell - or a CPU cell in "
+                            "a run without GPUs - with the watermark fix off, no FORCE_CPU, no "
+                            "cleanup) with an option cell beside it");
     }
     pl_buf md = {0}, dat = {0}, body = {0};
     mb__plot_buf_printf(

@@ -296,6 +296,38 @@ static void test_cpu_only_run(void **st)
     mb_plot_report_free(&rep);
 }
 
+/* seed-options.yaml on a machine without a GPU, with the MPS accounting
+ * fault emulated: the reference is the CPU cell without the fix, and the
+ * seed's table is recomputed from it (the no-fix, batch-8 and cleanup cells
+ * ran out of memory; the fix and FORCE_CPU ran). */
+static void test_cpu_seed_options(void **st)
+{
+    state *s = *st;
+    need_gnuplot();
+    mb_plot_options opt = {.out_dir = s->charts};
+    mb_plot_report rep = {0};
+    mb_err err = {0};
+    int rc = mb_plot_run_dir(FIXTURES "/cpu-seed/run.json", &opt, &rep, &err);
+    if (rc != 0)
+        fail_msg("mb_plot_run_dir: %s", err.msg);
+    assert_true(chart(&rep, "seed-options")->made);
+    assert_rendered(s, "seed-options");
+    char *md = read_chart_file(s, "seed-options.md");
+    static const char *const rows[] = {
+        "| no fix (reference, batch 16) |", "| 1: PYTORCH_MPS_HIGH_WATERMARK_RATIO=0.0 |",
+        "| 2: FORCE_CPU=true |", "| 3: GPU_BATCH_SIZE=8 |", "| 4: cleanup every 10 |",
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        if (strstr(md, rows[i]) == NULL)
+            fail_msg("seed-options.md lacks %s", rows[i]);
+    const char *fix = strstr(md, "| 1: PYTORCH_MPS_HIGH_WATERMARK_RATIO=0.0 |");
+    assert_non_null(strstr(fix, "| ok |"));
+    const char *batch8 = strstr(md, "| 3: GPU_BATCH_SIZE=8 |");
+    assert_non_null(strstr(batch8, "MPS backend out of memory"));
+    free(md);
+    mb_plot_report_free(&rep);
+}
+
 static void test_results_json_alone(void **st)
 {
     state *s = *st;
@@ -454,6 +486,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_gpu_run_every_chart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cpu_only_run, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cpu_seed_options, setup, teardown),
         cmocka_unit_test_setup_teardown(test_results_json_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_svg_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_gnuplot, setup, teardown),
