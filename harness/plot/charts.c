@@ -1296,8 +1296,7 @@ static int chart_seed_options(const pl_ctx *ctx, const char *name, char **reason
             mb__plot_buf_printf(&legend, ", NaN with boxes lc rgb \"%s\" title \"%s\"",
                                 mb__plot_device_color(devs[d]), devs[d]);
     pl_layout l = layout_make(ng, 2, 540, 420, 3, 6);
-    layout_begin(&body, "The seed's options, measured: throughput (label: relative to no fix; "
-                        "OOM jobs)");
+    layout_begin(&body, "The seed's options, measured (labels: relative to no fix, or OOMs)");
     mb__plot_buf_printf(&body, "set style fill solid 0.85 border lc rgb \"white\"\n"
                                "set boxwidth 0.6\nset xrange [-0.6:4.6]\n"
                                "set ylabel \"throughput (images/s, median)\"\n");
