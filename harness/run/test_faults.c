@@ -250,20 +250,15 @@ static void emulated_fault_fails_fix_off_only(void **state)
 
 /* A worker killed with SIGKILL mid-job is detected within 2 s, its job is
  * reported as crashed, and a fresh worker serves the next cell. */
-static void killed_worker_is_detected_and_replaced(void **state)
+static bool process_exists(long pid)
 {
-    fixture *f = *state;
-    NEED_ENV(f);
-    char *scenario = mb_test_write_file(&f->env, "kill.yaml",
-        "name: kill\nmodel: builtin:tiny\ninput_size: 32\n"
-        "images: {sizes: [64x48], per_job: 8}\n"
-        "matrix: {device: [cpu], batch_size: [2, 4]}\n"
-        "run: {jobs: 200, warmup_jobs: 0, repetitions: 1, threads: 1}\n"
-        "fault: {slowdown: 100%}\n");
-    char *out = mb_asprintf("%s/kill", f->env.tmp);
-    mb_proc cli;
-    start_cli(f, scenario, out, true, &cli);
-    /* Find the worker through its hello record in the shared Redis. */
+    return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno != ESRCH);
+}
+
+/* The first worker of a run on the test's Redis, found through its hello
+ * record, once it is ready. */
+static long find_worker_pid(fixture *f)
+{
     long pid = 0;
     for (int i = 0; i < 1500 && pid == 0; i++) {
         char **keys;
@@ -285,6 +280,23 @@ static void killed_worker_is_detected_and_replaced(void **state)
         nanosleep(&ts, NULL);
     }
     assert_true(pid > 0);
+    return pid;
+}
+
+static void killed_worker_is_detected_and_replaced(void **state)
+{
+    fixture *f = *state;
+    NEED_ENV(f);
+    char *scenario = mb_test_write_file(&f->env, "kill.yaml",
+        "name: kill\nmodel: builtin:tiny\ninput_size: 32\n"
+        "images: {sizes: [64x48], per_job: 8}\n"
+        "matrix: {device: [cpu], batch_size: [2, 4]}\n"
+        "run: {jobs: 200, warmup_jobs: 0, repetitions: 1, threads: 1}\n"
+        "fault: {slowdown: 100%}\n");
+    char *out = mb_asprintf("%s/kill", f->env.tmp);
+    mb_proc cli;
+    start_cli(f, scenario, out, true, &cli);
+    long pid = find_worker_pid(f);
     struct timespec ts = {0, 300 * 1000 * 1000};
     nanosleep(&ts, NULL);   /* let it get into a job */
     double killed_at = mb_wall_ms();
@@ -309,6 +321,46 @@ static void killed_worker_is_detected_and_replaced(void **state)
     assert_string_equal(str(second, "verdict"), "pass");
     assert_int_equal(count(second, "ok"), 200);
     assert_true(json_array_size(json_object_get(run, "workers")) >= 2);
+    json_decref(run);
+    free(out);
+    free(scenario);
+}
+
+/* A worker stopped with SIGSTOP (alive, silent) is killed by the watchdog
+ * at run.timeout and its job is reported as timeout. */
+static void stopped_worker_is_killed_by_the_watchdog(void **state)
+{
+    fixture *f = *state;
+    NEED_ENV(f);
+    char *scenario = mb_test_write_file(&f->env, "stop.yaml",
+        "name: stop\nmodel: builtin:tiny\ninput_size: 32\n"
+        "images: {sizes: [64x48], per_job: 8}\n"
+        "matrix: {device: [cpu], batch_size: [2, 4]}\n"
+        "run: {jobs: 100, warmup_jobs: 0, repetitions: 1, threads: 1, timeout: 2s}\n"
+        "fault: {slowdown: 100%}\n");
+    char *out = mb_asprintf("%s/stop", f->env.tmp);
+    mb_proc cli;
+    start_cli(f, scenario, out, true, &cli);
+    long pid = find_worker_pid(f);
+    struct timespec ts = {0, 300 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    assert_int_equal(kill((pid_t)pid, SIGSTOP), 0);
+    assert_int_equal(finish_cli(&cli), 1);
+    assert_false(process_exists(pid));
+    /* Whichever cell the stop landed in has exactly one timeout; every job
+     * of every cell is accounted for. */
+    json_t *run = run_json(out);
+    int timeouts = 0;
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(run, "cells"), i, c) {
+        assert_accounted(c, -1);
+        if (count(c, "timeout") > 0) {
+            timeouts += count(c, "timeout");
+            assert_non_null(strstr(str(c, "reason"), "no result within 2 s"));
+        }
+    }
+    assert_int_equal(timeouts, 1);
     json_decref(run);
     free(out);
     free(scenario);
@@ -442,11 +494,6 @@ static void required_device_skip_fails(void **state)
     json_decref(run);
     free(out);
     free(scenario);
-}
-
-static bool process_exists(long pid)
-{
-    return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno != ESRCH);
 }
 
 static const char long_scenario[] =
@@ -636,6 +683,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(emulated_fault_fails_fix_off_only, setup, teardown),
         cmocka_unit_test_setup_teardown(killed_worker_is_detected_and_replaced, setup, teardown),
         cmocka_unit_test_setup_teardown(hung_worker_times_out, setup, teardown),
+        cmocka_unit_test_setup_teardown(stopped_worker_is_killed_by_the_watchdog, setup, teardown),
         cmocka_unit_test_setup_teardown(on_oom_exit_restarts_the_worker, setup, teardown),
         cmocka_unit_test_setup_teardown(fork_per_job_matches_persistent, setup, teardown),
         cmocka_unit_test_setup_teardown(gpu_batch_size_knob_is_honoured, setup, teardown),
