@@ -160,8 +160,16 @@ static void batch_axis(pl_buf *b, const int *batches, size_t nb)
     else
         mb__plot_buf_printf(b, "unset logscale x\nset xrange [%d:%d]\nset xtics (", batches[0] - 1,
                             batches[nb - 1] + 1);
-    for (size_t i = 0; i < nb; i++)
-        mb__plot_buf_printf(b, "%s\"%d\" %d", i ? ", " : "", batches[i], batches[i]);
+    /* A frontier search probes batches between powers of two (96, 104,
+     * 107...); labelling every one would print them on top of each other,
+     * so with many batch sizes only powers of two are labelled. */
+    bool only_powers = nb > 10 && batches[0] > 0;
+    int labelled = 0;
+    for (size_t i = 0; i < nb; i++) {
+        if (only_powers && (batches[i] & (batches[i] - 1)) != 0)
+            continue;
+        mb__plot_buf_printf(b, "%s\"%d\" %d", labelled++ ? ", " : "", batches[i], batches[i]);
+    }
     mb__plot_buf_printf(b, ")\n");
 }
 
@@ -595,7 +603,11 @@ static int chart_memory(const pl_ctx *ctx, const char *name, char **reason, mb_e
             for (size_t b = 0; b < nb; b++) {
                 const pl_cell *c = find_cell(run, series[s].device, series[s].variant,
                                              images[i]->image, batches[b]);
-                if (c == NULL || !has_memory(c) || !isfinite(c->peak_memory))
+                /* The line joins what fitted; what ran out of memory is
+                 * marked apart, since the peak it left says nothing about
+                 * the batch that failed. */
+                if (c == NULL || !has_memory(c) || !isfinite(c->peak_memory) ||
+                    (c->n_ok == 0 && c->n_oom > 0))
                     continue;
                 if (!any) {
                     char *t = series_title(&series[s]);
@@ -617,17 +629,19 @@ static int chart_memory(const pl_ctx *ctx, const char *name, char **reason, mb_e
             free(t);
             free(qt);
         }
-        /* An OOM cell often has no peak of its own (the job died); its cross
-         * goes where it ran out: its own peak, else the cap, else the top. */
+        /* An OOM cell's cross goes where it ran out: at the cap when there
+         * is one (the peak a failed job leaves behind is what was freed
+         * after the failure, not what it needed), else at its own peak,
+         * else at the top. */
         bool any_oom = false;
         for (size_t k = 0; k < run->n_cells; k++) {
             const pl_cell *c = &run->cells[k];
             if (!has_memory(c) || c->n_oom == 0 || strcmp(c->image, images[i]->image) != 0)
                 continue;
-            double y = isfinite(c->peak_memory) ? c->peak_memory / mib
-                       : cap > 0                ? cap / mib
-                       : hi > 0                 ? hi
-                                                : 1;
+            double y = cap > 0                  ? cap / mib
+                       : isfinite(c->peak_memory) ? c->peak_memory / mib
+                       : hi > 0                   ? hi
+                                                  : 1;
             if (!any_oom)
                 mb__plot_buf_printf(&dat, "# series: OOM, image %s\n", images[i]->image);
             any_oom = true;

@@ -187,6 +187,111 @@ static void name_variants(pl_run *run)
     }
 }
 
+/* One cell from run.json.  only_batch > 0 keeps only the jobs of that batch
+ * size: a frontier search's probes, each of which becomes a cell of its own
+ * so the memory chart and the OOM matrix show every batch the search tried. */
+static void load_cell(json_t *jc, int only_batch, pl_cell *c)
+{
+    c->name = only_batch > 0 ? mb_asprintf("%s/probe:%d", jstr(jc, "name"), only_batch)
+                             : mb_strdup(jstr(jc, "name"));
+    c->scenario = mb_strdup(jstr(jc, "scenario"));
+    c->device = mb_strdup(jstr(jc, "device"));
+    c->fix = json_is_true(json_object_get(jc, "watermark_fix"));
+    c->batch = only_batch > 0 ? only_batch : (int)jnum(jc, "batch_size", 0);
+    set_image(c, (int)jnum(jc, "image_width", 0), (int)jnum(jc, "image_height", 0));
+    c->memory_limit = jnum(jc, "memory_limit_bytes", 0);
+    c->expect_regression = jnum(jc, "expect_regression", 0.05);
+    const char *reason = jstr(jc, "reason");
+    if (!*reason)
+        reason = jstr(jc, "skip_reason");
+    c->reason = *reason ? mb_strdup(reason) : NULL;
+    const char *key;
+    json_t *v;
+    json_object_foreach(json_object_get(jc, "axes"), key, v)
+        add_kv(&c->axes, &c->n_axes, key, json_is_string(v) ? json_string_value(v) : "");
+    json_object_foreach(json_object_get(jc, "env"), key, v)
+        add_kv(&c->env, &c->n_env, key, json_is_string(v) ? json_string_value(v) : "");
+    json_t *ips = json_object_get(jc, "images_per_second");
+    c->ips = mb_calloc(json_array_size(ips) + 1, sizeof *c->ips);
+    for (size_t r = 0; r < json_array_size(ips); r++) {
+        double x = json_number_value(json_array_get(ips, r));
+        if (isfinite(x) && x > 0)
+            c->ips[c->n_ips++] = x;
+    }
+    json_t *jobs = json_object_get(jc, "jobs");
+    size_t nj = json_array_size(jobs);
+    c->latency_ms = mb_calloc(nj + 1, sizeof *c->latency_ms);
+    bool gpu = mb__plot_is_gpu(c->device);
+    c->peak_memory = NAN;
+    for (size_t j = 0; j < nj; j++) {
+        json_t *job = json_array_get(jobs, j);
+        if (jnum(job, "repetition", 0) < 0)
+            continue;
+        if (only_batch > 0 && (int)jnum(job, "batch_size", 0) != only_batch)
+            continue;
+        const char *status = jstr(job, "status");
+        if (strcmp(status, "skipped") == 0)
+            continue;
+        c->n_jobs++;
+        double mem = jnum(job, gpu ? "peak_allocated_bytes" : "peak_rss_bytes", 0);
+        if (mem > 0 && (isnan(c->peak_memory) || mem > c->peak_memory))
+            c->peak_memory = mem;
+        if (strcmp(status, "oom") == 0) {
+            c->n_oom++;
+            continue;
+        }
+        if (strcmp(status, "ok") != 0) {
+            c->n_failed++;
+            continue;
+        }
+        c->n_ok++;
+        double lat = jnum(job, "latency_ms", NAN);
+        double st[4] = {jnum(job, "decode_ms", 0), jnum(job, "preprocess_ms", 0),
+                        jnum(job, "transfer_ms", 0), jnum(job, "forward_ms", 0)};
+        double sum = 0;
+        for (int s = 0; s < 4; s++) {
+            c->stage_ms[s] += st[s];
+            sum += st[s];
+        }
+        if (isfinite(lat)) {
+            c->latency_ms[c->n_latency++] = lat;
+            c->stage_ms[PL_OTHER] += lat > sum ? lat - sum : 0;
+        }
+    }
+    if (c->n_ok > 0) {
+        c->has_stages = true;
+        for (int s = 0; s < PL_N_STAGES; s++)
+            c->stage_ms[s] /= c->n_ok;
+    }
+    c->ips_median = c->n_ips > 0 ? mb_stats_median(c->ips, c->n_ips) : NAN;
+    c->skipped = strcmp(jstr(jc, "verdict"), "skipped") == 0 || c->n_jobs == 0;
+}
+
+/* The distinct batch sizes a frontier cell probed, ascending; 0 when the
+ * cell is no frontier search. */
+static size_t probe_batches(json_t *jc, int **out)
+{
+    *out = NULL;
+    if (!json_is_object(json_object_get(jc, "frontier")))
+        return 0;
+    json_t *jobs = json_object_get(jc, "jobs");
+    size_t nj = json_array_size(jobs), n = 0;
+    int *b = mb_calloc(nj + 1, sizeof *b);
+    for (size_t j = 0; j < nj; j++) {
+        int batch = (int)jnum(json_array_get(jobs, j), "batch_size", 0);
+        size_t k = 0;
+        while (k < n && b[k] < batch)
+            k++;
+        if (batch <= 0 || (k < n && b[k] == batch))
+            continue;
+        memmove(b + k + 1, b + k, (n - k) * sizeof *b);
+        b[k] = batch;
+        n++;
+    }
+    *out = b;
+    return n;
+}
+
 static int load_run_json(json_t *root, pl_run *run)
 {
     json_t *machine = json_object_get(root, "machine");
@@ -196,82 +301,24 @@ static int load_run_json(json_t *root, pl_run *run)
     if (json_is_string(json_object_get(root, "torch_version")))
         run->torch_version = mb_strdup(jstr(root, "torch_version"));
     json_t *cells = json_object_get(root, "cells");
-    size_t n = json_array_size(cells);
-    run->cells = mb_calloc(n ? n : 1, sizeof *run->cells);
+    size_t n = json_array_size(cells), total = 0;
+    for (size_t i = 0; i < n; i++) {
+        int *b;
+        size_t nb = probe_batches(json_array_get(cells, i), &b);
+        total += nb ? nb : 1;
+        free(b);
+    }
+    run->cells = mb_calloc(total ? total : 1, sizeof *run->cells);
     run->has_jobs = true;
     for (size_t i = 0; i < n; i++) {
         json_t *jc = json_array_get(cells, i);
-        pl_cell *c = &run->cells[run->n_cells++];
-        c->name = mb_strdup(jstr(jc, "name"));
-        c->scenario = mb_strdup(jstr(jc, "scenario"));
-        c->device = mb_strdup(jstr(jc, "device"));
-        c->fix = json_is_true(json_object_get(jc, "watermark_fix"));
-        c->batch = (int)jnum(jc, "batch_size", 0);
-        set_image(c, (int)jnum(jc, "image_width", 0), (int)jnum(jc, "image_height", 0));
-        c->memory_limit = jnum(jc, "memory_limit_bytes", 0);
-        c->expect_regression = jnum(jc, "expect_regression", 0.05);
-        const char *reason = jstr(jc, "reason");
-        if (!*reason)
-            reason = jstr(jc, "skip_reason");
-        c->reason = *reason ? mb_strdup(reason) : NULL;
-        const char *key;
-        json_t *v;
-        json_object_foreach(json_object_get(jc, "axes"), key, v)
-            add_kv(&c->axes, &c->n_axes, key, json_is_string(v) ? json_string_value(v) : "");
-        json_object_foreach(json_object_get(jc, "env"), key, v)
-            add_kv(&c->env, &c->n_env, key, json_is_string(v) ? json_string_value(v) : "");
-        json_t *ips = json_object_get(jc, "images_per_second");
-        c->ips = mb_calloc(json_array_size(ips) + 1, sizeof *c->ips);
-        for (size_t r = 0; r < json_array_size(ips); r++) {
-            double x = json_number_value(json_array_get(ips, r));
-            if (isfinite(x) && x > 0)
-                c->ips[c->n_ips++] = x;
-        }
-        json_t *jobs = json_object_get(jc, "jobs");
-        size_t nj = json_array_size(jobs);
-        c->latency_ms = mb_calloc(nj + 1, sizeof *c->latency_ms);
-        bool gpu = mb__plot_is_gpu(c->device);
-        c->peak_memory = NAN;
-        for (size_t j = 0; j < nj; j++) {
-            json_t *job = json_array_get(jobs, j);
-            if (jnum(job, "repetition", 0) < 0)
-                continue;
-            const char *status = jstr(job, "status");
-            if (strcmp(status, "skipped") == 0)
-                continue;
-            c->n_jobs++;
-            double mem = jnum(job, gpu ? "peak_allocated_bytes" : "peak_rss_bytes", 0);
-            if (mem > 0 && (isnan(c->peak_memory) || mem > c->peak_memory))
-                c->peak_memory = mem;
-            if (strcmp(status, "oom") == 0) {
-                c->n_oom++;
-                continue;
-            }
-            if (strcmp(status, "ok") != 0) {
-                c->n_failed++;
-                continue;
-            }
-            c->n_ok++;
-            double lat = jnum(job, "latency_ms", NAN);
-            double st[4] = {jnum(job, "decode_ms", 0), jnum(job, "preprocess_ms", 0),
-                            jnum(job, "transfer_ms", 0), jnum(job, "forward_ms", 0)};
-            double sum = 0;
-            for (int s = 0; s < 4; s++) {
-                c->stage_ms[s] += st[s];
-                sum += st[s];
-            }
-            if (isfinite(lat)) {
-                c->latency_ms[c->n_latency++] = lat;
-                c->stage_ms[PL_OTHER] += lat > sum ? lat - sum : 0;
-            }
-        }
-        if (c->n_ok > 0) {
-            c->has_stages = true;
-            for (int s = 0; s < PL_N_STAGES; s++)
-                c->stage_ms[s] /= c->n_ok;
-        }
-        c->ips_median = c->n_ips > 0 ? mb_stats_median(c->ips, c->n_ips) : NAN;
-        c->skipped = strcmp(jstr(jc, "verdict"), "skipped") == 0 || c->n_jobs == 0;
+        int *b;
+        size_t nb = probe_batches(jc, &b);
+        if (nb == 0)
+            load_cell(jc, 0, &run->cells[run->n_cells++]);
+        for (size_t k = 0; k < nb; k++)
+            load_cell(jc, b[k], &run->cells[run->n_cells++]);
+        free(b);
     }
     return 0;
 }

@@ -328,6 +328,36 @@ static void test_cpu_seed_options(void **st)
     mb_plot_report_free(&rep);
 }
 
+/* A frontier search (oom-frontier.yaml on an H100 under a 1 GiB CUDA cap):
+ * every probe becomes a point of the memory chart, what fitted on the line
+ * and what ran out of memory as crosses at the cap. */
+static void test_frontier_probes(void **st)
+{
+    state *s = *st;
+    need_gnuplot();
+    mb_plot_options opt = {.out_dir = s->charts};
+    mb_plot_report rep = {0};
+    mb_err err = {0};
+    int rc = mb_plot_run_dir(FIXTURES "/frontier/run.json", &opt, &rep, &err);
+    if (rc != 0)
+        fail_msg("mb_plot_run_dir: %s", err.msg);
+    assert_true(chart(&rep, "memory")->made);
+    char *dat = read_chart_file(s, "memory.dat");
+    /* 224x224: probes 1..128 fitted up to 107; 108, 112 and 128 did not. */
+    const char *panel = strstr(dat, "# series: cuda, image 224x224");
+    assert_non_null(panel);
+    assert_non_null(strstr(panel, "\n107 "));
+    const char *ooms = strstr(dat, "# series: OOM, image 224x224");
+    assert_non_null(ooms);
+    assert_non_null(strstr(ooms, "\n108 1024\n"));
+    /* A batch that ran out of memory is not on the line. */
+    const char *end = strstr(panel, "\n\n");
+    const char *on_line = strstr(panel, "\n108 ");
+    assert_true(on_line == NULL || on_line > end);
+    free(dat);
+    mb_plot_report_free(&rep);
+}
+
 static void test_results_json_alone(void **st)
 {
     state *s = *st;
@@ -487,6 +517,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_gpu_run_every_chart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cpu_only_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cpu_seed_options, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_frontier_probes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_results_json_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_svg_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_gnuplot, setup, teardown),

@@ -6,13 +6,13 @@ if (!exists("fmt")) fmt = "svg png"
 do for [f in fmt] {
 if (f eq "png") {
     if (strstrt(GPVAL_TERMINALS, "pngcairo") > 0) {
-        set terminal pngcairo size 900,650 noenhanced font "Sans,11" background "white"
+        set terminal pngcairo size 1920,645 noenhanced font "Sans,11" background "white"
     } else {
-        set terminal png size 900,650 noenhanced font "Sans,11" background "#ffffff"
+        set terminal png size 1920,645 noenhanced font "Sans,11" background "#ffffff"
     }
     set output "latency.png"
 } else {
-    set terminal svg size 900,650 noenhanced font "Sans,11" background "white"
+    set terminal svg size 1920,645 noenhanced font "Sans,11" background "white"
     set output "latency.svg"
 }
 reset
@@ -22,8 +22,8 @@ set grid ytics lc rgb "#dddddd" lw 1 dt 1
 set style data linespoints
 set title "Job latency per cell (box: quartiles, line: median, whiskers: min and max, dots: jobs)" font ",13"
 set ylabel "latency per job (ms)"
-set xrange [-0.7:2.7]
-set xtics rotate by 35 right scale 0 font ",10" ("cuda 224x224 b16" 0, "cuda 1024x768 b16" 1, "cuda 4032x3024 b16" 2)
+set xrange [-0.7:23.7]
+set xtics rotate by 35 right scale 0 font ",10" ("cuda 224x224 b1" 0, "cuda 224x224 b2" 1, "cuda 224x224 b4" 2, "cuda 224x224 b8" 3, "cuda 224x224 b16" 4, "cuda 224x224 b32" 5, "cuda 224x224 b64" 6, "cuda 224x224 b96" 7, "cuda 224x224 b104" 8, "cuda 224x224 b106" 9, "cuda 224x224 b107" 10, "cuda 1024x768 b1" 11, "cuda 1024x768 b2" 12, "cuda 1024x768 b4" 13, "cuda 1024x768 b8" 14, "cuda 1024x768 b16" 15, "cuda 1024x768 b32" 16, "cuda 1024x768 b48" 17, "cuda 1024x768 b56" 18, "cuda 1024x768 b58" 19, "cuda 4032x3024 b1" 20, "cuda 4032x3024 b2" 21, "cuda 4032x3024 b4" 22, "cuda 4032x3024 b6" 23)
 set lmargin 12
 set boxwidth 0.55
 set style fill solid 0.35 border

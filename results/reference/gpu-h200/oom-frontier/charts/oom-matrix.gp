@@ -6,13 +6,13 @@ if (!exists("fmt")) fmt = "svg png"
 do for [f in fmt] {
 if (f eq "png") {
     if (strstrt(GPVAL_TERMINALS, "pngcairo") > 0) {
-        set terminal pngcairo size 720,360 noenhanced font "Sans,11" background "white"
+        set terminal pngcairo size 2185,339 noenhanced font "Sans,11" background "white"
     } else {
-        set terminal png size 720,360 noenhanced font "Sans,11" background "#ffffff"
+        set terminal png size 2185,339 noenhanced font "Sans,11" background "#ffffff"
     }
     set output "oom-matrix.png"
 } else {
-    set terminal svg size 720,360 noenhanced font "Sans,11" background "white"
+    set terminal svg size 2185,339 noenhanced font "Sans,11" background "white"
     set output "oom-matrix.svg"
 }
 reset
@@ -26,17 +26,17 @@ unset grid
 set style fill solid 1.0 border lc rgb "white"
 set xlabel "batch size"
 set ylabel "image size"
-set xrange [-0.5:0.5]
+set xrange [-0.5:20.5]
 set yrange [-0.5:2.5]
-set xtics ("16" 0) scale 0
+set xtics ("1" 0, "2" 1, "4" 2, "6" 3, "7" 4, "8" 5, "16" 6, "32" 7, "48" 8, "56" 9, "58" 10, "59" 11, "60" 12, "64" 13, "96" 14, "104" 15, "106" 16, "107" 17, "108" 18, "112" 19, "128" 20) scale 0
 set ytics ("224x224" 0, "1024x768" 1, "4032x3024" 2) scale 0
-set origin 0.0000,0.1611
-set size 1.0000,0.7167
+set origin 0.0000,0.1091
+set size 1.0000,0.7611
 set title "cuda, watermark fix off"
 plot 'oom-matrix.dat' index 0 using 1:2:(0.49):(0.49):3 with boxxyerror lc rgb variable notitle, \
      '' index 0 using 1:2:4 with labels font ",10" notitle
 set origin 0,0
-set size 1,0.1611
+set size 1,0.1091
 set margins 0,0,0,0
 unset border
 unset tics
@@ -50,7 +50,7 @@ unset label
 unset object
 set xrange [0:1]
 set yrange [0:1]
-set key inside center center horizontal maxrows 2 samplen 2.5 width 1
+set key inside center center horizontal maxrows 1 samplen 2.5 width 1
 plot NaN with boxes lc rgb "#a1d99b" title "all jobs ok", NaN with boxes lc rgb "#d62728" title "out of memory"
 unset multiplot
 set output

@@ -6,13 +6,13 @@ if (!exists("fmt")) fmt = "svg png"
 do for [f in fmt] {
 if (f eq "png") {
     if (strstrt(GPVAL_TERMINALS, "pngcairo") > 0) {
-        set terminal pngcairo size 1160,501 noenhanced font "Sans,11" background "white"
+        set terminal pngcairo size 2240,501 noenhanced font "Sans,11" background "white"
     } else {
-        set terminal png size 1160,501 noenhanced font "Sans,11" background "#ffffff"
+        set terminal png size 2240,501 noenhanced font "Sans,11" background "#ffffff"
     }
     set output "stages.png"
 } else {
-    set terminal svg size 1160,501 noenhanced font "Sans,11" background "white"
+    set terminal svg size 2240,501 noenhanced font "Sans,11" background "white"
     set output "stages.svg"
 }
 reset
