@@ -1009,7 +1009,11 @@ static int chart_stages(const pl_ctx *ctx, const char *name, char **reason, mb_e
                               420, PL_N_STAGES, 10);
     mb__plot_buf_printf(&dat, "# time per job by stage, mean of the successful measured jobs, ms\n"
                               "# columns: \"cell\" decode preprocess transfer forward other\n");
-    layout_begin(&body, "Where a job's time goes (mean per measured job)");
+    /* Decode and preprocess run on the worker's thread pool, overlapping
+     * each other and the device: their bars are CPU time summed over the
+     * threads and can add up to more than the job's wall time. */
+    layout_begin(&body, "Where a job's time goes (mean per job)\\n"
+                        "decode, preprocess: CPU time over all threads");
     mb__plot_buf_printf(&body, "set style data histograms\nset style histogram rowstacked\n"
                                "set style fill solid 0.9 border lc rgb \"white\"\nset boxwidth 0.7\n"
                                "set ylabel \"time per job (ms)\"\nset yrange [0:*]\n"

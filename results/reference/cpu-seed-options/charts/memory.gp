@@ -37,23 +37,19 @@ set yrange [0:820.08]
 set format y "%g"
 set ytics autofreq
 set mytics default
-plot 'memory.dat' index 0 using 1:2 with linespoints lc rgb "#1f77b4" lw 2 pt 7 ps 1.3 dt 1 title "cpu, fix off, FORCE_CPU=false, GPU_BATCH_SIZE=16, cleanup off", \
-     'memory.dat' index 1 using 1:2 with linespoints lc rgb "#1f77b4" lw 2 pt 5 ps 1.3 dt 2 title "cpu, fix off, FORCE_CPU=false, GPU_BATCH_SIZE=16, cleanup on", \
-     'memory.dat' index 2 using 1:2 with linespoints lc rgb "#1f77b4" lw 2 pt 9 ps 1.3 dt 4 title "cpu, fix off, FORCE_CPU=false, GPU_BATCH_SIZE=8, cleanup off", \
-     'memory.dat' index 3 using 1:2 with linespoints lc rgb "#1f77b4" lw 2 pt 13 ps 1.3 dt 5 title "cpu, fix off, FORCE_CPU=false, GPU_BATCH_SIZE=8, cleanup on", \
-     'memory.dat' index 4 using 1:2 with linespoints lc rgb "#1f77b4" lw 2 pt 11 ps 1.3 dt 3 title "cpu, fix off, FORCE_CPU=true, GPU_BATCH_SIZE=16, cleanup off", \
-     'memory.dat' index 5 using 1:2 with linespoints lc rgb "#1f77b4" lw 2 pt 15 ps 1.3 dt 1 title "cpu, fix off, FORCE_CPU=true, GPU_BATCH_SIZE=16, cleanup on", \
-     'memory.dat' index 6 using 1:2 with linespoints lc rgb "#1f77b4" lw 2 pt 7 ps 1.3 dt 1 title "cpu, fix off, FORCE_CPU=true, GPU_BATCH_SIZE=8, cleanup off", \
-     'memory.dat' index 7 using 1:2 with linespoints lc rgb "#1f77b4" lw 2 pt 5 ps 1.3 dt 2 title "cpu, fix off, FORCE_CPU=true, GPU_BATCH_SIZE=8, cleanup on", \
-     'memory.dat' index 8 using 1:2 with linespoints lc rgb "#1f77b4" lw 2 pt 9 ps 1.3 dt 4 title "cpu, fix on, FORCE_CPU=false, GPU_BATCH_SIZE=16, cleanup off", \
-     'memory.dat' index 9 using 1:2 with linespoints lc rgb "#1f77b4" lw 2 pt 13 ps 1.3 dt 5 title "cpu, fix on, FORCE_CPU=false, GPU_BATCH_SIZE=16, cleanup on", \
-     'memory.dat' index 10 using 1:2 with linespoints lc rgb "#1f77b4" lw 2 pt 11 ps 1.3 dt 3 title "cpu, fix on, FORCE_CPU=false, GPU_BATCH_SIZE=8, cleanup off", \
-     'memory.dat' index 11 using 1:2 with linespoints lc rgb "#1f77b4" lw 2 pt 15 ps 1.3 dt 1 title "cpu, fix on, FORCE_CPU=false, GPU_BATCH_SIZE=8, cleanup on", \
-     'memory.dat' index 12 using 1:2 with linespoints lc rgb "#1f77b4" lw 2 pt 7 ps 1.3 dt 1 title "cpu, fix on, FORCE_CPU=true, GPU_BATCH_SIZE=16, cleanup off", \
-     'memory.dat' index 13 using 1:2 with linespoints lc rgb "#1f77b4" lw 2 pt 5 ps 1.3 dt 2 title "cpu, fix on, FORCE_CPU=true, GPU_BATCH_SIZE=16, cleanup on", \
-     'memory.dat' index 14 using 1:2 with linespoints lc rgb "#1f77b4" lw 2 pt 9 ps 1.3 dt 4 title "cpu, fix on, FORCE_CPU=true, GPU_BATCH_SIZE=8, cleanup off", \
-     'memory.dat' index 15 using 1:2 with linespoints lc rgb "#1f77b4" lw 2 pt 13 ps 1.3 dt 5 title "cpu, fix on, FORCE_CPU=true, GPU_BATCH_SIZE=8, cleanup on", \
-     'memory.dat' index 16 using 1:2 with points pt 2 ps 2.6 lw 3 lc rgb "#d62728" title "out of memory"
+plot 'memory.dat' index 0 using 1:2 with linespoints lc rgb "#1f77b4" lw 2 pt 11 ps 1.3 dt 3 title "cpu, fix off, FORCE_CPU=true, GPU_BATCH_SIZE=16, cleanup off", \
+     'memory.dat' index 1 using 1:2 with linespoints lc rgb "#1f77b4" lw 2 pt 15 ps 1.3 dt 1 title "cpu, fix off, FORCE_CPU=true, GPU_BATCH_SIZE=16, cleanup on", \
+     'memory.dat' index 2 using 1:2 with linespoints lc rgb "#1f77b4" lw 2 pt 7 ps 1.3 dt 1 title "cpu, fix off, FORCE_CPU=true, GPU_BATCH_SIZE=8, cleanup off", \
+     'memory.dat' index 3 using 1:2 with linespoints lc rgb "#1f77b4" lw 2 pt 5 ps 1.3 dt 2 title "cpu, fix off, FORCE_CPU=true, GPU_BATCH_SIZE=8, cleanup on", \
+     'memory.dat' index 4 using 1:2 with linespoints lc rgb "#1f77b4" lw 2 pt 9 ps 1.3 dt 4 title "cpu, fix on, FORCE_CPU=false, GPU_BATCH_SIZE=16, cleanup off", \
+     'memory.dat' index 5 using 1:2 with linespoints lc rgb "#1f77b4" lw 2 pt 13 ps 1.3 dt 5 title "cpu, fix on, FORCE_CPU=false, GPU_BATCH_SIZE=16, cleanup on", \
+     'memory.dat' index 6 using 1:2 with linespoints lc rgb "#1f77b4" lw 2 pt 11 ps 1.3 dt 3 title "cpu, fix on, FORCE_CPU=false, GPU_BATCH_SIZE=8, cleanup off", \
+     'memory.dat' index 7 using 1:2 with linespoints lc rgb "#1f77b4" lw 2 pt 15 ps 1.3 dt 1 title "cpu, fix on, FORCE_CPU=false, GPU_BATCH_SIZE=8, cleanup on", \
+     'memory.dat' index 8 using 1:2 with linespoints lc rgb "#1f77b4" lw 2 pt 7 ps 1.3 dt 1 title "cpu, fix on, FORCE_CPU=true, GPU_BATCH_SIZE=16, cleanup off", \
+     'memory.dat' index 9 using 1:2 with linespoints lc rgb "#1f77b4" lw 2 pt 5 ps 1.3 dt 2 title "cpu, fix on, FORCE_CPU=true, GPU_BATCH_SIZE=16, cleanup on", \
+     'memory.dat' index 10 using 1:2 with linespoints lc rgb "#1f77b4" lw 2 pt 9 ps 1.3 dt 4 title "cpu, fix on, FORCE_CPU=true, GPU_BATCH_SIZE=8, cleanup off", \
+     'memory.dat' index 11 using 1:2 with linespoints lc rgb "#1f77b4" lw 2 pt 13 ps 1.3 dt 5 title "cpu, fix on, FORCE_CPU=true, GPU_BATCH_SIZE=8, cleanup on", \
+     'memory.dat' index 12 using 1:2 with points pt 2 ps 2.6 lw 3 lc rgb "#d62728" title "out of memory"
 set origin 0,0
 set size 1,0.4565
 set margins 0,0,0,0

@@ -35,6 +35,8 @@ unset label
 unset logscale y
 set yrange [0:1205.87]
 set format y "%g"
+set ytics autofreq
+set mytics default
 plot 'memory.dat' index 0 using 1:2 with linespoints lc rgb "#5a9e00" lw 2 pt 7 ps 1.3 dt 1 title "cuda", \
      'memory.dat' index 1 using 1:2 with linespoints lc rgb "#1f77b4" lw 2 pt 7 ps 1.3 dt 1 title "cpu"
 set origin 0.5000,0.0769
@@ -45,6 +47,8 @@ unset label
 unset logscale y
 set yrange [0:1218.15]
 set format y "%g"
+set ytics autofreq
+set mytics default
 plot 'memory.dat' index 2 using 1:2 with linespoints lc rgb "#5a9e00" lw 2 pt 7 ps 1.3 dt 1 title "cuda", \
      'memory.dat' index 3 using 1:2 with linespoints lc rgb "#1f77b4" lw 2 pt 7 ps 1.3 dt 1 title "cpu"
 set origin 0,0

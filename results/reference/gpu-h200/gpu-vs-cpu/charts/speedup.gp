@@ -30,6 +30,8 @@ set key outside below center horizontal
 set logscale y
 set yrange [0.625:173.386]
 set format y "%g"
+set ytics ("1" 1, "2" 2, "5" 5, "10" 10, "20" 20, "50" 50, "100" 100)
+set mytics 10
 set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb "#888888"
 set label "as fast as the CPU" at graph 0.01, first 1 offset 0,0.6 tc rgb "#666666"
 plot 'speedup.dat' index 0 using 1:2 with linespoints lc rgb "#5a9e00" lw 2 pt 7 ps 1.4 dt 1 title "cuda, 224x224 images", \

@@ -20,7 +20,7 @@ set encoding utf8
 set border lw 1
 set grid ytics lc rgb "#dddddd" lw 1 dt 1
 set style data linespoints
-set multiplot title "Where a job's time goes (mean per measured job)" font ",13"
+set multiplot title "Where a job's time goes (mean per job)\ndecode, preprocess: CPU time over all threads" font ",13"
 unset key
 set style data histograms
 set style histogram rowstacked

@@ -33,6 +33,8 @@ set title "224x224 images"
 set logscale y
 set yrange [20.1881:6029.58]
 set format y "%g"
+set ytics ("50" 50, "100" 100, "200" 200, "500" 500, "1000" 1000, "2000" 2000, "5000" 5000)
+set mytics 10
 plot 'throughput.dat' index 0 using 1:2:3:4 with yerrorlines lc rgb "#5a9e00" lw 2 pt 7 ps 1.3 dt 1 title "cuda", \
      'throughput.dat' index 1 using 1:2:3:4 with yerrorlines lc rgb "#1f77b4" lw 2 pt 7 ps 1.3 dt 1 title "cpu"
 set origin 0.5000,0.0769
@@ -41,6 +43,8 @@ set title "1024x768 images"
 set logscale y
 set yrange [19.8925:2309.53]
 set format y "%g"
+set ytics ("20" 20, "50" 50, "100" 100, "200" 200, "500" 500, "1000" 1000, "2000" 2000)
+set mytics 10
 plot 'throughput.dat' index 2 using 1:2:3:4 with yerrorlines lc rgb "#5a9e00" lw 2 pt 7 ps 1.3 dt 1 title "cuda", \
      'throughput.dat' index 3 using 1:2:3:4 with yerrorlines lc rgb "#1f77b4" lw 2 pt 7 ps 1.3 dt 1 title "cpu"
 set origin 0,0

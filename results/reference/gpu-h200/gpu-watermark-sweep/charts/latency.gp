@@ -31,6 +31,8 @@ set key outside below center horizontal
 set logscale y
 set yrange [5.17171:2131.29]
 set format y "%g"
+set ytics ("10" 10, "20" 20, "50" 50, "100" 100, "200" 200, "500" 500, "1000" 1000, "2000" 2000)
+set mytics 10
 plot 'latency.dat' index 0 using 1:3:2:6:5:8 with candlesticks whiskerbars 0.5 lw 1.5 lc rgb variable notitle, \
      '' index 0 using 1:4:4:4:4 with candlesticks lw 2.5 lc rgb "black" notitle, \
      '' index 1 using 1:2 with points pt 7 ps 0.45 lc rgb "#333333" title "one job", \

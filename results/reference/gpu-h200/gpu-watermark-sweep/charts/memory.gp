@@ -37,6 +37,8 @@ set label "memory cap 8 GiB" at graph 0.02, first 8192 offset 0,0.7 tc rgb "#d62
 set logscale y
 set yrange [144.144:13107.2]
 set format y "%g"
+set ytics ("200" 200, "500" 500, "1000" 1000, "2000" 2000, "5000" 5000, "10000" 10000)
+set mytics 10
 plot 'memory.dat' index 0 using 1:2 with linespoints lc rgb "#5a9e00" lw 2 pt 7 ps 1.3 dt 1 title "cuda, fix on, cleanup off", \
      'memory.dat' index 1 using 1:2 with linespoints lc rgb "#5a9e00" lw 2 pt 5 ps 1.3 dt 2 title "cuda, fix on, cleanup on", \
      'memory.dat' index 2 using 1:2 with linespoints lc rgb "#5a9e00" lw 2 pt 9 ps 1.3 dt 4 title "cuda, fix off, cleanup off", \
@@ -55,6 +57,8 @@ set label "memory cap 8 GiB" at graph 0.02, first 8192 offset 0,0.7 tc rgb "#d62
 set logscale y
 set yrange [144.144:13107.2]
 set format y "%g"
+set ytics ("200" 200, "500" 500, "1000" 1000, "2000" 2000, "5000" 5000, "10000" 10000)
+set mytics 10
 plot 'memory.dat' index 8 using 1:2 with linespoints lc rgb "#5a9e00" lw 2 pt 7 ps 1.3 dt 1 title "cuda, fix on, cleanup off", \
      'memory.dat' index 9 using 1:2 with linespoints lc rgb "#5a9e00" lw 2 pt 5 ps 1.3 dt 2 title "cuda, fix on, cleanup on", \
      'memory.dat' index 10 using 1:2 with linespoints lc rgb "#5a9e00" lw 2 pt 9 ps 1.3 dt 4 title "cuda, fix off, cleanup off", \
@@ -73,6 +77,8 @@ set label "memory cap 8 GiB" at graph 0.02, first 8192 offset 0,0.7 tc rgb "#d62
 set logscale y
 set yrange [144.144:13107.2]
 set format y "%g"
+set ytics ("200" 200, "500" 500, "1000" 1000, "2000" 2000, "5000" 5000, "10000" 10000)
+set mytics 10
 plot 'memory.dat' index 16 using 1:2 with linespoints lc rgb "#5a9e00" lw 2 pt 7 ps 1.3 dt 1 title "cuda, fix on, cleanup off", \
      'memory.dat' index 17 using 1:2 with linespoints lc rgb "#5a9e00" lw 2 pt 5 ps 1.3 dt 2 title "cuda, fix on, cleanup on", \
      'memory.dat' index 18 using 1:2 with linespoints lc rgb "#5a9e00" lw 2 pt 9 ps 1.3 dt 4 title "cuda, fix off, cleanup off", \

@@ -20,7 +20,7 @@ set encoding utf8
 set border lw 1
 set grid ytics lc rgb "#dddddd" lw 1 dt 1
 set style data linespoints
-set multiplot title "The seed's options, measured: throughput (label: relative to no fix; OOM jobs)" font ",13"
+set multiplot title "The seed's options, measured (labels: relative to no fix, or OOMs)" font ",13"
 unset key
 set style fill solid 0.85 border lc rgb "white"
 set boxwidth 0.6

@@ -33,6 +33,8 @@ set title "224x224 images"
 set logscale y
 set yrange [19.7182:6099.61]
 set format y "%g"
+set ytics ("20" 20, "50" 50, "100" 100, "200" 200, "500" 500, "1000" 1000, "2000" 2000, "5000" 5000)
+set mytics 10
 plot 'throughput.dat' index 0 using 1:2:3:4 with yerrorlines lc rgb "#5a9e00" lw 2 pt 7 ps 1.3 dt 1 title "cuda, fix on, cleanup off", \
      'throughput.dat' index 1 using 1:2:3:4 with yerrorlines lc rgb "#5a9e00" lw 2 pt 5 ps 1.3 dt 2 title "cuda, fix on, cleanup on", \
      'throughput.dat' index 2 using 1:2:3:4 with yerrorlines lc rgb "#5a9e00" lw 2 pt 9 ps 1.3 dt 4 title "cuda, fix off, cleanup off", \
@@ -47,6 +49,8 @@ set title "1024x768 images"
 set logscale y
 set yrange [19.2126:2562.86]
 set format y "%g"
+set ytics ("20" 20, "50" 50, "100" 100, "200" 200, "500" 500, "1000" 1000, "2000" 2000)
+set mytics 10
 plot 'throughput.dat' index 8 using 1:2:3:4 with yerrorlines lc rgb "#5a9e00" lw 2 pt 7 ps 1.3 dt 1 title "cuda, fix on, cleanup off", \
      'throughput.dat' index 9 using 1:2:3:4 with yerrorlines lc rgb "#5a9e00" lw 2 pt 5 ps 1.3 dt 2 title "cuda, fix on, cleanup on", \
      'throughput.dat' index 10 using 1:2:3:4 with yerrorlines lc rgb "#5a9e00" lw 2 pt 9 ps 1.3 dt 4 title "cuda, fix off, cleanup off", \
@@ -61,6 +65,8 @@ set title "4032x3024 images"
 set logscale y
 set yrange [15.8921:452.389]
 set format y "%g"
+set ytics ("20" 20, "50" 50, "100" 100, "200" 200)
+set mytics 10
 plot 'throughput.dat' index 16 using 1:2:3:4 with yerrorlines lc rgb "#5a9e00" lw 2 pt 7 ps 1.3 dt 1 title "cuda, fix on, cleanup off", \
      'throughput.dat' index 17 using 1:2:3:4 with yerrorlines lc rgb "#5a9e00" lw 2 pt 5 ps 1.3 dt 2 title "cuda, fix on, cleanup on", \
      'throughput.dat' index 18 using 1:2:3:4 with yerrorlines lc rgb "#5a9e00" lw 2 pt 9 ps 1.3 dt 4 title "cuda, fix off, cleanup off", \
