@@ -114,8 +114,9 @@ static int read_hello(run_ctx *run, mb_err *err)
 static int start_worker(run_ctx *run, const mb_cell *cell, const mb_scenario *s, mb_err *err)
 {
     worker_slot *w = &run->worker;
-    char threads[16], memory_limit[32], crash_after[16], hang_after[16];
+    char threads[16], decode_threads[16], memory_limit[32], crash_after[16], hang_after[16];
     snprintf(threads, sizeof threads, "%d", cell->run.threads);
+    snprintf(decode_threads, sizeof decode_threads, "%d", cell->run.decode_threads);
     snprintf(memory_limit, sizeof memory_limit, "%llu", (unsigned long long)cell->run.memory_limit);
     snprintf(crash_after, sizeof crash_after, "%d", s->fault.crash_after_jobs);
     snprintf(hang_after, sizeof hang_after, "%d", s->fault.hang_after_jobs);
@@ -142,6 +143,7 @@ static int start_worker(run_ctx *run, const mb_cell *cell, const mb_scenario *s,
         "--model", s->model,
         "--precision", cell->precision ? cell->precision : "fp32",
         "--threads", threads,
+        "--decode-threads", decode_threads,
         "--watermark-fix", cell->watermark_fix ? "on" : "off",
         "--on-oom", cell->run.on_oom == MB_ON_OOM_EXIT ? "exit" : "continue",
         "--exec", cell->run.exec == MB_EXEC_FORK_PER_JOB ? "fork_per_job" : "persistent",

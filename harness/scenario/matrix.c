@@ -130,7 +130,7 @@ static void fill_cell(const mb_scenario *s, mb_cell *cell)
     /* Everything a worker process is started with, and nothing a job can
      * change on its own (image size, batch size).  The native kind adds
      * nothing, so its keys read as they did before there were two kinds. */
-    char num[64];
+    char num[128];
     if (cell->worker_kind == MB_WORKER_RQ)
         mb_strbuf_add(&key, "worker=rq;");
     mb_strbuf_add(&key, "device=");
@@ -147,7 +147,8 @@ static void fill_cell(const mb_scenario *s, mb_cell *cell)
         mb_strbuf_add(&key, "=");
         add_escaped(&key, cell->env[i].value);
     }
-    snprintf(num, sizeof num, ";threads=%d;memory_limit=%llu;on_oom=", cell->run.threads,
+    snprintf(num, sizeof num, ";threads=%d;decode_threads=%d;memory_limit=%llu;on_oom=",
+             cell->run.threads, cell->run.decode_threads,
              (unsigned long long)cell->run.memory_limit);
     mb_strbuf_add(&key, num);
     mb_strbuf_add(&key, cell->run.on_oom == MB_ON_OOM_EXIT ? "exit" : "continue");

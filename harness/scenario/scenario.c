@@ -502,7 +502,7 @@ static int read_run(load_ctx *c, yaml_node_t *node)
 {
     static const char *const keys[] = {"jobs", "warmup_jobs", "repetitions", "timeout",
                                        "memory_limit", "exec", "on_oom", "threads",
-                                       "inflight"};
+                                       "inflight", "decode_threads"};
     static const char *const on_oom[] = {"continue", "exit"};
     mb_run_opts *run = &c->s->run;
     int rc = expect_mapping(c, node);
@@ -571,8 +571,11 @@ static int read_run(load_ctx *c, yaml_node_t *node)
         case 7:
             rc = get_int(c, value, 0, 4096, &run->threads);
             break;
-        default:
+        case 8:
             rc = get_int(c, value, 1, 1024, &run->inflight);
+            break;
+        default:
+            rc = get_int(c, value, 0, 4096, &run->decode_threads);
             break;
         }
         path_pop(c, mark);

@@ -66,6 +66,7 @@ typedef struct mb_run_opts {
     mb_exec_mode exec;
     mb_on_oom on_oom;
     int threads;            /* intra-op threads, 0 = all cores */
+    int decode_threads;     /* the worker's decode pool, 0 = all cores */
     int inflight;           /* jobs queued ahead per worker, default 1 */
 } mb_run_opts;
 

@@ -165,7 +165,7 @@ static void test_full_fixture(void **state)
                         "device=cpu;fix=on;exec=fork_per_job;precision=fp32;"
                         "env.GPU_MEMORY_CLEANUP_ENABLED=false;"
                         "env.GPU_MEMORY_CLEANUP_INTERVAL=5;threads=2;"
-                        "memory_limit=8589934592;on_oom=exit");
+                        "decode_threads=0;memory_limit=8589934592;on_oom=exit");
     assert_int_equal(cells[0].n_env, 2);
     assert_string_equal(cells[0].env[0].key, "GPU_MEMORY_CLEANUP_ENABLED");
     assert_string_equal(cells[0].env[0].value, "false");
@@ -201,6 +201,15 @@ static void test_fault_and_search(void **state)
     assert_true(s->fault.slowdown > 0.0999 && s->fault.slowdown < 0.1001);
     assert_true(s->search.batch_frontier);
     assert_int_equal(s->search.max_batch_size, 256);
+    mb_scenario_free(s);
+    const char *decode = "model: builtin:tiny\nrun: {decode_threads: 3}\n";
+    assert_int_equal(mb_scenario_load_string(decode, strlen(decode), "d.yaml", ".", &s, &err), 0);
+    assert_int_equal(s->run.decode_threads, 3);
+    mb_cell *cells;
+    size_t n_cells;
+    assert_int_equal(mb_matrix_expand(s, &cells, &n_cells, &err), 0);
+    assert_non_null(strstr(cells[0].worker_key, ";decode_threads=3;"));
+    mb_cells_free(cells, n_cells);
     mb_scenario_free(s);
     const char *adaptive = "model: builtin:tiny\nrun: {repetitions: {min: 5, max: 20, target_ci: 2%}}\n";
     assert_int_equal(mb_scenario_load_string(adaptive, strlen(adaptive), "a.yaml", ".", &s, &err), 0);
@@ -889,7 +898,7 @@ static void test_worker_key(void **state)
     assert_string_equal(cells[0].worker_key,
                         "device=cpu;fix=on;exec=persistent;precision=fp32;"
                         "env.PYTORCH_MPS_HIGH_WATERMARK_RATIO=0.0;threads=1;"
-                        "memory_limit=1073741824;on_oom=continue");
+                        "decode_threads=0;memory_limit=1073741824;on_oom=continue");
     /* Separators inside values are escaped in names and keys alike. */
     assert_string_equal(cells[6].name,
                         "embed/device:cpu/fix:on/precision:fp32/"
@@ -897,7 +906,7 @@ static void test_worker_key(void **state)
     assert_string_equal(cells[6].worker_key,
                         "device=cpu;fix=on;exec=persistent;precision=fp32;"
                         "env.PYTORCH_MPS_HIGH_WATERMARK_RATIO=a%3Bb%2Fc;threads=1;"
-                        "memory_limit=1073741824;on_oom=continue");
+                        "decode_threads=0;memory_limit=1073741824;on_oom=continue");
     assert_string_equal(cells[6].env[0].value, "a;b/c");
     assert_string_equal(cells[12].precision, "fp16");
     mb_cells_free(cells, n);
