@@ -21,36 +21,9 @@
 #include "mb_testing.h"
 #include "mb_util.h"
 
-typedef struct fixture {
-    mb_test_env env;
-    char *cache;
-} fixture;
+typedef mb_test_fixture fixture;
 
-static int setup(void **state)
-{
-    fixture *f = mb_calloc(1, sizeof *f);
-    if (!mb_test_env_start(&f->env)) {
-        free(f);
-        *state = NULL;
-        return 0;
-    }
-    f->cache = mb_asprintf("%s/cache", f->env.tmp);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    if (f == NULL)
-        return 0;
-    free(f->cache);
-    mb_test_env_stop(&f->env);
-    free(f);
-    return 0;
-}
-
-#define NEED_ENV(f) do { if ((f) == NULL) skip(); } while (0)
+#define NEED_ENV MB_TEST_NEED
 
 /* Starts `mpsbench run SCENARIO --out DIR ...` with its output in
  * DIR.log; the caller waits with finish_cli. */
@@ -679,19 +652,19 @@ static void concurrent_runs_do_not_interfere(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(real_cap_ooms_large_batches, setup, teardown),
-        cmocka_unit_test_setup_teardown(emulated_fault_fails_fix_off_only, setup, teardown),
-        cmocka_unit_test_setup_teardown(killed_worker_is_detected_and_replaced, setup, teardown),
-        cmocka_unit_test_setup_teardown(hung_worker_times_out, setup, teardown),
-        cmocka_unit_test_setup_teardown(stopped_worker_is_killed_by_the_watchdog, setup, teardown),
-        cmocka_unit_test_setup_teardown(on_oom_exit_restarts_the_worker, setup, teardown),
-        cmocka_unit_test_setup_teardown(fork_per_job_matches_persistent, setup, teardown),
-        cmocka_unit_test_setup_teardown(gpu_batch_size_knob_is_honoured, setup, teardown),
-        cmocka_unit_test_setup_teardown(required_device_skip_fails, setup, teardown),
-        cmocka_unit_test_setup_teardown(interrupted_run_cleans_up, setup, teardown),
-        cmocka_unit_test_setup_teardown(redis_killed_mid_run, setup, teardown),
-        cmocka_unit_test_setup_teardown(full_disk_is_a_clear_error, setup, teardown),
-        cmocka_unit_test_setup_teardown(concurrent_runs_do_not_interfere, setup, teardown),
+        cmocka_unit_test_setup_teardown(real_cap_ooms_large_batches, mb_test_fixture_setup, mb_test_fixture_teardown),
+        cmocka_unit_test_setup_teardown(emulated_fault_fails_fix_off_only, mb_test_fixture_setup, mb_test_fixture_teardown),
+        cmocka_unit_test_setup_teardown(killed_worker_is_detected_and_replaced, mb_test_fixture_setup, mb_test_fixture_teardown),
+        cmocka_unit_test_setup_teardown(hung_worker_times_out, mb_test_fixture_setup, mb_test_fixture_teardown),
+        cmocka_unit_test_setup_teardown(stopped_worker_is_killed_by_the_watchdog, mb_test_fixture_setup, mb_test_fixture_teardown),
+        cmocka_unit_test_setup_teardown(on_oom_exit_restarts_the_worker, mb_test_fixture_setup, mb_test_fixture_teardown),
+        cmocka_unit_test_setup_teardown(fork_per_job_matches_persistent, mb_test_fixture_setup, mb_test_fixture_teardown),
+        cmocka_unit_test_setup_teardown(gpu_batch_size_knob_is_honoured, mb_test_fixture_setup, mb_test_fixture_teardown),
+        cmocka_unit_test_setup_teardown(required_device_skip_fails, mb_test_fixture_setup, mb_test_fixture_teardown),
+        cmocka_unit_test_setup_teardown(interrupted_run_cleans_up, mb_test_fixture_setup, mb_test_fixture_teardown),
+        cmocka_unit_test_setup_teardown(redis_killed_mid_run, mb_test_fixture_setup, mb_test_fixture_teardown),
+        cmocka_unit_test_setup_teardown(full_disk_is_a_clear_error, mb_test_fixture_setup, mb_test_fixture_teardown),
+        cmocka_unit_test_setup_teardown(concurrent_runs_do_not_interfere, mb_test_fixture_setup, mb_test_fixture_teardown),
     };
     return cmocka_run_group_tests_name("devices, caps, OOMs and faults (end to end)", tests, NULL,
                                        NULL);

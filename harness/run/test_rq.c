@@ -19,10 +19,7 @@
 #include "mb_util.h"
 #include "run_private.h"
 
-typedef struct fixture {
-    mb_test_env env;    /* its redis serves the --redis test */
-    char *cache;
-} fixture;
+typedef mb_test_fixture fixture;
 
 static const char *missing_reason;
 
@@ -88,33 +85,14 @@ static int group_setup(void **state)
     return 0;
 }
 
+/* Without the Python side the tests skip, visibly, before any set-up. */
 static int setup(void **state)
 {
     *state = NULL;
-    if (missing_reason != NULL)
-        return 0;
-    fixture *f = mb_calloc(1, sizeof *f);
-    if (!mb_test_env_start(&f->env)) {
-        free(f);
-        return 0;
-    }
-    f->cache = mb_asprintf("%s/cache", f->env.tmp);
-    *state = f;
-    return 0;
+    return missing_reason != NULL ? 0 : mb_test_fixture_setup(state);
 }
 
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    if (f == NULL)
-        return 0;
-    free(f->cache);
-    mb_test_env_stop(&f->env);
-    free(f);
-    return 0;
-}
-
-#define NEED_ENV(f) do { if ((f) == NULL) skip(); } while (0)
+#define NEED_ENV MB_TEST_NEED
 
 /* Writes the scenario, runs it into <tmp>/<name>, returns the exit code
  * and run.json. */
@@ -368,11 +346,11 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(compare_table_pairs_cells),
-        cmocka_unit_test_setup_teardown(rq_jobs_succeed_beside_native, setup, teardown),
-        cmocka_unit_test_setup_teardown(failing_job_text_comes_back, setup, teardown),
-        cmocka_unit_test_setup_teardown(oom_text_is_classified, setup, teardown),
-        cmocka_unit_test_setup_teardown(killed_worker_is_reported, setup, teardown),
-        cmocka_unit_test_setup_teardown(shared_redis_is_left_clean, setup, teardown),
+        cmocka_unit_test_setup_teardown(rq_jobs_succeed_beside_native, setup, mb_test_fixture_teardown),
+        cmocka_unit_test_setup_teardown(failing_job_text_comes_back, setup, mb_test_fixture_teardown),
+        cmocka_unit_test_setup_teardown(oom_text_is_classified, setup, mb_test_fixture_teardown),
+        cmocka_unit_test_setup_teardown(killed_worker_is_reported, setup, mb_test_fixture_teardown),
+        cmocka_unit_test_setup_teardown(shared_redis_is_left_clean, setup, mb_test_fixture_teardown),
     };
     return cmocka_run_group_tests_name("rq", tests, group_setup, NULL);
 }

@@ -17,36 +17,9 @@
 #include "mb_testing.h"
 #include "mb_util.h"
 
-typedef struct fixture {
-    mb_test_env env;    /* its redis serves the --redis test */
-    char *cache;
-} fixture;
+typedef mb_test_fixture fixture;
 
-static int setup(void **state)
-{
-    fixture *f = mb_calloc(1, sizeof *f);
-    if (!mb_test_env_start(&f->env)) {
-        free(f);
-        *state = NULL;
-        return 0;
-    }
-    f->cache = mb_asprintf("%s/cache", f->env.tmp);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    if (f == NULL)
-        return 0;
-    free(f->cache);
-    mb_test_env_stop(&f->env);
-    free(f);
-    return 0;
-}
-
-#define NEED_ENV(f) do { if ((f) == NULL) skip(); } while (0)
+#define NEED_ENV MB_TEST_NEED
 
 static json_t *load_json(const char *dir, const char *file)
 {
@@ -350,13 +323,13 @@ static void unknown_command_is_usage_error(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(run_writes_the_run_directory, setup, teardown),
-        cmocka_unit_test_setup_teardown(bad_scenario_exits_2_with_position, setup, teardown),
-        cmocka_unit_test_setup_teardown(external_redis_is_used_and_left_clean, setup, teardown),
-        cmocka_unit_test_setup_teardown(unusable_device_is_skipped_visibly, setup, teardown),
-        cmocka_unit_test_setup_teardown(run_draws_charts, setup, teardown),
-        cmocka_unit_test_setup_teardown(run_against_baseline, setup, teardown),
-        cmocka_unit_test_setup_teardown(unknown_command_is_usage_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(run_writes_the_run_directory, mb_test_fixture_setup, mb_test_fixture_teardown),
+        cmocka_unit_test_setup_teardown(bad_scenario_exits_2_with_position, mb_test_fixture_setup, mb_test_fixture_teardown),
+        cmocka_unit_test_setup_teardown(external_redis_is_used_and_left_clean, mb_test_fixture_setup, mb_test_fixture_teardown),
+        cmocka_unit_test_setup_teardown(unusable_device_is_skipped_visibly, mb_test_fixture_setup, mb_test_fixture_teardown),
+        cmocka_unit_test_setup_teardown(run_draws_charts, mb_test_fixture_setup, mb_test_fixture_teardown),
+        cmocka_unit_test_setup_teardown(run_against_baseline, mb_test_fixture_setup, mb_test_fixture_teardown),
+        cmocka_unit_test_setup_teardown(unknown_command_is_usage_error, mb_test_fixture_setup, mb_test_fixture_teardown),
     };
     return cmocka_run_group_tests_name("mpsbench run (end to end)", tests, NULL, NULL);
 }

@@ -221,3 +221,27 @@ int mb_test_run_cli(const mb_test_env *t, const char *const *args, char **output
     free(log);
     return code;
 }
+
+int mb_test_fixture_setup(void **state)
+{
+    mb_test_fixture *f = mb_calloc(1, sizeof *f);
+    if (!mb_test_env_start(&f->env)) {
+        free(f);
+        *state = NULL;
+        return 0;
+    }
+    f->cache = mb_asprintf("%s/cache", f->env.tmp);
+    *state = f;
+    return 0;
+}
+
+int mb_test_fixture_teardown(void **state)
+{
+    mb_test_fixture *f = *state;
+    if (f == NULL)
+        return 0;
+    free(f->cache);
+    mb_test_env_stop(&f->env);
+    free(f);
+    return 0;
+}

@@ -37,6 +37,18 @@ void mb_test_submit_raw(mb_test_env *t, const char *payload);
 /* Waits up to timeout_ms for the next result.  False on timeout. */
 bool mb_test_next_result(mb_test_env *t, int timeout_ms, mb_result *out);
 
+/* The end-to-end tests' fixture: a test environment plus an image cache
+ * inside its temp folder.  mb_test_fixture_setup leaves *state NULL when
+ * redis-server is missing, so that tests skip visibly (MB_TEST_NEED). */
+typedef struct mb_test_fixture {
+    mb_test_env env;
+    char *cache;
+} mb_test_fixture;
+
+int mb_test_fixture_setup(void **state);
+int mb_test_fixture_teardown(void **state);
+#define MB_TEST_NEED(f) do { if ((f) == NULL) skip(); } while (0)
+
 /* Writes text to a file in the test's temp folder; returns its path (heap). */
 char *mb_test_write_file(const mb_test_env *t, const char *name, const char *text);
 
