@@ -20,7 +20,12 @@ cd "$root"
 files=(ci/github/*.yml)
 [ -e "${files[0]}" ] || { echo "lint-workflows: no ci/github/*.yml" >&2; exit 1; }
 
-skip() { echo "SKIPPED: $*"; exit 77; }
+# A missing tool is a skip, or a failure under MPSBENCH_STRICT=1 (the
+# prerequisites of ci/setup.sh).
+skip() {
+  if [ "${MPSBENCH_STRICT:-}" = 1 ]; then echo "FAILED: missing prerequisite: $* (MPSBENCH_STRICT=1)"; exit 1; fi
+  echo "SKIPPED: $*"; exit 77
+}
 
 find_actionlint() {
   local c

@@ -6,6 +6,9 @@
 cmake_minimum_required(VERSION 3.18)
 
 if(NOT CLANG OR NOT EXISTS "${CLANG}")
+  if("$ENV{MPSBENCH_STRICT}" STREQUAL "1")
+    message(FATAL_ERROR "missing prerequisite: clang (MPSBENCH_STRICT=1)")
+  endif()
   message("SKIPPED: clang not found (Debian: apt-get install clang; ci/setup.sh installs it)")
   return()
 endif()

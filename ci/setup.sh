@@ -33,6 +33,19 @@ brew_packages=(
   libyaml jansson jpeg-turbo libpng libomp yamllint shellcheck jq
   pillow torchvision
 )
+# The tools the tests need beyond the build, each with the command that
+# says it is there.  A test that finds one missing skips, naming it, unless
+# MPSBENCH_STRICT=1, which `ci/setup.sh test` sets on Debian (where this
+# script installs every one of them): there a missing tool fails the suite.
+# This is the one list; the tests name the same prerequisites.
+prerequisites=(
+  "redis-server|command -v redis-server"
+  "gnuplot|command -v gnuplot"
+  "python3-rq|command -v rq"
+  "torchvision|python3 -c 'import torchvision'"
+  "yamllint|command -v yamllint"
+  "clang|command -v clang"
+)
 # The RQ worker tests need the `rq` package in the Python of Homebrew's
 # pytorch; Homebrew has no formula for it (pip install rq there), and the
 # tests skip with that reason until it is present.
@@ -111,9 +124,26 @@ werror=OFF
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMPSBENCH_WERROR=$werror ${CMAKE_ARGS:-}
 cmake --build "$build" -j "$jobs"
 
+# Prints the prerequisites that are missing, one a line.
+missing_prerequisites() {
+  local entry
+  for entry in "${prerequisites[@]}"; do
+    bash -c "${entry#*|}" >/dev/null 2>&1 || echo "${entry%%|*}"
+  done
+}
+
 case "$mode" in
   run)  exec "$build/bin/mpsbench" run ;;
   test)
+    if [ "$(uname -s)" = Linux ] && command -v apt-get >/dev/null; then
+      export MPSBENCH_STRICT=1
+    fi
+    missing=$(missing_prerequisites)
+    if [ -n "$missing" ]; then
+      verb=skip
+      [ "${MPSBENCH_STRICT:-}" = 1 ] && verb=fail
+      echo "setup: missing test prerequisites (their tests $verb):" $missing
+    fi
     ctest --test-dir "$build" --output-on-failure --timeout 600
     # On Linux the test command also runs the whole suite under ASan+UBSan
     # and each libFuzzer target for a short while, as CI must; MPSBENCH_QUICK=1

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "mb_test_main.h"
+
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -358,16 +360,14 @@ static void test_errors(void **state)
     assert_non_null(strstr(err.msg, "missing/results.json"));
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_manual_time_json, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_aggregates_only, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_skip_with_error, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_skipped_repetitions, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_clear_drops_registrations, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_filter, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
-    };
-    return cmocka_run_group_tests_name("gbench", tests, NULL, NULL);
-}
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test_setup_teardown(test_manual_time_json, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_aggregates_only, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_skip_with_error, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_skipped_repetitions, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_clear_drops_registrations, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_filter, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+};
+
+MB_TEST_MAIN("gbench", tests, NULL, NULL)

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "mb_test_main.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -387,18 +389,16 @@ static void test_cli(void **state)
     free(target);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_key_from_parts),
-        cmocka_unit_test(test_machine_key_of_results),
-        cmocka_unit_test_setup_teardown(test_update_writes_the_results, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_update_rejects_corrupt_run, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_update_refuses_corrupt_baseline, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_update_refuses_incomplete_run, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_kill9_before_rename, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_kill9_anywhere, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cli, setup, teardown),
-    };
-    return cmocka_run_group_tests_name("baseline", tests, NULL, NULL);
-}
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_key_from_parts),
+    cmocka_unit_test(test_machine_key_of_results),
+    cmocka_unit_test_setup_teardown(test_update_writes_the_results, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_update_rejects_corrupt_run, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_update_refuses_corrupt_baseline, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_update_refuses_incomplete_run, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_kill9_before_rename, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_kill9_anywhere, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_cli, setup, teardown),
+};
+
+MB_TEST_MAIN("baseline", tests, NULL, NULL)

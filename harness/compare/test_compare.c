@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "mb_test_main.h"
+
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
@@ -409,23 +411,21 @@ static void test_cli_exit_codes(void **state)
     free(md);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_no_change),
-        cmocka_unit_test(test_regression_20),
-        cmocka_unit_test(test_significant_but_within_threshold),
-        cmocka_unit_test(test_improvement),
-        cmocka_unit_test(test_missing_cells),
-        cmocka_unit_test(test_device_mismatch),
-        cmocka_unit_test(test_torch_mismatch),
-        cmocka_unit_test(test_failed_repetitions),
-        cmocka_unit_test(test_three_repetitions_cannot_decide),
-        cmocka_unit_test(test_threshold_from_run_json),
-        cmocka_unit_test(test_bad_files),
-        cmocka_unit_test(test_decide),
-        cmocka_unit_test(test_json_report),
-        cmocka_unit_test(test_cli_exit_codes),
-    };
-    return cmocka_run_group_tests_name("compare", tests, NULL, NULL);
-}
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_no_change),
+    cmocka_unit_test(test_regression_20),
+    cmocka_unit_test(test_significant_but_within_threshold),
+    cmocka_unit_test(test_improvement),
+    cmocka_unit_test(test_missing_cells),
+    cmocka_unit_test(test_device_mismatch),
+    cmocka_unit_test(test_torch_mismatch),
+    cmocka_unit_test(test_failed_repetitions),
+    cmocka_unit_test(test_three_repetitions_cannot_decide),
+    cmocka_unit_test(test_threshold_from_run_json),
+    cmocka_unit_test(test_bad_files),
+    cmocka_unit_test(test_decide),
+    cmocka_unit_test(test_json_report),
+    cmocka_unit_test(test_cli_exit_codes),
+};
+
+MB_TEST_MAIN("compare", tests, NULL, NULL)

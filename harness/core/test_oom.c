@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "mb_test_main.h"
+
 #include <math.h>
 
 #include "oom.h"
@@ -122,16 +124,14 @@ static void sizes(void **state)
     assert_true(mb_oom_parse_size("12 parsecs", NULL) < 0);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(seed_message),
-        cmocka_unit_test(mps_messages_in_every_unit),
-        cmocka_unit_test(partial_mps_message),
-        cmocka_unit_test(cuda_messages),
-        cmocka_unit_test(cpu_messages),
-        cmocka_unit_test(other_errors_are_not_oom),
-        cmocka_unit_test(sizes),
-    };
-    return cmocka_run_group_tests_name("oom parser", tests, NULL, NULL);
-}
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(seed_message),
+    cmocka_unit_test(mps_messages_in_every_unit),
+    cmocka_unit_test(partial_mps_message),
+    cmocka_unit_test(cuda_messages),
+    cmocka_unit_test(cpu_messages),
+    cmocka_unit_test(other_errors_are_not_oom),
+    cmocka_unit_test(sizes),
+};
+
+MB_TEST_MAIN("oom parser", tests, NULL, NULL)

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "mb_test_main.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -376,20 +378,18 @@ static void test_mde(void **state)
     assert_true(isnan(mb_stats_pooled_cv(a, 1, b, 1)));
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_descriptive),
-        cmocka_unit_test(test_normal_quantile),
-        cmocka_unit_test(test_mwu_exact_tables),
-        cmocka_unit_test(test_mwu_exact_scipy),
-        cmocka_unit_test(test_mwu_normal),
-        cmocka_unit_test(test_mwu_exact_matches_normal_for_moderate_n),
-        cmocka_unit_test(test_mwu_errors),
-        cmocka_unit_test(test_median_change_bootstrap),
-        cmocka_unit_test(test_hl_change),
-        cmocka_unit_test(test_median_ci),
-        cmocka_unit_test(test_mde),
-    };
-    return cmocka_run_group_tests_name("stats", tests, NULL, NULL);
-}
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_descriptive),
+    cmocka_unit_test(test_normal_quantile),
+    cmocka_unit_test(test_mwu_exact_tables),
+    cmocka_unit_test(test_mwu_exact_scipy),
+    cmocka_unit_test(test_mwu_normal),
+    cmocka_unit_test(test_mwu_exact_matches_normal_for_moderate_n),
+    cmocka_unit_test(test_mwu_errors),
+    cmocka_unit_test(test_median_change_bootstrap),
+    cmocka_unit_test(test_hl_change),
+    cmocka_unit_test(test_median_ci),
+    cmocka_unit_test(test_mde),
+};
+
+MB_TEST_MAIN("stats", tests, NULL, NULL)

@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "mb_test_main.h"
 #include <png.h>
 
 #include "fixtures.h"
@@ -525,25 +527,23 @@ static void test_ensure_writes_only_missing(void **state)
     assert_int_equal(n, 3);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_png_round_trip_is_exact, setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_jpeg_round_trip_is_close, setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_generation_is_deterministic, setup_dir,
-                                        teardown_dir),
-        cmocka_unit_test_setup_teardown(test_dct_scaled_decode, setup_dir, teardown_dir),
-        cmocka_unit_test(test_resize_constant_stays_constant),
-        cmocka_unit_test(test_resize_2x2_to_4x4),
-        cmocka_unit_test(test_resize_downscale_antialiases),
-        cmocka_unit_test(test_to_chw_normalizes),
-        cmocka_unit_test_setup_teardown(test_corrupt_set, setup_dir, teardown_dir),
-        cmocka_unit_test(test_committed_corrupt_set),
-        cmocka_unit_test_setup_teardown(test_truncated_png, setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_missing_file_is_io_error, setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_png_flavours_become_rgb, setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_ensure_writes_only_missing, setup_dir,
-                                        teardown_dir),
-    };
-    return cmocka_run_group_tests_name("imaging", tests, NULL, NULL);
-}
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test_setup_teardown(test_png_round_trip_is_exact, setup_dir, teardown_dir),
+    cmocka_unit_test_setup_teardown(test_jpeg_round_trip_is_close, setup_dir, teardown_dir),
+    cmocka_unit_test_setup_teardown(test_generation_is_deterministic, setup_dir,
+                                    teardown_dir),
+    cmocka_unit_test_setup_teardown(test_dct_scaled_decode, setup_dir, teardown_dir),
+    cmocka_unit_test(test_resize_constant_stays_constant),
+    cmocka_unit_test(test_resize_2x2_to_4x4),
+    cmocka_unit_test(test_resize_downscale_antialiases),
+    cmocka_unit_test(test_to_chw_normalizes),
+    cmocka_unit_test_setup_teardown(test_corrupt_set, setup_dir, teardown_dir),
+    cmocka_unit_test(test_committed_corrupt_set),
+    cmocka_unit_test_setup_teardown(test_truncated_png, setup_dir, teardown_dir),
+    cmocka_unit_test_setup_teardown(test_missing_file_is_io_error, setup_dir, teardown_dir),
+    cmocka_unit_test_setup_teardown(test_png_flavours_become_rgb, setup_dir, teardown_dir),
+    cmocka_unit_test_setup_teardown(test_ensure_writes_only_missing, setup_dir,
+                                    teardown_dir),
+};
+
+MB_TEST_MAIN("imaging", tests, NULL, NULL)

@@ -10,6 +10,8 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+
+#include "mb_test_main.h"
 #include <dirent.h>
 #include <fcntl.h>
 #include <spawn.h>
@@ -83,13 +85,7 @@ static int teardown(void **st)
 
 static void need_gnuplot(void)
 {
-    mb_err err = {0};
-    char *g = mb__plot_find_gnuplot(NULL, &err);
-    if (g == NULL) {
-        print_message("gnuplot is not installed: %s\n", err.msg);
-        skip();
-    }
-    free(g);
+    MB_NEED("gnuplot", mb_test_have_program("gnuplot"));
 }
 
 static char *read_chart_file(const state *s, const char *file)
@@ -449,10 +445,8 @@ static void test_cli_missing_gnuplot(void **st)
     state *s = *st;
     copy_cpu_run(s);
     const char *exe = MB_BINARY_DIR "/bin/mpsbench";
-    if (access(exe, X_OK) != 0) {
-        print_message("%s not built\n", exe);
-        skip();
-    }
+    if (access(exe, X_OK) != 0)
+        fail_msg("%s is not built", exe);
     setenv("MPSBENCH_GNUPLOT", "/nonexistent/bin/gnuplot", 1);
     char *log = mb_asprintf("%s/cli.log", s->dir);
     posix_spawn_file_actions_t fa;
@@ -483,7 +477,7 @@ static void test_failing_gnuplot(void **st)
 {
     state *s = *st;
     if (access("/bin/false", X_OK) != 0)
-        skip();
+        MB_SKIP("no /bin/false on this machine");
     copy_cpu_run(s);
     setenv("MPSBENCH_GNUPLOT", "/bin/false", 1);
     mb_plot_report rep = {0};
@@ -511,19 +505,17 @@ static void test_bad_inputs(void **st)
     assert_non_null(strstr(err.msg, "baseline"));
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_gpu_run_every_chart, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cpu_only_run, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cpu_seed_options, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_frontier_probes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_results_json_alone, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_svg_only, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_missing_gnuplot, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cli_missing_gnuplot, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_failing_gnuplot, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bad_inputs, setup, teardown),
-    };
-    return cmocka_run_group_tests_name("plot", tests, NULL, NULL);
-}
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test_setup_teardown(test_gpu_run_every_chart, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_cpu_only_run, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_cpu_seed_options, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_frontier_probes, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_results_json_alone, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_svg_only, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_missing_gnuplot, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_cli_missing_gnuplot, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_failing_gnuplot, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_bad_inputs, setup, teardown),
+};
+
+MB_TEST_MAIN("plot", tests, NULL, NULL)

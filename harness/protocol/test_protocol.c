@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "mb_test_main.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,15 +148,13 @@ static void status_names(void **state)
     assert_int_equal(mb_job_status_parse("nope"), -1);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(job_round_trip),
-        cmocka_unit_test(result_round_trip),
-        cmocka_unit_test(malformed_messages_are_rejected),
-        cmocka_unit_test(checksum_is_batch_independent),
-        cmocka_unit_test(round_trip_edges),
-        cmocka_unit_test(status_names),
-    };
-    return cmocka_run_group_tests_name("protocol", tests, NULL, NULL);
-}
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(job_round_trip),
+    cmocka_unit_test(result_round_trip),
+    cmocka_unit_test(malformed_messages_are_rejected),
+    cmocka_unit_test(checksum_is_batch_independent),
+    cmocka_unit_test(round_trip_edges),
+    cmocka_unit_test(status_names),
+};
+
+MB_TEST_MAIN("protocol", tests, NULL, NULL)

@@ -80,8 +80,6 @@ static int group_setup(void **state)
 {
     (void)state;
     missing_reason = check_python();
-    if (missing_reason != NULL)
-        fprintf(stderr, "[  SKIP    ] RQ worker tests: %s\n", missing_reason);
     return 0;
 }
 
@@ -92,7 +90,12 @@ static int setup(void **state)
     return missing_reason != NULL ? 0 : mb_test_fixture_setup(state);
 }
 
-#define NEED_ENV MB_TEST_NEED
+/* The Python side first (python3-rq, torchvision), then redis-server. */
+#define NEED_ENV(f)                                          \
+    do {                                                     \
+        MB_NEED(missing_reason ? missing_reason : "", missing_reason == NULL); \
+        MB_TEST_NEED(f);                                     \
+    } while (0)
 
 /* Writes the scenario, runs it into <tmp>/<name>, returns the exit code
  * and run.json. */
@@ -342,15 +345,13 @@ static void compare_table_pairs_cells(void **state)
     mb_scenario_free(s);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(compare_table_pairs_cells),
-        cmocka_unit_test_setup_teardown(rq_jobs_succeed_beside_native, setup, mb_test_fixture_teardown),
-        cmocka_unit_test_setup_teardown(failing_job_text_comes_back, setup, mb_test_fixture_teardown),
-        cmocka_unit_test_setup_teardown(oom_text_is_classified, setup, mb_test_fixture_teardown),
-        cmocka_unit_test_setup_teardown(killed_worker_is_reported, setup, mb_test_fixture_teardown),
-        cmocka_unit_test_setup_teardown(shared_redis_is_left_clean, setup, mb_test_fixture_teardown),
-    };
-    return cmocka_run_group_tests_name("rq", tests, group_setup, NULL);
-}
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(compare_table_pairs_cells),
+    cmocka_unit_test_setup_teardown(rq_jobs_succeed_beside_native, setup, mb_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown(failing_job_text_comes_back, setup, mb_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown(oom_text_is_classified, setup, mb_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown(killed_worker_is_reported, setup, mb_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown(shared_redis_is_left_clean, setup, mb_test_fixture_teardown),
+};
+
+MB_TEST_MAIN("rq", tests, group_setup, NULL)

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "mb_test_main.h"
+
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1117,32 +1119,30 @@ static void test_truncations(void **state)
     free(text);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_full_fixture),
-        cmocka_unit_test(test_defaults),
-        cmocka_unit_test(test_fault_and_search),
-        cmocka_unit_test(test_scalars_and_spellings),
-        cmocka_unit_test(test_photos_as_is),
-        cmocka_unit_test(test_bad_fixtures),
-        cmocka_unit_test(test_type_errors),
-        cmocka_unit_test(test_unknown_keys),
-        cmocka_unit_test(test_duplicates),
-        cmocka_unit_test(test_value_errors),
-        cmocka_unit_test(test_axis_errors),
-        cmocka_unit_test(test_model_and_paths),
-        cmocka_unit_test(test_yaml_errors),
-        cmocka_unit_test(test_override_errors),
-        cmocka_unit_test(test_overrides_that_do_not_overlap),
-        cmocka_unit_test(test_expand_order),
-        cmocka_unit_test(test_worker_key),
-        cmocka_unit_test(test_worker_kind),
-        cmocka_unit_test(test_cell_limit),
-        cmocka_unit_test(test_set_axis),
-        cmocka_unit_test(test_did_you_mean),
-        cmocka_unit_test(test_shipped_scenarios),
-        cmocka_unit_test(test_truncations),
-    };
-    return cmocka_run_group_tests_name("scenario", tests, NULL, NULL);
-}
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_full_fixture),
+    cmocka_unit_test(test_defaults),
+    cmocka_unit_test(test_fault_and_search),
+    cmocka_unit_test(test_scalars_and_spellings),
+    cmocka_unit_test(test_photos_as_is),
+    cmocka_unit_test(test_bad_fixtures),
+    cmocka_unit_test(test_type_errors),
+    cmocka_unit_test(test_unknown_keys),
+    cmocka_unit_test(test_duplicates),
+    cmocka_unit_test(test_value_errors),
+    cmocka_unit_test(test_axis_errors),
+    cmocka_unit_test(test_model_and_paths),
+    cmocka_unit_test(test_yaml_errors),
+    cmocka_unit_test(test_override_errors),
+    cmocka_unit_test(test_overrides_that_do_not_overlap),
+    cmocka_unit_test(test_expand_order),
+    cmocka_unit_test(test_worker_key),
+    cmocka_unit_test(test_worker_kind),
+    cmocka_unit_test(test_cell_limit),
+    cmocka_unit_test(test_set_axis),
+    cmocka_unit_test(test_did_you_mean),
+    cmocka_unit_test(test_shipped_scenarios),
+    cmocka_unit_test(test_truncations),
+};
+
+MB_TEST_MAIN("scenario", tests, NULL, NULL)

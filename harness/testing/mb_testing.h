@@ -9,6 +9,7 @@
 
 #include "protocol.h"
 #include "queue.h"
+#include "mb_test_main.h"
 #include "redis_server.h"
 
 typedef struct mb_test_env {
@@ -47,7 +48,7 @@ typedef struct mb_test_fixture {
 
 int mb_test_fixture_setup(void **state);
 int mb_test_fixture_teardown(void **state);
-#define MB_TEST_NEED(f) do { if ((f) == NULL) skip(); } while (0)
+#define MB_TEST_NEED(f) MB_NEED("redis-server", (f) != NULL)
 
 /* Writes text to a file in the test's temp folder; returns its path (heap). */
 char *mb_test_write_file(const mb_test_env *t, const char *name, const char *text);

@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include "mb_test_main.h"
 #include <jansson.h>
 
 #include "torch_api.h"
@@ -355,23 +357,25 @@ static void test_script_fixture_matches_reference(void **state)
     json_decref(ref);
 }
 
-/* Skips the calling test, with the reason on the output, unless d works. */
-static int require_device(mb_device d)
+/* Whether the device is there is decided by an independent probe of the
+ * machine; where it is there, the shim must find it usable, and not doing
+ * so fails the test instead of skipping it. */
+static void require_device(mb_device d)
 {
+    bool present = d == MB_DEVICE_CUDA  ? mb_test_machine_has_cuda()
+                   : d == MB_DEVICE_MPS ? mb_test_machine_has_mps()
+                                        : true;
+    if (!present)
+        MB_SKIP("no %s on this machine", mb_device_name(d));
     char reason[512];
-    if (mb_torch_device_usable(d, reason, sizeof reason))
-        return 1;
-    print_message("%s not usable: %s\n", mb_device_name(d), reason);
-    return 0;
+    if (!mb_torch_device_usable(d, reason, sizeof reason))
+        fail_msg("%s is on this machine but not usable: %s", mb_device_name(d), reason);
 }
 
 static void test_cuda(void **state)
 {
     (void)state;
-    if (!require_device(MB_DEVICE_CUDA)) {
-        skip();
-        return;
-    }
+    require_device(MB_DEVICE_CUDA);
     char desc[256];
     mb_torch_device_description(MB_DEVICE_CUDA, desc, sizeof desc);
     print_message("cuda: %s, %llu bytes\n", desc,
@@ -480,10 +484,7 @@ static void test_submit_collect_cpu(void **state)
 static void test_cuda_precisions(void **state)
 {
     (void)state;
-    if (!require_device(MB_DEVICE_CUDA)) {
-        skip();
-        return;
-    }
+    require_device(MB_DEVICE_CUDA);
     check_submit_collect(MB_DEVICE_CUDA, "builtin:resnet18", 1e-2);
     const int n = 4, side = 224;
     float *x = make_batch(n, side, side, 3);
@@ -517,10 +518,7 @@ static void test_cuda_precisions(void **state)
 static void test_mps(void **state)
 {
     (void)state;
-    if (!require_device(MB_DEVICE_MPS)) {
-        skip();
-        return;
-    }
+    require_device(MB_DEVICE_MPS);
     char desc[256];
     mb_torch_device_description(MB_DEVICE_MPS, desc, sizeof desc);
     print_message("mps: %s\n", desc);
@@ -548,27 +546,25 @@ static void test_mps(void **state)
     mb_torch_model_free(cpu);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_version_and_names),
-        cmocka_unit_test(test_cpu_usable_and_described),
-        cmocka_unit_test(test_threads),
-        cmocka_unit_test(test_tiny_embeds_normalized_rows),
-        cmocka_unit_test(test_tiny_deterministic),
-        cmocka_unit_test(test_seed_changes_weights),
-        cmocka_unit_test(test_batch_of_one_equals_batch_of_four),
-        cmocka_unit_test(test_channels_last_matches),
-        cmocka_unit_test(test_device_resize),
-        cmocka_unit_test(test_resnet18_and_resnet50_widths),
-        cmocka_unit_test(test_missing_script_is_torch_error),
-        cmocka_unit_test(test_corrupt_script_is_torch_error),
-        cmocka_unit_test(test_bad_arguments),
-        cmocka_unit_test(test_script_fixture_matches_reference),
-        cmocka_unit_test(test_submit_collect_cpu),
-        cmocka_unit_test(test_cuda),
-        cmocka_unit_test(test_cuda_precisions),
-        cmocka_unit_test(test_mps),
-    };
-    return cmocka_run_group_tests_name("torch", tests, NULL, NULL);
-}
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_version_and_names),
+    cmocka_unit_test(test_cpu_usable_and_described),
+    cmocka_unit_test(test_threads),
+    cmocka_unit_test(test_tiny_embeds_normalized_rows),
+    cmocka_unit_test(test_tiny_deterministic),
+    cmocka_unit_test(test_seed_changes_weights),
+    cmocka_unit_test(test_batch_of_one_equals_batch_of_four),
+    cmocka_unit_test(test_channels_last_matches),
+    cmocka_unit_test(test_device_resize),
+    cmocka_unit_test(test_resnet18_and_resnet50_widths),
+    cmocka_unit_test(test_missing_script_is_torch_error),
+    cmocka_unit_test(test_corrupt_script_is_torch_error),
+    cmocka_unit_test(test_bad_arguments),
+    cmocka_unit_test(test_script_fixture_matches_reference),
+    cmocka_unit_test(test_submit_collect_cpu),
+    cmocka_unit_test(test_cuda),
+    cmocka_unit_test(test_cuda_precisions),
+    cmocka_unit_test(test_mps),
+};
+
+MB_TEST_MAIN("torch", tests, NULL, NULL)

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "mb_test_main.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,15 +91,13 @@ static void force_cpu_is_read(void **state)
     assert_false(mb_env_truthy("false") || mb_env_truthy("0") || mb_env_truthy(NULL));
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup(fix_on_sets_zero, clean_env),
-        cmocka_unit_test_setup(explicit_value_wins_over_the_fix, clean_env),
-        cmocka_unit_test_setup(fix_off_leaves_the_variable_absent, clean_env),
-        cmocka_unit_test_setup(low_follows_a_small_explicit_high, clean_env),
-        cmocka_unit_test_setup(explicit_low_is_left_to_pytorch, clean_env),
-        cmocka_unit_test_setup(force_cpu_is_read, clean_env),
-    };
-    return cmocka_run_group_tests_name("environment policy", tests, NULL, NULL);
-}
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test_setup(fix_on_sets_zero, clean_env),
+    cmocka_unit_test_setup(explicit_value_wins_over_the_fix, clean_env),
+    cmocka_unit_test_setup(fix_off_leaves_the_variable_absent, clean_env),
+    cmocka_unit_test_setup(low_follows_a_small_explicit_high, clean_env),
+    cmocka_unit_test_setup(explicit_low_is_left_to_pytorch, clean_env),
+    cmocka_unit_test_setup(force_cpu_is_read, clean_env),
+};
+
+MB_TEST_MAIN("environment policy", tests, NULL, NULL)
