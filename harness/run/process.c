@@ -125,6 +125,12 @@ static ssize_t env_find(const mb_env *e, const char *name)
     return -1;
 }
 
+const char *mb_env_get(const mb_env *e, const char *name)
+{
+    ssize_t i = env_find(e, name);
+    return i < 0 ? NULL : strchr(e->vars[i], '=') + 1;
+}
+
 void mb_env_set(mb_env *e, const char *name, const char *value)
 {
     char *entry = mb_asprintf("%s=%s", name, value);

@@ -34,6 +34,8 @@ typedef struct mb_env {
 } mb_env;
 
 void mb_env_from_current(mb_env *e);
+/* The value of name, or NULL (borrowed from e). */
+const char *mb_env_get(const mb_env *e, const char *name);
 void mb_env_set(mb_env *e, const char *name, const char *value);
 void mb_env_unset(mb_env *e, const char *name);
 void mb_env_free(mb_env *e);

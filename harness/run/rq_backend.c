@@ -170,23 +170,12 @@ static char *fill_placeholders(const char *arg, const char *const *names,
     return out;
 }
 
-/* The worker's environment: the harness's own, the cell's env.* axes, the
- * watermark rule of the native worker (the variable is absent when the fix
- * is off unless the scenario set it), and PYTHONPATH with the scenario's
- * folders first, then fixtures/rq, then whatever the caller had. */
-static void rq_env(const mb_cell *cell, const mb_scenario *s, mb_env *env)
+/* The worker's environment: mb_worker_env (the same watermark rule as the
+ * native worker's), FORCE_CPU for the CPU, and PYTHONPATH with the
+ * scenario's folders first, then fixtures/rq, then whatever the caller had. */
+static void rq_env(const mb_cell *cell, const mb_scenario *s, mb_env *env, mb_watermark *rule)
 {
-    mb_env_from_current(env);
-    bool explicit_high = false;
-    for (size_t i = 0; i < cell->n_env; i++) {
-        if (strcmp(cell->env[i].key, "PYTORCH_MPS_HIGH_WATERMARK_RATIO") == 0)
-            explicit_high = true;
-        mb_env_set(env, cell->env[i].key, cell->env[i].value);
-    }
-    if (cell->watermark_fix && !explicit_high)
-        mb_env_set(env, "PYTORCH_MPS_HIGH_WATERMARK_RATIO", "0.0");
-    else if (!cell->watermark_fix && !explicit_high)
-        mb_env_unset(env, "PYTORCH_MPS_HIGH_WATERMARK_RATIO");
+    mb_worker_env(cell, env, rule);
     if (strcmp(cell->device, "cpu") == 0)
         mb_env_set(env, "FORCE_CPU", "true");
     char *path = mb_strdup("");
@@ -208,7 +197,7 @@ static void rq_env(const mb_cell *cell, const mb_scenario *s, mb_env *env)
 /* A hello record like mpsbench-worker's, so run.json lists the RQ worker
  * beside the native ones: what was started, and what RQ says of itself. */
 static char *hello_record(run_ctx *run, const mb_cell *cell, const mb_scenario *s,
-                          char *const *argv, size_t argc)
+                          char *const *argv, size_t argc, const mb_env *env)
 {
     worker_slot *w = &run->worker;
     char *key = mb_asprintf("rq:worker:%s", state.worker_name);
@@ -225,6 +214,14 @@ static char *hello_record(run_ctx *run, const mb_cell *cell, const mb_scenario *
                           "device", cell->device, "model", s->model,
                           "function", s->worker.function, "queue", state.queue,
                           "rq_worker_name", state.worker_name, "command", cmd);
+    /* The variables the worker was started with (it reports none itself). */
+    json_t *envo = json_object();
+    const char *given[] = {MB_WATERMARK_HIGH, MB_WATERMARK_LOW, "FORCE_CPU"};
+    for (size_t i = 0; i < sizeof given / sizeof given[0]; i++) {
+        const char *v = mb_env_get(env, given[i]);
+        json_object_set_new(envo, given[i], v ? json_string(v) : json_null());
+    }
+    json_object_set_new(o, "env", envo);
     if (values[0] != NULL)
         json_object_set_new(o, "rq_version", json_string(values[0]));
     if (values[1] != NULL)
@@ -299,18 +296,21 @@ static int start_rq_worker(run_ctx *run, const mb_cell *cell, const mb_scenario 
     char *workers_key = mb_asprintf("rq:workers:%s", state.queue);
     mb_queue_del(run->q, workers_key, NULL);
     mb_env env;
-    rq_env(cell, s, &env);
+    mb_watermark rule;
+    rq_env(cell, s, &env, &rule);
     int rc = mb_spawn(argv, env.vars, w->log_path, &w->proc, err);
-    mb_env_free(&env);
     if (rc == 0)
         rc = wait_registered(run, workers_key, err);
     free(workers_key);
     if (rc == 0) {
-        w->hello = hello_record(run, cell, s, argv, argc);
+        char *hello = hello_record(run, cell, s, argv, argc, &env);
+        w->hello = mb_hello_with_watermark(hello, cell->watermark_fix, &rule);
+        free(hello);
         hello_log *log = &run->hellos;
         log->records = mb_realloc(log->records, (log->n + 1) * sizeof *log->records);
         log->records[log->n++] = mb_strdup(w->hello);
     }
+    mb_env_free(&env);
     for (size_t i = 0; i < argc; i++)
         free(argv[i]);
     free(argv);

@@ -14,6 +14,7 @@
 #include "run.h"
 #include "scenario.h"
 #include "process.h"
+#include "watermark.h"
 
 /* One job as the harness saw it: the worker's result plus harness timing. */
 typedef struct job_record {
@@ -128,6 +129,13 @@ typedef struct worker_backend {
 
 /* workers.c */
 extern const worker_backend mb_native_backend;
+/* A worker's environment, for every kind of worker: the harness's own, the
+ * cell's env.* axes, then the watermark rule (core/watermark.h), with a
+ * HIGH from the scenario's env axis kept when the fix is off.  *rule says
+ * what the rule decided. */
+void mb_worker_env(const mb_cell *cell, mb_env *env, mb_watermark *rule);
+/* The hello record with the rule's decision added as "watermark" (heap). */
+char *mb_hello_with_watermark(const char *hello, bool fix, const mb_watermark *rule);
 const worker_backend *mb_backend_for(const mb_scenario *s);
 /* Stops whatever worker the run holds, of any backend. */
 void mb_worker_stop(run_ctx *run);

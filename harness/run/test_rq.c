@@ -185,6 +185,56 @@ static void rq_jobs_succeed_beside_native(void **state)
     free(output);
 }
 
+/* The RQ worker gets the same watermark rule as the native one: with the
+ * variables in the harness's own environment, the fix keeps the user's
+ * value (the service's os.environ.setdefault) and fix off removes it.  The
+ * hello record shows what the worker process was started with. */
+static void rq_worker_gets_the_watermark_rule(void **state)
+{
+    fixture *f = *state;
+    NEED_ENV(f);
+    setenv("PYTORCH_MPS_HIGH_WATERMARK_RATIO", "1.3", 1);
+    setenv("PYTORCH_MPS_LOW_WATERMARK_RATIO", "1.2", 1);
+    char *output;
+    json_t *run;
+    int code = run_scenario(f, "wm",
+                            "model: builtin:tiny\n"
+                            "input_size: 32\n"
+                            "images: {sizes: [64x48], per_job: 1, format: jpeg}\n"
+                            "worker: {kind: rq}\n"
+                            "matrix: {device: [cpu], watermark_fix: [on, off], batch_size: [1]}\n"
+                            "run: {jobs: 1, warmup_jobs: 0, repetitions: 1, threads: 1}\n",
+                            &output, &run);
+    unsetenv("PYTORCH_MPS_HIGH_WATERMARK_RATIO");
+    unsetenv("PYTORCH_MPS_LOW_WATERMARK_RATIO");
+    if (code != 0)
+        fail_msg("exit %d:\n%s", code, output);
+    int seen = 0;
+    size_t i;
+    json_t *w;
+    json_array_foreach(json_object_get(run, "workers"), i, w) {
+        const char *kind = json_string_value(json_object_get(w, "kind"));
+        assert_non_null(kind);
+        assert_string_equal(kind, "rq");
+        json_t *env = json_object_get(w, "env");
+        const char *high = json_string_value(json_object_get(env, "PYTORCH_MPS_HIGH_WATERMARK_RATIO"));
+        const char *low = json_string_value(json_object_get(env, "PYTORCH_MPS_LOW_WATERMARK_RATIO"));
+        bool fix = json_is_true(json_object_get(json_object_get(w, "watermark"), "fix"));
+        if (fix) {
+            assert_non_null(high);
+            assert_string_equal(high, "1.3");
+        } else {
+            assert_null(high);
+        }
+        assert_non_null(low);
+        assert_string_equal(low, "1.2");
+        seen |= fix ? 1 : 2;
+    }
+    assert_int_equal(seen, 3);
+    json_decref(run);
+    free(output);
+}
+
 /* A corrupt image fails the job in Python; the exception's text (the file
  * and PIL's reason) comes back as the job's error. */
 static void failing_job_text_comes_back(void **state)
@@ -352,6 +402,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(oom_text_is_classified, setup, mb_test_fixture_teardown),
     cmocka_unit_test_setup_teardown(killed_worker_is_reported, setup, mb_test_fixture_teardown),
     cmocka_unit_test_setup_teardown(shared_redis_is_left_clean, setup, mb_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown(rq_worker_gets_the_watermark_rule, setup, mb_test_fixture_teardown),
 };
 
 MB_TEST_MAIN("rq", tests, group_setup, NULL)

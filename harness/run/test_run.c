@@ -170,6 +170,76 @@ static void external_redis_is_used_and_left_clean(void **state)
     free(scenario);
 }
 
+/* The hello record of the worker that served the cells with this fix
+ * setting (borrowed from run). */
+static json_t *worker_with_fix(json_t *run, bool fix)
+{
+    size_t i;
+    json_t *w;
+    json_array_foreach(json_object_get(run, "workers"), i, w) {
+        if (json_is_true(json_object_get(json_object_get(w, "watermark"), "fix")) == fix)
+            return w;
+    }
+    fail_msg("no worker with the fix %s in run.json", fix ? "on" : "off");
+    return NULL;
+}
+
+static const char *env_of(json_t *worker, const char *name)
+{
+    return json_string_value(json_object_get(json_object_get(worker, "env"), name));
+}
+
+/* The watermark rule as the native worker gets it, with the variables in
+ * the harness's own environment: the fix keeps the user's value
+ * (setdefault), fix off removes it, and without one the fix sets 0.0.  The
+ * worker's own hello reports what its process really holds. */
+static void native_worker_gets_the_watermark_rule(void **state)
+{
+    fixture *f = *state;
+    NEED_ENV(f);
+    char *scenario = mb_test_write_file(&f->env, "wm.yaml",
+        "name: wm\nmodel: builtin:tiny\ninput_size: 32\n"
+        "images: {sizes: [64x48], per_job: 1}\n"
+        "matrix: {device: [cpu], watermark_fix: [on, off], batch_size: [1]}\n"
+        "run: {jobs: 1, warmup_jobs: 0, repetitions: 1, threads: 1}\n");
+    setenv("PYTORCH_MPS_HIGH_WATERMARK_RATIO", "1.3", 1);
+    setenv("PYTORCH_MPS_LOW_WATERMARK_RATIO", "1.2", 1);
+    char *out = mb_asprintf("%s/wm-shell", f->env.tmp);
+    const char *args[] = {"run", scenario, "--out", out, "--image-cache", f->cache, "--no-charts", NULL};
+    char *output;
+    int code = mb_test_run_cli(&f->env, args, &output);
+    unsetenv("PYTORCH_MPS_HIGH_WATERMARK_RATIO");
+    unsetenv("PYTORCH_MPS_LOW_WATERMARK_RATIO");
+    if (code != 0)
+        fail_msg("exit %d:\n%s", code, output);
+    json_t *run = load_json(out, "run.json");
+    json_t *on = worker_with_fix(run, true), *off = worker_with_fix(run, false);
+    assert_string_equal(env_of(on, "PYTORCH_MPS_HIGH_WATERMARK_RATIO"), "1.3");
+    assert_string_equal(env_of(on, "PYTORCH_MPS_LOW_WATERMARK_RATIO"), "1.2");
+    assert_true(json_is_true(json_object_get(json_object_get(on, "watermark"), "explicit")));
+    assert_null(env_of(off, "PYTORCH_MPS_HIGH_WATERMARK_RATIO"));
+    assert_string_equal(env_of(off, "PYTORCH_MPS_LOW_WATERMARK_RATIO"), "1.2");
+    json_decref(run);
+    free(output);
+    free(out);
+
+    out = mb_asprintf("%s/wm-clean", f->env.tmp);
+    const char *args2[] = {"run", scenario, "--out", out, "--image-cache", f->cache, "--no-charts", NULL};
+    code = mb_test_run_cli(&f->env, args2, &output);
+    if (code != 0)
+        fail_msg("exit %d:\n%s", code, output);
+    run = load_json(out, "run.json");
+    on = worker_with_fix(run, true);
+    off = worker_with_fix(run, false);
+    assert_string_equal(env_of(on, "PYTORCH_MPS_HIGH_WATERMARK_RATIO"), "0.0");
+    assert_false(json_is_true(json_object_get(json_object_get(on, "watermark"), "explicit")));
+    assert_null(env_of(off, "PYTORCH_MPS_HIGH_WATERMARK_RATIO"));
+    json_decref(run);
+    free(output);
+    free(out);
+    free(scenario);
+}
+
 /* A device that is not usable here makes its cells skipped with the reason:
  * not a pass, not an OOM, and not a failure unless the scenario requires it. */
 static void unusable_device_is_skipped_visibly(void **state)
@@ -317,6 +387,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(bad_scenario_exits_2_with_position, mb_test_fixture_setup, mb_test_fixture_teardown),
     cmocka_unit_test_setup_teardown(external_redis_is_used_and_left_clean, mb_test_fixture_setup, mb_test_fixture_teardown),
     cmocka_unit_test_setup_teardown(unusable_device_is_skipped_visibly, mb_test_fixture_setup, mb_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown(native_worker_gets_the_watermark_rule, mb_test_fixture_setup,
+                                    mb_test_fixture_teardown),
     cmocka_unit_test_setup_teardown(run_draws_charts, mb_test_fixture_setup, mb_test_fixture_teardown),
     cmocka_unit_test_setup_teardown(run_against_baseline, mb_test_fixture_setup, mb_test_fixture_teardown),
     cmocka_unit_test_setup_teardown(unknown_command_is_usage_error, mb_test_fixture_setup, mb_test_fixture_teardown),

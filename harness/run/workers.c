@@ -38,21 +38,41 @@ void mb_worker_stop(run_ctx *run)
     slot_clear(w);
 }
 
-/* The worker's environment: the harness's own, plus the cell's env.* axes,
- * minus the watermark variable when the fix is off and the scenario did not
- * set it explicitly (DESIGN.md: "the variable is absent"). */
-static void worker_env(const mb_cell *cell, mb_env *env)
+void mb_worker_env(const mb_cell *cell, mb_env *env, mb_watermark *rule)
 {
     mb_env_from_current(env);
-    bool explicit_high = false;
+    bool scenario_high = false;
     for (size_t i = 0; i < cell->n_env; i++) {
         const char *name = cell->env[i].key;
-        if (strcmp(name, "PYTORCH_MPS_HIGH_WATERMARK_RATIO") == 0)
-            explicit_high = true;
+        if (strcmp(name, MB_WATERMARK_HIGH) == 0)
+            scenario_high = true;
         mb_env_set(env, name, cell->env[i].value);
     }
-    if (!cell->watermark_fix && !explicit_high)
-        mb_env_unset(env, "PYTORCH_MPS_HIGH_WATERMARK_RATIO");
+    mb_watermark_rule(cell->watermark_fix, mb_env_get(env, MB_WATERMARK_HIGH),
+                      mb_env_get(env, MB_WATERMARK_LOW), scenario_high, rule);
+    if (rule->high_set)
+        mb_env_set(env, MB_WATERMARK_HIGH, rule->high);
+    else
+        mb_env_unset(env, MB_WATERMARK_HIGH);
+    if (rule->low_set)
+        mb_env_set(env, MB_WATERMARK_LOW, rule->low);
+    else
+        mb_env_unset(env, MB_WATERMARK_LOW);
+}
+
+char *mb_hello_with_watermark(const char *hello, bool fix, const mb_watermark *rule)
+{
+    json_t *o = json_loads(hello, 0, NULL);
+    if (o == NULL)
+        return mb_strdup(hello);
+    json_object_set_new(o, "watermark",
+        json_pack("{s:b, s:o, s:o, s:b, s:b}", "fix", fix,
+                  "high", rule->high_set ? json_string(rule->high) : json_null(),
+                  "low", rule->low_set ? json_string(rule->low) : json_null(),
+                  "explicit", rule->high_was_explicit, "low_lowered", rule->low_lowered));
+    char *text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return text;
 }
 
 /* Waits for the hello record; fails if the process dies first. */
@@ -155,13 +175,17 @@ static int start_worker(run_ctx *run, const mb_cell *cell, const mb_scenario *s,
         NULL,
     };
     mb_env env;
-    worker_env(cell, &env);
+    mb_watermark rule;
+    mb_worker_env(cell, &env, &rule);
     int rc = mb_spawn(argv, env.vars, w->log_path, &w->proc, err);
     mb_env_free(&env);
     if (rc != 0)
         return rc;
     if ((rc = wait_hello(run, err)) != 0)
         return rc;
+    char *hello = mb_hello_with_watermark(w->hello, cell->watermark_fix, &rule);
+    free(w->hello);
+    w->hello = hello;
     hello_log *log = &run->hellos;
     log->records = mb_realloc(log->records, (log->n + 1) * sizeof *log->records);
     log->records[log->n++] = mb_strdup(w->hello);

@@ -1,4 +1,5 @@
 #include "env_policy.h"
+#include "watermark.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,10 +14,13 @@ bool mb_env_truthy(const char *value)
            strcasecmp(value, "yes") == 0 || strcasecmp(value, "on") == 0;
 }
 
-static void copy_env(const char *name, char *buf, size_t size)
+/* Sets or removes name in this process's environment as the rule says. */
+static void put_env(const char *name, bool set, const char *value)
 {
-    const char *v = getenv(name);
-    snprintf(buf, size, "%s", v ? v : "");
+    if (set)
+        setenv(name, value, 1);
+    else
+        unsetenv(name);
 }
 
 void mb_env_policy_apply(mb_env_policy *p, bool watermark_fix)
@@ -24,27 +28,16 @@ void mb_env_policy_apply(mb_env_policy *p, bool watermark_fix)
     memset(p, 0, sizeof *p);
     p->watermark_fix = watermark_fix;
     p->force_cpu = mb_env_truthy(getenv("FORCE_CPU"));
-    const char *explicit_high = getenv("PYTORCH_MPS_HIGH_WATERMARK_RATIO");
-    if (watermark_fix) {
-        /* The service's fix is os.environ.setdefault: an explicit value wins. */
-        if (explicit_high != NULL)
-            p->high_was_explicit = true;
-        else
-            setenv("PYTORCH_MPS_HIGH_WATERMARK_RATIO", "0.0", 0);
-    }
-    const char *high = getenv("PYTORCH_MPS_HIGH_WATERMARK_RATIO");
-#if defined(__APPLE__) && defined(__aarch64__)
-    const double default_low = 1.4;   /* Apple silicon: unified memory */
-#else
-    const double default_low = 1.0;   /* discrete GPUs (Intel Macs) */
-#endif
-    if (high != NULL && getenv("PYTORCH_MPS_LOW_WATERMARK_RATIO") == NULL) {
-        double ratio = strtod(high, NULL);
-        if (ratio > 0.0 && ratio < default_low) {
-            setenv("PYTORCH_MPS_LOW_WATERMARK_RATIO", high, 0);
-            p->low_lowered = true;
-        }
-    }
-    copy_env("PYTORCH_MPS_HIGH_WATERMARK_RATIO", p->high_ratio, sizeof p->high_ratio);
-    copy_env("PYTORCH_MPS_LOW_WATERMARK_RATIO", p->low_ratio, sizeof p->low_ratio);
+    /* The worker keeps a HIGH it was started with even with the fix off:
+     * whoever started it (the harness, through the same rule) left it there
+     * on purpose. */
+    mb_watermark rule;
+    mb_watermark_rule(watermark_fix, getenv(MB_WATERMARK_HIGH), getenv(MB_WATERMARK_LOW), true,
+                      &rule);
+    put_env(MB_WATERMARK_HIGH, rule.high_set, rule.high);
+    put_env(MB_WATERMARK_LOW, rule.low_set, rule.low);
+    p->high_was_explicit = rule.high_was_explicit;
+    p->low_lowered = rule.low_lowered;
+    snprintf(p->high_ratio, sizeof p->high_ratio, "%s", rule.high);
+    snprintf(p->low_ratio, sizeof p->low_ratio, "%s", rule.low);
 }

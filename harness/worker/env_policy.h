@@ -17,16 +17,8 @@ typedef struct mb_env_policy {
     bool low_lowered;        /* LOW was set to HIGH so PyTorch accepts both */
 } mb_env_policy;
 
-/* Applies the fix (setdefault semantics) and reads the seed's knobs.
- *
- * The LOW ratio: PyTorch checks LOW <= HIGH when the allocator starts (with
- * HIGH = 0.0, against the upper bound 2.0 instead) and refuses to start
- * otherwise.  Its default LOW is 1.4 on unified memory and 1.0 on discrete
- * GPUs, so an explicit HIGH below that (a scenario's env, say 1.0) would make
- * every MPS allocation fail with "invalid low watermark ratio" - an error of
- * the harness's making, not the device's.  When HIGH is set above 0 and LOW
- * is not, LOW is set to HIGH (setdefault again: an explicit LOW wins and
- * PyTorch then judges it). */
+/* Applies the watermark rule (core/watermark.h) to this process's
+ * environment and reads the seed's knobs. */
 void mb_env_policy_apply(mb_env_policy *p, bool watermark_fix);
 /* True for "1", "true", "yes", "on" (any case). */
 bool mb_env_truthy(const char *value);
