@@ -16,6 +16,7 @@ static const char *const status_names[] = {
     [MB_JOB_CRASHED] = "crashed",
     [MB_JOB_TIMEOUT] = "timeout",
     [MB_JOB_SKIPPED] = "skipped",
+    [MB_JOB_INTERRUPTED] = "interrupted",
 };
 
 const char *mb_job_status_name(mb_job_status s)

@@ -36,7 +36,9 @@ typedef enum {
     MB_JOB_ERROR,           /* bad image, model error... the worker lives on */
     MB_JOB_CRASHED,         /* the worker died with the job in flight */
     MB_JOB_TIMEOUT,         /* no result within run.timeout; worker killed */
-    MB_JOB_SKIPPED          /* the device is unusable; never ran */
+    MB_JOB_SKIPPED,         /* the device is unusable; never ran */
+    MB_JOB_INTERRUPTED,     /* in flight when the run stopped (signal, Redis gone) */
+    MB_JOB_STATUS_COUNT
 } mb_job_status;
 
 const char *mb_job_status_name(mb_job_status s);

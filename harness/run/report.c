@@ -73,7 +73,7 @@ static json_t *cell_json(const cell_state *cs)
     for (size_t i = 0; i < cs->n_records; i++)
         json_array_append_new(jobs, record_json(&cs->records[i]));
     json_t *counts = json_object();
-    for (int s = MB_JOB_OK; s <= MB_JOB_SKIPPED; s++)
+    for (int s = MB_JOB_OK; s < MB_JOB_STATUS_COUNT; s++)
         json_object_set_new(counts, mb_job_status_name((mb_job_status)s), json_integer(cs->counts[s]));
     json_t *ips = json_array();
     for (size_t i = 0; i < cs->n_reps; i++)
@@ -188,6 +188,8 @@ int mb_report_write_run_json(const run_ctx *run, const char *status, mb_err *err
         json_array_append_new(workers, hello ? hello : json_string(run->hellos.records[i]));
     }
     json_object_set_new(o, "workers", workers);
+    /* Job ids j0 .. j<jobs_enqueued - 1>: each must be in one cell's jobs. */
+    json_object_set_new(o, "jobs_enqueued", json_integer(run->next_job));
     json_object_set_new(o, "redis", run->cfg->redis_url
                                         ? json_pack("{s:s}", "kind", "external")
                                         : json_pack("{s:s, s:I}", "kind", "embedded", "pid",

@@ -44,7 +44,7 @@ typedef struct cell_state {
     size_t n_records, cap_records;
     double *rep_images_per_s;   /* per completed repetition */
     size_t n_reps;
-    int counts[MB_JOB_SKIPPED + 1];
+    int counts[MB_JOB_STATUS_COUNT];
     char *skip_reason;      /* device unusable */
     char *first_error;
     cell_verdict verdict;
@@ -93,7 +93,7 @@ typedef struct run_ctx {
     char last_result_id[64];
     worker_slot worker;
     int worker_seq;         /* streams and ids per worker configuration */
-    int next_job;
+    int next_job;           /* jobs enqueued so far: ids j0 .. j<next_job - 1> */
     cell_state *cells;
     size_t n_cells;
     size_t current_cell;

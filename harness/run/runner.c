@@ -61,7 +61,10 @@ static int submit_sized_job(cell_state *cs, int per_job, int batch_size, infligh
 {
     run_ctx *run = cs->run;
     mb_job job = {0};
-    job.id = mb_asprintf("j%d", run->next_job++);
+    /* Ids are contiguous over the run and taken only by jobs that reached
+     * the queue, so run.json's jobs_enqueued says which ids must each
+     * appear once: an oracle the tests hold the records against. */
+    job.id = mb_asprintf("j%d", run->next_job);
     job.cell = cs->bench_name;
     job.images = mb_calloc((size_t)per_job, sizeof *job.images);
     for (int i = 0; i < per_job; i++)
@@ -74,6 +77,8 @@ static int submit_sized_job(cell_state *cs, int per_job, int batch_size, infligh
     out->batch_size = batch_size;
     out->submitted_ms = mb_now_ms();
     int rc = cs->backend->submit(run, &job, &out->entry_id, err);
+    if (rc == 0)
+        run->next_job++;
     free(job.images);
     out->id = job.id;
     return rc;
@@ -109,6 +114,17 @@ static void record_lost(cell_state *cs, const inflight_job *j, mb_job_status sta
     note_error(cs, why);
 }
 
+/* The run stops with jobs in flight (a signal, Redis gone): each is
+ * recorded as interrupted, so that every enqueued job is accounted for. */
+static void record_stopped(cell_state *cs, inflight_job *jobs, int *n_inflight, const char *why)
+{
+    for (int i = 0; i < *n_inflight; i++) {
+        record_lost(cs, &jobs[i], MB_JOB_INTERRUPTED, why);
+        inflight_clear(&jobs[i]);
+    }
+    *n_inflight = 0;
+}
+
 /* Waits for the result of the oldest in-flight job.  Results arrive in
  * order from one worker, so anything else on the stream is stale (from a
  * job whose worker was replaced) and is ignored.  When the worker dies or
@@ -121,12 +137,18 @@ static int await_result(cell_state *cs, inflight_job *jobs, int *n_inflight, boo
     *lost = false;
     double timeout_ms = cs->cell->run.timeout_s * 1000.0;
     for (;;) {
-        if (interrupted)
+        if (interrupted) {
+            record_stopped(cs, jobs, n_inflight, "the run was interrupted before this job's result came");
             return mb_err_set(err, MB_EWORKER, "interrupted");
+        }
         mb_result r;
         int got = cs->backend->next_result(run, 100, &r, err);
-        if (got < 0)
+        if (got < 0) {
+            char *why = mb_asprintf("the run stopped before this job's result came: %s", err->msg);
+            record_stopped(cs, jobs, n_inflight, why);
+            free(why);
             return err->code;
+        }
         if (got == 1) {
             if (strcmp(r.job_id, jobs[0].id) != 0) {
                 mb_result_clear(&r);

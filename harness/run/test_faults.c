@@ -59,6 +59,8 @@ static json_t *run_json(const char *out)
     if (o == NULL)
         fail_msg("%s: %s", path, jerr.text);
     free(path);
+    /* Whatever the fault, every enqueued job is in it exactly once. */
+    mb_test_assert_jobs_accounted(o);
     return o;
 }
 
@@ -85,14 +87,16 @@ static int count(json_t *cell, const char *status)
     return (int)json_integer_value(json_object_get(json_object_get(cell, "counts"), status));
 }
 
-/* Every enqueued job is in run.json exactly once: warm-up plus jobs x
- * repetitions for a cell that ran to the end, or up to its first failure. */
+/* A cell's jobs: warm-up plus jobs x repetitions for a cell that ran to
+ * the end, or up to its first failure.  (That every enqueued job is in
+ * run.json exactly once is checked against the harness's own count by
+ * run_json.) */
 static void assert_accounted(json_t *cell, int expected_jobs)
 {
     json_t *jobs = json_object_get(cell, "jobs");
     int total = 0;
-    const char *statuses[] = {"ok", "oom", "error", "crashed", "timeout"};
-    for (size_t i = 0; i < 5; i++)
+    const char *statuses[] = {"ok", "oom", "error", "crashed", "timeout", "interrupted"};
+    for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
         total += count(cell, statuses[i]);
     assert_int_equal((int)json_array_size(jobs), total);
     if (expected_jobs >= 0)

@@ -112,6 +112,7 @@ static int run_scenario(fixture *f, const char *name, const char *text, char **o
     *run_json = json_load_file(file, 0, &jerr);
     if (*run_json == NULL)
         fail_msg("%s: %s\n%s", file, jerr.text, *output);
+    mb_test_assert_jobs_accounted(*run_json);
     free(file);
     free(out);
     free(path);

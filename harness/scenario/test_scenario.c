@@ -525,6 +525,10 @@ static void test_value_errors(void **state)
                 "for percent)");
     check_error("expect: {regression: 150%}\n",
                 "t.yaml:1:22: expect.regression: must be between 0% and 100%, got 150%");
+    /* A slowdown may exceed 100% (jobs five times slower is 400%), up to
+     * 10000%. */
+    check_error("fault: {slowdown: 20000%}\n",
+                "t.yaml:1:19: fault.slowdown: must be between 0% and 10000%, got 20000%");
     check_error("expect: {regression: lots}\n",
                 "t.yaml:1:22: expect.regression: expected a fraction such as 5% or 0.05, got "
                 "'lots'");

@@ -1,5 +1,7 @@
 #include "mb_testing.h"
 
+#include <jansson.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -244,4 +246,47 @@ int mb_test_fixture_teardown(void **state)
     mb_test_env_stop(&f->env);
     free(f);
     return 0;
+}
+
+void mb_test_assert_jobs_accounted(json_t *run)
+{
+    json_t *n_json = json_object_get(run, "jobs_enqueued");
+    if (!json_is_integer(n_json))
+        fail_msg("run.json has no jobs_enqueued");
+    json_int_t n = json_integer_value(n_json);
+    unsigned char *seen = mb_calloc((size_t)n + 1, 1);
+    static const char *const final[] = {"ok", "oom", "error", "crashed", "timeout", "interrupted"};
+    json_int_t total = 0;
+    size_t i, j;
+    json_t *cell, *job;
+    json_array_foreach(json_object_get(run, "cells"), i, cell) {
+        int by_status = 0;
+        json_t *counts = json_object_get(cell, "counts");
+        for (size_t k = 0; k < sizeof final / sizeof final[0]; k++)
+            by_status += (int)json_integer_value(json_object_get(counts, final[k]));
+        json_t *jobs = json_object_get(cell, "jobs");
+        assert_int_equal(json_array_size(jobs), by_status);
+        json_array_foreach(jobs, j, job) {
+            const char *id = json_string_value(json_object_get(job, "id"));
+            long k = -1;
+            if (id == NULL || id[0] != 'j' || mb_parse_long(id + 1, &k) != 0 || k < 0 || k >= n)
+                fail_msg("job id %s is not one the run enqueued (j0..j%lld)", id ? id : "(none)",
+                         (long long)n - 1);
+            if (seen[k])
+                fail_msg("job %s is recorded twice", id);
+            seen[k] = 1;
+            const char *status = json_string_value(json_object_get(job, "status"));
+            bool is_final = false;
+            for (size_t s = 0; status != NULL && s < sizeof final / sizeof final[0]; s++)
+                is_final |= strcmp(status, final[s]) == 0;
+            if (!is_final)
+                fail_msg("job %s has no final status (%s)", id, status ? status : "none");
+            total++;
+        }
+    }
+    for (json_int_t k = 0; k < n; k++)
+        if (!seen[k])
+            fail_msg("job j%lld was enqueued but is not in run.json", (long long)k);
+    assert_int_equal(total, n);
+    free(seen);
 }

@@ -62,6 +62,13 @@ int mb_test_finish_cli(mb_proc *p);
 /* Both, with the output read back into *output (heap; never NULL). */
 int mb_test_run_cli(const mb_test_env *t, const char *const *args, char **output);
 
+/* The accounting oracle: run.json's jobs_enqueued, counted by the harness
+ * when each job reached the queue, says which ids were enqueued (j0 ..
+ * j<n-1>); each must appear exactly once over all cells, with a final
+ * status, and each cell's counts must match its jobs.  Fails the test. */
+struct json_t;
+void mb_test_assert_jobs_accounted(struct json_t *run_json);
+
 /* Path inside the source tree / build tree (heap string). */
 char *mb_test_source_path(const char *relative);
 char *mb_test_binary_path(const char *relative);
