@@ -556,7 +556,10 @@ static void redis_killed_mid_run(void **state)
     assert_int_equal(finish_cli(&cli), 3);
     char *log = mb_asprintf("%s.log", out);
     char *text = mb_read_file(log, NULL);
-    assert_non_null(strstr(text, "redis"));
+    /* The error line of the queue layer ("mpsbench: redis XREAD: ..."),
+     * not the folder name, which also says redis. */
+    if (strstr(text, "mpsbench: redis ") == NULL && strstr(text, "mpsbench: cannot connect to redis") == NULL)
+        fail_msg("no Redis error in the output:\n%s", text);
     json_t *run = run_json(out);
     assert_string_equal(str(run, "status"), "incomplete");
     json_decref(run);
