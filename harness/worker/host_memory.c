@@ -73,3 +73,12 @@ bool mb_host_reset_peak_rss(void)
     return false;
 #endif
 }
+
+uint64_t mb_host_data_bytes(void)
+{
+#if defined(__linux__)
+    return proc_status_kb("VmData");
+#else
+    return 0;
+#endif
+}

@@ -13,5 +13,9 @@ uint64_t mb_host_current_rss(void);
  * resets VmHWM.  macOS has no equivalent: the peak then stays the process
  * lifetime's, and this returns false so callers can say so. */
 bool mb_host_reset_peak_rss(void);
+/* The private writable memory that RLIMIT_DATA counts (Linux: VmData);
+ * 0 where the system does not say (macOS, which does not enforce the
+ * limit either). */
+uint64_t mb_host_data_bytes(void);
 
 #endif

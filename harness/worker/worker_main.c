@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "env_policy.h"
+#include "host_memory.h"
 #include "memory_cap.h"
 #include "mb_opts.h"
 #include "mb_util.h"
@@ -285,6 +286,15 @@ static char *hello_json(const worker_config *c, const mb_env_policy *env, const 
     json_object_set_new(o, "exec", json_string(c->fork_per_job ? "fork_per_job" : "persistent"));
     json_object_set_new(o, "decode_threads",
                         json_integer(c->decode_threads > 0 ? c->decode_threads : mb_cpu_count()));
+    /* What the worker holds once ready, before any job: what a memory cap
+     * must leave room for (the cap tests size their cap from it). */
+    if (strcmp(state, "ready") == 0) {
+        uint64_t data = mb_host_data_bytes();
+        json_object_set_new(o, "host_memory",
+                            json_pack("{s:I, s:o}", "rss_bytes", (json_int_t)mb_host_current_rss(),
+                                      "data_bytes", data > 0 ? json_integer((json_int_t)data)
+                                                             : json_null()));
+    }
     if (cap != NULL && cap->bytes > 0)
         json_object_set_new(o, "memory_cap", json_pack("{s:I, s:b, s:s}", "bytes",
                                                        (json_int_t)cap->bytes, "enforced",
