@@ -508,8 +508,10 @@ static int read_run(load_ctx *c, yaml_node_t *node)
 {
     static const char *const keys[] = {"jobs", "warmup_jobs", "repetitions", "timeout",
                                        "memory_limit", "exec", "on_oom", "threads",
-                                       "inflight", "decode_threads"};
+                                       "inflight", "decode_threads", "order",
+                                       "max_live_workers"};
     static const char *const on_oom[] = {"continue", "exit"};
+    static const char *const orders[] = {"interleaved", "sequential"};
     mb_run_opts *run = &c->s->run;
     int rc = expect_mapping(c, node);
     for (size_t i = 0; rc == 0 && i < n_pairs(node); i++) {
@@ -580,8 +582,15 @@ static int read_run(load_ctx *c, yaml_node_t *node)
         case 8:
             rc = get_int(c, value, 1, 1024, &run->inflight);
             break;
-        default:
+        case 9:
             rc = get_int(c, value, 0, 4096, &run->decode_threads);
+            break;
+        case 10:
+            rc = get_word(c, value, "order", orders, 2, &word);
+            run->order = word == 1 ? MB_ORDER_SEQUENTIAL : MB_ORDER_INTERLEAVED;
+            break;
+        default:
+            rc = get_int(c, value, 1, 64, &run->max_live_workers);
             break;
         }
         path_pop(c, mark);
@@ -1397,6 +1406,10 @@ static mb_scenario *scenario_new(const char *name, const char *dir)
     s->run.exec = MB_EXEC_PERSISTENT;
     s->run.on_oom = MB_ON_OOM_CONTINUE;
     s->run.inflight = 1;
+    s->run.order = MB_ORDER_INTERLEAVED;
+    /* Workers kept alive across rounds: a few ResNet-50 workers fit in an
+     * 8 GiB Mac beside the system. */
+    s->run.max_live_workers = 4;
     s->expect.oom = MB_OOM_NEVER;
     s->expect.regression = 0.05;
     s->search.max_batch_size = 1024;

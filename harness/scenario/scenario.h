@@ -35,6 +35,12 @@ typedef struct mb_kv {
 
 typedef enum { MB_OOM_NEVER = 0, MB_OOM_ALLOWED, MB_OOM_EXPECTED } mb_oom_expect;
 typedef enum { MB_EXEC_PERSISTENT = 0, MB_EXEC_FORK_PER_JOB } mb_exec_mode;
+/* How repetitions are scheduled: interleaved runs them in rounds, one
+ * repetition of every cell per round in a freshly shuffled order, so that
+ * drift of the machine spreads over every cell instead of biasing the ones
+ * that ran last; sequential runs every repetition of a cell before the next
+ * cell. */
+typedef enum { MB_ORDER_INTERLEAVED = 0, MB_ORDER_SEQUENTIAL } mb_order;
 typedef enum { MB_ON_OOM_CONTINUE = 0, MB_ON_OOM_EXIT } mb_on_oom;
 typedef enum { MB_FORMAT_JPEG = 0, MB_FORMAT_PNG } mb_image_format;
 typedef enum { MB_RESIZE_HOST = 0, MB_RESIZE_DEVICE } mb_resize_on;
@@ -68,6 +74,8 @@ typedef struct mb_run_opts {
     int threads;            /* intra-op threads, 0 = all cores */
     int decode_threads;     /* the worker's decode pool, 0 = all cores */
     int inflight;           /* jobs queued ahead per worker, default 1 */
+    mb_order order;         /* default interleaved */
+    int max_live_workers;   /* worker processes kept alive across rounds, default 4 */
 } mb_run_opts;
 
 /* One `overrides:` entry: when every `when` pair matches a cell's axis

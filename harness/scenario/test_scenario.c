@@ -130,6 +130,8 @@ static void test_full_fixture(void **state)
     assert_int_equal(s->run.on_oom, MB_ON_OOM_EXIT);
     assert_int_equal(s->run.threads, 2);
     assert_int_equal(s->run.inflight, 3);
+    assert_int_equal(s->run.order, MB_ORDER_SEQUENTIAL);
+    assert_int_equal(s->run.max_live_workers, 2);
 
     assert_int_equal(s->expect.oom, MB_OOM_ALLOWED);
     assert_float_equal(s->expect.regression, 0.075, 1e-12);
@@ -139,7 +141,7 @@ static void test_full_fixture(void **state)
 
     assert_int_equal(s->n_overrides, 2);
     const mb_override *ov = &s->overrides[0];
-    assert_int_equal(ov->pos.line, 33);
+    assert_int_equal(ov->pos.line, 35);
     assert_int_equal(ov->pos.column, 5);
     assert_int_equal(ov->n_when, 2);
     assert_string_equal(ov->when[0].key, "watermark_fix");
@@ -259,6 +261,8 @@ static void test_defaults(void **state)
     assert_int_equal(s->run.on_oom, MB_ON_OOM_CONTINUE);
     assert_int_equal(s->run.threads, 0);
     assert_int_equal(s->run.inflight, 1);
+    assert_int_equal(s->run.order, MB_ORDER_INTERLEAVED);
+    assert_int_equal(s->run.max_live_workers, 4);
     assert_int_equal(s->expect.oom, MB_OOM_NEVER);
     assert_float_equal(s->expect.regression, 0.05, 1e-12);
     assert_int_equal(s->n_overrides, 0);
@@ -527,6 +531,11 @@ static void test_value_errors(void **state)
                 "t.yaml:1:22: expect.regression: must be between 0% and 100%, got 150%");
     /* A slowdown may exceed 100% (jobs five times slower is 400%), up to
      * 10000%. */
+    check_error("run: {order: random}\n",
+                "t.yaml:1:14: run.order: unknown order 'random' (expected interleaved or "
+                "sequential)");
+    check_error("run: {max_live_workers: 0}\n",
+                "t.yaml:1:25: run.max_live_workers: must be a positive integer, got 0");
     check_error("fault: {slowdown: 20000%}\n",
                 "t.yaml:1:19: fault.slowdown: must be between 0% and 10000%, got 20000%");
     check_error("expect: {regression: lots}\n",
