@@ -1,4 +1,5 @@
 /* `mpsbench run`: options -> mb_run_config -> mb_run. */
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,7 +77,7 @@ static char *default_scenario(void)
 }
 
 enum { OPT_OUT = 1, OPT_DEVICE, OPT_REDIS, OPT_CACHE, OPT_QUIET, OPT_HELP, OPT_BASELINE,
-       OPT_THRESHOLD, OPT_NO_CHARTS };
+       OPT_THRESHOLD, OPT_NO_CHARTS, OPT_SEED };
 
 static const mb_opt run_opts[] = {
     {"out", 'o', 1, OPT_OUT},
@@ -87,6 +88,7 @@ static const mb_opt run_opts[] = {
     {"baseline", 'b', 1, OPT_BASELINE},
     {"threshold", 0, 1, OPT_THRESHOLD},
     {"no-charts", 0, 0, OPT_NO_CHARTS},
+    {"seed", 0, 1, OPT_SEED},
     {"help", 'h', 0, OPT_HELP},
     {NULL, 0, 0, 0},
 };
@@ -123,6 +125,18 @@ int mb_cmd_run(int argc, char **argv, mb_err *err)
             }
             cfg.threshold_set = true;
             break;
+        case OPT_SEED: {
+            char *end = NULL;
+            errno = 0;
+            cfg.seed = strtoull(it.arg, &end, 10);
+            if (errno != 0 || end == it.arg || *end != '\0' || it.arg[0] == '-') {
+                rc = mb_err_set(err, MB_EUSAGE, "option --seed: expected a whole number, got '%s'",
+                                it.arg);
+                goto out;
+            }
+            cfg.seed_set = true;
+            break;
+        }
         case OPT_HELP: mb_cli_usage(stdout); goto out;
         }
     }

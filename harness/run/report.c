@@ -190,6 +190,7 @@ int mb_report_write_run_json(const run_ctx *run, const char *status, mb_err *err
     json_object_set_new(o, "workers", workers);
     /* Job ids j0 .. j<jobs_enqueued - 1>: each must be in one cell's jobs. */
     json_object_set_new(o, "jobs_enqueued", json_integer(run->next_job));
+    json_object_set_new(o, "schedule", mb_schedule_json(run));
     json_object_set_new(o, "redis", run->cfg->redis_url
                                         ? json_pack("{s:s}", "kind", "external")
                                         : json_pack("{s:s, s:I}", "kind", "embedded", "pid",

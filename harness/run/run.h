@@ -21,6 +21,8 @@ typedef struct mb_run_config {
     bool no_charts;             /* --no-charts */
     const char *worker_path;    /* mpsbench-worker executable */
     const char *image_cache;    /* where generated fixture images live */
+    bool seed_set;              /* --seed: the interleaved order's seed */
+    unsigned long long seed;    /* otherwise one is drawn and recorded */
     bool progress;              /* live progress line (a terminal) */
     bool quiet;
 } mb_run_config;

@@ -28,6 +28,26 @@ typedef struct job_record {
 
 typedef enum { CELL_PASS = 0, CELL_FAIL, CELL_SKIPPED } cell_verdict;
 
+/* One repetition of a cell as it ran.  The schedule runs repetitions in
+ * rounds (schedule.c); Google Benchmark, which owns repetitions, aggregates
+ * and results.json, is then fed these records afterwards (replay in
+ * runner.c), so its output is what it always was while the order in which
+ * repetitions ran is ours. */
+typedef enum { REP_PENDING = 0, REP_OK, REP_FAILED, REP_NOT_NEEDED } rep_outcome;
+#define MB_REP_MAX_COUNTERS 20
+typedef struct rep_record {
+    rep_outcome outcome;
+    int round;              /* the round it ran in; -1 when it never ran */
+    char *error;            /* REP_FAILED: what Google Benchmark reports */
+    double *job_seconds;    /* REP_OK: each measured job's time, in order */
+    size_t n_jobs;
+    const char *counter_names[MB_REP_MAX_COUNTERS];
+    double counter_values[MB_REP_MAX_COUNTERS];
+    int counter_flags[MB_REP_MAX_COUNTERS];
+    size_t n_counters;
+    double images_per_s;    /* REP_OK */
+} rep_record;
+
 typedef struct cell_state {
     struct run_ctx *run;
     const struct worker_backend *backend;
@@ -38,6 +58,9 @@ typedef struct cell_state {
     size_t n_images;
     size_t next_image;
     int repetition;         /* repetitions started */
+    rep_record *reps;       /* one per planned repetition */
+    int n_planned;
+    int n_replayed;         /* repetitions handed to Google Benchmark */
     bool warmed_up;
     bool stop_early;        /* an OOM/crash already decided this cell */
     job_record *records;
@@ -78,6 +101,20 @@ typedef struct worker_slot {
     char *hello;            /* the hello record as JSON */
 } worker_slot;
 
+/* The order the repetitions ran in, for run.json. */
+typedef struct run_schedule {
+    mb_order order;         /* as run: interleaved unless asked or forced */
+    unsigned long long seed;
+    int max_live_workers;
+    char *fallback;         /* why the run went sequential, or NULL */
+    int rounds;
+    int *ran;               /* cell indices in the order they ran; -1 ends a round */
+    size_t n_ran, cap_ran;
+} run_schedule;
+
+/* Workers kept alive while another serves (interleaved rounds). */
+#define MB_MAX_PARKED 63
+
 /* Every hello record seen, kept for run.json. */
 typedef struct hello_log {
     char **records;
@@ -91,7 +128,10 @@ typedef struct run_ctx {
     mb_queue *q;
     char *results_stream;
     char last_result_id[64];
-    worker_slot worker;
+    worker_slot worker;     /* the worker serving the cell that runs now */
+    worker_slot parked[MB_MAX_PARKED];
+    size_t n_parked;
+    run_schedule schedule;
     int worker_seq;         /* streams and ids per worker configuration */
     int next_job;           /* jobs enqueued so far: ids j0 .. j<next_job - 1> */
     cell_state *cells;
@@ -139,6 +179,14 @@ char *mb_hello_with_watermark(const char *hello, bool fix, const mb_watermark *r
 const worker_backend *mb_backend_for(const mb_scenario *s);
 /* Stops whatever worker the run holds, of any backend. */
 void mb_worker_stop(run_ctx *run);
+/* Before a cell runs: makes the worker for its worker key the current one.
+ * The current worker is parked (kept alive, native workers only, at most
+ * schedule.max_live_workers in all, the longest parked stopped first) or
+ * stopped, and a parked worker with the cell's key becomes current again.
+ * backend->ensure then starts one if none is there. */
+void mb_worker_select(run_ctx *run, const cell_state *cs);
+/* Stops the current worker and every parked one. */
+void mb_worker_stop_all(run_ctx *run);
 
 /* rq_backend.c: the backend for scenarios whose worker axis names rq (it
  * hands their native cells on to mb_native_backend), or NULL. */
@@ -151,6 +199,24 @@ const worker_backend *mb_rq_backend_for(const mb_scenario *s);
 char *mb_worker_compare_table(const run_ctx *run);
 /* Prints that table to out (nothing when there is none). */
 void mb_worker_compare_print(const run_ctx *run, FILE *out);
+
+/* runner.c: runs the cell's next repetition (warm-up first when it is the
+ * cell's first) and fills its rep_record.  round is recorded with it. */
+void mb_execute_repetition(cell_state *cs, int round);
+/* runner.c: true when the cell needs no more repetitions: all planned ones
+ * ran, it was skipped or decided by a failure, or adaptive repetitions met
+ * their target (checked here). */
+bool mb_cell_done(cell_state *cs);
+
+/* runner.c: true once SIGINT or SIGTERM asked the run to stop. */
+bool mb_run_interrupted(void);
+
+/* schedule.c: runs every planned repetition of every cell, interleaved in
+ * seeded random rounds or one cell after another, then gives the
+ * repetitions that never ran their records. */
+void mb_schedule_run(run_ctx *run);
+/* The schedule as JSON for run.json (a new reference). */
+struct json_t *mb_schedule_json(const run_ctx *run);
 
 /* report.c */
 int mb_report_write_run_json(const run_ctx *run, const char *status, mb_err *err);

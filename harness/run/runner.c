@@ -28,6 +28,11 @@ static void on_interrupt(int sig)
     interrupted = 1;
 }
 
+bool mb_run_interrupted(void)
+{
+    return interrupted != 0;
+}
+
 /* ---- job flow ---------------------------------------------------------- */
 
 typedef struct inflight_job {
@@ -291,23 +296,34 @@ static void rep_add(rep_stats *st, const job_record *rec)
         st->oom++;
 }
 
-static void set_counters(mb_gb_state *gb, cell_state *cs, const rep_stats *st)
+static void rep_counter(rep_record *rec, const char *name, double value, int flags)
+{
+    if (rec->n_counters >= MB_REP_MAX_COUNTERS)
+        return;
+    rec->counter_names[rec->n_counters] = name;
+    rec->counter_values[rec->n_counters] = value;
+    rec->counter_flags[rec->n_counters] = flags;
+    rec->n_counters++;
+}
+
+static void set_counters(rep_record *rec, cell_state *cs, const rep_stats *st)
 {
     double per_job = st->n_latencies ? 1.0 / (double)st->n_latencies : 0;
     double ips = st->seconds > 0 ? st->images / st->seconds : 0;
-    mb_gb_set_counter(gb, "images_per_second", ips, MB_GB_COUNTER_DEFAULT);
-    mb_gb_set_counter(gb, "latency_p50_ms", mb_stats_percentile(st->latencies, st->n_latencies, 50), 0);
-    mb_gb_set_counter(gb, "latency_p90_ms", mb_stats_percentile(st->latencies, st->n_latencies, 90), 0);
-    mb_gb_set_counter(gb, "latency_p99_ms", mb_stats_percentile(st->latencies, st->n_latencies, 99), 0);
-    mb_gb_set_counter(gb, "decode_ms", st->decode_ms * per_job, 0);
-    mb_gb_set_counter(gb, "preprocess_ms", st->preprocess_ms * per_job, 0);
-    mb_gb_set_counter(gb, "transfer_ms", st->transfer_ms * per_job, 0);
-    mb_gb_set_counter(gb, "forward_ms", st->forward_ms * per_job, 0);
-    mb_gb_set_counter(gb, "peak_rss_bytes", st->peak_rss, 0);
-    mb_gb_set_counter(gb, "peak_device_bytes", st->peak_device, 0);
-    mb_gb_set_counter(gb, "oom_count", st->oom, 0);
-    mb_gb_set_counter(gb, "batch_size", cs->cell->batch_size, 0);
-    mb_gb_set_counter(gb, "images_per_job", cs->scenario->images.per_job, 0);
+    rep_counter(rec, "images_per_second", ips, MB_GB_COUNTER_DEFAULT);
+    rep_counter(rec, "latency_p50_ms", mb_stats_percentile(st->latencies, st->n_latencies, 50), 0);
+    rep_counter(rec, "latency_p90_ms", mb_stats_percentile(st->latencies, st->n_latencies, 90), 0);
+    rep_counter(rec, "latency_p99_ms", mb_stats_percentile(st->latencies, st->n_latencies, 99), 0);
+    rep_counter(rec, "decode_ms", st->decode_ms * per_job, 0);
+    rep_counter(rec, "preprocess_ms", st->preprocess_ms * per_job, 0);
+    rep_counter(rec, "transfer_ms", st->transfer_ms * per_job, 0);
+    rep_counter(rec, "forward_ms", st->forward_ms * per_job, 0);
+    rep_counter(rec, "peak_rss_bytes", st->peak_rss, 0);
+    rep_counter(rec, "peak_device_bytes", st->peak_device, 0);
+    rep_counter(rec, "oom_count", st->oom, 0);
+    rep_counter(rec, "batch_size", cs->cell->batch_size, 0);
+    rep_counter(rec, "images_per_job", cs->scenario->images.per_job, 0);
+    rec->images_per_s = ips;
     if (st->failed == 0) {
         cs->rep_images_per_s = mb_realloc(cs->rep_images_per_s,
                                           (cs->n_reps + 1) * sizeof *cs->rep_images_per_s);
@@ -327,12 +343,13 @@ static void progress(const cell_state *cs, const char *what)
     }
 }
 
-/* Fails the repetition through Google Benchmark's error path. */
-static void fail_rep(mb_gb_state *gb, cell_state *cs, const char *prefix)
+/* A repetition that failed or never ran, with the message Google Benchmark
+ * will report for it. */
+static void rep_fail(rep_record *rec, const char *prefix, const char *what)
 {
-    char *msg = mb_asprintf("%s%s", prefix, cs->first_error ? cs->first_error : "failed");
-    mb_gb_skip_with_error(gb, msg);
-    free(msg);
+    rec->outcome = REP_FAILED;
+    free(rec->error);
+    rec->error = mb_asprintf("%s%s", prefix, what != NULL ? what : "failed");
 }
 
 static void report_cell(const cell_state *cs, const char *error);
@@ -461,100 +478,97 @@ static int find_frontier(cell_state *cs, int *probes, mb_err *err)
     return 0;
 }
 
-static void bench_frontier(mb_gb_state *gb, cell_state *cs)
+/* The run cannot go on (Redis gone, a worker that cannot start). */
+static void infra_failure(cell_state *cs, rep_record *rec, const mb_err *err)
 {
-    mb_err err;
-    while (mb_gb_keep_running(gb)) {
-        double t0 = mb_now_ms();
-        int probes = 0;
-        if (find_frontier(cs, &probes, &err) != 0) {
-            cs->run->infra_failed = true;
-            cs->run->infra_err = err;
-            mb_gb_skip_with_error(gb, err.msg);
-            return;
-        }
-        mb_gb_set_iteration_time(gb, (mb_now_ms() - t0) / 1000.0);
-        mb_gb_set_counter(gb, "largest_batch", cs->largest_ok_batch, 0);
-        mb_gb_set_counter(gb, "first_failing_batch", cs->first_failing_batch, 0);
-        mb_gb_set_counter(gb, "probes", probes, 0);
-        mb_gb_set_counter(gb, "memory_limit_bytes", (double)cs->cell->run.memory_limit, 0);
-    }
+    cs->run->infra_failed = true;
+    cs->run->infra_err = *err;
+    rep_fail(rec, "", err->msg);
 }
 
-static void bench_cell(mb_gb_state *gb, void *arg)
+static void execute_frontier(cell_state *cs, rep_record *rec)
 {
-    cell_state *cs = arg;
+    run_ctx *run = cs->run;
+    mb_err err;
+    /* Each search starts from a fresh worker, so memory one search left
+     * cached or fragmented does not lower the next one's frontier. */
+    mb_worker_stop(run);
+    if (cs->backend->ensure(run, cs->cell, cs->scenario, &err) != 0) {
+        infra_failure(cs, rec, &err);
+        report_cell(cs, err.msg);
+        return;
+    }
+    double t0 = mb_now_ms();
+    int probes = 0;
+    if (find_frontier(cs, &probes, &err) != 0) {
+        infra_failure(cs, rec, &err);
+        report_cell(cs, err.msg);
+        return;
+    }
+    rec->outcome = REP_OK;
+    rec->job_seconds = mb_calloc(1, sizeof *rec->job_seconds);
+    rec->job_seconds[0] = (mb_now_ms() - t0) / 1000.0;
+    rec->n_jobs = 1;
+    rep_counter(rec, "largest_batch", cs->largest_ok_batch, 0);
+    rep_counter(rec, "first_failing_batch", cs->first_failing_batch, 0);
+    rep_counter(rec, "probes", probes, 0);
+    rep_counter(rec, "memory_limit_bytes", (double)cs->cell->run.memory_limit, 0);
+    report_cell(cs, NULL);
+}
+
+bool mb_cell_done(cell_state *cs)
+{
+    if (cs->repetition >= cs->n_planned || cs->skip_reason != NULL || cs->stop_early ||
+        cs->adaptive_stopped)
+        return true;
+    return !cs->frontier && adaptive_target_met(cs);
+}
+
+void mb_execute_repetition(cell_state *cs, int round)
+{
     run_ctx *run = cs->run;
     run->current_cell = (size_t)(cs - run->cells);
-    int repetition = cs->repetition++;
+    rep_record *rec = &cs->reps[cs->repetition++];
+    rec->round = round;
     mb_err err;
     if (run->infra_failed || interrupted) {
-        mb_gb_skip_with_error(gb, "not run: the run was stopped");
+        rep_fail(rec, "not run: the run was stopped", "");
         return;
     }
-    if (cs->skip_reason != NULL) {
-        char *msg = mb_asprintf("skipped: %s", cs->skip_reason);
-        mb_gb_skip_with_error(gb, msg);
-        free(msg);
-        return;
-    }
-    if (cs->stop_early) {
-        fail_rep(gb, cs, "not repeated after: ");
-        return;
-    }
-    if (cs->adaptive_stopped || adaptive_target_met(cs)) {
-        mb_gb_skip_unreported(gb);
-        cs->reps_saved++;
-        return;
-    }
+    mb_worker_select(run, cs);
     if (cs->backend->ensure(run, cs->cell, cs->scenario, &err) != 0) {
-        run->infra_failed = true;
-        run->infra_err = err;
-        mb_gb_skip_with_error(gb, err.msg);
+        infra_failure(cs, rec, &err);
         return;
     }
     if (run->worker.unusable) {
         cs->skip_reason = mb_asprintf("%s unusable (%s)", device_label(cs->cell->device),
                                       run->worker.unusable_reason);
-        char *msg = mb_asprintf("skipped: %s", cs->skip_reason);
-        mb_gb_skip_with_error(gb, msg);
-        report_cell(cs, msg);
-        free(msg);
+        rep_fail(rec, "skipped: ", cs->skip_reason);
+        report_cell(cs, rec->error);
         return;
     }
     if (cs->frontier) {
-        /* Each search starts from a fresh worker, so memory one search left
-         * cached or fragmented does not lower the next one's frontier. */
-        mb_worker_stop(run);
-        if (cs->backend->ensure(run, cs->cell, cs->scenario, &err) != 0) {
-            run->infra_failed = true;
-            run->infra_err = err;
-            mb_gb_skip_with_error(gb, err.msg);
-            report_cell(cs, err.msg);
-            return;
-        }
-        bench_frontier(gb, cs);
-        report_cell(cs, run->infra_failed ? run->infra_err.msg : NULL);
+        execute_frontier(cs, rec);
         return;
     }
     if (!cs->warmed_up) {
         progress(cs, "warming up");
         if (run_warmup(cs, &err) != 0) {
-            run->infra_failed = true;
-            run->infra_err = err;
-            mb_gb_skip_with_error(gb, err.msg);
+            infra_failure(cs, rec, &err);
             return;
         }
         cs->warmed_up = true;
     }
 
-    int64_t total = mb_gb_max_iterations(gb);
+    int repetition = cs->repetition - 1;
+    int64_t total = cs->cell->run.jobs;
     int depth = cs->cell->run.inflight > 0 ? cs->cell->run.inflight : 1;
     inflight_job *jobs = mb_calloc((size_t)depth, sizeof *jobs);
     int n_inflight = 0;
-    int64_t submitted = 0;
+    int64_t submitted = 0, answered = 0;
     rep_stats st = {0};
     st.latencies = mb_calloc((size_t)total + 1, sizeof(double));
+    rec->job_seconds = mb_calloc((size_t)total, sizeof *rec->job_seconds);
     bool failed = false;
     int rc = 0;
     double t_prev = mb_now_ms();
@@ -565,7 +579,7 @@ static void bench_cell(mb_gb_state *gb, void *arg)
             submitted++;
         }
     }
-    while (rc == 0 && mb_gb_keep_running(gb)) {
+    while (rc == 0 && answered < total) {
         mb_result r;
         double latency;
         int batch;
@@ -574,7 +588,8 @@ static void bench_cell(mb_gb_state *gb, void *arg)
         if (rc != 0)
             break;
         double now = mb_now_ms();
-        mb_gb_set_iteration_time(gb, (now - t_prev) / 1000.0);
+        rec->job_seconds[rec->n_jobs++] = (now - t_prev) / 1000.0;
+        answered++;
         st.seconds += (now - t_prev) / 1000.0;
         t_prev = now;
         if (lost) {
@@ -605,23 +620,51 @@ static void bench_cell(mb_gb_state *gb, void *arg)
         inflight_clear(&jobs[i]);
     free(jobs);
     if (rc != 0) {
-        run->infra_failed = true;
-        run->infra_err = err;
-        mb_gb_skip_with_error(gb, err.msg);
+        infra_failure(cs, rec, &err);
         report_cell(cs, err.msg);
     } else if (failed) {
         /* One OOM or crash decides the cell; repeating it would only
          * repeat the failure at great cost. */
         cs->stop_early = true;
-        fail_rep(gb, cs, "");
+        rep_fail(rec, "", cs->first_error);
         report_cell(cs, cs->first_error);
     } else {
-        set_counters(gb, cs, &st);
+        rec->outcome = REP_OK;
+        set_counters(rec, cs, &st);
         cs->rep_seconds += st.seconds;
-        if (repetition + 1 == cs->cell->run.repetitions)
+        if (repetition + 1 == cs->n_planned)
             report_cell(cs, NULL);
     }
     free(st.latencies);
+}
+
+/* Google Benchmark calls this once per repetition of the cell, after the
+ * schedule ran them all: each call hands it one recorded repetition, with
+ * the jobs' measured times as its iterations' manual times. */
+static void replay_cell(mb_gb_state *gb, void *arg)
+{
+    cell_state *cs = arg;
+    if (cs->n_replayed >= cs->n_planned) {
+        mb_gb_skip_with_error(gb, "not run");
+        return;
+    }
+    const rep_record *rec = &cs->reps[cs->n_replayed++];
+    if (rec->outcome == REP_NOT_NEEDED) {
+        mb_gb_skip_unreported(gb);
+        return;
+    }
+    if (rec->outcome != REP_OK || rec->n_jobs == 0) {
+        mb_gb_skip_with_error(gb, rec->error != NULL ? rec->error : "not run");
+        return;
+    }
+    size_t i = 0;
+    while (mb_gb_keep_running(gb)) {
+        mb_gb_set_iteration_time(gb, rec->job_seconds[i]);
+        if (i + 1 < rec->n_jobs)
+            i++;
+    }
+    for (size_t c = 0; c < rec->n_counters; c++)
+        mb_gb_set_counter(gb, rec->counter_names[c], rec->counter_values[c], rec->counter_flags[c]);
 }
 
 /* ---- verdicts --------------------------------------------------------- */
@@ -683,6 +726,14 @@ static void decide(cell_state *cs)
 }
 
 /* ---- set-up ------------------------------------------------------------ */
+
+/* A seed for the interleaved order when none is given: differs from run to
+ * run, and is recorded in run.json so that an order can be replayed. */
+static unsigned long long seed_from_clock(void)
+{
+    unsigned long long t = (unsigned long long)(mb_wall_ms() * 1000.0);
+    return t ^ ((unsigned long long)getpid() << 32);
+}
 
 static char *default_run_dir(const mb_scenario *first)
 {
@@ -800,6 +851,8 @@ static int prepare_cells(run_ctx *run, mb_scenario **scenarios, size_t n_scenari
             cs->backend = mb_backend_for(scenarios[i]);
             cs->cell = cell;
             cs->frontier = frontier;
+            cs->n_planned = frontier ? 1 : cell->run.repetitions;
+            cs->reps = mb_calloc((size_t)cs->n_planned, sizeof *cs->reps);
             if (frontier) {
                 const char *batch = strstr(cell->name, "/batch:");
                 int len = batch ? (int)(batch - cell->name) : (int)strlen(cell->name);
@@ -828,6 +881,11 @@ static void free_cells(run_ctx *run)
             mb_result_clear(&cs->records[j].result);
         free(cs->records);
         free(cs->rep_images_per_s);
+        for (int k = 0; k < cs->n_planned; k++) {
+            free(cs->reps[k].error);
+            free(cs->reps[k].job_seconds);
+        }
+        free(cs->reps);
         free(cs->bench_name);
         free(cs->skip_reason);
         free(cs->first_error);
@@ -1041,12 +1099,14 @@ int mb_run(const mb_run_config *cfg, char **run_dir_out, mb_err *err)
             .use_manual_time = true,
             .unit = MB_GB_MS,
         };
-        if ((rc = mb_gb_register(cs->bench_name, bench_cell, cs, &opt, err)) != 0) {
+        if ((rc = mb_gb_register(cs->bench_name, replay_cell, cs, &opt, err)) != 0) {
             exit_code = MB_EXIT_INFRA;
             goto out;
         }
     }
     add_context(&run, scenarios, cfg->n_scenarios);
+    run.schedule.seed = cfg->seed_set ? cfg->seed : seed_from_clock();
+    mb_schedule_run(&run);
     char *json_tmp = mb_asprintf("%s/results.json.partial", run.dir);
     char *json_out = mb_asprintf("%s/results.json", run.dir);
     mb_gb_run_options ro = {.json_out = json_tmp};
@@ -1060,7 +1120,7 @@ int mb_run(const mb_run_config *cfg, char **run_dir_out, mb_err *err)
         rc = mb_err_set(err, MB_EIO, "cannot write %s", json_out);
     free(json_tmp);
     free(json_out);
-    mb_worker_stop(&run);
+    mb_worker_stop_all(&run);
     if (rc < 0) {
         exit_code = MB_EXIT_INFRA;
         goto out;
@@ -1076,7 +1136,7 @@ int mb_run(const mb_run_config *cfg, char **run_dir_out, mb_err *err)
 out:
     if (run.dir != NULL && run.cells != NULL)
         exit_code = finish_run(&run, exit_code, err);
-    mb_worker_stop(&run);
+    mb_worker_stop_all(&run);
     if (run.q != NULL && cfg->redis_url != NULL) {
         /* A shared Redis keeps nothing of ours once the run is over. */
         char *pattern = mb_asprintf("mb:%s:*", run.ns);

@@ -38,6 +38,62 @@ void mb_worker_stop(run_ctx *run)
     slot_clear(w);
 }
 
+/* Stops a parked worker (always a native one). */
+static void stop_parked(run_ctx *run, worker_slot *w)
+{
+    mb_proc_stop(&w->proc, 5000);
+    if (run->q != NULL && w->hello_key != NULL)
+        mb_queue_del(run->q, w->hello_key, NULL);
+    slot_clear(w);
+}
+
+static bool serves(const worker_slot *w, const cell_state *cs)
+{
+    return w->key != NULL && strcmp(w->key, cs->cell->worker_key) == 0 &&
+           w->scenario == cs->scenario;
+}
+
+void mb_worker_select(run_ctx *run, const cell_state *cs)
+{
+    worker_slot *w = &run->worker;
+    if (serves(w, cs))
+        return;
+    int max_live = run->schedule.max_live_workers;
+    bool can_park = w->key != NULL && w->backend == &mb_native_backend && max_live > 1 &&
+                    (w->unusable || mb_proc_alive(&w->proc));
+    if (w->key == NULL) {
+        /* Nothing to put aside. */
+    } else if (can_park) {
+        if (run->n_parked + 1 >= (size_t)max_live || run->n_parked == MB_MAX_PARKED) {
+            /* The longest parked goes first. */
+            stop_parked(run, &run->parked[0]);
+            memmove(&run->parked[0], &run->parked[1], (run->n_parked - 1) * sizeof *run->parked);
+            run->n_parked--;
+        }
+        run->parked[run->n_parked++] = *w;
+        memset(w, 0, sizeof *w);
+    } else {
+        mb_worker_stop(run);
+    }
+    for (size_t i = 0; i < run->n_parked; i++) {
+        if (serves(&run->parked[i], cs)) {
+            *w = run->parked[i];
+            memmove(&run->parked[i], &run->parked[i + 1],
+                    (run->n_parked - i - 1) * sizeof *run->parked);
+            run->n_parked--;
+            break;
+        }
+    }
+}
+
+void mb_worker_stop_all(run_ctx *run)
+{
+    mb_worker_stop(run);
+    for (size_t i = 0; i < run->n_parked; i++)
+        stop_parked(run, &run->parked[i]);
+    run->n_parked = 0;
+}
+
 void mb_worker_env(const mb_cell *cell, mb_env *env, mb_watermark *rule)
 {
     mb_env_from_current(env);
