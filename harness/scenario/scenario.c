@@ -502,7 +502,7 @@ static int read_run(load_ctx *c, yaml_node_t *node)
 {
     static const char *const keys[] = {"jobs", "warmup_jobs", "repetitions", "timeout",
                                        "memory_limit", "exec", "on_oom", "threads",
-                                       "inflight", "decode_threads"};
+                                       "inflight", "decode_threads", "allow_paravirtual_mps"};
     static const char *const on_oom[] = {"continue", "exit"};
     mb_run_opts *run = &c->s->run;
     int rc = expect_mapping(c, node);
@@ -574,8 +574,11 @@ static int read_run(load_ctx *c, yaml_node_t *node)
         case 8:
             rc = get_int(c, value, 1, 1024, &run->inflight);
             break;
-        default:
+        case 9:
             rc = get_int(c, value, 0, 4096, &run->decode_threads);
+            break;
+        default:
+            rc = get_bool(c, value, &run->allow_paravirtual_mps);
             break;
         }
         path_pop(c, mark);

@@ -68,6 +68,10 @@ typedef struct mb_run_opts {
     int threads;            /* intra-op threads, 0 = all cores */
     int decode_threads;     /* the worker's decode pool, 0 = all cores */
     int inflight;           /* jobs queued ahead per worker, default 1 */
+    /* Run MPS cells on a hosted runner's paravirtual GPU instead of
+     * skipping them; every OOM there is labelled a paravirtual-device
+     * limit, never an MPS OOM (harness/core/mps_device.h). */
+    bool allow_paravirtual_mps;
 } mb_run_opts;
 
 /* One `overrides:` entry: when every `when` pair matches a cell's axis
