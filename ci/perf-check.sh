@@ -82,7 +82,7 @@ esac
 
 compare_rc=0
 if [ -z "$baseline" ] || [ ! -f "$baseline" ]; then
-  msg="no baseline ${baseline:-configured} for this machine: the run was not compared (see README, CI on GitHub Actions)"
+  msg="no baseline ${baseline:-configured} for this machine: the run was not compared (see README, CI on GitHub)"
   if [ "${MPSBENCH_REQUIRE_BASELINE:-}" = "true" ]; then
     note error "$msg"
     compare_rc=2

@@ -11,6 +11,9 @@
 #
 # ci_workflows_yamllint, ci_workflows_actionlint (label ci): the GitHub
 # Actions workflow files in ci/github/, through ci/lint-workflows.sh.
+# ci_workflows_lint_rejects (label ci): that lint fails on copies of a
+# workflow with a retired runner label or an action not pinned to a commit
+# (ci/test-lint-workflows.sh).
 #
 # All three skip visibly, with the reason, when their tool is missing.
 if(NOT BUILD_TESTING)
@@ -87,3 +90,6 @@ foreach(check yamllint actionlint)
     LABELS ci SKIP_RETURN_CODE 77 TIMEOUT 300
     ENVIRONMENT "BUILD_DIR=${PROJECT_BINARY_DIR}")
 endforeach()
+add_test(NAME ci_workflows_lint_rejects COMMAND ${CMAKE_CURRENT_LIST_DIR}/test-lint-workflows.sh)
+set_tests_properties(ci_workflows_lint_rejects PROPERTIES
+  LABELS ci TIMEOUT 300 ENVIRONMENT "BUILD_DIR=${PROJECT_BINARY_DIR}")

@@ -138,11 +138,11 @@ case "$mode" in
     if [ "$(uname -s)" = Linux ] && command -v apt-get >/dev/null; then
       export MPSBENCH_STRICT=1
     fi
-    missing=$(missing_prerequisites)
-    if [ -n "$missing" ]; then
+    absent=$(missing_prerequisites)
+    if [ -n "$absent" ]; then
       verb=skip
       [ "${MPSBENCH_STRICT:-}" = 1 ] && verb=fail
-      echo "setup: missing test prerequisites (their tests $verb):" $missing
+      echo "setup: missing test prerequisites (their tests $verb):" "${absent//$'\n'/ }"
     fi
     ctest --test-dir "$build" --output-on-failure --timeout 600
     # On Linux the test command also runs the whole suite under ASan+UBSan

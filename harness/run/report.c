@@ -51,7 +51,8 @@ static json_t *record_json(const job_record *rec)
         json_object_set_new(o, "error", json_string(r->error));
     if (rec->oom.kind != MB_OOM_NONE) {
         /* Figures the message does not carry are null, not a made-up 0. */
-        json_t *oom = json_pack("{s:s}", "kind", mb_oom_kind_name(rec->oom.kind));
+        json_t *oom = json_pack("{s:s}", "kind", rec->paravirtual_limit ? "paravirtual_limit"
+                                                     : mb_oom_kind_name(rec->oom.kind));
         const struct { const char *name; double v; } f[] = {
             {"allocated_bytes", rec->oom.allocated}, {"other_bytes", rec->oom.other},
             {"max_allowed_bytes", rec->oom.max_allowed}, {"tried_bytes", rec->oom.tried},

@@ -24,6 +24,7 @@ typedef struct job_record {
     double latency_ms;      /* harness side: enqueue -> result received */
     double reported_at_ms;  /* wall clock (Unix ms) when the harness recorded it */
     mb_oom_info oom;        /* parsed from the error text, whoever the worker */
+    bool paravirtual_limit; /* an OOM on a paravirtual MPS device: its cap, not an MPS OOM */
 } job_record;
 
 typedef enum { CELL_PASS = 0, CELL_FAIL, CELL_SKIPPED } cell_verdict;
@@ -69,6 +70,7 @@ typedef struct cell_state {
     size_t n_reps;
     int counts[MB_JOB_STATUS_COUNT];
     char *skip_reason;      /* device unusable */
+    bool paravirtual;       /* ran on a paravirtual MPS device */
     char *first_error;
     cell_verdict verdict;
     char *verdict_reason;
@@ -98,6 +100,7 @@ typedef struct worker_slot {
     int restarts;
     bool unusable;          /* the device probe failed */
     char *unusable_reason;
+    bool paravirtual;       /* ready on a paravirtual MPS device (run.allow_paravirtual_mps) */
     char *hello;            /* the hello record as JSON */
 } worker_slot;
 

@@ -15,6 +15,7 @@
 #include "gbench_c.h"
 #include "image_set.h"
 #include "mb_util.h"
+#include "mps_device.h"
 #include "plot.h"
 #include "redis_server.h"
 #include "run_private.h"
@@ -220,8 +221,18 @@ static void record_result(cell_state *cs, mb_result *r, double latency_ms, int b
     if (mb_oom_parse(r->error, &rec->oom) != MB_OOM_NONE && r->status == MB_JOB_ERROR)
         rec->result.status = r->status = MB_JOB_OOM;
     cs->counts[r->status]++;
-    if (r->status != MB_JOB_OK)
+    /* On a hosted runner's paravirtual GPU an OOM is the runner's cap of
+     * about 1 GiB (actions/runner-images#11899): never report it as an MPS
+     * OOM, which no real Mac would have given. */
+    rec->paravirtual_limit = cs->paravirtual && r->status == MB_JOB_OOM;
+    if (rec->paravirtual_limit) {
+        char *label = mb_asprintf(MB_MPS_PARAVIRTUAL_LIMIT " (not an MPS OOM): %s",
+                                  r->error ? r->error : "out of memory");
+        note_error(cs, label);
+        free(label);
+    } else if (r->status != MB_JOB_OK) {
         note_error(cs, r->error);
+    }
     memset(r, 0, sizeof *r);
 }
 
@@ -540,6 +551,7 @@ void mb_execute_repetition(cell_state *cs, int round)
         infra_failure(cs, rec, &err);
         return;
     }
+    cs->paravirtual = run->worker.paravirtual;
     if (run->worker.unusable) {
         cs->skip_reason = mb_asprintf("%s unusable (%s)", device_label(cs->cell->device),
                                       run->worker.unusable_reason);
@@ -707,6 +719,11 @@ static void decide(cell_state *cs)
     } else if (cs->n_records == 0) {
         cs->verdict = CELL_FAIL;
         cs->verdict_reason = mb_strdup("no job ran");
+    } else if (broken == 0 && oom > 0 && cs->paravirtual) {
+        /* The cell says nothing about MPS: neither a pass nor a failure. */
+        cs->verdict = CELL_SKIPPED;
+        cs->verdict_reason = mb_asprintf("%d job(s) hit the %s: %s", oom,
+                                         MB_MPS_PARAVIRTUAL_LIMIT, cs->first_error);
     } else if (broken > 0) {
         cs->verdict = CELL_FAIL;
         cs->verdict_reason = mb_asprintf("%d job(s) failed: %s", broken, cs->first_error);

@@ -183,6 +183,11 @@ static int read_hello(run_ctx *run, mb_err *err)
         rc = mb_err_set(err, MB_EWORKER, "worker %s failed to start: %s", w->worker_id,
                         reason ? reason : "no reason given");
     }
+    /* A ready worker on a hosted runner's paravirtual GPU (the scenario
+     * allowed it): its OOMs are that device's cap, not MPS OOMs. */
+    json_t *probe = json_object_get(o, "mps_probe");
+    const char *cls = json_string_value(json_object_get(probe, "class"));
+    w->paravirtual = rc == 0 && !w->unusable && cls != NULL && strcmp(cls, "paravirtual") == 0;
     json_decref(o);
     return rc;
 }
@@ -204,6 +209,7 @@ static int start_worker(run_ctx *run, const mb_cell *cell, const mb_scenario *s,
     w->hello = NULL;
     w->unusable = false;
     w->unusable_reason = NULL;
+    w->paravirtual = false;
     w->worker_id = mb_asprintf("w%d.%d", run->worker_seq, w->restarts);
     w->log_path = mb_asprintf("%s/logs/worker-%s.log", run->dir, w->worker_id);
     free(w->hello_key);
@@ -226,10 +232,16 @@ static int start_worker(run_ctx *run, const mb_cell *cell, const mb_scenario *s,
         "--memory-limit", memory_limit,
         "--fault-crash-after", crash_after,
         "--fault-hang-after", hang_after,
-        /* Optional flags go last, so the list can end early. */
-        s->fault.emulate_mps_accounting ? "--fault-mps-accounting" : NULL,
+        /* Optional flags go last, filled in below, so the list can end early. */
+        NULL,
+        NULL,
         NULL,
     };
+    size_t opt = sizeof argv / sizeof argv[0] - 3;
+    if (s->fault.emulate_mps_accounting)
+        argv[opt++] = "--fault-mps-accounting";
+    if (cell->run.allow_paravirtual_mps)
+        argv[opt++] = "--allow-paravirtual-mps";
     mb_env env;
     mb_watermark rule;
     mb_worker_env(cell, &env, &rule);

@@ -152,6 +152,8 @@ static void fill_cell(const mb_scenario *s, mb_cell *cell)
              (unsigned long long)cell->run.memory_limit);
     mb_strbuf_add(&key, num);
     mb_strbuf_add(&key, cell->run.on_oom == MB_ON_OOM_EXIT ? "exit" : "continue");
+    if (cell->run.allow_paravirtual_mps)
+        mb_strbuf_add(&key, ";allow_paravirtual_mps");
     cell->worker_key = key.s;
 }
 

@@ -509,7 +509,7 @@ static int read_run(load_ctx *c, yaml_node_t *node)
     static const char *const keys[] = {"jobs", "warmup_jobs", "repetitions", "timeout",
                                        "memory_limit", "exec", "on_oom", "threads",
                                        "inflight", "decode_threads", "order",
-                                       "max_live_workers"};
+                                       "max_live_workers", "allow_paravirtual_mps"};
     static const char *const on_oom[] = {"continue", "exit"};
     static const char *const orders[] = {"interleaved", "sequential"};
     mb_run_opts *run = &c->s->run;
@@ -589,8 +589,11 @@ static int read_run(load_ctx *c, yaml_node_t *node)
             rc = get_word(c, value, "order", orders, 2, &word);
             run->order = word == 1 ? MB_ORDER_SEQUENTIAL : MB_ORDER_INTERLEAVED;
             break;
-        default:
+        case 11:
             rc = get_int(c, value, 1, 64, &run->max_live_workers);
+            break;
+        default:
+            rc = get_bool(c, value, &run->allow_paravirtual_mps);
             break;
         }
         path_pop(c, mark);

@@ -76,6 +76,10 @@ typedef struct mb_run_opts {
     int inflight;           /* jobs queued ahead per worker, default 1 */
     mb_order order;         /* default interleaved */
     int max_live_workers;   /* worker processes kept alive across rounds, default 4 */
+    /* Run MPS cells on a hosted runner's paravirtual GPU instead of
+     * skipping them; every OOM there is labelled a paravirtual-device
+     * limit, never an MPS OOM (harness/core/mps_device.h). */
+    bool allow_paravirtual_mps;
 } mb_run_opts;
 
 /* One `overrides:` entry: when every `when` pair matches a cell's axis

@@ -213,6 +213,17 @@ static void test_fault_and_search(void **state)
     size_t n_cells;
     assert_int_equal(mb_matrix_expand(s, &cells, &n_cells, &err), 0);
     assert_non_null(strstr(cells[0].worker_key, ";decode_threads=3;"));
+    assert_false(s->run.allow_paravirtual_mps);
+    assert_null(strstr(cells[0].worker_key, "paravirtual"));
+    mb_cells_free(cells, n_cells);
+    mb_scenario_free(s);
+    /* run.allow_paravirtual_mps reaches the cells and separates workers. */
+    const char *pv = "model: builtin:tiny\nrun: {allow_paravirtual_mps: true}\n";
+    assert_int_equal(mb_scenario_load_string(pv, strlen(pv), "p.yaml", ".", &s, &err), 0);
+    assert_true(s->run.allow_paravirtual_mps);
+    assert_int_equal(mb_matrix_expand(s, &cells, &n_cells, &err), 0);
+    assert_true(cells[0].run.allow_paravirtual_mps);
+    assert_non_null(strstr(cells[0].worker_key, ";allow_paravirtual_mps"));
     mb_cells_free(cells, n_cells);
     mb_scenario_free(s);
     const char *adaptive = "model: builtin:tiny\nrun: {repetitions: {min: 5, max: 20, target_ci: 2%}}\n";
@@ -513,6 +524,8 @@ static void test_value_errors(void **state)
     check_error("run: {memory_limit: 8 potatoes}\n",
                 "t.yaml:1:21: run.memory_limit: expected a size such as 8GiB or 512MiB (or none), "
                 "got '8 potatoes'");
+    check_error("run: {allow_paravirtual_mps: maybe}\n",
+                "t.yaml:1:30: run.allow_paravirtual_mps: expected true or false, got 'maybe'");
     check_error("run: {on_oom: panic}\n",
                 "t.yaml:1:15: run.on_oom: unknown on_oom action 'panic' (expected continue or exit)");
     check_error("run: {exec: [persistent]}\n",

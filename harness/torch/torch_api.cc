@@ -75,7 +75,11 @@
 
 #include <unistd.h>
 #if defined(__APPLE__)
+#include <objc/message.h>
+#include <objc/runtime.h>
 #include <sys/sysctl.h>
+/* Metal.framework's C entry point; its header is Objective-C only. */
+extern "C" void *MTLCreateSystemDefaultDevice(void);
 #include <sys/types.h>
 #endif
 
@@ -420,6 +424,25 @@ uint64_t mb_host_memory_bytes()
 #endif
 }
 
+#if defined(__APPLE__)
+/* The Metal device's name through the Objective-C runtime, so that this
+ * file stays C++: MTLCreateSystemDefaultDevice() follows the Create rule
+ * (released here), -name returns an autoreleased NSString that outlives
+ * this copy.  Never compiled on the project's Linux machines. */
+std::string mb_metal_device_name()
+{
+    id dev = static_cast<id>(MTLCreateSystemDefaultDevice());
+    if (dev == nullptr)
+        return "";
+    id name = reinterpret_cast<id (*)(id, SEL)>(objc_msgSend)(dev, sel_registerName("name"));
+    const char *utf8 = name == nullptr ? nullptr
+        : reinterpret_cast<const char *(*)(id, SEL)>(objc_msgSend)(name, sel_registerName("UTF8String"));
+    std::string out = utf8 != nullptr ? utf8 : "";
+    reinterpret_cast<void (*)(id, SEL)>(objc_msgSend)(dev, sel_registerName("release"));
+    return out;
+}
+#endif
+
 #if MB_TORCH_HAVE_CUDA
 c10::DeviceIndex mb_cuda_index()
 {
@@ -499,6 +522,54 @@ int mb_torch_device_usable(mb_device d, char *reason, size_t reason_size)
         return 0;
     }
     return 1;
+}
+
+int mb_torch_mps_probe(int try_large, mb_mps_facts *facts)
+{
+    std::memset(facts, 0, sizeof *facts);
+    char reason[512];
+    if (!mb_torch_device_usable(MB_DEVICE_MPS, reason, sizeof reason)) {
+        mb_copy_string(facts->small_error, sizeof facts->small_error, reason);
+        if (!at::hasMPS())
+            return -1;
+        facts->small_failed = 1;
+    }
+#if defined(__APPLE__)
+    mb_copy_string(facts->device_name, sizeof facts->device_name, mb_metal_device_name());
+#endif
+    mb_guard(nullptr, [&]() -> int {
+#if MB_TORCH_HAVE_MPS_RECOMMENDED_MAX
+        facts->working_set = at::detail::getMPSHooks().getRecommendedMaxMemory();
+#endif
+        return 0;
+    });
+    if (!try_large || facts->small_failed)
+        return 0;
+    facts->large_tried = 1;
+    mb_err err;
+    mb_err_clear(&err);
+    int rc = mb_guard(&err, [&]() -> int {
+        c10::InferenceMode guard;
+        c10::Device dev = mb_to_torch_device(MB_DEVICE_MPS);
+        std::vector<at::Tensor> held;
+        const int64_t step = 64LL * 1024 * 1024;     /* floats: 256 MiB */
+        for (int i = 0; i < 5; i++)
+            held.push_back(torch::ones({step}, torch::TensorOptions().device(dev)));
+        at::Tensor a = torch::ones({16, 16}, torch::TensorOptions().device(dev));
+        float sum = torch::mm(a, a).sum().item<float>();
+        mb_sync(dev);
+        if (sum != 4096.0f)
+            return mb_err_set(&err, MB_EDEVICE, "large probe matmul gave %g, expected 4096",
+                              static_cast<double>(sum));
+        return 0;
+    });
+    if (rc != 0) {
+        facts->large_failed = 1;
+        mb_copy_string(facts->large_error, sizeof facts->large_error, err.msg);
+    }
+    /* The workload starts from an empty pool, as without the probe. */
+    mb_torch_empty_cache(MB_DEVICE_MPS);
+    return 0;
 }
 
 void mb_torch_device_description(mb_device d, char *buf, size_t size)

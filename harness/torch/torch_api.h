@@ -29,6 +29,25 @@ const char *mb_device_name(mb_device d);
  * probe allocation plus a kernel succeed.  Returns 1 usable, 0 not (reason
  * filled, e.g. "not compiled with CUDA", "MPS allocation failed: ..."). */
 int mb_torch_device_usable(mb_device d, char *reason, size_t reason_size);
+/* What the MPS probe found, judged by mb_mps_classify (harness/core/
+ * mps_device.h).  Strings are empty when absent. */
+typedef struct mb_mps_facts {
+    char device_name[128];      /* MTLDevice.name, e.g. "Apple M2 Pro", "Apple Paravirtual device" */
+    uint64_t working_set;       /* recommendedMaxWorkingSetSize in bytes; 0 unknown */
+    int small_failed;           /* the small probe of mb_torch_device_usable */
+    char small_error[512];
+    int large_tried;
+    int large_failed;           /* 1.25 GiB held in 256 MiB steps, then a kernel */
+    char large_error[512];
+} mb_mps_facts;
+
+/* Probes MPS for mb_mps_classify: the Metal device's name (macOS only),
+ * recommendedMaxWorkingSetSize (torch >= 2.5), the small probe, and with
+ * try_large the large one, which holds more than the hosted runners' cap of
+ * about 1 GiB (actions/runner-images#11899) and then empties the cache.
+ * Returns 0 with *facts filled, or -1 when MPS is not compiled in or not
+ * present (reason in facts->small_error). */
+int mb_torch_mps_probe(int try_large, mb_mps_facts *facts);
 /* Human-readable device description, e.g. "NVIDIA H100 80GB HBM3" or the CPU model. */
 void mb_torch_device_description(mb_device d, char *buf, size_t size);
 

@@ -19,6 +19,7 @@
 #include "env_policy.h"
 #include "host_memory.h"
 #include "memory_cap.h"
+#include "mps_device.h"
 #include "mb_opts.h"
 #include "mb_util.h"
 #include "pipeline.h"
@@ -45,6 +46,7 @@ typedef struct worker_config {
     bool channels_last;
     bool probe_only;
     bool fork_per_job;
+    bool allow_paravirtual_mps;
     int heartbeat_s;
     uint64_t memory_limit;
     /* Fault injection (testing the harness itself). */
@@ -65,7 +67,7 @@ enum {
     OPT_REDIS = 1, OPT_JOBS, OPT_RESULTS, OPT_GROUP, OPT_ID, OPT_HELLO, OPT_DEVICE,
     OPT_MODEL, OPT_PRECISION, OPT_THREADS, OPT_FIX, OPT_ON_OOM, OPT_CHANNELS_LAST,
     OPT_PROBE, OPT_HEARTBEAT, OPT_HELP, OPT_EXEC, OPT_MEMORY_LIMIT, OPT_FAULT_MPS,
-    OPT_FAULT_CRASH, OPT_FAULT_HANG, OPT_DECODE_THREADS
+    OPT_FAULT_CRASH, OPT_FAULT_HANG, OPT_DECODE_THREADS, OPT_ALLOW_PARAVIRTUAL
 };
 
 static const mb_opt worker_opts[] = {
@@ -80,6 +82,7 @@ static const mb_opt worker_opts[] = {
     {"precision", 0, 1, OPT_PRECISION},
     {"threads", 0, 1, OPT_THREADS},
     {"decode-threads", 0, 1, OPT_DECODE_THREADS},
+    {"allow-paravirtual-mps", 0, 0, OPT_ALLOW_PARAVIRTUAL},
     {"watermark-fix", 0, 1, OPT_FIX},
     {"on-oom", 0, 1, OPT_ON_OOM},
     {"channels-last", 0, 0, OPT_CHANNELS_LAST},
@@ -103,6 +106,7 @@ static void usage(FILE *f)
           "         [--on-oom continue|exit] [--channels-last] [--heartbeat SECONDS]\n"
           "         [--exec persistent|fork_per_job] [--memory-limit BYTES]\n"
           "         [--fault-mps-accounting] [--fault-crash-after N] [--fault-hang-after N]\n"
+          "         [--allow-paravirtual-mps]\n"
           "       mpsbench-worker --probe    (prints the usable devices as JSON)\n",
           f);
 }
@@ -150,6 +154,7 @@ static int parse_args(int argc, char **argv, worker_config *c, mb_err *err)
         case OPT_PRECISION: c->precision = it.arg; break;
         case OPT_CHANNELS_LAST: c->channels_last = true; break;
         case OPT_PROBE: c->probe_only = true; break;
+        case OPT_ALLOW_PARAVIRTUAL: c->allow_paravirtual_mps = true; break;
         case OPT_HELP: usage(stdout); exit(0);
         case OPT_THREADS:
             if (mb_parse_long(it.arg, &n) != 0 || n < 0 || n > 4096)
@@ -215,15 +220,68 @@ static int parse_precision(const char *p)
     return -1;
 }
 
-/* `--probe`: which devices are usable here, for `device: auto`. */
-static int run_probe(void)
+/* The MPS probe, classified: the Metal device's name and working set, the
+ * small probe and, when it can tell, the large one (harness/core/
+ * mps_device.h).  Returns the probe's record for run.json, reason filled
+ * unless the device is usable. */
+static json_t *probe_mps(bool try_large, mb_mps_class *cls, char *reason, size_t reason_size)
+{
+    mb_mps_facts f;
+    json_t *o = json_object();
+    if (mb_torch_mps_probe(try_large, &f) != 0) {
+        *cls = MB_MPS_UNUSABLE;
+        snprintf(reason, reason_size, "%s", f.small_error);
+        json_object_set_new(o, "class", json_string(mb_mps_class_name(*cls)));
+        return o;
+    }
+    mb_mps_probe p = {
+        .device_name = f.device_name,
+        .working_set = (double)f.working_set,
+        .small_error = f.small_failed ? f.small_error : NULL,
+        .large_tried = f.large_tried,
+        .large_error = f.large_failed ? f.large_error : NULL,
+    };
+    *cls = mb_mps_classify(&p, reason, reason_size);
+    json_object_set_new(o, "class", json_string(mb_mps_class_name(*cls)));
+    json_object_set_new(o, "metal_device", f.device_name[0] ? json_string(f.device_name) : json_null());
+    json_object_set_new(o, "recommended_max_working_set",
+                        f.working_set > 0 ? json_integer((json_int_t)f.working_set) : json_null());
+    json_object_set_new(o, "probe_error", f.small_failed ? json_string(f.small_error) : json_null());
+    json_object_set_new(o, "large_probe", json_string(!f.large_tried ? "not_run"
+                                                      : f.large_failed ? "failed" : "ok"));
+    json_object_set_new(o, "large_probe_error",
+                        f.large_failed ? json_string(f.large_error) : json_null());
+    return o;
+}
+
+/* The large MPS probe holds 1.25 GiB; under a memory cap or an explicit
+ * high watermark ratio it would fail on any Mac and prove nothing. */
+static bool large_probe_meaningful(const worker_config *c)
+{
+    const char *high = getenv("PYTORCH_MPS_HIGH_WATERMARK_RATIO");
+    return c->memory_limit == 0 && (high == NULL || strtod(high, NULL) == 0.0);
+}
+
+/* `--probe`: which devices are usable here, for `device: auto`.  A
+ * paravirtual MPS device is not: a scenario opts in to it by name. */
+static int run_probe(const worker_config *c)
 {
     json_t *devices = json_object();
     const mb_device all[] = {MB_DEVICE_CUDA, MB_DEVICE_MPS, MB_DEVICE_CPU};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
-        char reason[512] = "", desc[256] = "";
-        int usable = mb_torch_device_usable(all[i], reason, sizeof reason);
+        char reason[1024] = "", desc[256] = "";
+        json_t *mps = NULL;
+        int usable;
+        if (all[i] == MB_DEVICE_MPS) {
+            mb_mps_class cls;
+            mps = probe_mps(large_probe_meaningful(c), &cls, reason, sizeof reason);
+            usable = cls == MB_MPS_USABLE;
+        } else {
+            usable = mb_torch_device_usable(all[i], reason, sizeof reason);
+        }
         json_t *d = json_pack("{s:b}", "usable", usable);
+        if (mps != NULL)
+            json_object_set_new(d, "probe", mps);
         if (usable) {
             mb_torch_device_description(all[i], desc, sizeof desc);
             json_object_set_new(d, "description", json_string(desc));
@@ -249,7 +307,8 @@ static const char *const reported_env[] = {
 /* The hello record: the worker's facts, so that every result can be tied to
  * the configuration that produced it. */
 static char *hello_json(const worker_config *c, const mb_env_policy *env, const char *device,
-                        const char *state, const char *reason, int dim, const mb_memory_cap *cap)
+                        const char *state, const char *reason, int dim, const mb_memory_cap *cap,
+                        json_t *mps_probe)
 {
     json_t *envo = json_object();
     for (size_t i = 0; i < sizeof reported_env / sizeof reported_env[0]; i++) {
@@ -283,6 +342,13 @@ static char *hello_json(const worker_config *c, const mb_env_policy *env, const 
         "started_ms", mb_now_ms());
     if (reason != NULL)
         json_object_set_new(o, "reason", json_string(reason));
+    /* The MPS probe's record; "class": "paravirtual" with
+     * "paravirtual_allowed" tells the harness to label every OOM of this
+     * worker a paravirtual-device limit. */
+    if (mps_probe != NULL) {
+        json_object_set_new(mps_probe, "paravirtual_allowed", json_boolean(c->allow_paravirtual_mps));
+        json_object_set(o, "mps_probe", mps_probe);
+    }
     json_object_set_new(o, "exec", json_string(c->fork_per_job ? "fork_per_job" : "persistent"));
     json_object_set_new(o, "decode_threads",
                         json_integer(c->decode_threads > 0 ? c->decode_threads : mb_cpu_count()));
@@ -541,7 +607,7 @@ int main(int argc, char **argv)
     mb_env_policy env;
     mb_env_policy_apply(&env, c.probe_only ? false : c.watermark_fix);
     if (c.probe_only)
-        return run_probe();
+        return run_probe(&c);
 
     char default_id[64];
     if (c.worker_id == NULL) {
@@ -576,32 +642,43 @@ int main(int argc, char **argv)
     mb_memory_cap_apply_host(&cap, dev, c.memory_limit);
 
     int status = 0;
-    char reason[512] = "";
+    char reason[1024] = "";
     char *hello = NULL;
+    json_t *mps_probe = NULL;
+    mb_mps_class mps_class = MB_MPS_UNUSABLE;
     mb_torch_model *model = NULL;
     int precision = parse_precision(c.precision);
     if (precision < 0) {
         snprintf(reason, sizeof reason, "unknown precision '%s'", c.precision);
-        hello = hello_json(&c, &env, device, "error", reason, 0, &cap);
+        hello = hello_json(&c, &env, device, "error", reason, 0, &cap, NULL);
         status = MB_EXIT_USAGE;
-    } else if (!mb_torch_device_usable(dev, reason, sizeof reason)) {
-        hello = hello_json(&c, &env, device, "unusable", reason, 0, &cap);
+    } else if (dev == MB_DEVICE_MPS &&
+               (mps_probe = probe_mps(large_probe_meaningful(&c), &mps_class, reason,
+                                      sizeof reason)) != NULL &&
+               !(mps_class == MB_MPS_USABLE ||
+                 (mps_class == MB_MPS_PARAVIRTUAL && c.allow_paravirtual_mps))) {
+        hello = hello_json(&c, &env, device, "unusable", reason, 0, &cap, mps_probe);
+        status = EXIT_UNUSABLE_DEVICE;
+    } else if (dev != MB_DEVICE_MPS && !mb_torch_device_usable(dev, reason, sizeof reason)) {
+        hello = hello_json(&c, &env, device, "unusable", reason, 0, &cap, NULL);
         status = EXIT_UNUSABLE_DEVICE;
     } else {
         mb_model_options mo = {.spec = c.model, .device = dev, .precision = (mb_precision)precision,
                                .channels_last = c.channels_last};
         if (mb_torch_model_load(&mo, &model, &err) != 0) {
-            hello = hello_json(&c, &env, device, "error", err.msg, 0, &cap);
+            hello = hello_json(&c, &env, device, "error", err.msg, 0, &cap, mps_probe);
             status = MB_EXIT_INFRA;
         } else {
             mb_memory_cap_apply_device(&cap, dev, env.watermark_fix);
-            hello = hello_json(&c, &env, device, "ready", NULL, mb_torch_model_dim(model), &cap);
+            hello = hello_json(&c, &env, device, "ready", NULL, mb_torch_model_dim(model), &cap,
+                               mps_probe);
         }
     }
     if (announce(q, &c, hello) != 0 || status != 0) {
         if (status != 0)
             fprintf(stderr, "mpsbench-worker: %s\n", reason[0] ? reason : err.msg);
         free(hello);
+        json_decref(mps_probe);
         mb_queue_free(q);
         mb_torch_model_free(model);
         free(default_hello);
@@ -625,6 +702,7 @@ int main(int argc, char **argv)
     mb_torch_model_free(model);
     mb_queue_free(q);
     free(hello);
+    json_decref(mps_probe);
     free(default_hello);
     return status;
 }
