@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "protocol.h"
 #include "queue.h"
@@ -61,6 +62,17 @@ bool mb_test_start_cli(const char *const *args, const char *log_path, mb_proc *p
 int mb_test_finish_cli(mb_proc *p);
 /* Both, with the output read back into *output (heap; never NULL). */
 int mb_test_run_cli(const mb_test_env *t, const char *const *args, char **output);
+
+/* True when pid no longer runs: no such process, or a zombie (kill(pid, 0)
+ * succeeds on a zombie, and an orphan's zombie waits for an init that may
+ * be slow to reap it).  Linux reads /proc/PID/stat, macOS asks sysctl. */
+bool mb_test_pid_gone(pid_t pid);
+/* Polls mb_test_pid_gone up to timeout_ms. */
+bool mb_test_wait_pid_gone(pid_t pid, int timeout_ms);
+
+/* The pids of parent's children (at most max of them): /proc on Linux,
+ * sysctl on macOS.  Returns how many, or -1 when it cannot tell. */
+int mb_test_children(pid_t parent, pid_t *out, size_t max);
 
 /* Path inside the source tree / build tree (heap string). */
 char *mb_test_source_path(const char *relative);
