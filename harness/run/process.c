@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "mb_util.h"
+#include "proc_watch.h"
 
 extern char **environ;
 
@@ -48,6 +49,9 @@ int mb_spawn(char *const argv[], char *const envp[], const char *log_path, mb_pr
         p->pid = 0;
         return mb_err_set(err, MB_ESPAWN, "cannot start %s: %s", argv[0], strerror(rc));
     }
+    /* Its own group (above) is also what the watcher signals, so a worker's
+     * fork-per-job children go with it if we die. */
+    mb__proc_watch_add(p->pid);
     return 0;
 }
 
@@ -60,6 +64,8 @@ bool mb_proc_alive(mb_proc *p)
     if (r == p->pid) {
         p->exit_status = status;
         p->reaped = true;
+        /* Reaped, its pid may be reused: the watcher must forget it. */
+        mb__proc_watch_remove(p->pid);
         return false;
     }
     return r == 0;

@@ -309,6 +309,8 @@ static int start_rq_worker(run_ctx *run, const mb_cell *cell, const mb_scenario 
         hello_log *log = &run->hellos;
         log->records = mb_realloc(log->records, (log->n + 1) * sizeof *log->records);
         log->records[log->n++] = mb_strdup(w->hello);
+        /* As for a native worker: its pid is in run.json while it runs. */
+        mb_report_write_run_json(run, "running", NULL);
     }
     mb_env_free(&env);
     for (size_t i = 0; i < argc; i++)

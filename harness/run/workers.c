@@ -257,6 +257,9 @@ static int start_worker(run_ctx *run, const mb_cell *cell, const mb_scenario *s,
     hello_log *log = &run->hellos;
     log->records = mb_realloc(log->records, (log->n + 1) * sizeof *log->records);
     log->records[log->n++] = mb_strdup(w->hello);
+    /* run.json names every worker's pid as soon as it is up, so whoever
+     * finds a run that was killed knows which processes belonged to it. */
+    mb_report_write_run_json(run, "running", NULL);
     return read_hello(run, err);
 }
 

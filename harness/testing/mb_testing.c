@@ -1,11 +1,19 @@
 #include "mb_testing.h"
 
+#include <errno.h>
 #include <jansson.h>
-
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#if defined(__linux__)
+#include <dirent.h>
+#endif
+#if defined(__APPLE__)
+#include <sys/proc.h>
+#include <sys/sysctl.h>
+#endif
 #include <time.h>
 #include <unistd.h>
 
@@ -222,6 +230,102 @@ int mb_test_run_cli(const mb_test_env *t, const char *const *args, char **output
         *output = mb_strdup("");
     free(log);
     return code;
+}
+
+bool mb_test_pid_gone(pid_t pid)
+{
+    if (pid <= 0)
+        return true;
+    if (kill(pid, 0) != 0)
+        return errno == ESRCH;   /* EPERM: it exists, someone else's */
+#if defined(__linux__)
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return true;   /* reaped since kill() */
+    char line[512];
+    bool read_ok = fgets(line, sizeof line, f) != NULL;
+    fclose(f);
+    /* "PID (COMM) STATE ...": COMM may hold spaces and parentheses, so the
+     * state follows the last ')'. */
+    const char *paren = read_ok ? strrchr(line, ')') : NULL;
+    return paren != NULL && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
+#elif defined(__APPLE__)
+    int mib[4] = {CTL_KERN, KERN_PROC, KERN_PROC_PID, (int)pid};
+    struct kinfo_proc kp;
+    size_t len = sizeof kp;
+    if (sysctl(mib, 4, &kp, &len, NULL, 0) != 0 || len == 0)
+        return true;
+    return kp.kp_proc.p_stat == SZOMB;
+#else
+    return false;
+#endif
+}
+
+int mb_test_children(pid_t parent, pid_t *out, size_t max)
+{
+    int n = 0;
+#if defined(__linux__)
+    DIR *d = opendir("/proc");
+    if (d == NULL)
+        return -1;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL && (size_t)n < max) {
+        char *end;
+        long pid = strtol(e->d_name, &end, 10);
+        if (*end != '\0' || pid <= 0)
+            continue;
+        char path[64], line[512];
+        snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+        FILE *f = fopen(path, "r");
+        if (f == NULL)
+            continue;
+        bool read_ok = fgets(line, sizeof line, f) != NULL;
+        fclose(f);
+        /* "PID (COMM) STATE PPID ..." */
+        const char *paren = read_ok ? strrchr(line, ')') : NULL;
+        char state;
+        long ppid;
+        if (paren != NULL && sscanf(paren + 1, " %c %ld", &state, &ppid) == 2 &&
+            ppid == (long)parent)
+            out[n++] = (pid_t)pid;
+    }
+    closedir(d);
+#elif defined(__APPLE__)
+    int mib[3] = {CTL_KERN, KERN_PROC, KERN_PROC_ALL};
+    size_t len = 0;
+    if (sysctl(mib, 3, NULL, &len, NULL, 0) != 0)
+        return -1;
+    len += len / 4;   /* processes may start between the two calls */
+    struct kinfo_proc *procs = mb_calloc(1, len);
+    if (sysctl(mib, 3, procs, &len, NULL, 0) != 0) {
+        free(procs);
+        return -1;
+    }
+    for (size_t i = 0; i < len / sizeof *procs && (size_t)n < max; i++)
+        if (procs[i].kp_eproc.e_ppid == parent)
+            out[n++] = procs[i].kp_proc.p_pid;
+    free(procs);
+#else
+    (void)parent;
+    (void)out;
+    (void)max;
+    return -1;
+#endif
+    return n;
+}
+
+bool mb_test_wait_pid_gone(pid_t pid, int timeout_ms)
+{
+    double deadline = mb_now_ms() + timeout_ms;
+    while (!mb_test_pid_gone(pid)) {
+        if (mb_now_ms() >= deadline)
+            return false;
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return true;
 }
 
 int mb_test_fixture_setup(void **state)

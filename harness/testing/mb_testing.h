@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "protocol.h"
 #include "queue.h"
@@ -68,6 +69,17 @@ int mb_test_run_cli(const mb_test_env *t, const char *const *args, char **output
  * status, and each cell's counts must match its jobs.  Fails the test. */
 struct json_t;
 void mb_test_assert_jobs_accounted(struct json_t *run_json);
+
+/* True when pid no longer runs: no such process, or a zombie (kill(pid, 0)
+ * succeeds on a zombie, and an orphan's zombie waits for an init that may
+ * be slow to reap it).  Linux reads /proc/PID/stat, macOS asks sysctl. */
+bool mb_test_pid_gone(pid_t pid);
+/* Polls mb_test_pid_gone up to timeout_ms. */
+bool mb_test_wait_pid_gone(pid_t pid, int timeout_ms);
+
+/* The pids of parent's children (at most max of them): /proc on Linux,
+ * sysctl on macOS.  Returns how many, or -1 when it cannot tell. */
+int mb_test_children(pid_t parent, pid_t *out, size_t max);
 
 /* Path inside the source tree / build tree (heap string). */
 char *mb_test_source_path(const char *relative);
