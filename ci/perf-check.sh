@@ -17,7 +17,8 @@
 #
 # Exit status: the first failure wins.  `run` exits 1 on an unexpected OOM,
 # crash or timeout, 2 on a bad scenario, 3 on an infrastructure failure;
-# `compare` exits 1 on a regression and 2 on a bad or corrupt file.  A
+# `compare` exits 1 on a regression, 2 on a bad or corrupt file or when no
+# cell was comparable; inconclusive cells are 0 with a notice.  A
 # missing baseline is a warning (the first run on a new machine has none)
 # unless MPSBENCH_REQUIRE_BASELINE=true.  `run` itself appends summary.md to
 # $GITHUB_STEP_SUMMARY; this script adds the comparison below it.
@@ -98,9 +99,13 @@ else
   "$bin" compare "$baseline" "$out/results.json" >"$out/compare.txt" 2>&1 || compare_rc=$?
   cat "$out/compare.txt"
   case $compare_rc in
-    0) verdict="no regression" ;;
+    0) if grep -q "Notice: .* inconclusive" "$out/compare.txt"; then
+         verdict="no regression; some cells inconclusive (noise above the threshold)"
+       else
+         verdict="no regression"
+       fi ;;
     1) verdict="REGRESSION"; note error "mpsbench compare: a regression against $baseline" ;;
-    2) verdict="bad or corrupt input"; note error "mpsbench compare: bad input ($baseline or $out/results.json)" ;;
+    2) verdict="bad input or nothing comparable"; note error "mpsbench compare: bad input or no comparable cell ($baseline or $out/results.json)" ;;
     *) verdict="failed ($compare_rc)"; note error "mpsbench compare exited $compare_rc" ;;
   esac
   summary "" "### Compared with \`$baseline\`: $verdict" "" '```' "$(cat "$out/compare.txt")" '```'

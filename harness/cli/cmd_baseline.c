@@ -1,5 +1,7 @@
-/* `mpsbench baseline update RUN_DIR` promotes a run to results/baselines/;
+/* `mpsbench baseline update RUN_DIR` adds a run to its baseline in
+ * results/baselines/, keeping the last --keep runs;
  * `mpsbench baseline key RUN_DIR` prints the machine key it would use. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,12 +10,13 @@
 #include "commands.h"
 #include "mb_opts.h"
 
-enum { OPT_DIR = 1, OPT_KEY, OPT_FORCE, OPT_HELP };
+enum { OPT_DIR = 1, OPT_KEY, OPT_FORCE, OPT_KEEP, OPT_HELP };
 
 static const mb_opt baseline_opts[] = {
     {"dir", 0, 1, OPT_DIR},
     {"key", 0, 1, OPT_KEY},
     {"force", 'f', 0, OPT_FORCE},
+    {"keep", 0, 1, OPT_KEEP},
     {"help", 'h', 0, OPT_HELP},
     {NULL, 0, 0, 0},
 };
@@ -49,6 +52,16 @@ int mb_cmd_baseline(int argc, char **argv, mb_err *err)
         case OPT_DIR: opt.dir = it.arg; break;
         case OPT_KEY: opt.key = it.arg; break;
         case OPT_FORCE: opt.force = true; break;
+        case OPT_KEEP: {
+            char *end;
+            errno = 0;
+            long keep = strtol(it.arg, &end, 10);
+            if (errno != 0 || end == it.arg || *end != '\0' || keep < 1 || keep > 1000)
+                return mb_err_set(err, MB_EUSAGE, "option --keep: '%s' is not a number of runs "
+                                  "from 1 to 1000", it.arg);
+            opt.keep = (size_t)keep;
+            break;
+        }
         case OPT_HELP: mb_cli_usage(stdout); return MB_EXIT_OK;
         }
     }

@@ -1,5 +1,7 @@
 /* `mpsbench compare BASELINE CURRENT`: the per-cell table on stdout, optional
- * JSON and Markdown reports, exit 1 on a regression. */
+ * JSON and Markdown reports; exit 1 on a regression (or, with
+ * --fail-on-inconclusive, an inconclusive cell), 2 when nothing was
+ * comparable. */
 #include <stdio.h>
 #include <string.h>
 
@@ -8,13 +10,14 @@
 #include "mb_opts.h"
 #include "mb_util.h"
 
-enum { OPT_THRESHOLD = 1, OPT_JSON, OPT_MARKDOWN, OPT_QUIET, OPT_HELP };
+enum { OPT_THRESHOLD = 1, OPT_JSON, OPT_MARKDOWN, OPT_QUIET, OPT_FAIL_INCONCLUSIVE, OPT_HELP };
 
 static const mb_opt compare_opts[] = {
     {"threshold", 't', 1, OPT_THRESHOLD},
     {"json", 0, 1, OPT_JSON},
     {"markdown", 0, 1, OPT_MARKDOWN},
     {"quiet", 'q', 0, OPT_QUIET},
+    {"fail-on-inconclusive", 0, 0, OPT_FAIL_INCONCLUSIVE},
     {"help", 'h', 0, OPT_HELP},
     {NULL, 0, 0, 0},
 };
@@ -25,7 +28,7 @@ int mb_cmd_compare(int argc, char **argv, mb_err *err)
     const char *files[2] = {NULL, NULL};
     const char *json_path = NULL, *md_path = NULL;
     int n_files = 0;
-    bool quiet = false;
+    bool quiet = false, fail_on_inconclusive = false;
     mb_opt_iter it;
     mb_opt_init(&it, argc, argv, 2);
     for (;;) {
@@ -51,6 +54,7 @@ int mb_cmd_compare(int argc, char **argv, mb_err *err)
         case OPT_JSON: json_path = it.arg; break;
         case OPT_MARKDOWN: md_path = it.arg; break;
         case OPT_QUIET: quiet = true; break;
+        case OPT_FAIL_INCONCLUSIVE: fail_on_inconclusive = true; break;
         case OPT_HELP: mb_cli_usage(stdout); return MB_EXIT_OK;
         }
     }
@@ -68,7 +72,7 @@ int mb_cmd_compare(int argc, char **argv, mb_err *err)
     if (rc == 0 && md_path != NULL)
         rc = mb_compare_save_markdown(report, md_path, err);
     if (rc == 0)
-        rc = mb_compare_exit_code(report);
+        rc = mb_compare_outcome(report, fail_on_inconclusive, err);
     mb_compare_report_free(report);
     return rc;
 }

@@ -77,7 +77,7 @@ static char *default_scenario(void)
 }
 
 enum { OPT_OUT = 1, OPT_DEVICE, OPT_REDIS, OPT_CACHE, OPT_QUIET, OPT_HELP, OPT_BASELINE,
-       OPT_THRESHOLD, OPT_NO_CHARTS, OPT_SEED };
+       OPT_THRESHOLD, OPT_NO_CHARTS, OPT_SEED, OPT_FAIL_INCONCLUSIVE };
 
 static const mb_opt run_opts[] = {
     {"out", 'o', 1, OPT_OUT},
@@ -89,6 +89,7 @@ static const mb_opt run_opts[] = {
     {"threshold", 0, 1, OPT_THRESHOLD},
     {"no-charts", 0, 0, OPT_NO_CHARTS},
     {"seed", 0, 1, OPT_SEED},
+    {"fail-on-inconclusive", 0, 0, OPT_FAIL_INCONCLUSIVE},
     {"help", 'h', 0, OPT_HELP},
     {NULL, 0, 0, 0},
 };
@@ -116,6 +117,7 @@ int mb_cmd_run(int argc, char **argv, mb_err *err)
         case OPT_QUIET: cfg.quiet = true; break;
         case OPT_BASELINE: cfg.baseline = it.arg; break;
         case OPT_NO_CHARTS: cfg.no_charts = true; break;
+        case OPT_FAIL_INCONCLUSIVE: cfg.fail_on_inconclusive = true; break;
         case OPT_THRESHOLD:
             if (mb_parse_fraction(it.arg, &cfg.threshold) != 0 || cfg.threshold <= 0 ||
                 cfg.threshold >= 1) {

@@ -10,10 +10,11 @@ void mb_cli_usage(FILE *f)
 {
     fputs("usage: mpsbench run [SCENARIO...] [--out DIR] [--device LIST] [--redis URL]\n"
           "                    [--baseline FILE] [--threshold PCT] [--image-cache DIR]\n"
-          "                    [--no-charts] [--quiet]\n"
+          "                    [--fail-on-inconclusive] [--no-charts] [--quiet]\n"
           "       mpsbench plot RUN_DIR|RESULTS.json [--out DIR] [--baseline FILE] [--format svg,png]\n"
           "       mpsbench compare BASELINE CURRENT [--threshold PCT] [--json FILE] [--markdown FILE]\n"
-          "       mpsbench baseline update|key RUN_DIR [--dir DIR] [--key KEY] [--force]\n"
+          "                        [--fail-on-inconclusive] [--quiet]\n"
+          "       mpsbench baseline update|key RUN_DIR [--dir DIR] [--key KEY] [--keep K] [--force]\n"
           "       mpsbench --help | --version\n"
           "\n"
           "With no scenario, run scenarios/default.yaml on every available device.\n"

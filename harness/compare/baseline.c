@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -214,11 +215,62 @@ static void fsync_dir(const char *dir)
     }
 }
 
-static int install(const char *dir, const char *key, const char *final,
-                   const mb__gb_file *run, mb_err *err)
+/* One entry of mpsbench_history: where a run came from and its rows. */
+static json_t *history_entry(json_t *root, const char *added, const char *source)
+{
+    json_t *e = json_object();
+    json_object_set_new(e, "added", added ? json_string(added) : json_null());
+    json_object_set_new(e, "source", source ? json_string(source) : json_null());
+    json_t *ctx = json_object_get(root, "context");
+    json_object_set_new(e, "context", ctx ? json_deep_copy(ctx) : json_object());
+    json_object_set_new(e, "benchmarks", json_deep_copy(json_object_get(root, "benchmarks")));
+    return e;
+}
+
+/* The new baseline: the run's own results file, so that every reader of
+ * results.json (compare's two-file rule, the charts) still reads it as the
+ * latest run, plus the history of the last `keep` runs, this one included.
+ * An old baseline without a history is its own single run; old is NULL
+ * when there is none (or a corrupt one is being replaced with --force). */
+static char *history_text(const mb__gb_file *run, const mb__gb_file *old, size_t keep)
+{
+    json_t *root = json_loadb(run->text, run->len, 0, NULL);
+    json_object_del(root, "mpsbench_history");
+    json_t *runs = json_array();
+    if (old != NULL) {
+        json_t *old_root = json_loadb(old->text, old->len, 0, NULL);
+        json_t *old_runs = json_object_get(json_object_get(old_root, "mpsbench_history"), "runs");
+        if (json_is_array(old_runs))
+            json_array_extend(runs, old_runs);
+        else
+            json_array_append_new(runs, history_entry(old_root, NULL, old->path));
+        json_decref(old_root);
+    }
+    char now[32];
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    json_array_append_new(runs, history_entry(root, now, run->path));
+    while (json_array_size(runs) > keep)
+        json_array_remove(runs, 0);
+    json_t *hist = json_object();
+    json_object_set_new(hist, "format", json_integer(1));
+    json_object_set_new(hist, "runs", runs);
+    json_object_set_new(root, "mpsbench_history", hist);
+    /* 17 significant digits: every throughput survives the round trip. */
+    char *text = json_dumps(root, JSON_INDENT(1) | JSON_REAL_PRECISION(17));
+    json_decref(root);
+    if (text == NULL)
+        abort();
+    return text;
+}
+
+static int install(const char *dir, const char *key, const char *final, const char *text,
+                   mb_err *err)
 {
     char *staged = mb_asprintf("%s/.%s.json.staged.%ld", dir, key, (long)getpid());
-    int rc = mb_write_file_atomic(staged, run->text, run->len);
+    int rc = mb_write_file_atomic(staged, text, strlen(text));
     if (rc != 0) {
         mb_err_set(err, MB_EIO, "%s: cannot write: %s", staged, strerror(-rc));
         unlink(staged);
@@ -254,6 +306,9 @@ int mb_baseline_update(const char *run_path, const mb_baseline_options *opt, cha
     if (rc != 0)
         return rc;
     char *key = NULL, *final = NULL;
+    mb__gb_file old;
+    bool have_old = false;
+    size_t keep = opt->keep ? opt->keep : MB_BASELINE_DEFAULT_KEEP;
     const char *dir = opt->dir ? opt->dir : MB_BASELINE_DEFAULT_DIR;
     if (!has_success(&run))
         rc = mb_err_set(err, MB_EINVAL, "%s: no cell has a successful repetition; nothing to "
@@ -273,20 +328,33 @@ int mb_baseline_update(const char *run_path, const mb_baseline_options *opt, cha
     }
     if (rc == 0) {
         final = mb_asprintf("%s/%s.json", dir, key);
-        if (access(final, F_OK) == 0 && !opt->force) {
-            mb__gb_file old;
+        if (access(final, F_OK) == 0) {
             mb_err old_err;
-            if (mb__gb_load(final, MB_EBASELINE, &old, &old_err) != 0)
+            mb__gb_history hist;
+            int lrc = mb__gb_load(final, MB_EBASELINE, &old, &old_err);
+            if (lrc == 0) {
+                lrc = mb__gb_load_history(&old, MB_EBASELINE, &hist, &old_err);
+                if (lrc == 0)
+                    mb__gb_history_clear(&hist);
+                else
+                    mb__gb_clear(&old);
+            }
+            have_old = lrc == 0;
+            /* With --force a corrupt baseline is replaced by a history that
+             * starts afresh with this run. */
+            if (lrc != 0 && !opt->force)
                 rc = mb_err_set(err, MB_EBASELINE, "existing baseline is corrupt, not "
                                 "replacing it (use --force to replace it): %s", old_err.msg);
-            else
-                mb__gb_clear(&old);
         }
     }
     if (rc == 0) {
         remove_stale(dir, key);
-        rc = install(dir, key, final, &run, err);
+        char *text = history_text(&run, have_old ? &old : NULL, keep);
+        rc = install(dir, key, final, text, err);
+        free(text);
     }
+    if (have_old)
+        mb__gb_clear(&old);
     if (rc == 0 && path_out != NULL) {
         *path_out = final;
         final = NULL;

@@ -1,7 +1,10 @@
-/* Baselines: a run's results.json promoted to results/baselines/<key>.json,
- * where the machine key says which machine, devices and torch version the
- * numbers belong to, so that `mpsbench compare` and `run --baseline` pick
- * numbers measured under the same conditions. */
+/* Baselines: runs promoted to results/baselines/<key>.json, where the
+ * machine key says which machine, devices and torch version the numbers
+ * belong to, so that `mpsbench compare` and `run --baseline` pick numbers
+ * measured under the same conditions.  A baseline holds the last K runs
+ * (mpsbench_history, compare_private.h) so that a comparison knows the noise
+ * between runs, not only within one; the file is also the latest run's
+ * results.json, readable by anything that reads one. */
 #ifndef MB_BASELINE_H
 #define MB_BASELINE_H
 
@@ -12,12 +15,14 @@
 
 #define MB_BASELINE_DEFAULT_DIR "results/baselines"
 #define MB_BASELINE_KEY_MAX 200
+#define MB_BASELINE_DEFAULT_KEEP 10
 
 typedef struct mb_baseline_options {
     const char *dir;    /* NULL = MB_BASELINE_DEFAULT_DIR (relative to the cwd) */
     const char *key;    /* NULL = the run's machine key */
     bool force;         /* replace an existing baseline that is corrupt, and
                            promote a run whose run.json says it is incomplete */
+    size_t keep;        /* runs kept, the newest; 0 = MB_BASELINE_DEFAULT_KEEP */
 } mb_baseline_options;
 
 /* The machine key from its parts, e.g. "cpu-amd-epyc-2c_linux_torch-1.13.0":
@@ -40,10 +45,13 @@ int mb_baseline_machine_key(const char *results, char **key, mb_err *err);
  * [A-Za-z0-9._+-], not starting with a dot. */
 bool mb_baseline_key_valid(const char *key);
 
-/* Promotes a run (its directory or its results.json) to <dir>/<key>.json.
- * The run's results must load cleanly and hold at least one successful
- * repetition (else MB_EINVAL, nothing written).  An existing baseline that
- * does not load is MB_EBASELINE and stays untouched unless opt->force.  The
+/* Adds a run (its directory or its results.json) to <dir>/<key>.json as its
+ * newest run, dropping the oldest beyond opt->keep.  A baseline of the old
+ * format (a plain results.json) counts as a history of its one run and is
+ * converted.  The run's results must load cleanly and hold at least one
+ * successful repetition (else MB_EINVAL, nothing written).  An existing
+ * baseline that does not load is MB_EBASELINE and stays untouched unless
+ * opt->force, which starts a new history with this run.  The
  * new file is staged beside the old one with mb_write_file_atomic and then
  * renamed over it, so a crash at any point leaves either the old baseline or
  * the new one, both complete.  *path_out (may be NULL) receives the written

@@ -19,6 +19,7 @@ const char *mb_verdict_name(mb_verdict v)
     case MB_VERDICT_REGRESSION: return "regression";
     case MB_VERDICT_IMPROVEMENT: return "improvement";
     case MB_VERDICT_NOT_COMPARABLE: return "not_comparable";
+    case MB_VERDICT_INCONCLUSIVE: return "inconclusive";
     case MB_VERDICT_NO_CHANGE: break;
     }
     return "no_change";
@@ -30,6 +31,7 @@ const char *mb_verdict_label(mb_verdict v)
     case MB_VERDICT_REGRESSION: return "regression";
     case MB_VERDICT_IMPROVEMENT: return "improvement";
     case MB_VERDICT_NOT_COMPARABLE: return "not comparable";
+    case MB_VERDICT_INCONCLUSIVE: return "inconclusive";
     case MB_VERDICT_NO_CHANGE: break;
     }
     return "no change";
@@ -46,6 +48,44 @@ static bool all_positive(const double *x, size_t n)
         if (!(isfinite(x[i]) && x[i] > 0))
             return false;
     return true;
+}
+
+/* The one rule of compare.h, shared by every design. */
+static mb_verdict rule(double p, double change, double mde, double threshold, double alpha)
+{
+    if (p < alpha && change < -threshold)
+        return MB_VERDICT_REGRESSION;
+    if (p < alpha && change > threshold)
+        return MB_VERDICT_IMPROVEMENT;
+    /* NaN fails the comparison too: an MDE nobody could compute is noise
+     * nobody measured. */
+    if (!(mde <= threshold))
+        return MB_VERDICT_INCONCLUSIVE;
+    return MB_VERDICT_NO_CHANGE;
+}
+
+/* The inconclusive verdict's reason: what could not have been seen. */
+static char *mde_reason(double mde, double threshold)
+{
+    if (isnan(mde))
+        return mb_asprintf("MDE unknown, threshold %.1f%%", 100 * threshold);
+    if (isinf(mde))
+        return mb_asprintf("MDE inf > threshold %.1f%%", 100 * threshold);
+    return mb_asprintf("MDE %.1f%% > threshold %.1f%%", 100 * mde, 100 * threshold);
+}
+
+static void set_reason(mb_compare_cell *out, char *reason)
+{
+    if (out->reason == NULL)
+        out->reason = reason;
+    else
+        free(reason);
+}
+
+static double two_file_mde(const double *a, size_t na, const double *b, size_t nb, double alpha,
+                           double power)
+{
+    return mb_stats_mde(mb_stats_pooled_cv(a, na, b, nb), na, nb, alpha, power);
 }
 
 mb_verdict mb_compare_decide(const double *a, size_t na, const double *b, size_t nb,
@@ -66,48 +106,184 @@ mb_verdict mb_compare_decide(const double *a, size_t na, const double *b, size_t
         *change = delta;
     if (p_value != NULL)
         *p_value = mwu.p_value;
-    if (mwu.p_value < alpha && delta < -threshold)
-        return MB_VERDICT_REGRESSION;
-    if (mwu.p_value < alpha && delta > threshold)
-        return MB_VERDICT_IMPROVEMENT;
-    return MB_VERDICT_NO_CHANGE;
+    double mde = two_file_mde(a, na, b, nb, alpha, MB_COMPARE_DEFAULT_POWER);
+    return rule(mwu.p_value, delta, mde, threshold, alpha);
+}
+
+typedef struct levels {
+    double alpha, confidence, power;
+} levels;
+
+static levels levels_of(const mb_compare_options *opt)
+{
+    levels l = {MB_COMPARE_DEFAULT_ALPHA, MB_COMPARE_DEFAULT_CONFIDENCE,
+                MB_COMPARE_DEFAULT_POWER};
+    if (opt != NULL) {
+        l.alpha = or_default(opt->alpha, l.alpha);
+        l.confidence = or_default(opt->confidence, l.confidence);
+        l.power = or_default(opt->power, l.power);
+    }
+    return l;
+}
+
+static void clear_numbers(mb_compare_cell *out, size_t na, size_t nb, double threshold)
+{
+    out->n_baseline = na;
+    out->n_current = nb;
+    out->threshold = threshold;
+    out->baseline_median = out->current_median = out->change = NAN;
+    out->ci_low = out->ci_high = out->p_value = out->mde = NAN;
+    out->p_exact = false;
+    out->test = NULL;
 }
 
 void mb_compare_samples(const double *a, size_t na, const double *b, size_t nb,
                         double threshold, const mb_compare_options *opt, mb_compare_cell *out)
 {
-    static const mb_compare_options defaults = {0};
-    if (opt == NULL)
-        opt = &defaults;
-    double alpha = or_default(opt->alpha, MB_COMPARE_DEFAULT_ALPHA);
-    double confidence = or_default(opt->confidence, MB_COMPARE_DEFAULT_CONFIDENCE);
-    double power = or_default(opt->power, MB_COMPARE_DEFAULT_POWER);
-    out->n_baseline = na;
-    out->n_current = nb;
-    out->threshold = threshold;
+    levels l = levels_of(opt);
+    clear_numbers(out, na, nb, threshold);
     out->baseline_median = na ? mb_stats_median(a, na) : NAN;
     out->current_median = nb ? mb_stats_median(b, nb) : NAN;
-    out->ci_low = out->ci_high = out->mde = NAN;
-    out->p_exact = false;
-    out->verdict = mb_compare_decide(a, na, b, nb, threshold, alpha, &out->change, &out->p_value);
+    out->verdict = mb_compare_decide(a, na, b, nb, threshold, l.alpha, &out->change,
+                                     &out->p_value);
     if (out->verdict == MB_VERDICT_NOT_COMPARABLE) {
-        if (out->reason == NULL) {
-            if (na < 2 || nb < 2)
-                out->reason = mb_asprintf("fewer than 2 successful repetitions (baseline %zu, "
-                                          "current %zu)", na, nb);
-            else
-                out->reason = mb_strdup("a throughput that is not a positive number");
-        }
+        if (na < 2 || nb < 2)
+            set_reason(out, mb_asprintf("fewer than 2 successful repetitions (baseline %zu, "
+                                        "current %zu)", na, nb));
+        else
+            set_reason(out, mb_strdup("a throughput that is not a positive number"));
         return;
     }
+    out->test = MB_COMPARE_TEST_MWU;
     mb_stats_mwu mwu;
     if (mb_stats_mann_whitney(a, na, b, nb, &mwu) == 0)
         out->p_exact = mwu.exact;
     double change;
-    if (mb_stats_median_change(a, na, b, nb, confidence, &change, &out->ci_low,
+    if (mb_stats_median_change(a, na, b, nb, l.confidence, &change, &out->ci_low,
                                &out->ci_high) != 0)
         out->ci_low = out->ci_high = NAN;
-    out->mde = mb_stats_mde(mb_stats_pooled_cv(a, na, b, nb), na, nb, alpha, power);
+    out->mde = two_file_mde(a, na, b, nb, l.alpha, l.power);
+    /* The verdict again at the caller's power: decide quotes the default. */
+    out->verdict = rule(out->p_value, out->change, out->mde, threshold, l.alpha);
+    if (out->verdict == MB_VERDICT_INCONCLUSIVE) {
+        if (isinf(out->mde))
+            set_reason(out, mb_asprintf("%zu against %zu repetitions cannot reach p < %g", na,
+                                        nb, l.alpha));
+        else
+            set_reason(out, mde_reason(out->mde, threshold));
+    }
+}
+
+void mb_compare_paired(const double *a, const double *b, size_t n, double threshold,
+                       const mb_compare_options *opt, mb_compare_cell *out)
+{
+    levels l = levels_of(opt);
+    clear_numbers(out, n, n, threshold);
+    out->verdict = MB_VERDICT_NOT_COMPARABLE;
+    if (n > 0 && all_positive(a, n) && all_positive(b, n)) {
+        out->baseline_median = mb_stats_median(a, n);
+        out->current_median = mb_stats_median(b, n);
+    }
+    if (n < 2) {
+        set_reason(out, mb_asprintf("fewer than 2 rounds (%zu)", n));
+        return;
+    }
+    if (!all_positive(a, n) || !all_positive(b, n)) {
+        set_reason(out, mb_strdup("a throughput that is not a positive number"));
+        return;
+    }
+    double *ratio = mb_calloc(n, sizeof *ratio);
+    double *logr = mb_calloc(n, sizeof *logr);
+    for (size_t i = 0; i < n; i++) {
+        ratio[i] = b[i] / a[i];
+        logr[i] = log(ratio[i]);
+    }
+    out->test = MB_COMPARE_TEST_WILCOXON;
+    out->change = mb_stats_median(ratio, n) - 1.0;
+    double lo, hi;
+    if (mb_stats_median_bootstrap_ci(ratio, n, l.confidence, &lo, &hi) == 0) {
+        out->ci_low = lo - 1.0;
+        out->ci_high = hi - 1.0;
+    }
+    mb_stats_wsr w;
+    if (mb_stats_wilcoxon(logr, n, &w) == 0) {
+        out->p_value = w.p_value;
+        out->p_exact = w.exact;
+    }
+    out->mde = mb_stats_mde_paired(mb_stats_stddev(logr, n), n, l.alpha, l.power);
+    free(ratio);
+    free(logr);
+    out->verdict = rule(out->p_value, out->change, out->mde, threshold, l.alpha);
+    if (out->verdict == MB_VERDICT_INCONCLUSIVE) {
+        if (isinf(out->mde))
+            set_reason(out, mb_asprintf("%zu rounds cannot reach p < %g", n, l.alpha));
+        else
+            set_reason(out, mde_reason(out->mde, threshold));
+    }
+}
+
+void mb_compare_history(const double *run_medians, size_t k, const double *b, size_t nb,
+                        double threshold, const mb_compare_options *opt, mb_compare_cell *out)
+{
+    levels l = levels_of(opt);
+    clear_numbers(out, k, nb, threshold);
+    out->verdict = MB_VERDICT_NOT_COMPARABLE;
+    if (k > 0 && all_positive(run_medians, k))
+        out->baseline_median = mb_stats_median(run_medians, k);
+    if (nb > 0 && all_positive(b, nb))
+        out->current_median = mb_stats_median(b, nb);
+    if (k == 0) {
+        set_reason(out, mb_strdup("missing in baseline"));
+        return;
+    }
+    if (nb < 2) {
+        set_reason(out, mb_asprintf("fewer than 2 successful repetitions in current (%zu)",
+                                    nb));
+        return;
+    }
+    if (!all_positive(run_medians, k) || !all_positive(b, nb)) {
+        set_reason(out, mb_strdup("a throughput that is not a positive number"));
+        return;
+    }
+    out->test = MB_COMPARE_TEST_HISTORY;
+    out->change = out->current_median / out->baseline_median - 1.0;
+    if (k < MB_COMPARE_HISTORY_MIN_RUNS) {
+        out->verdict = MB_VERDICT_INCONCLUSIVE;
+        set_reason(out, k == 1 ? mb_strdup("the baseline holds 1 run")
+                               : mb_asprintf("the baseline holds %zu runs; its run-to-run "
+                                             "noise needs %d", k, MB_COMPARE_HISTORY_MIN_RUNS));
+        return;
+    }
+    double *logm = mb_calloc(k, sizeof *logm);
+    double *logb = mb_calloc(nb, sizeof *logb);
+    for (size_t i = 0; i < k; i++)
+        logm[i] = log(run_medians[i]);
+    for (size_t i = 0; i < nb; i++)
+        logb[i] = log(b[i]);
+    double s = mb_stats_stddev(logm, k);
+    /* The asymptotic standard error of a median, sqrt(pi/2) sigma / sqrt(n):
+     * the new run's own uncertainty, which the baseline's spread does not
+     * know about when the new run is noisier than its runs were. */
+    double se_b = sqrt(3.14159265358979323846 / 2.0) * mb_stats_stddev(logb, nb) /
+                  sqrt((double)nb);
+    double dk = (double)k, df = dk - 1.0;
+    double se = sqrt(s * s * (1.0 + 1.0 / dk) + se_b * se_b);
+    double dev = log(out->current_median) - mb_stats_mean(logm, k);
+    if (se > 0.0)
+        out->p_value = 2.0 * (1.0 - mb_stats_t_cdf(fabs(dev) / se, df));
+    else
+        out->p_value = dev == 0.0 ? 1.0 : 0.0;
+    out->p_exact = false;
+    out->mde = expm1(mb_stats_t_quantile(1.0 - l.alpha / 2.0, df) * se);
+    double h = mb_stats_t_quantile(1.0 - (1.0 - l.confidence) / 2.0, df) * se;
+    double d = log1p(out->change);
+    out->ci_low = expm1(d - h);
+    out->ci_high = expm1(d + h);
+    free(logm);
+    free(logb);
+    out->verdict = rule(out->p_value, out->change, out->mde, threshold, l.alpha);
+    if (out->verdict == MB_VERDICT_INCONCLUSIVE)
+        set_reason(out, mde_reason(out->mde, threshold));
 }
 
 /* ---- thresholds from run.json ------------------------------------------ */
@@ -178,36 +354,46 @@ static bool same_text(const char *a, const char *b)
     return a == NULL || b == NULL || strcmp(a, b) == 0;
 }
 
-/* The reason a present-on-both-sides cell cannot be judged, or NULL. */
-static char *incomparable(const mb__gb_file *base, const mb__gb_cell *bc,
-                          const mb__gb_file *cur, const mb__gb_cell *cc)
+/* The reason a cell measured on other hardware or another torch cannot be
+ * judged, or NULL. */
+static char *other_conditions(const mb__gb_file *base, const mb__gb_file *cur,
+                              const char *device)
 {
     if (!same_text(base->torch_version, cur->torch_version))
         return mb_asprintf("torch version differs (baseline %s, current %s)",
                            base->torch_version, cur->torch_version);
-    char *bd = mb__gb_device_description(base, bc->device);
-    char *cd = mb__gb_device_description(cur, cc->device);
+    char *bd = mb__gb_device_description(base, device);
+    char *cd = mb__gb_device_description(cur, device);
     char *reason = NULL;
     if (!same_text(bd, cd))
         reason = mb_asprintf("device differs (baseline %s, current %s)", bd, cd);
     free(bd);
     free(cd);
-    if (reason != NULL)
-        return reason;
-    const mb__gb_cell *sides[2] = {bc, cc};
-    const char *names[2] = {"baseline", "current"};
-    for (int s = 0; s < 2; s++) {
-        const mb__gb_cell *c = sides[s];
-        if (c->n_ips >= 2)
-            continue;
-        if (c->n_failed > 0)
-            return mb_asprintf("failed in %s: %s", names[s], c->first_error);
-        if (c->n_no_counter > 0 && c->n_ips == 0)
-            return mb_asprintf("no images_per_second counter in %s", names[s]);
-        return mb_asprintf("fewer than 2 successful repetitions in %s (%zu)", names[s],
-                           c->n_ips);
-    }
-    return NULL;
+    return reason;
+}
+
+/* The reason one side's repetitions cannot be judged, or NULL. */
+static char *too_few(const mb__gb_cell *c, const char *side)
+{
+    if (c->n_ips >= 2)
+        return NULL;
+    if (c->n_failed > 0)
+        return mb_asprintf("failed in %s: %s", side, c->first_error);
+    if (c->n_no_counter > 0 && c->n_ips == 0)
+        return mb_asprintf("no images_per_second counter in %s", side);
+    return mb_asprintf("fewer than 2 successful repetitions in %s (%zu)", side, c->n_ips);
+}
+
+/* The reason a present-on-both-sides cell cannot be judged, or NULL. */
+static char *incomparable(const mb__gb_file *base, const mb__gb_cell *bc,
+                          const mb__gb_file *cur, const mb__gb_cell *cc)
+{
+    char *reason = other_conditions(base, cur, cc->device);
+    if (reason == NULL)
+        reason = too_few(bc, "baseline");
+    if (reason == NULL)
+        reason = too_few(cc, "current");
+    return reason;
 }
 
 /* Repetitions that failed are left out, and the cell is compared on the
@@ -262,11 +448,6 @@ static void judge(mb_compare_report *r, const mb__gb_file *base, const mb__gb_fi
         mb_compare_samples(bc->ips, bc->n_ips, cc->ips, cc->n_ips, c->threshold, opt, c);
         if (c->reason == NULL)
             c->reason = failure_note(bc, cc);
-        /* "no change" from a comparison that could not have seen any change
-         * must not read as good news. */
-        if (c->reason == NULL && isinf(c->mde))
-            c->reason = mb_asprintf("%zu against %zu repetitions cannot reach p < %g",
-                                    c->n_baseline, c->n_current, r->alpha);
     }
     for (size_t i = 0; i < base->n_cells; i++) {
         const mb__gb_cell *bc = &base->cells[i];
@@ -278,11 +459,72 @@ static void judge(mb_compare_report *r, const mb__gb_file *base, const mb__gb_fi
         c->n_baseline = bc->n_ips;
         c->reason = mb_strdup("missing in current");
     }
+}
+
+/* The cell's median in each run of the history that measured it. */
+static size_t run_medians(const mb__gb_history *h, const char *name, double *out)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < h->n_runs; i++) {
+        const mb__gb_cell *c = mb__gb_find(&h->runs[i], name);
+        if (c != NULL && c->n_ips > 0)
+            out[k++] = mb_stats_median(c->ips, c->n_ips);
+    }
+    return k;
+}
+
+/* Against a stored baseline: the latest run (the file's own benchmarks)
+ * says which device and torch the history belongs to, and every run that
+ * measured the cell contributes its median. */
+static void judge_history(mb_compare_report *r, const mb__gb_file *base,
+                          const mb__gb_history *h, const mb__gb_file *cur,
+                          const thresholds *t, const mb_compare_options *opt)
+{
+    double *medians = mb_calloc(h->n_runs, sizeof *medians);
+    for (size_t i = 0; i < cur->n_cells; i++) {
+        const mb__gb_cell *cc = &cur->cells[i];
+        mb_compare_cell *c = add_cell(r, cc->name, cc->device);
+        c->threshold = threshold_for(t, opt, cc->name);
+        c->current_median = median_or_nan(cc);
+        c->n_current = cc->n_ips;
+        size_t k = run_medians(h, cc->name, medians);
+        if (k == 0) {
+            c->reason = mb_strdup("missing in baseline");
+            continue;
+        }
+        c->baseline_median = mb_stats_median(medians, k);
+        c->n_baseline = k;
+        c->reason = other_conditions(base, cur, cc->device);
+        if (c->reason == NULL)
+            c->reason = too_few(cc, "current");
+        if (c->reason != NULL)
+            continue;
+        mb_compare_history(medians, k, cc->ips, cc->n_ips, c->threshold, opt, c);
+        if (c->reason == NULL && cc->n_failed > 0)
+            c->reason = mb_asprintf("%zu failed repetition(s) in current left out: %s",
+                                    cc->n_failed, cc->first_error);
+    }
+    free(medians);
+    for (size_t i = 0; i < base->n_cells; i++) {
+        const mb__gb_cell *bc = &base->cells[i];
+        if (mb__gb_find(cur, bc->name) != NULL)
+            continue;
+        mb_compare_cell *c = add_cell(r, bc->name, bc->device);
+        c->threshold = threshold_for(t, opt, bc->name);
+        c->baseline_median = median_or_nan(bc);
+        c->n_baseline = bc->n_ips;
+        c->reason = mb_strdup("missing in current");
+    }
+}
+
+static void count(mb_compare_report *r)
+{
     for (size_t i = 0; i < r->n_cells; i++) {
         switch (r->cells[i].verdict) {
         case MB_VERDICT_REGRESSION: r->n_regressions++; break;
         case MB_VERDICT_IMPROVEMENT: r->n_improvements++; break;
         case MB_VERDICT_NOT_COMPARABLE: r->n_not_comparable++; break;
+        case MB_VERDICT_INCONCLUSIVE: r->n_inconclusive++; break;
         case MB_VERDICT_NO_CHANGE: r->n_unchanged++; break;
         }
     }
@@ -307,8 +549,14 @@ int mb_compare_files(const char *baseline, const char *current, const mb_compare
         mb__gb_clear(&base);
         return rc;
     }
+    mb__gb_history hist;
     thresholds t;
-    rc = load_thresholds(cur.path, opt, &t, err);
+    rc = mb__gb_load_history(&base, MB_EBASELINE, &hist, err);
+    if (rc == 0) {
+        rc = load_thresholds(cur.path, opt, &t, err);
+        if (rc != 0)
+            mb__gb_history_clear(&hist);
+    }
     if (rc == 0) {
         mb_compare_report *r = mb_calloc(1, sizeof *r);
         r->baseline_path = mb_strdup(base.path);
@@ -318,7 +566,13 @@ int mb_compare_files(const char *baseline, const char *current, const mb_compare
         r->alpha = or_default(opt->alpha, MB_COMPARE_DEFAULT_ALPHA);
         r->confidence = or_default(opt->confidence, MB_COMPARE_DEFAULT_CONFIDENCE);
         r->power = or_default(opt->power, MB_COMPARE_DEFAULT_POWER);
-        judge(r, &base, &cur, &t, opt);
+        r->baseline_runs = hist.is_history ? hist.n_runs : 1;
+        if (hist.is_history)
+            judge_history(r, &base, &hist, &cur, &t, opt);
+        else
+            judge(r, &base, &cur, &t, opt);
+        count(r);
+        mb__gb_history_clear(&hist);
         json_decref(t.root);
         *out = r;
     }
@@ -344,7 +598,36 @@ void mb_compare_report_free(mb_compare_report *r)
     free(r);
 }
 
+int mb_compare_outcome(const mb_compare_report *r, bool fail_on_inconclusive, mb_err *err)
+{
+    if (r == NULL)
+        return mb_err_set(err, MB_EINVAL, "nothing to compare: no report");
+    if (r->n_not_comparable == r->n_cells) {
+        if (r->n_cells == 0)
+            return mb_err_set(err, MB_EINVAL, "nothing to compare: neither %s nor %s holds a "
+                              "cell", r->baseline_path, r->current_path);
+        /* Every cell missing on one side or the other means two different
+         * sets of cells, which is what comparing two scenarios looks like. */
+        size_t missing = 0;
+        for (size_t i = 0; i < r->n_cells; i++)
+            if (r->cells[i].reason != NULL && strncmp(r->cells[i].reason, "missing in ", 11) == 0)
+                missing++;
+        if (missing == r->n_cells)
+            return mb_err_set(err, MB_EINVAL, "nothing to compare: %zu cell(s) not comparable, "
+                              "each missing on one side (different scenario?)", r->n_cells);
+        return mb_err_set(err, MB_EINVAL, "nothing to compare: %zu cell(s) not comparable "
+                          "(the first: %s)", r->n_cells,
+                          r->cells[0].reason ? r->cells[0].reason : "no reason");
+    }
+    if (r->n_regressions > 0)
+        return MB_EXIT_EXPECTATION;
+    if (fail_on_inconclusive && r->n_inconclusive > 0)
+        return MB_EXIT_EXPECTATION;
+    return MB_EXIT_OK;
+}
+
 int mb_compare_exit_code(const mb_compare_report *r)
 {
-    return r != NULL && r->n_regressions > 0 ? MB_EXIT_EXPECTATION : MB_EXIT_OK;
+    int rc = mb_compare_outcome(r, false, NULL);
+    return rc < 0 ? mb_err_exit_code(rc) : rc;
 }

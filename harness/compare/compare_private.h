@@ -3,6 +3,7 @@
 #ifndef MB_COMPARE_PRIVATE_H
 #define MB_COMPARE_PRIVATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "mb_error.h"
@@ -43,6 +44,24 @@ char *mb__results_path(const char *path);
 int mb__gb_load(const char *path, int err_code, mb__gb_file *out, mb_err *err);
 void mb__gb_clear(mb__gb_file *f);
 const mb__gb_cell *mb__gb_find(const mb__gb_file *f, const char *name);
+
+/* The runs a stored baseline holds: `mpsbench baseline update` keeps the
+ * file a valid results.json of its latest run and adds
+ *   "mpsbench_history": {"format": 1, "runs": [
+ *       {"added": ISO time, "source": path, "context": {...},
+ *        "benchmarks": [...]}, ...]}
+ * oldest run first, the latest last.  A file without it is a plain results
+ * file: is_history false and no runs. */
+typedef struct mb__gb_history {
+    bool is_history;
+    mb__gb_file *runs;      /* each with its path, context and cells */
+    size_t n_runs;
+} mb__gb_history;
+
+/* Reads the history of an already loaded file f.  A history that is present
+ * but malformed fails with err_code and a message naming f and the run. */
+int mb__gb_load_history(const mb__gb_file *f, int err_code, mb__gb_history *out, mb_err *err);
+void mb__gb_history_clear(mb__gb_history *h);
 
 /* The probe's description of a device ("AMD EPYC, 2 CPUs" for the CPU, the
  * GPU's name otherwise), heap string; NULL when the file does not say. */

@@ -73,7 +73,7 @@ static char *verdict_text(const mb_compare_cell *c)
 {
     if (c->reason == NULL)
         return mb_strdup(mb_verdict_label(c->verdict));
-    if (c->verdict == MB_VERDICT_NOT_COMPARABLE)
+    if (c->verdict == MB_VERDICT_NOT_COMPARABLE || c->verdict == MB_VERDICT_INCONCLUSIVE)
         return mb_asprintf("%s: %s", mb_verdict_label(c->verdict), c->reason);
     return mb_asprintf("%s (%s)", mb_verdict_label(c->verdict), c->reason);
 }
@@ -98,7 +98,16 @@ static void make_row(const mb_compare_cell *c, row *r)
 static bool any_blind(const mb_compare_report *r)
 {
     for (size_t i = 0; i < r->n_cells; i++)
-        if (isinf(r->cells[i].mde))
+        if (isinf(r->cells[i].mde) && r->cells[i].test != NULL &&
+            strcmp(r->cells[i].test, MB_COMPARE_TEST_MWU) == 0)
+            return true;
+    return false;
+}
+
+static bool any_test(const mb_compare_report *r, const char *test)
+{
+    for (size_t i = 0; i < r->n_cells; i++)
+        if (r->cells[i].test != NULL && strcmp(r->cells[i].test, test) == 0)
             return true;
     return false;
 }
@@ -106,12 +115,31 @@ static bool any_blind(const mb_compare_report *r)
 static void footer(mb_strbuf *b, const mb_compare_report *r, const char *prefix)
 {
     mb_strbuf_printf(b, "%s%zu cell(s): %zu regression(s), %zu improvement(s), %zu no change, "
-              "%zu not comparable.\n", prefix, r->n_cells, r->n_regressions,
-              r->n_improvements, r->n_unchanged, r->n_not_comparable);
-    mb_strbuf_printf(b, "%sA regression is p < %g (two-sided Mann-Whitney U over repetitions) and a "
-              "median throughput drop beyond the threshold; the interval is a %g%% bootstrap "
-              "interval, the MDE the smallest change detected with %g%% power at the "
-              "observed noise.\n", prefix, r->alpha, 100 * r->confidence, 100 * r->power);
+              "%zu inconclusive, %zu not comparable.\n", prefix, r->n_cells, r->n_regressions,
+              r->n_improvements, r->n_unchanged, r->n_inconclusive, r->n_not_comparable);
+    if (r->n_inconclusive > 0)
+        mb_strbuf_printf(b, "%sNotice: %zu cell(s) inconclusive: the noise hides a change of "
+                  "the threshold's size (MDE > threshold), so neither \"no change\" nor a "
+                  "regression can be claimed; more repetitions or baseline runs narrow it "
+                  "(--fail-on-inconclusive makes this exit 1).\n", prefix, r->n_inconclusive);
+    mb_strbuf_printf(b, "%sA regression is p < %g and a median throughput drop beyond the "
+              "threshold; a cell is inconclusive when the MDE exceeds the threshold.\n",
+              prefix, r->alpha);
+    if (any_test(r, MB_COMPARE_TEST_MWU))
+        mb_strbuf_printf(b, "%smann-whitney-u: two-sided Mann-Whitney U over repetitions; "
+                  "the interval is a %g%% bootstrap interval, the MDE the smallest change "
+                  "detected with %g%% power at the observed noise.\n", prefix,
+                  100 * r->confidence, 100 * r->power);
+    if (any_test(r, MB_COMPARE_TEST_WILCOXON))
+        mb_strbuf_printf(b, "%swilcoxon-signed-rank: paired rounds, signed-rank test on the "
+                  "log ratios; change is the median ratio, with a %g%% bootstrap interval, "
+                  "the MDE at %g%% power.\n", prefix, 100 * r->confidence, 100 * r->power);
+    if (any_test(r, MB_COMPARE_TEST_HISTORY))
+        mb_strbuf_printf(b, "%shistory: the baseline's %zu run(s) predict one new run's "
+                  "median from the spread between their medians (t, K-1 df); p < %g means "
+                  "outside the %g%% prediction interval, whose half-width is the MDE; the "
+                  "interval shown is at %g%%.\n", prefix, r->baseline_runs, r->alpha,
+                  100 * (1 - r->alpha), 100 * r->confidence);
     if (any_blind(r))
         mb_strbuf_printf(b, "%sMDE inf: with so few repetitions no change at all can reach "
                   "p < %g (3 against 3 gives p >= 0.1); use 5 or more repetitions.\n",
@@ -162,7 +190,9 @@ static char *md_escape(const char *s)
 char *mb_compare_markdown(const mb_compare_report *r)
 {
     mb_strbuf b = {0};
-    const char *icon[] = {"", ":red_circle: ", ":green_circle: ", ":white_circle: "};
+    /* Indexed by mb_verdict. */
+    const char *icon[] = {"", ":red_circle: ", ":green_circle: ", ":white_circle: ",
+                          ":yellow_circle: "};
     mb_strbuf_printf(&b, "### Comparison with the baseline\n\n");
     mb_strbuf_printf(&b, "| cell | baseline img/s | current img/s | change [%g%% CI] | p | MDE | "
               "threshold | verdict |\n", 100 * r->confidence);
@@ -211,6 +241,8 @@ char *mb_compare_json(const mb_compare_report *r)
     json_object_set_new(summary, "no_change", json_integer((json_int_t)r->n_unchanged));
     json_object_set_new(summary, "not_comparable",
                         json_integer((json_int_t)r->n_not_comparable));
+    json_object_set_new(summary, "inconclusive", json_integer((json_int_t)r->n_inconclusive));
+    json_object_set_new(root, "baseline_runs", json_integer((json_int_t)r->baseline_runs));
     json_object_set_new(root, "summary", summary);
     json_t *cells = json_array();
     for (size_t i = 0; i < r->n_cells; i++) {
@@ -227,6 +259,7 @@ char *mb_compare_json(const mb_compare_report *r)
         json_object_set_new(o, "ci_high", number_or_null(c->ci_high));
         json_object_set_new(o, "p_value", number_or_null(c->p_value));
         json_object_set_new(o, "p_exact", json_boolean(c->p_exact));
+        json_object_set_new(o, "test", string_or_null(c->test));
         json_object_set_new(o, "mde", number_or_null(c->mde));
         json_object_set_new(o, "threshold", json_real(c->threshold));
         json_object_set_new(o, "verdict", json_string(mb_verdict_name(c->verdict)));

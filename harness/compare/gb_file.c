@@ -144,6 +144,15 @@ static int read_row(mb__gb_file *f, size_t index, json_t *b, int code, mb_err *e
     return 0;
 }
 
+static int read_rows(mb__gb_file *f, json_t *root, int code, mb_err *err)
+{
+    int rc = read_context(f, root, code, err);
+    json_t *rows = json_object_get(root, "benchmarks");
+    for (size_t i = 0; rc == 0 && i < json_array_size(rows); i++)
+        rc = read_row(f, i, json_array_get(rows, i), code, err);
+    return rc;
+}
+
 int mb__gb_load(const char *path, int code, mb__gb_file *out, mb_err *err)
 {
     memset(out, 0, sizeof *out);
@@ -169,10 +178,7 @@ int mb__gb_load(const char *path, int code, mb__gb_file *out, mb_err *err)
                         "array)", out->path);
     }
     if (rc == 0)
-        rc = read_context(out, root, code, err);
-    json_t *rows = json_object_get(root, "benchmarks");
-    for (size_t i = 0; rc == 0 && i < json_array_size(rows); i++)
-        rc = read_row(out, i, json_array_get(rows, i), code, err);
+        rc = read_rows(out, root, code, err);
     json_decref(root);
     if (rc != 0)
         mb__gb_clear(out);
@@ -211,4 +217,46 @@ char *mb__gb_device_description(const mb__gb_file *f, const char *device)
     if (strcmp(device, "cpu") == 0 && f->num_cpus > 0)
         return mb_asprintf("%s, %ld CPUs", desc, f->num_cpus);
     return mb_strdup(desc);
+}
+
+int mb__gb_load_history(const mb__gb_file *f, int code, mb__gb_history *out, mb_err *err)
+{
+    memset(out, 0, sizeof *out);
+    json_t *root = json_loadb(f->text, f->len, 0, NULL);
+    json_t *hist = json_object_get(root, "mpsbench_history");
+    int rc = 0;
+    if (hist == NULL) {
+        json_decref(root);
+        return 0;
+    }
+    json_t *runs = json_object_get(hist, "runs");
+    if (!json_is_array(runs) || json_array_size(runs) == 0)
+        rc = mb_err_set(err, code, "%s: mpsbench_history has no \"runs\" array of runs",
+                        f->path);
+    out->is_history = true;
+    size_t n = json_array_size(runs);
+    out->runs = mb_calloc(n ? n : 1, sizeof *out->runs);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        json_t *run = json_array_get(runs, i);
+        mb__gb_file *r = &out->runs[out->n_runs++];
+        r->path = mb_asprintf("%s (history run %zu)", f->path, i + 1);
+        if (!json_is_object(run) || !json_is_array(json_object_get(run, "benchmarks")))
+            rc = mb_err_set(err, code, "%s: not a run (no \"benchmarks\" array)", r->path);
+        else
+            rc = read_rows(r, run, code, err);
+    }
+    json_decref(root);
+    if (rc != 0)
+        mb__gb_history_clear(out);
+    return rc;
+}
+
+void mb__gb_history_clear(mb__gb_history *h)
+{
+    if (h == NULL)
+        return;
+    for (size_t i = 0; i < h->n_runs; i++)
+        mb__gb_clear(&h->runs[i]);
+    free(h->runs);
+    memset(h, 0, sizeof *h);
 }

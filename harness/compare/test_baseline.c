@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "baseline.h"
 #include "baseline_private.h"
 #include "compare.h"
@@ -97,6 +99,34 @@ static void put_file(const char *path, const char *text)
     assert_int_equal(mb_write_file_atomic(path, text, strlen(text)), 0);
 }
 
+/* The runs a baseline holds (0 when the file has no history). */
+static size_t history_runs(const char *path)
+{
+    json_t *root = json_load_file(path, 0, NULL);
+    if (root == NULL)
+        fail_msg("%s does not load", path);
+    size_t n = json_array_size(json_object_get(json_object_get(root, "mpsbench_history"),
+                                               "runs"));
+    json_decref(root);
+    return n;
+}
+
+/* True when the baseline's own benchmarks (its latest run) and its last
+ * history entry are exactly those of the results file. */
+static bool latest_is(const char *baseline, const char *results)
+{
+    json_t *b = json_load_file(baseline, 0, NULL), *r = json_load_file(results, 0, NULL);
+    assert_non_null(b);
+    assert_non_null(r);
+    json_t *runs = json_object_get(json_object_get(b, "mpsbench_history"), "runs");
+    json_t *last = json_array_get(runs, json_array_size(runs) - 1);
+    bool same = json_equal(json_object_get(b, "benchmarks"), json_object_get(r, "benchmarks")) &&
+                json_equal(json_object_get(last, "benchmarks"), json_object_get(r, "benchmarks"));
+    json_decref(b);
+    json_decref(r);
+    return same;
+}
+
 static void test_key_from_parts(void **state)
 {
     (void)state;
@@ -152,19 +182,26 @@ static void test_update_writes_the_results(void **state)
         fail_msg("%s", err.msg);
     char *expected = mb_asprintf("%s/%s.json", f->dir, KEY);
     assert_string_equal(path, expected);
-    assert_true(same_bytes(path, FIXTURE("run-threshold/results.json")));
+    assert_int_equal(history_runs(path), 1);
+    assert_true(latest_is(path, FIXTURE("run-threshold/results.json")));
     assert_int_equal(count_entries(f->dir, "."), 2);   /* "." and ".." only */
 
-    /* The baseline is usable by compare at once. */
+    /* The baseline is usable by compare at once, and says honestly that
+     * one run tells nothing about the noise between runs. */
     mb_compare_report *r = NULL;
     assert_int_equal(mb_compare_files(path, FIXTURE("run-threshold"), NULL, &r, &err), 0);
-    assert_int_equal(r->n_unchanged, 2);
+    assert_int_equal(r->n_inconclusive, 2);
+    assert_int_equal(r->baseline_runs, 1);
+    assert_string_equal(r->cells[0].reason, "the baseline holds 1 run");
+    assert_string_equal(r->cells[0].test, "history");
+    assert_int_equal(mb_compare_exit_code(r), 0);
     mb_compare_report_free(r);
 
-    /* A valid baseline is replaced by the next update. */
+    /* The next update adds its run; the latest is the new one. */
     rc = mb_baseline_update(FIXTURE("baseline.json"), &opt, NULL, &err);
     assert_int_equal(rc, 0);
-    assert_true(same_bytes(expected, FIXTURE("baseline.json")));
+    assert_int_equal(history_runs(expected), 2);
+    assert_true(latest_is(expected, FIXTURE("baseline.json")));
     free(expected);
     free(path);
 }
@@ -202,7 +239,8 @@ static void test_update_refuses_corrupt_baseline(void **state)
 
     opt.force = true;
     assert_int_equal(mb_baseline_update(FIXTURE("baseline.json"), &opt, NULL, &err), 0);
-    assert_true(same_bytes(target, FIXTURE("baseline.json")));
+    assert_int_equal(history_runs(target), 1);
+    assert_true(latest_is(target, FIXTURE("baseline.json")));
     free(target);
 }
 
@@ -242,6 +280,91 @@ static void test_update_refuses_incomplete_run(void **state)
                      MB_EUSAGE);
 }
 
+/* Each update adds a run and the oldest go beyond --keep; the history is
+ * what a comparison against the baseline judges by. */
+static void test_update_keeps_history(void **state)
+{
+    fx *f = *state;
+    mb_baseline_options opt = {.dir = f->dir};
+    mb_err err;
+    char *target = mb_asprintf("%s/%s.json", f->dir, KEY);
+    const char *runs[] = {FIXTURE("baseline.json"), FIXTURE("same.json"), FIXTURE("rerun.json")};
+    for (size_t i = 0; i < 3; i++) {
+        if (mb_baseline_update(runs[i], &opt, NULL, &err) != 0)
+            fail_msg("%s", err.msg);
+        assert_int_equal(history_runs(target), i + 1);
+        assert_true(latest_is(target, runs[i]));
+    }
+
+    /* Three runs 0.3% apart: a 20% drop is a regression, a rerun is not. */
+    mb_compare_report *r = NULL;
+    assert_int_equal(mb_compare_files(target, FIXTURE("slower20.json"), NULL, &r, &err), 0);
+    assert_int_equal(r->baseline_runs, 3);
+    assert_int_equal(r->n_regressions, 2);
+    assert_string_equal(r->cells[0].test, "history");
+    assert_int_equal(r->cells[0].n_baseline, 3);
+    assert_int_equal(mb_compare_exit_code(r), 1);
+    char *text = mb_compare_json(r);
+    assert_non_null(strstr(text, "\"test\": \"history\""));
+    free(text);
+    mb_compare_report_free(r);
+    assert_int_equal(mb_compare_files(target, FIXTURE("same.json"), NULL, &r, &err), 0);
+    assert_int_equal(r->n_unchanged, 2);
+    assert_int_equal(mb_compare_exit_code(r), 0);
+    mb_compare_report_free(r);
+
+    /* --keep 2: the next update leaves the two newest. */
+    opt.keep = 2;
+    assert_int_equal(mb_baseline_update(FIXTURE("baseline.json"), &opt, NULL, &err), 0);
+    assert_int_equal(history_runs(target), 2);
+    json_t *root = json_load_file(target, 0, NULL);
+    json_t *h = json_object_get(json_object_get(root, "mpsbench_history"), "runs");
+    assert_non_null(strstr(json_string_value(json_object_get(json_array_get(h, 0), "source")),
+                           "rerun.json"));
+    assert_non_null(json_string_value(json_object_get(json_array_get(h, 1), "added")));
+    json_decref(root);
+    free(target);
+}
+
+/* A baseline of the old format, a plain results.json, is a history of one
+ * run and becomes a real history on the next update. */
+static void test_update_converts_old_format(void **state)
+{
+    fx *f = *state;
+    char *target = mb_asprintf("%s/%s.json", f->dir, KEY);
+    char *text = slurp(FIXTURE("baseline.json"), NULL);
+    put_file(target, text);
+    free(text);
+    mb_err err;
+    /* Read as it is, it is a plain results file: the two-file rule. */
+    mb_compare_report *r = NULL;
+    assert_int_equal(mb_compare_files(target, FIXTURE("slower20.json"), NULL, &r, &err), 0);
+    assert_string_equal(r->cells[0].test, "mann-whitney-u");
+    assert_int_equal(r->n_regressions, 2);
+    mb_compare_report_free(r);
+
+    mb_baseline_options opt = {.dir = f->dir};
+    assert_int_equal(mb_baseline_update(FIXTURE("same.json"), &opt, NULL, &err), 0);
+    assert_int_equal(history_runs(target), 2);
+    assert_true(latest_is(target, FIXTURE("same.json")));
+    json_t *root = json_load_file(target, 0, NULL);
+    json_t *first = json_array_get(json_object_get(json_object_get(root, "mpsbench_history"),
+                                                   "runs"), 0);
+    json_t *old = json_load_file(FIXTURE("baseline.json"), 0, NULL);
+    assert_true(json_equal(json_object_get(first, "benchmarks"), json_object_get(old, "benchmarks")));
+    assert_true(json_is_null(json_object_get(first, "added")));
+    json_decref(old);
+    json_decref(root);
+
+    assert_int_equal(mb_compare_files(target, FIXTURE("slower20.json"), NULL, &r, &err), 0);
+    assert_int_equal(r->baseline_runs, 2);
+    assert_int_equal(r->n_inconclusive, 2);
+    assert_string_equal(r->cells[0].reason,
+                        "the baseline holds 2 runs; its run-to-run noise needs 3");
+    mb_compare_report_free(r);
+    free(target);
+}
+
 static void kill_self(const char *staged, const char *final)
 {
     (void)final;
@@ -260,6 +383,11 @@ static void test_kill9_before_rename(void **state)
     mb_err err;
     char *target = mb_asprintf("%s/%s.json", f->dir, KEY);
     assert_int_equal(mb_baseline_update(FIXTURE("baseline.json"), &opt, NULL, &err), 0);
+    char *before = mb_asprintf("%s/before.json", f->dir);
+    size_t before_len;
+    char *before_text = slurp(target, &before_len);
+    assert_int_equal(mb_write_file_atomic(before, before_text, before_len), 0);
+    free(before_text);
 
     pid_t pid = fork();
     assert_true(pid >= 0);
@@ -273,7 +401,9 @@ static void test_kill9_before_rename(void **state)
     assert_true(WIFSIGNALED(status));
     assert_int_equal(WTERMSIG(status), SIGKILL);
 
-    assert_true(same_bytes(target, FIXTURE("baseline.json")));
+    assert_true(same_bytes(target, before));
+    unlink(before);
+    free(before);
     char *key = NULL;
     assert_int_equal(mb_baseline_machine_key(target, &key, &err), 0);
     free(key);
@@ -281,14 +411,16 @@ static void test_kill9_before_rename(void **state)
     assert_int_equal(count_entries(f->dir, prefix), 1);
 
     assert_int_equal(mb_baseline_update(FIXTURE("run-threshold"), &opt, NULL, &err), 0);
-    assert_true(same_bytes(target, FIXTURE("run-threshold/results.json")));
+    assert_int_equal(history_runs(target), 2);
+    assert_true(latest_is(target, FIXTURE("run-threshold/results.json")));
     assert_int_equal(count_entries(f->dir, prefix), 0);
     free(prefix);
     free(target);
 }
 
 /* SIGKILL at arbitrary moments of a stream of updates: whatever the moment,
- * the baseline is one of the two versions, whole. */
+ * the baseline is whole: a history of 1 to 10 runs whose latest is one of
+ * the two results files. */
 static void test_kill9_anywhere(void **state)
 {
     fx *f = *state;
@@ -296,6 +428,15 @@ static void test_kill9_anywhere(void **state)
     mb_err err;
     char *target = mb_asprintf("%s/%s.json", f->dir, KEY);
     assert_int_equal(mb_baseline_update(FIXTURE("baseline.json"), &opt, NULL, &err), 0);
+    /* The kills land within a few update times, whatever an update costs
+     * on this disk (it fsyncs, and a history of 10 runs is larger than one
+     * results file), so that some land after the child's first update. */
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(mb_baseline_update(FIXTURE("baseline.json"), &opt, NULL, &err), 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long one = (t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec);
+    long window = 3 * one > 10000000L ? 3 * one : 10000000L;
     uint64_t seed = 12345;
     int old_seen = 0, new_seen = 0;
     for (int round = 0; round < 30; round++) {
@@ -307,13 +448,16 @@ static void test_kill9_anywhere(void **state)
                                    &opt, NULL, &err);
         }
         seed = seed * UINT64_C(6364136223846793005) + 1;
-        struct timespec ts = {0, (long)((seed >> 33) % 10000000)};
+        long ns = (long)((seed >> 33) % (uint64_t)window);
+        struct timespec ts = {ns / 1000000000L, ns % 1000000000L};
         nanosleep(&ts, NULL);
         kill(pid, SIGKILL);
         int status;
         assert_int_equal(waitpid(pid, &status, 0), pid);
-        bool is_old = same_bytes(target, FIXTURE("baseline.json"));
-        bool is_new = same_bytes(target, FIXTURE("run-threshold/results.json"));
+        size_t runs = history_runs(target);
+        assert_true(runs >= 1 && runs <= MB_BASELINE_DEFAULT_KEEP);
+        bool is_old = latest_is(target, FIXTURE("baseline.json"));
+        bool is_new = latest_is(target, FIXTURE("run-threshold/results.json"));
         assert_true(is_old || is_new);
         old_seen += is_old;
         new_seen += is_new;
@@ -383,7 +527,17 @@ static void test_cli(void **state)
     const char *force[] = {"baseline", "update", FIXTURE("run-threshold"), "--dir", f->dir,
                            "--force", NULL};
     assert_int_equal(run_cli(force, out), 0);
-    assert_true(same_bytes(target, FIXTURE("run-threshold/results.json")));
+    assert_int_equal(history_runs(target), 1);
+    assert_true(latest_is(target, FIXTURE("run-threshold/results.json")));
+
+    const char *keep[] = {"baseline", "update", FIXTURE("baseline.json"), "--dir", f->dir,
+                          "--keep", "1", NULL};
+    assert_int_equal(run_cli(keep, out), 0);
+    assert_int_equal(history_runs(target), 1);
+    assert_true(latest_is(target, FIXTURE("baseline.json")));
+    const char *bad_keep[] = {"baseline", "update", FIXTURE("baseline.json"), "--dir", f->dir,
+                              "--keep", "0", NULL};
+    assert_int_equal(run_cli(bad_keep, out), 2);
     unlink(out);
     free(out);
     free(target);
@@ -396,6 +550,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_update_rejects_corrupt_run, setup, teardown),
     cmocka_unit_test_setup_teardown(test_update_refuses_corrupt_baseline, setup, teardown),
     cmocka_unit_test_setup_teardown(test_update_refuses_incomplete_run, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_update_keeps_history, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_update_converts_old_format, setup, teardown),
     cmocka_unit_test_setup_teardown(test_kill9_before_rename, setup, teardown),
     cmocka_unit_test_setup_teardown(test_kill9_anywhere, setup, teardown),
     cmocka_unit_test_setup_teardown(test_cli, setup, teardown),

@@ -161,8 +161,13 @@ static void test_device_mismatch(void **state)
         assert_non_null(strstr(c->reason, "AMD EPYC, 2 CPUs"));
         assert_non_null(strstr(c->reason, "Intel Xeon, 2 CPUs"));
     }
-    /* The 20% drop of cell A is not judged: other hardware, other numbers. */
-    assert_int_equal(mb_compare_exit_code(r), 0);
+    /* The 20% drop of cell A is not judged: other hardware, other numbers.
+     * With no cell comparable at all the comparison says nothing: exit 2. */
+    assert_int_equal(mb_compare_exit_code(r), 2);
+    mb_err err;
+    assert_int_equal(mb_compare_outcome(r, false, &err), MB_EINVAL);
+    assert_non_null(strstr(err.msg, "nothing to compare: 2 cell(s) not comparable"));
+    assert_non_null(strstr(err.msg, "device differs"));
     mb_compare_report_free(r);
 }
 
@@ -174,6 +179,7 @@ static void test_torch_mismatch(void **state)
     assert_string_equal(cell(r, CELL_A)->reason,
                         "torch version differs (baseline 1.13.0, current 2.1.0)");
     assert_string_equal(r->current_torch, "2.1.0");
+    assert_int_equal(mb_compare_exit_code(r), 2);
     mb_compare_report_free(r);
 }
 
@@ -193,14 +199,21 @@ static void test_three_repetitions_cannot_decide(void **state)
 {
     (void)state;
     /* 3 against 3 cannot reach p < 0.05 (at best 2 / C(6, 3) = 0.1): even a
-     * 20% drop is "no change", and the MDE says so. */
+     * 20% drop cannot be called, so the cell is inconclusive (it was "no
+     * change" with this reason before issue 13), and the MDE says why. */
     mb_compare_report *r = compare(FIXTURE("three.json"), FIXTURE("three-slower20.json"), NULL);
     const mb_compare_cell *a = cell(r, CELL_A);
     assert_close(a->p_value, 0.1, 1e-12);
     assert_close(a->change, -0.2, 1e-9);
-    assert_int_equal(a->verdict, MB_VERDICT_NO_CHANGE);
+    assert_int_equal(a->verdict, MB_VERDICT_INCONCLUSIVE);
     assert_true(isinf(a->mde));
     assert_string_equal(a->reason, "3 against 3 repetitions cannot reach p < 0.05");
+    assert_string_equal(a->test, MB_COMPARE_TEST_MWU);
+    assert_int_equal(r->n_inconclusive, 1);
+    assert_int_equal(r->n_unchanged, 1);
+    /* Inconclusive counts as compared: exit 0 unless asked otherwise. */
+    assert_int_equal(mb_compare_exit_code(r), 0);
+    assert_int_equal(mb_compare_outcome(r, true, NULL), 1);
     mb_compare_report_free(r);
 }
 
@@ -288,12 +301,15 @@ static void test_json_report(void **state)
     json_t *root = json_loads(text, 0, &jerr);
     assert_non_null(root);
     assert_int_equal(json_integer_value(json_object_get(json_object_get(root, "summary"),
-                                                        "no_change")), 2);
+                                                        "no_change")), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(root, "summary"),
+                                                        "inconclusive")), 1);
     json_t *cells = json_object_get(root, "cells");
     assert_int_equal(json_array_size(cells), 2);
     json_t *a = json_array_get(cells, 0);
     assert_string_equal(json_string_value(json_object_get(a, "cell")), CELL_A);
-    assert_string_equal(json_string_value(json_object_get(a, "verdict")), "no_change");
+    assert_string_equal(json_string_value(json_object_get(a, "verdict")), "inconclusive");
+    assert_string_equal(json_string_value(json_object_get(a, "test")), "mann-whitney-u");
     assert_close(json_number_value(json_object_get(a, "change")), -0.2, 1e-9);
     assert_close(json_number_value(json_object_get(a, "p_value")), 0.1, 1e-9);
     assert_close(json_number_value(json_object_get(a, "threshold")), 0.05, 1e-12);
@@ -313,8 +329,208 @@ static void test_json_report(void **state)
     assert_non_null(strstr(md, "| cell | baseline img/s | current img/s |"));
     assert_non_null(strstr(md, "| `" CELL_A "` |"));
     assert_non_null(strstr(md, "MDE inf"));
+    assert_non_null(strstr(md, ":yellow_circle: inconclusive: 3 against 3"));
+    assert_non_null(strstr(md, "1 inconclusive"));
     free(md);
     mb_compare_report_free(r);
+}
+
+static double median_of(const double *x, size_t n)
+{
+    double s[64];
+    memcpy(s, x, n * sizeof *s);
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && s[j - 1] > s[j]; j--) {
+            double t = s[j];
+            s[j] = s[j - 1];
+            s[j - 1] = t;
+        }
+    return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+/* The five verdicts of the two-file rule on synthetic samples. */
+static void test_two_file_verdicts(void **state)
+{
+    (void)state;
+    const double a[] = {100, 101, 99, 100.5, 99.5, 100.2};
+    const double slow[] = {90, 91, 89, 90.5, 89.5, 90.2};
+    const double fast[] = {110, 111, 109, 110.5, 109.5, 110.2};
+    const double same[] = {100.3, 100.8, 99.2, 100.1, 99.7, 100.4};
+    /* About 15% noise: a 5% change could hide in it. */
+    const double noisy_a[] = {100, 130, 80, 110, 90, 120};
+    const double noisy_b[] = {95, 125, 85, 105, 100, 115};
+    struct { const double *a, *b; size_t na, nb; mb_verdict v; } cases[] = {
+        {a, slow, 6, 6, MB_VERDICT_REGRESSION},
+        {a, fast, 6, 6, MB_VERDICT_IMPROVEMENT},
+        {a, same, 6, 6, MB_VERDICT_NO_CHANGE},
+        {noisy_a, noisy_b, 6, 6, MB_VERDICT_INCONCLUSIVE},
+        {a, slow, 1, 6, MB_VERDICT_NOT_COMPARABLE},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        mb_compare_cell c = {0};
+        mb_compare_samples(cases[i].a, cases[i].na, cases[i].b, cases[i].nb, 0.05, NULL, &c);
+        if (c.verdict != cases[i].v)
+            fail_msg("case %zu: %s, expected %s (%s)", i, mb_verdict_name(c.verdict),
+                     mb_verdict_name(cases[i].v), c.reason ? c.reason : "");
+        assert_int_equal(mb_compare_decide(cases[i].a, cases[i].na, cases[i].b, cases[i].nb,
+                                           0.05, 0, NULL, NULL), cases[i].v);
+        if (c.verdict == MB_VERDICT_INCONCLUSIVE) {
+            assert_true(c.mde > 0.05);
+            assert_non_null(strstr(c.reason, "MDE "));
+            assert_non_null(strstr(c.reason, "% > threshold 5.0%"));
+        }
+        if (c.verdict == MB_VERDICT_NO_CHANGE)
+            assert_true(c.mde <= 0.05);
+        assert_true(c.verdict == MB_VERDICT_NOT_COMPARABLE ? c.test == NULL
+                                                           : strcmp(c.test, "mann-whitney-u") == 0);
+        free(c.reason);
+    }
+}
+
+/* The paired rule: round i of the candidate against round i of the
+ * baseline side, whatever the drift between rounds. */
+static void test_paired_verdicts(void **state)
+{
+    (void)state;
+    /* The rounds drift by up to 30% (a loaded machine), which would swamp
+     * an unpaired test; the ratio within each round is what counts. */
+    double a[10], slow[10], fast[10], same[10], noisy[10];
+    for (int i = 0; i < 10; i++) {
+        a[i] = 100.0 * (1.0 + 0.03 * (double)i);
+        double jitter = (i % 2 ? 1.0 : -1.0) * 0.001 * (double)(i + 1);
+        slow[i] = a[i] * (0.8 + jitter);
+        fast[i] = a[i] * (1.2 + jitter);
+        same[i] = a[i] * (1.0 + jitter);
+        noisy[i] = a[i] * (1.0 + 15.0 * jitter);
+    }
+    mb_compare_cell c = {0};
+    mb_compare_paired(a, slow, 10, 0.05, NULL, &c);
+    assert_int_equal(c.verdict, MB_VERDICT_REGRESSION);
+    assert_string_equal(c.test, "wilcoxon-signed-rank");
+    assert_true(c.p_exact);
+    assert_close(c.p_value, 2.0 / 1024.0, 1e-15);   /* every round below */
+    assert_true(c.change < -0.19 && c.change > -0.21);
+    assert_true(c.ci_low <= c.change && c.change <= c.ci_high);
+    assert_true(c.ci_high < -0.15);
+    assert_int_equal(c.n_baseline, 10);
+    assert_int_equal(c.n_current, 10);
+    assert_close(c.baseline_median, median_of(a, 10), 1e-12);
+    assert_null(c.reason);
+
+    memset(&c, 0, sizeof c);
+    mb_compare_paired(a, fast, 10, 0.05, NULL, &c);
+    assert_int_equal(c.verdict, MB_VERDICT_IMPROVEMENT);
+
+    memset(&c, 0, sizeof c);
+    mb_compare_paired(a, same, 10, 0.05, NULL, &c);
+    assert_int_equal(c.verdict, MB_VERDICT_NO_CHANGE);
+    assert_true(c.mde < 0.05);
+    assert_true(fabs(c.change) < 0.01);
+
+    memset(&c, 0, sizeof c);
+    mb_compare_paired(a, noisy, 10, 0.05, NULL, &c);
+    assert_int_equal(c.verdict, MB_VERDICT_INCONCLUSIVE);
+    assert_true(c.mde > 0.05);
+    assert_non_null(strstr(c.reason, "% > threshold 5.0%"));
+    free(c.reason);
+
+    /* Five rounds all below: p = 2/32 > 0.05, never significant. */
+    memset(&c, 0, sizeof c);
+    mb_compare_paired(a, slow, 5, 0.05, NULL, &c);
+    assert_int_equal(c.verdict, MB_VERDICT_INCONCLUSIVE);
+    assert_true(isinf(c.mde));
+    assert_string_equal(c.reason, "5 rounds cannot reach p < 0.05");
+    free(c.reason);
+
+    memset(&c, 0, sizeof c);
+    mb_compare_paired(a, slow, 1, 0.05, NULL, &c);
+    assert_int_equal(c.verdict, MB_VERDICT_NOT_COMPARABLE);
+    assert_string_equal(c.reason, "fewer than 2 rounds (1)");
+    free(c.reason);
+    const double zero[] = {100, 0, 100};
+    memset(&c, 0, sizeof c);
+    mb_compare_paired(a, zero, 3, 0.05, NULL, &c);
+    assert_int_equal(c.verdict, MB_VERDICT_NOT_COMPARABLE);
+    free(c.reason);
+}
+
+/* The history rule: run-to-run spread of a baseline's run medians. */
+static void test_history_verdicts(void **state)
+{
+    (void)state;
+    const double runs[] = {100, 101, 99, 100.5, 99.5};
+    const double noisy_runs[] = {100, 110, 90, 105, 95};
+    const double slow[] = {80, 80.4, 79.6, 80.2, 79.8};
+    const double fast[] = {120, 120.4, 119.6, 120.2, 119.8};
+    const double same[] = {100.2, 100.6, 99.8, 100.4, 100};
+    const double bit_low[] = {96, 96.4, 95.6, 96.2, 95.8};
+    mb_compare_cell c = {0};
+    mb_compare_history(runs, 5, slow, 5, 0.05, NULL, &c);
+    assert_int_equal(c.verdict, MB_VERDICT_REGRESSION);
+    assert_string_equal(c.test, "history");
+    assert_close(c.change, 80.0 / 100.0 - 1, 1e-12);
+    assert_true(c.p_value < 1e-4);
+    assert_int_equal(c.n_baseline, 5);
+    assert_close(c.baseline_median, 100, 0);
+    assert_true(c.ci_low < c.change && c.change < c.ci_high);
+
+    /* The prediction interval by hand: s of the log medians, t with 4 df. */
+    double lm[5], lb[5], mean = 0;
+    for (int i = 0; i < 5; i++) {
+        lm[i] = log(runs[i]);
+        lb[i] = log(same[i]);
+        mean += lm[i] / 5;
+    }
+    double ss = 0, mb = 0, sb = 0;
+    for (int i = 0; i < 5; i++) {
+        ss += (lm[i] - mean) * (lm[i] - mean);
+        mb += lb[i] / 5;
+    }
+    for (int i = 0; i < 5; i++)
+        sb += (lb[i] - mb) * (lb[i] - mb);
+    double s2 = ss / 4, se_b = sqrt(3.14159265358979323846 / 2) * sqrt(sb / 4) / sqrt(5.0);
+    double se = sqrt(s2 * (1 + 1.0 / 5) + se_b * se_b);
+    memset(&c, 0, sizeof c);
+    mb_compare_history(runs, 5, same, 5, 0.05, NULL, &c);
+    assert_int_equal(c.verdict, MB_VERDICT_NO_CHANGE);
+    assert_close(c.mde, expm1(2.77644510519779 * se), 1e-9);
+    assert_close(c.change, 100.2 / 100 - 1, 1e-12);
+
+    memset(&c, 0, sizeof c);
+    mb_compare_history(runs, 5, fast, 5, 0.05, NULL, &c);
+    assert_int_equal(c.verdict, MB_VERDICT_IMPROVEMENT);
+
+    /* 10% between runs: a 4% drop says nothing. */
+    memset(&c, 0, sizeof c);
+    mb_compare_history(noisy_runs, 5, bit_low, 5, 0.05, NULL, &c);
+    assert_int_equal(c.verdict, MB_VERDICT_INCONCLUSIVE);
+    assert_true(c.mde > 0.2);
+    assert_non_null(strstr(c.reason, "MDE "));
+    assert_non_null(strstr(c.reason, "% > threshold 5.0%"));
+    free(c.reason);
+
+    /* Too few runs to know the noise, even for a 20% drop. */
+    memset(&c, 0, sizeof c);
+    mb_compare_history(runs, 1, slow, 5, 0.05, NULL, &c);
+    assert_int_equal(c.verdict, MB_VERDICT_INCONCLUSIVE);
+    assert_string_equal(c.reason, "the baseline holds 1 run");
+    assert_close(c.change, -0.2, 1e-12);
+    free(c.reason);
+    memset(&c, 0, sizeof c);
+    mb_compare_history(runs, 2, slow, 5, 0.05, NULL, &c);
+    assert_int_equal(c.verdict, MB_VERDICT_INCONCLUSIVE);
+    assert_string_equal(c.reason, "the baseline holds 2 runs; its run-to-run noise needs 3");
+    free(c.reason);
+
+    memset(&c, 0, sizeof c);
+    mb_compare_history(runs, 5, slow, 1, 0.05, NULL, &c);
+    assert_int_equal(c.verdict, MB_VERDICT_NOT_COMPARABLE);
+    free(c.reason);
+    memset(&c, 0, sizeof c);
+    mb_compare_history(runs, 0, slow, 5, 0.05, NULL, &c);
+    assert_int_equal(c.verdict, MB_VERDICT_NOT_COMPARABLE);
+    assert_string_equal(c.reason, "missing in baseline");
+    free(c.reason);
 }
 
 /* Runs the real mpsbench with stdout and stderr to out_path; exit status. */
@@ -396,6 +612,32 @@ static void test_cli_exit_codes(void **state)
     const char *corrupt_cur[] = {"compare", FIXTURE("baseline.json"), FIXTURE("corrupt.json"),
                                  NULL};
     assert_int_equal(run_cli(corrupt_cur, out), 2);
+    /* Inconclusive is exit 0 with a notice, 1 when the caller says so. */
+    const char *few[] = {"compare", FIXTURE("three.json"), FIXTURE("three-slower20.json"), NULL};
+    assert_int_equal(run_cli(few, out), 0);
+    text = mb_read_file(out, NULL);
+    assert_non_null(strstr(text, "inconclusive: 3 against 3 repetitions"));
+    assert_non_null(strstr(text, "Notice: 1 cell(s) inconclusive"));
+    free(text);
+    const char *strict[] = {"compare", FIXTURE("three.json"), FIXTURE("three-slower20.json"),
+                            "--fail-on-inconclusive", NULL};
+    assert_int_equal(run_cli(strict, out), 1);
+    /* A regression stays 1 whatever the flag. */
+    const char *strict_reg[] = {"compare", FIXTURE("baseline.json"), FIXTURE("slower20.json"),
+                                "--fail-on-inconclusive", NULL};
+    assert_int_equal(run_cli(strict_reg, out), 1);
+
+    /* Nothing comparable: exit 2, saying why. */
+    const char *other[] = {"compare", FIXTURE("baseline.json"), FIXTURE("other-scenario.json"),
+                           NULL};
+    assert_int_equal(run_cli(other, out), 2);
+    text = mb_read_file(out, NULL);
+    assert_non_null(strstr(text, "nothing to compare: 4 cell(s) not comparable"));
+    assert_non_null(strstr(text, "different scenario?"));
+    free(text);
+    const char *device[] = {"compare", FIXTURE("baseline.json"), FIXTURE("device.json"), NULL};
+    assert_int_equal(run_cli(device, out), 2);
+
     const char *one[] = {"compare", FIXTURE("baseline.json"), NULL};
     assert_int_equal(run_cli(one, out), 2);
     const char *bad_threshold[] = {"compare", FIXTURE("baseline.json"), FIXTURE("same.json"),
@@ -426,6 +668,9 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_decide),
     cmocka_unit_test(test_json_report),
     cmocka_unit_test(test_cli_exit_codes),
+    cmocka_unit_test(test_two_file_verdicts),
+    cmocka_unit_test(test_paired_verdicts),
+    cmocka_unit_test(test_history_verdicts),
 };
 
 MB_TEST_MAIN("compare", tests, NULL, NULL)

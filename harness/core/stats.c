@@ -493,3 +493,248 @@ double mb_stats_mde(double cv, size_t na, size_t nb, double alpha, double power)
     double are = 3.0 / MB_PI;
     return z * cv * sqrt(1.0 / (double)na + 1.0 / (double)nb) / sqrt(are);
 }
+
+/* Ranks of |d| over the non-zero differences, doubled so that average ranks
+ * of ties stay integers: a group occupying 1-based ranks i+1..j gets i+1+j. */
+static void doubled_abs_ranks(const double *nz, size_t n, long *r2, bool *positive,
+                              double *tie_term)
+{
+    mb_rank_item *items = mb_calloc(n, sizeof *items);
+    for (size_t i = 0; i < n; i++)
+        items[i] = (mb_rank_item){fabs(nz[i]), nz[i] > 0.0};
+    qsort(items, n, sizeof *items, cmp_rank_item);
+    *tie_term = 0.0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n && items[j].v == items[i].v)
+            j++;
+        double t = (double)(j - i);
+        *tie_term += t * t * t - t;
+        for (size_t k = i; k < j; k++) {
+            r2[k] = (long)(i + 1 + j);
+            positive[k] = items[k].from_a != 0;
+        }
+        i = j;
+    }
+    free(items);
+}
+
+int mb_stats_wilcoxon(const double *d, size_t n, mb_stats_wsr *out)
+{
+    if (n == 0 || out == NULL || !all_finite(d, n))
+        return MB_EINVAL;
+    memset(out, 0, sizeof *out);
+    double *nz = mb_calloc(n, sizeof *nz);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (d[i] != 0.0)
+            nz[m++] = d[i];
+    }
+    out->n = m;
+    out->n_zero = n - m;
+    out->p_value = 1.0;
+    if (m == 0) {
+        free(nz);
+        return 0;
+    }
+    long *r2 = mb_calloc(m, sizeof *r2);
+    bool *pos = mb_calloc(m, sizeof *pos);
+    double tie_term;
+    doubled_abs_ranks(nz, m, r2, pos, &tie_term);
+    long w2 = 0, total2 = 0;
+    for (size_t i = 0; i < m; i++) {
+        total2 += r2[i];
+        if (pos[i])
+            w2 += r2[i];
+    }
+    out->w_plus = (double)w2 / 2.0;
+
+    if (m <= MB_STATS_WSR_EXACT_MAX) {
+        /* pmf[s] = P(the doubled ranks given a + sum to s), each rank's sign
+         * an independent fair coin under the null hypothesis. */
+        size_t len = (size_t)total2 + 1;
+        double *pmf = mb_calloc(len, sizeof *pmf);
+        pmf[0] = 1.0;
+        long reach = 0;
+        for (size_t i = 0; i < m; i++) {
+            reach += r2[i];
+            for (long s = reach; s >= 0; s--) {
+                double with = s >= r2[i] ? pmf[s - r2[i]] : 0.0;
+                pmf[s] = 0.5 * pmf[s] + 0.5 * with;
+            }
+        }
+        double lower = 0.0, upper = 0.0;
+        for (long s = 0; s <= total2; s++) {
+            if (s <= w2)
+                lower += pmf[s];
+            if (s >= w2)
+                upper += pmf[s];
+        }
+        free(pmf);
+        double p = 2.0 * (lower < upper ? lower : upper);
+        out->p_value = p < 1.0 ? p : 1.0;
+        out->exact = true;
+    } else {
+        double dm = (double)m;
+        double mu = dm * (dm + 1.0) / 4.0;
+        double var = dm * (dm + 1.0) * (2.0 * dm + 1.0) / 24.0 - tie_term / 48.0;
+        if (var > 0.0) {
+            out->z = (out->w_plus - mu) / sqrt(var);
+            double p = 2.0 * normal_sf(fabs(out->z));
+            out->p_value = p < 1.0 ? p : 1.0;
+        }
+    }
+    free(r2);
+    free(pos);
+    free(nz);
+    return 0;
+}
+
+int mb_stats_median_bootstrap_ci(const double *x, size_t n, double confidence, double *lo,
+                                 double *hi)
+{
+    if (n == 0 || !(confidence > 0.0 && confidence < 1.0) || !all_finite(x, n))
+        return MB_EINVAL;
+    double *buf = mb_calloc(n, sizeof *buf);
+    double *meds = mb_calloc(MB_STATS_BOOTSTRAP_RESAMPLES, sizeof *meds);
+    uint64_t state = MB_STATS_SEED;
+    for (size_t r = 0; r < MB_STATS_BOOTSTRAP_RESAMPLES; r++)
+        meds[r] = resampled_median(x, n, buf, &state);
+    qsort(meds, MB_STATS_BOOTSTRAP_RESAMPLES, sizeof *meds, cmp_double);
+    double tail = 100.0 * (1.0 - confidence) / 2.0;
+    if (lo != NULL)
+        *lo = sorted_percentile(meds, MB_STATS_BOOTSTRAP_RESAMPLES, tail);
+    if (hi != NULL)
+        *hi = sorted_percentile(meds, MB_STATS_BOOTSTRAP_RESAMPLES, 100.0 - tail);
+    free(meds);
+    free(buf);
+    return 0;
+}
+
+double mb_stats_mde_paired(double sd_log, size_t n, double alpha, double power)
+{
+    if (!(sd_log >= 0.0) || !(alpha > 0.0 && alpha < 1.0) || !(power > 0.0 && power < 1.0) ||
+        n < 2)
+        return NAN;
+    /* The smallest exact two-sided p of n rounds is 2 / 2^n. */
+    if ((1.0 - (double)n) * MB_LN2 >= log(alpha))
+        return INFINITY;
+    double df = (double)(n - 1);
+    double t = mb_stats_t_quantile(1.0 - alpha / 2.0, df) + mb_stats_t_quantile(power, df);
+    return expm1(t * sd_log / sqrt((double)n) / sqrt(3.0 / MB_PI));
+}
+
+/* The continued fraction of I_x(a, b) (Numerical Recipes' betacf), by the
+ * modified Lentz method; it converges fast for x < (a + 1) / (a + b + 2). */
+static double beta_cf(double a, double b, double x)
+{
+    const double tiny = 1e-300, eps = 1e-16;
+    double qab = a + b, qap = a + 1.0, qam = a - 1.0;
+    double c = 1.0, d = 1.0 - qab * x / qap;
+    if (fabs(d) < tiny)
+        d = tiny;
+    d = 1.0 / d;
+    double h = d;
+    for (int m = 1; m <= 1000; m++) {
+        double dm = (double)m, m2 = 2.0 * dm;
+        double aa = dm * (b - dm) * x / ((qam + m2) * (a + m2));
+        d = 1.0 + aa * d;
+        if (fabs(d) < tiny)
+            d = tiny;
+        c = 1.0 + aa / c;
+        if (fabs(c) < tiny)
+            c = tiny;
+        d = 1.0 / d;
+        h *= d * c;
+        aa = -(a + dm) * (qab + dm) * x / ((a + m2) * (qap + m2));
+        d = 1.0 + aa * d;
+        if (fabs(d) < tiny)
+            d = tiny;
+        c = 1.0 + aa / c;
+        if (fabs(c) < tiny)
+            c = tiny;
+        d = 1.0 / d;
+        double del = d * c;
+        h *= del;
+        if (fabs(del - 1.0) < eps)
+            break;
+    }
+    return h;
+}
+
+double mb_stats_beta_inc(double a, double b, double x)
+{
+    if (!(a > 0.0) || !(b > 0.0) || !(x >= 0.0 && x <= 1.0) || !isfinite(a) || !isfinite(b))
+        return NAN;
+    if (x == 0.0 || x == 1.0)
+        return x;
+    double log_front = lgamma(a + b) - lgamma(a) - lgamma(b) + a * log(x) + b * log1p(-x);
+    double front = exp(log_front);
+    if (x < (a + 1.0) / (a + b + 2.0))
+        return front * beta_cf(a, b, x) / a;
+    return 1.0 - front * beta_cf(b, a, 1.0 - x) / b;
+}
+
+double mb_stats_beta_quantile(double p, double a, double b)
+{
+    if (!(p >= 0.0 && p <= 1.0) || !(a > 0.0) || !(b > 0.0))
+        return NAN;
+    double lo = 0.0, hi = 1.0;
+    /* I_x is increasing in x; 200 halvings reach the double spacing. */
+    for (int i = 0; i < 200 && hi - lo > 1e-15; i++) {
+        double mid = 0.5 * (lo + hi);
+        if (mb_stats_beta_inc(a, b, mid) < p)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return 0.5 * (lo + hi);
+}
+
+double mb_stats_t_cdf(double t, double df)
+{
+    if (!(df > 0.0) || isnan(t))
+        return NAN;
+    if (isinf(t))
+        return t > 0 ? 1.0 : 0.0;
+    double tail = 0.5 * mb_stats_beta_inc(df / 2.0, 0.5, df / (df + t * t));
+    return t > 0.0 ? 1.0 - tail : tail;
+}
+
+/* P(T > t) for t >= 0, computed directly so that upper quantiles keep their
+ * precision. */
+static double t_sf(double t, double df)
+{
+    return 0.5 * mb_stats_beta_inc(df / 2.0, 0.5, df / (df + t * t));
+}
+
+double mb_stats_t_quantile(double p, double df)
+{
+    if (!(p > 0.0 && p < 1.0) || !(df > 0.0))
+        return NAN;
+    if (p == 0.5)
+        return 0.0;
+    double q = p > 0.5 ? 1.0 - p : p;  /* the upper tail to reach */
+    double lo = 0.0, hi = 1.0;
+    while (t_sf(hi, df) > q && hi < 1e300)
+        hi *= 2.0;
+    for (int i = 0; i < 300 && hi - lo > 1e-14 * (1.0 + hi); i++) {
+        double mid = 0.5 * (lo + hi);
+        if (t_sf(mid, df) > q)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    double t = 0.5 * (lo + hi);
+    return p > 0.5 ? t : -t;
+}
+
+double mb_stats_clopper_pearson_upper(size_t k, size_t n, double confidence)
+{
+    if (n == 0 || k > n || !(confidence > 0.0 && confidence < 1.0))
+        return NAN;
+    if (k == n)
+        return 1.0;
+    return mb_stats_beta_quantile(1.0 - (1.0 - confidence) / 2.0, (double)k + 1.0,
+                                  (double)(n - k));
+}

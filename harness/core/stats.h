@@ -127,4 +127,82 @@ double mb_stats_mde(double cv, size_t na, size_t nb, double alpha, double power)
  * p in (0, 1); NaN outside.  Accurate to about 1e-15. */
 double mb_stats_normal_quantile(double p);
 
+/* Wilcoxon signed-rank test of "the differences d are symmetric about 0"
+ * (a paired design: d_i = log(b_i / a_i) of round i) against a shift in
+ * either direction. */
+typedef struct mb_stats_wsr {
+    double w_plus;      /* sum of the ranks of the positive differences */
+    size_t n;           /* differences used: the non-zero ones */
+    size_t n_zero;      /* differences exactly 0, dropped */
+    double p_value;     /* two-sided, in (0, 1] */
+    double z;           /* normal score; 0 when exact */
+    bool exact;         /* p from the exact (permutation) distribution */
+} mb_stats_wsr;
+
+/* Largest number of non-zero differences for which the null distribution is
+ * enumerated.  The table has n (n + 1) + 1 entries and costs O(n^3) time, so
+ * the bound is about accuracy, not cost: above it the normal approximation
+ * is within about 1e-3 of the exact p at the p-values that matter. */
+#define MB_STATS_WSR_EXACT_MAX 25
+
+/* Zeros are dropped before ranking (Wilcoxon's own rule, scipy's
+ * zero_method="wilcox"), so n counts the rest; with no non-zero difference
+ * left p is 1.  Absolute differences are ranked with ties sharing their
+ * average rank.  Up to MB_STATS_WSR_EXACT_MAX differences, p is exact even
+ * with ties: it is the permutation distribution of W+ given the observed
+ * ranks, each rank carrying a + or a - with probability 1/2, enumerated by
+ * dynamic programming over doubled ranks (average ranks are multiples of
+ * 1/2), and p = 2 min(P(W+ <= w), P(W+ >= w)), capped at 1.  Without ties
+ * this is the classical table (n = 8, all positive: p = 2/256).  Above the
+ * bound, the normal approximation with the tie-corrected variance
+ *   var(W+) = n (n + 1) (2n + 1) / 24 - sum(t^3 - t) / 48
+ * and no continuity correction (scipy.stats.wilcoxon's default,
+ * method="approx", correction=False).  MB_EINVAL for n == 0 or a non-finite
+ * difference. */
+int mb_stats_wilcoxon(const double *d, size_t n, mb_stats_wsr *out);
+
+/* Percentile-bootstrap interval of one sample's median at the given
+ * confidence: MB_STATS_BOOTSTRAP_RESAMPLES resamples with replacement from
+ * the fixed-seed generator.  Used for the median of per-round ratios of a
+ * paired design.  MB_EINVAL for an empty sample, a non-finite value or a
+ * confidence outside (0, 1). */
+int mb_stats_median_bootstrap_ci(const double *x, size_t n, double confidence, double *lo,
+                                 double *hi);
+
+/* Minimum detectable effect of a paired design: the smallest relative
+ * change of the ratio b/a that a two-sided test at level alpha detects with
+ * the given power, from the standard deviation sd_log of the n per-round log
+ * ratios:
+ *   mde = exp((t_{1 - alpha/2, n-1} + t_{power, n-1}) * sd_log / sqrt(n)
+ *             / sqrt(3/pi)) - 1
+ * the paired t test's formula with t quantiles (the spread is estimated from
+ * the same n rounds) and the sample scaled by 3/pi, the asymptotic relative
+ * efficiency of the signed-rank test to the t test for normal data.  As with
+ * mb_stats_mde one limit is exact: when n rounds all in one direction cannot
+ * reach alpha (2 / 2^n >= alpha, so n <= 5 at 0.05) the result is INFINITY.
+ * NaN for sd_log < 0, alpha or power outside (0, 1), or n < 2. */
+double mb_stats_mde_paired(double sd_log, size_t n, double alpha, double power);
+
+/* Regularized incomplete beta function I_x(a, b) for a, b > 0 and x in
+ * [0, 1], from its continued fraction (modified Lentz), evaluated on
+ * whichever of x and 1 - x converges fast.  Accurate to about 1e-14; NaN
+ * outside the domain. */
+double mb_stats_beta_inc(double a, double b, double x);
+/* The x with I_x(a, b) = p, by bisection on mb_stats_beta_inc (to 1e-15 in
+ * x); NaN outside the domain. */
+double mb_stats_beta_quantile(double p, double a, double b);
+/* Student's t distribution with df > 0 degrees of freedom: the distribution
+ * function (through I_{df/(df+t^2)}(df/2, 1/2)) and its quantile for p in
+ * (0, 1) (by bisection).  NaN outside the domain. */
+double mb_stats_t_cdf(double t, double df);
+double mb_stats_t_quantile(double p, double df);
+
+/* Upper end of the two-sided Clopper-Pearson interval at the given
+ * confidence for a binomial rate with k successes in n trials: the
+ * (1 + confidence) / 2 quantile of Beta(k + 1, n - k), 1 when k == n.
+ * 0 of 300 at 0.95 gives 0.01222, 3 of 300 gives 0.02892: the rate a test
+ * that never fired in 300 trials can still have.  NaN for n == 0, k > n or a
+ * confidence outside (0, 1). */
+double mb_stats_clopper_pearson_upper(size_t k, size_t n, double confidence);
+
 #endif

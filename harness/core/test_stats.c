@@ -378,6 +378,173 @@ static void test_mde(void **state)
     assert_true(isnan(mb_stats_pooled_cv(a, 1, b, 1)));
 }
 
+/* Wilcoxon signed-rank against the classical table and against a brute-force
+ * enumeration of all 2^n sign patterns (done in Python for these inputs). */
+static void test_wilcoxon_exact(void **state)
+{
+    (void)state;
+    mb_stats_wsr w;
+    /* Eight rounds all in one direction: W+ = 36, P(W+ >= 36) = 1/256. */
+    const double up[] = {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8};
+    assert_int_equal(mb_stats_wilcoxon(up, 8, &w), 0);
+    assert_true(w.exact);
+    assert_close(w.w_plus, 36, 0);
+    assert_close(w.p_value, 2.0 / 256.0, 1e-15);
+    const double down[] = {-0.1, -0.2, -0.3, -0.4, -0.5, -0.6, -0.7, -0.8};
+    assert_int_equal(mb_stats_wilcoxon(down, 8, &w), 0);
+    assert_close(w.w_plus, 0, 0);
+    assert_close(w.p_value, 2.0 / 256.0, 1e-15);
+
+    /* R's wilcox.test(x, y, paired = TRUE) example (Hollander & Wolfe's
+     * depression scores): V = 40, p = 0.03906 = 10/256. */
+    const double x[] = {1.83, 0.50, 1.62, 2.48, 1.68, 1.88, 1.55, 3.06, 1.30};
+    const double y[] = {0.878, 0.647, 0.598, 2.05, 1.06, 1.29, 1.06, 3.14, 1.29};
+    double d[9];
+    for (size_t i = 0; i < 9; i++)
+        d[i] = x[i] - y[i];
+    assert_int_equal(mb_stats_wilcoxon(d, 9, &w), 0);
+    assert_close(w.w_plus, 40, 0);
+    assert_close(w.p_value, 10.0 / 256.0, 1e-15);
+
+    /* Ties and zeros: the zeros are dropped (9 left), the tied |d| share
+     * their average rank, and p is the exact permutation p of those ranks:
+     * W+ = 37.5, p = 0.0859375 by enumeration. */
+    const double tied[] = {1, -1, 2, 2, 3, -3, 3, 4, 5, -0.0, 0};
+    assert_int_equal(mb_stats_wilcoxon(tied, N_OF(tied), &w), 0);
+    assert_true(w.exact);
+    assert_int_equal(w.n, 9);
+    assert_int_equal(w.n_zero, 2);
+    assert_close(w.w_plus, 37.5, 0);
+    assert_close(w.p_value, 0.0859375, 1e-15);
+    const double tied2[] = {0.5, 0.5, 0.5, -0.5, 1, 1, 2, -2, 3, 3};
+    assert_int_equal(mb_stats_wilcoxon(tied2, N_OF(tied2), &w), 0);
+    assert_close(w.w_plus, 45, 0);
+    assert_close(w.p_value, 0.07421875, 1e-15);
+
+    /* Symmetric differences: p = 1; all zeros: nothing to test, p = 1. */
+    const double sym[] = {0.1, -0.1, 0.2, -0.2};
+    assert_int_equal(mb_stats_wilcoxon(sym, 4, &w), 0);
+    assert_close(w.p_value, 1.0, 1e-15);
+    const double zeros[] = {0, 0, 0};
+    assert_int_equal(mb_stats_wilcoxon(zeros, 3, &w), 0);
+    assert_int_equal(w.n, 0);
+    assert_close(w.p_value, 1.0, 0);
+
+    const double bad[] = {0.1, NAN};
+    assert_int_equal(mb_stats_wilcoxon(bad, 2, &w), MB_EINVAL);
+    assert_int_equal(mb_stats_wilcoxon(up, 0, &w), MB_EINVAL);
+}
+
+/* Above MB_STATS_WSR_EXACT_MAX: the normal approximation with the tie
+ * correction and no continuity correction, z and p from the same formula
+ * evaluated independently (Python) on these inputs. */
+static void test_wilcoxon_normal(void **state)
+{
+    (void)state;
+    double d[40];
+    for (int i = 0; i < 30; i++)
+        d[i] = (double)(i % 7) - 2.5 + 0.1 * (double)(i % 3);
+    mb_stats_wsr w;
+    assert_int_equal(mb_stats_wilcoxon(d, 30, &w), 0);
+    assert_false(w.exact);
+    assert_close(w.w_plus, 297.5, 0);
+    assert_close(w.z, 1.3375080193837912, 1e-12);
+    assert_close(w.p_value, 0.1810568663670981, 1e-12);
+
+    /* Heavier ties and four zeros (36 used). */
+    for (int i = 0; i < 40; i++)
+        d[i] = (double)((i * 37) % 11 - 4) * 0.5;
+    assert_int_equal(mb_stats_wilcoxon(d, 40, &w), 0);
+    assert_int_equal(w.n, 36);
+    assert_close(w.w_plus, 436, 0);
+    assert_close(w.z, 1.6248704775875158, 1e-12);
+    assert_close(w.p_value, 0.10419015992193531, 1e-12);
+
+    /* At n = 25 the exact and the approximate p agree to 1e-3 near 0.05,
+     * which is why the exact table stops there: W+ = 18 + 23 + 24 + 25 = 90
+     * has exact p 0.05158 (by enumeration) and approximate p 0.05109. */
+    double e[25];
+    for (int i = 0; i < 25; i++) {
+        int rank = i + 1;
+        e[i] = (rank == 18 || rank >= 23 ? 1.0 : -1.0) * (double)rank;
+    }
+    assert_int_equal(mb_stats_wilcoxon(e, 25, &w), 0);
+    assert_true(w.exact);
+    assert_close(w.w_plus, 90, 0);
+    double exact_p = w.p_value;
+    assert_close(exact_p, 0.05158, 1e-5);
+    double n = 25, wp = w.w_plus;
+    double z = (wp - n * (n + 1) / 4) / sqrt(n * (n + 1) * (2 * n + 1) / 24);
+    assert_close(exact_p, erfc(fabs(z) / sqrt(2.0)), 1e-3);
+}
+
+static void test_beta_and_t(void **state)
+{
+    (void)state;
+    /* Integer parameters: I_x(a, b) = P(Bin(a + b - 1, x) >= a). */
+    assert_close(mb_stats_beta_inc(2, 3, 0.5), 11.0 / 16.0, 1e-14);
+    assert_close(mb_stats_beta_inc(5, 10, 0.3), 0.4157988137806497, 1e-13);
+    assert_close(mb_stats_beta_inc(20, 3, 0.9), 0.6200409384119036, 1e-13);
+    /* Non-integer and large parameters, from mpmath.betainc. */
+    assert_close(mb_stats_beta_inc(0.5, 0.5, 0.1), 0.204832764699133, 1e-13);
+    assert_close(mb_stats_beta_inc(100, 200, 0.33), 0.456618163333997, 1e-12);
+    assert_close(mb_stats_beta_inc(2, 3, 0), 0, 0);
+    assert_close(mb_stats_beta_inc(2, 3, 1), 1, 0);
+    assert_true(isnan(mb_stats_beta_inc(0, 3, 0.5)));
+    assert_true(isnan(mb_stats_beta_inc(2, 3, 1.5)));
+    assert_close(mb_stats_beta_quantile(11.0 / 16.0, 2, 3), 0.5, 1e-12);
+
+    /* Student's t quantiles from tables. */
+    assert_close(mb_stats_t_quantile(0.975, 1), 12.7062047361747, 1e-9);
+    assert_close(mb_stats_t_quantile(0.975, 4), 2.77644510519779, 1e-11);
+    assert_close(mb_stats_t_quantile(0.975, 9), 2.2621571627982, 1e-11);
+    assert_close(mb_stats_t_quantile(0.8, 5), 0.919543780240826, 1e-11);
+    assert_close(mb_stats_t_quantile(0.025, 3), -3.18244630528371, 1e-11);
+    assert_close(mb_stats_t_quantile(0.5, 7), 0, 0);
+    assert_close(mb_stats_t_cdf(2.77644510519779, 4), 0.975, 1e-12);
+    assert_close(mb_stats_t_cdf(-2.2621571627982, 9), 0.025, 1e-12);
+    /* Many degrees of freedom: the normal quantile. */
+    assert_close(mb_stats_t_quantile(0.975, 1e7), 1.959963984540054, 1e-6);
+    assert_true(isnan(mb_stats_t_quantile(1.0, 3)));
+}
+
+static void test_clopper_pearson(void **state)
+{
+    (void)state;
+    /* 0 of n: the upper end is 1 - (alpha/2)^(1/n) in closed form. */
+    assert_close(mb_stats_clopper_pearson_upper(0, 300, 0.95), 0.012220974694293507, 1e-12);
+    assert_close(mb_stats_clopper_pearson_upper(0, 300, 0.95), 1 - pow(0.025, 1.0 / 300), 1e-12);
+    assert_close(mb_stats_clopper_pearson_upper(3, 300, 0.95), 0.02894451125569253, 1e-11);
+    assert_close(mb_stats_clopper_pearson_upper(5, 5, 0.95), 1, 0);
+    assert_true(isnan(mb_stats_clopper_pearson_upper(6, 5, 0.95)));
+    assert_true(isnan(mb_stats_clopper_pearson_upper(0, 0, 0.95)));
+}
+
+static void test_paired_mde_and_median_ci(void **state)
+{
+    (void)state;
+    /* 2 / 2^5 = 0.0625 >= 0.05: five rounds can never be significant. */
+    assert_true(isinf(mb_stats_mde_paired(0.01, 5, 0.05, 0.8)));
+    double t = mb_stats_t_quantile(0.975, 9) + mb_stats_t_quantile(0.8, 9);
+    assert_close(mb_stats_mde_paired(0.02, 10, 0.05, 0.8),
+                 expm1(t * 0.02 / sqrt(10.0) / sqrt(3.0 / 3.14159265358979323846)), 1e-15);
+    assert_close(mb_stats_mde_paired(0, 10, 0.05, 0.8), 0, 0);
+    /* More rounds, smaller MDE. */
+    assert_true(mb_stats_mde_paired(0.02, 30, 0.05, 0.8) < mb_stats_mde_paired(0.02, 10, 0.05, 0.8));
+    assert_true(isnan(mb_stats_mde_paired(0.02, 1, 0.05, 0.8)));
+
+    const double x[] = {0.98, 0.99, 1.0, 1.01, 1.02, 0.97, 1.03, 1.0, 0.995};
+    double lo, hi;
+    assert_int_equal(mb_stats_median_bootstrap_ci(x, N_OF(x), 0.95, &lo, &hi), 0);
+    assert_true(lo <= 1.0 && hi >= 1.0);
+    assert_true(lo >= 0.97 && hi <= 1.03);
+    double lo2, hi2;
+    assert_int_equal(mb_stats_median_bootstrap_ci(x, N_OF(x), 0.95, &lo2, &hi2), 0);
+    assert_close(lo2, lo, 0);   /* fixed seed: the same interval every time */
+    assert_close(hi2, hi, 0);
+    assert_int_equal(mb_stats_median_bootstrap_ci(x, 0, 0.95, &lo, &hi), MB_EINVAL);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_descriptive),
     cmocka_unit_test(test_normal_quantile),
@@ -390,6 +557,11 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_hl_change),
     cmocka_unit_test(test_median_ci),
     cmocka_unit_test(test_mde),
+    cmocka_unit_test(test_wilcoxon_exact),
+    cmocka_unit_test(test_wilcoxon_normal),
+    cmocka_unit_test(test_beta_and_t),
+    cmocka_unit_test(test_clopper_pearson),
+    cmocka_unit_test(test_paired_mde_and_median_ci),
 };
 
 MB_TEST_MAIN("stats", tests, NULL, NULL)

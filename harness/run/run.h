@@ -18,6 +18,7 @@ typedef struct mb_run_config {
     const char *baseline;       /* --baseline FILE: compare within the run */
     bool threshold_set;         /* --threshold: overrides expect.regression */
     double threshold;
+    bool fail_on_inconclusive;  /* --fail-on-inconclusive: an inconclusive cell is exit 1 */
     bool no_charts;             /* --no-charts */
     const char *worker_path;    /* mpsbench-worker executable */
     const char *image_cache;    /* where generated fixture images live */

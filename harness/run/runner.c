@@ -991,12 +991,22 @@ static int finish_run(run_ctx *run, int exit_code, mb_err *err)
     int rc = mb_report_write_run_json(run, status, &werr);
     if (rc == 0 && complete && run->cfg->baseline != NULL) {
         mb_err cerr;
+        int outcome;
         if (compare_with_baseline(run, &cerr) != 0) {
             *err = cerr;
             exit_code = mb_err_exit_code(cerr.code);
             status = "incomplete";
-        } else if (mb_compare_exit_code(run->compare) != 0) {
-            exit_code = MB_EXIT_EXPECTATION;
+        } else if ((outcome = mb_compare_outcome(run->compare, run->cfg->fail_on_inconclusive,
+                                                 &cerr)) != 0) {
+            /* A regression (or an inconclusive cell under
+             * --fail-on-inconclusive) is 1; a baseline with no cell in
+             * common is 2, saying why. */
+            if (outcome < 0) {
+                *err = cerr;
+                exit_code = mb_err_exit_code(outcome);
+            } else {
+                exit_code = MB_EXIT_EXPECTATION;
+            }
             status = "failed";
         }
     }
