@@ -77,7 +77,8 @@ static char *default_scenario(void)
 }
 
 enum { OPT_OUT = 1, OPT_DEVICE, OPT_REDIS, OPT_CACHE, OPT_QUIET, OPT_HELP, OPT_BASELINE,
-       OPT_THRESHOLD, OPT_NO_CHARTS, OPT_SEED, OPT_FAIL_INCONCLUSIVE };
+       OPT_THRESHOLD, OPT_NO_CHARTS, OPT_SEED, OPT_FAIL_INCONCLUSIVE, OPT_CAND_WORKER,
+       OPT_CAND_ENV, OPT_CAND_FAULT };
 
 static const mb_opt run_opts[] = {
     {"out", 'o', 1, OPT_OUT},
@@ -90,6 +91,9 @@ static const mb_opt run_opts[] = {
     {"no-charts", 0, 0, OPT_NO_CHARTS},
     {"seed", 0, 1, OPT_SEED},
     {"fail-on-inconclusive", 0, 0, OPT_FAIL_INCONCLUSIVE},
+    {"candidate-worker", 0, 1, OPT_CAND_WORKER},
+    {"candidate-env", 0, 1, OPT_CAND_ENV},
+    {"candidate-fault", 0, 1, OPT_CAND_FAULT},
     {"help", 'h', 0, OPT_HELP},
     {NULL, 0, 0, 0},
 };
@@ -98,6 +102,10 @@ int mb_cmd_run(int argc, char **argv, mb_err *err)
 {
     mb_run_config cfg = {0};
     const char **scenarios = mb_calloc((size_t)argc, sizeof *scenarios);
+    const char **cand_env = mb_calloc((size_t)argc, sizeof *cand_env);
+    const char **cand_fault = mb_calloc((size_t)argc, sizeof *cand_fault);
+    cfg.candidate_env = cand_env;
+    cfg.candidate_fault = cand_fault;
     char *cache = NULL, *worker = NULL, *fallback = NULL;
     mb_opt_iter it;
     mb_opt_init(&it, argc, argv, 2);
@@ -139,8 +147,25 @@ int mb_cmd_run(int argc, char **argv, mb_err *err)
             cfg.seed_set = true;
             break;
         }
+        case OPT_CAND_WORKER:
+            /* One executable, never a shell line. */
+            if (access(it.arg, X_OK) != 0) {
+                rc = mb_err_set(err, MB_EUSAGE, "option --candidate-worker: %s is not an "
+                                "executable file", it.arg);
+                goto out;
+            }
+            cfg.candidate_worker = it.arg;
+            break;
+        case OPT_CAND_ENV: cand_env[cfg.n_candidate_env++] = it.arg; break;
+        case OPT_CAND_FAULT: cand_fault[cfg.n_candidate_fault++] = it.arg; break;
         case OPT_HELP: mb_cli_usage(stdout); goto out;
         }
+    }
+    if (cfg.baseline != NULL &&
+        (cfg.candidate_worker || cfg.n_candidate_env || cfg.n_candidate_fault)) {
+        rc = mb_err_set(err, MB_EUSAGE, "--baseline and --candidate-* do not go together: an A/B "
+                        "run compares its two sides with each other");
+        goto out;
     }
     if (cfg.n_scenarios == 0)
         scenarios[cfg.n_scenarios++] = fallback = default_scenario();
@@ -156,6 +181,8 @@ int mb_cmd_run(int argc, char **argv, mb_err *err)
     free(dir);
 out:
     free(scenarios);
+    free(cand_env);
+    free(cand_fault);
     free(cache);
     free(worker);
     free(fallback);

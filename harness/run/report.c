@@ -120,9 +120,23 @@ static json_t *cell_json(const cell_state *cs)
                                       cs->adaptive_stopped, "repetitions_saved", cs->reps_saved,
                                       "seconds_saved", cs->n_reps ? cs->rep_seconds /
                                       (double)cs->n_reps * cs->reps_saved : 0.0));
+    /* Each repetition's round in the schedule and its throughput (null when
+     * it did not finish), for pairing by round. */
+    json_t *reps = json_array();
+    for (int k = 0; k < cs->n_planned; k++) {
+        const rep_record *rec = &cs->reps[k];
+        json_array_append_new(reps, json_pack("{s:i, s:o}", "round", rec->round,
+                                              "images_per_second",
+                                              rec->outcome == REP_OK ? json_real(rec->images_per_s)
+                                                                     : json_null()));
+    }
+    json_object_set_new(o, "repetitions", reps);
+    json_object_set_new(o, "side", json_string(cs->candidate ? "candidate" : "baseline"));
     if (cs->compared != NULL) {
         const mb_compare_cell *cc = cs->compared;
         json_t *cmp = json_pack("{s:s}", "verdict", mb_verdict_name(cc->verdict));
+        if (cc->test != NULL)
+            json_object_set_new(cmp, "test", json_string(cc->test));
         const struct { const char *name; double v; } f[] = {
             {"baseline_median", cc->baseline_median}, {"current_median", cc->current_median},
             {"change", cc->change}, {"ci_low", cc->ci_low}, {"ci_high", cc->ci_high},
@@ -192,6 +206,25 @@ int mb_report_write_run_json(const run_ctx *run, const char *status, mb_err *err
     /* Job ids j0 .. j<jobs_enqueued - 1>: each must be in one cell's jobs. */
     json_object_set_new(o, "jobs_enqueued", json_integer(run->next_job));
     json_object_set_new(o, "schedule", mb_schedule_json(run));
+    json_t *contrasts = json_array();
+    for (size_t i = 0; run->contrasts != NULL && i < run->contrasts->n_cells; i++) {
+        const mb_compare_cell *cc = &run->contrasts->cells[i];
+        char *sentence = mb_contrast_sentence(run, i);
+        json_t *c = json_pack("{s:s, s:s, s:s, s:s, s:I}", "name", cc->cell, "axis",
+                              run->contrast_axes[i], "verdict", mb_verdict_name(cc->verdict),
+                              "summary", sentence, "rounds", (json_int_t)cc->n_baseline);
+        free(sentence);
+        const struct { const char *name; double v; } f[] = {
+            {"change", cc->change}, {"ci_low", cc->ci_low}, {"ci_high", cc->ci_high},
+            {"p_value", cc->p_value}, {"mde", cc->mde}, {"threshold", cc->threshold},
+        };
+        for (size_t k = 0; k < sizeof f / sizeof f[0]; k++)
+            json_object_set_new(c, f[k].name, isfinite(f[k].v) ? json_real(f[k].v) : json_null());
+        if (cc->reason != NULL)
+            json_object_set_new(c, "reason", json_string(cc->reason));
+        json_array_append_new(contrasts, c);
+    }
+    json_object_set_new(o, "contrasts", contrasts);
     json_object_set_new(o, "redis", run->cfg->redis_url
                                         ? json_pack("{s:s}", "kind", "external")
                                         : json_pack("{s:s, s:I}", "kind", "embedded", "pid",
@@ -294,9 +327,21 @@ int mb_report_write_summary(const run_ctx *run, mb_err *err)
         mb_strbuf_printf(&b, "\n%s", workers_md);
         free(workers_md);
     }
+    if (run->contrasts != NULL && run->contrasts->n_cells > 0) {
+        mb_strbuf_printf(&b, "\n### Contrasts\n\nCells that differ in one setting, paired by "
+                             "round (the change of the first side against the second, its 95%% "
+                             "interval, and the smallest difference these rounds could detect):\n\n");
+        for (size_t i = 0; i < run->contrasts->n_cells; i++) {
+            char *line = mb_contrast_sentence(run, i);
+            mb_strbuf_printf(&b, "- %s\n", line);
+            free(line);
+        }
+    }
     if (run->compare != NULL) {
         char *md = mb_compare_markdown(run->compare);
-        mb_strbuf_printf(&b, "\n### Against the baseline\n\n%s", md);
+        mb_strbuf_printf(&b, "\n### %s\n\n%s",
+                         run->n_candidates > 0 ? "Candidate against baseline (A/B, paired by round)"
+                                               : "Against the baseline", md);
         free(md);
     }
     if (run->plot_error != NULL)

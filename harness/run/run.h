@@ -22,6 +22,17 @@ typedef struct mb_run_config {
     bool no_charts;             /* --no-charts */
     const char *worker_path;    /* mpsbench-worker executable */
     const char *image_cache;    /* where generated fixture images live */
+    /* A/B of two workers in one run: every cell runs on both sides,
+     * interleaved, and each is judged on the paired per-round ratios.  The
+     * candidate is another worker executable (a native mpsbench-worker
+     * build, or for the RQ kind a Python interpreter), or the same worker
+     * with other environment variables or faults (KEY=VALUE, as the
+     * scenario's fault: keys). */
+    const char *candidate_worker;
+    const char **candidate_env;     /* NAME=VALUE */
+    size_t n_candidate_env;
+    const char **candidate_fault;   /* KEY=VALUE */
+    size_t n_candidate_fault;
     bool seed_set;              /* --seed: the interleaved order's seed */
     unsigned long long seed;    /* otherwise one is drawn and recorded */
     bool progress;              /* live progress line (a terminal) */

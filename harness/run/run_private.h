@@ -79,6 +79,9 @@ typedef struct cell_state {
     int reps_saved;
     double rep_seconds;     /* measured time of the repetitions that ran */
     double final_halfwidth; /* relative half-width of the median's 95% CI */
+    /* A/B runs: the candidate side's twin of a baseline-side cell, and back */
+    bool candidate;
+    struct cell_state *partner;
     /* the baseline comparison (run --baseline), if any */
     const struct mb_compare_cell *compared;
     /* search: batch_size frontier */
@@ -144,7 +147,14 @@ typedef struct run_ctx {
     char *devices_json;     /* the probe's answer */
     long redis_pid;         /* the embedded redis-server, 0 with --redis */
     hello_log hellos;
-    struct mb_compare_report *compare;  /* run --baseline */
+    struct mb_compare_report *compare;  /* run --baseline, or the A/B verdicts */
+    struct mb_compare_report *contrasts;/* cells that differ in one axis, paired */
+    char **contrast_axes;   /* parallel to contrasts->cells: the axis compared */
+    /* A/B runs: the candidate side's scenarios and cells (shallow copies
+     * with their own worker key, environment, faults and worker path) */
+    mb_scenario **candidate_scenarios;
+    mb_cell **candidate_cells;
+    size_t n_candidates;
     char *plot_error;       /* charts not made, and why */
     bool infra_failed;
     mb_err infra_err;
@@ -220,6 +230,18 @@ bool mb_run_interrupted(void);
 void mb_schedule_run(run_ctx *run);
 /* The schedule as JSON for run.json (a new reference). */
 struct json_t *mb_schedule_json(const run_ctx *run);
+
+/* ab.c: the candidate side of an A/B run (run->cfg->candidate_*): a twin of
+ * every cell.  MB_EUSAGE for a --candidate-fault that does not parse. */
+int mb_ab_add_candidates(run_ctx *run, size_t n_base, mb_err *err);
+void mb_ab_free(run_ctx *run);
+/* The A/B verdicts (a report named after the baseline side's cells), and
+ * the contrasts of cells that differ in one axis; both paired by round. */
+struct mb_compare_report *mb_ab_report(const run_ctx *run);
+void mb_contrasts_make(run_ctx *run);
+/* "watermark fix on vs off, cpu 224x224 batch 8: -0.4% [-1.1%, +0.3%], no
+ * cost detectable above 1.2%": one line per contrast (heap). */
+char *mb_contrast_sentence(const run_ctx *run, size_t i);
 
 /* report.c */
 int mb_report_write_run_json(const run_ctx *run, const char *status, mb_err *err);

@@ -850,7 +850,10 @@ static int prepare_cells(run_ctx *run, mb_scenario **scenarios, size_t n_scenari
             return rc;
         total += cell_counts[i];
     }
-    run->cells = mb_calloc(total, sizeof *run->cells);
+    bool ab = run->cfg->candidate_worker != NULL || run->cfg->n_candidate_env > 0 ||
+              run->cfg->n_candidate_fault > 0;
+    /* An A/B run adds a candidate twin of every cell (ab.c). */
+    run->cells = mb_calloc(ab ? 2 * total : total, sizeof *run->cells);
     for (size_t i = 0; i < n_scenarios; i++) {
         bool frontier = scenarios[i]->search.batch_frontier;
         const mb_axis *batch_axis = mb_scenario_axis(scenarios[i], "batch_size");
@@ -887,6 +890,8 @@ static int prepare_cells(run_ctx *run, mb_scenario **scenarios, size_t n_scenari
                 return rc;
         }
     }
+    if (ab)
+        return mb_ab_add_candidates(run, run->n_cells, err);
     return 0;
 }
 
@@ -909,6 +914,12 @@ static void free_cells(run_ctx *run)
         free(cs->verdict_reason);
     }
     free(run->cells);
+    mb_ab_free(run);
+    mb_compare_report_free(run->contrasts);
+    if (run->contrasts != NULL)
+        for (size_t i = 0; i < run->contrasts->n_cells; i++)
+            free(run->contrast_axes[i]);
+    free(run->contrast_axes);
     for (size_t i = 0; i < run->hellos.n; i++)
         free(run->hellos.records[i]);
     free(run->hellos.records);
@@ -926,6 +937,39 @@ static int load_scenarios(const mb_run_config *cfg, mb_scenario **scenarios, mb_
     return 0;
 }
 
+/* Ties each cell to its verdict in run->compare, saves the comparison
+ * beside results.json (compare.json, compare.md) and prints its table. */
+static int publish_comparison(run_ctx *run, mb_err *err)
+{
+    for (size_t i = 0; i < run->n_cells; i++)
+        for (size_t j = 0; j < run->compare->n_cells; j++)
+            if (strcmp(run->compare->cells[j].cell, run->cells[i].bench_name) == 0)
+                run->cells[i].compared = &run->compare->cells[j];
+    char *json = mb_asprintf("%s/compare.json", run->dir);
+    char *md = mb_asprintf("%s/compare.md", run->dir);
+    int rc = mb_compare_save_json(run->compare, json, err);
+    if (rc == 0)
+        rc = mb_compare_save_markdown(run->compare, md, err);
+    free(json);
+    free(md);
+    if (rc == 0 && !run->cfg->quiet)
+        mb_compare_write_table(stderr, run->compare);
+    return rc;
+}
+
+/* The paired contrasts, as sentences on the terminal. */
+static void print_contrasts(const run_ctx *run)
+{
+    if (run->cfg->quiet || run->contrasts == NULL || run->contrasts->n_cells == 0)
+        return;
+    fprintf(stderr, "Contrasts (paired by round; change of the first side against the second):\n");
+    for (size_t i = 0; i < run->contrasts->n_cells; i++) {
+        char *line = mb_contrast_sentence(run, i);
+        fprintf(stderr, "  %s\n", line);
+        free(line);
+    }
+}
+
 /* Compares results.json with the baseline (run --baseline), saves the
  * comparison beside it and ties each cell to its verdict. */
 static int compare_with_baseline(run_ctx *run, mb_err *err)
@@ -941,19 +985,7 @@ static int compare_with_baseline(run_ctx *run, mb_err *err)
     free(results);
     if (rc != 0)
         return rc;
-    for (size_t i = 0; i < run->n_cells; i++)
-        for (size_t j = 0; j < run->compare->n_cells; j++)
-            if (strcmp(run->compare->cells[j].cell, run->cells[i].bench_name) == 0)
-                run->cells[i].compared = &run->compare->cells[j];
-    char *json = mb_asprintf("%s/compare.json", run->dir);
-    char *md = mb_asprintf("%s/compare.md", run->dir);
-    if ((rc = mb_compare_save_json(run->compare, json, err)) == 0)
-        rc = mb_compare_save_markdown(run->compare, md, err);
-    free(json);
-    free(md);
-    if (rc == 0 && !run->cfg->quiet)
-        mb_compare_write_table(stderr, run->compare);
-    return rc;
+    return publish_comparison(run, err);
 }
 
 /* Charts at the end of every run; a missing gnuplot costs the charts only. */
@@ -983,16 +1015,26 @@ static int finish_run(run_ctx *run, int exit_code, mb_err *err)
         if (run->cells[i].verdict == CELL_FAIL && exit_code == MB_EXIT_OK)
             exit_code = MB_EXIT_EXPECTATION;
     }
+    mb_contrasts_make(run);
     if (!run->cfg->quiet)
         mb_worker_compare_print(run, stderr);
+    print_contrasts(run);
     const char *status = !complete ? "incomplete"
                        : exit_code == MB_EXIT_OK ? "passed" : "failed";
     mb_err werr;
     int rc = mb_report_write_run_json(run, status, &werr);
-    if (rc == 0 && complete && run->cfg->baseline != NULL) {
+    bool ab = run->n_candidates > 0;
+    if (rc == 0 && complete && (run->cfg->baseline != NULL || ab)) {
         mb_err cerr;
         int outcome;
-        if (compare_with_baseline(run, &cerr) != 0) {
+        int crc = 0;
+        if (ab) {
+            run->compare = mb_ab_report(run);
+            crc = publish_comparison(run, &cerr);
+        } else {
+            crc = compare_with_baseline(run, &cerr);
+        }
+        if (crc != 0) {
             *err = cerr;
             exit_code = mb_err_exit_code(cerr.code);
             status = "incomplete";

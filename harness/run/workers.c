@@ -215,7 +215,7 @@ static int start_worker(run_ctx *run, const mb_cell *cell, const mb_scenario *s,
     free(w->hello_key);
     w->hello_key = mb_key_worker(run->ns, w->worker_id);
     char *argv[] = {
-        (char *)run->cfg->worker_path,
+        (char *)(s->worker.native_path ? s->worker.native_path : run->cfg->worker_path),
         "--redis", (char *)mb_queue_url(run->q),
         "--jobs", w->jobs_stream,
         "--results", run->results_stream,

@@ -55,6 +55,7 @@ typedef struct load_ctx {
     mb_axis sizes;          /* images.sizes */
     mb_axis run_exec;       /* run.exec, a one-value exec axis */
     mb_axis worker_kind;    /* worker.kind, a one-value worker axis */
+    mb_axis contrasts;      /* `contrasts:`, axis names checked once the matrix is read */
     yaml_node_t *overrides; /* read last: `when` needs the final axes */
     yaml_node_t *group_by_size;
     yaml_node_t *images_dir;
@@ -964,7 +965,7 @@ static int read_root(load_ctx *c, yaml_node_t *root)
 {
     static const char *const keys[] = {"name", "model", "input_size", "resize_on", "images",
                                        "matrix", "run", "expect", "require", "overrides",
-                                       "fault", "search", "worker"};
+                                       "fault", "search", "worker", "contrasts"};
     static const char *const resize[] = {"host", "device"};
     mb_scenario *s = c->s;
     int rc = expect_mapping(c, root);
@@ -1020,6 +1021,9 @@ static int read_root(load_ctx *c, yaml_node_t *root)
             break;
         case 12:
             rc = read_worker(c, value);
+            break;
+        case 13:
+            rc = read_axis(c, value, "contrasts", &c->contrasts);
             break;
         default:
             if (value->type != YAML_SEQUENCE_NODE)
@@ -1084,6 +1088,30 @@ static int assemble_axes(load_ctx *c)
     long image = ctx_axis(c, "image_size");
     long exec = ctx_axis(c, "exec");
     long worker = ctx_axis(c, "worker");
+    /* A contrast compares cells that differ in one axis of the matrix. */
+    for (size_t i = 0; i < c->contrasts.n_values; i++) {
+        const char *name = c->contrasts.values[i];
+        char *path = mb_asprintf("contrasts[%zu]", i);
+        long a = ctx_axis(c, name);
+        int rc = 0;
+        if (a < 0)
+            rc = fail_at(c, path, c->contrasts.value_pos[i], "'%s' is not an axis of the matrix",
+                         name);
+        else if (c->axes[a].n_values < 2)
+            rc = fail_at(c, path, c->contrasts.value_pos[i],
+                         "matrix.%s has one value: nothing to contrast", name);
+        else if (strcmp(name, "image_size") == 0 || strcmp(name, "batch_size") == 0)
+            rc = fail_at(c, path, c->contrasts.value_pos[i], "%s is measured, not contrasted "
+                         "(contrast a worker setting: watermark_fix, worker, exec, device, "
+                         "precision or env.*)", name);
+        free(path);
+        if (rc != 0)
+            return rc;
+    }
+    s->contrasts = c->contrasts.values;
+    s->n_contrasts = c->contrasts.n_values;
+    c->contrasts.values = NULL;
+    c->contrasts.n_values = 0;
     if (image >= 0 && c->sizes.name != NULL) {
         mb_pos a = c->sizes.pos, b = c->axes[image].pos;
         if (pos_after(a, b))
@@ -1477,6 +1505,7 @@ int mb_scenario_load_string(const char *text, size_t len, const char *name, cons
     mb__axis_clear(&c.sizes);
     mb__axis_clear(&c.run_exec);
     mb__axis_clear(&c.worker_kind);
+    mb__axis_clear(&c.contrasts);
     free(c.path);
     if (rc != 0) {
         mb_scenario_free(c.s);
@@ -1528,6 +1557,9 @@ void mb_scenario_free(mb_scenario *s)
     for (size_t i = 0; i < s->n_require; i++)
         free(s->require[i]);
     free(s->require);
+    for (size_t i = 0; i < s->n_contrasts; i++)
+        free(s->contrasts[i]);
+    free(s->contrasts);
     for (size_t i = 0; i < s->worker.n_command; i++)
         free(s->worker.command[i]);
     free(s->worker.command);

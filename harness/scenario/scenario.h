@@ -131,6 +131,9 @@ typedef struct mb_worker_opts {
     char *queue;            /* queue name (the run adds its namespace) */
     char **pythonpath;      /* resolved folders put first on PYTHONPATH */
     size_t n_pythonpath;
+    /* The native worker executable, when not the run's own (the candidate
+     * side of an A/B run); borrowed, NULL = mpsbench-worker. */
+    const char *native_path;
 } mb_worker_opts;
 
 typedef struct mb_scenario {
@@ -151,6 +154,10 @@ typedef struct mb_scenario {
     size_t n_overrides;
     char **require;         /* devices that must be usable (skip -> failure) */
     size_t n_require;
+    /* Axes whose cells are compared round by round (`contrasts:`); the
+     * watermark fix and the worker kind always are. */
+    char **contrasts;
+    size_t n_contrasts;
     mb_fault fault;
     mb_search search;
     mb_worker_opts worker;
