@@ -27,8 +27,12 @@
 #define FIXTURE(name) MB_SOURCE_DIR "/fixtures/compare/" name
 #define KEY "cpu-amd-epyc-2c_linux_torch-1.13.0"
 
+/* Paths a case needs are owned here, not by the case: a failed assertion
+ * leaves the case through a longjmp, and teardown still frees them. */
 typedef struct fx {
     char *dir;      /* private temp folder, the baselines' --dir */
+    char *target;   /* the baseline an update of KEY installs in dir */
+    char *staged;   /* the prefix of its staged files' names */
 } fx;
 
 static int setup(void **state)
@@ -37,6 +41,8 @@ static int setup(void **state)
     f->dir = mb_strdup("/tmp/mb-test-baseline-XXXXXX");
     if (mkdtemp(f->dir) == NULL)
         return -1;
+    f->target = mb_asprintf("%s/%s.json", f->dir, KEY);
+    f->staged = mb_asprintf(".%s.json.staged.", KEY);
     *state = f;
     return 0;
 }
@@ -57,6 +63,8 @@ static int teardown(void **state)
         closedir(d);
     rmdir(f->dir);
     free(f->dir);
+    free(f->target);
+    free(f->staged);
     free(f);
     return 0;
 }
@@ -187,7 +195,7 @@ static void test_update_rejects_corrupt_run(void **state)
 static void test_update_refuses_corrupt_baseline(void **state)
 {
     fx *f = *state;
-    char *target = mb_asprintf("%s/%s.json", f->dir, KEY);
+    const char *target = f->target;
     put_file(target, "{\"benchmarks\": [");
     mb_baseline_options opt = {.dir = f->dir};
     mb_err err;
@@ -203,7 +211,6 @@ static void test_update_refuses_corrupt_baseline(void **state)
     opt.force = true;
     assert_int_equal(mb_baseline_update(FIXTURE("baseline.json"), &opt, NULL, &err), 0);
     assert_true(same_bytes(target, FIXTURE("baseline.json")));
-    free(target);
 }
 
 static void test_update_refuses_incomplete_run(void **state)
@@ -258,7 +265,7 @@ static void test_kill9_before_rename(void **state)
     fx *f = *state;
     mb_baseline_options opt = {.dir = f->dir};
     mb_err err;
-    char *target = mb_asprintf("%s/%s.json", f->dir, KEY);
+    const char *target = f->target;
     assert_int_equal(mb_baseline_update(FIXTURE("baseline.json"), &opt, NULL, &err), 0);
 
     pid_t pid = fork();
@@ -277,28 +284,75 @@ static void test_kill9_before_rename(void **state)
     char *key = NULL;
     assert_int_equal(mb_baseline_machine_key(target, &key, &err), 0);
     free(key);
-    char *prefix = mb_asprintf(".%s.json.staged.", KEY);
-    assert_int_equal(count_entries(f->dir, prefix), 1);
+    assert_int_equal(count_entries(f->dir, f->staged), 1);
 
     assert_int_equal(mb_baseline_update(FIXTURE("run-threshold"), &opt, NULL, &err), 0);
     assert_true(same_bytes(target, FIXTURE("run-threshold/results.json")));
-    assert_int_equal(count_entries(f->dir, prefix), 0);
-    free(prefix);
-    free(target);
+    assert_int_equal(count_entries(f->dir, f->staged), 0);
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * UINT64_C(1000000000) + (uint64_t)ts.tv_nsec;
+}
+
+/* The time from fork to the end of a child that makes one complete update:
+ * what a killed child of test_kill9_anywhere does before its first update
+ * is installed, fork included (under ASan a fork alone takes a while). */
+static uint64_t one_update_ns(const mb_baseline_options *opt)
+{
+    uint64_t start = now_ns();
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        mb_err err;
+        _exit(mb_baseline_update(FIXTURE("run-threshold"), opt, NULL, &err) == 0 ? 0 : 1);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    return now_ns() - start;
 }
 
 /* SIGKILL at arbitrary moments of a stream of updates: whatever the moment,
- * the baseline is one of the two versions, whole. */
+ * the baseline is one of the two versions, whole.
+ *
+ * The window the kills fall in is a multiple of one update measured here,
+ * not a fixed time: a sanitized build on a loaded machine takes many times
+ * longer per update than an optimized one on an idle machine, and a fixed
+ * window too short for one update never sees the new version.  The kill
+ * moments are spread over the whole window (one random moment in each of
+ * ROUNDS equal slices), so half of them fall after twice the measured
+ * time, late enough to land after updates even if the machine slows down
+ * between the measurement and the kills. */
+#define ROUNDS 30
+#define WINDOW_UPDATES 4
 static void test_kill9_anywhere(void **state)
 {
     fx *f = *state;
     mb_baseline_options opt = {.dir = f->dir};
     mb_err err;
-    char *target = mb_asprintf("%s/%s.json", f->dir, KEY);
+    const char *target = f->target;
+    uint64_t update_ns = 0;
+    for (int i = 0; i < 3; i++) {
+        uint64_t t = one_update_ns(&opt);
+        if (t > update_ns)
+            update_ns = t;
+    }
+    uint64_t window_ns = WINDOW_UPDATES * update_ns;
+    print_message("one update: %.2f ms, kill window: %.2f ms\n", (double)update_ns / 1e6,
+                  (double)window_ns / 1e6);
     assert_int_equal(mb_baseline_update(FIXTURE("baseline.json"), &opt, NULL, &err), 0);
     uint64_t seed = 12345;
     int old_seen = 0, new_seen = 0;
-    for (int round = 0; round < 30; round++) {
+    for (int round = 0; round < ROUNDS; round++) {
+        seed = seed * UINT64_C(6364136223846793005) + 1;
+        uint64_t slice = window_ns / ROUNDS;
+        uint64_t at = (uint64_t)round * slice + (slice ? (seed >> 33) % slice : 0);
+        uint64_t start = now_ns();
         pid_t pid = fork();
         assert_true(pid >= 0);
         if (pid == 0) {
@@ -306,23 +360,28 @@ static void test_kill9_anywhere(void **state)
                 mb_baseline_update(i % 2 ? FIXTURE("baseline.json") : FIXTURE("run-threshold"),
                                    &opt, NULL, &err);
         }
-        seed = seed * UINT64_C(6364136223846793005) + 1;
-        struct timespec ts = {0, (long)((seed >> 33) % 10000000)};
-        nanosleep(&ts, NULL);
+        /* Measured from before the fork, as one_update_ns is. */
+        uint64_t spent = now_ns() - start;
+        if (at > spent) {
+            uint64_t left = at - spent;
+            struct timespec ts = {(time_t)(left / 1000000000), (long)(left % 1000000000)};
+            nanosleep(&ts, NULL);
+        }
         kill(pid, SIGKILL);
         int status;
         assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFSIGNALED(status));
         bool is_old = same_bytes(target, FIXTURE("baseline.json"));
         bool is_new = same_bytes(target, FIXTURE("run-threshold/results.json"));
         assert_true(is_old || is_new);
         old_seen += is_old;
         new_seen += is_new;
     }
+    print_message("kills that found the old version: %d, the new one: %d\n", old_seen,
+                  new_seen);
     /* The first update of every child installs the new version, so seeing
      * it shows that kills landed after updates as well as before them. */
     assert_true(new_seen > 0);
-    (void)old_seen;
-    free(target);
 }
 
 static int run_cli(const char *const *args, const char *out_path)
@@ -374,7 +433,7 @@ static void test_cli(void **state)
     const char *usage[] = {"baseline", "frobnicate", NULL};
     assert_int_equal(run_cli(usage, out), 2);
 
-    char *target = mb_asprintf("%s/%s.json", f->dir, KEY);
+    const char *target = f->target;
     put_file(target, "garbage");
     assert_int_equal(run_cli(update, out), 2);
     text = slurp(target, NULL);
@@ -386,7 +445,6 @@ static void test_cli(void **state)
     assert_true(same_bytes(target, FIXTURE("run-threshold/results.json")));
     unlink(out);
     free(out);
-    free(target);
 }
 
 static const struct CMUnitTest tests[] = {
