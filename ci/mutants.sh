@@ -81,7 +81,7 @@ mutant truncated_jpeg_accepted harness/imaging/image.c decode_jpeg \
     'a truncated JPEG decodes to grey rows instead of an error'
 mutant atomic_write_in_place harness/core/mb_util.c mb_write_file_atomic \
     'mb_asprintf("%s.tmp.%ld", path, (long)getpid())' 'mb_strdup(path)' \
-    '^test_baseline/' 'test_baseline' \
+    '^test_util/|^test_baseline/' 'test_util test_baseline' \
     'files are written in place instead of staged and renamed over the old one'
 mutant baseline_unstaged harness/compare/baseline.c install \
     'mb_asprintf("%s/.%s.json.staged.%ld", dir, key, (long)getpid())' 'mb_strdup(final)' \
