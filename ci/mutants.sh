@@ -1,0 +1,324 @@
+#!/usr/bin/env bash
+# Mutation check: breaks one behaviour at a time in a scratch copy of the
+# source tree, rebuilds, and runs the tests that cover that behaviour.  Each
+# mutant must make those tests fail ("killed"); a mutant the tests do not
+# notice ("survived") is a behaviour nothing protects.
+#
+# Usage: ci/mutants.sh [NAME...]   run all mutants, or only those named
+#        ci/mutants.sh --list      list the mutants and what each breaks
+# Exit 0 when every mutant run was killed; 1 when one survived, could not be
+# applied (its pattern is gone: the code was refactored), or did not build;
+# 2 on bad usage or when the covering tests fail without any mutation.
+#
+# The scratch copy lives in MUTANTS_DIR (default build-mutants/ in the
+# checkout, ignored by git): src/ holds the tracked and untracked-but-not-
+# ignored files of the working tree, build/ its build (Release-like, no
+# -Werror: a mutant may warn).  Only files whose content changed are copied,
+# so a second run rebuilds only what changed; ccache is used when installed.
+# Each mutant edits one file of src/, rebuilds the targets it names (make
+# rebuilds whatever depends on the file), runs its tests with a 60-second
+# limit per test, and puts the file back with a new modification time, so
+# the next build recompiles it.  The worktree itself is never modified.
+#
+# Adding a mutant: append a `mutant` call to the table below with
+#   NAME      a short name, [a-z0-9_]
+#   FILE      the source file, relative to the repository root
+#   FUNCTION  the function whose body is edited.  It is found by its
+#             definition: a line starting in column 0 that names it followed
+#             by "(", through the next line that is exactly "}".  Only that
+#             body is edited, so the mutant survives code moving around.
+#   FIND      literal text inside that body (every occurrence is replaced);
+#             if it is not there the mutant fails loudly, never counts as
+#             killed: rewrite FIND against the new code
+#   REPLACE   literal replacement text
+#   TESTS     a ctest -R regex selecting only the tests that cover the
+#             behaviour (test names are BINARY/case)
+#   TARGETS   the build targets those tests need (space-separated); test
+#             binaries of integration tests depend on mpsbench and the worker
+#   WHAT      the behaviour the mutant breaks, in words
+# Then run `ci/mutants.sh NAME` and check that it is killed.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+scratch=${MUTANTS_DIR:-$root/build-mutants}
+src=$scratch/src
+build=$scratch/build
+logs=$scratch/logs
+jobs=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
+
+names=() files=() funcs=() finds=() repls=() tests=() targets=() whats=()
+mutant()
+{
+    names+=("$1") files+=("$2") funcs+=("$3") finds+=("$4") repls+=("$5")
+    tests+=("$6") targets+=("$7") whats+=("$8")
+}
+
+# ---- the mutants -----------------------------------------------------------
+mutant oom_mps_not_oom harness/core/oom.c mb_oom_parse \
+    'info.kind = MB_OOM_MPS;' 'info.kind = MB_OOM_NONE;' \
+    '^test_oom/' 'test_oom' \
+    'the MPS "out of memory" message is classified as no OOM'
+mutant regression_flipped harness/compare/compare.c mb_compare_decide \
+    'delta < -threshold' 'delta > -threshold' \
+    '^test_compare/' 'test_compare' \
+    'the regression rule compares the change the wrong way'
+mutant significance_ignored harness/compare/compare.c mb_compare_decide \
+    'mwu.p_value < alpha' 'mwu.p_value <= 1.0' \
+    '^test_compare/' 'test_compare' \
+    'a change is a regression or improvement whatever the Mann-Whitney p-value'
+mutant device_all_usable harness/torch/torch_api.cc mb_torch_device_usable \
+    'mb_copy_string(reason, reason_size, "");' 'mb_copy_string(reason, reason_size, ""); return 1;' \
+    '^test_run/unusable_device_is_skipped_visibly$|^test_faults/required_device_skip_fails$' \
+    'test_run test_faults' \
+    'the device probe calls every device usable'
+mutant pixel_limit_unlimited harness/imaging/image.c check_pixel_limit \
+    '> MB_IMAGE_MAX_PIXELS)' '> MB_IMAGE_MAX_PIXELS && 0)' \
+    '^test_imaging/' 'test_imaging' \
+    'the decompression-bomb guard (pixel limit) never refuses an image'
+mutant truncated_jpeg_accepted harness/imaging/image.c decode_jpeg \
+    'strstr(why, "Premature end") != NULL' '0' \
+    '^test_imaging/' 'test_imaging' \
+    'a truncated JPEG decodes to grey rows instead of an error'
+mutant atomic_write_in_place harness/core/mb_util.c mb_write_file_atomic \
+    'mb_asprintf("%s.tmp.%ld", path, (long)getpid())' 'mb_strdup(path)' \
+    '^test_util/|^test_baseline/' 'test_util test_baseline' \
+    'files are written in place instead of staged and renamed over the old one'
+mutant baseline_unstaged harness/compare/baseline.c install \
+    'mb_asprintf("%s/.%s.json.staged.%ld", dir, key, (long)getpid())' 'mb_strdup(final)' \
+    '^test_baseline/' 'test_baseline' \
+    'a baseline update replaces the old baseline before its staging step is done'
+mutant watchdog_never_fires harness/run/runner.c await_result \
+    'bool late = mb_now_ms() - jobs[0].submitted_ms > timeout_ms;' 'bool late = false;' \
+    '^test_faults/hung_worker_times_out$' 'test_faults' \
+    'a job that never answers is waited for forever (no timeout)'
+mutant crash_not_detected harness/run/runner.c await_result \
+    'bool dead = !mb_proc_alive(&run->worker.proc);' 'bool dead = false;' \
+    '^test_faults/killed_worker_is_detected_and_replaced$' 'test_faults' \
+    'a worker that died with a job in flight is not noticed as dead'
+mutant lost_job_not_counted harness/run/runner.c record_lost \
+    'cs->counts[status]++;' '(void)status;' \
+    '^test_faults/killed_worker_is_detected_and_replaced$|^test_faults/hung_worker_times_out$' \
+    'test_faults' \
+    'job accounting: a job lost to a crash or timeout is left out of the counts'
+mutant result_record_dropped harness/run/runner.c record_result \
+    'job_record *rec = add_record(cs);' \
+    'job_record *rec = add_record(cs); if (repetition == 1) cs->n_records--;' \
+    '^test_run/run_writes_the_run_directory$|^test_faults/killed_worker_is_detected_and_replaced$' \
+    'test_run test_faults' \
+    'job accounting: the record of one answered job (repetition 1) is dropped'
+# RETARGET AFTER MERGE: the watermark rule (PYTORCH_MPS_HIGH_WATERMARK_RATIO
+# removed from the worker's environment when the fix is off) is being moved
+# into one function of its own, with tests that export the variable.  Once
+# merged, point these two mutants at that function and its tests.  Today no
+# test covers the rule, so they are expected to survive.
+mutant watermark_kept_native harness/run/workers.c worker_env \
+    'if (!cell->watermark_fix && !explicit_high)' 'if (0)' \
+    '^test_faults/emulated_fault_fails_fix_off_only$' 'test_faults' \
+    'native worker: the watermark variable is kept when the fix is off'
+mutant watermark_kept_rq harness/run/rq_backend.c rq_env \
+    'else if (!cell->watermark_fix && !explicit_high)' 'else if (0)' \
+    '^test_rq/failing_job_text_comes_back$' 'test_rq' \
+    'RQ worker: the watermark variable is kept when the fix is off'
+# ---------------------------------------------------------------------------
+
+usage()
+{
+    echo "usage: ci/mutants.sh [--list] [NAME...]" >&2
+    exit 2
+}
+
+index_of()
+{
+    local i
+    for i in "${!names[@]}"; do
+        if [ "${names[$i]}" = "$1" ]; then
+            echo "$i"
+            return 0
+        fi
+    done
+    return 1
+}
+
+selected=()
+for arg in "$@"; do
+    case $arg in
+    --list)
+        for i in "${!names[@]}"; do
+            printf '%-26s %s: %s\n' "${names[$i]}" "${files[$i]}" "${whats[$i]}"
+        done
+        exit 0
+        ;;
+    -h | --help) usage ;;
+    -*) usage ;;
+    *)
+        if ! i=$(index_of "$arg"); then
+            echo "mutants: no mutant named '$arg' (see --list)" >&2
+            exit 2
+        fi
+        selected+=("$i")
+        ;;
+    esac
+done
+if [ ${#selected[@]} -eq 0 ]; then
+    selected=("${!names[@]}")
+fi
+
+# ---- the scratch copy ----------------------------------------------------
+mkdir -p "$src" "$build" "$logs"
+exec 9>"$scratch/lock"
+if ! flock -n 9; then
+    echo "mutants: another run is using $scratch" >&2
+    exit 2
+fi
+
+# Copies only what differs, with a fresh modification time, so a file left
+# mutated by an interrupted run is rebuilt.
+sync_tree()
+{
+    local f
+    while IFS= read -r -d '' f; do
+        [ -f "$root/$f" ] || continue
+        if ! cmp -s "$root/$f" "$src/$f"; then
+            mkdir -p "$src/$(dirname "$f")"
+            cp "$root/$f" "$src/$f"
+        fi
+    done < <(git -C "$root" ls-files -z --cached --others --exclude-standard)
+}
+sync_tree
+
+if command -v ccache >/dev/null 2>&1; then
+    launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+    # Paths relative to the scratch folder and no working directory in the
+    # hash: a fresh scratch copy anywhere hits the cache of an earlier one.
+    export CCACHE_BASEDIR=$scratch CCACHE_NOHASHDIR=1
+else
+    launcher=()
+fi
+cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMPSBENCH_WERROR=OFF \
+    -DBUILD_TESTING=ON "${launcher[@]}" >"$logs/configure.log" 2>&1 ||
+    { cat "$logs/configure.log" >&2; exit 2; }
+
+# The per-case timeout comes from CMake (300 s); a mutant that hangs a test
+# must fail within a minute instead, so the generated case files are capped.
+cap_timeouts()
+{
+    local f
+    while IFS= read -r -d '' f; do
+        sed -i -E 's/ TIMEOUT [0-9]+ / TIMEOUT 60 /' "$f"
+    done < <(find "$build" -name '*_cases.cmake' -print0)
+}
+
+build_targets()
+{
+    # shellcheck disable=SC2086
+    cmake --build "$build" -j "$jobs" --target $1 >"$2" 2>&1
+}
+
+run_tests()
+{
+    cap_timeouts
+    ctest --test-dir "$build" --timeout 60 -j "$jobs" --no-tests=error -R "$1" >"$2" 2>&1
+}
+
+failed_tests()
+{
+    sed -n '/The following tests FAILED:/,$p' "$1" |
+        sed -n -E 's/^[[:space:]]*[0-9]+ - ([^ ]+) .*$/\1/p' | paste -sd' ' -
+}
+
+all_targets=() all_tests=()
+for i in "${selected[@]}"; do
+    read -r -a t <<<"${targets[$i]}"
+    all_targets+=("${t[@]}")
+    all_tests+=("${tests[$i]}")
+done
+union_regex=$(IFS='|'; echo "${all_tests[*]}")
+
+start=$SECONDS
+echo "mutants: building ${all_targets[*]} in $build"
+if ! build_targets "$(printf '%s\n' "${all_targets[@]}" | sort -u | paste -sd' ' -)" \
+    "$logs/build.log"; then
+    tail -30 "$logs/build.log" >&2
+    echo "mutants: the unmutated tree does not build" >&2
+    exit 2
+fi
+echo "mutants: running the covering tests without mutation"
+if ! run_tests "$union_regex" "$logs/unmutated.log"; then
+    cat "$logs/unmutated.log" >&2
+    echo "mutants: tests fail without any mutation; fix them first" >&2
+    exit 2
+fi
+echo "mutants: ready after $((SECONDS - start)) s"
+
+# ---- one mutant at a time -------------------------------------------------
+saved=$scratch/saved
+current=""
+restore()
+{
+    if [ -n "$current" ]; then
+        # cat keeps the file but gives it a new modification time.
+        cat "$saved" >"$src/$current"
+        current=""
+    fi
+}
+trap restore EXIT
+trap 'restore; exit 130' INT TERM
+
+# Applies FIND -> REPLACE inside FUNCTION's body only.  Exit 0 applied,
+# 3 FIND not in the body, 4 FUNCTION's definition not found or not unique.
+apply_mutant()
+{
+    MUT_FUNCTION=$2 MUT_FIND=$3 MUT_REPLACE=$4 perl -0777 -i -ne '
+        my ($fn, $find, $repl) = @ENV{qw(MUT_FUNCTION MUT_FIND MUT_REPLACE)};
+        our ($defs, $hits) = (0, 0);
+        my $def = qr/^((?![\s\/*#])[^\n;]*?\b\Q$fn\E\([^;\{]*?\)\s*\{\n.*?^\}$)/ms;
+        sub mutate {
+            my $body = shift;
+            $defs++;
+            $hits += ($body =~ s/\Q$find\E/$repl/g);
+            return $body;
+        }
+        s/$def/mutate($1)/ge;
+        print;
+        END { exit($defs != 1 ? 4 : $hits == 0 ? 3 : 0) }
+    ' "$1"
+}
+
+survivors=0 broken=0
+for i in "${selected[@]}"; do
+    name=${names[$i]} file=${files[$i]} func=${funcs[$i]}
+    t0=$SECONDS
+    cp "$src/$file" "$saved"
+    current=$file
+    rc=0
+    apply_mutant "$src/$file" "$func" "${finds[$i]}" "${repls[$i]}" || rc=$?
+    if [ "$rc" -ne 0 ]; then
+        restore
+        if [ "$rc" -eq 4 ]; then
+            echo "mutant $name: function $func not found (once) in $file" >&2
+        elif [ "$rc" -eq 3 ]; then
+            echo "mutant $name: pattern not found in $func ($file): ${finds[$i]}" >&2
+        else
+            echo "mutant $name: could not be applied (perl exit $rc)" >&2
+        fi
+        broken=$((broken + 1))
+        continue
+    fi
+    if ! build_targets "${targets[$i]}" "$logs/$name.build.log"; then
+        restore
+        echo "mutant $name: does not build; see $logs/$name.build.log" >&2
+        broken=$((broken + 1))
+        continue
+    fi
+    if run_tests "${tests[$i]}" "$logs/$name.log"; then
+        echo "mutant $name survived ($((SECONDS - t0)) s): ${whats[$i]}; tests: ${tests[$i]}"
+        survivors=$((survivors + 1))
+    else
+        echo "mutant $name killed ($((SECONDS - t0)) s) by: $(failed_tests "$logs/$name.log")"
+    fi
+    restore
+done
+
+echo "mutants: ${#selected[@]} run, $survivors survived, $broken not applied or not built," \
+    "$((SECONDS - start)) s; logs in $logs"
+[ "$survivors" -eq 0 ] && [ "$broken" -eq 0 ]

@@ -1,0 +1,122 @@
+/* mb_write_file_atomic: a reader never sees a partial file.  The old file
+ * is replaced by a rename, never rewritten in place, so a reader that opened
+ * it before the write still reads the old contents whole, and no temp file
+ * is left behind. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "mb_test_main.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mb_util.h"
+
+#define OLD_TEXT "the old contents, whole\n"
+#define NEW_TEXT "new\n"
+
+typedef struct fx {
+    char *dir;
+    char *path;
+    int held;       /* a reader's descriptor of the old file, or -1 */
+} fx;
+
+static int setup(void **state)
+{
+    fx *f = mb_calloc(1, sizeof *f);
+    f->held = -1;
+    f->dir = mb_strdup("/tmp/mb-test-util-XXXXXX");
+    if (mkdtemp(f->dir) == NULL)
+        return -1;
+    f->path = mb_asprintf("%s/file.json", f->dir);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    if (f->held >= 0)
+        close(f->held);
+    DIR *d = opendir(f->dir);
+    struct dirent *e;
+    while (d != NULL && (e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char *p = mb_asprintf("%s/%s", f->dir, e->d_name);
+        unlink(p);
+        free(p);
+    }
+    if (d != NULL)
+        closedir(d);
+    rmdir(f->dir);
+    free(f->dir);
+    free(f->path);
+    free(f);
+    return 0;
+}
+
+static size_t entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            n++;
+    closedir(d);
+    return n;
+}
+
+static void test_write_replaces_by_rename(void **state)
+{
+    fx *f = *state;
+    assert_int_equal(mb_write_file_atomic(f->path, OLD_TEXT, strlen(OLD_TEXT)), 0);
+    struct stat before;
+    assert_int_equal(stat(f->path, &before), 0);
+    f->held = open(f->path, O_RDONLY);
+    assert_true(f->held >= 0);
+
+    assert_int_equal(mb_write_file_atomic(f->path, NEW_TEXT, strlen(NEW_TEXT)), 0);
+
+    /* A write in place would have truncated the file the reader holds. */
+    char buf[64] = {0};
+    ssize_t n = pread(f->held, buf, sizeof buf - 1, 0);
+    assert_int_equal(n, (ssize_t)strlen(OLD_TEXT));
+    assert_string_equal(buf, OLD_TEXT);
+    struct stat after;
+    assert_int_equal(stat(f->path, &after), 0);
+    assert_true(after.st_ino != before.st_ino);
+
+    size_t len = 0;
+    char *text = mb_read_file(f->path, &len);
+    assert_non_null(text);
+    assert_string_equal(text, NEW_TEXT);
+    free(text);
+    assert_int_equal(entries(f->dir), 1);
+}
+
+static void test_write_into_missing_dir_fails(void **state)
+{
+    fx *f = *state;
+    char *path = mb_asprintf("%s/missing/file.json", f->dir);
+    int rc = mb_write_file_atomic(path, NEW_TEXT, strlen(NEW_TEXT));
+    free(path);
+    assert_true(rc < 0);
+    assert_int_equal(entries(f->dir), 0);
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test_setup_teardown(test_write_replaces_by_rename, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_write_into_missing_dir_fails, setup, teardown),
+};
+
+MB_TEST_MAIN("util", tests, NULL, NULL)
