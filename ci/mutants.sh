@@ -106,19 +106,24 @@ mutant result_record_dropped harness/run/runner.c record_result \
     '^test_run/run_writes_the_run_directory$|^test_faults/killed_worker_is_detected_and_replaced$' \
     'test_run test_faults' \
     'job accounting: the record of one answered job (repetition 1) is dropped'
-# RETARGET AFTER MERGE: the watermark rule (PYTORCH_MPS_HIGH_WATERMARK_RATIO
-# removed from the worker's environment when the fix is off) is being moved
-# into one function of its own, with tests that export the variable.  Once
-# merged, point these two mutants at that function and its tests.  Today no
-# test covers the rule, so they are expected to survive.
-mutant watermark_kept_native harness/run/workers.c worker_env \
-    'if (!cell->watermark_fix && !explicit_high)' 'if (0)' \
-    '^test_faults/emulated_fault_fails_fix_off_only$' 'test_faults' \
-    'native worker: the watermark variable is kept when the fix is off'
-mutant watermark_kept_rq harness/run/rq_backend.c rq_env \
-    'else if (!cell->watermark_fix && !explicit_high)' 'else if (0)' \
-    '^test_rq/failing_job_text_comes_back$' 'test_rq' \
-    'RQ worker: the watermark variable is kept when the fix is off'
+mutant watermark_kept_when_off harness/core/watermark.c mb_watermark_rule \
+    'high = NULL;' '(void)0;' \
+    '^test_watermark/|^test_run/native_worker_gets_the_watermark_rule$|^test_rq/rq_worker_gets_the_watermark_rule$' \
+    'test_watermark test_run test_rq' \
+    'the one watermark rule keeps PYTORCH_MPS_HIGH_WATERMARK_RATIO when the fix is off (every worker kind)'
+mutant watermark_env_not_removed harness/run/workers.c mb_worker_env \
+    'mb_env_unset(env, MB_WATERMARK_HIGH);' '(void)0;' \
+    '^test_run/native_worker_gets_the_watermark_rule$|^test_rq/rq_worker_gets_the_watermark_rule$' \
+    'test_run test_rq' \
+    'the harness leaves the shell'"'"'s watermark variable in a worker'"'"'s environment when the rule removes it'
+mutant rounds_not_shuffled harness/run/schedule.c mb_schedule_run \
+    'shuffle(order, n, &state);' '(void)state;' \
+    '^test_ab/rounds_are_shuffled_from_the_seed$' 'test_ab' \
+    'interleaved rounds all run the cells in the same order'
+mutant ab_sides_swapped harness/run/ab.c compare_pair \
+    'mb_compare_paired(xa, xb,' 'mb_compare_paired(xb, xa,' \
+    '^test_ab/ab_finds_a_slow_candidate_and_no_change_in_aa$' 'test_ab' \
+    'an A/B run judges the baseline against the candidate instead of the other way round'
 # ---------------------------------------------------------------------------
 
 usage()

@@ -12,6 +12,11 @@
  * run with more worker configurations than that, or with an RQ worker
  * (which cannot yet be kept aside), runs sequentially and says why.
  *
+ * In an A/B run the two sides of a cell run back to back within a round,
+ * in a random order of their own: the shorter the time between the two
+ * measurements of a pair, the less of the machine's drift lies between
+ * them.
+ *
  * Sequential: every repetition of a cell, then the next cell, as Google
  * Benchmark itself would run them. */
 #include <jansson.h>
@@ -157,16 +162,35 @@ void mb_schedule_run(run_ctx *run)
     } else {
         unsigned long long state = s->seed;
         for (int round = 0; !stopped(run); round++) {
+            /* The units shuffled: cells, or a cell and its candidate twin. */
             size_t n = 0;
-            for (size_t i = 0; i < run->n_cells; i++)
-                if (!mb_cell_done(&run->cells[i]))
+            bool any = false;
+            for (size_t i = 0; i < run->n_cells; i++) {
+                cell_state *cs = &run->cells[i];
+                bool done = mb_cell_done(cs);
+                any |= !done;
+                if (cs->candidate)
+                    continue;
+                if (!done || (cs->partner != NULL && !mb_cell_done(cs->partner)))
                     order[n++] = (int)i;
-            if (n == 0)
+            }
+            if (!any)
                 break;
             shuffle(order, n, &state);
             for (size_t k = 0; k < n && !stopped(run); k++) {
-                note_ran(s, order[k]);
-                mb_execute_repetition(&run->cells[order[k]], round);
+                cell_state *first = &run->cells[order[k]], *second = first->partner;
+                if (second != NULL && next_random(&state) % 2 == 1) {
+                    cell_state *t = first;
+                    first = second;
+                    second = t;
+                }
+                cell_state *pair[2] = {first, second};
+                for (size_t p = 0; p < 2 && !stopped(run); p++) {
+                    if (pair[p] == NULL || mb_cell_done(pair[p]))
+                        continue;
+                    note_ran(s, (int)(pair[p] - run->cells));
+                    mb_execute_repetition(pair[p], round);
+                }
             }
             note_ran(s, -1);
             s->rounds = round + 1;

@@ -1,0 +1,224 @@
+/* The schedule and the comparisons inside one run, end to end on the CPU:
+ * interleaved rounds from a seed, A/B of two workers judged on paired
+ * rounds, contrasts of the watermark fix, and the fallback to sequential
+ * repetitions.  Verdicts are checked with margins no load can flip (a
+ * candidate four times slower, thresholds of 30%). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mb_testing.h"
+#include "mb_util.h"
+
+typedef mb_test_fixture fixture;
+#define NEED_ENV MB_TEST_NEED
+
+static const char three_cells[] =
+    "name: ab\nmodel: builtin:tiny\ninput_size: 48\n"
+    "images: {sizes: [160x120, 320x240], per_job: 8, format: jpeg}\n"
+    "matrix: {device: [cpu], batch_size: [2, 8]}\n"
+    "run: {jobs: 2, warmup_jobs: 1, repetitions: 8, threads: 1, decode_threads: 1}\n"
+    "expect: {regression: 30%}\n";
+
+/* Runs the CLI with args after "run SCENARIO --out DIR --image-cache C
+ * --no-charts"; returns the exit code and run.json. */
+static int run(fixture *f, const char *scenario, const char *name, const char *const *more,
+               json_t **run_json, char **out_dir)
+{
+    char *out = mb_asprintf("%s/%s", f->env.tmp, name);
+    const char *args[24] = {"run", scenario, "--out", out, "--image-cache", f->cache, "--no-charts"};
+    size_t n = 7;
+    for (size_t i = 0; more != NULL && more[i] != NULL && n < 23; i++)
+        args[n++] = more[i];
+    args[n] = NULL;
+    char *output;
+    int code = mb_test_run_cli(&f->env, args, &output);
+    char *path = mb_asprintf("%s/run.json", out);
+    json_error_t jerr;
+    *run_json = json_load_file(path, 0, &jerr);
+    if (*run_json == NULL)
+        fail_msg("%s: %s\n%s", path, jerr.text, output);
+    mb_test_assert_jobs_accounted(*run_json);
+    free(path);
+    free(output);
+    if (out_dir != NULL)
+        *out_dir = out;
+    else
+        free(out);
+    return code;
+}
+
+static json_t *rounds_of(json_t *run_json)
+{
+    return json_object_get(json_object_get(run_json, "schedule"), "rounds");
+}
+
+/* Every round runs every cell once, in an order drawn from the seed: the
+ * same seed gives the same order, and the order changes between rounds. */
+static void rounds_are_shuffled_from_the_seed(void **state)
+{
+    fixture *f = *state;
+    NEED_ENV(f);
+    char *scenario = mb_test_write_file(&f->env, "ab.yaml", three_cells);
+    const char *seed[] = {"--seed", "7", NULL};
+    json_t *a, *b;
+    assert_int_equal(run(f, scenario, "seed-a", seed, &a, NULL), 0);
+    assert_int_equal(run(f, scenario, "seed-b", seed, &b, NULL), 0);
+    json_t *sa = json_object_get(a, "schedule");
+    assert_string_equal(json_string_value(json_object_get(sa, "order")), "interleaved");
+    assert_string_equal(json_string_value(json_object_get(sa, "seed")), "7");
+    assert_true(json_equal(rounds_of(a), rounds_of(b)));
+    json_t *rounds = rounds_of(a);
+    assert_int_equal(json_array_size(rounds), 8);
+    size_t n_cells = json_array_size(json_object_get(a, "cells"));
+    bool orders_differ = false;
+    size_t i;
+    json_t *round;
+    json_array_foreach(rounds, i, round) {
+        assert_int_equal(json_array_size(round), n_cells);
+        /* Every cell once per round. */
+        for (size_t x = 0; x < n_cells; x++)
+            for (size_t y = x + 1; y < n_cells; y++)
+                assert_string_not_equal(json_string_value(json_array_get(round, x)),
+                                        json_string_value(json_array_get(round, y)));
+        if (i > 0 && !json_equal(round, json_array_get(rounds, 0)))
+            orders_differ = true;
+    }
+    assert_true(orders_differ);
+    /* Each repetition says which round it ran in. */
+    json_t *reps = json_object_get(json_array_get(json_object_get(a, "cells"), 0), "repetitions");
+    assert_int_equal(json_array_size(reps), 8);
+    for (size_t k = 0; k < 8; k++)
+        assert_int_equal(json_integer_value(json_object_get(json_array_get(reps, k), "round")),
+                         (json_int_t)k);
+    json_decref(a);
+    json_decref(b);
+    free(scenario);
+}
+
+/* A candidate four times slower is a regression in every cell; the same
+ * worker on both sides (A/A) is never one. */
+static void ab_finds_a_slow_candidate_and_no_change_in_aa(void **state)
+{
+    fixture *f = *state;
+    NEED_ENV(f);
+    char *scenario = mb_test_write_file(&f->env, "ab.yaml", three_cells);
+    char *worker = mb_test_binary_path("bin/mpsbench-worker");
+    const char *aa[] = {"--candidate-worker", worker, NULL};
+    json_t *r;
+    char *out;
+    assert_int_equal(run(f, scenario, "aa", aa, &r, &out), 0);
+    size_t i;
+    json_t *cell;
+    int candidates = 0;
+    json_array_foreach(json_object_get(r, "cells"), i, cell) {
+        const char *name = json_string_value(json_object_get(cell, "name"));
+        bool candidate = strstr(name, "/side:candidate") != NULL;
+        assert_string_equal(json_string_value(json_object_get(cell, "side")),
+                            candidate ? "candidate" : "baseline");
+        candidates += candidate;
+        if (candidate)
+            continue;
+        json_t *cmp = json_object_get(cell, "baseline");
+        const char *verdict = json_string_value(json_object_get(cmp, "verdict"));
+        assert_non_null(verdict);
+        assert_true(strcmp(verdict, "no_change") == 0 || strcmp(verdict, "inconclusive") == 0);
+        assert_string_equal(json_string_value(json_object_get(cmp, "test")), "wilcoxon-signed-rank");
+    }
+    assert_int_equal(candidates, 4);
+    char *compare = mb_asprintf("%s/compare.md", out);
+    assert_int_equal(access(compare, R_OK), 0);
+    free(compare);
+    free(out);
+    json_decref(r);
+
+    /* Every cell four times slower.  A round in which the machine stalls
+     * one side can make a cell inconclusive (8 rounds), never a pass. */
+    const char *slow[] = {"--candidate-fault", "slowdown=300%", NULL};
+    assert_int_equal(run(f, scenario, "slow", slow, &r, NULL), 1);
+    int regressions = 0;
+    json_array_foreach(json_object_get(r, "cells"), i, cell) {
+        if (strcmp(json_string_value(json_object_get(cell, "side")), "candidate") == 0)
+            continue;
+        json_t *cmp = json_object_get(cell, "baseline");
+        const char *verdict = json_string_value(json_object_get(cmp, "verdict"));
+        assert_true(strcmp(verdict, "regression") == 0 || strcmp(verdict, "inconclusive") == 0);
+        regressions += strcmp(verdict, "regression") == 0;
+        assert_true(json_number_value(json_object_get(cmp, "change")) < -0.5);
+    }
+    assert_true(regressions >= 1);
+    json_decref(r);
+    free(worker);
+    free(scenario);
+}
+
+/* The fix on against off, round by round, as a measured sentence. */
+static void watermark_fix_is_contrasted(void **state)
+{
+    fixture *f = *state;
+    NEED_ENV(f);
+    char *scenario = mb_test_write_file(&f->env, "fix.yaml",
+        "name: fix\nmodel: builtin:tiny\ninput_size: 48\n"
+        "images: {sizes: [64x48], per_job: 4, format: jpeg}\n"
+        "matrix: {device: [cpu], watermark_fix: [on, off], batch_size: [2]}\n"
+        "run: {jobs: 2, warmup_jobs: 1, repetitions: 6, threads: 1, decode_threads: 1}\n");
+    json_t *r;
+    assert_int_equal(run(f, scenario, "fix", NULL, &r, NULL), 0);
+    json_t *contrasts = json_object_get(r, "contrasts");
+    assert_int_equal(json_array_size(contrasts), 1);
+    json_t *c = json_array_get(contrasts, 0);
+    assert_string_equal(json_string_value(json_object_get(c, "axis")), "watermark_fix");
+    assert_int_equal(json_integer_value(json_object_get(c, "rounds")), 6);
+    assert_non_null(strstr(json_string_value(json_object_get(c, "name")), ": on vs off"));
+    assert_true(json_is_number(json_object_get(c, "change")));
+    /* Two worker configurations, both kept alive: interleaved. */
+    json_t *s = json_object_get(r, "schedule");
+    assert_string_equal(json_string_value(json_object_get(s, "order")), "interleaved");
+    json_decref(r);
+    free(scenario);
+}
+
+/* More worker configurations than may stay alive: cell by cell, saying so. */
+static void too_many_workers_run_sequentially(void **state)
+{
+    fixture *f = *state;
+    NEED_ENV(f);
+    char *scenario = mb_test_write_file(&f->env, "seq.yaml",
+        "name: seq\nmodel: builtin:tiny\ninput_size: 48\n"
+        "images: {sizes: [64x48], per_job: 2, format: jpeg}\n"
+        "matrix: {device: [cpu], watermark_fix: [on, off], batch_size: [1]}\n"
+        "run: {jobs: 1, warmup_jobs: 0, repetitions: 3, threads: 1, max_live_workers: 1}\n");
+    json_t *r;
+    assert_int_equal(run(f, scenario, "seq", NULL, &r, NULL), 0);
+    json_t *s = json_object_get(r, "schedule");
+    assert_string_equal(json_string_value(json_object_get(s, "order")), "sequential");
+    assert_non_null(strstr(json_string_value(json_object_get(s, "fallback")), "max_live_workers"));
+    /* One list, each cell's repetitions together. */
+    json_t *all = json_array_get(rounds_of(r), 0);
+    assert_int_equal(json_array_size(all), 6);
+    assert_string_equal(json_string_value(json_array_get(all, 0)),
+                        json_string_value(json_array_get(all, 2)));
+    json_decref(r);
+    free(scenario);
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test_setup_teardown(rounds_are_shuffled_from_the_seed, mb_test_fixture_setup,
+                                    mb_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown(ab_finds_a_slow_candidate_and_no_change_in_aa,
+                                    mb_test_fixture_setup, mb_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown(watermark_fix_is_contrasted, mb_test_fixture_setup,
+                                    mb_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown(too_many_workers_run_sequentially, mb_test_fixture_setup,
+                                    mb_test_fixture_teardown),
+};
+
+MB_TEST_MAIN("schedule, A/B and contrasts (end to end)", tests, NULL, NULL)
