@@ -80,6 +80,7 @@ do_build() {
 do_test() {
     (cd "$BUILD" && ctest -j8 --timeout 600 --output-on-failure) >"$OUT/ctest.log" 2>&1
     local rc=$?
+    "$ROOT/ci/skip-reasons.sh" "$BUILD" | tee -a "$OUT/summary.txt"
     grep -E "tests passed|tests failed|\(Failed\)|\(Timeout\)|\(Skipped\)|Total Test time" "$OUT/ctest.log" | tee -a "$OUT/summary.txt"
     # The CUDA cases must have run: a skip here is a failure of this script.
     # CTest lists every skipped case by name ("test_torch/test_cuda (Skipped)").

@@ -29,5 +29,8 @@ cmake --build "$build" -j "$jobs"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:strict_init_order=1:detect_stack_use_after_return=1"
 export LSAN_OPTIONS="suppressions=$root/ci/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+rc=0
 # shellcheck disable=SC2086
-ctest --test-dir "$build" --output-on-failure --timeout 600 -j "$jobs" ${CTEST_ARGS:-}
+ctest --test-dir "$build" --output-on-failure --timeout 600 -j "$jobs" ${CTEST_ARGS:-} || rc=$?
+./ci/skip-reasons.sh "$build"
+exit "$rc"

@@ -349,7 +349,10 @@ static int read_axis(load_ctx *c, yaml_node_t *node, const char *name, mb_axis *
         int rc = scalar(c, item, &raw);
         if (rc == 0 && raw[0] == '\0' && strncmp(name, "env.", 4) != 0)
             rc = fail(c, item, "missing value");
-        if (rc == 0 && mb__axis_value(name, raw, &norm, why, sizeof why) != 0)
+        /* `contrasts:` holds axis names, checked once the matrix is read. */
+        if (rc == 0 && strcmp(name, "contrasts") == 0)
+            norm = mb_strdup(raw);
+        else if (rc == 0 && mb__axis_value(name, raw, &norm, why, sizeof why) != 0)
             rc = fail(c, item, "%s", why);
         for (size_t j = 0; rc == 0 && j < axis->n_values; j++)
             if (strcmp(axis->values[j], norm) == 0)

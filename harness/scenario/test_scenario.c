@@ -472,8 +472,8 @@ static void test_unknown_keys(void **state)
                 "t.yaml:1:10: expect.ooms: unknown key 'ooms' (did you mean 'oom'?)");
     check_error("zzzzzzzz: 1\n",
                 "t.yaml:1:1: zzzzzzzz: unknown key 'zzzzzzzz' (expected name, model, input_size, "
-                "resize_on, images, matrix, run, expect, require, overrides, fault, search or "
-                "worker)");
+                "resize_on, images, matrix, run, expect, require, overrides, fault, search, "
+                "worker or contrasts)");
     check_error("matrix: {qqqqqqqq: 1}\n",
                 "t.yaml:1:10: matrix.qqqqqqqq: unknown key 'qqqqqqqq' (expected device, "
                 "watermark_fix, exec, precision, image_size, batch_size or worker or env.NAME)");
@@ -544,6 +544,13 @@ static void test_value_errors(void **state)
                 "t.yaml:1:22: expect.regression: must be between 0% and 100%, got 150%");
     /* A slowdown may exceed 100% (jobs five times slower is 400%), up to
      * 10000%. */
+    check_error("matrix: {device: [cpu], exec: [persistent, fork_per_job]}\ncontrasts: [exce]\n",
+                "t.yaml:2:13: contrasts[0]: 'exce' is not an axis of the matrix");
+    check_error("matrix: {device: [cpu], batch_size: [1, 2]}\ncontrasts: [device]\n",
+                "t.yaml:2:13: contrasts[0]: matrix.device has one value: nothing to contrast");
+    check_error("matrix: {device: [cpu], batch_size: [1, 2]}\ncontrasts: batch_size\n",
+                "t.yaml:2:12: contrasts[0]: batch_size is measured, not contrasted (contrast a "
+                "worker setting: watermark_fix, worker, exec, device, precision or env.*)");
     check_error("run: {order: random}\n",
                 "t.yaml:1:14: run.order: unknown order 'random' (expected interleaved or "
                 "sequential)");
