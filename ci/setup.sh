@@ -148,11 +148,15 @@ case "$mode" in
     ctest --test-dir "$build" --output-on-failure --timeout 600 || rc=$?
     ./ci/skip-reasons.sh "$build"
     [ "$rc" -eq 0 ] || exit "$rc"
-    # On Linux the test command also runs the whole suite under ASan+UBSan
-    # and each libFuzzer target for a short while, as CI must; MPSBENCH_QUICK=1
-    # skips both for a fast local loop.  (Apple's clang has no libFuzzer.)
+    # On Linux the test command also runs the whole suite under ASan+UBSan,
+    # each libFuzzer target for a short while and the mutants, as CI must;
+    # MPSBENCH_QUICK=1 skips them for a fast local loop.  (Apple's clang has
+    # no libFuzzer.)
     if [ "$(uname -s)" = Linux ] && [ -z "${MPSBENCH_QUICK:-}" ]; then
       ./ci/sanitize.sh
       FUZZ_SECONDS=${FUZZ_SECONDS:-15} ./ci/fuzz.sh
+      # Each mutant breaks one behaviour the README promises; the tests that
+      # cover it must fail.  A survivor fails the suite.
+      ./ci/mutants.sh
     fi ;;
 esac
