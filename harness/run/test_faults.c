@@ -310,8 +310,12 @@ static void killed_worker_is_detected_and_replaced(void **state)
     assert_int_equal(kill((pid_t)pid, SIGKILL), 0);
     assert_int_equal(finish_cli(&cli), 1);
 
+    /* Rounds interleave the two cells: the kill lands in whichever ran
+     * then, and the other runs to the end on a restarted worker. */
     json_t *run = run_json(out);
-    json_t *first = cell_named(run, "batch:2");
+    json_t *small = cell_named(run, "batch:2"), *large = cell_named(run, "batch:4");
+    bool small_hit = strcmp(str(small, "verdict"), "fail") == 0;
+    json_t *first = small_hit ? small : large, *second = small_hit ? large : small;
     assert_string_equal(str(first, "verdict"), "fail");
     assert_int_equal(count(first, "crashed"), 1);
     assert_accounted(first, -1);
@@ -323,8 +327,6 @@ static void killed_worker_is_detected_and_replaced(void **state)
     printf("crash detected %.0f ms after the kill\n", detected_ms);
     if (!(detected_ms >= 0 && detected_ms < 2000))
         fail_msg("crash detected %.0f ms after the kill (limit 2000 ms)", detected_ms);
-    /* The next cell ran on a restarted worker. */
-    json_t *second = cell_named(run, "batch:4");
     assert_string_equal(str(second, "verdict"), "pass");
     assert_int_equal(count(second, "ok"), 200);
     assert_true(json_array_size(json_object_get(run, "workers")) >= 2);
