@@ -65,6 +65,9 @@ static void cell_cases(const mb_run_file *f, const mb_rf_cell *c, junit_case k[3
     k[0].outcome = oom_failed ? CASE_FAIL : CASE_PASS;
     if (oom_failed)
         k[0].message = dup_or_null(c->reason);
+    else if (c->n_oom > 0 && c->frontier)
+        k[0].out = mb_asprintf("%d OOM(s) while searching for the largest batch: %s", c->n_oom,
+                               c->reason ? c->reason : "");
     else if (c->n_oom > 0)
         k[0].out = mb_asprintf("%d OOM(s), %s by the scenario: %s", c->n_oom,
                                expected ? "expected" : "allowed", c->reason ? c->reason : "");
