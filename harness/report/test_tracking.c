@@ -286,7 +286,35 @@ static void junit_is_valid_and_report_renders_it_again(void **state)
     free(out);
 }
 
+/* Every Markdown file of the run renders as GitHub would (cmark-gfm with
+ * its table extension): the cells table has one row per cell and the
+ * header, so no reason with a '|' or a line break has split a row. */
+static void summary_renders_as_one_row_per_cell(void **state)
+{
+    fixture *f = *state;
+    MB_TEST_NEED(f);
+    MB_NEED("cmark-gfm", mb_test_have_program("cmark-gfm"));
+    char *out = oom_run(f);
+    char *cmd = mb_asprintf("cmark-gfm -e table '%s/summary.md'", out);
+    char *html;
+    int rc = shell(cmd, &html);
+    if (rc != 0)
+        fail_msg("%s exited %d:\n%s", cmd, rc, html);
+    char *table = strstr(html, "<table>");
+    assert_non_null(table);
+    char *end = strstr(table, "</table>");
+    assert_non_null(end);
+    int rows = 0;
+    for (char *p = table; (p = strstr(p, "<tr>")) != NULL && p < end; p++)
+        rows++;
+    assert_int_equal(rows, 1 + 2);
+    free(html);
+    free(cmd);
+    free(out);
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test_setup_teardown(summary_renders_as_one_row_per_cell, mb_test_fixture_setup, mb_test_fixture_teardown),
     cmocka_unit_test_setup_teardown(results_json_has_no_failed_entry, mb_test_fixture_setup, mb_test_fixture_teardown),
     cmocka_unit_test_setup_teardown(tracking_tools_read_no_zero_time, mb_test_fixture_setup, mb_test_fixture_teardown),
     cmocka_unit_test_setup_teardown(compare_py_reads_no_zero_time, mb_test_fixture_setup, mb_test_fixture_teardown),

@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -247,6 +248,30 @@ static void format_bytes(double b, char *buf, size_t size)
         snprintf(buf, size, "%.0f MiB", b / 1048576.0);
 }
 
+/* Text for one Markdown table cell: a '|' would end the cell and a line
+ * break the row, so they are escaped and flattened; at most max bytes
+ * (then "…"; run.json keeps the full text), cut on a UTF-8 boundary. */
+static void md_cell(mb_strbuf *b, const char *text, size_t max)
+{
+    size_t n = 0;
+    const char *p = text ? text : "";
+    for (; *p && n < max; p++, n++) {
+        if (*p == '|')
+            mb_strbuf_printf(b, "\\|");
+        else if (*p == '\n' || *p == '\r')
+            mb_strbuf_printf(b, " ");
+        else
+            mb_strbuf_printf(b, "%c", *p);
+    }
+    while (*p && ((unsigned char)*p & 0xC0) == 0x80)
+        mb_strbuf_printf(b, "%c", *p++);
+    if (*p)
+        mb_strbuf_printf(b, "…");
+}
+
+/* Reasons in the summary's table are cut here; run.json has them whole. */
+#define MB_SUMMARY_REASON_MAX 120
+
 int mb_report_write_summary(const run_ctx *run, mb_err *err)
 {
     mb_strbuf b = {0};
@@ -296,11 +321,14 @@ int mb_report_write_summary(const run_ctx *run, mb_err *err)
         char batch[16] = "frontier";
         if (!cs->frontier)
             snprintf(batch, sizeof batch, "%d", c->batch_size);
-        mb_strbuf_printf(&b, "| `%s` | %s | %s | %s | %s | %s | %s | %s | %s | %d | %s %s%s%s |\n",
-                  cs->bench_name, c->device, c->watermark_fix ? "on" : "off", image, batch,
+        mb_strbuf_printf(&b, "| `");
+        md_cell(&b, cs->bench_name, SIZE_MAX);
+        mb_strbuf_printf(&b, "` | %s | %s | %s | %s | %s | %s | %s | %s | %d | %s %s%s",
+                  c->device, c->watermark_fix ? "on" : "off", image, batch,
                   ips_text, lat_text, rss_text, dev_text, cs->counts[MB_JOB_OOM], mark,
-                  verdict_name(cs->verdict), cs->verdict_reason ? ": " : "",
-                  cs->verdict_reason ? cs->verdict_reason : "");
+                  verdict_name(cs->verdict), cs->verdict_reason ? ": " : "");
+        md_cell(&b, cs->verdict_reason, MB_SUMMARY_REASON_MAX);
+        mb_strbuf_printf(&b, " |\n");
     }
     bool any_frontier = false;
     for (size_t i = 0; i < run->n_cells; i++)
