@@ -27,6 +27,7 @@ debian_packages=(
   gnuplot-nox libyaml-dev libjansson-dev libturbojpeg0-dev libpng-dev
   libopenblas0-pthread clang libclang-rt-dev yamllint shellcheck jq
   zlib1g-dev python3-rq python3-torch python3-torchvision python3-pil
+  libbenchmark-tools python3-scipy python3-numpy libxml2-utils cmark-gfm
 )
 brew_packages=(
   cmake pkg-config pytorch google-benchmark hiredis redis cmocka gnuplot
@@ -45,6 +46,9 @@ prerequisites=(
   "torchvision|python3 -c 'import torchvision'"
   "yamllint|command -v yamllint"
   "clang|command -v clang"
+  "compare.py|test -r /usr/share/benchmark/compare.py && { python3 -c 'import scipy, numpy' || /usr/bin/python3 -c 'import scipy, numpy'; }"
+  "xmllint|command -v xmllint"
+  "cmark-gfm|command -v cmark-gfm"
 )
 # The RQ worker tests need the `rq` package in the Python of Homebrew's
 # pytorch; Homebrew has no formula for it (pip install rq there), and the

@@ -106,17 +106,59 @@ public:
 
     void ReportRuns(const std::vector<Run> &reported) override
     {
-        std::vector<Run> runs = without_non_finite(without_unreported(reported));
+        std::vector<Run> runs = with_stable_names(without_non_finite(without_unreported(reported)));
         if (runs.empty())
             return;
         if (opt_->on_run != nullptr) {
             for (const Run &run : runs)
                 forward(run);
         }
+        const std::vector<Run> timed = without_failed(runs);
+        if (timed.empty())
+            return;
         if (json_ != nullptr)
-            json_->ReportRuns(runs);
+            json_->ReportRuns(timed);
         if (console_ != nullptr)
-            console_->ReportRuns(runs);
+            console_->ReportRuns(timed);
+    }
+
+    /* Google Benchmark appends "/iterations:N", "/repeats:N" and
+     * "/manual_time" to the registered name when those are set explicitly,
+     * so a cell's name would change with the number of jobs or
+     * repetitions, and every tool that tracks results by name (compare.py,
+     * github-action-benchmark, Bencher) would start a new series.  The
+     * reported name is the registered one; BenchmarkName's fields exist to
+     * be cleared like this. */
+    static std::vector<Run> with_stable_names(const std::vector<Run> &runs)
+    {
+        std::vector<Run> out = runs;
+        for (Run &run : out) {
+            run.run_name.min_time.clear();
+            run.run_name.iterations.clear();
+            run.run_name.repetitions.clear();
+            run.run_name.time_type.clear();
+        }
+        return out;
+    }
+
+    /* A failed repetition has no time: Google Benchmark writes it with
+     * real_time 0 and error_occurred, and compare.py, github-action-
+     * benchmark's googlecpp extractor and Bencher's cpp_google adapter all
+     * read only name and real_time, so it would look like the fastest
+     * result.  It is left out of what the file and console reporters see;
+     * the on_run callback still gets it, and the harness keeps it in its
+     * own records. */
+    static std::vector<Run> without_failed(const std::vector<Run> &runs)
+    {
+        std::vector<Run> out;
+        for (const Run &run : runs) {
+            bool occurred;
+            const std::string *message;
+            mb_run_error(run, &occurred, &message);
+            if (!occurred)
+                out.push_back(run);
+        }
+        return out;
     }
 
     static std::vector<Run> without_unreported(const std::vector<Run> &runs)

@@ -35,7 +35,10 @@ typedef struct mb_gb_options {
 } mb_gb_options;
 
 /* Registers fn under name; arg is passed through untouched (owned by caller,
- * must outlive mb_gb_run). */
+ * must outlive mb_gb_run).  Reports carry the name as registered: the
+ * "/iterations:N/repeats:N/manual_time" Google Benchmark would append is
+ * left out, so a name does not change with the options.  Aggregates add
+ * "_mean", "_median", "_stddev", "_cv". */
 int mb_gb_register(const char *name, mb_gb_fn fn, void *arg, const mb_gb_options *opt,
                    mb_err *err) MB_GB_NOEXCEPT;
 /* Drops every registered benchmark. */
@@ -66,7 +69,10 @@ enum {
 void mb_gb_set_counter(mb_gb_state *st, const char *name, double value, int flags) MB_GB_NOEXCEPT;
 void mb_gb_set_label(mb_gb_state *st, const char *label) MB_GB_NOEXCEPT;
 void mb_gb_set_items_processed(mb_gb_state *st, int64_t items) MB_GB_NOEXCEPT;
-/* Marks the run as failed; Google Benchmark reports error_occurred/error_message.
+/* Marks the run as failed.  The on_run callback sees it with error_occurred
+ * and its message; the JSON and console reporters never do, because a failed
+ * run has no time and tools that read the JSON would take its real_time of 0
+ * for the fastest result.  Google Benchmark leaves it out of the aggregates.
  * The caller must leave the loop (or not enter it) afterwards. */
 void mb_gb_skip_with_error(mb_gb_state *st, const char *message) MB_GB_NOEXCEPT;
 /* Ends a repetition that was not needed (adaptive repetitions met their

@@ -168,7 +168,7 @@ static void test_manual_time_json(void **state)
         assert_non_null(json_object_get(b, "per_iter"));
         if (strcmp(run_type, "iteration") == 0) {
             n_iteration++;
-            assert_string_equal(name, "mb_manual/iterations:5/repeats:3/manual_time");
+            assert_string_equal(name, "mb_manual");
             assert_int_equal(json_integer_value(json_object_get(b, "iterations")), 5);
             assert_close(json_number_value(json_object_get(b, "real_time")), 10.0, 1e-6);
             assert_close(json_number_value(json_object_get(b, "batch")), 7.0, 1e-9);
@@ -202,7 +202,7 @@ static void test_manual_time_json(void **state)
             assert_close(r->real_time, 10.0, 1e-6);
             assert_close(r->images_rate, 400.0, 1e-6);
         } else if (strcmp(r->aggregate, "median") == 0) {
-            assert_string_equal(r->name, "mb_manual/iterations:5/repeats:3/manual_time_median");
+            assert_string_equal(r->name, "mb_manual_median");
             assert_close(r->real_time, 10.0, 1e-6);
         }
     }
@@ -243,18 +243,17 @@ static void test_skip_with_error(void **state)
     assert_true(ctx->runs[0].error_occurred);
     assert_string_equal(ctx->runs[0].error_message, "worker died");
 
+    /* The JSON has no entry for it: a failed run has no time to report, and
+     * a real_time of 0 would read as the fastest result. */
     json_t *root = load_json(ctx->json_path);
-    json_t *b = json_array_get(json_object_get(root, "benchmarks"), 0);
-    assert_non_null(b);
-    /* 1.7 writes error_occurred; 1.8+ writes the same key for SkippedWithError. */
-    assert_true(json_is_true(json_object_get(b, "error_occurred")));
-    assert_string_equal(json_string_value(json_object_get(b, "error_message")), "worker died");
+    assert_int_equal((int)json_array_size(json_object_get(root, "benchmarks")), 0);
     json_decref(root);
 }
 
 /* Repetitions 1 and 2 run, 3 fails before its loop, 4 and 5 are not
  * needed: Google Benchmark must neither abort on the mixed iteration counts
- * nor report the unneeded ones, and its aggregates cover the two that ran. */
+ * nor report the unneeded ones or the failed one, and its aggregates cover
+ * the two that ran. */
 static void bm_mixed(mb_gb_state *st, void *arg)
 {
     int *calls = arg;
@@ -285,16 +284,13 @@ static void test_skipped_repetitions(void **state)
     json_t *root = load_json(ctx->json_path);
     size_t i;
     json_t *b;
-    int iterations = 0, errors = 0, median_seen = 0;
+    int iterations = 0, median_seen = 0;
     json_array_foreach(json_object_get(root, "benchmarks"), i, b) {
         const char *type = json_string_value(json_object_get(b, "run_type"));
         if (strcmp(type, "iteration") == 0) {
-            if (json_is_true(json_object_get(b, "error_occurred"))) {
-                errors++;
-                assert_string_equal(json_string_value(json_object_get(b, "error_message")), "oom");
-            } else {
-                iterations++;
-            }
+            assert_false(json_is_true(json_object_get(b, "error_occurred")));
+            assert_true(json_number_value(json_object_get(b, "real_time")) > 0);
+            iterations++;
         } else if (strcmp(json_string_value(json_object_get(b, "aggregate_name")), "median") == 0) {
             median_seen++;
             check_close(json_number_value(json_object_get(b, "images_per_second")), 100.5, 1e-9,
@@ -302,7 +298,6 @@ static void test_skipped_repetitions(void **state)
         }
     }
     assert_int_equal(iterations, 2);
-    assert_int_equal(errors, 1);
     assert_int_equal(median_seen, 1);
     json_decref(root);
 }

@@ -25,7 +25,7 @@ int mb_cmd_baseline(int argc, char **argv, mb_err *err)
 {
     if (argc < 3 || (strcmp(argv[2], "update") != 0 && strcmp(argv[2], "key") != 0)) {
         if (argc >= 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
-            mb_cli_usage(stdout);
+            mb_cli_verb_usage("baseline", stdout);
             return MB_EXIT_OK;
         }
         return mb_err_set(err, MB_EUSAGE, "baseline: expected 'update RUN_DIR' or "
@@ -62,7 +62,7 @@ int mb_cmd_baseline(int argc, char **argv, mb_err *err)
             opt.keep = (size_t)keep;
             break;
         }
-        case OPT_HELP: mb_cli_usage(stdout); return MB_EXIT_OK;
+        case OPT_HELP: mb_cli_verb_usage("baseline", stdout); return MB_EXIT_OK;
         }
     }
     if (run == NULL)

@@ -55,7 +55,7 @@ int mb_cmd_compare(int argc, char **argv, mb_err *err)
         case OPT_MARKDOWN: md_path = it.arg; break;
         case OPT_QUIET: quiet = true; break;
         case OPT_FAIL_INCONCLUSIVE: fail_on_inconclusive = true; break;
-        case OPT_HELP: mb_cli_usage(stdout); return MB_EXIT_OK;
+        case OPT_HELP: mb_cli_verb_usage("compare", stdout); return MB_EXIT_OK;
         }
     }
     if (n_files != 2)

@@ -71,7 +71,7 @@ int mb_cmd_plot(int argc, char **argv, mb_err *err)
                 return rc;
             break;
         case OPT_QUIET: quiet = true; break;
-        case OPT_HELP: mb_cli_usage(stdout); return MB_EXIT_OK;
+        case OPT_HELP: mb_cli_verb_usage("plot", stdout); return MB_EXIT_OK;
         }
     }
     if (input == NULL)

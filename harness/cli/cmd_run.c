@@ -158,7 +158,7 @@ int mb_cmd_run(int argc, char **argv, mb_err *err)
             break;
         case OPT_CAND_ENV: cand_env[cfg.n_candidate_env++] = it.arg; break;
         case OPT_CAND_FAULT: cand_fault[cfg.n_candidate_fault++] = it.arg; break;
-        case OPT_HELP: mb_cli_usage(stdout); goto out;
+        case OPT_HELP: mb_cli_verb_usage("run", stdout); goto out;
         }
     }
     if (cfg.baseline != NULL &&

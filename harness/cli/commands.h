@@ -8,10 +8,14 @@
 #include "mb_error.h"
 
 void mb_cli_usage(FILE *f);
+/* The help of one verb, with every option it takes. */
+void mb_cli_verb_usage(const char *verb, FILE *f);
 
 int mb_cmd_run(int argc, char **argv, mb_err *err);
 int mb_cmd_plot(int argc, char **argv, mb_err *err);
 int mb_cmd_compare(int argc, char **argv, mb_err *err);
 int mb_cmd_baseline(int argc, char **argv, mb_err *err);
+int mb_cmd_report(int argc, char **argv, mb_err *err);
+int mb_cmd_export(int argc, char **argv, mb_err *err);
 
 #endif

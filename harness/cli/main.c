@@ -8,20 +8,87 @@
 
 void mb_cli_usage(FILE *f)
 {
-    fputs("usage: mpsbench run [SCENARIO...] [--out DIR] [--device LIST] [--redis URL]\n"
-          "                    [--baseline FILE] [--threshold PCT] [--image-cache DIR]\n"
-          "                    [--fail-on-inconclusive] [--no-charts] [--quiet]\n"
-          "       mpsbench plot RUN_DIR|RESULTS.json [--out DIR] [--baseline FILE] [--format svg,png]\n"
-          "       mpsbench compare BASELINE CURRENT [--threshold PCT] [--json FILE] [--markdown FILE]\n"
-          "                        [--fail-on-inconclusive] [--quiet]\n"
-          "       mpsbench baseline update|key RUN_DIR [--dir DIR] [--key KEY] [--keep K] [--force]\n"
-          "       mpsbench --help | --version\n"
+    fputs("usage: mpsbench run [SCENARIO...] [options]       run scenarios, write a run directory\n"
+          "       mpsbench compare BASELINE CURRENT [options] per-cell regression verdicts\n"
+          "       mpsbench baseline update|key RUN_DIR [options]\n"
+          "       mpsbench plot RUN_DIR|RESULTS.json [options] (re)draw the charts\n"
+          "       mpsbench report RUN_DIR                    render junit.xml and the exports again\n"
+          "       mpsbench export RUN_DIR --format F [--out FILE]\n"
+          "       mpsbench VERB --help | mpsbench --help | --version\n"
           "\n"
           "With no scenario, run scenarios/default.yaml on every available device.\n"
           "Exit codes: 0 all expectations met, 1 an expectation failed (OOM, crash,\n"
-          "            regression),\n"
-          "            2 bad usage or scenario, 3 infrastructure failure.\n",
+          "            regression), 2 bad usage or scenario, 3 infrastructure failure.\n",
           f);
+}
+
+/* Each verb's own help: what it does and every option it takes. */
+static const struct {
+    const char *verb;
+    const char *text;
+} verb_help[] = {
+    {"run",
+     "usage: mpsbench run [SCENARIO...] [options]\n"
+     "Runs every cell of the scenarios (default scenarios/default.yaml) and writes a run\n"
+     "directory: results.json, run.json, summary.md, junit.xml, the exports, charts/.\n"
+     "  -o, --out DIR              run directory (default results/runs/<time>-<scenario>-<pid>)\n"
+     "  -d, --device LIST          replace every scenario's device axis, e.g. cuda,cpu\n"
+     "      --redis URL            use this Redis instead of starting one\n"
+     "      --image-cache DIR      where generated fixture images are kept\n"
+     "  -b, --baseline FILE        compare with a baseline once the run ends\n"
+     "      --threshold PCT        regression threshold for every cell\n"
+     "      --fail-on-inconclusive with a baseline, an inconclusive cell fails the run\n"
+     "      --seed N               seed of the interleaved order of repetitions\n"
+     "      --candidate-worker P   A/B run: a candidate worker binary\n"
+     "      --candidate-env K=V    A/B run: an environment variable for the candidate\n"
+     "      --candidate-fault F    A/B run: a fault for the candidate\n"
+     "      --no-charts            skip the gnuplot charts\n"
+     "  -q, --quiet                no progress output\n"},
+    {"compare",
+     "usage: mpsbench compare BASELINE CURRENT [options]\n"
+     "Per-cell verdicts of CURRENT (a run directory or results.json) against BASELINE.\n"
+     "  -t, --threshold PCT        regression threshold for every cell\n"
+     "      --json FILE            write the verdicts as JSON\n"
+     "      --markdown FILE        write the verdicts as Markdown\n"
+     "      --fail-on-inconclusive an inconclusive cell is exit 1\n"
+     "  -q, --quiet                print nothing but errors\n"},
+    {"baseline",
+     "usage: mpsbench baseline update|key RUN_DIR [options]\n"
+     "update adds the run to its baseline file (atomically); key prints the machine key.\n"
+     "      --dir DIR              baselines folder (default results/baselines)\n"
+     "      --key KEY              use this key instead of the machine's\n"
+     "      --keep K               runs kept in the history (default 10)\n"
+     "  -f, --force                add a run that did not pass\n"},
+    {"plot",
+     "usage: mpsbench plot RUN_DIR|RESULTS.json [options]\n"
+     "Draws the charts (gnuplot) of a run.\n"
+     "  -o, --out DIR              charts folder (default RUN_DIR/charts)\n"
+     "  -b, --baseline FILE        add the baseline to the charts that compare\n"
+     "  -f, --format LIST          svg, png or svg,png\n"
+     "  -q, --quiet                no list of charts\n"},
+    {"report",
+     "usage: mpsbench report RUN_DIR [options]\n"
+     "Renders junit.xml, bencher.json, gab.json, gab-smaller.json and results.csv again\n"
+     "from RUN_DIR/run.json, running nothing.\n"
+     "  -q, --quiet                print nothing but errors\n"},
+    {"export",
+     "usage: mpsbench export RUN_DIR --format FORMAT [--out FILE]\n"
+     "Renders one export of a run from its run.json.\n"
+     "  -f, --format FORMAT        bmf (Bencher Metric Format), gab (github-action-benchmark\n"
+     "                             customBiggerIsBetter: images/s), gab-smaller\n"
+     "                             (customSmallerIsBetter: latency, OOM count), csv\n"
+     "  -o, --out FILE             write to FILE (default stdout)\n"},
+};
+
+void mb_cli_verb_usage(const char *verb, FILE *f)
+{
+    for (size_t i = 0; i < sizeof verb_help / sizeof verb_help[0]; i++) {
+        if (strcmp(verb_help[i].verb, verb) == 0) {
+            fputs(verb_help[i].text, f);
+            return;
+        }
+    }
+    mb_cli_usage(f);
 }
 
 /* One row per verb; each command returns an exit code, or a negative MB_E*
@@ -34,6 +101,8 @@ static const struct {
     {"plot", mb_cmd_plot},
     {"compare", mb_cmd_compare},
     {"baseline", mb_cmd_baseline},
+    {"report", mb_cmd_report},
+    {"export", mb_cmd_export},
 };
 
 int main(int argc, char **argv)

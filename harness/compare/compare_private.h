@@ -15,7 +15,8 @@ typedef struct mb__gb_cell {
     char *device;           /* the name's "device:" part, or NULL */
     double *ips;            /* images_per_second of each successful repetition */
     size_t n_ips;
-    size_t n_failed;        /* iteration rows with error_occurred */
+    size_t n_failed;        /* failed repetitions: rows with error_occurred (older
+                             * files), or from the run.json beside the file */
     char *first_error;      /* the first of their messages, or NULL */
     size_t n_no_counter;    /* successful rows without images_per_second */
 } mb__gb_cell;

@@ -153,6 +153,42 @@ static int read_rows(mb__gb_file *f, json_t *root, int code, mb_err *err)
     return rc;
 }
 
+/* results.json has no entry for a failed repetition (it would carry no
+ * time), so its failures come from the run.json beside it, when there is
+ * one: each cell's repetitions without a throughput, and the cell's reason.
+ * A file written before that rule has its failed rows already counted, and
+ * a cell with any is left as it is.  run.json is supplementary here; one
+ * that cannot be read changes nothing. */
+static void read_failures_beside(mb__gb_file *f)
+{
+    const char *slash = strrchr(f->path, '/');
+    char *path = slash ? mb_asprintf("%.*s/run.json", (int)(slash - f->path), f->path)
+                       : mb_strdup("run.json");
+    json_t *root = json_load_file(path, 0, NULL);
+    free(path);
+    size_t i;
+    json_t *cell;
+    json_array_foreach(json_object_get(root, "cells"), i, cell) {
+        const char *name = json_string_value(json_object_get(cell, "name"));
+        json_t *reps = json_object_get(cell, "repetitions");
+        if (name == NULL || !json_is_array(reps))
+            continue;
+        size_t failed = 0, k;
+        json_t *rep;
+        json_array_foreach(reps, k, rep)
+            failed += json_is_null(json_object_get(rep, "images_per_second"));
+        if (failed == 0)
+            continue;
+        mb__gb_cell *c = cell_for(f, name);
+        if (c->n_failed > 0)
+            continue;
+        c->n_failed = failed;
+        const char *reason = json_string_value(json_object_get(cell, "reason"));
+        c->first_error = mb_strdup(reason ? reason : "failed");
+    }
+    json_decref(root);
+}
+
 int mb__gb_load(const char *path, int code, mb__gb_file *out, mb_err *err)
 {
     memset(out, 0, sizeof *out);
@@ -179,6 +215,8 @@ int mb__gb_load(const char *path, int code, mb__gb_file *out, mb_err *err)
     }
     if (rc == 0)
         rc = read_rows(out, root, code, err);
+    if (rc == 0)
+        read_failures_beside(out);
     json_decref(root);
     if (rc != 0)
         mb__gb_clear(out);

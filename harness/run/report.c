@@ -1,10 +1,12 @@
-/* The run directory's own reports: run.json (every job's raw record),
- * summary.md (for a CI job summary) and junit.xml.  results.json is Google
- * Benchmark's.  Every file is written atomically, so a run that dies still
- * leaves the last complete version. */
+/* The run directory's own reports: run.json (every job's raw record) and
+ * summary.md (for a CI job summary).  results.json is Google Benchmark's;
+ * junit.xml and the exports are rendered from run.json (harness/report).
+ * Every file is written atomically, so a run that dies still leaves the
+ * last complete version. */
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -246,6 +248,30 @@ static void format_bytes(double b, char *buf, size_t size)
         snprintf(buf, size, "%.0f MiB", b / 1048576.0);
 }
 
+/* Text for one Markdown table cell: a '|' would end the cell and a line
+ * break the row, so they are escaped and flattened; at most max bytes
+ * (then "…"; run.json keeps the full text), cut on a UTF-8 boundary. */
+static void md_cell(mb_strbuf *b, const char *text, size_t max)
+{
+    size_t n = 0;
+    const char *p = text ? text : "";
+    for (; *p && n < max; p++, n++) {
+        if (*p == '|')
+            mb_strbuf_printf(b, "\\|");
+        else if (*p == '\n' || *p == '\r')
+            mb_strbuf_printf(b, " ");
+        else
+            mb_strbuf_printf(b, "%c", *p);
+    }
+    while (*p && ((unsigned char)*p & 0xC0) == 0x80)
+        mb_strbuf_printf(b, "%c", *p++);
+    if (*p)
+        mb_strbuf_printf(b, "…");
+}
+
+/* Reasons in the summary's table are cut here; run.json has them whole. */
+#define MB_SUMMARY_REASON_MAX 120
+
 int mb_report_write_summary(const run_ctx *run, mb_err *err)
 {
     mb_strbuf b = {0};
@@ -295,11 +321,14 @@ int mb_report_write_summary(const run_ctx *run, mb_err *err)
         char batch[16] = "frontier";
         if (!cs->frontier)
             snprintf(batch, sizeof batch, "%d", c->batch_size);
-        mb_strbuf_printf(&b, "| `%s` | %s | %s | %s | %s | %s | %s | %s | %s | %d | %s %s%s%s |\n",
-                  cs->bench_name, c->device, c->watermark_fix ? "on" : "off", image, batch,
+        mb_strbuf_printf(&b, "| `");
+        md_cell(&b, cs->bench_name, SIZE_MAX);
+        mb_strbuf_printf(&b, "` | %s | %s | %s | %s | %s | %s | %s | %s | %d | %s %s%s",
+                  c->device, c->watermark_fix ? "on" : "off", image, batch,
                   ips_text, lat_text, rss_text, dev_text, cs->counts[MB_JOB_OOM], mark,
-                  verdict_name(cs->verdict), cs->verdict_reason ? ": " : "",
-                  cs->verdict_reason ? cs->verdict_reason : "");
+                  verdict_name(cs->verdict), cs->verdict_reason ? ": " : "");
+        md_cell(&b, cs->verdict_reason, MB_SUMMARY_REASON_MAX);
+        mb_strbuf_printf(&b, " |\n");
     }
     bool any_frontier = false;
     for (size_t i = 0; i < run->n_cells; i++)
@@ -357,114 +386,5 @@ int mb_report_write_summary(const run_ctx *run, mb_err *err)
         }
     }
     free(b.s);
-    return rc;
-}
-
-/* XML-escapes text into the buffer. */
-static void sb_xml(mb_strbuf *b, const char *text)
-{
-    for (const char *p = text ? text : ""; *p; p++) {
-        switch (*p) {
-        case '&': mb_strbuf_printf(b, "&amp;"); break;
-        case '<': mb_strbuf_printf(b, "&lt;"); break;
-        case '>': mb_strbuf_printf(b, "&gt;"); break;
-        case '"': mb_strbuf_printf(b, "&quot;"); break;
-        default:
-            if ((unsigned char)*p < 0x20 && *p != '\n' && *p != '\t')
-                mb_strbuf_printf(b, "?");
-            else
-                mb_strbuf_printf(b, "%c", *p);
-        }
-    }
-}
-
-/* One JUnit test case: outcome 0 pass, 1 failure, 2 skipped. */
-static void junit_case(mb_strbuf *b, const cell_state *cs, const char *check, int outcome,
-                       const char *message, double seconds)
-{
-    mb_strbuf_printf(b, "    <testcase classname=\"mpsbench.%s\" name=\"", cs->scenario->name);
-    sb_xml(b, cs->bench_name);
-    mb_strbuf_printf(b, " [%s]\" time=\"%.3f\">", check, seconds);
-    if (outcome == 1) {
-        mb_strbuf_printf(b, "\n      <failure message=\"");
-        sb_xml(b, message);
-        mb_strbuf_printf(b, "\">");
-        sb_xml(b, message);
-        mb_strbuf_printf(b, "</failure>\n    ");
-    } else if (outcome == 2) {
-        mb_strbuf_printf(b, "\n      <skipped message=\"");
-        sb_xml(b, message);
-        mb_strbuf_printf(b, "\"/>\n    ");
-    }
-    mb_strbuf_printf(b, "</testcase>\n");
-}
-
-/* The expectations of one cell, each its own test case so CI pages say
- * which one failed: OOM (per expect.oom), crash (crashes, timeouts, bad
- * images) and, with a baseline, regression. */
-static void junit_cell(mb_strbuf *b, const cell_state *cs, int *tests, int *failures, int *skipped)
-{
-    double seconds = 0;
-    for (size_t j = 0; j < cs->n_records; j++)
-        seconds += cs->records[j].latency_ms / 1000.0;
-    int oom = cs->counts[MB_JOB_OOM];
-    int broken = cs->counts[MB_JOB_CRASHED] + cs->counts[MB_JOB_TIMEOUT] + cs->counts[MB_JOB_ERROR];
-    const mb_expect *ex = &cs->cell->expect;
-    int outcome[3];
-    const char *message[3] = {NULL, NULL, NULL};
-    char *owned[3] = {NULL, NULL, NULL};
-    if (cs->verdict == CELL_SKIPPED || (cs->skip_reason != NULL && cs->verdict == CELL_FAIL)) {
-        int o = cs->verdict == CELL_SKIPPED ? 2 : 1;
-        outcome[0] = outcome[1] = outcome[2] = o;
-        message[0] = message[1] = message[2] = cs->verdict_reason;
-    } else {
-        bool oom_failed = cs->frontier ? false
-                        : (oom > 0 && ex->oom == MB_OOM_NEVER) ||
-                          (oom == 0 && ex->oom == MB_OOM_EXPECTED && cs->n_records > 0);
-        outcome[0] = oom_failed ? 1 : 0;
-        message[0] = cs->verdict_reason;
-        outcome[1] = broken > 0 || cs->n_records == 0 ? 1 : 0;
-        message[1] = cs->verdict_reason;
-        if (cs->compared == NULL) {
-            outcome[2] = 2;
-            message[2] = cs->run->compare ? "not in the baseline" : "no baseline given";
-        } else {
-            const mb_compare_cell *cc = cs->compared;
-            outcome[2] = cc->verdict == MB_VERDICT_REGRESSION ? 1
-                       : cc->verdict == MB_VERDICT_NOT_COMPARABLE ? 2 : 0;
-            message[2] = owned[2] = mb_asprintf(
-                "%s: %+.1f%% [%+.1f%%, %+.1f%%], p = %.3g, threshold %.1f%%%s%s",
-                mb_verdict_label(cc->verdict), cc->change * 100, cc->ci_low * 100,
-                cc->ci_high * 100, cc->p_value, cc->threshold * 100, cc->reason ? "; " : "",
-                cc->reason ? cc->reason : "");
-        }
-    }
-    static const char *const checks[] = {"oom", "crash", "regression"};
-    for (int k = 0; k < 3; k++) {
-        junit_case(b, cs, checks[k], outcome[k], message[k] ? message[k] : "", k == 0 ? seconds : 0);
-        (*tests)++;
-        *failures += outcome[k] == 1;
-        *skipped += outcome[k] == 2;
-        free(owned[k]);
-    }
-}
-
-int mb_report_write_junit(const run_ctx *run, mb_err *err)
-{
-    mb_strbuf cases = {0};
-    int tests = 0, failures = 0, skipped = 0;
-    for (size_t i = 0; i < run->n_cells; i++)
-        junit_cell(&cases, &run->cells[i], &tests, &failures, &skipped);
-    mb_strbuf b = {0};
-    mb_strbuf_printf(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    mb_strbuf_printf(&b, "<testsuites name=\"mpsbench\" tests=\"%d\" failures=\"%d\" skipped=\"%d\">\n",
-              tests, failures, skipped);
-    mb_strbuf_printf(&b, "  <testsuite name=\"mpsbench\" tests=\"%d\" failures=\"%d\" skipped=\"%d\">\n",
-              tests, failures, skipped);
-    mb_strbuf_printf(&b, "%s", cases.s ? cases.s : "");
-    mb_strbuf_printf(&b, "  </testsuite>\n</testsuites>\n");
-    int rc = write_text(run, "junit.xml", b.s, err);
-    free(b.s);
-    free(cases.s);
     return rc;
 }

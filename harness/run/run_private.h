@@ -246,6 +246,5 @@ char *mb_contrast_sentence(const run_ctx *run, size_t i);
 /* report.c */
 int mb_report_write_run_json(const run_ctx *run, const char *status, mb_err *err);
 int mb_report_write_summary(const run_ctx *run, mb_err *err);
-int mb_report_write_junit(const run_ctx *run, mb_err *err);
 
 #endif

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "compare.h"
+#include "exports.h"
 #include "gbench_c.h"
 #include "image_set.h"
 #include "mb_util.h"
@@ -1056,8 +1057,10 @@ static int finish_run(run_ctx *run, int exit_code, mb_err *err)
         rc = mb_report_write_run_json(run, status, &werr);
     if (rc == 0)
         rc = mb_report_write_summary(run, &werr);
+    /* junit.xml and the exports come from the run.json just written, as
+     * `mpsbench report` renders them again later. */
     if (rc == 0)
-        rc = mb_report_write_junit(run, &werr);
+        rc = mb_report_render_dir(run->dir, &werr);
     if (rc != 0) {
         *err = werr;
         return MB_EXIT_INFRA;
