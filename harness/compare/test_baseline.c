@@ -418,28 +418,70 @@ static void test_kill9_before_rename(void **state)
     free(target);
 }
 
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * UINT64_C(1000000000) + (uint64_t)ts.tv_nsec;
+}
+
+/* The time from fork to the end of a child that makes one complete update:
+ * what a killed child of test_kill9_anywhere does before its first update
+ * is installed, fork included (under ASan a fork alone takes a while). */
+static uint64_t one_update_ns(const mb_baseline_options *opt)
+{
+    uint64_t start = now_ns();
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        mb_err err;
+        _exit(mb_baseline_update(FIXTURE("run-threshold"), opt, NULL, &err) == 0 ? 0 : 1);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    return now_ns() - start;
+}
+
 /* SIGKILL at arbitrary moments of a stream of updates: whatever the moment,
  * the baseline is whole: a history of 1 to 10 runs whose latest is one of
- * the two results files. */
+ * the two results files.
+ *
+ * The window the kills fall in is a multiple of one update measured here
+ * (with the history already at its full length, as during the kills), not
+ * a fixed time: a sanitized build on a loaded machine takes many times
+ * longer per update than an optimized one on an idle machine, and a window
+ * too short for one update never sees the new version.  The kill moments
+ * are spread over the whole window (one random moment in each of ROUNDS
+ * equal slices), so half of them fall after twice the measured time. */
+#define ROUNDS 30
+#define WINDOW_UPDATES 4
 static void test_kill9_anywhere(void **state)
 {
     fx *f = *state;
     mb_baseline_options opt = {.dir = f->dir};
     mb_err err;
     char *target = mb_asprintf("%s/%s.json", f->dir, KEY);
+    for (int i = 0; i < MB_BASELINE_DEFAULT_KEEP; i++)
+        assert_int_equal(mb_baseline_update(FIXTURE("baseline.json"), &opt, NULL, &err), 0);
+    uint64_t update_ns = 0;
+    for (int i = 0; i < 3; i++) {
+        uint64_t t = one_update_ns(&opt);
+        if (t > update_ns)
+            update_ns = t;
+    }
+    uint64_t window_ns = WINDOW_UPDATES * update_ns;
+    print_message("one update: %.2f ms, kill window: %.2f ms\n", (double)update_ns / 1e6,
+                  (double)window_ns / 1e6);
     assert_int_equal(mb_baseline_update(FIXTURE("baseline.json"), &opt, NULL, &err), 0);
-    /* The kills land within a few update times, whatever an update costs
-     * on this disk (it fsyncs, and a history of 10 runs is larger than one
-     * results file), so that some land after the child's first update. */
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    assert_int_equal(mb_baseline_update(FIXTURE("baseline.json"), &opt, NULL, &err), 0);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    long one = (t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec);
-    long window = 3 * one > 10000000L ? 3 * one : 10000000L;
     uint64_t seed = 12345;
     int old_seen = 0, new_seen = 0;
-    for (int round = 0; round < 30; round++) {
+    for (int round = 0; round < ROUNDS; round++) {
+        seed = seed * UINT64_C(6364136223846793005) + 1;
+        uint64_t slice = window_ns / ROUNDS;
+        uint64_t at = (uint64_t)round * slice + (slice ? (seed >> 33) % slice : 0);
+        uint64_t start = now_ns();
         pid_t pid = fork();
         assert_true(pid >= 0);
         if (pid == 0) {
@@ -447,13 +489,17 @@ static void test_kill9_anywhere(void **state)
                 mb_baseline_update(i % 2 ? FIXTURE("baseline.json") : FIXTURE("run-threshold"),
                                    &opt, NULL, &err);
         }
-        seed = seed * UINT64_C(6364136223846793005) + 1;
-        long ns = (long)((seed >> 33) % (uint64_t)window);
-        struct timespec ts = {ns / 1000000000L, ns % 1000000000L};
-        nanosleep(&ts, NULL);
+        /* Measured from before the fork, as one_update_ns is. */
+        uint64_t spent = now_ns() - start;
+        if (at > spent) {
+            uint64_t left = at - spent;
+            struct timespec ts = {(time_t)(left / 1000000000), (long)(left % 1000000000)};
+            nanosleep(&ts, NULL);
+        }
         kill(pid, SIGKILL);
         int status;
         assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFSIGNALED(status));
         size_t runs = history_runs(target);
         assert_true(runs >= 1 && runs <= MB_BASELINE_DEFAULT_KEEP);
         bool is_old = latest_is(target, FIXTURE("baseline.json"));
@@ -462,10 +508,10 @@ static void test_kill9_anywhere(void **state)
         old_seen += is_old;
         new_seen += is_new;
     }
+    print_message("kills that found the old version: %d, the new one: %d\n", old_seen, new_seen);
     /* The first update of every child installs the new version, so seeing
      * it shows that kills landed after updates as well as before them. */
     assert_true(new_seen > 0);
-    (void)old_seen;
     free(target);
 }
 
