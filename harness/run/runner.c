@@ -1018,11 +1018,11 @@ static void free_cells(run_ctx *run)
     }
     free(run->cells);
     mb_ab_free(run);
-    mb_compare_report_free(run->contrasts);
     if (run->contrasts != NULL)
         for (size_t i = 0; i < run->contrasts->n_cells; i++)
             free(run->contrast_axes[i]);
     free(run->contrast_axes);
+    mb_compare_report_free(run->contrasts);
     for (size_t i = 0; i < run->hellos.n; i++)
         free(run->hellos.records[i]);
     free(run->hellos.records);
