@@ -251,7 +251,8 @@ static photo_dir *photos_of(mb_image_set *set, const mb_scenario *s, const char 
         return NULL;
     }
     /* readdir order is arbitrary; sort so runs are reproducible. */
-    qsort(pd.photos, pd.n, sizeof *pd.photos, compare_photos);
+    if (pd.n > 1)
+        qsort(pd.photos, pd.n, sizeof *pd.photos, compare_photos);
     if (pd.n == 0) {
         dir_fail(s, err, MB_ESCENARIO, "'%s' holds no .jpg, .jpeg or .png files", dir);
         photo_dir_clear(&pd);

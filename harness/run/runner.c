@@ -1026,6 +1026,8 @@ static void free_cells(run_ctx *run)
     for (size_t i = 0; i < run->hellos.n; i++)
         free(run->hellos.records[i]);
     free(run->hellos.records);
+    free(run->schedule.ran);
+    free(run->schedule.fallback);
 }
 
 static int load_scenarios(const mb_run_config *cfg, mb_scenario **scenarios, mb_err *err)

@@ -49,6 +49,14 @@ static int run_cli(fixture *f, const char *scenario, const char *out, char **out
     return code;
 }
 
+/* The exit code, or the CLI's output when it is not the one wanted. */
+#define EXPECT_EXIT(code, want, output)                                          \
+    do {                                                                         \
+        int got_ = (code);                                                       \
+        if (got_ != (want))                                                      \
+            fail_msg("exit %d, not %d:\n%s", got_, (want), *(output));           \
+    } while (0)
+
 static json_t *run_json(const char *out)
 {
     char *path = mb_asprintf("%s/run.json", out);
@@ -169,7 +177,7 @@ static void deep_images_dir_is_refused(void **state)
     char *scenario = scenario_for_dir(f, "deep.yaml", "{dir: deep, group_by_size: false}");
     char *out = mb_asprintf("%s/deep-run", f->env.tmp);
     char *output = NULL;
-    assert_int_equal(run_cli(f, scenario, out, &output, NULL), 2);
+    EXPECT_EXIT(run_cli(f, scenario, out, &output, NULL), 2, &output);
     expect_in(output, "deep.yaml:4:15: images.dir:");
     expect_in(output, "deeper than 32");
     free(output);
@@ -180,7 +188,7 @@ static void deep_images_dir_is_refused(void **state)
     assert_int_equal(mb_mkdir_p(empty, 0755), 0);
     char *scenario2 = scenario_for_dir(f, "empty.yaml", "{dir: empty, group_by_size: false}");
     char *out2 = mb_asprintf("%s/empty-run", f->env.tmp);
-    assert_int_equal(run_cli(f, scenario2, out2, &output, NULL), 2);
+    EXPECT_EXIT(run_cli(f, scenario2, out2, &output, NULL), 2, &output);
     expect_in(output, "empty.yaml:4:15: images.dir:");
     expect_in(output, "holds no .jpg");
     free(output);
@@ -245,17 +253,17 @@ static void out_dir_checks(void **state)
     MB_TEST_NEED(f);
     char *scenario = scenario_for_dir(f, "gen.yaml", "{sizes: [64x48], per_job: 2}");
     char *output = NULL;
-    assert_int_equal(run_cli(f, scenario, "", &output, NULL), 2);
+    EXPECT_EXIT(run_cli(f, scenario, "", &output, NULL), 2, &output);
     expect_in(output, "option --out: empty folder name");
     free(output);
     char *out = mb_asprintf("%s/used", f->env.tmp);
     assert_int_equal(mb_mkdir_p(out, 0755), 0);
     char *old = mb_test_write_file(&f->env, "used/compare.md", "an earlier run's\n");
-    assert_int_equal(run_cli(f, scenario, out, &output, NULL), 2);
+    EXPECT_EXIT(run_cli(f, scenario, out, &output, NULL), 2, &output);
     expect_in(output, "is not empty");
     expect_in(output, "--force");
     free(output);
-    assert_int_equal(run_cli(f, scenario, out, &output, "--force", NULL), 0);
+    EXPECT_EXIT(run_cli(f, scenario, out, &output, "--force", NULL), 0, &output);
     json_t *run = run_json(out);
     json_decref(run);
     free(output);
@@ -281,7 +289,7 @@ static void model_not_torchscript_is_refused(void **state)
         char *scenario = mb_test_write_file(&f->env, "model.yaml", yaml);
         char *out = mb_asprintf("%s/model-%zu", f->env.tmp, i);
         char *output = NULL;
-        assert_int_equal(run_cli(f, scenario, out, &output, NULL), 2);
+        EXPECT_EXIT(run_cli(f, scenario, out, &output, NULL), 2, &output);
         expect_in(output, "model.yaml:2:8: model:");
         expect_in(output, models[i]);
         expect_in(output, "not a TorchScript model");
@@ -311,7 +319,7 @@ static void unreadable_photos_are_listed(void **state)
     char *scenario = scenario_for_dir(f, "mixed.yaml", "{dir: mixed, sizes: [64x48], per_job: 1}");
     char *out = mb_asprintf("%s/mixed-run", f->env.tmp);
     char *output = NULL;
-    assert_int_equal(run_cli(f, scenario, out, &output, NULL), 1);
+    EXPECT_EXIT(run_cli(f, scenario, out, &output, NULL), 1, &output);
     json_t *run = run_json(out);
     assert_string_equal(cell_verdict(run), "fail");
     expect_in(cell_reason(run), "1 photo(s) in images.dir cannot be read");
@@ -329,7 +337,7 @@ static void unreadable_photos_are_listed(void **state)
                                      "{dir: mixed, sizes: [64x48], per_job: 1, "
                                      "allow_unreadable: true}");
     char *out2 = mb_asprintf("%s/allowed-run", f->env.tmp);
-    assert_int_equal(run_cli(f, allowed, out2, &output, NULL), 0);
+    EXPECT_EXIT(run_cli(f, allowed, out2, &output, NULL), 0, &output);
     run = run_json(out2);
     assert_string_equal(cell_verdict(run), "pass");
     expect_in(cell_reason(run), "text.jpg");
@@ -338,7 +346,7 @@ static void unreadable_photos_are_listed(void **state)
 
     char *as_is = scenario_for_dir(f, "asis.yaml", "{dir: mixed, group_by_size: false, per_job: 1}");
     char *out3 = mb_asprintf("%s/asis-run", f->env.tmp);
-    assert_int_equal(run_cli(f, as_is, out3, &output, NULL), 1);
+    EXPECT_EXIT(run_cli(f, as_is, out3, &output, NULL), 1, &output);
     run = run_json(out3);
     assert_string_equal(cell_verdict(run), "fail");
     expect_in(cell_reason(run), "never ran");
@@ -377,7 +385,7 @@ static void jpeg_cut_and_closed_fails_the_job(void **state)
     char *scenario = scenario_for_dir(f, "cut.yaml", "{dir: cut, group_by_size: false, per_job: 1}");
     char *out = mb_asprintf("%s/cut-run", f->env.tmp);
     char *output = NULL;
-    assert_int_equal(run_cli(f, scenario, out, &output, NULL), 1);
+    EXPECT_EXIT(run_cli(f, scenario, out, &output, NULL), 1, &output);
     json_t *run = run_json(out);
     expect_in(cell_reason(run), "premature end");
     json_decref(run);
@@ -429,7 +437,7 @@ static void input_size_limits(void **state)
     MB_TEST_NEED(f);
     char *out = mb_asprintf("%s/zero", f->env.tmp);
     char *output = NULL;
-    assert_int_equal(run_cli(f, "/dev/zero", out, &output, NULL), 2);
+    EXPECT_EXIT(run_cli(f, "/dev/zero", out, &output, NULL), 2, &output);
     expect_in(output, "/dev/zero: (file): larger than 1024 KiB");
     free(output);
 
@@ -443,7 +451,7 @@ static void input_size_limits(void **state)
     mb_strbuf_add(&y, "]\n");
     char *scenario = mb_test_write_file(&f->env, "wide.yaml", y.s);
     char *out2 = mb_asprintf("%s/wide", f->env.tmp);
-    assert_int_equal(run_cli(f, scenario, out2, &output, NULL), 2);
+    EXPECT_EXIT(run_cli(f, scenario, out2, &output, NULL), 2, &output);
     expect_in(output, "2400 cells, more than run.max_cells (2000)");
     expect_in(output, "--yes");
     free(output);
