@@ -78,7 +78,7 @@ static char *default_scenario(void)
 
 enum { OPT_OUT = 1, OPT_DEVICE, OPT_REDIS, OPT_CACHE, OPT_QUIET, OPT_HELP, OPT_BASELINE,
        OPT_THRESHOLD, OPT_NO_CHARTS, OPT_SEED, OPT_FAIL_INCONCLUSIVE, OPT_CAND_WORKER,
-       OPT_CAND_ENV, OPT_CAND_FAULT };
+       OPT_CAND_ENV, OPT_CAND_FAULT, OPT_FORCE, OPT_YES };
 
 static const mb_opt run_opts[] = {
     {"out", 'o', 1, OPT_OUT},
@@ -94,6 +94,8 @@ static const mb_opt run_opts[] = {
     {"candidate-worker", 0, 1, OPT_CAND_WORKER},
     {"candidate-env", 0, 1, OPT_CAND_ENV},
     {"candidate-fault", 0, 1, OPT_CAND_FAULT},
+    {"force", 0, 0, OPT_FORCE},
+    {"yes", 0, 0, OPT_YES},
     {"help", 'h', 0, OPT_HELP},
     {NULL, 0, 0, 0},
 };
@@ -123,6 +125,8 @@ int mb_cmd_run(int argc, char **argv, mb_err *err)
         case OPT_REDIS: cfg.redis_url = it.arg; break;
         case OPT_CACHE: cfg.image_cache = it.arg; break;
         case OPT_QUIET: cfg.quiet = true; break;
+        case OPT_FORCE: cfg.force = true; break;
+        case OPT_YES: cfg.yes = true; break;
         case OPT_BASELINE: cfg.baseline = it.arg; break;
         case OPT_NO_CHARTS: cfg.no_charts = true; break;
         case OPT_FAIL_INCONCLUSIVE: cfg.fail_on_inconclusive = true; break;

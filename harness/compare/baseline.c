@@ -170,9 +170,10 @@ static int check_complete(const mb__gb_file *f, mb_err *err)
             rc = mb_err_set(err, MB_EINVAL, "%s:%d:%d: not valid JSON: %s (use --force to "
                             "promote the results anyway)", path, jerr.line, jerr.column,
                             jerr.text);
-        else if (status != NULL && strcmp(status, "incomplete") == 0)
-            rc = mb_err_set(err, MB_EINVAL, "%s: the run is incomplete; not promoting it "
-                            "(use --force to promote it anyway)", path);
+        else if (status != NULL &&
+                 (strcmp(status, "incomplete") == 0 || strcmp(status, "running") == 0))
+            rc = mb_err_set(err, MB_EINVAL, "%s: the run is incomplete (run.json says %s); not "
+                            "promoting it (use --force to promote it anyway)", path, status);
         json_decref(run);
     }
     free(path);

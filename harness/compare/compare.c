@@ -301,6 +301,25 @@ static char *beside(const char *file, const char *name)
     return mb_asprintf("%.*s/%s", (int)(slash - file), file, name);
 }
 
+/* A run that did not finish (interrupted: "incomplete"; killed: still
+ * "running") cannot pass a comparison, whatever its few cells say. */
+static int check_current_complete(const char *current_file, const mb_compare_options *opt,
+                                  mb_err *err)
+{
+    char *path = opt->run_json ? mb_strdup(opt->run_json) : beside(current_file, "run.json");
+    json_t *root = access(path, F_OK) == 0 ? json_load_file(path, 0, NULL) : NULL;
+    const char *status = json_string_value(json_object_get(root, "status"));
+    int rc = 0;
+    if (status != NULL && (strcmp(status, "incomplete") == 0 || strcmp(status, "running") == 0))
+        rc = mb_err_set(err, MB_EIO, "%s: the current run is %s (%s); a run that did not "
+                        "finish cannot pass a comparison", path, status,
+                        strcmp(status, "running") == 0 ? "its harness died before it ended"
+                                                       : "it was stopped before the end");
+    json_decref(root);
+    free(path);
+    return rc;
+}
+
 static int load_thresholds(const char *current_file, const mb_compare_options *opt,
                            thresholds *t, mb_err *err)
 {
@@ -547,6 +566,12 @@ int mb_compare_files(const char *baseline, const char *current, const mb_compare
     rc = mb__gb_load(current, MB_EINVAL, &cur, err);
     if (rc != 0) {
         mb__gb_clear(&base);
+        return rc;
+    }
+    rc = check_current_complete(cur.path, opt, err);
+    if (rc != 0) {
+        mb__gb_clear(&base);
+        mb__gb_clear(&cur);
         return rc;
     }
     mb__gb_history hist;

@@ -266,14 +266,24 @@ int mb_mkdir_p(const char *path, unsigned mode)
 
 char *mb_read_file(const char *path, size_t *len_out)
 {
+    return mb_read_file_max(path, 0, len_out);
+}
+
+char *mb_read_file_max(const char *path, size_t max, size_t *len_out)
+{
     FILE *f = fopen(path, "rb");
     if (f == NULL)
         return NULL;
     size_t cap = 4096, len = 0;
     char *buf = mb_realloc(NULL, cap);
     size_t n;
+    bool too_big = false;
     while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
         len += n;
+        if (max > 0 && len > max) {
+            too_big = true;
+            break;
+        }
         if (cap - len - 1 == 0) {
             cap *= 2;
             buf = mb_realloc(buf, cap);
@@ -281,8 +291,9 @@ char *mb_read_file(const char *path, size_t *len_out)
     }
     int failed = ferror(f);
     fclose(f);
-    if (failed) {
+    if (failed || too_big) {
         free(buf);
+        errno = too_big ? EFBIG : EIO;
         return NULL;
     }
     buf[len] = '\0';

@@ -55,6 +55,8 @@ int mb_parse_size(const char *s, int *width, int *height);
 int mb_mkdir_p(const char *path, unsigned mode);
 /* Reads a whole file into a NUL-terminated heap buffer; NULL on failure. */
 char *mb_read_file(const char *path, size_t *len_out);
+/* The same, refusing (NULL, errno EFBIG) past max bytes; max 0 = no cap. */
+char *mb_read_file_max(const char *path, size_t max, size_t *len_out);
 /* Writes data to path atomically: temp file in the same directory, fsync,
  * rename, fsync of the directory.  0 or -errno. */
 int mb_write_file_atomic(const char *path, const void *data, size_t len);

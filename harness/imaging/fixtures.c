@@ -34,6 +34,18 @@ static uint64_t splitmix64(uint64_t *state)
 }
 
 /* A uniform integer in [lo, hi]; the modulo bias is irrelevant here. */
+static bool (*fixture_cancelled)(void);
+
+void mb_fixture_set_cancel(bool (*cancelled)(void))
+{
+    fixture_cancelled = cancelled;
+}
+
+static bool cancelled_now(void)
+{
+    return fixture_cancelled != NULL && fixture_cancelled();
+}
+
 static int rng_int(uint64_t *state, int lo, int hi)
 {
     uint64_t span = (uint64_t)(hi - lo) + 1;
@@ -250,6 +262,16 @@ static unsigned char *generate(int w, int h, uint32_t seed)
     }
 
     for (int y = 0; y < h; y++) {
+        /* A 12-megapixel fixture takes seconds: an interrupt is heard
+         * every 64 rows, well within a second. */
+        if ((y & 63) == 0 && fixture_cancelled != NULL && fixture_cancelled()) {
+            grain_free(&fine);
+            grain_free(&coarse);
+            free(rgb);
+            free(row);
+            free(shapes);
+            return NULL;
+        }
         for (int x = 0; x < w; x++) {
             int64_t t = (((int64_t)x * gx + (int64_t)y * gy - tmin) * tscale) >> 16;
             for (int c = 0; c < 3; c++)
@@ -458,6 +480,8 @@ static int render(int w, int h, uint32_t seed, mb_image_format fmt, int png_leve
     if (fmt != MB_FORMAT_JPEG && fmt != MB_FORMAT_PNG)
         return mb_err_set(err, MB_EINVAL, "unknown fixture format %d", (int)fmt);
     unsigned char *rgb = generate(w, h, seed);
+    if (rgb == NULL && cancelled_now())
+        return mb_err_set(err, MB_EIO, "interrupted while generating %dx%d fixtures", w, h);
     if (rgb == NULL)
         return mb_err_set(err, MB_ENOMEM, "cannot allocate a %dx%d fixture", w, h);
     int rc = fmt == MB_FORMAT_JPEG ? encode_jpeg(rgb, w, h, buf, len, err)

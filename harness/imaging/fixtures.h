@@ -4,6 +4,7 @@
 #ifndef MB_FIXTURES_H
 #define MB_FIXTURES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "mb_error.h"
@@ -20,6 +21,11 @@ int mb_fixture_write(const char *path, int w, int h, uint32_t seed,
 int mb_fixture_ensure(const char *dir, int w, int h, mb_image_format fmt, int count,
                       char ***paths, mb_err *err);
 void mb_fixture_paths_free(char **paths, int count);
+
+/* A check the generator calls every few rows; when it returns true the
+ * image being made is dropped and mb_fixture_ensure fails (an interrupt).
+ * Process-wide; NULL (the default) never cancels. */
+void mb_fixture_set_cancel(bool (*cancelled)(void));
 
 /* Writes the small broken images the tests and fault scenarios use into dir:
  * truncated.jpg (a valid JPEG cut in half), empty.jpg (0 bytes), text.jpg

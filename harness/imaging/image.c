@@ -6,10 +6,12 @@
  * for BILINEAR, so results match the Python reference pipeline closely. */
 #include "image.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,6 +153,23 @@ static void cmyk_to_rgb(const unsigned char *cmyk, unsigned char *rgb, size_t pi
     }
 }
 
+/* libjpeg's warnings after which rows are missing or made up (JWRN_JPEG_EOF,
+ * JWRN_HIT_MARKER, JWRN_HUFF_BAD_CODE, JWRN_MUST_RESYNC, JWRN_NOT_SEQUENTIAL). */
+static bool jpeg_warning_loses_data(const char *why)
+{
+    static const char *const lossy[] = {"premature end", "bad huffman code", "resync",
+                                        "invalid sos parameters"};
+    char lower[256];
+    size_t n = 0;
+    for (; why[n] != '\0' && n + 1 < sizeof lower; n++)
+        lower[n] = (char)tolower((unsigned char)why[n]);
+    lower[n] = '\0';
+    for (size_t i = 0; i < sizeof lossy / sizeof lossy[0]; i++)
+        if (strstr(lower, lossy[i]) != NULL)
+            return true;
+    return false;
+}
+
 static int decode_jpeg(const unsigned char *data, size_t len, const char *name, int min_w,
                        int min_h, mb_image *out, mb_err *err)
 {
@@ -192,10 +211,13 @@ static int decode_jpeg(const unsigned char *data, size_t len, const char *name, 
             goto done;
         }
         /* libjpeg-turbo decodes a truncated file to the end with grey rows
-         * and only warns.  A benchmark must not time half an image, so that
-         * warning is an error; other warnings (such as stray bytes before a
-         * marker) are common in real photos and the image is usable. */
-        if (strstr(why, "Premature end") != NULL) {
+         * and only warns ("Premature end of JPEG file"; "Corrupt JPEG data:
+         * premature end of data segment" when the cut is closed with an end
+         * marker).  A benchmark must not time half an image, so a warning
+         * that means lost data is an error; others (such as stray bytes
+         * before a marker) are common in real photos and the image is
+         * usable. */
+        if (jpeg_warning_loses_data(why)) {
             rc = mb_err_set(err, MB_EIMAGE, "%s: truncated JPEG (%s)", nm, why);
             goto done;
         }

@@ -1,6 +1,7 @@
 #include "queue.h"
 
 #include <hiredis/hiredis.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,11 +24,64 @@ typedef struct parsed_url {
     int db;
 } parsed_url;
 
+static int parse_url(const char *url, parsed_url *u, mb_err *err);
+
 static void parsed_url_free(parsed_url *u)
 {
     free(u->host);
     free(u->socket);
     free(u->password);
+}
+
+/* "password=secret&db=3" after a unix socket path: each parameter ends at
+ * the next '&'; anything else is refused rather than taken as part of a
+ * password. */
+static int parse_query(const char *url, const char *query, parsed_url *u, mb_err *err)
+{
+    const char *p = query;
+    while (*p != '\0') {
+        const char *amp = strchr(p, '&');
+        size_t n = amp ? (size_t)(amp - p) : strlen(p);
+        char *param = mb_strndup(p, n);
+        char *eq = strchr(param, '=');
+        int rc = 0;
+        long db;
+        if (eq == NULL) {
+            rc = mb_err_set(err, MB_EUSAGE, "redis URL '%s': '%s' is not NAME=VALUE", url, param);
+        } else if (strncmp(param, "password=", 9) == 0) {
+            free(u->password);
+            u->password = mb_strdup(eq + 1);
+        } else if (strncmp(param, "db=", 3) == 0) {
+            if (mb_parse_long(eq + 1, &db) != 0 || db < 0 || db > INT_MAX)
+                rc = mb_err_set(err, MB_EUSAGE, "redis URL '%s': bad database number", url);
+            else
+                u->db = (int)db;
+        } else {
+            *eq = '\0';
+            rc = mb_err_set(err, MB_EUSAGE, "redis URL '%s': unknown parameter '%s' (expected "
+                            "password or db)", url, param);
+        }
+        free(param);
+        if (rc != 0)
+            return rc;
+        p += n;
+        if (*p == '&')
+            p++;
+    }
+    return 0;
+}
+
+int mb__queue_parse_url(const char *url, char **password, int *db, mb_err *err)
+{
+    parsed_url u;
+    int rc = parse_url(url, &u, err);
+    if (rc == 0) {
+        *password = u.password;
+        u.password = NULL;
+        *db = u.db;
+    }
+    parsed_url_free(&u);
+    return rc;
 }
 
 static int parse_url(const char *url, parsed_url *u, mb_err *err)
@@ -38,11 +92,9 @@ static int parse_url(const char *url, parsed_url *u, mb_err *err)
         const char *path = url + 7;
         const char *query = strchr(path, '?');
         u->socket = query ? mb_strndup(path, (size_t)(query - path)) : mb_strdup(path);
-        if (query != NULL && strncmp(query, "?password=", 10) == 0)
-            u->password = mb_strdup(query + 10);
         if (u->socket[0] != '/')
             return mb_err_set(err, MB_EUSAGE, "redis URL '%s': unix socket path must be absolute", url);
-        return 0;
+        return query != NULL ? parse_query(url, query + 1, u, err) : 0;
     }
     if (strncmp(url, "rediss://", 9) == 0)
         return mb_err_set(err, MB_EUSAGE,
@@ -76,7 +128,7 @@ static int parse_url(const char *url, parsed_url *u, mb_err *err)
     }
     if (slash != NULL && slash[1] != '\0') {
         long db;
-        if (mb_parse_long(slash + 1, &db) != 0 || db < 0)
+        if (mb_parse_long(slash + 1, &db) != 0 || db < 0 || db > INT_MAX)
             return mb_err_set(err, MB_EUSAGE, "redis URL '%s': bad database number", url);
         u->db = (int)db;
     }

@@ -14,6 +14,9 @@ typedef struct mb_queue mb_queue;
  * "unix:///path/to/socket[?password=...]".  Connect and first PING within
  * timeout_ms. */
 int mb_queue_connect(const char *url, int timeout_ms, mb_queue **out, mb_err *err);
+/* The password (heap, or NULL) and database number a URL names, as connect
+ * reads them; for tests. */
+int mb__queue_parse_url(const char *url, char **password, int *db, mb_err *err);
 void mb_queue_free(mb_queue *q);
 /* The URL the queue was opened with, to hand to workers. */
 const char *mb_queue_url(const mb_queue *q);

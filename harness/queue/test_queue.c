@@ -63,6 +63,31 @@ static void test_bad_urls(void **state)
     assert_non_null(strstr(err.msg, "cannot connect to redis"));
 }
 
+/* A unix socket URL's query: each parameter ends at '&' (the password was
+ * once 'secret&db=99'); an unknown one is refused. */
+static void test_unix_url_query(void **state)
+{
+    (void)state;
+    char *password = NULL;
+    int db = -1;
+    mb_err err;
+    assert_int_equal(mb__queue_parse_url("unix:///tmp/r.sock?password=secret&db=99", &password,
+                                         &db, &err), 0);
+    assert_string_equal(password, "secret");
+    assert_int_equal(db, 99);
+    free(password);
+    password = NULL;
+    assert_int_equal(mb__queue_parse_url("unix:///tmp/r.sock?db=3", &password, &db, &err), 0);
+    assert_null(password);
+    assert_int_equal(db, 3);
+    assert_int_equal(mb__queue_parse_url("unix:///tmp/r.sock?db=x", &password, &db, &err),
+                     MB_EUSAGE);
+    assert_non_null(strstr(err.msg, "bad database number"));
+    assert_int_equal(mb__queue_parse_url("unix:///tmp/r.sock?pasword=x", &password, &db, &err),
+                     MB_EUSAGE);
+    assert_non_null(strstr(err.msg, "unknown parameter 'pasword'"));
+}
+
 static void test_hash_binary_values(void **state)
 {
     mb_test_env *t = *state;
@@ -140,6 +165,7 @@ static void test_last_entry(void **state)
 
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_bad_urls),
+    cmocka_unit_test(test_unix_url_query),
     cmocka_unit_test_setup_teardown(test_hash_binary_values, setup, teardown),
     cmocka_unit_test_setup_teardown(test_list_and_set, setup, teardown),
     cmocka_unit_test_setup_teardown(test_last_entry, setup, teardown),

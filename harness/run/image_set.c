@@ -1,6 +1,7 @@
 #include "image_set.h"
 
 #include <dirent.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,9 +16,16 @@
  * defeat caches, few enough that 4032x3024 fixtures are made in seconds. */
 #define FIXTURES_PER_SIZE 16
 
+/* A folder walk is bounded: folders nested deeper than this, or more files
+ * than this, are a scenario mistake (a link back up the tree, the wrong
+ * folder), not a photo collection to benchmark. */
+#define MAX_WALK_DEPTH 32
+#define MAX_WALK_FILES 100000
+
 typedef struct photo {
     char *path;
     int width, height;
+    char *unreadable;       /* why it cannot be read, or NULL */
 } photo;
 
 typedef struct pool {
@@ -30,7 +38,25 @@ typedef struct photo_dir {
     char *dir;
     photo *photos;
     size_t n, cap;
+    size_t n_unreadable;
 } photo_dir;
+
+/* A folder already walked, by identity: a symbolic link back to it (or a
+ * second link to the same folder) is not followed again. */
+typedef struct dir_id {
+    dev_t dev;
+    ino_t ino;
+} dir_id;
+
+typedef struct walk_ctx {
+    photo_dir *pd;
+    const mb_scenario *s;
+    bool (*cancelled)(void);
+    dir_id *seen;
+    size_t n_seen, cap_seen;
+    size_t n_entries;
+    mb_err *err;
+} walk_ctx;
 
 struct mb_image_set {
     char *cache_dir;
@@ -38,6 +64,7 @@ struct mb_image_set {
     size_t n_pools;
     photo_dir *dirs;
     size_t n_dirs;
+    bool (*cancelled)(void);
 };
 
 mb_image_set *mb_image_set_new(const char *cache_dir)
@@ -45,6 +72,12 @@ mb_image_set *mb_image_set_new(const char *cache_dir)
     mb_image_set *set = mb_calloc(1, sizeof *set);
     set->cache_dir = mb_strdup(cache_dir);
     return set;
+}
+
+void mb_image_set_set_cancel(mb_image_set *set, bool (*cancelled)(void))
+{
+    set->cancelled = cancelled;
+    mb_fixture_set_cancel(cancelled);
 }
 
 void mb_image_set_free(mb_image_set *set)
@@ -58,8 +91,10 @@ void mb_image_set_free(mb_image_set *set)
         free(set->pools[i].key);
     }
     for (size_t i = 0; i < set->n_dirs; i++) {
-        for (size_t j = 0; j < set->dirs[i].n; j++)
+        for (size_t j = 0; j < set->dirs[i].n; j++) {
             free(set->dirs[i].photos[j].path);
+            free(set->dirs[i].photos[j].unreadable);
+        }
         free(set->dirs[i].photos);
         free(set->dirs[i].dir);
     }
@@ -81,24 +116,95 @@ static int compare_photos(const void *a, const void *b)
     return strcmp(((const photo *)a)->path, ((const photo *)b)->path);
 }
 
-/* Recursive walk with opendir/readdir (nftw needs XSI).  Unreadable images
- * are kept with size 0x0 so that a job reports them rather than the run
- * silently skipping them. */
-static void walk(photo_dir *pd, const char *dir, int depth)
+/* "scenario.yaml:4:8: images.dir: " when the scenario is known. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 4, 5)))
+#endif
+static int dir_fail(const mb_scenario *s, mb_err *err, int code, const char *fmt, ...)
 {
-    if (depth > 32)
-        return;
+    char reason[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof reason, fmt, ap);
+    va_end(ap);
+    if (s == NULL || s->path == NULL || s->images.dir_pos.line <= 0)
+        return mb_err_set(err, code, "images.dir: %s", reason);
+    return mb_err_set(err, code, "%s:%d:%d: images.dir: %s", s->path, s->images.dir_pos.line,
+                      s->images.dir_pos.column, reason);
+}
+
+/* False when the folder was walked before (a link loop, or two links to
+ * one folder); remembers it otherwise. */
+static bool first_visit(walk_ctx *w, const struct stat *st)
+{
+    for (size_t i = 0; i < w->n_seen; i++)
+        if (w->seen[i].dev == st->st_dev && w->seen[i].ino == st->st_ino)
+            return false;
+    if (w->n_seen == w->cap_seen) {
+        w->cap_seen = w->cap_seen ? w->cap_seen * 2 : 16;
+        w->seen = mb_realloc(w->seen, w->cap_seen * sizeof *w->seen);
+    }
+    w->seen[w->n_seen++] = (dir_id){st->st_dev, st->st_ino};
+    return true;
+}
+
+static void add_photo(photo_dir *pd, char *path)
+{
+    if (pd->n == pd->cap) {
+        pd->cap = pd->cap ? pd->cap * 2 : 64;
+        pd->photos = mb_realloc(pd->photos, pd->cap * sizeof *pd->photos);
+    }
+    photo *p = &pd->photos[pd->n++];
+    memset(p, 0, sizeof *p);
+    p->path = path;
+    /* Unreadable images are kept, with the reason, so that the run lists
+     * them and the cell fails (or a job reports them) rather than the run
+     * silently leaving them out. */
+    mb_err perr;
+    if (mb_image_probe_file(path, &p->width, &p->height, &perr) != 0) {
+        p->unreadable = mb_strdup(perr.msg);
+    } else if ((unsigned long long)p->width * (unsigned long long)p->height >
+               MB_IMAGE_MAX_PIXELS) {
+        p->unreadable = mb_asprintf("%s: %dx%d exceeds the pixel limit (%llu)", path, p->width,
+                                    p->height, (unsigned long long)MB_IMAGE_MAX_PIXELS);
+    }
+    if (p->unreadable != NULL) {
+        p->width = p->height = 0;
+        pd->n_unreadable++;
+    }
+}
+
+/* Recursive walk with opendir/readdir (nftw needs XSI).  Bounded: a folder
+ * is walked once however many links lead to it, and depth and file count
+ * are capped; interruptible between entries. */
+static int walk(walk_ctx *w, const char *dir, int depth)
+{
+    if (depth > MAX_WALK_DEPTH)
+        return dir_fail(w->s, w->err, MB_ESCENARIO, "'%s' nests folders deeper than %d levels "
+                        "(at %s)", w->pd->dir, MAX_WALK_DEPTH, dir);
     DIR *d = opendir(dir);
     if (d == NULL)
-        return;
+        return 0;
+    int rc = 0;
     struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
+    while (rc == 0 && (e = readdir(d)) != NULL) {
+        if (w->cancelled != NULL && w->cancelled())
+            rc = mb_err_set(w->err, MB_EIO, "interrupted while reading images.dir '%s'",
+                            w->pd->dir);
+        else if (++w->n_entries > MAX_WALK_FILES)
+            rc = dir_fail(w->s, w->err, MB_ESCENARIO, "'%s' holds more than %d files and folders; "
+                          "point it at a smaller folder", w->pd->dir, MAX_WALK_FILES);
+        if (rc != 0 || e->d_name[0] == '.')
             continue;
         char *path = mb_asprintf("%s/%s", dir, e->d_name);
         struct stat st;
-        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-            walk(pd, path, depth + 1);
+        if (stat(path, &st) != 0) {
+            free(path);
+            continue;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            if (first_visit(w, &st))
+                rc = walk(w, path, depth + 1);
             free(path);
             continue;
         }
@@ -106,47 +212,80 @@ static void walk(photo_dir *pd, const char *dir, int depth)
             free(path);
             continue;
         }
-        if (pd->n == pd->cap) {
-            pd->cap = pd->cap ? pd->cap * 2 : 64;
-            pd->photos = mb_realloc(pd->photos, pd->cap * sizeof *pd->photos);
-        }
-        photo *p = &pd->photos[pd->n++];
-        p->path = path;
-        p->width = p->height = 0;
-        mb_image_probe_file(path, &p->width, &p->height, NULL);
+        add_photo(w->pd, path);
     }
     closedir(d);
+    return rc;
 }
 
-static photo_dir *photos_of(mb_image_set *set, const char *dir, mb_err *err)
+static void photo_dir_clear(photo_dir *pd)
+{
+    for (size_t j = 0; j < pd->n; j++) {
+        free(pd->photos[j].path);
+        free(pd->photos[j].unreadable);
+    }
+    free(pd->photos);
+    free(pd->dir);
+    memset(pd, 0, sizeof *pd);
+}
+
+static photo_dir *photos_of(mb_image_set *set, const mb_scenario *s, const char *dir,
+                            mb_err *err)
 {
     for (size_t i = 0; i < set->n_dirs; i++)
         if (strcmp(set->dirs[i].dir, dir) == 0)
             return &set->dirs[i];
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        mb_err_set(err, MB_EIO, "images.dir '%s' is not a readable folder", dir);
+        dir_fail(s, err, MB_ESCENARIO, "'%s' is not a readable folder", dir);
+        return NULL;
+    }
+    photo_dir pd = {0};
+    pd.dir = mb_strdup(dir);
+    walk_ctx w = {.pd = &pd, .s = s, .cancelled = set->cancelled, .err = err};
+    first_visit(&w, &st);
+    int rc = walk(&w, dir, 0);
+    free(w.seen);
+    if (rc != 0) {
+        photo_dir_clear(&pd);
+        return NULL;
+    }
+    /* readdir order is arbitrary; sort so runs are reproducible. */
+    if (pd.n > 1)
+        qsort(pd.photos, pd.n, sizeof *pd.photos, compare_photos);
+    if (pd.n == 0) {
+        dir_fail(s, err, MB_ESCENARIO, "'%s' holds no .jpg, .jpeg or .png files", dir);
+        photo_dir_clear(&pd);
         return NULL;
     }
     set->dirs = mb_realloc(set->dirs, (set->n_dirs + 1) * sizeof *set->dirs);
-    photo_dir *pd = &set->dirs[set->n_dirs++];
-    memset(pd, 0, sizeof *pd);
-    pd->dir = mb_strdup(dir);
-    walk(pd, dir, 0);
-    /* readdir order is arbitrary; sort so runs are reproducible. */
-    qsort(pd->photos, pd->n, sizeof *pd->photos, compare_photos);
-    if (pd->n == 0) {
-        mb_err_set(err, MB_EIO, "images.dir '%s' holds no .jpg, .jpeg or .png files", dir);
-        return NULL;
+    set->dirs[set->n_dirs] = pd;
+    return &set->dirs[set->n_dirs++];
+}
+
+size_t mb_image_set_unreadable(mb_image_set *set, const char *dir, const char ***reasons)
+{
+    *reasons = NULL;
+    for (size_t i = 0; i < set->n_dirs; i++) {
+        const photo_dir *pd = &set->dirs[i];
+        if (strcmp(pd->dir, dir) != 0 || pd->n_unreadable == 0)
+            continue;
+        const char **out = mb_calloc(pd->n_unreadable, sizeof *out);
+        size_t n = 0;
+        for (size_t j = 0; j < pd->n; j++)
+            if (pd->photos[j].unreadable != NULL)
+                out[n++] = pd->photos[j].unreadable;
+        *reasons = out;
+        return n;
     }
-    return pd;
+    return 0;
 }
 
 int mb_image_set_dir_sizes(mb_image_set *set, const char *dir, char **csv, mb_err *err)
 {
-    photo_dir *pd = photos_of(set, dir, err);
+    photo_dir *pd = photos_of(set, NULL, dir, err);
     if (pd == NULL)
-        return MB_EIO;
+        return err != NULL ? err->code : MB_EIO;
     size_t cap = 64, len = 0;
     char *out = mb_calloc(cap, 1);
     for (size_t i = 0; i < pd->n; i++) {
@@ -225,21 +364,25 @@ int mb_image_set_for_cell(mb_image_set *set, const mb_scenario *s, const mb_cell
         p->paths = generated;
         p->n = FIXTURES_PER_SIZE;
     } else {
-        photo_dir *pd = photos_of(set, s->images.dir, err);
+        photo_dir *pd = photos_of(set, s, s->images.dir, err);
         if (pd == NULL) {
             free(key);
-            return MB_EIO;
+            return err->code;
         }
         p = add_pool(set, key);
         p->paths = mb_calloc(pd->n, sizeof *p->paths);
         for (size_t i = 0; i < pd->n; i++) {
             const photo *ph = &pd->photos[i];
-            if (as_is || (ph->width == cell->image_width && ph->height == cell->image_height))
+            /* Taken as they are, unreadable photos go to the worker, whose
+             * jobs then fail with the reason, unless they are allowed (and
+             * then only listed). */
+            if (as_is ? ph->unreadable == NULL || !s->images.allow_unreadable
+                      : ph->width == cell->image_width && ph->height == cell->image_height)
                 p->paths[p->n++] = mb_strdup(ph->path);
         }
         if (p->n == 0)
-            return mb_err_set(err, MB_EIO, "images.dir '%s' has no photo of %dx%d", s->images.dir,
-                              cell->image_width, cell->image_height);
+            return dir_fail(s, err, MB_ESCENARIO, "'%s' has no readable photo of %dx%d",
+                            s->images.dir, cell->image_width, cell->image_height);
     }
     *paths = p->paths;
     *n = p->n;

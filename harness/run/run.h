@@ -35,6 +35,8 @@ typedef struct mb_run_config {
     size_t n_candidate_fault;
     bool seed_set;              /* --seed: the interleaved order's seed */
     unsigned long long seed;    /* otherwise one is drawn and recorded */
+    bool force;                 /* --force: a non-empty --out folder may be reused */
+    bool yes;                   /* --yes: run a matrix above run.max_cells */
     bool progress;              /* live progress line (a terminal) */
     bool quiet;
 } mb_run_config;

@@ -72,6 +72,9 @@ typedef struct cell_state {
     char *skip_reason;      /* device unusable */
     bool paravirtual;       /* ran on a paravirtual MPS device */
     char *first_error;
+    /* images.dir photos that cannot be read ("N photo(s) ...: path: why; ...") */
+    char *unreadable;
+    size_t n_unreadable;
     cell_verdict verdict;
     char *verdict_reason;
     /* adaptive repetitions */

@@ -1,6 +1,8 @@
 /* The run: prepare the run directory and Redis, expand the scenarios into
  * cells, register one Google Benchmark per cell, and let Google Benchmark
  * drive the repetitions while each iteration is one queued job. */
+#include <dirent.h>
+#include <errno.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
@@ -8,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -690,6 +693,56 @@ static bool device_required(const mb_scenario *s, const char *device)
     return false;
 }
 
+static void append_reason(cell_state *cs, const char *text)
+{
+    char *next = cs->verdict_reason == NULL ? mb_strdup(text)
+                                            : mb_asprintf("%s; %s", cs->verdict_reason, text);
+    free(cs->verdict_reason);
+    cs->verdict_reason = next;
+}
+
+/* Unreadable photos are never left out in silence: they fail the cell
+ * unless the scenario allows them, and are listed either way. */
+static void account_unreadable(cell_state *cs)
+{
+    if (cs->unreadable == NULL || cs->verdict == CELL_SKIPPED)
+        return;
+    if (cs->scenario->images.allow_unreadable) {
+        char *note = mb_asprintf("%s (left out: images.allow_unreadable)", cs->unreadable);
+        append_reason(cs, note);
+        free(note);
+        return;
+    }
+    cs->verdict = CELL_FAIL;
+    char *note = mb_asprintf("%s (set images.allow_unreadable: true to run without them)",
+                             cs->unreadable);
+    append_reason(cs, note);
+    free(note);
+}
+
+/* A cell that stopped early (its first failed job, an interrupt) says how
+ * many of its planned measured jobs never ran. */
+static void account_never_ran(cell_state *cs)
+{
+    if (cs->frontier || cs->skip_reason != NULL)
+        return;
+    long long ran = 0;
+    for (size_t i = 0; i < cs->n_records; i++)
+        ran += cs->records[i].repetition >= 0;
+    long long planned_reps = 0;
+    for (int r = 0; r < cs->n_planned; r++)
+        planned_reps += cs->reps[r].outcome != REP_NOT_NEEDED;
+    long long planned = planned_reps * cs->cell->run.jobs;
+    if (ran >= planned)
+        return;
+    char *note = mb_asprintf("%lld of %lld planned jobs never ran (%s)", planned - ran, planned,
+                             cs->stop_early ? "the cell stops at its first failed job"
+                             : interrupted ? "the run was interrupted"
+                             : "the run stopped");
+    append_reason(cs, note);
+    free(note);
+}
+
 static void decide(cell_state *cs)
 {
     const mb_expect *ex = &cs->cell->expect;
@@ -741,6 +794,8 @@ static void decide(cell_state *cs)
                                              ex->oom == MB_OOM_EXPECTED ? "expected" : "allowed",
                                              cs->first_error);
     }
+    account_unreadable(cs);
+    account_never_ran(cs);
 }
 
 /* ---- set-up ------------------------------------------------------------ */
@@ -840,6 +895,45 @@ static void add_context(const run_ctx *run, mb_scenario **scenarios, size_t n)
         mb_gb_add_context("mpsbench_devices", run->devices_json);
 }
 
+/* Photos of images.dir that cannot be read: listed in the cell's verdict
+ * (run.json, summary.md), and failing it unless images.allow_unreadable. */
+static void note_unreadable(cell_state *cs, mb_image_set *images)
+{
+    const char **why = NULL;
+    size_t n = mb_image_set_unreadable(images, cs->scenario->images.dir, &why);
+    if (n > 0) {
+        mb_strbuf b = {0};
+        mb_strbuf_printf(&b, "%zu photo(s) in images.dir cannot be read", n);
+        for (size_t k = 0; k < n; k++)
+            mb_strbuf_printf(&b, "%s %s", k == 0 ? ":" : ";", why[k]);
+        cs->n_unreadable = n;
+        cs->unreadable = b.s;
+    }
+    free(why);
+}
+
+/* A large matrix says what it is about to cost before it starts. */
+#define MB_RUN_ANNOUNCE_CELLS 200
+/* A guess for the estimate: a ResNet-50 job of 32 images on a laptop CPU
+ * takes seconds, on a GPU a fraction of one.  Stated in the message. */
+#define MB_RUN_GUESS_S_PER_IMAGE 0.05
+
+static void announce_size(mb_scenario **scenarios, size_t n_scenarios, mb_cell **cell_arrays,
+                          const size_t *cell_counts, size_t total)
+{
+    double images = 0;
+    for (size_t i = 0; i < n_scenarios; i++)
+        for (size_t j = 0; j < cell_counts[i]; j++) {
+            const mb_run_opts *r = &cell_arrays[i][j].run;
+            images += (double)(r->warmup_jobs + (int64_t)r->repetitions * r->jobs) *
+                      scenarios[i]->images.per_job;
+        }
+    double hours = images * MB_RUN_GUESS_S_PER_IMAGE / 3600.0;
+    fprintf(stderr, "mpsbench: %zu cells, %.0f images to embed: about %.1f hours at %.0f ms an "
+            "image (the time a CPU takes; a GPU is faster)\n", total, images, hours,
+            MB_RUN_GUESS_S_PER_IMAGE * 1000);
+}
+
 static int prepare_cells(run_ctx *run, mb_scenario **scenarios, size_t n_scenarios,
                          mb_cell **cell_arrays, size_t *cell_counts, mb_image_set *images,
                          mb_err *err)
@@ -850,7 +944,13 @@ static int prepare_cells(run_ctx *run, mb_scenario **scenarios, size_t n_scenari
         if (rc != 0)
             return rc;
         total += cell_counts[i];
+        if (cell_counts[i] > (size_t)scenarios[i]->run.max_cells && !run->cfg->yes)
+            return mb_err_set(err, MB_EUSAGE, "%s: the matrix has %zu cells, more than "
+                              "run.max_cells (%d); pass --yes or raise run.max_cells to run it",
+                              scenarios[i]->path, cell_counts[i], scenarios[i]->run.max_cells);
     }
+    if (total > MB_RUN_ANNOUNCE_CELLS && !run->cfg->quiet)
+        announce_size(scenarios, n_scenarios, cell_arrays, cell_counts, total);
     bool ab = run->cfg->candidate_worker != NULL || run->cfg->n_candidate_env > 0 ||
               run->cfg->n_candidate_fault > 0;
     /* An A/B run adds a candidate twin of every cell (ab.c). */
@@ -889,6 +989,8 @@ static int prepare_cells(run_ctx *run, mb_scenario **scenarios, size_t n_scenari
                                            &cs->n_images, err);
             if (rc != 0)
                 return rc;
+            if (scenarios[i]->images.dir != NULL)
+                note_unreadable(cs, images);
         }
     }
     if (ab)
@@ -913,17 +1015,20 @@ static void free_cells(run_ctx *run)
         free(cs->skip_reason);
         free(cs->first_error);
         free(cs->verdict_reason);
+        free(cs->unreadable);
     }
     free(run->cells);
     mb_ab_free(run);
-    mb_compare_report_free(run->contrasts);
     if (run->contrasts != NULL)
         for (size_t i = 0; i < run->contrasts->n_cells; i++)
             free(run->contrast_axes[i]);
     free(run->contrast_axes);
+    mb_compare_report_free(run->contrasts);
     for (size_t i = 0; i < run->hellos.n; i++)
         free(run->hellos.records[i]);
     free(run->hellos.records);
+    free(run->schedule.ran);
+    free(run->schedule.fallback);
 }
 
 static int load_scenarios(const mb_run_config *cfg, mb_scenario **scenarios, mb_err *err)
@@ -1078,6 +1183,90 @@ static int finish_run(run_ctx *run, int exit_code, mb_err *err)
     return exit_code;
 }
 
+/* --out '' would write into the current folder's root or '/'; a folder
+ * that holds files would mix two runs' reports and charts. */
+static int check_out_dir(const mb_run_config *cfg, mb_err *err)
+{
+    if (cfg->out_dir == NULL)
+        return 0;
+    if (cfg->out_dir[0] == '\0')
+        return mb_err_set(err, MB_EUSAGE, "option --out: empty folder name");
+    DIR *d = opendir(cfg->out_dir);
+    if (d == NULL)
+        return 0;
+    bool empty = true;
+    struct dirent *e;
+    while (empty && (e = readdir(d)) != NULL)
+        empty = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0;
+    closedir(d);
+    if (!empty && !cfg->force)
+        return mb_err_set(err, MB_EUSAGE, "option --out: %s is not empty (a run there would "
+                          "mix its files with another's); pass --force to reuse it",
+                          cfg->out_dir);
+    return 0;
+}
+
+/* Loads every distinct model file once, with `mpsbench-worker --check-model`
+ * (the harness does not link libtorch), before any benchmark worker starts:
+ * a file libtorch cannot load is a scenario mistake (exit 2) that names the
+ * key and the path, not a worker failure in the middle of the matrix. */
+static int check_models(const mb_run_config *cfg, mb_scenario **scenarios, size_t n,
+                        mb_err *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        const mb_scenario *s = scenarios[i];
+        if (strncmp(s->model, "builtin:", 8) == 0)
+            continue;
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = strcmp(scenarios[j]->model, s->model) == 0;
+        if (seen)
+            continue;
+        const char *tmp = getenv("TMPDIR");
+        char *log = mb_asprintf("%s/mpsbench-check-model-%ld-%zu.txt",
+                                tmp != NULL && *tmp ? tmp : "/tmp", (long)getpid(), i);
+        char *argv[] = {(char *)cfg->worker_path, "--check-model", s->model, NULL};
+        mb_proc p;
+        unlink(log);
+        int rc = mb_spawn(argv, NULL, log, &p, err);
+        double t0 = mb_now_ms();
+        while (rc == 0 && !mb_proc_wait(&p, 100)) {
+            if (interrupted || mb_now_ms() - t0 > 120000) {
+                mb_proc_stop(&p, 500);
+                rc = mb_err_set(err, interrupted ? MB_EIO : MB_EWORKER, "%s model '%s'",
+                                interrupted ? "interrupted while checking"
+                                            : "120 s were not enough to load", s->model);
+            }
+        }
+        char *text = rc == 0 ? mb_read_file_max(log, 65536, NULL) : NULL;
+        unlink(log);
+        free(log);
+        if (rc != 0) {
+            free(text);
+            return rc;
+        }
+        int code = WIFEXITED(p.exit_status) ? WEXITSTATUS(p.exit_status) : -1;
+        const char *why = text != NULL ? strstr(text, "not loadable: ") : NULL;
+        if (code == MB_EXIT_USAGE && why != NULL) {
+            why += strlen("not loadable: ");
+            char *nl = strchr(text, '\n');
+            if (nl != NULL && nl > why)
+                *nl = '\0';
+            rc = mb_err_set(err, MB_ESCENARIO, "%s:%d:%d: model: '%s' is not a TorchScript model "
+                            "libtorch can load: %s", s->path, s->model_pos.line,
+                            s->model_pos.column, s->model, why);
+        } else if (code != 0) {
+            char how[160];
+            mb_proc_describe_exit(&p, how, sizeof how);
+            rc = mb_err_set(err, MB_EWORKER, "mpsbench-worker --check-model %s %s", s->model, how);
+        }
+        free(text);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
 int mb_run(const mb_run_config *cfg, char **run_dir_out, mb_err *err)
 {
     mb_err_clear(err);
@@ -1089,7 +1278,21 @@ int mb_run(const mb_run_config *cfg, char **run_dir_out, mb_err *err)
     mb_redis_server server = {0};
     mb_image_set *images = NULL;
     int exit_code = MB_EXIT_OK;
+    /* Handlers first: every set-up step (models, folder walks, fixtures)
+     * checks the flag, so an interrupt is heard within a second. */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_interrupt;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    /* A Redis connection that dies under a write must be an error to
+     * report, not a SIGPIPE that kills the harness before it can say so. */
+    signal(SIGPIPE, SIG_IGN);
     int rc = load_scenarios(cfg, scenarios, err);
+    if (rc == 0)
+        rc = check_out_dir(cfg, err);
+    if (rc == 0)
+        rc = check_models(cfg, scenarios, cfg->n_scenarios, err);
     if (rc != 0) {
         exit_code = mb_err_exit_code(rc);
         goto out;
@@ -1107,14 +1310,6 @@ int mb_run(const mb_run_config *cfg, char **run_dir_out, mb_err *err)
     if (run_dir_out != NULL)
         *run_dir_out = mb_strdup(run.dir);
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_interrupt;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    /* A Redis connection that dies under a write must be an error to
-     * report, not a SIGPIPE that kills the harness before it can say so. */
-    signal(SIGPIPE, SIG_IGN);
 
     if (cfg->redis_url != NULL) {
         rc = mb_queue_connect(cfg->redis_url, 5000, &run.q, err);
@@ -1127,7 +1322,9 @@ int mb_run(const mb_run_config *cfg, char **run_dir_out, mb_err *err)
             rc = mb_queue_connect(server.url, 5000, &run.q, err);
     }
     if (rc != 0) {
-        exit_code = MB_EXIT_INFRA;
+        /* A URL that does not parse is bad usage (2); a Redis that does not
+         * answer is infrastructure (3). */
+        exit_code = mb_err_exit_code(rc);
         goto out;
     }
     run.ns = mb_asprintf("%lx%ld", (unsigned long)time(NULL), (long)getpid());
@@ -1155,6 +1352,7 @@ int mb_run(const mb_run_config *cfg, char **run_dir_out, mb_err *err)
 
     const char *cache = cfg->image_cache;
     images = mb_image_set_new(cache);
+    mb_image_set_set_cancel(images, mb_run_interrupted);
     if ((rc = prepare_cells(&run, scenarios, cfg->n_scenarios, cell_arrays, cell_counts, images,
                             err)) != 0) {
         exit_code = mb_err_exit_code(rc);

@@ -402,19 +402,19 @@ int mb_scenario_set_axis(mb_scenario *s, const char *name, const char *csv, mb_e
     if (kind == MB__AXIS_UNKNOWN) {
         const char *hint = mb__did_you_mean(name, mb__axis_names, mb__n_axis_names);
         if (name_why != NULL)
-            rc = mb_err_set(err, MB_ESCENARIO, "command line:0:0: %s: %s", flag, name_why);
+            rc = mb_err_set(err, MB_ESCENARIO, "command line: %s: %s", flag, name_why);
         else if (hint != NULL)
             rc = mb_err_set(err, MB_ESCENARIO,
-                            "command line:0:0: %s: unknown matrix axis '%s' (did you mean '%s'?)",
+                            "command line: %s: unknown matrix axis '%s' (did you mean '%s'?)",
                             flag, name, hint);
         else
-            rc = mb_err_set(err, MB_ESCENARIO, "command line:0:0: %s: unknown matrix axis '%s'",
+            rc = mb_err_set(err, MB_ESCENARIO, "command line: %s: unknown matrix axis '%s'",
                             flag, name);
         goto out;
     }
     if (kind == MB__AXIS_IMAGE && s->images.as_is) {
         rc = mb_err_set(err, MB_ESCENARIO,
-                        "command line:0:0: %s: the scenario takes its images as they are "
+                        "command line: %s: the scenario takes its images as they are "
                         "(images.group_by_size: false), so it has no sizes to choose",
                         flag);
         goto out;
@@ -426,18 +426,18 @@ int mb_scenario_set_axis(mb_scenario *s, const char *name, const char *csv, mb_e
         char *raw = trimmed(p, n);
         char *norm = NULL;
         if (raw[0] == '\0' && kind != MB__AXIS_ENV) {
-            rc = mb_err_set(err, MB_ESCENARIO, "command line:0:0: %s: empty value in '%s'",
+            rc = mb_err_set(err, MB_ESCENARIO, "command line: %s: empty value in '%s'",
                             flag, csv);
         } else if (mb__axis_value(name, raw, &norm, why, sizeof why) != 0) {
-            rc = mb_err_set(err, MB_ESCENARIO, "command line:0:0: %s: %s", flag, why);
+            rc = mb_err_set(err, MB_ESCENARIO, "command line: %s: %s", flag, why);
         } else if (axis.n_values >= MB__MAX_AXIS_VALUES) {
-            rc = mb_err_set(err, MB_ESCENARIO, "command line:0:0: %s: more than %d values",
+            rc = mb_err_set(err, MB_ESCENARIO, "command line: %s: more than %d values",
                             flag, MB__MAX_AXIS_VALUES);
         } else {
             for (size_t i = 0; i < axis.n_values && rc == 0; i++)
                 if (strcmp(axis.values[i], norm) == 0)
                     rc = mb_err_set(err, MB_ESCENARIO,
-                                    "command line:0:0: %s: duplicate value '%s'", flag, raw);
+                                    "command line: %s: duplicate value '%s'", flag, raw);
         }
         free(raw);
         if (rc != 0) {
@@ -454,13 +454,13 @@ int mb_scenario_set_axis(mb_scenario *s, const char *name, const char *csv, mb_e
         p = comma + 1;
     }
     if (mb__axis_index(s, name) < 0 && s->n_axes >= MB__MAX_AXES) {
-        rc = mb_err_set(err, MB_ESCENARIO, "command line:0:0: %s: more than %d matrix axes",
+        rc = mb_err_set(err, MB_ESCENARIO, "command line: %s: more than %d matrix axes",
                         flag, MB__MAX_AXES);
         goto out;
     }
     if (mb__cell_count(s, &axis) > MB__MAX_CELLS) {
         rc = mb_err_set(err, MB_ESCENARIO,
-                        "command line:0:0: %s: the matrix would have more than %d cells",
+                        "command line: %s: the matrix would have more than %d cells",
                         flag, MB__MAX_CELLS);
         goto out;
     }

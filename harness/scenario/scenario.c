@@ -410,7 +410,8 @@ static int read_matrix(load_ctx *c, yaml_node_t *node)
 
 static int read_images(load_ctx *c, yaml_node_t *node)
 {
-    static const char *const keys[] = {"sizes", "per_job", "format", "dir", "group_by_size"};
+    static const char *const keys[] = {"sizes", "per_job", "format", "dir", "group_by_size",
+                                       "allow_unreadable"};
     static const char *const formats[] = {"jpeg", "png"};
     mb_scenario *s = c->s;
     int rc = expect_mapping(c, node);
@@ -419,7 +420,7 @@ static int read_images(load_ctx *c, yaml_node_t *node)
         yaml_node_t *value;
         size_t mark;
         int which, word = 0;
-        rc = enter_pair(c, node, i, keys, 5, &which, &key, &value, &mark);
+        rc = enter_pair(c, node, i, keys, 6, &which, &key, &value, &mark);
         if (rc != 0)
             break;
         switch (which) {
@@ -445,11 +446,15 @@ static int read_images(load_ctx *c, yaml_node_t *node)
                 if (rc == 0) {
                     free(s->images.dir);
                     s->images.dir = dir;
+                    s->images.dir_pos = pos_of(value);
                     c->images_dir = value;
                 }
                 else
                     free(dir);
             }
+            break;
+        case 5:
+            rc = get_bool(c, value, &s->images.allow_unreadable);
             break;
         default: {
             bool group = true;
@@ -513,7 +518,7 @@ static int read_run(load_ctx *c, yaml_node_t *node)
     static const char *const keys[] = {"jobs", "warmup_jobs", "repetitions", "timeout",
                                        "memory_limit", "exec", "on_oom", "threads",
                                        "inflight", "decode_threads", "order",
-                                       "max_live_workers", "allow_paravirtual_mps"};
+                                       "max_live_workers", "allow_paravirtual_mps", "max_cells"};
     static const char *const on_oom[] = {"continue", "exit"};
     static const char *const orders[] = {"interleaved", "sequential"};
     mb_run_opts *run = &c->s->run;
@@ -596,8 +601,11 @@ static int read_run(load_ctx *c, yaml_node_t *node)
         case 11:
             rc = get_int(c, value, 1, 64, &run->max_live_workers);
             break;
-        default:
+        case 12:
             rc = get_bool(c, value, &run->allow_paravirtual_mps);
+            break;
+        default:
+            rc = get_int(c, value, 1, MB__MAX_CELLS, &run->max_cells);
             break;
         }
         path_pop(c, mark);
@@ -747,6 +755,7 @@ static int read_model(load_ctx *c, yaml_node_t *node)
     } else {
         free(s->model);
         s->model = file;
+        s->model_pos = pos_of(node);
         return 0;
     }
     free(file);
@@ -1166,7 +1175,7 @@ static int assemble_axes(load_ctx *c)
     default_axis(s, "image_size", s->images.as_is ? MB__IMAGE_AS_IS : "224x224");
     default_axis(s, "batch_size", "16");
     if (mb__cell_count(s, NULL) > MB__MAX_CELLS)
-        return fail_at(c, "matrix", c->matrix != NULL ? pos_of(c->matrix) : (mb_pos){0, 0},
+        return fail_at(c, "matrix", c->matrix != NULL ? pos_of(c->matrix) : (mb_pos){1, 1},
                        "more than %d cells", MB__MAX_CELLS);
     return 0;
 }
@@ -1332,7 +1341,7 @@ static int yaml_failure(load_ctx *c, const yaml_parser_t *p, const char *text, s
     int line = (int)p->problem_mark.line + 1, column = (int)p->problem_mark.column + 1;
     const char *problem = p->problem != NULL ? p->problem : "cannot parse";
     if (p->error == YAML_MEMORY_ERROR)
-        return mb_err_set(c->err, MB_ESCENARIO, "%s:0:0: yaml: out of memory", c->file);
+        return mb_err_set(c->err, MB_ESCENARIO, "%s: yaml: out of memory", c->file);
     if (p->error == YAML_READER_ERROR) {
         /* Reader errors carry a byte offset rather than a mark. */
         line = 1;
@@ -1361,7 +1370,7 @@ static int prescan(load_ctx *c, const char *text, size_t len)
 {
     yaml_parser_t parser;
     if (!yaml_parser_initialize(&parser))
-        return mb_err_set(c->err, MB_ESCENARIO, "%s:0:0: yaml: out of memory", c->file);
+        return mb_err_set(c->err, MB_ESCENARIO, "%s: yaml: out of memory", c->file);
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
     int rc = 0, depth = 0, docs = 0, done = 0;
     while (rc == 0 && !done) {
@@ -1444,6 +1453,7 @@ static mb_scenario *scenario_new(const char *name, const char *dir)
     /* Workers kept alive across rounds: a few ResNet-50 workers fit in an
      * 8 GiB Mac beside the system. */
     s->run.max_live_workers = 4;
+    s->run.max_cells = MB_SCENARIO_MAX_CELLS_DEFAULT;
     s->expect.oom = MB_OOM_NEVER;
     s->expect.regression = 0.05;
     s->search.max_batch_size = 1024;
@@ -1464,7 +1474,7 @@ static int load(load_ctx *c, const char *text, size_t len)
         return rc;
     yaml_parser_t parser;
     if (!yaml_parser_initialize(&parser))
-        return mb_err_set(c->err, MB_ESCENARIO, "%s:0:0: yaml: out of memory", c->file);
+        return mb_err_set(c->err, MB_ESCENARIO, "%s: yaml: out of memory", c->file);
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
     if (!yaml_parser_load(&parser, &c->doc)) {
         rc = yaml_failure(c, &parser, text, len);
@@ -1526,9 +1536,14 @@ int mb_scenario_load(const char *path, mb_scenario **out, mb_err *err)
         return mb_err_set(err, MB_EINVAL, "mb_scenario_load: NULL argument");
     size_t len;
     errno = 0;
-    char *text = mb_read_file(path, &len);
+    /* A scenario is a few KiB; the cap keeps `mpsbench run /dev/zero` (or a
+     * FIFO, or a huge file named by mistake) from reading without end. */
+    char *text = mb_read_file_max(path, MB_SCENARIO_MAX_BYTES, &len);
+    if (text == NULL && errno == EFBIG)
+        return mb_err_set(err, MB_ESCENARIO, "%s: (file): larger than %d KiB; a scenario is a "
+                          "short YAML file", path, MB_SCENARIO_MAX_BYTES / 1024);
     if (text == NULL)
-        return mb_err_set(err, MB_ESCENARIO, "%s:0:0: (file): cannot read: %s", path,
+        return mb_err_set(err, MB_ESCENARIO, "%s: (file): cannot read: %s", path,
                           strerror(errno != 0 ? errno : EIO));
     char *dir = folder_of(path);
     int rc = mb_scenario_load_string(text, len, path, dir, out, err);

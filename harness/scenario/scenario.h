@@ -80,6 +80,7 @@ typedef struct mb_run_opts {
      * skipping them; every OOM there is labelled a paravirtual-device
      * limit, never an MPS OOM (harness/core/mps_device.h). */
     bool allow_paravirtual_mps;
+    int max_cells;          /* run.max_cells: a larger matrix needs --yes, default 2000 */
 } mb_run_opts;
 
 /* One `overrides:` entry: when every `when` pair matches a cell's axis
@@ -99,6 +100,9 @@ typedef struct mb_images {
     mb_image_format format; /* for generated fixtures */
     bool as_is;             /* images.dir: take files as they are instead of
                                grouping them by size */
+    bool allow_unreadable;  /* images.allow_unreadable: photos that cannot be
+                               read are listed but do not fail the cell */
+    mb_pos dir_pos;         /* where images.dir is written, for messages */
 } mb_images;
 
 /* Fault injection, for testing the harness itself (`fault:`); all off by
@@ -141,6 +145,7 @@ typedef struct mb_scenario {
     char *dir;              /* folder of the file, for resolving paths */
     char *name;
     char *model;            /* "builtin:tiny|resnet18|resnet50" or a resolved file path */
+    mb_pos model_pos;       /* where `model:` is written ({0,0}: the default) */
     int input_size;         /* model input side in pixels; 0 = native */
     mb_resize_on resize_on;
     mb_images images;
@@ -162,6 +167,11 @@ typedef struct mb_scenario {
     mb_search search;
     mb_worker_opts worker;
 } mb_scenario;
+
+/* Scenario files are read with this cap. */
+#define MB_SCENARIO_MAX_BYTES (1024 * 1024)
+/* A matrix larger than run.max_cells (this by default) needs --yes. */
+#define MB_SCENARIO_MAX_CELLS_DEFAULT 2000
 
 /* Loads and validates a scenario.  On failure returns MB_ESCENARIO with
  * err->msg = "file:line:column: key: reason". */

@@ -45,6 +45,7 @@ typedef struct worker_config {
     bool exit_on_oom;
     bool channels_last;
     bool probe_only;
+    const char *check_model;    /* --check-model PATH: load it on the CPU and exit */
     bool fork_per_job;
     bool allow_paravirtual_mps;
     int heartbeat_s;
@@ -67,7 +68,7 @@ enum {
     OPT_REDIS = 1, OPT_JOBS, OPT_RESULTS, OPT_GROUP, OPT_ID, OPT_HELLO, OPT_DEVICE,
     OPT_MODEL, OPT_PRECISION, OPT_THREADS, OPT_FIX, OPT_ON_OOM, OPT_CHANNELS_LAST,
     OPT_PROBE, OPT_HEARTBEAT, OPT_HELP, OPT_EXEC, OPT_MEMORY_LIMIT, OPT_FAULT_MPS,
-    OPT_FAULT_CRASH, OPT_FAULT_HANG, OPT_DECODE_THREADS, OPT_ALLOW_PARAVIRTUAL
+    OPT_FAULT_CRASH, OPT_FAULT_HANG, OPT_DECODE_THREADS, OPT_ALLOW_PARAVIRTUAL, OPT_CHECK_MODEL
 };
 
 static const mb_opt worker_opts[] = {
@@ -87,6 +88,7 @@ static const mb_opt worker_opts[] = {
     {"on-oom", 0, 1, OPT_ON_OOM},
     {"channels-last", 0, 0, OPT_CHANNELS_LAST},
     {"probe", 0, 0, OPT_PROBE},
+    {"check-model", 0, 1, OPT_CHECK_MODEL},
     {"heartbeat", 0, 1, OPT_HEARTBEAT},
     {"help", 'h', 0, OPT_HELP},
     {"exec", 0, 1, OPT_EXEC},
@@ -107,7 +109,9 @@ static void usage(FILE *f)
           "         [--exec persistent|fork_per_job] [--memory-limit BYTES]\n"
           "         [--fault-mps-accounting] [--fault-crash-after N] [--fault-hang-after N]\n"
           "         [--allow-paravirtual-mps]\n"
-          "       mpsbench-worker --probe    (prints the usable devices as JSON)\n",
+          "       mpsbench-worker --probe    (prints the usable devices as JSON)\n"
+          "       mpsbench-worker --check-model PATH    (loads a TorchScript file on the CPU;\n"
+          "                                              exit 0, or 2 with the reason)\n",
           f);
 }
 
@@ -154,6 +158,7 @@ static int parse_args(int argc, char **argv, worker_config *c, mb_err *err)
         case OPT_PRECISION: c->precision = it.arg; break;
         case OPT_CHANNELS_LAST: c->channels_last = true; break;
         case OPT_PROBE: c->probe_only = true; break;
+        case OPT_CHECK_MODEL: c->check_model = it.arg; break;
         case OPT_ALLOW_PARAVIRTUAL: c->allow_paravirtual_mps = true; break;
         case OPT_HELP: usage(stdout); exit(0);
         case OPT_THREADS:
@@ -203,7 +208,7 @@ static int parse_args(int argc, char **argv, worker_config *c, mb_err *err)
             break;
         }
     }
-    if (c->probe_only)
+    if (c->probe_only || c->check_model != NULL)
         return 0;
     if (c->redis_url == NULL || c->jobs_stream == NULL || c->results_stream == NULL)
         return mb_err_set(err, MB_EUSAGE, "--redis, --jobs and --results are required");
@@ -593,6 +598,31 @@ static int consume(mb_queue *q, const worker_config *c, mb_pipeline *pipeline)
     return 0;
 }
 
+/* --check-model: the harness (which does not link libtorch) asks whether a
+ * model file loads before any benchmark worker starts.  One line on stdout,
+ * libtorch's reason cut to its first line, and exit 2 when it does not. */
+static int check_model(const char *path)
+{
+    mb_model_options opt = {0};
+    opt.spec = path;
+    opt.device = MB_DEVICE_CPU;
+    opt.precision = MB_PRECISION_FP32;
+    mb_torch_model *m = NULL;
+    mb_err err;
+    mb_err_clear(&err);
+    if (mb_torch_model_load(&opt, &m, &err) != 0) {
+        char *nl = strchr(err.msg, '\n');
+        if (nl != NULL)
+            *nl = '\0';
+        printf("not loadable: %s\n", err.msg[0] ? err.msg : "libtorch refused it");
+        fflush(stdout);
+        return MB_EXIT_USAGE;
+    }
+    mb_torch_model_free(m);
+    printf("ok\n");
+    return MB_EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
     worker_config c;
@@ -608,6 +638,8 @@ int main(int argc, char **argv)
     mb_env_policy_apply(&env, c.probe_only ? false : c.watermark_fix);
     if (c.probe_only)
         return run_probe(&c);
+    if (c.check_model != NULL)
+        return check_model(c.check_model);
 
     char default_id[64];
     if (c.worker_id == NULL) {
