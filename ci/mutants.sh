@@ -58,14 +58,18 @@ mutant oom_mps_not_oom harness/core/oom.c mb_oom_parse \
     'info.kind = MB_OOM_MPS;' 'info.kind = MB_OOM_NONE;' \
     '^test_oom/' 'test_oom' \
     'the MPS "out of memory" message is classified as no OOM'
-mutant regression_flipped harness/compare/compare.c mb_compare_decide \
-    'delta < -threshold' 'delta > -threshold' \
+mutant regression_flipped harness/compare/compare.c rule \
+    'change < -threshold' 'change > -threshold' \
     '^test_compare/' 'test_compare' \
     'the regression rule compares the change the wrong way'
-mutant significance_ignored harness/compare/compare.c mb_compare_decide \
-    'mwu.p_value < alpha' 'mwu.p_value <= 1.0' \
+mutant significance_ignored harness/compare/compare.c rule \
+    'if (p < alpha && change < -threshold)' 'if (change < -threshold)' \
     '^test_compare/' 'test_compare' \
-    'a change is a regression or improvement whatever the Mann-Whitney p-value'
+    'a drop beyond the threshold is a regression whatever the p-value'
+mutant inconclusive_never harness/compare/compare.c rule \
+    'if (!(mde <= threshold))' 'if (0)' \
+    '^test_compare/' 'test_compare' \
+    'noise larger than the threshold is called "no change" instead of inconclusive'
 mutant device_all_usable harness/torch/torch_api.cc mb_torch_device_usable \
     'mb_copy_string(reason, reason_size, "");' 'mb_copy_string(reason, reason_size, ""); return 1;' \
     '^test_run/unusable_device_is_skipped_visibly$|^test_faults/required_device_skip_fails$' \
@@ -76,9 +80,9 @@ mutant pixel_limit_unlimited harness/imaging/image.c check_pixel_limit \
     '^test_imaging/' 'test_imaging' \
     'the decompression-bomb guard (pixel limit) never refuses an image'
 mutant truncated_jpeg_accepted harness/imaging/image.c decode_jpeg \
-    'strstr(why, "Premature end") != NULL' '0' \
-    '^test_imaging/' 'test_imaging' \
-    'a truncated JPEG decodes to grey rows instead of an error'
+    'if (jpeg_warning_loses_data(why)) {' 'if (0) {' \
+    '^test_imaging/|^test_hostile/jpeg_cut_and_closed_fails_the_job$' 'test_imaging test_hostile' \
+    'a truncated JPEG (cut short, or cut and closed with an end marker) decodes to grey rows instead of an error'
 mutant atomic_write_in_place harness/core/mb_util.c mb_write_file_atomic \
     'mb_asprintf("%s.tmp.%ld", path, (long)getpid())' 'mb_strdup(path)' \
     '^test_util/|^test_baseline/' 'test_util test_baseline' \
