@@ -102,6 +102,7 @@ typedef struct det {
     size_t first[MAX_SESSIONS], len[MAX_SESSIONS];  /* rounds of each session */
     double load_start[3], load_end[3];
     double seconds;
+    bool interrupted;           /* cut short: only the finished sessions count */
 } det;
 
 static volatile sig_atomic_t interrupted;
@@ -257,10 +258,14 @@ static int run_round(det *d, int session, uint64_t *rng, det_round *r, mb_err *e
     return rc;
 }
 
+/* Measures the sessions in turn.  On SIGINT or SIGTERM the session in
+ * progress is dropped whole and the finished ones are reported, so that a
+ * long measurement cut short still says what it saw. */
 static int measure(det *d, mb_err *err)
 {
     uint64_t rng = 42;
     double start = mb_now_ms();
+    int done = 0;
     d->rounds = mb_calloc((size_t)d->cfg.sessions * (size_t)d->cfg.rounds, sizeof(det_round));
     for (int s = 0; s < d->cfg.sessions && !interrupted; s++) {
         int rc = 0;
@@ -277,17 +282,31 @@ static int measure(det *d, mb_err *err)
             if (rc == 0)
                 d->n_rounds++;
         }
-        d->len[s] = d->n_rounds - d->first[s];
         for (int side = 0; side < N_SIDES; side++)
             mb_proc_stop(&d->worker[side], 5000);
+        if (interrupted) {
+            d->n_rounds = d->first[s];
+            break;
+        }
         if (rc != 0)
             return rc;
+        d->len[s] = d->n_rounds - d->first[s];
+        done = s + 1;
         fprintf(stderr, "\rsession %d/%d done (%zu rounds, %.0f s)   ", s + 1,
                 d->cfg.sessions, d->n_rounds, (mb_now_ms() - start) / 1000);
         fflush(stderr);
     }
     fputc('\n', stderr);
-    return interrupted ? mb_err_set(err, MB_EINVAL, "interrupted") : 0;
+    if (!interrupted)
+        return 0;
+    d->interrupted = true;
+    if (done < 2)
+        return mb_err_set(err, MB_EINVAL, "interrupted before two sessions finished");
+    fprintf(stderr, "interrupted: reporting the %d finished sessions\n", done);
+    d->cfg.sessions = done;
+    if (d->cfg.history_runs + 1 > done)
+        d->cfg.modes[MODE_HISTORY] = false;
+    return 0;
 }
 
 /* ---- the analysis ----------------------------------------------------------- */
@@ -780,6 +799,7 @@ static int write_json(const det *d, mode_result res[N_MODES][MAX_REP_COUNTS], mb
     json_t *m = json_object();
     json_object_set_new(m, "rounds", json_integer((json_int_t)d->n_rounds));
     json_object_set_new(m, "seconds", num(d->seconds));
+    json_object_set_new(m, "interrupted", json_boolean(d->interrupted));
     json_object_set_new(m, "images_per_second", num(base));
     json_object_set_new(m, "change_5", num(median_of(d, 1) / base - 1));
     json_object_set_new(m, "change_10", num(median_of(d, 2) / base - 1));
