@@ -1,0 +1,79 @@
+#include "detector_logic.h"
+
+#include <math.h>
+
+#include "stats.h"
+
+uint64_t mb_det_rng_next(uint64_t *state)
+{
+    uint64_t z = (*state += UINT64_C(0x9E3779B97F4A7C15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+    return z ^ (z >> 31);
+}
+
+size_t mb_det_rng_below(uint64_t *state, size_t n)
+{
+    return n == 0 ? 0 : (size_t)(mb_det_rng_next(state) % n);
+}
+
+size_t mb_det_disjoint_windows(size_t len, size_t n)
+{
+    return n == 0 ? 0 : len / n;
+}
+
+size_t mb_det_random_window(uint64_t *state, size_t len, size_t n)
+{
+    if (n == 0 || n > len)
+        return len;
+    return mb_det_rng_below(state, len - n + 1);
+}
+
+bool mb_det_pick_sessions(uint64_t *state, size_t n, size_t exclude, size_t k, size_t *out)
+{
+    size_t available = exclude < n ? n - 1 : n;
+    if (k > available || k > 256)
+        return false;
+    size_t pool[256];
+    size_t m = 0;
+    for (size_t s = 0; s < n && m < 256; s++)
+        if (s != exclude)
+            pool[m++] = s;
+    if (k > m)
+        return false;
+    /* A partial Fisher-Yates shuffle: the first k of the pool. */
+    for (size_t i = 0; i < k; i++) {
+        size_t j = i + mb_det_rng_below(state, m - i);
+        size_t t = pool[i];
+        pool[i] = pool[j];
+        pool[j] = t;
+        out[i] = pool[i];
+    }
+    return true;
+}
+
+void mb_det_tally_add(mb_det_tally *t, mb_verdict v)
+{
+    if (v == MB_VERDICT_NOT_COMPARABLE) {
+        t->not_comparable++;
+        return;
+    }
+    t->trials++;
+    t->alarms += v == MB_VERDICT_REGRESSION;
+    t->inconclusive += v == MB_VERDICT_INCONCLUSIVE;
+}
+
+double mb_det_rate(const mb_det_tally *t)
+{
+    return t->trials ? (double)t->alarms / (double)t->trials : NAN;
+}
+
+double mb_det_inconclusive_rate(const mb_det_tally *t)
+{
+    return t->trials ? (double)t->inconclusive / (double)t->trials : NAN;
+}
+
+double mb_det_upper95(const mb_det_tally *t)
+{
+    return t->trials ? mb_stats_clopper_pearson_upper(t->alarms, t->trials, 0.95) : NAN;
+}

@@ -1,0 +1,49 @@
+/* The pure logic of mpsbench-bench-detector, kept apart so that a unit test
+ * can check it without workers: a seeded generator, the windows of
+ * consecutive rounds that stand for one run's repetitions, a draw of
+ * distinct sessions for a history baseline, and the tally of verdicts that
+ * turns into rates and their Clopper-Pearson bounds. */
+#ifndef MB_DETECTOR_LOGIC_H
+#define MB_DETECTOR_LOGIC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "compare.h"
+
+/* splitmix64 with a caller-held state: a fixed seed replays a benchmark's
+ * shuffles and resamples exactly. */
+uint64_t mb_det_rng_next(uint64_t *state);
+/* Uniform in [0, n); 0 when n == 0. */
+size_t mb_det_rng_below(uint64_t *state, size_t n);
+
+/* Windows of n consecutive rounds out of len: the disjoint ones start at
+ * 0, n, 2n, ... and there are len / n of them; a resampled one starts
+ * anywhere in [0, len - n].  mb_det_random_window returns len (no window)
+ * when n == 0 or n > len. */
+size_t mb_det_disjoint_windows(size_t len, size_t n);
+size_t mb_det_random_window(uint64_t *state, size_t len, size_t n);
+
+/* Draws k distinct sessions out of n, none equal to exclude (pass n or more
+ * to exclude none), into out in random order.  False, out untouched, when
+ * fewer than k are available. */
+bool mb_det_pick_sessions(uint64_t *state, size_t n, size_t exclude, size_t k, size_t *out);
+
+/* Verdicts of one kind of trial.  An alarm is a regression verdict; an
+ * inconclusive verdict counts as a trial without an alarm (neither a false
+ * alarm nor a detection) and is also counted on its own; a not-comparable
+ * verdict is not a trial at all. */
+typedef struct mb_det_tally {
+    size_t trials, alarms, inconclusive, not_comparable;
+} mb_det_tally;
+
+void mb_det_tally_add(mb_det_tally *t, mb_verdict v);
+/* alarms / trials and inconclusive / trials; NaN without trials. */
+double mb_det_rate(const mb_det_tally *t);
+double mb_det_inconclusive_rate(const mb_det_tally *t);
+/* Upper end of the two-sided 95% Clopper-Pearson interval of the alarm
+ * rate (so a one-sided 97.5% upper bound); NaN without trials. */
+double mb_det_upper95(const mb_det_tally *t);
+
+#endif

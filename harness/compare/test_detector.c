@@ -1,0 +1,109 @@
+/* The pure logic of the detector benchmark: windows of rounds, the draw of
+ * a history baseline's sessions, and rates with their bounds. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdbool.h>
+
+#include "detector_logic.h"
+#include "mb_test_main.h"
+
+static void disjoint_windows_fit_whole(void **state)
+{
+    (void)state;
+    assert_int_equal(mb_det_disjoint_windows(40, 10), 4);
+    assert_int_equal(mb_det_disjoint_windows(39, 10), 3);
+    assert_int_equal(mb_det_disjoint_windows(5, 6), 0);
+    assert_int_equal(mb_det_disjoint_windows(5, 0), 0);
+}
+
+static void random_window_stays_inside(void **state)
+{
+    (void)state;
+    uint64_t rng = 1;
+    bool seen_first = false, seen_last = false;
+    for (int i = 0; i < 2000; i++) {
+        size_t w = mb_det_random_window(&rng, 12, 10);
+        assert_true(w <= 2);
+        seen_first = seen_first || w == 0;
+        seen_last = seen_last || w == 2;
+    }
+    assert_true(seen_first && seen_last);
+    assert_int_equal(mb_det_random_window(&rng, 10, 10), 0);
+    assert_int_equal(mb_det_random_window(&rng, 9, 10), 9);
+    assert_int_equal(mb_det_random_window(&rng, 9, 0), 9);
+}
+
+static void same_seed_same_draws(void **state)
+{
+    (void)state;
+    uint64_t a = 42, b = 42;
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(mb_det_rng_below(&a, 37), mb_det_rng_below(&b, 37));
+    assert_int_equal(mb_det_rng_below(&a, 0), 0);
+}
+
+static void history_sessions_distinct_and_exclude_the_new_run(void **state)
+{
+    (void)state;
+    uint64_t rng = 3;
+    size_t out[8];
+    for (int t = 0; t < 500; t++) {
+        assert_true(mb_det_pick_sessions(&rng, 6, 2, 5, out));
+        bool seen[6] = {false};
+        for (int k = 0; k < 5; k++) {
+            assert_true(out[k] < 6);
+            assert_true(out[k] != 2);
+            assert_false(seen[out[k]]);
+            seen[out[k]] = true;
+        }
+    }
+    assert_false(mb_det_pick_sessions(&rng, 5, 2, 5, out));
+    assert_true(mb_det_pick_sessions(&rng, 5, 5, 5, out));
+}
+
+static void inconclusive_is_no_alarm_and_counted(void **state)
+{
+    (void)state;
+    mb_det_tally t = {0};
+    assert_true(isnan(mb_det_rate(&t)));
+    assert_true(isnan(mb_det_upper95(&t)));
+    mb_det_tally_add(&t, MB_VERDICT_REGRESSION);
+    mb_det_tally_add(&t, MB_VERDICT_INCONCLUSIVE);
+    mb_det_tally_add(&t, MB_VERDICT_NO_CHANGE);
+    mb_det_tally_add(&t, MB_VERDICT_IMPROVEMENT);
+    mb_det_tally_add(&t, MB_VERDICT_NOT_COMPARABLE);
+    assert_int_equal(t.trials, 4);
+    assert_int_equal(t.alarms, 1);
+    assert_int_equal(t.inconclusive, 1);
+    assert_int_equal(t.not_comparable, 1);
+    assert_float_equal(mb_det_rate(&t), 0.25, 1e-12);
+    assert_float_equal(mb_det_inconclusive_rate(&t), 0.25, 1e-12);
+}
+
+static void upper_bound_is_two_sided_clopper_pearson(void **state)
+{
+    (void)state;
+    /* The figures quoted in stats.h: 0 of 300 and 3 of 300 at 95%. */
+    mb_det_tally none = {.trials = 300, .alarms = 0};
+    mb_det_tally three = {.trials = 300, .alarms = 3};
+    assert_float_equal(mb_det_upper95(&none), 0.01222, 5e-5);
+    assert_float_equal(mb_det_upper95(&three), 0.02892, 5e-5);
+    mb_det_tally all = {.trials = 10, .alarms = 10};
+    assert_float_equal(mb_det_upper95(&all), 1.0, 1e-12);
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(disjoint_windows_fit_whole),
+    cmocka_unit_test(random_window_stays_inside),
+    cmocka_unit_test(same_seed_same_draws),
+    cmocka_unit_test(history_sessions_distinct_and_exclude_the_new_run),
+    cmocka_unit_test(inconclusive_is_no_alarm_and_counted),
+    cmocka_unit_test(upper_bound_is_two_sided_clopper_pearson),
+};
+
+MB_TEST_MAIN("detector", tests, NULL, NULL)
