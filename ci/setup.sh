@@ -43,7 +43,8 @@ prerequisites=(
   "redis-server|command -v redis-server"
   "gnuplot|command -v gnuplot"
   "python3-rq|command -v rq"
-  "torchvision|python3 -c 'import torchvision'"
+  # the Python that runs `rq` (the RQ tests use its interpreter line)
+  "torchvision|\$(sed -n '1s/^#! *//p' \"\$(command -v rq)\") -c 'import torchvision'"
   "yamllint|command -v yamllint"
   "clang|command -v clang"
   "compare.py|test -r /usr/share/benchmark/compare.py && { python3 -c 'import scipy, numpy' || /usr/bin/python3 -c 'import scipy, numpy'; }"
