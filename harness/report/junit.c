@@ -51,7 +51,9 @@ static void cell_cases(const mb_run_file *f, const mb_rf_cell *c, junit_case k[3
     k[1].check = "crash";
     k[2].check = "regression";
     k[0].seconds = c->seconds;
-    bool skipped = strcmp(c->verdict, "skipped") == 0;
+    /* An incomplete cell (the run stopped before it finished) is neither a
+     * crash nor a pass: its checks are skipped, with the reason. */
+    bool skipped = strcmp(c->verdict, "skipped") == 0 || strcmp(c->verdict, "incomplete") == 0;
     if (skipped || (c->skip_reason != NULL && strcmp(c->verdict, "fail") == 0)) {
         for (int i = 0; i < 3; i++) {
             k[i].outcome = skipped ? CASE_SKIP : CASE_FAIL;

@@ -19,7 +19,8 @@
 
 static const char *verdict_name(cell_verdict v)
 {
-    return v == CELL_PASS ? "pass" : v == CELL_FAIL ? "fail" : "skipped";
+    return v == CELL_PASS ? "pass" : v == CELL_FAIL ? "fail"
+         : v == CELL_INCOMPLETE ? "incomplete" : "skipped";
 }
 
 static json_t *record_json(const job_record *rec)
@@ -275,15 +276,19 @@ static void md_cell(mb_strbuf *b, const char *text, size_t max)
 int mb_report_write_summary(const run_ctx *run, mb_err *err)
 {
     mb_strbuf b = {0};
-    int pass = 0, fail = 0, skipped = 0;
+    int pass = 0, fail = 0, skipped = 0, incomplete = 0;
     for (size_t i = 0; i < run->n_cells; i++) {
         cell_verdict v = run->cells[i].verdict;
         pass += v == CELL_PASS;
         fail += v == CELL_FAIL;
         skipped += v == CELL_SKIPPED;
+        incomplete += v == CELL_INCOMPLETE;
     }
-    mb_strbuf_printf(&b, "## mpsbench run\n\n%s %d passed, %d failed, %d skipped · torch %s · `%s`\n\n",
-              fail ? "❌" : "✅", pass, fail, skipped,
+    mb_strbuf_printf(&b, "## mpsbench run\n\n%s %d passed, %d failed, %d skipped",
+                     fail ? "❌" : incomplete ? "⏸️" : "✅", pass, fail, skipped);
+    if (incomplete)
+        mb_strbuf_printf(&b, ", %d incomplete (the run stopped early)", incomplete);
+    mb_strbuf_printf(&b, " · torch %s · `%s`\n\n",
               run->torch_version ? run->torch_version : "?", run->dir);
     mb_strbuf_printf(&b, "| cell | device | fix | image | batch | images/s (median) | p50 job ms | peak RSS | "
                   "peak device | OOM | verdict |\n");
@@ -317,7 +322,8 @@ int mb_report_write_summary(const run_ctx *run, mb_err *err)
         if (n_lat)
             snprintf(lat_text, sizeof lat_text, "%.1f", mb_stats_median(lat, n_lat));
         free(lat);
-        const char *mark = cs->verdict == CELL_PASS ? "✅" : cs->verdict == CELL_FAIL ? "❌" : "⏭️";
+        const char *mark = cs->verdict == CELL_PASS ? "✅" : cs->verdict == CELL_FAIL ? "❌"
+                          : cs->verdict == CELL_INCOMPLETE ? "⏸️" : "⏭️";
         char batch[16] = "frontier";
         if (!cs->frontier)
             snprintf(batch, sizeof batch, "%d", c->batch_size);

@@ -27,7 +27,9 @@ typedef struct job_record {
     bool paravirtual_limit; /* an OOM on a paravirtual MPS device: its cap, not an MPS OOM */
 } job_record;
 
-typedef enum { CELL_PASS = 0, CELL_FAIL, CELL_SKIPPED } cell_verdict;
+/* CELL_INCOMPLETE: the run stopped (a signal, Redis gone) before the cell
+ * finished, and nothing it ran failed: neither a pass nor a failure. */
+typedef enum { CELL_PASS = 0, CELL_FAIL, CELL_SKIPPED, CELL_INCOMPLETE } cell_verdict;
 
 /* One repetition of a cell as it ran.  The schedule runs repetitions in
  * rounds (schedule.c); Google Benchmark, which owns repetitions, aggregates
@@ -64,6 +66,7 @@ typedef struct cell_state {
     int n_replayed;         /* repetitions handed to Google Benchmark */
     bool warmed_up;
     bool stop_early;        /* an OOM/crash already decided this cell */
+    bool cut_short;         /* the run stopped before the cell finished */
     job_record *records;
     size_t n_records, cap_records;
     double *rep_images_per_s;   /* per completed repetition */

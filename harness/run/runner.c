@@ -496,6 +496,7 @@ static int find_frontier(cell_state *cs, int *probes, mb_err *err)
 /* The run cannot go on (Redis gone, a worker that cannot start). */
 static void infra_failure(cell_state *cs, rep_record *rec, const mb_err *err)
 {
+    cs->cut_short = true;
     cs->run->infra_failed = true;
     cs->run->infra_err = *err;
     rep_fail(rec, "", err->msg);
@@ -548,6 +549,7 @@ void mb_execute_repetition(cell_state *cs, int round)
     mb_err err;
     if (run->infra_failed || interrupted) {
         rep_fail(rec, "not run: the run was stopped", "");
+        cs->cut_short = true;
         return;
     }
     mb_worker_select(run, cs);
@@ -770,6 +772,9 @@ static void decide(cell_state *cs)
         bool required = device_required(cs->scenario, cs->cell->device);
         cs->verdict = required ? CELL_FAIL : CELL_SKIPPED;
         cs->verdict_reason = mb_asprintf("%s%s", required ? "required device " : "", cs->skip_reason);
+    } else if (cs->n_records == 0 && cs->cut_short) {
+        cs->verdict = CELL_INCOMPLETE;
+        cs->verdict_reason = mb_strdup("not run: the run stopped before this cell's turn");
     } else if (cs->n_records == 0) {
         cs->verdict = CELL_FAIL;
         cs->verdict_reason = mb_strdup("no job ran");
@@ -784,6 +789,11 @@ static void decide(cell_state *cs)
     } else if (oom > 0 && ex->oom == MB_OOM_NEVER) {
         cs->verdict = CELL_FAIL;
         cs->verdict_reason = mb_asprintf("unexpected OOM: %s", cs->first_error);
+    } else if (cs->cut_short) {
+        /* What ran was fine, but not all of it ran: never a pass. */
+        cs->verdict = CELL_INCOMPLETE;
+        cs->verdict_reason = mb_asprintf("the run stopped before this cell finished (%zu of %d "
+                                         "repetitions ran)", cs->n_reps, cs->n_planned);
     } else if (oom == 0 && ex->oom == MB_OOM_EXPECTED) {
         cs->verdict = CELL_FAIL;
         cs->verdict_reason = mb_strdup("an OOM was expected but every job fit");

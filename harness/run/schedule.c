@@ -140,6 +140,7 @@ static void finish_records(cell_state *cs)
         } else {
             rec->outcome = REP_FAILED;
             rec->error = mb_strdup("not run: the run was stopped");
+            cs->cut_short = true;
         }
     }
     cs->repetition = cs->n_planned;

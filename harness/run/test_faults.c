@@ -562,9 +562,19 @@ static void interrupted_run_cleans_up(void **state)
         json_array_foreach(json_object_get(run, "workers"), i, w) {
             assert_false(process_exists((long)json_integer_value(json_object_get(w, "pid"))));
         }
-        /* The jobs that ran are there, each accounted for. */
+        /* The jobs that ran are there, each accounted for, and no cell of
+         * a run cut short says pass (nor, never having run, crash). */
         json_t *first = json_array_get(json_object_get(run, "cells"), 0);
         assert_accounted(first, -1);
+        json_t *c;
+        json_array_foreach(json_object_get(run, "cells"), i, c)
+            assert_string_equal(str(c, "verdict"), "incomplete");
+        char *junit = mb_asprintf("%s/junit.xml", out);
+        char *xml = mb_read_file(junit, NULL);
+        assert_non_null(xml);
+        assert_null(strstr(xml, "<failure"));
+        free(xml);
+        free(junit);
         char *results = mb_asprintf("%s/results.json", out);
         json_t *gb = json_load_file(results, 0, NULL);
         assert_non_null(gb);   /* Google Benchmark's file is complete JSON too */
