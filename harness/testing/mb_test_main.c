@@ -36,6 +36,21 @@ void mb_test_missing(const char *prerequisite)
     mb_test_note_skip("missing prerequisite: %s", prerequisite);
 }
 
+double mb_test_time_scale(void)
+{
+    double scale = 1.0;
+#if defined(__SANITIZE_ADDRESS__)
+    scale = 4.0;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+    scale = 4.0;
+#endif
+#endif
+    const char *env = getenv("MPSBENCH_TEST_TIME_SCALE");
+    double extra = env != NULL ? strtod(env, NULL) : 1.0;
+    return extra >= 1.0 ? scale * extra : scale;
+}
+
 bool mb_test_have_program(const char *name)
 {
     const char *path = getenv("PATH");

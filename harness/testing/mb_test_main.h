@@ -47,6 +47,13 @@ bool mb_test_strict(void);
  * fool the tests that check it does not). */
 bool mb_test_machine_has_cuda(void);    /* a CUDA build of libtorch and /dev/nvidia0 */
 bool mb_test_machine_has_mps(void);     /* macOS on Apple silicon with Metal */
+/* How much longer than on an idle optimized build a test may allow things
+ * to take: 4 under AddressSanitizer (every child is sanitized too, several
+ * times slower, and CI runs the sanitized suite on a loaded 2-core
+ * machine), else 1; MPSBENCH_TEST_TIME_SCALE (a number >= 1) multiplies it.
+ * Limits that stand for "promptly" (a signal taking effect, a worker
+ * stopping) are scaled by it; limits the README promises are not. */
+double mb_test_time_scale(void);
 /* An executable named name in PATH. */
 bool mb_test_have_program(const char *name);
 

@@ -233,7 +233,7 @@ static void sigterm_stops_cleanly(void **state)
     NEED_ENV(f);
     assert_true(mb_test_start_worker(&f->env, "builtin:tiny", NULL));
     kill(f->env.worker.pid, SIGTERM);
-    assert_true(mb_proc_wait(&f->env.worker, 5000));
+    assert_true(mb_proc_wait(&f->env.worker, (int)(5000 * mb_test_time_scale())));
     char how[128];
     mb_proc_describe_exit(&f->env.worker, how, sizeof how);
     assert_string_equal(how, "exited with status 0");
