@@ -373,10 +373,17 @@ int mb_report_write_summary(const run_ctx *run, mb_err *err)
         }
     }
     if (run->compare != NULL) {
+        /* compare.md opens with its own heading; the summary names the
+         * comparison instead, so it has one heading, not two. */
         char *md = mb_compare_markdown(run->compare);
+        const char *body = md;
+        if (strncmp(body, "### ", 4) == 0 && strchr(body, '\n') != NULL)
+            body = strchr(body, '\n') + 1;
+        while (*body == '\n')
+            body++;
         mb_strbuf_printf(&b, "\n### %s\n\n%s",
                          run->n_candidates > 0 ? "Candidate against baseline (A/B, paired by round)"
-                                               : "Against the baseline", md);
+                                               : "Against the baseline", body);
         free(md);
     }
     if (run->plot_error != NULL)
