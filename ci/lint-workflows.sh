@@ -9,7 +9,9 @@
 #   ci/lint-workflows.sh policy [FILE...]      only what actionlint does not
 #                                     check: no retired runner label, every
 #                                     `uses:` pinned to a full commit with its
-#                                     release in a comment, every `${{` closed
+#                                     release in a comment, no release older
+#                                     than the action's first Node 24 one,
+#                                     every `${{` closed
 #
 # FILE defaults to ci/github/*.yml; ci/test-lint-workflows.sh passes broken
 # copies to show that the checks fail.
@@ -38,6 +40,26 @@ retired_labels=(
   "macos-13-xlarge|2025-12-04|actions/runner-images#13046"
 )
 
+# The first release of each action that declares Node 24.  GitHub runs
+# older (Node 20) releases on Node 24 with a warning until it stops running
+# them at all.  owner/repo, first Node 24 major.minor, source.
+node24_since=(
+  "actions/checkout|5.0|actions/checkout v5.0.0 release notes"
+  "actions/cache|5.0|actions/cache v5.0.0 release notes"
+  "actions/upload-artifact|5.0|actions/upload-artifact v5.0.0 release notes"
+  "mikepenz/action-junit-report|6.0|nvaccess/nvda#20042"
+  "benchmark-action/github-action-benchmark|1.22|benchmark-action/github-action-benchmark#339"
+)
+
+# version_below A B: true when release A (X.Y...) is older than X.Y of B.
+version_below() {
+  local a_major a_minor b_major b_minor
+  IFS=. read -r a_major a_minor _ <<<"$1."
+  IFS=. read -r b_major b_minor _ <<<"$2."
+  a_minor=${a_minor:-0}; b_minor=${b_minor:-0}
+  [ "$a_major" -lt "$b_major" ] || { [ "$a_major" -eq "$b_major" ] && [ "$a_minor" -lt "$b_minor" ]; }
+}
+
 # The checks actionlint leaves out.  Returns 1 when one fails.
 policy() {
   local rc=0 entry label f
@@ -61,6 +83,20 @@ policy() {
     echo "lint-workflows: the uses: lines above are not pinned to a full commit SHA with its release in a comment (uses: owner/repo@<40 hex> # vX.Y.Z)" >&2
     rc=1
   fi
+  # A pinned release older than the action's first Node 24 release.
+  local repo since source line release
+  for entry in "${node24_since[@]}"; do
+    IFS='|' read -r repo since source <<<"$entry"
+    while IFS= read -r line; do
+      [[ $line =~ uses:[[:space:]]*${repo}@[0-9a-f]{40}[[:space:]]+#[[:space:]]*v([0-9][0-9.]*) ]] || continue
+      release=${BASH_REMATCH[1]}
+      if version_below "$release" "$since"; then
+        echo "$line"
+        echo "lint-workflows: $repo v$release declares Node 20; use v$since or newer, which declares Node 24 ($source)" >&2
+        rc=1
+      fi
+    done < <(grep -nE "uses:[[:space:]]*${repo}@" "${files[@]}" /dev/null)
+  done
   # An unclosed ${{ is taken by actionlint as plain text.
   for f in "${files[@]}"; do
     awk -v f="$f" '{ o = gsub(/\$\{\{/, "&"); c = gsub(/\}\}/, "&");

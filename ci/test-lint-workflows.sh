@@ -2,7 +2,7 @@
 # Shows that ci/lint-workflows.sh fails where it must (CTest:
 # ci_workflows_lint_rejects, label ci): copies of the hosted macOS workflow
 # that ask for the retired macos-14 label, or use an action by tag, by
-# branch or by a commit without its release, must each fail the lint, with
+# branch, by a commit without its release or at a Node 20 release, must each fail the lint, with
 # the reason; the unchanged copy must pass.  The copies go through the
 # policy checks, which are what catch these (actionlint itself accepts
 # both); one copy with macos-14 also goes through the full actionlint mode
@@ -57,6 +57,8 @@ expect_fail commit-without-release 'not pinned to a full commit' \
   's|(uses: actions/checkout@[0-9a-f]{40})  # v6.0.0|\1|'
 expect_fail short-commit 'not pinned to a full commit' \
   's|uses: actions/checkout@([0-9a-f]{7})[0-9a-f]{33}|uses: actions/checkout@\1|'
+expect_fail node20-release 'actions/checkout v4.2.2 declares Node 20' \
+  's|uses: actions/checkout@[0-9a-f]{40}  # v6.0.0|uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683  # v4.2.2|'
 
 if BUILD_DIR=${BUILD_DIR:-build} "$lint" actionlint "$tmp/unchanged.yml" >"$tmp/full.log" 2>&1; then
   mode=actionlint
