@@ -128,6 +128,14 @@ mutant ab_sides_swapped harness/run/ab.c compare_pair \
     'mb_compare_paired(xa, xb,' 'mb_compare_paired(xb, xa,' \
     '^test_ab/ab_finds_a_slow_candidate_and_no_change_in_aa$' 'test_ab' \
     'an A/B run judges the baseline against the candidate instead of the other way round'
+mutant cxx_guard_rethrows harness/core/mb_cxx_guard.hpp mb_cxx_guard \
+    'return translate(err);' 'throw;' \
+    '^test_torch/test_corrupt_script_is_torch_error$' 'test_torch' \
+    'a C++ exception crosses the C boundary of a shim instead of becoming an mb_err'
+mutant torch_error_code_lost harness/torch/torch_api.cc mb_torch_translate \
+    'mb_is_oom_message(m) ? MB_EOOM : MB_ETORCH' 'MB_EIO' \
+    '^test_torch/test_corrupt_script_is_torch_error$' 'test_torch' \
+    'libtorch'"'"'s own errors are not reported as MB_ETORCH'
 # ---------------------------------------------------------------------------
 
 usage()
@@ -280,7 +288,7 @@ apply_mutant()
     MUT_FUNCTION=$2 MUT_FIND=$3 MUT_REPLACE=$4 perl -0777 -i -ne '
         my ($fn, $find, $repl) = @ENV{qw(MUT_FUNCTION MUT_FIND MUT_REPLACE)};
         our ($defs, $hits) = (0, 0);
-        my $def = qr/^((?![\s\/*#])[^\n;]*?\b\Q$fn\E\([^;\{]*?\)\s*\{\n.*?^\}$)/ms;
+        my $def = qr/^((?![\s\/*#])[^\n;]*?\b\Q$fn\E\([^;\{]*?\)(?:\s*noexcept)?\s*\{\n.*?^\}$)/ms;
         sub mutate {
             my $body = shift;
             $defs++;

@@ -1,6 +1,6 @@
 // The only translation unit that sees benchmark/benchmark.h.  Every extern "C"
-// function is noexcept and converts C++ exceptions into mb_err codes, so no
-// exception ever crosses into the C harness.
+// function is noexcept; those that can fail run through mb_cxx_guard
+// (core/mb_cxx_guard.hpp), which turns C++ exceptions into mb_err codes.
 
 // mb_error.h has no extern "C" block of its own and gbench_c.h includes it
 // before opening one, so it is included here first, with C linkage; the
@@ -9,10 +9,12 @@ extern "C" {
 #include "mb_error.h"
 }
 #include "gbench_c.h"
+#include "mb_cxx_guard.hpp"
 
 #include <benchmark/benchmark.h>
 
 #include <cmath>
+#include <cstdio>
 
 #include <regex.h>
 #include <unistd.h>
@@ -305,41 +307,41 @@ int mb_gb_register(const char *name, mb_gb_fn fn, void *arg, const mb_gb_options
     if (opt->iterations < 0 || opt->repetitions < 0)
         return mb_err_set(err, MB_EINVAL, "benchmark %s: negative iterations or repetitions",
                           name);
-    try {
-        benchmark::internal::Benchmark *b = benchmark::RegisterBenchmark(
-            name, [fn, arg](benchmark::State &s) {
-                mb_gb_state st{&s, false};
-                fn(&st, arg);
-            });
-        if (opt->iterations > 0)
-            b->Iterations(opt->iterations);
-        if (opt->repetitions > 0)
-            b->Repetitions(opt->repetitions);
-        if (opt->use_manual_time)
-            b->UseManualTime();
-        if (opt->use_real_time)
-            b->UseRealTime();
-        b->Unit(mb_to_gb_unit(opt->unit));
-        if (opt->aggregates_only)
-            b->ReportAggregatesOnly(true);
-        return 0;
-    } catch (const std::bad_alloc &) {
-        return mb_err_set(err, MB_ENOMEM, "benchmark %s: out of memory while registering", name);
-    } catch (const std::exception &e) {
-        return mb_err_set(err, MB_EIO, "benchmark %s: %s", name, e.what());
-    } catch (...) {
-        return mb_err_set(err, MB_EIO, "benchmark %s: unknown C++ exception", name);
-    }
+    return mb_cxx_guard(
+        err,
+        [&]() -> int {
+            benchmark::internal::Benchmark *b = benchmark::RegisterBenchmark(
+                name, [fn, arg](benchmark::State &s) {
+                    mb_gb_state st{&s, false};
+                    fn(&st, arg);
+                });
+            if (opt->iterations > 0)
+                b->Iterations(opt->iterations);
+            if (opt->repetitions > 0)
+                b->Repetitions(opt->repetitions);
+            if (opt->use_manual_time)
+                b->UseManualTime();
+            if (opt->use_real_time)
+                b->UseRealTime();
+            b->Unit(mb_to_gb_unit(opt->unit));
+            if (opt->aggregates_only)
+                b->ReportAggregatesOnly(true);
+            return 0;
+        },
+        [name](mb_err *e) {
+            char context[160];
+            std::snprintf(context, sizeof context, "benchmark %s: while registering", name);
+            return mb_cxx_translate(e, MB_EIO, MB_ENOMEM, context);
+        });
 }
 
 void mb_gb_clear(void) noexcept
 {
-    try {
+    // Clearing only destroys registrations; nothing can be reported from
+    // a void function, and a failure leaves the registry as it was.
+    mb_cxx_best_effort([&] {
         benchmark::ClearRegisteredBenchmarks();
-    } catch (...) {
-        // Clearing only destroys registrations; nothing can be reported from
-        // a void function, and a failure leaves the registry as it was.
-    }
+    });
 }
 
 bool mb_gb_keep_running(mb_gb_state *st) noexcept
@@ -390,62 +392,56 @@ void mb_gb_set_counter(mb_gb_state *st, const char *name, double value, int flag
 {
     if (name == nullptr)
         return;
-    try {
+    // A counter that cannot be allocated is dropped; the run itself stays
+    // valid and the missing column shows in the report.
+    mb_cxx_best_effort([&] {
         st->st->counters[name] = benchmark::Counter(value, mb_to_gb_flags(flags));
-    } catch (...) {
-        // A counter that cannot be allocated is dropped; the run itself stays
-        // valid and the missing column shows in the report.
-    }
+    });
 }
 
 void mb_gb_set_label(mb_gb_state *st, const char *label) noexcept
 {
-    try {
+    // Same reasoning as for counters: a label is decoration.
+    mb_cxx_best_effort([&] {
         st->st->SetLabel(label != nullptr ? label : "");
-    } catch (...) {
-        // Same reasoning as for counters: a label is decoration.
-    }
+    });
 }
 
 void mb_gb_set_items_processed(mb_gb_state *st, int64_t items) noexcept
 {
-    try {
+    // Same reasoning as for counters.
+    mb_cxx_best_effort([&] {
         st->st->SetItemsProcessed(items);
-    } catch (...) {
-        // Same reasoning as for counters.
-    }
+    });
 }
 
 void mb_gb_skip_unreported(mb_gb_state *st) noexcept
 {
-    try {
+    // As in mb_gb_skip_with_error.
+    mb_cxx_best_effort([&] {
         enter_loop(st);
         st->st->SkipWithError(kUnreported);
-    } catch (...) {
-        // As in mb_gb_skip_with_error.
-    }
+    });
 }
 
 void mb_gb_skip_with_error(mb_gb_state *st, const char *message) noexcept
 {
-    try {
+    // Only copying the message can throw, and only when memory is
+    // exhausted; there is then nothing left to record it with.
+    mb_cxx_best_effort([&] {
         enter_loop(st);
         st->st->SkipWithError(message != nullptr ? message : "error");
-    } catch (...) {
-        // Only copying the message can throw, and only when memory is
-        // exhausted; there is then nothing left to record it with.
-    }
+    });
 }
 
 void mb_gb_add_context(const char *key, const char *value) noexcept
 {
     if (key == nullptr || value == nullptr)
         return;
-    try {
+    // The context is descriptive; losing one key must not stop a run.
+    mb_cxx_best_effort([&] {
         benchmark::AddCustomContext(key, value);
-    } catch (...) {
-        // The context is descriptive; losing one key must not stop a run.
-    }
+    });
 }
 
 int mb_gb_run(const mb_gb_run_options *opt, mb_err *err) noexcept
@@ -453,15 +449,9 @@ int mb_gb_run(const mb_gb_run_options *opt, mb_err *err) noexcept
     const mb_gb_run_options defaults{};
     if (opt == nullptr)
         opt = &defaults;
-    try {
-        return mb_gb_run_impl(opt, err);
-    } catch (const std::bad_alloc &) {
-        return mb_err_set(err, MB_ENOMEM, "google benchmark: out of memory");
-    } catch (const std::exception &e) {
-        return mb_err_set(err, MB_EIO, "google benchmark: %s", e.what());
-    } catch (...) {
-        return mb_err_set(err, MB_EIO, "google benchmark: unknown C++ exception");
-    }
+    return mb_cxx_guard(
+        err, [&]() -> int { return mb_gb_run_impl(opt, err); },
+        [](mb_err *e) { return mb_cxx_translate(e, MB_EIO, MB_ENOMEM, "google benchmark"); });
 }
 
 } // extern "C"

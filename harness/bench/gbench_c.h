@@ -11,13 +11,10 @@
 
 #include "mb_error.h"
 
+/* Every function is MB_NOEXCEPT: the implementation catches every C++
+ * exception at the boundary (core/mb_cxx_guard.hpp). */
 #ifdef __cplusplus
 extern "C" {
-/* The implementation catches every C++ exception at the boundary, so the C++
- * side may rely on these functions never throwing. */
-#define MB_GB_NOEXCEPT noexcept
-#else
-#define MB_GB_NOEXCEPT
 #endif
 
 typedef struct mb_gb_state mb_gb_state;   /* wraps benchmark::State */
@@ -40,17 +37,17 @@ typedef struct mb_gb_options {
  * left out, so a name does not change with the options.  Aggregates add
  * "_mean", "_median", "_stddev", "_cv". */
 int mb_gb_register(const char *name, mb_gb_fn fn, void *arg, const mb_gb_options *opt,
-                   mb_err *err) MB_GB_NOEXCEPT;
+                   mb_err *err) MB_NOEXCEPT;
 /* Drops every registered benchmark. */
-void mb_gb_clear(void) MB_GB_NOEXCEPT;
+void mb_gb_clear(void) MB_NOEXCEPT;
 
 /* Inside a benchmark function. */
-bool mb_gb_keep_running(mb_gb_state *st) MB_GB_NOEXCEPT;         /* while (mb_gb_keep_running(st)) { ... } */
-void mb_gb_set_iteration_time(mb_gb_state *st, double seconds) MB_GB_NOEXCEPT;
-void mb_gb_pause_timing(mb_gb_state *st) MB_GB_NOEXCEPT;
-void mb_gb_resume_timing(mb_gb_state *st) MB_GB_NOEXCEPT;
-int64_t mb_gb_iterations(const mb_gb_state *st) MB_GB_NOEXCEPT;
-int64_t mb_gb_max_iterations(const mb_gb_state *st) MB_GB_NOEXCEPT;
+bool mb_gb_keep_running(mb_gb_state *st) MB_NOEXCEPT;         /* while (mb_gb_keep_running(st)) { ... } */
+void mb_gb_set_iteration_time(mb_gb_state *st, double seconds) MB_NOEXCEPT;
+void mb_gb_pause_timing(mb_gb_state *st) MB_NOEXCEPT;
+void mb_gb_resume_timing(mb_gb_state *st) MB_NOEXCEPT;
+int64_t mb_gb_iterations(const mb_gb_state *st) MB_NOEXCEPT;
+int64_t mb_gb_max_iterations(const mb_gb_state *st) MB_NOEXCEPT;
 
 /* Counter flags mirror benchmark::Counter::Flags. */
 enum {
@@ -66,20 +63,20 @@ enum {
     MB_GB_COUNTER_RATE = 1,
     MB_GB_COUNTER_AVG_ITERATIONS = 2,  /* divided by the iteration count */
 };
-void mb_gb_set_counter(mb_gb_state *st, const char *name, double value, int flags) MB_GB_NOEXCEPT;
-void mb_gb_set_label(mb_gb_state *st, const char *label) MB_GB_NOEXCEPT;
-void mb_gb_set_items_processed(mb_gb_state *st, int64_t items) MB_GB_NOEXCEPT;
+void mb_gb_set_counter(mb_gb_state *st, const char *name, double value, int flags) MB_NOEXCEPT;
+void mb_gb_set_label(mb_gb_state *st, const char *label) MB_NOEXCEPT;
+void mb_gb_set_items_processed(mb_gb_state *st, int64_t items) MB_NOEXCEPT;
 /* Marks the run as failed.  The on_run callback sees it with error_occurred
  * and its message; the JSON and console reporters never do, because a failed
  * run has no time and tools that read the JSON would take its real_time of 0
  * for the fastest result.  Google Benchmark leaves it out of the aggregates.
  * The caller must leave the loop (or not enter it) afterwards. */
-void mb_gb_skip_with_error(mb_gb_state *st, const char *message) MB_GB_NOEXCEPT;
+void mb_gb_skip_with_error(mb_gb_state *st, const char *message) MB_NOEXCEPT;
 /* Ends a repetition that was not needed (adaptive repetitions met their
  * target): Google Benchmark leaves it out of the aggregates as it does any
  * skipped run, and the reporters here drop it, so results.json holds only
  * the repetitions that ran.  The caller must leave the loop afterwards. */
-void mb_gb_skip_unreported(mb_gb_state *st) MB_GB_NOEXCEPT;
+void mb_gb_skip_unreported(mb_gb_state *st) MB_NOEXCEPT;
 
 /* One finished run (one repetition, or one aggregate), as the reporters see it. */
 typedef struct mb_gb_run_report {
@@ -111,14 +108,14 @@ typedef struct mb_gb_run_options {
 /* Adds a key/value to the JSON "context" (machine, device, torch version...).
  * Google Benchmark keeps the first value given for a key and complains on
  * stderr about later ones. */
-void mb_gb_add_context(const char *key, const char *value) MB_GB_NOEXCEPT;
+void mb_gb_add_context(const char *key, const char *value) MB_NOEXCEPT;
 /* Runs the registered benchmarks once.  Returns the number of benchmarks run
  * (>= 0) or an error: MB_EIO when the JSON file cannot be opened or written,
  * MB_EINVAL for a filter that is not an extended regular expression.  The
  * JSON is written by Google Benchmark's JSONReporter, fed by mpsbench's display
  * reporter, so --benchmark_out and the BENCHMARK_OUT environment variable are
  * not needed; when nothing matches the filter the file is left empty. */
-int mb_gb_run(const mb_gb_run_options *opt, mb_err *err) MB_GB_NOEXCEPT;
+int mb_gb_run(const mb_gb_run_options *opt, mb_err *err) MB_NOEXCEPT;
 
 #ifdef __cplusplus
 }

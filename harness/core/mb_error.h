@@ -54,6 +54,15 @@ typedef struct mb_err {
     char msg[MB_ERR_MSG_MAX];   /* human-readable, no trailing newline */
 } mb_err;
 
+/* C API headers mark their functions MB_NOEXCEPT: noexcept when a C++ shim
+ * includes them, so the compiler holds each definition to the promise that
+ * no exception crosses into C (core/mb_cxx_guard.hpp). */
+#ifdef __cplusplus
+#define MB_NOEXCEPT noexcept
+#else
+#define MB_NOEXCEPT
+#endif
+
 /* Sets code and message; returns code so callers can `return mb_err_set(...)`.
  * err may be NULL.  The message is truncated, never overflowed. */
 #if defined(__GNUC__)

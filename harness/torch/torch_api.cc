@@ -89,6 +89,7 @@ extern "C" {
 #include "mb_error.h"
 }
 #include "torch_api.h"
+#include "mb_cxx_guard.hpp"
 
 namespace F = torch::nn::functional;
 
@@ -129,26 +130,21 @@ bool mb_is_oom_message(const char *m)
            std::strstr(m, "DefaultCPUAllocator: can't allocate memory") != nullptr;
 }
 
-/* Runs body and turns every exception into an mb_err, so that no C++
- * exception ever crosses the C boundary.  Messages are libtorch's own, minus
- * the backtrace, because the worker parses the MPS OOM text. */
-template <class Body>
-int mb_guard(mb_err *err, Body &&body)
+/* libtorch's exceptions as mb_err codes, then the shared translation for the
+ * rest.  Messages are libtorch's own, minus the backtrace, because the worker
+ * parses the MPS OOM text.  Called inside a catch block (mb_cxx_guard). */
+int mb_torch_translate(mb_err *err) noexcept
 {
     int rc;
     try {
-        return body();
+        throw;
     } catch (const c10::OutOfMemoryError &e) {
         rc = mb_err_set(err, MB_EOOM, "%s", e.what_without_backtrace());
     } catch (const c10::Error &e) {
         const char *m = e.what_without_backtrace();
         rc = mb_err_set(err, mb_is_oom_message(m) ? MB_EOOM : MB_ETORCH, "%s", m);
-    } catch (const std::bad_alloc &e) {
-        rc = mb_err_set(err, MB_EOOM, "host allocation failed: %s", e.what());
-    } catch (const std::exception &e) {
-        rc = mb_err_set(err, MB_ETORCH, "%s", e.what());
     } catch (...) {
-        rc = mb_err_set(err, MB_ETORCH, "unknown C++ exception from libtorch");
+        rc = mb_cxx_translate(err, MB_ETORCH, MB_EOOM, nullptr);
     }
     /* libtorch messages often end with a newline; mb_err promises none. */
     if (err != nullptr) {
@@ -157,6 +153,13 @@ int mb_guard(mb_err *err, Body &&body)
             err->msg[--len] = '\0';
     }
     return rc;
+}
+
+/* Runs body so that no C++ exception ever crosses the C boundary. */
+template <class Body>
+int mb_guard(mb_err *err, Body &&body) noexcept
+{
+    return mb_cxx_guard(err, std::forward<Body>(body), mb_torch_translate);
 }
 
 void mb_copy_string(char *buf, size_t size, const std::string &s)
@@ -454,12 +457,12 @@ c10::DeviceIndex mb_cuda_index()
 
 extern "C" {
 
-const char *mb_torch_version(void)
+const char *mb_torch_version(void) noexcept
 {
     return TORCH_VERSION;
 }
 
-int mb_device_parse(const char *name)
+int mb_device_parse(const char *name) noexcept
 {
     if (name == nullptr)
         return -1;
@@ -472,7 +475,7 @@ int mb_device_parse(const char *name)
     return -1;
 }
 
-const char *mb_device_name(mb_device d)
+const char *mb_device_name(mb_device d) noexcept
 {
     switch (d) {
     case MB_DEVICE_CPU:
@@ -485,7 +488,7 @@ const char *mb_device_name(mb_device d)
     return "unknown";
 }
 
-int mb_torch_device_usable(mb_device d, char *reason, size_t reason_size)
+int mb_torch_device_usable(mb_device d, char *reason, size_t reason_size) noexcept
 {
     mb_copy_string(reason, reason_size, "");
     if (d == MB_DEVICE_CUDA && !torch::cuda::is_available()) {
@@ -524,7 +527,7 @@ int mb_torch_device_usable(mb_device d, char *reason, size_t reason_size)
     return 1;
 }
 
-int mb_torch_mps_probe(int try_large, mb_mps_facts *facts)
+int mb_torch_mps_probe(int try_large, mb_mps_facts *facts) noexcept
 {
     std::memset(facts, 0, sizeof *facts);
     char reason[512];
@@ -572,7 +575,7 @@ int mb_torch_mps_probe(int try_large, mb_mps_facts *facts)
     return 0;
 }
 
-void mb_torch_device_description(mb_device d, char *buf, size_t size)
+void mb_torch_device_description(mb_device d, char *buf, size_t size) noexcept
 {
     std::string desc = mb_device_name(d);
     mb_guard(nullptr, [&]() -> int {
@@ -593,7 +596,7 @@ void mb_torch_device_description(mb_device d, char *buf, size_t size)
     mb_copy_string(buf, size, desc);
 }
 
-void mb_torch_set_threads(int n)
+void mb_torch_set_threads(int n) noexcept
 {
     if (n > 0)
         mb_guard(nullptr, [&]() -> int {
@@ -602,12 +605,12 @@ void mb_torch_set_threads(int n)
         });
 }
 
-int mb_torch_get_threads(void)
+int mb_torch_get_threads(void) noexcept
 {
     return at::get_num_threads();
 }
 
-int mb_torch_model_load(const mb_model_options *opt, mb_torch_model **out, mb_err *err)
+int mb_torch_model_load(const mb_model_options *opt, mb_torch_model **out, mb_err *err) noexcept
 {
     if (out != nullptr)
         *out = nullptr;
@@ -697,7 +700,7 @@ int mb_torch_model_load(const mb_model_options *opt, mb_torch_model **out, mb_er
     return 0;
 }
 
-void mb_torch_model_free(mb_torch_model *m)
+void mb_torch_model_free(mb_torch_model *m) noexcept
 {
     try {
         delete m;
@@ -707,13 +710,13 @@ void mb_torch_model_free(mb_torch_model *m)
     }
 }
 
-int mb_torch_model_dim(const mb_torch_model *m)
+int mb_torch_model_dim(const mb_torch_model *m) noexcept
 {
     return m != nullptr ? static_cast<int>(m->dim) : 0;
 }
 
 int mb_torch_model_embed(mb_torch_model *m, const float *nchw, int n, int h, int w,
-                         int resize_to, float *out, mb_embed_timing *timing, mb_err *err)
+                         int resize_to, float *out, mb_embed_timing *timing, mb_err *err) noexcept
 {
     if (timing != nullptr)
         *timing = mb_embed_timing{0.0, 0.0};
@@ -727,7 +730,7 @@ int mb_torch_model_embed(mb_torch_model *m, const float *nchw, int n, int h, int
 }
 
 int mb_torch_model_submit(mb_torch_model *m, const float *nchw, int n, int h, int w,
-                          int resize_to, mb_torch_inflight **out, mb_err *err)
+                          int resize_to, mb_torch_inflight **out, mb_err *err) noexcept
 {
     if (out != nullptr)
         *out = nullptr;
@@ -798,7 +801,7 @@ int mb_torch_model_submit(mb_torch_model *m, const float *nchw, int n, int h, in
 }
 
 int mb_torch_model_collect(mb_torch_model *m, mb_torch_inflight *f, float *out,
-                           mb_embed_timing *timing, mb_err *err)
+                           mb_embed_timing *timing, mb_err *err) noexcept
 {
     if (timing != nullptr)
         *timing = mb_embed_timing{0.0, 0.0};
@@ -823,7 +826,7 @@ int mb_torch_model_collect(mb_torch_model *m, mb_torch_inflight *f, float *out,
     });
 }
 
-void mb_torch_inflight_free(mb_torch_inflight *f)
+void mb_torch_inflight_free(mb_torch_inflight *f) noexcept
 {
     mb_guard(nullptr, [&]() -> int {
 #if MB_TORCH_HAVE_CUDA
@@ -845,7 +848,7 @@ enum : uint32_t { MB_HOST_PLAIN = 0x504c4149u, MB_HOST_PINNED = 0x50494e4eu };
 
 } /* namespace */
 
-void *mb_torch_host_alloc(mb_device d, size_t bytes)
+void *mb_torch_host_alloc(mb_device d, size_t bytes) noexcept
 {
     if (bytes > SIZE_MAX - MB_HOST_HEADER)
         return nullptr;
@@ -870,7 +873,7 @@ void *mb_torch_host_alloc(mb_device d, size_t bytes)
     return static_cast<char *>(base) + MB_HOST_HEADER;
 }
 
-void mb_torch_host_free(void *p)
+void mb_torch_host_free(void *p) noexcept
 {
     if (p == nullptr)
         return;
@@ -886,7 +889,7 @@ void mb_torch_host_free(void *p)
     std::free(base);
 }
 
-int mb_torch_model_time_forward(mb_torch_model *m, int n, int h, int w, double *ms, mb_err *err)
+int mb_torch_model_time_forward(mb_torch_model *m, int n, int h, int w, double *ms, mb_err *err) noexcept
 {
     if (ms != nullptr)
         *ms = 0.0;
@@ -913,7 +916,7 @@ int mb_torch_model_time_forward(mb_torch_model *m, int n, int h, int w, double *
     });
 }
 
-void mb_torch_memory(mb_device d, mb_device_memory *out)
+void mb_torch_memory(mb_device d, mb_device_memory *out) noexcept
 {
     if (out == nullptr)
         return;
@@ -946,7 +949,7 @@ void mb_torch_memory(mb_device d, mb_device_memory *out)
     });
 }
 
-void mb_torch_memory_reset_peak(mb_device d)
+void mb_torch_memory_reset_peak(mb_device d) noexcept
 {
     mb_guard(nullptr, [&]() -> int {
 #if MB_TORCH_HAVE_CUDA
@@ -959,7 +962,7 @@ void mb_torch_memory_reset_peak(mb_device d)
     });
 }
 
-void mb_torch_empty_cache(mb_device d)
+void mb_torch_empty_cache(mb_device d) noexcept
 {
     mb_guard(nullptr, [&]() -> int {
         if (d == MB_DEVICE_CUDA) {
@@ -977,7 +980,7 @@ void mb_torch_empty_cache(mb_device d)
     });
 }
 
-int mb_torch_set_memory_fraction(mb_device d, double fraction, mb_err *err)
+int mb_torch_set_memory_fraction(mb_device d, double fraction, mb_err *err) noexcept
 {
     switch (d) {
     case MB_DEVICE_CUDA:
@@ -1020,7 +1023,7 @@ int mb_torch_set_memory_fraction(mb_device d, double fraction, mb_err *err)
     }
 }
 
-uint64_t mb_torch_device_total_memory(mb_device d)
+uint64_t mb_torch_device_total_memory(mb_device d) noexcept
 {
     uint64_t total = 0;
     mb_guard(nullptr, [&]() -> int {
