@@ -136,6 +136,11 @@ mutant torch_error_code_lost harness/torch/torch_api.cc mb_torch_translate \
     'mb_is_oom_message(m) ? MB_EOOM : MB_ETORCH' 'MB_EIO' \
     '^test_torch/test_corrupt_script_is_torch_error$' 'test_torch' \
     'libtorch'"'"'s own errors are not reported as MB_ETORCH'
+mutant two_runs_judged harness/compare/compare.c judge \
+    'unmeasured_drift(c);' '(void)c;' \
+    '^test_compare/test_cli_exit_codes$|^test_baseline/test_update_converts_old_format$' \
+    'test_compare test_baseline mpsbench' \
+    'two plain runs are judged on their repetitions alone, as if nothing drifted between them'
 # ---------------------------------------------------------------------------
 
 usage()

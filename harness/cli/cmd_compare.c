@@ -10,7 +10,10 @@
 #include "mb_opts.h"
 #include "mb_util.h"
 
-enum { OPT_THRESHOLD = 1, OPT_JSON, OPT_MARKDOWN, OPT_QUIET, OPT_FAIL_INCONCLUSIVE, OPT_HELP };
+enum {
+    OPT_THRESHOLD = 1, OPT_JSON, OPT_MARKDOWN, OPT_QUIET, OPT_FAIL_INCONCLUSIVE, OPT_NO_DRIFT,
+    OPT_HELP
+};
 
 static const mb_opt compare_opts[] = {
     {"threshold", 't', 1, OPT_THRESHOLD},
@@ -18,6 +21,7 @@ static const mb_opt compare_opts[] = {
     {"markdown", 0, 1, OPT_MARKDOWN},
     {"quiet", 'q', 0, OPT_QUIET},
     {"fail-on-inconclusive", 0, 0, OPT_FAIL_INCONCLUSIVE},
+    {"assume-no-drift", 0, 0, OPT_NO_DRIFT},
     {"help", 'h', 0, OPT_HELP},
     {NULL, 0, 0, 0},
 };
@@ -55,6 +59,7 @@ int mb_cmd_compare(int argc, char **argv, mb_err *err)
         case OPT_MARKDOWN: md_path = it.arg; break;
         case OPT_QUIET: quiet = true; break;
         case OPT_FAIL_INCONCLUSIVE: fail_on_inconclusive = true; break;
+        case OPT_NO_DRIFT: opt.assume_no_drift = true; break;
         case OPT_HELP: mb_cli_verb_usage("compare", stdout); return MB_EXIT_OK;
         }
     }

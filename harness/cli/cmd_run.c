@@ -77,7 +77,7 @@ static char *default_scenario(void)
 }
 
 enum { OPT_OUT = 1, OPT_DEVICE, OPT_REDIS, OPT_CACHE, OPT_QUIET, OPT_HELP, OPT_BASELINE,
-       OPT_THRESHOLD, OPT_NO_CHARTS, OPT_SEED, OPT_FAIL_INCONCLUSIVE, OPT_CAND_WORKER,
+       OPT_THRESHOLD, OPT_NO_CHARTS, OPT_SEED, OPT_FAIL_INCONCLUSIVE, OPT_NO_DRIFT, OPT_CAND_WORKER,
        OPT_CAND_ENV, OPT_CAND_FAULT, OPT_FORCE, OPT_YES };
 
 static const mb_opt run_opts[] = {
@@ -91,6 +91,7 @@ static const mb_opt run_opts[] = {
     {"no-charts", 0, 0, OPT_NO_CHARTS},
     {"seed", 0, 1, OPT_SEED},
     {"fail-on-inconclusive", 0, 0, OPT_FAIL_INCONCLUSIVE},
+    {"assume-no-drift", 0, 0, OPT_NO_DRIFT},
     {"candidate-worker", 0, 1, OPT_CAND_WORKER},
     {"candidate-env", 0, 1, OPT_CAND_ENV},
     {"candidate-fault", 0, 1, OPT_CAND_FAULT},
@@ -130,6 +131,7 @@ int mb_cmd_run(int argc, char **argv, mb_err *err)
         case OPT_BASELINE: cfg.baseline = it.arg; break;
         case OPT_NO_CHARTS: cfg.no_charts = true; break;
         case OPT_FAIL_INCONCLUSIVE: cfg.fail_on_inconclusive = true; break;
+        case OPT_NO_DRIFT: cfg.assume_no_drift = true; break;
         case OPT_THRESHOLD:
             if (mb_parse_fraction(it.arg, &cfg.threshold) != 0 || cfg.threshold <= 0 ||
                 cfg.threshold >= 1) {

@@ -38,6 +38,8 @@ static const struct {
      "  -b, --baseline FILE        compare with a baseline once the run ends\n"
      "      --threshold PCT        regression threshold for every cell\n"
      "      --fail-on-inconclusive with a baseline, an inconclusive cell fails the run\n"
+     "      --assume-no-drift      with a plain results.json baseline, judge on the\n"
+     "                             repetitions alone (no drift between the two runs)\n"
      "      --seed N               seed of the interleaved order of repetitions\n"
      "      --candidate-worker P   A/B run: a candidate worker binary\n"
      "      --candidate-env K=V    A/B run: an environment variable for the candidate\n"
@@ -51,6 +53,9 @@ static const struct {
      "      --json FILE            write the verdicts as JSON\n"
      "      --markdown FILE        write the verdicts as Markdown\n"
      "      --fail-on-inconclusive an inconclusive cell is exit 1\n"
+     "      --assume-no-drift      two plain results files: judge on the repetitions\n"
+     "                             alone (otherwise inconclusive: the drift between\n"
+     "                             two runs is not measured)\n"
      "  -q, --quiet                print nothing but errors\n"},
     {"baseline",
      "usage: mpsbench baseline update|key RUN_DIR [options]\n"

@@ -82,6 +82,12 @@ typedef struct mb_compare_options {
     /* Where the per-cell thresholds (`expect_regression`) come from: NULL =
      * run.json beside the current results file, when there is one. */
     const char *run_json;
+    /* Two plain results files are two runs, one on each side: the noise
+     * between runs (a new process, another moment on a shared machine) is
+     * not measured, so by default every cell is inconclusive and says so.
+     * true (--assume-no-drift) judges on the repetitions alone, as if the
+     * runs had no drift between them.  Histories and A/B are unaffected. */
+    bool assume_no_drift;
 } mb_compare_options;
 
 typedef struct mb_compare_cell {
@@ -121,6 +127,7 @@ typedef struct mb_compare_report {
     mb_compare_cell *cells; /* current's order, then cells only in the baseline */
     size_t n_cells;
     size_t baseline_runs;   /* runs in a history baseline; 1 for a plain file */
+    bool one_run_each;      /* two plain files judged without --assume-no-drift */
     size_t n_regressions, n_improvements, n_unchanged, n_not_comparable, n_inconclusive;
 } mb_compare_report;
 

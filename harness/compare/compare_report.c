@@ -117,7 +117,14 @@ static void footer(mb_strbuf *b, const mb_compare_report *r, const char *prefix)
     mb_strbuf_printf(b, "%s%zu cell(s): %zu regression(s), %zu improvement(s), %zu no change, "
               "%zu inconclusive, %zu not comparable.\n", prefix, r->n_cells, r->n_regressions,
               r->n_improvements, r->n_unchanged, r->n_inconclusive, r->n_not_comparable);
-    if (r->n_inconclusive > 0)
+    if (r->n_inconclusive > 0 && r->one_run_each)
+        mb_strbuf_printf(b, "%sNotice: %zu cell(s) inconclusive: one run on each side "
+                  "measures the noise within the runs, not the drift between them, so neither "
+                  "\"no change\" nor a regression can be claimed; keep a baseline of 3 or more "
+                  "runs (`mpsbench baseline update`), run A/B (--candidate-worker), or pass "
+                  "--assume-no-drift (--fail-on-inconclusive makes this exit 1).\n", prefix,
+                  r->n_inconclusive);
+    else if (r->n_inconclusive > 0)
         mb_strbuf_printf(b, "%sNotice: %zu cell(s) inconclusive: the noise hides a change of "
                   "the threshold's size (MDE > threshold), so neither \"no change\" nor a "
                   "regression can be claimed; more repetitions or baseline runs narrow it "
@@ -243,6 +250,9 @@ char *mb_compare_json(const mb_compare_report *r)
                         json_integer((json_int_t)r->n_not_comparable));
     json_object_set_new(summary, "inconclusive", json_integer((json_int_t)r->n_inconclusive));
     json_object_set_new(root, "baseline_runs", json_integer((json_int_t)r->baseline_runs));
+    /* true: two plain runs, the drift between them not measured (every
+     * judged cell inconclusive); false: a history, A/B or --assume-no-drift. */
+    json_object_set_new(root, "one_run_each", json_boolean(r->one_run_each));
     json_object_set_new(root, "summary", summary);
     json_t *cells = json_array();
     for (size_t i = 0; i < r->n_cells; i++) {

@@ -35,7 +35,8 @@ static void check_close(double actual, double expected, double eps, const char *
 #define assert_close(actual, expected, eps) \
     check_close((actual), (expected), (eps), __FILE__, __LINE__)
 
-static mb_compare_report *compare(const char *base, const char *cur, const mb_compare_options *opt)
+static mb_compare_report *compare_as(const char *base, const char *cur,
+                                     const mb_compare_options *opt)
 {
     mb_compare_report *r = NULL;
     mb_err err;
@@ -44,6 +45,18 @@ static mb_compare_report *compare(const char *base, const char *cur, const mb_co
     if (rc != 0)
         fail_msg("compare %s %s: %s", base, cur, err.msg);
     return r;
+}
+
+/* Most fixtures here test the two-file rule on the repetitions themselves,
+ * which --assume-no-drift turns on; test_two_runs_are_inconclusive holds
+ * the default. */
+static mb_compare_report *compare(const char *base, const char *cur, const mb_compare_options *opt)
+{
+    mb_compare_options o = {0};
+    if (opt != NULL)
+        o = *opt;
+    o.assume_no_drift = true;
+    return compare_as(base, cur, &o);
 }
 
 static const mb_compare_cell *cell(const mb_compare_report *r, const char *name)
@@ -567,15 +580,32 @@ static void test_cli_exit_codes(void **state)
     char *json = mb_asprintf("%s/report.json", dir);
     char *md = mb_asprintf("%s/report.md", dir);
 
-    const char *same[] = {"compare", FIXTURE("baseline.json"), FIXTURE("same.json"), NULL};
-    assert_int_equal(run_cli(same, out), 0);
+    /* Two plain runs: inconclusive by default, even for a 20% drop with
+     * every repetition apart, because the drift between runs is unmeasured. */
+    const char *two_runs[] = {"compare", FIXTURE("baseline.json"), FIXTURE("slower20.json"),
+                              NULL};
+    assert_int_equal(run_cli(two_runs, out), 0);
     char *text = mb_read_file(out, NULL);
+    assert_non_null(strstr(text, "one run on each side"));
+    assert_non_null(strstr(text, "Notice: 2 cell(s) inconclusive"));
+    assert_non_null(strstr(text, "0 regression(s)"));
+    assert_non_null(strstr(text, "within the runs alone: regression"));
+    free(text);
+    const char *two_runs_strict[] = {"compare", FIXTURE("baseline.json"),
+                                     FIXTURE("slower20.json"), "--fail-on-inconclusive", NULL};
+    assert_int_equal(run_cli(two_runs_strict, out), 1);
+
+    /* The rest judges on the repetitions alone (--assume-no-drift). */
+    const char *same[] = {"compare", FIXTURE("baseline.json"), FIXTURE("same.json"),
+                          "--assume-no-drift", NULL};
+    assert_int_equal(run_cli(same, out), 0);
+    text = mb_read_file(out, NULL);
     assert_non_null(strstr(text, "no change"));
     assert_non_null(strstr(text, CELL_A));
     free(text);
 
     const char *slower[] = {"compare", FIXTURE("baseline.json"), FIXTURE("slower20.json"),
-                            "--json", json, "--markdown", md, NULL};
+                            "--json", json, "--markdown", md, "--assume-no-drift", NULL};
     assert_int_equal(run_cli(slower, out), 1);
     text = mb_read_file(out, NULL);
     assert_non_null(strstr(text, "regression"));
@@ -601,7 +631,7 @@ static void test_cli_exit_codes(void **state)
 
     /* A 25% threshold from the command line lets the 20% drop pass. */
     const char *lenient[] = {"compare", FIXTURE("baseline.json"), FIXTURE("slower20.json"),
-                             "--threshold", "25%", NULL};
+                             "--threshold", "25%", "--assume-no-drift", NULL};
     assert_int_equal(run_cli(lenient, out), 0);
 
     const char *corrupt[] = {"compare", FIXTURE("corrupt.json"), FIXTURE("same.json"), NULL};
@@ -613,18 +643,19 @@ static void test_cli_exit_codes(void **state)
                                  NULL};
     assert_int_equal(run_cli(corrupt_cur, out), 2);
     /* Inconclusive is exit 0 with a notice, 1 when the caller says so. */
-    const char *few[] = {"compare", FIXTURE("three.json"), FIXTURE("three-slower20.json"), NULL};
+    const char *few[] = {"compare", FIXTURE("three.json"), FIXTURE("three-slower20.json"),
+                         "--assume-no-drift", NULL};
     assert_int_equal(run_cli(few, out), 0);
     text = mb_read_file(out, NULL);
     assert_non_null(strstr(text, "inconclusive: 3 against 3 repetitions"));
     assert_non_null(strstr(text, "Notice: 1 cell(s) inconclusive"));
     free(text);
     const char *strict[] = {"compare", FIXTURE("three.json"), FIXTURE("three-slower20.json"),
-                            "--fail-on-inconclusive", NULL};
+                            "--fail-on-inconclusive", "--assume-no-drift", NULL};
     assert_int_equal(run_cli(strict, out), 1);
     /* A regression stays 1 whatever the flag. */
     const char *strict_reg[] = {"compare", FIXTURE("baseline.json"), FIXTURE("slower20.json"),
-                                "--fail-on-inconclusive", NULL};
+                                "--fail-on-inconclusive", "--assume-no-drift", NULL};
     assert_int_equal(run_cli(strict_reg, out), 1);
 
     /* Nothing comparable: exit 2, saying why. */

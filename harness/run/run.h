@@ -19,6 +19,8 @@ typedef struct mb_run_config {
     bool threshold_set;         /* --threshold: overrides expect.regression */
     double threshold;
     bool fail_on_inconclusive;  /* --fail-on-inconclusive: an inconclusive cell is exit 1 */
+    bool assume_no_drift;       /* --assume-no-drift: judge a plain results.json baseline on
+                                   the repetitions alone (mb_compare_options) */
     bool no_charts;             /* --no-charts */
     const char *worker_path;    /* mpsbench-worker executable */
     const char *image_cache;    /* where generated fixture images live */

@@ -1093,6 +1093,7 @@ static int compare_with_baseline(run_ctx *run, mb_err *err)
     mb_compare_options opt = {0};
     opt.threshold_set = run->cfg->threshold_set;
     opt.threshold = run->cfg->threshold;
+    opt.assume_no_drift = run->cfg->assume_no_drift;
     char *run_json = mb_asprintf("%s/run.json", run->dir);
     char *results = mb_asprintf("%s/results.json", run->dir);
     opt.run_json = run_json;
