@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "image_format.h"
 #include "mb_error.h"
 
 typedef struct mb_pos {
@@ -42,7 +43,6 @@ typedef enum { MB_EXEC_PERSISTENT = 0, MB_EXEC_FORK_PER_JOB } mb_exec_mode;
  * cell. */
 typedef enum { MB_ORDER_INTERLEAVED = 0, MB_ORDER_SEQUENTIAL } mb_order;
 typedef enum { MB_ON_OOM_CONTINUE = 0, MB_ON_OOM_EXIT } mb_on_oom;
-typedef enum { MB_FORMAT_JPEG = 0, MB_FORMAT_PNG } mb_image_format;
 typedef enum { MB_RESIZE_HOST = 0, MB_RESIZE_DEVICE } mb_resize_on;
 /* Which program serves the jobs: mpsbench-worker over the queue protocol,
  * or the service's own Python RQ worker (harness/queue/PROTOCOL.md, "The RQ
