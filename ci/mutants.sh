@@ -128,6 +128,27 @@ mutant ab_sides_swapped harness/run/ab.c compare_pair \
     'mb_compare_paired(xa, xb,' 'mb_compare_paired(xb, xa,' \
     '^test_ab/ab_finds_a_slow_candidate_and_no_change_in_aa$' 'test_ab' \
     'an A/B run judges the baseline against the candidate instead of the other way round'
+mutant gate_passes_on_median harness/run/contrast_gate.c mb_contrast_gate_judge \
+    'if (out->cost_high <= max_cost)' 'if (out->cost <= max_cost)' \
+    '^test_contrast_gate/' 'test_contrast_gate' \
+    'a contrast gate passes on the median cost instead of the upper end of its interval'
+mutant gate_fails_on_median harness/run/contrast_gate.c mb_contrast_gate_judge \
+    'else if (out->cost_low > max_cost)' 'else if (out->cost > max_cost)' \
+    '^test_contrast_gate/' 'test_contrast_gate' \
+    'a contrast gate fails on the median cost instead of the lower end of its interval'
+mutant gate_interval_not_negated harness/run/contrast_gate.c mb_contrast_gate_judge \
+    'out->cost_low = 1.0 - hi;' 'out->cost_low = 1.0 - lo;' \
+    '^test_contrast_gate/' 'test_contrast_gate' \
+    'the cost interval is taken from the wrong ends of the ratio interval'
+mutant gate_ignored_by_exit_code harness/run/ab.c mb_contrast_gates_exit \
+    'exit_code = MB_EXIT_EXPECTATION;' 'exit_code = exit_code;' \
+    '^test_ab/contrast_gate_fails_beyond_max_cost$|^test_ab/unmeasured_gate_is_inconclusive$' \
+    'test_ab' \
+    'a failed contrast gate does not fail the run'
+mutant gate_inconclusive_never_fails harness/run/ab.c mb_contrast_gates_exit \
+    'g->verdict == MB_GATE_FAIL || run->cfg->fail_on_inconclusive' 'g->verdict == MB_GATE_FAIL' \
+    '^test_ab/unmeasured_gate_is_inconclusive$' 'test_ab' \
+    'an inconclusive contrast gate passes under --fail-on-inconclusive'
 # ---------------------------------------------------------------------------
 
 usage()

@@ -186,6 +186,83 @@ static void watermark_fix_is_contrasted(void **state)
     free(scenario);
 }
 
+/* The gate of the contrast on `axis` in run.json. */
+static json_t *gate_of(json_t *run_json, const char *axis)
+{
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(run_json, "contrasts"), i, c)
+        if (strcmp(json_string_value(json_object_get(c, "axis")), axis) == 0)
+            return json_object_get(c, "gate");
+    fail_msg("no contrast on %s", axis);
+    return NULL;
+}
+
+/* max_cost gates: a fork per job costs far more than 2% (about 30 times
+ * slower with the tiny model), so its gate fails and the run exits 1; the
+ * fix's gate, with a bound no noise reaches, passes in the same run. */
+static void contrast_gate_fails_beyond_max_cost(void **state)
+{
+    fixture *f = *state;
+    NEED_ENV(f);
+    char *scenario = mb_test_write_file(&f->env, "gate.yaml",
+        "name: gate\nmodel: builtin:tiny\ninput_size: 48\n"
+        "images: {sizes: [64x48], per_job: 4, format: jpeg}\n"
+        "matrix: {device: [cpu], watermark_fix: [on, off], exec: [persistent, fork_per_job], "
+        "batch_size: [2]}\n"
+        "run: {jobs: 2, warmup_jobs: 1, repetitions: 6, threads: 1, decode_threads: 1}\n"
+        "contrasts: [{axis: exec, max_cost: 2%}, {axis: watermark_fix, max_cost: 95%}]\n");
+    json_t *r;
+    char *out;
+    assert_int_equal(run(f, scenario, "gate", NULL, &r, &out), 1);
+    assert_string_equal(json_string_value(json_object_get(r, "status")), "failed");
+    json_t *exec = gate_of(r, "exec");
+    assert_string_equal(json_string_value(json_object_get(exec, "verdict")), "fail");
+    assert_true(json_number_value(json_object_get(exec, "cost_low")) > 0.02);
+    assert_true(json_number_value(json_object_get(exec, "max_cost")) == 0.02);
+    json_t *fix = gate_of(r, "watermark_fix");
+    assert_string_equal(json_string_value(json_object_get(fix, "verdict")), "pass");
+    assert_true(json_number_value(json_object_get(fix, "cost_high")) <= 0.95);
+    char *path = mb_asprintf("%s/summary.md", out);
+    char *summary = mb_read_file(path, NULL);
+    assert_non_null(summary);
+    assert_non_null(strstr(summary, "gate: exec=fork_per_job costs at most 2.0%: measured +"));
+    assert_non_null(strstr(summary, "gate: watermark_fix=on costs at most 95.0%"));
+    free(summary);
+    free(path);
+    free(out);
+    json_decref(r);
+    free(scenario);
+}
+
+/* A gate on a contrast that was never measured (every fix-off job OOMs,
+ * as the scenario expects) is inconclusive: a notice and exit 0, or exit 1
+ * under --fail-on-inconclusive. */
+static void unmeasured_gate_is_inconclusive(void **state)
+{
+    fixture *f = *state;
+    NEED_ENV(f);
+    char *scenario = mb_test_write_file(&f->env, "gate-oom.yaml",
+        "name: gate-oom\nmodel: builtin:tiny\ninput_size: 48\n"
+        "images: {sizes: [64x48], per_job: 4, format: jpeg}\n"
+        "matrix: {device: [cpu], watermark_fix: [on, off], batch_size: [2]}\n"
+        "run: {jobs: 2, warmup_jobs: 0, repetitions: 3, threads: 1, decode_threads: 1}\n"
+        "fault: {emulate_mps_accounting: true}\n"
+        "overrides: [{when: {watermark_fix: \"off\"}, expect: {oom: expected}}]\n"
+        "contrasts: [{axis: watermark_fix, max_cost: 5%}]\n");
+    json_t *r;
+    assert_int_equal(run(f, scenario, "notice", NULL, &r, NULL), 0);
+    json_t *g = gate_of(r, "watermark_fix");
+    assert_string_equal(json_string_value(json_object_get(g, "verdict")), "inconclusive");
+    assert_true(json_is_null(json_object_get(g, "cost")));
+    assert_non_null(strstr(json_string_value(json_object_get(g, "reason")), "2 needed"));
+    json_decref(r);
+    const char *strict[] = {"--fail-on-inconclusive", NULL};
+    assert_int_equal(run(f, scenario, "strict", strict, &r, NULL), 1);
+    json_decref(r);
+    free(scenario);
+}
+
 /* More worker configurations than may stay alive: cell by cell, saying so. */
 static void too_many_workers_run_sequentially(void **state)
 {
@@ -218,6 +295,10 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(watermark_fix_is_contrasted, mb_test_fixture_setup,
                                     mb_test_fixture_teardown),
     cmocka_unit_test_setup_teardown(too_many_workers_run_sequentially, mb_test_fixture_setup,
+                                    mb_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown(contrast_gate_fails_beyond_max_cost, mb_test_fixture_setup,
+                                    mb_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown(unmeasured_gate_is_inconclusive, mb_test_fixture_setup,
                                     mb_test_fixture_teardown),
 };
 

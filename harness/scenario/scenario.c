@@ -4,6 +4,7 @@
 #include "scenario_private.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +57,7 @@ typedef struct load_ctx {
     mb_axis run_exec;       /* run.exec, a one-value exec axis */
     mb_axis worker_kind;    /* worker.kind, a one-value worker axis */
     mb_axis contrasts;      /* `contrasts:`, axis names checked once the matrix is read */
+    double *contrast_max_cost; /* parallel to contrasts.values, NAN = no gate */
     yaml_node_t *overrides; /* read last: `when` needs the final axes */
     yaml_node_t *group_by_size;
     yaml_node_t *images_dir;
@@ -349,10 +351,7 @@ static int read_axis(load_ctx *c, yaml_node_t *node, const char *name, mb_axis *
         int rc = scalar(c, item, &raw);
         if (rc == 0 && raw[0] == '\0' && strncmp(name, "env.", 4) != 0)
             rc = fail(c, item, "missing value");
-        /* `contrasts:` holds axis names, checked once the matrix is read. */
-        if (rc == 0 && strcmp(name, "contrasts") == 0)
-            norm = mb_strdup(raw);
-        else if (rc == 0 && mb__axis_value(name, raw, &norm, why, sizeof why) != 0)
+        if (rc == 0 && mb__axis_value(name, raw, &norm, why, sizeof why) != 0)
             rc = fail(c, item, "%s", why);
         for (size_t j = 0; rc == 0 && j < axis->n_values; j++)
             if (strcmp(axis->values[j], norm) == 0)
@@ -954,6 +953,75 @@ static int read_worker(load_ctx *c, yaml_node_t *node)
     return rc;
 }
 
+/* One `contrasts:` entry: an axis name, or {axis: NAME, max_cost: 2%}. */
+static int read_contrast(load_ctx *c, yaml_node_t *item, const char **axis, double *max_cost)
+{
+    static const char *const keys[] = {"axis", "max_cost"};
+    *max_cost = NAN;
+    if (item->type != YAML_MAPPING_NODE)
+        return nonempty_scalar(c, item, axis);
+    *axis = NULL;
+    int rc = expect_mapping(c, item);
+    for (size_t i = 0; rc == 0 && i < n_pairs(item); i++) {
+        const char *key;
+        yaml_node_t *value;
+        size_t mark;
+        int which;
+        rc = enter_pair(c, item, i, keys, 2, &which, &key, &value, &mark);
+        if (rc != 0)
+            break;
+        if (which == 0)
+            rc = nonempty_scalar(c, value, axis);
+        else
+            rc = get_fraction(c, value, max_cost);
+        path_pop(c, mark);
+    }
+    if (rc == 0 && *axis == NULL)
+        rc = fail(c, item, "missing 'axis' (the axis whose cells are contrasted)");
+    return rc;
+}
+
+static int read_contrasts(load_ctx *c, yaml_node_t *node)
+{
+    mb_axis *list = &c->contrasts;
+    size_t n = node->type == YAML_SEQUENCE_NODE ? n_items(node) : 1;
+    if (node->type == YAML_MAPPING_NODE)
+        return fail(c, node, "expected a list, found a mapping (write [{axis: ..., "
+                             "max_cost: ...}])");
+    if (node->type == YAML_SEQUENCE_NODE && n == 0)
+        return fail(c, node, "empty list (give at least one value)");
+    if (n > MB__MAX_AXIS_VALUES)
+        return fail(c, node, "more than %d values", MB__MAX_AXIS_VALUES);
+    list->name = mb_strdup("contrasts");
+    list->pos = pos_of(node);
+    list->values = mb_calloc(n, sizeof *list->values);
+    list->value_pos = mb_calloc(n, sizeof *list->value_pos);
+    c->contrast_max_cost = mb_calloc(n, sizeof *c->contrast_max_cost);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        yaml_node_t *item = node;
+        size_t mark = c->path_len;
+        if (node->type == YAML_SEQUENCE_NODE) {
+            item = node_at(c, node->data.sequence.items.start[i]);
+            mark = path_push_index(c, i);
+        }
+        const char *axis = NULL;
+        double max_cost;
+        rc = read_contrast(c, item, &axis, &max_cost);
+        for (size_t j = 0; rc == 0 && j < list->n_values; j++)
+            if (strcmp(list->values[j], axis) == 0)
+                rc = fail(c, item, "duplicate value '%s' (first given at line %d)", axis,
+                          list->value_pos[j].line);
+        if (rc == 0) {
+            c->contrast_max_cost[list->n_values] = max_cost;
+            list->value_pos[list->n_values] = pos_of(item);
+            list->values[list->n_values++] = mb_strdup(axis);
+        }
+        path_pop(c, mark);
+    }
+    return rc;
+}
+
 static int read_name(load_ctx *c, yaml_node_t *node)
 {
     const char *text;
@@ -1035,7 +1103,7 @@ static int read_root(load_ctx *c, yaml_node_t *root)
             rc = read_worker(c, value);
             break;
         case 13:
-            rc = read_axis(c, value, "contrasts", &c->contrasts);
+            rc = read_contrasts(c, value);
             break;
         default:
             if (value->type != YAML_SEQUENCE_NODE)
@@ -1122,6 +1190,8 @@ static int assemble_axes(load_ctx *c)
     }
     s->contrasts = c->contrasts.values;
     s->n_contrasts = c->contrasts.n_values;
+    s->contrast_max_cost = c->contrast_max_cost;
+    c->contrast_max_cost = NULL;
     c->contrasts.values = NULL;
     c->contrasts.n_values = 0;
     if (image >= 0 && c->sizes.name != NULL) {
@@ -1519,6 +1589,7 @@ int mb_scenario_load_string(const char *text, size_t len, const char *name, cons
     mb__axis_clear(&c.run_exec);
     mb__axis_clear(&c.worker_kind);
     mb__axis_clear(&c.contrasts);
+    free(c.contrast_max_cost);
     free(c.path);
     if (rc != 0) {
         mb_scenario_free(c.s);
@@ -1578,6 +1649,7 @@ void mb_scenario_free(mb_scenario *s)
     for (size_t i = 0; i < s->n_contrasts; i++)
         free(s->contrasts[i]);
     free(s->contrasts);
+    free(s->contrast_max_cost);
     for (size_t i = 0; i < s->worker.n_command; i++)
         free(s->worker.command[i]);
     free(s->worker.command);

@@ -163,6 +163,9 @@ typedef struct mb_scenario {
      * watermark fix and the worker kind always are. */
     char **contrasts;
     size_t n_contrasts;
+    /* Parallel to contrasts: the `max_cost` gate of each ({axis: NAME,
+     * max_cost: 2%}), a fraction; NAN when the contrast only informs. */
+    double *contrast_max_cost;
     mb_fault fault;
     mb_search search;
     mb_worker_opts worker;
