@@ -185,6 +185,20 @@ int mb_scenario_load_string(const char *text, size_t len, const char *name,
                             const char *dir, mb_scenario **out, mb_err *err);
 void mb_scenario_free(mb_scenario *s);
 
+/* The reference of every scenario key (key, type, default, accepted
+ * values, meaning) as a Markdown table, generated from the loader's schema
+ * table (heap).  The README's scenario reference is this text. */
+char *mb_scenario_reference_markdown(void);
+/* The lines between the README's markers (MB_SCENARIO_REFERENCE_BEGIN's
+ * line and MB_SCENARIO_REFERENCE_END's line), or NULL when either is
+ * missing (heap). */
+char *mb_scenario_reference_section(const char *readme);
+/* readme with that section replaced by the generated reference, or NULL
+ * when a marker is missing (heap). */
+char *mb_scenario_reference_splice(const char *readme);
+#define MB_SCENARIO_REFERENCE_BEGIN "<!-- BEGIN scenario-keys"
+#define MB_SCENARIO_REFERENCE_END "<!-- END scenario-keys -->"
+
 /* The axis called name, or NULL. */
 const mb_axis *mb_scenario_axis(const mb_scenario *s, const char *name);
 /* Replaces (or adds) an axis with values from a comma-separated list, as
