@@ -331,9 +331,13 @@ static int unknown_key(mb__load *c, yaml_node_t *key_node, const char *key,
     return mb__fail(c, key_node, "unknown key '%s' (expected %s)", key, list);
 }
 
-int mb__enter_pair(mb__load *c, yaml_node_t *map, size_t i, const char *const *known,
-                   size_t n_known, int *which, const char **key, yaml_node_t **value,
-                   size_t *mark)
+/* Checks pair i of a mapping: a scalar key, one of `known` (when given;
+ * otherwise the caller judges the key) and not seen before in this mapping.
+ * On success the key is pushed onto the path and *mark says where to pop
+ * it back to. */
+static int enter_pair(mb__load *c, yaml_node_t *map, size_t i, const char *const *known,
+                      size_t n_known, int *which, const char **key, yaml_node_t **value,
+                      size_t *mark)
 {
     yaml_node_pair_t *pair = &map->data.mapping.pairs.start[i];
     yaml_node_t *key_node = mb__node_at(c, pair->key);
@@ -388,26 +392,53 @@ int mb__read_key(mb__load *c, const mb__key *k, yaml_node_t *node, void *base)
     }
 }
 
+int mb__each_pair(mb__load *c, yaml_node_t *node, const char *const *known, size_t n_known,
+                  mb__pair_fn fn, void *ctx)
+{
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < mb__n_pairs(node); i++) {
+        const char *key;
+        yaml_node_t *value;
+        size_t mark;
+        int which;
+        rc = enter_pair(c, node, i, known, n_known, &which, &key, &value, &mark);
+        if (rc != 0)
+            break;
+        yaml_node_t *key_node = mb__node_at(c, node->data.mapping.pairs.start[i].key);
+        rc = fn(c, which, key, key_node, value, ctx);
+        mb__path_pop(c, mark);
+    }
+    return rc;
+}
+
+typedef struct table_read {
+    const mb__table *t;
+    void *base;
+    unsigned long *seen;
+} table_read;
+
+static int read_row(mb__load *c, int which, const char *key, yaml_node_t *key_node,
+                    yaml_node_t *value, void *ctx)
+{
+    (void)key;
+    (void)key_node;
+    table_read *r = ctx;
+    int rc = mb__read_key(c, &r->t->keys[which], value, r->base);
+    if (rc == 0 && r->seen != NULL)
+        *r->seen |= 1ul << which;
+    return rc;
+}
+
 int mb__read_table(mb__load *c, yaml_node_t *node, const mb__table *t, void *base,
                    unsigned long *seen)
 {
     const char *names[MB__MAX_TABLE_KEYS];
     for (size_t k = 0; k < t->n; k++)
         names[k] = t->keys[k].name;
+    table_read r = {t, base, seen};
     int rc = mb__expect_mapping(c, node);
-    for (size_t i = 0; rc == 0 && i < mb__n_pairs(node); i++) {
-        const char *key;
-        yaml_node_t *value;
-        size_t mark;
-        int which;
-        rc = mb__enter_pair(c, node, i, names, t->n, &which, &key, &value, &mark);
-        if (rc != 0)
-            break;
-        rc = mb__read_key(c, &t->keys[which], value, base);
-        if (rc == 0 && seen != NULL)
-            *seen |= 1ul << which;
-        mb__path_pop(c, mark);
-    }
+    if (rc == 0)
+        rc = mb__each_pair(c, node, names, t->n, read_row, &r);
     return rc;
 }
 

@@ -78,13 +78,14 @@ int mb__get_fraction(mb__load *c, yaml_node_t *node, double max, double *out);
 int mb__get_word(mb__load *c, yaml_node_t *node, const char *what, const char *const *words,
                  size_t n, int *out);
 
-/* Checks pair i of a mapping: a scalar key, one of `known` (when given;
- * otherwise the did-you-mean list) and not seen before in this mapping.
- * On success the key is pushed onto the path and *mark says where to pop
- * it back to. */
-int mb__enter_pair(mb__load *c, yaml_node_t *map, size_t i, const char *const *known,
-                   size_t n_known, int *which, const char **key, yaml_node_t **value,
-                   size_t *mark);
+/* Walks the pairs of a mapping node in file order.  Each key must be a
+ * scalar, not given twice, and one of `known` when known is not NULL (an
+ * unknown one gets a did-you-mean from known); fn then reads the value
+ * with the key on the path (which: its index in known, -1 without). */
+typedef int (*mb__pair_fn)(mb__load *c, int which, const char *key, yaml_node_t *key_node,
+                           yaml_node_t *value, void *ctx);
+int mb__each_pair(mb__load *c, yaml_node_t *node, const char *const *known, size_t n_known,
+                  mb__pair_fn fn, void *ctx);
 
 /* The generic read loop: every key of the mapping node is looked up in the
  * table (unknown ones get a did-you-mean from it) and read into base by its

@@ -166,43 +166,39 @@ int mb__read_input_size(mb__load *c, yaml_node_t *node, void *field)
     return rc;
 }
 
+static int matrix_axis(mb__load *c, int which, const char *key, yaml_node_t *key_node,
+                       yaml_node_t *value, void *ctx)
+{
+    (void)which;
+    (void)ctx;
+    const char *why;
+    if (mb__axis_kind_of(key, &why) == MB__AXIS_UNKNOWN) {
+        const char *hint = mb__did_you_mean(key, mb__axis_names, mb__n_axis_names);
+        if (why != NULL)
+            return mb__fail(c, key_node, "%s", why);
+        if (hint != NULL)
+            return mb__fail(c, key_node, "unknown key '%s' (did you mean '%s'?)", key, hint);
+        char list[256];
+        mb__join_or(list, sizeof list, mb__axis_names, mb__n_axis_names);
+        return mb__fail(c, key_node, "unknown key '%s' (expected %s or env.NAME)", key, list);
+    }
+    if (c->n_axes >= MB__MAX_AXES)
+        return mb__fail(c, key_node, "more than %d matrix axes", MB__MAX_AXES);
+    c->axes = mb_realloc(c->axes, (c->n_axes + 1) * sizeof *c->axes);
+    memset(&c->axes[c->n_axes], 0, sizeof *c->axes);
+    c->n_axes++;
+    return mb__read_axis(c, value, key, &c->axes[c->n_axes - 1]);
+}
+
+/* The matrix's keys are axis names (axis.c), env.NAME included, so they are
+ * checked by the axis rules rather than a table. */
 int mb__read_matrix(mb__load *c, yaml_node_t *node, void *field)
 {
     (void)field;
     c->matrix = node;
     int rc = mb__expect_mapping(c, node);
-    for (size_t i = 0; rc == 0 && i < mb__n_pairs(node); i++) {
-        const char *key;
-        yaml_node_t *value;
-        size_t mark;
-        int which;
-        rc = mb__enter_pair(c, node, i, NULL, 0, &which, &key, &value, &mark);
-        if (rc != 0)
-            break;
-        yaml_node_t *key_node = mb__node_at(c, node->data.mapping.pairs.start[i].key);
-        const char *why;
-        if (mb__axis_kind_of(key, &why) == MB__AXIS_UNKNOWN) {
-            const char *hint = mb__did_you_mean(key, mb__axis_names, mb__n_axis_names);
-            if (why != NULL) {
-                rc = mb__fail(c, key_node, "%s", why);
-            } else if (hint != NULL) {
-                rc = mb__fail(c, key_node, "unknown key '%s' (did you mean '%s'?)", key, hint);
-            } else {
-                char list[256];
-                mb__join_or(list, sizeof list, mb__axis_names, mb__n_axis_names);
-                rc = mb__fail(c, key_node, "unknown key '%s' (expected %s or env.NAME)", key,
-                              list);
-            }
-        } else if (c->n_axes >= MB__MAX_AXES) {
-            rc = mb__fail(c, key_node, "more than %d matrix axes", MB__MAX_AXES);
-        } else {
-            c->axes = mb_realloc(c->axes, (c->n_axes + 1) * sizeof *c->axes);
-            memset(&c->axes[c->n_axes], 0, sizeof *c->axes);
-            c->n_axes++;
-            rc = mb__read_axis(c, value, key, &c->axes[c->n_axes - 1]);
-        }
-        mb__path_pop(c, mark);
-    }
+    if (rc == 0)
+        rc = mb__each_pair(c, node, NULL, 0, matrix_axis, NULL);
     return rc;
 }
 

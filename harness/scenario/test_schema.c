@@ -86,6 +86,18 @@ static void matrix_rows_are_the_axes(void **state)
                              MB__AXIS_UNKNOWN);
 }
 
+/* A row's own rule: target_ci is a fraction that must be above zero. */
+static void positive_fraction_refuses_zero(void **state)
+{
+    (void)state;
+    const char *yaml = "run: {repetitions: {min: 2, max: 3, target_ci: 0%}}\n";
+    mb_scenario *s = NULL;
+    mb_err err;
+    assert_int_equal(mb_scenario_load_string(yaml, strlen(yaml), "t.yaml", ".", &s, &err),
+                     MB_ESCENARIO);
+    assert_string_equal(err.msg, "t.yaml:1:48: run.repetitions.target_ci: must be more than 0%");
+}
+
 /* A table's rows fit the `seen` bits of the read loop. */
 static void tables_fit_the_read_loop(void **state)
 {
@@ -102,6 +114,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(every_default_parses_into_the_model),
     cmocka_unit_test(matrix_rows_are_the_axes),
     cmocka_unit_test(tables_fit_the_read_loop),
+    cmocka_unit_test(positive_fraction_refuses_zero),
 };
 
 MB_TEST_MAIN("scenario schema and its reference", tests, NULL, NULL)

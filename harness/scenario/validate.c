@@ -170,9 +170,11 @@ static int not_an_axis(mb__load *c, yaml_node_t *key_node, const char *key)
 }
 
 /* One `when` pair: a value the axis really has, normalised as the axis is. */
-static int when_pair(mb__load *c, mb_override *ov, yaml_node_t *key_node, const char *key,
-                     yaml_node_t *value)
+static int when_pair(mb__load *c, int which, const char *key, yaml_node_t *key_node,
+                     yaml_node_t *value, void *ctx)
 {
+    (void)which;
+    mb_override *ov = ctx;
     const mb_scenario *s = c->s;
     long axis = mb__axis_index(s, key);
     const char *raw = NULL;
@@ -207,18 +209,9 @@ int mb__read_when(mb__load *c, yaml_node_t *node, void *field)
     int rc = mb__expect_mapping(c, node);
     if (rc == 0 && mb__n_pairs(node) == 0)
         rc = mb__fail(c, node, "empty (name at least one axis value)");
-    if (rc == 0)
+    if (rc == 0) {
         ov->when = mb_calloc(mb__n_pairs(node), sizeof *ov->when);
-    for (size_t i = 0; rc == 0 && i < mb__n_pairs(node); i++) {
-        const char *key;
-        yaml_node_t *value;
-        size_t mark;
-        int which;
-        rc = mb__enter_pair(c, node, i, NULL, 0, &which, &key, &value, &mark);
-        if (rc != 0)
-            break;
-        rc = when_pair(c, ov, mb__node_at(c, node->data.mapping.pairs.start[i].key), key, value);
-        mb__path_pop(c, mark);
+        rc = mb__each_pair(c, node, NULL, 0, when_pair, ov);
     }
     return rc;
 }
