@@ -5,7 +5,6 @@
 
 #include <stddef.h>
 
-#include "mb_util.h"
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 #define TABLE(rows) {rows, COUNT(rows)}
