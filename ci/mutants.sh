@@ -141,6 +141,51 @@ mutant two_runs_judged harness/compare/compare.c judge \
     '^test_compare/test_cli_exit_codes$|^test_baseline/test_update_converts_old_format$' \
     'test_compare test_baseline mpsbench' \
     'two plain runs are judged on their repetitions alone, as if nothing drifted between them'
+mutant gate_passes_on_median harness/run/contrast_gate.c mb_contrast_gate_judge \
+    'if (out->cost_high <= max_cost)' 'if (out->cost <= max_cost)' \
+    '^test_contrast_gate/' 'test_contrast_gate' \
+    'a contrast gate passes on the median cost instead of the upper end of its interval'
+mutant gate_fails_on_median harness/run/contrast_gate.c mb_contrast_gate_judge \
+    'else if (out->cost_low > max_cost)' 'else if (out->cost > max_cost)' \
+    '^test_contrast_gate/' 'test_contrast_gate' \
+    'a contrast gate fails on the median cost instead of the lower end of its interval'
+mutant gate_interval_not_negated harness/run/contrast_gate.c mb_contrast_gate_judge \
+    'out->cost_low = 1.0 - hi;' 'out->cost_low = 1.0 - lo;' \
+    '^test_contrast_gate/' 'test_contrast_gate' \
+    'the cost interval is taken from the wrong ends of the ratio interval'
+mutant gate_ignored_by_exit_code harness/run/ab.c mb_contrast_gates_exit \
+    'exit_code = MB_EXIT_EXPECTATION;' 'exit_code = exit_code;' \
+    '^test_ab/contrast_gate_fails_beyond_max_cost$' 'test_ab' \
+    'a failed contrast gate does not fail the run'
+mutant gate_inconclusive_never_fails harness/run/ab.c mb_contrast_gates_exit \
+    'g->verdict == MB_GATE_FAIL || run->cfg->fail_on_inconclusive' 'g->verdict == MB_GATE_FAIL' \
+    '^test_ab/unmeasured_gate_is_inconclusive$' 'test_ab' \
+    'an inconclusive contrast gate passes under --fail-on-inconclusive'
+mutant schema_defaults_ignored harness/scenario/loader.c apply_table \
+    'if (k->def != NULL && convert(' 'if (0 && convert(' \
+    '^test_scenario/test_defaults$|^test_schema/every_default_parses_into_the_model$' \
+    'test_scenario test_schema' \
+    'the defaults in the schema table are not applied to a loaded scenario'
+mutant schema_no_did_you_mean harness/scenario/loader.c unknown_key \
+    'const char *hint = mb__did_you_mean(key, known, n_known);' 'const char *hint = NULL;' \
+    '^test_scenario/test_unknown_keys$' 'test_scenario' \
+    'an unknown key gets no did-you-mean from its table'
+mutant schema_positive_ignored harness/scenario/loader.c convert \
+    'rc == 0 && k->positive &&' 'rc == 0 && 0 &&' \
+    '^test_schema/positive_fraction_refuses_zero$' 'test_schema' \
+    'a fraction row marked positive accepts 0%'
+mutant schema_seen_bits_wrong harness/scenario/validate.c mb__read_override_expect \
+    'ov->has_oom |= (seen & 1) != 0;' 'ov->has_oom |= (seen & 2) != 0;' \
+    '^test_scenario/' 'test_scenario' \
+    'an override that sets expect.oom is read as not setting it'
+mutant contrast_max_cost_dropped harness/scenario/readers.c read_contrast \
+    '*max_cost = e.max_cost;' '*max_cost = NAN;' \
+    '^test_contrasts/' 'test_contrasts' \
+    'the max_cost of a contrasts entry is read and then forgotten'
+mutant reference_stale harness/scenario/reference.c rows \
+    'cell(b, k->help);' 'cell(b, k->name);' \
+    '^test_schema/readme_reference_is_generated$' 'test_schema' \
+    'the generated reference changes and the README no longer matches it'
 # ---------------------------------------------------------------------------
 
 usage()

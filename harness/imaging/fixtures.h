@@ -7,8 +7,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "image_format.h"
 #include "mb_error.h"
-#include "scenario.h"   /* mb_image_format */
 
 /* Writes one image to path (atomically: temp file then rename). */
 int mb_fixture_write(const char *path, int w, int h, uint32_t seed,

@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "compare.h"
 #include "mb_util.h"
 #include "run_private.h"
@@ -292,6 +294,36 @@ static bool scenario_contrasts(const mb_scenario *s, const char *axis)
     return false;
 }
 
+/* The max_cost the scenario set on an axis's contrasts, NAN for none. */
+static double scenario_max_cost(const mb_scenario *s, const char *axis)
+{
+    for (size_t i = 0; i < s->n_contrasts; i++)
+        if (strcmp(s->contrasts[i], axis) == 0 && s->contrast_max_cost != NULL)
+            return s->contrast_max_cost[i];
+    return NAN;
+}
+
+/* Judges a contrast's gate from the same paired rounds as its change: a
+ * ratio is the other side's throughput over the reference side's. */
+static void gate_pair(const cell_state *a, const cell_state *b, double max_cost,
+                      mb_contrast_gate *out)
+{
+    if (a->skip_reason != NULL || b->skip_reason != NULL) {
+        mb_contrast_gate_unmeasured(max_cost, mb_asprintf("skipped: %s", a->skip_reason
+                                                          ? a->skip_reason : b->skip_reason),
+                                    out);
+        return;
+    }
+    double *xa, *xb;
+    size_t n;
+    pair_rounds(a, b, &xa, &xb, &n);
+    for (size_t i = 0; i < n; i++)
+        xb[i] = xa[i] > 0 ? xb[i] / xa[i] : NAN;
+    mb_contrast_gate_judge(xb, n, max_cost, out);
+    free(xa);
+    free(xb);
+}
+
 /* The value a contrast measures against: the fix off (so the change is what
  * the fix costs or gains), else the axis's first value. */
 static const char *reference_value(const mb_axis *axis)
@@ -317,6 +349,7 @@ void mb_contrasts_make(run_ctx *run)
     size_t cap = run->n_cells * 4 + 1, n = 0;
     mb_compare_report *r = new_report("reference side", "other side", cap);
     char **axes = mb_calloc(cap, sizeof *axes);
+    mb_contrast_gate *gates = mb_calloc(cap, sizeof *gates);
     for (size_t i = 0; i < run->n_cells; i++) {
         const cell_state *a = &run->cells[i];
         if (a->candidate || a->frontier)
@@ -337,6 +370,13 @@ void mb_contrasts_make(run_ctx *run)
                 compare_pair(run, a, b, name, c);
                 free(name);
                 count(r, c);
+                double max_cost = scenario_max_cost(s, axis->name);
+                if (isnan(max_cost)) {
+                    gates[n].max_cost = NAN;
+                } else {
+                    gate_pair(a, b, max_cost, &gates[n]);
+                    gates[n].side = mb_asprintf("%s=%s", axis->name, b->cell->values[x]);
+                }
                 axes[n++] = mb_strdup(axis->name);
                 r->n_cells = n;
             }
@@ -344,6 +384,64 @@ void mb_contrasts_make(run_ctx *run)
     }
     run->contrasts = r;
     run->contrast_axes = axes;
+    run->contrast_gates = gates;
+}
+
+void mb_contrasts_free(run_ctx *run)
+{
+    for (size_t i = 0; run->contrasts != NULL && i < run->contrasts->n_cells; i++) {
+        free(run->contrast_axes[i]);
+        mb_contrast_gate_clear(&run->contrast_gates[i]);
+    }
+    free(run->contrast_axes);
+    free(run->contrast_gates);
+    mb_compare_report_free(run->contrasts);
+    run->contrast_axes = NULL;
+    run->contrast_gates = NULL;
+    run->contrasts = NULL;
+}
+
+const mb_contrast_gate *mb_contrast_gate_of(const run_ctx *run, size_t i)
+{
+    const mb_contrast_gate *g = &run->contrast_gates[i];
+    return isnan(g->max_cost) ? NULL : g;
+}
+
+json_t *mb_contrast_gate_json(const mb_contrast_gate *g)
+{
+    char *sentence = mb_contrast_gate_sentence(g);
+    json_t *o = json_pack("{s:s, s:s, s:I}", "verdict", mb_gate_verdict_name(g->verdict),
+                          "summary", sentence, "rounds", (json_int_t)g->rounds);
+    free(sentence);
+    const struct { const char *name; double v; } f[] = {
+        {"max_cost", g->max_cost}, {"cost", g->cost}, {"cost_low", g->cost_low},
+        {"cost_high", g->cost_high}, {"mde", g->mde},
+    };
+    for (size_t k = 0; k < sizeof f / sizeof f[0]; k++)
+        json_object_set_new(o, f[k].name, isfinite(f[k].v) ? json_real(f[k].v) : json_null());
+    json_object_set_new(o, "reason", g->reason ? json_string(g->reason) : json_null());
+    return o;
+}
+
+int mb_contrast_gates_exit(const run_ctx *run, int exit_code)
+{
+    for (size_t i = 0; run->contrasts != NULL && i < run->contrasts->n_cells; i++) {
+        const mb_contrast_gate *g = mb_contrast_gate_of(run, i);
+        if (g == NULL || g->verdict == MB_GATE_PASS)
+            continue;
+        bool fails = g->verdict == MB_GATE_FAIL || run->cfg->fail_on_inconclusive;
+        if (!run->cfg->quiet) {
+            char *text = mb_contrast_gate_sentence(g);
+            fprintf(stderr, "mpsbench: %s: contrast gate: %s: %s%s\n",
+                    fails ? "error" : "notice", run->contrasts->cells[i].cell, text,
+                    g->verdict == MB_GATE_INCONCLUSIVE && fails ? " (--fail-on-inconclusive)"
+                                                                : "");
+            free(text);
+        }
+        if (fails && exit_code == MB_EXIT_OK)
+            exit_code = MB_EXIT_EXPECTATION;
+    }
+    return exit_code;
 }
 
 static void percent(char *buf, size_t size, double x)
@@ -387,5 +485,13 @@ char *mb_contrast_sentence(const run_ctx *run, size_t i)
     char *text = mb_asprintf("%s: %s [%s, %s], %s (%s, %zu rounds)", c->cell, change, lo, hi,
                              verdict, run->contrast_axes[i], c->n_baseline);
     free(owned);
+    const mb_contrast_gate *g = mb_contrast_gate_of(run, i);
+    if (g != NULL) {
+        char *gate = mb_contrast_gate_sentence(g);
+        char *both = mb_asprintf("%s; gate: %s", text, gate);
+        free(gate);
+        free(text);
+        text = both;
+    }
     return text;
 }

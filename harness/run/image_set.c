@@ -335,7 +335,7 @@ int mb_image_set_for_cell(mb_image_set *set, const mb_scenario *s, const mb_cell
                           char ***paths, size_t *n, mb_err *err)
 {
     bool as_is = cell->image_width == 0;
-    const char *fmt = s->images.format == MB_FORMAT_PNG ? "png" : "jpeg";
+    const char *fmt = mb_image_format_name(s->images.format);
     char *key = s->images.dir
         ? mb_asprintf("dir:%s:%dx%d", s->images.dir, cell->image_width, cell->image_height)
         : mb_asprintf("gen:%s:%dx%d", fmt, cell->image_width, cell->image_height);

@@ -225,6 +225,9 @@ int mb_report_write_run_json(const run_ctx *run, const char *status, mb_err *err
             json_object_set_new(c, f[k].name, isfinite(f[k].v) ? json_real(f[k].v) : json_null());
         if (cc->reason != NULL)
             json_object_set_new(c, "reason", json_string(cc->reason));
+        const mb_contrast_gate *g = mb_contrast_gate_of(run, i);
+        if (g != NULL)
+            json_object_set_new(c, "gate", mb_contrast_gate_json(g));
         json_array_append_new(contrasts, c);
     }
     json_object_set_new(o, "contrasts", contrasts);

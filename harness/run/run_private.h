@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "contrast_gate.h"
 #include "oom.h"
 #include "protocol.h"
 #include "queue.h"
@@ -156,6 +157,9 @@ typedef struct run_ctx {
     struct mb_compare_report *compare;  /* run --baseline, or the A/B verdicts */
     struct mb_compare_report *contrasts;/* cells that differ in one axis, paired */
     char **contrast_axes;   /* parallel to contrasts->cells: the axis compared */
+    /* Parallel to contrasts->cells: each contrast's max_cost gate; a
+     * max_cost of NAN when the scenario gave the axis none. */
+    mb_contrast_gate *contrast_gates;
     /* A/B runs: the candidate side's scenarios and cells (shallow copies
      * with their own worker key, environment, faults and worker path) */
     mb_scenario **candidate_scenarios;
@@ -248,6 +252,17 @@ void mb_contrasts_make(run_ctx *run);
 /* "watermark fix on vs off, cpu 224x224 batch 8: -0.4% [-1.1%, +0.3%], no
  * cost detectable above 1.2%": one line per contrast (heap). */
 char *mb_contrast_sentence(const run_ctx *run, size_t i);
+/* The gate of contrast i, or NULL when it has none. */
+const mb_contrast_gate *mb_contrast_gate_of(const run_ctx *run, size_t i);
+/* Folds the gates into the exit code: a failed gate is MB_EXIT_EXPECTATION,
+ * an inconclusive one too under --fail-on-inconclusive; otherwise
+ * exit_code is returned unchanged.  Prints a notice for each gate that did
+ * not pass (unless quiet). */
+int mb_contrast_gates_exit(const run_ctx *run, int exit_code);
+void mb_contrasts_free(run_ctx *run);
+/* A gate as run.json records it: max_cost, verdict, cost and its interval,
+ * mde, rounds, reason and the sentence. */
+struct json_t *mb_contrast_gate_json(const mb_contrast_gate *g);
 
 /* report.c */
 int mb_report_write_run_json(const run_ctx *run, const char *status, mb_err *err);

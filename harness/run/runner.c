@@ -1029,11 +1029,7 @@ static void free_cells(run_ctx *run)
     }
     free(run->cells);
     mb_ab_free(run);
-    if (run->contrasts != NULL)
-        for (size_t i = 0; i < run->contrasts->n_cells; i++)
-            free(run->contrast_axes[i]);
-    free(run->contrast_axes);
-    mb_compare_report_free(run->contrasts);
+    mb_contrasts_free(run);
     for (size_t i = 0; i < run->hellos.n; i++)
         free(run->hellos.records[i]);
     free(run->hellos.records);
@@ -1136,6 +1132,8 @@ static int finish_run(run_ctx *run, int exit_code, mb_err *err)
     if (!run->cfg->quiet)
         mb_worker_compare_print(run, stderr);
     print_contrasts(run);
+    /* A contrast's max_cost gate is an expectation like any other. */
+    exit_code = mb_contrast_gates_exit(run, exit_code);
     const char *status = !complete ? "incomplete"
                        : exit_code == MB_EXIT_OK ? "passed" : "failed";
     mb_err werr;

@@ -160,7 +160,8 @@ static void ab_finds_a_slow_candidate_and_no_change_in_aa(void **state)
     free(scenario);
 }
 
-/* The fix on against off, round by round, as a measured sentence. */
+/* The fix on against off, round by round, as a measured sentence, with a
+ * max_cost gate that passes. */
 static void watermark_fix_is_contrasted(void **state)
 {
     fixture *f = *state;
@@ -169,7 +170,8 @@ static void watermark_fix_is_contrasted(void **state)
         "name: fix\nmodel: builtin:tiny\ninput_size: 48\n"
         "images: {sizes: [64x48], per_job: 4, format: jpeg}\n"
         "matrix: {device: [cpu], watermark_fix: [on, off], batch_size: [2]}\n"
-        "run: {jobs: 2, warmup_jobs: 1, repetitions: 6, threads: 1, decode_threads: 1}\n");
+        "run: {jobs: 2, warmup_jobs: 1, repetitions: 6, threads: 1, decode_threads: 1}\n"
+        "contrasts: [{axis: watermark_fix, max_cost: 95%}]\n");
     json_t *r;
     assert_int_equal(run(f, scenario, "fix", NULL, &r, NULL), 0);
     json_t *contrasts = json_object_get(r, "contrasts");
@@ -179,9 +181,84 @@ static void watermark_fix_is_contrasted(void **state)
     assert_int_equal(json_integer_value(json_object_get(c, "rounds")), 6);
     assert_non_null(strstr(json_string_value(json_object_get(c, "name")), ": on vs off"));
     assert_true(json_is_number(json_object_get(c, "change")));
+    /* The fix costs nothing on the CPU: a bound no noise reaches passes. */
+    json_t *g = json_object_get(c, "gate");
+    assert_string_equal(json_string_value(json_object_get(g, "verdict")), "pass");
+    assert_true(json_number_value(json_object_get(g, "cost_high")) <= 0.95);
     /* Two worker configurations, both kept alive: interleaved. */
     json_t *s = json_object_get(r, "schedule");
     assert_string_equal(json_string_value(json_object_get(s, "order")), "interleaved");
+    json_decref(r);
+    free(scenario);
+}
+
+/* The gate of the contrast on `axis` in run.json. */
+static json_t *gate_of(json_t *run_json, const char *axis)
+{
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(run_json, "contrasts"), i, c)
+        if (strcmp(json_string_value(json_object_get(c, "axis")), axis) == 0)
+            return json_object_get(c, "gate");
+    fail_msg("no contrast on %s", axis);
+    return NULL;
+}
+
+/* A max_cost gate: a fork per job costs far more than 2% (about 30 times
+ * slower with the tiny model), so the gate fails and the run exits 1. */
+static void contrast_gate_fails_beyond_max_cost(void **state)
+{
+    fixture *f = *state;
+    NEED_ENV(f);
+    char *scenario = mb_test_write_file(&f->env, "gate.yaml",
+        "name: gate\nmodel: builtin:tiny\ninput_size: 48\n"
+        "images: {sizes: [64x48], per_job: 4, format: jpeg}\n"
+        "matrix: {device: [cpu], exec: [persistent, fork_per_job], batch_size: [2]}\n"
+        "run: {jobs: 2, warmup_jobs: 0, repetitions: 5, threads: 1, decode_threads: 1}\n"
+        "contrasts: [{axis: exec, max_cost: 2%}]\n");
+    json_t *r;
+    char *out;
+    assert_int_equal(run(f, scenario, "gate", NULL, &r, &out), 1);
+    assert_string_equal(json_string_value(json_object_get(r, "status")), "failed");
+    json_t *g = gate_of(r, "exec");
+    assert_string_equal(json_string_value(json_object_get(g, "verdict")), "fail");
+    assert_true(json_number_value(json_object_get(g, "cost_low")) > 0.02);
+    assert_true(json_number_value(json_object_get(g, "max_cost")) == 0.02);
+    char *path = mb_asprintf("%s/summary.md", out);
+    char *summary = mb_read_file(path, NULL);
+    assert_non_null(summary);
+    assert_non_null(strstr(summary, "gate: exec=fork_per_job costs at most 2.0%: measured +"));
+    free(summary);
+    free(path);
+    free(out);
+    json_decref(r);
+    free(scenario);
+}
+
+/* A gate on a contrast that was never measured (every fix-off job OOMs,
+ * as the scenario expects) is inconclusive: a notice and exit 0, or exit 1
+ * under --fail-on-inconclusive. */
+static void unmeasured_gate_is_inconclusive(void **state)
+{
+    fixture *f = *state;
+    NEED_ENV(f);
+    char *scenario = mb_test_write_file(&f->env, "gate-oom.yaml",
+        "name: gate-oom\nmodel: builtin:tiny\ninput_size: 48\n"
+        "images: {sizes: [64x48], per_job: 4, format: jpeg}\n"
+        "matrix: {device: [cpu], watermark_fix: [on, off], batch_size: [2]}\n"
+        "run: {jobs: 2, warmup_jobs: 0, repetitions: 3, threads: 1, decode_threads: 1}\n"
+        "fault: {emulate_mps_accounting: true}\n"
+        "overrides: [{when: {watermark_fix: \"off\"}, expect: {oom: expected}}]\n"
+        "contrasts: [{axis: watermark_fix, max_cost: 5%}]\n");
+    json_t *r;
+    assert_int_equal(run(f, scenario, "notice", NULL, &r, NULL), 0);
+    json_t *g = gate_of(r, "watermark_fix");
+    assert_string_equal(json_string_value(json_object_get(g, "verdict")), "inconclusive");
+    assert_true(json_is_null(json_object_get(g, "cost")));
+    assert_non_null(strstr(json_string_value(json_object_get(g, "reason")), "2 needed"));
+    json_decref(r);
+    const char *strict[] = {"--fail-on-inconclusive", NULL};
+    assert_int_equal(run(f, scenario, "strict", strict, &r, NULL), 1);
     json_decref(r);
     free(scenario);
 }
@@ -218,6 +295,10 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(watermark_fix_is_contrasted, mb_test_fixture_setup,
                                     mb_test_fixture_teardown),
     cmocka_unit_test_setup_teardown(too_many_workers_run_sequentially, mb_test_fixture_setup,
+                                    mb_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown(contrast_gate_fails_beyond_max_cost, mb_test_fixture_setup,
+                                    mb_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown(unmeasured_gate_is_inconclusive, mb_test_fixture_setup,
                                     mb_test_fixture_teardown),
 };
 

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "image_format.h"
 #include "mb_error.h"
 
 typedef struct mb_pos {
@@ -42,7 +43,6 @@ typedef enum { MB_EXEC_PERSISTENT = 0, MB_EXEC_FORK_PER_JOB } mb_exec_mode;
  * cell. */
 typedef enum { MB_ORDER_INTERLEAVED = 0, MB_ORDER_SEQUENTIAL } mb_order;
 typedef enum { MB_ON_OOM_CONTINUE = 0, MB_ON_OOM_EXIT } mb_on_oom;
-typedef enum { MB_FORMAT_JPEG = 0, MB_FORMAT_PNG } mb_image_format;
 typedef enum { MB_RESIZE_HOST = 0, MB_RESIZE_DEVICE } mb_resize_on;
 /* Which program serves the jobs: mpsbench-worker over the queue protocol,
  * or the service's own Python RQ worker (harness/queue/PROTOCOL.md, "The RQ
@@ -163,6 +163,9 @@ typedef struct mb_scenario {
      * watermark fix and the worker kind always are. */
     char **contrasts;
     size_t n_contrasts;
+    /* Parallel to contrasts: the `max_cost` gate of each ({axis: NAME,
+     * max_cost: 2%}), a fraction; NAN when the contrast only informs. */
+    double *contrast_max_cost;
     mb_fault fault;
     mb_search search;
     mb_worker_opts worker;
@@ -181,6 +184,20 @@ int mb_scenario_load(const char *path, mb_scenario **out, mb_err *err);
 int mb_scenario_load_string(const char *text, size_t len, const char *name,
                             const char *dir, mb_scenario **out, mb_err *err);
 void mb_scenario_free(mb_scenario *s);
+
+/* The reference of every scenario key (key, type, default, accepted
+ * values, meaning) as a Markdown table, generated from the loader's schema
+ * table (heap).  The README's scenario reference is this text. */
+char *mb_scenario_reference_markdown(void);
+/* The lines between the README's markers (MB_SCENARIO_REFERENCE_BEGIN's
+ * line and MB_SCENARIO_REFERENCE_END's line), or NULL when either is
+ * missing (heap). */
+char *mb_scenario_reference_section(const char *readme);
+/* readme with that section replaced by the generated reference, or NULL
+ * when a marker is missing (heap). */
+char *mb_scenario_reference_splice(const char *readme);
+#define MB_SCENARIO_REFERENCE_BEGIN "<!-- BEGIN scenario-keys"
+#define MB_SCENARIO_REFERENCE_END "<!-- END scenario-keys -->"
 
 /* The axis called name, or NULL. */
 const mb_axis *mb_scenario_axis(const mb_scenario *s, const char *name);

@@ -1,5 +1,6 @@
-/* What the loader (scenario.c), the axis rules (axis.c) and the matrix
- * expansion (matrix.c) share.  Not part of the module's interface. */
+/* What the loader (scenario.c and the files of loader.h), the axis rules
+ * (axis.c) and the matrix expansion (matrix.c) share.  Not part of the
+ * module's interface. */
 #ifndef MB_SCENARIO_PRIVATE_H
 #define MB_SCENARIO_PRIVATE_H
 
