@@ -77,8 +77,11 @@ int mb_cmd_plot(int argc, char **argv, mb_err *err)
     if (input == NULL)
         return mb_err_set(err, MB_EUSAGE, "plot: give a run directory or its results.json "
                                           "(mpsbench plot RUN_DIR)");
+    int rc = mb_cli_need_run_dir("plot", input, true, err);
+    if (rc != 0)
+        return rc;
     mb_plot_report rep = {0};
-    int rc = mb_plot_run_dir(input, &opt, &rep, err);
+    rc = mb_plot_run_dir(input, &opt, &rep, err);
     if (!quiet) {
         for (size_t i = 0; i < rep.n_charts; i++) {
             const mb_plot_chart *c = &rep.charts[i];

@@ -43,7 +43,10 @@ int mb_cmd_report(int argc, char **argv, mb_err *err)
     }
     if (dir == NULL)
         return mb_err_set(err, MB_EUSAGE, "report: give a run directory (mpsbench report RUN_DIR)");
-    int rc = mb_report_render_dir(dir, err);
+    int rc = mb_cli_need_run_dir("report", dir, false, err);
+    if (rc != 0)
+        return rc;
+    rc = mb_report_render_dir(dir, err);
     if (rc == 0 && !quiet) {
         fprintf(stderr, "mpsbench: junit.xml");
         for (int i = 0; i < MB_EXPORT_COUNT; i++)
@@ -94,7 +97,9 @@ int mb_cmd_export(int argc, char **argv, mb_err *err)
         return mb_err_set(err, MB_EUSAGE, "export: option --format is required "
                                           "(bmf, gab, gab-smaller or csv)");
     mb_run_file f;
-    int rc = mb_run_file_load(dir, &f, err);
+    int rc = mb_cli_need_run_dir("export", dir, false, err);
+    if (rc == 0)
+        rc = mb_run_file_load(dir, &f, err);
     if (rc != 0)
         return rc;
     char *text = mb_export_render(&f, format);

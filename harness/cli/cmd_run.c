@@ -12,6 +12,7 @@
 
 #include "commands.h"
 #include "mb_opts.h"
+#include "cell_select.h"
 #include "mb_util.h"
 #include "run.h"
 
@@ -78,7 +79,8 @@ static char *default_scenario(void)
 
 enum { OPT_OUT = 1, OPT_DEVICE, OPT_REDIS, OPT_CACHE, OPT_QUIET, OPT_HELP, OPT_BASELINE,
        OPT_THRESHOLD, OPT_NO_CHARTS, OPT_SEED, OPT_FAIL_INCONCLUSIVE, OPT_NO_DRIFT, OPT_CAND_WORKER,
-       OPT_CAND_ENV, OPT_CAND_FAULT, OPT_FORCE, OPT_YES };
+       OPT_CAND_ENV, OPT_CAND_FAULT, OPT_FORCE, OPT_YES, OPT_LIST, OPT_FILTER, OPT_REPETITIONS,
+       OPT_WARMUP_JOBS, OPT_JOBS };
 
 static const mb_opt run_opts[] = {
     {"out", 'o', 1, OPT_OUT},
@@ -97,9 +99,55 @@ static const mb_opt run_opts[] = {
     {"candidate-fault", 0, 1, OPT_CAND_FAULT},
     {"force", 0, 0, OPT_FORCE},
     {"yes", 0, 0, OPT_YES},
+    {"list", 0, 0, OPT_LIST},
+    {"filter", 0, 1, OPT_FILTER},
+    {"repetitions", 0, 1, OPT_REPETITIONS},
+    {"warmup-jobs", 0, 1, OPT_WARMUP_JOBS},
+    {"jobs", 0, 1, OPT_JOBS},
     {"help", 'h', 0, OPT_HELP},
     {NULL, 0, 0, 0},
 };
+
+/* A whole number in [min, max] for option --name, the scenario's own bounds. */
+static int parse_count(const char *name, const char *text, long min, long max, bool *set,
+                       int *out, mb_err *err)
+{
+    long v;
+    if (mb_parse_long(text, &v) != 0 || v < min || v > max)
+        return mb_err_set(err, MB_EUSAGE, "option --%s: expected a whole number from %ld to "
+                          "%ld, got '%s'", name, min, max, text);
+    *out = (int)v;
+    *set = true;
+    return 0;
+}
+
+/* The options that choose and shape cells: --list, --filter and the
+ * overrides.  Returns 1 when id is not one of them. */
+static int cell_option(int id, const char *arg, mb_run_config *cfg, const char **filters,
+                       mb_err *err)
+{
+    mb_run_overrides *o = &cfg->overrides;
+    switch (id) {
+    case OPT_LIST: cfg->list = true; return 0;
+    case OPT_FILTER: {
+        /* Checked here, so a bad expression is refused before anything starts. */
+        mb_cell_filter f;
+        int rc = mb_cell_filter_init(&f, &arg, 1, err);
+        mb_cell_filter_free(&f);
+        if (rc == 0)
+            filters[cfg->n_filters++] = arg;
+        return rc;
+    }
+    case OPT_REPETITIONS:
+        return parse_count("repetitions", arg, 1, 1000, &o->repetitions_set, &o->repetitions, err);
+    case OPT_WARMUP_JOBS:
+        return parse_count("warmup-jobs", arg, 0, 100000, &o->warmup_jobs_set, &o->warmup_jobs,
+                           err);
+    case OPT_JOBS:
+        return parse_count("jobs", arg, 1, 100000, &o->jobs_set, &o->jobs, err);
+    default: return 1;
+    }
+}
 
 int mb_cmd_run(int argc, char **argv, mb_err *err)
 {
@@ -107,6 +155,8 @@ int mb_cmd_run(int argc, char **argv, mb_err *err)
     const char **scenarios = mb_calloc((size_t)argc, sizeof *scenarios);
     const char **cand_env = mb_calloc((size_t)argc, sizeof *cand_env);
     const char **cand_fault = mb_calloc((size_t)argc, sizeof *cand_fault);
+    const char **filters = mb_calloc((size_t)argc, sizeof *filters);
+    cfg.filters = filters;
     cfg.candidate_env = cand_env;
     cfg.candidate_fault = cand_fault;
     char *cache = NULL, *worker = NULL, *fallback = NULL;
@@ -119,6 +169,12 @@ int mb_cmd_run(int argc, char **argv, mb_err *err)
             goto out;
         if (id == MB_OPT_END)
             break;
+        if ((rc = cell_option(id, it.arg, &cfg, filters, err)) <= 0) {
+            if (rc < 0)
+                goto out;
+            continue;
+        }
+        rc = 0;
         switch (id) {
         case MB_OPT_POSITIONAL: scenarios[cfg.n_scenarios++] = it.arg; break;
         case OPT_OUT: cfg.out_dir = it.arg; break;
@@ -181,6 +237,10 @@ int mb_cmd_run(int argc, char **argv, mb_err *err)
     cfg.worker_path = worker = find_worker(argv[0]);
     cfg.progress = isatty(STDERR_FILENO) && !cfg.quiet;
     char *dir = NULL;
+    if (cfg.list) {
+        rc = mb_run(&cfg, NULL, err);
+        goto out;
+    }
     rc = mb_run(&cfg, &dir, err);
     if (dir != NULL && !cfg.quiet)
         fprintf(stderr, "mpsbench: results in %s\n", dir);
@@ -189,6 +249,7 @@ out:
     free(scenarios);
     free(cand_env);
     free(cand_fault);
+    free(filters);
     free(cache);
     free(worker);
     free(fallback);

@@ -3,6 +3,7 @@
 #ifndef MB_COMMANDS_H
 #define MB_COMMANDS_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "mb_error.h"
@@ -10,6 +11,10 @@
 void mb_cli_usage(FILE *f);
 /* The help of one verb, with every option it takes. */
 void mb_cli_verb_usage(const char *verb, FILE *f);
+
+/* MB_EUSAGE, naming verb and path, unless path is a folder holding a
+ * run.json (or, with file_ok, any existing file, such as a results.json). */
+int mb_cli_need_run_dir(const char *verb, const char *path, bool file_ok, mb_err *err);
 
 int mb_cmd_run(int argc, char **argv, mb_err *err);
 int mb_cmd_plot(int argc, char **argv, mb_err *err);

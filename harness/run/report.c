@@ -170,6 +170,20 @@ static int write_text(const run_ctx *run, const char *name, const char *text, mb
     return rc == 0 ? 0 : MB_EIO;
 }
 
+/* The command line's --jobs, --warmup-jobs and --repetitions: only those
+ * given, so an empty object means every cell ran as its scenario says. */
+static json_t *overrides_json(const mb_run_overrides *ov)
+{
+    json_t *o = json_object();
+    if (ov->jobs_set)
+        json_object_set_new(o, "jobs", json_integer(ov->jobs));
+    if (ov->warmup_jobs_set)
+        json_object_set_new(o, "warmup_jobs", json_integer(ov->warmup_jobs));
+    if (ov->repetitions_set)
+        json_object_set_new(o, "repetitions", json_integer(ov->repetitions));
+    return o;
+}
+
 int mb_report_write_run_json(const run_ctx *run, const char *status, mb_err *err)
 {
     struct utsname u;
@@ -231,6 +245,7 @@ int mb_report_write_run_json(const run_ctx *run, const char *status, mb_err *err
         json_array_append_new(contrasts, c);
     }
     json_object_set_new(o, "contrasts", contrasts);
+    json_object_set_new(o, "overrides", overrides_json(&run->cfg->overrides));
     json_object_set_new(o, "redis", run->cfg->redis_url
                                         ? json_pack("{s:s}", "kind", "external")
                                         : json_pack("{s:s, s:I}", "kind", "embedded", "pid",

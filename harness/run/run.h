@@ -9,6 +9,17 @@
 
 #include "mb_error.h"
 
+/* Command-line values that replace the scenario's run: settings in every
+ * cell (--jobs, --warmup-jobs, --repetitions).  Recorded in run.json's
+ * "overrides"; benchmark names do not carry them, so histories keep their
+ * names. */
+typedef struct mb_run_overrides {
+    bool jobs_set, warmup_jobs_set, repetitions_set;
+    int jobs;               /* 1 .. 100000 */
+    int warmup_jobs;        /* 0 .. 100000 */
+    int repetitions;        /* 1 .. 1000; a fixed count, adaptive off */
+} mb_run_overrides;
+
 typedef struct mb_run_config {
     const char **scenarios;     /* scenario file paths */
     size_t n_scenarios;
@@ -39,6 +50,12 @@ typedef struct mb_run_config {
     unsigned long long seed;    /* otherwise one is drawn and recorded */
     bool force;                 /* --force: a non-empty --out folder may be reused */
     bool yes;                   /* --yes: run a matrix above run.max_cells */
+    /* --filter REGEX (POSIX ERE, repeatable): only the cells whose
+     * benchmark name matches one of them run. */
+    const char **filters;
+    size_t n_filters;
+    mb_run_overrides overrides;
+    bool list;                  /* --list: print the cells, run nothing */
     bool progress;              /* live progress line (a terminal) */
     bool quiet;
 } mb_run_config;

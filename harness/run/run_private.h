@@ -15,6 +15,7 @@
 #include "run.h"
 #include "scenario.h"
 #include "process.h"
+#include "progress.h"
 #include "watermark.h"
 
 /* One job as the harness saw it: the worker's result plus harness timing. */
@@ -150,6 +151,7 @@ typedef struct run_ctx {
     cell_state *cells;
     size_t n_cells;
     size_t current_cell;
+    mb_progress progress;   /* what stderr shows while the run runs */
     char *torch_version;
     char *devices_json;     /* the probe's answer */
     long redis_pid;         /* the embedded redis-server, 0 with --redis */

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cell_select.h"
 #include "compare.h"
 #include "exports.h"
 #include "gbench_c.h"
@@ -346,16 +347,21 @@ static void set_counters(rep_record *rec, cell_state *cs, const rep_stats *st)
     }
 }
 
+/* The live line (progress.c), with the schedule's repetitions done and
+ * still to run for its estimate of the time left. */
 static void progress(const cell_state *cs, const char *what)
 {
-    const run_ctx *run = cs->run;
-    if (run->cfg->quiet)
-        return;
-    if (run->cfg->progress) {
-        fprintf(stderr, "\r\033[K[%zu/%zu] %s  %s", run->current_cell + 1, run->n_cells,
-                cs->bench_name, what);
-        fflush(stderr);
+    run_ctx *run = cs->run;
+    long done = 0, left = 0;
+    for (size_t i = 0; i < run->n_cells; i++) {
+        const cell_state *c = &run->cells[i];
+        /* The repetition now running is not done yet. */
+        done += c->repetition - (c == cs ? 1 : 0);
+        if (c->skip_reason == NULL && !c->stop_early && !c->adaptive_stopped && !c->cut_short)
+            left += c->n_planned - c->repetition + (c == cs ? 1 : 0);
     }
+    mb_progress_update(&run->progress, run->current_cell, run->n_cells, cs->bench_name, what,
+                       done, left);
 }
 
 /* A repetition that failed or never ran, with the message Google Benchmark
@@ -388,26 +394,26 @@ static bool adaptive_target_met(cell_state *cs)
 /* One line per finished cell, replacing the live progress line. */
 static void report_cell(const cell_state *cs, const char *error)
 {
-    const run_ctx *run = cs->run;
-    if (run->cfg->quiet)
-        return;
-    if (run->cfg->progress)
-        fputs("\r\033[K", stderr);
+    char *text;
     if (error != NULL)
-        fprintf(stderr, "%-64s  %.160s%s\n", cs->bench_name, error, strlen(error) > 160 ? "…" : "");
+        text = mb_asprintf("%.160s%s", error, strlen(error) > 160 ? "…" : "");
     else if (cs->frontier && cs->first_failing_batch > 0)
-        fprintf(stderr, "%-64s  largest batch that fits: %d (%d does not)\n", cs->bench_name,
-                cs->largest_ok_batch, cs->first_failing_batch);
+        text = mb_asprintf("largest batch that fits: %d (%d does not)", cs->largest_ok_batch,
+                           cs->first_failing_batch);
     else if (cs->frontier)
-        fprintf(stderr, "%-64s  largest batch that fits: %d (the search maximum)\n",
-                cs->bench_name, cs->largest_ok_batch);
+        text = mb_asprintf("largest batch that fits: %d (the search maximum)",
+                           cs->largest_ok_batch);
     else if (cs->n_reps > 0 && cs->adaptive_stopped)
-        fprintf(stderr, "%-64s  %9.2f img/s (median of %zu; CI within ±%.1f%%, %d not needed)\n",
-                cs->bench_name, mb_stats_median(cs->rep_images_per_s, cs->n_reps), cs->n_reps,
-                cs->final_halfwidth * 100, cs->cell->run.repetitions - (int)cs->n_reps);
+        text = mb_asprintf("%9.2f img/s (median of %zu; CI within ±%.1f%%, %d not needed)",
+                           mb_stats_median(cs->rep_images_per_s, cs->n_reps), cs->n_reps,
+                           cs->final_halfwidth * 100, cs->cell->run.repetitions - (int)cs->n_reps);
     else if (cs->n_reps > 0)
-        fprintf(stderr, "%-64s  %9.2f img/s (median of %zu)\n", cs->bench_name,
-                mb_stats_median(cs->rep_images_per_s, cs->n_reps), cs->n_reps);
+        text = mb_asprintf("%9.2f img/s (median of %zu)",
+                           mb_stats_median(cs->rep_images_per_s, cs->n_reps), cs->n_reps);
+    else
+        return;
+    mb_progress_cell_done(&cs->run->progress, cs->bench_name, text);
+    free(text);
 }
 
 /* "MPS unusable (...)": device names as people write them. */
@@ -953,6 +959,7 @@ static int prepare_cells(run_ctx *run, mb_scenario **scenarios, size_t n_scenari
         int rc = mb_matrix_expand(scenarios[i], &cell_arrays[i], &cell_counts[i], err);
         if (rc != 0)
             return rc;
+        mb_cells_apply_overrides(&run->cfg->overrides, cell_arrays[i], cell_counts[i]);
         total += cell_counts[i];
         if (cell_counts[i] > (size_t)scenarios[i]->run.max_cells && !run->cfg->yes)
             return mb_err_set(err, MB_EUSAGE, "%s: the matrix has %zu cells, more than "
@@ -965,17 +972,21 @@ static int prepare_cells(run_ctx *run, mb_scenario **scenarios, size_t n_scenari
               run->cfg->n_candidate_fault > 0;
     /* An A/B run adds a candidate twin of every cell (ab.c). */
     run->cells = mb_calloc(ab ? 2 * total : total, sizeof *run->cells);
+    mb_cell_filter filter;
+    int frc = mb_cell_filter_init(&filter, run->cfg->filters, run->cfg->n_filters, err);
+    if (frc != 0)
+        return frc;
     for (size_t i = 0; i < n_scenarios; i++) {
         bool frontier = scenarios[i]->search.batch_frontier;
-        const mb_axis *batch_axis = mb_scenario_axis(scenarios[i], "batch_size");
         for (size_t j = 0; j < cell_counts[i]; j++) {
             const mb_cell *cell = &cell_arrays[i][j];
-            /* A frontier search replaces the batch axis: one search per
-             * combination of the other axes. */
-            if (frontier && batch_axis != NULL &&
-                cell->values[batch_axis - scenarios[i]->axes] != NULL &&
-                strcmp(cell->values[batch_axis - scenarios[i]->axes], batch_axis->values[0]) != 0)
+            if (frontier && mb_cell_frontier_twin(scenarios[i], cell))
                 continue;
+            char *bench_name = mb_cell_bench_name(scenarios[i], cell, frontier);
+            if (!mb_cell_filter_match(&filter, bench_name)) {
+                free(bench_name);
+                continue;
+            }
             cell_state *cs = &run->cells[run->n_cells++];
             cs->run = run;
             cs->scenario = scenarios[i];
@@ -984,25 +995,23 @@ static int prepare_cells(run_ctx *run, mb_scenario **scenarios, size_t n_scenari
             cs->frontier = frontier;
             cs->n_planned = frontier ? 1 : cell->run.repetitions;
             cs->reps = mb_calloc((size_t)cs->n_planned, sizeof *cs->reps);
-            if (frontier) {
-                const char *batch = strstr(cell->name, "/batch:");
-                int len = batch ? (int)(batch - cell->name) : (int)strlen(cell->name);
-                cs->bench_name = mb_asprintf("%s/%.*s/batch:frontier", scenarios[i]->name, len,
-                                             cell->name);
-            } else {
-                cs->bench_name = mb_asprintf("%s/%s", scenarios[i]->name, cell->name);
-            }
+            cs->bench_name = bench_name;
             if (!run->cfg->quiet && !run->cfg->progress && cs->cell->image_width > 1000 &&
                 j == 0)
                 fprintf(stderr, "mpsbench: preparing images for %s\n", scenarios[i]->name);
             int rc = mb_image_set_for_cell(images, scenarios[i], cs->cell, &cs->images,
                                            &cs->n_images, err);
-            if (rc != 0)
+            if (rc != 0) {
+                mb_cell_filter_free(&filter);
                 return rc;
+            }
             if (scenarios[i]->images.dir != NULL)
                 note_unreadable(cs, images);
         }
     }
+    mb_cell_filter_free(&filter);
+    if (run->n_cells == 0 && run->cfg->n_filters > 0)
+        return mb_cell_filter_none(run->cfg, total, err);
     if (ab)
         return mb_ab_add_candidates(run, run->n_cells, err);
     return 0;
@@ -1284,6 +1293,7 @@ int mb_run(const mb_run_config *cfg, char **run_dir_out, mb_err *err)
     size_t *cell_counts = mb_calloc(cfg->n_scenarios, sizeof *cell_counts);
     run_ctx run = {0};
     run.cfg = cfg;
+    mb_progress_init(&run.progress, stderr, cfg->progress, cfg->quiet);
     mb_redis_server server = {0};
     mb_image_set *images = NULL;
     int exit_code = MB_EXIT_OK;
@@ -1298,6 +1308,11 @@ int mb_run(const mb_run_config *cfg, char **run_dir_out, mb_err *err)
      * report, not a SIGPIPE that kills the harness before it can say so. */
     signal(SIGPIPE, SIG_IGN);
     int rc = load_scenarios(cfg, scenarios, err);
+    if (rc == 0 && cfg->list) {
+        /* Before any process starts: --list runs nothing. */
+        exit_code = mb_err_exit_code(mb_run_list(cfg, scenarios, stdout, err));
+        goto out;
+    }
     if (rc == 0)
         rc = check_out_dir(cfg, err);
     if (rc == 0)
@@ -1390,8 +1405,7 @@ int mb_run(const mb_run_config *cfg, char **run_dir_out, mb_err *err)
     char *json_out = mb_asprintf("%s/results.json", run.dir);
     mb_gb_run_options ro = {.json_out = json_tmp};
     rc = mb_gb_run(&ro, err);
-    if (cfg->progress && !cfg->quiet)
-        fputs("\r\033[K", stderr);
+    mb_progress_clear(&run.progress);
     /* Google Benchmark writes its JSON as it goes; the file only becomes
      * results.json once complete, so a dead run never leaves half a file
      * under the name tools read. */
