@@ -121,8 +121,9 @@ static int parse_count(const char *name, const char *text, long min, long max, b
     return 0;
 }
 
-/* The options that choose and shape cells: --list, --filter and the
- * overrides.  Returns 1 when id is not one of them. */
+/* The options that choose and shape cells (--list, --filter, the
+ * overrides) and the other options with a value to check.  Returns 1 when
+ * id is not one of them. */
 static int cell_option(int id, const char *arg, mb_run_config *cfg, const char **filters,
                        mb_err *err)
 {
@@ -145,6 +146,23 @@ static int cell_option(int id, const char *arg, mb_run_config *cfg, const char *
                            err);
     case OPT_JOBS:
         return parse_count("jobs", arg, 1, 100000, &o->jobs_set, &o->jobs, err);
+    case OPT_THRESHOLD:
+        if (mb_parse_fraction(arg, &cfg->threshold) != 0 || cfg->threshold <= 0 ||
+            cfg->threshold >= 1)
+            return mb_err_set(err, MB_EUSAGE, "option --threshold: expected a percentage such "
+                              "as 5%%, got '%s'", arg);
+        cfg->threshold_set = true;
+        return 0;
+    case OPT_SEED: {
+        char *end = NULL;
+        errno = 0;
+        cfg->seed = strtoull(arg, &end, 10);
+        if (errno != 0 || end == arg || *end != '\0' || arg[0] == '-')
+            return mb_err_set(err, MB_EUSAGE, "option --seed: expected a whole number, got '%s'",
+                              arg);
+        cfg->seed_set = true;
+        return 0;
+    }
     default: return 1;
     }
 }
@@ -188,27 +206,6 @@ int mb_cmd_run(int argc, char **argv, mb_err *err)
         case OPT_NO_CHARTS: cfg.no_charts = true; break;
         case OPT_FAIL_INCONCLUSIVE: cfg.fail_on_inconclusive = true; break;
         case OPT_NO_DRIFT: cfg.assume_no_drift = true; break;
-        case OPT_THRESHOLD:
-            if (mb_parse_fraction(it.arg, &cfg.threshold) != 0 || cfg.threshold <= 0 ||
-                cfg.threshold >= 1) {
-                rc = mb_err_set(err, MB_EUSAGE, "option --threshold: expected a percentage such as "
-                                "5%%, got '%s'", it.arg);
-                goto out;
-            }
-            cfg.threshold_set = true;
-            break;
-        case OPT_SEED: {
-            char *end = NULL;
-            errno = 0;
-            cfg.seed = strtoull(it.arg, &end, 10);
-            if (errno != 0 || end == it.arg || *end != '\0' || it.arg[0] == '-') {
-                rc = mb_err_set(err, MB_EUSAGE, "option --seed: expected a whole number, got '%s'",
-                                it.arg);
-                goto out;
-            }
-            cfg.seed_set = true;
-            break;
-        }
         case OPT_CAND_WORKER:
             /* One executable, never a shell line. */
             if (access(it.arg, X_OK) != 0) {

@@ -63,6 +63,35 @@ static void add_cut(mb_strbuf *b, const char *s, size_t max)
     mb_strbuf_add(b, "…");
 }
 
+/* The byte offset of code point n of s (its end when s is shorter). */
+static size_t offset_of(const char *s, size_t n)
+{
+    size_t cols = 0, i = 0;
+    for (; s[i] != '\0'; i++)
+        if (((unsigned char)s[i] & 0xC0) != 0x80 && cols++ == n)
+            break;
+    return i;
+}
+
+/* Appends a name cut to max columns in its middle: names differ at their
+ * end (the image and batch axes), and start with the scenario. */
+static void add_name(mb_strbuf *b, const char *s, size_t max)
+{
+    size_t cols = mb_progress_columns(s);
+    if (cols <= max) {
+        mb_strbuf_add(b, s);
+        return;
+    }
+    if (max < 2) {
+        add_cut(b, s, max);
+        return;
+    }
+    size_t head = (max - 1) / 3, tail = max - 1 - head;
+    mb_strbuf_add_n(b, s, offset_of(s, head));
+    mb_strbuf_add(b, "…");
+    mb_strbuf_add(b, s + offset_of(s, cols - tail));
+}
+
 double mb_progress_eta_s(double elapsed_s, long reps_done, long reps_left)
 {
     if (reps_done <= 0 || elapsed_s < 0 || reps_left < 0)
@@ -99,7 +128,7 @@ char *mb_progress_format_line(int width, const char *counter, const char *name,
     mb_strbuf_add(&line, counter);
     if (room > fixed && room - fixed >= MB_PROGRESS_MIN_NAME) {
         mb_strbuf_add(&line, " ");
-        add_cut(&line, name, room - fixed);
+        add_name(&line, name, room - fixed);
     }
     mb_strbuf_add(&line, tail.s);
     free(tail.s);
@@ -125,7 +154,7 @@ char *mb_progress_format_done(int width, const char *name, const char *text)
     size_t name_room = room > text_cols + 2 ? room - text_cols - 2 : 0;
     if (name_room < MB_PROGRESS_MIN_NAME)
         name_room = MB_PROGRESS_MIN_NAME;
-    add_cut(&line, name, name_room);
+    add_name(&line, name, name_room);
     mb_strbuf_add(&line, "  ");
     size_t used = mb_progress_columns(line.s);
     add_cut(&line, text, room > used ? room - used : 0);

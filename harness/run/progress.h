@@ -51,8 +51,9 @@ void mb_progress_format_eta(double seconds, char *buf, size_t size);
 
 /* "COUNTER NAME  WHAT  ETA" in at most width - 1 columns (the last column
  * is left free: writing into it makes some terminals wrap).  Only the name
- * is cut ("…" at its end); when even the numbers do not fit, the line is
- * cut at the width.  Heap string. */
+ * is cut, in its middle ("…"), keeping its start (the scenario) and its end
+ * (the axes that tell cells apart); when even the figures do not fit, the
+ * line is cut at the width.  Heap string. */
 char *mb_progress_format_line(int width, const char *counter, const char *name,
                               const char *what, const char *eta);
 

@@ -288,8 +288,133 @@ static void md_cell(mb_strbuf *b, const char *text, size_t max)
         mb_strbuf_printf(b, "…");
 }
 
+/* The summary's short label of a cell: its scenario and the axes that have
+ * no column of their own (device, fix, image and batch do), so a row does
+ * not repeat the columns beside it.  The full name is in run.json and
+ * results.json.  Heap string. */
+static char *short_label(const cell_state *cs)
+{
+    static const char *const in_columns[] = {"embed", "device:", "fix:", "image:", "batch:"};
+    mb_strbuf b = {0};
+    mb_strbuf_add(&b, cs->scenario->name);
+    const char *p = cs->bench_name + strlen(cs->scenario->name);
+    while (*p == '/') {
+        p++;
+        size_t len = strcspn(p, "/");
+        bool shown = true;
+        for (size_t i = 0; i < sizeof in_columns / sizeof in_columns[0] && shown; i++) {
+            size_t n = strlen(in_columns[i]);
+            shown = !(len >= n && strncmp(p, in_columns[i], n) == 0 &&
+                      (in_columns[i][n - 1] == ':' || len == n));
+        }
+        if (shown) {
+            mb_strbuf_add(&b, " · ");
+            mb_strbuf_add_n(&b, p, len);
+        }
+        p += len;
+    }
+    return b.s;
+}
+
+/* "Overrides: jobs 3, repetitions 2" when the command line changed the
+ * scenario's run: settings, else nothing. */
+static void summary_overrides(mb_strbuf *b, const mb_run_overrides *ov)
+{
+    if (!ov->jobs_set && !ov->warmup_jobs_set && !ov->repetitions_set)
+        return;
+    mb_strbuf_printf(b, "Command-line overrides of every cell:");
+    const char *sep = " ";
+    if (ov->repetitions_set) {
+        mb_strbuf_printf(b, "%srepetitions %d", sep, ov->repetitions);
+        sep = ", ";
+    }
+    if (ov->jobs_set) {
+        mb_strbuf_printf(b, "%sjobs %d", sep, ov->jobs);
+        sep = ", ";
+    }
+    if (ov->warmup_jobs_set)
+        mb_strbuf_printf(b, "%swarm-up jobs %d", sep, ov->warmup_jobs);
+    mb_strbuf_printf(b, ".\n\n");
+}
+
 /* Reasons in the summary's table are cut here; run.json has them whole. */
 #define MB_SUMMARY_REASON_MAX 120
+
+/* One row of the summary's cell table. */
+static void summary_row(mb_strbuf *b, const cell_state *cs)
+{
+    const mb_cell *c = cs->cell;
+    double ips = cs->n_reps ? mb_stats_median(cs->rep_images_per_s, cs->n_reps) : 0;
+    double *lat = mb_calloc(cs->n_records + 1, sizeof *lat);
+    size_t n_lat = 0;
+    double rss = 0, dev = 0;
+    for (size_t j = 0; j < cs->n_records; j++) {
+        const job_record *rec = &cs->records[j];
+        if (rec->repetition >= 0 && rec->result.status == MB_JOB_OK)
+            lat[n_lat++] = rec->latency_ms;
+        if ((double)rec->result.peak_rss_bytes > rss)
+            rss = (double)rec->result.peak_rss_bytes;
+        if ((double)rec->result.peak_allocated_bytes > dev)
+            dev = (double)rec->result.peak_allocated_bytes;
+    }
+    char rss_text[32], dev_text[32], image[40];
+    format_bytes(rss, rss_text, sizeof rss_text);
+    format_bytes(dev, dev_text, sizeof dev_text);
+    if (c->image_width > 0)
+        snprintf(image, sizeof image, "%dx%d", c->image_width, c->image_height);
+    else
+        snprintf(image, sizeof image, "as is");
+    char ips_text[32] = "–", lat_text[32] = "–";
+    if (cs->n_reps)
+        snprintf(ips_text, sizeof ips_text, "%.2f", ips);
+    if (n_lat)
+        snprintf(lat_text, sizeof lat_text, "%.1f", mb_stats_median(lat, n_lat));
+    free(lat);
+    const char *mark = cs->verdict == CELL_PASS ? "✅" : cs->verdict == CELL_FAIL ? "❌"
+                      : cs->verdict == CELL_INCOMPLETE ? "⏸️" : "⏭️";
+    char batch[16] = "frontier";
+    if (!cs->frontier)
+        snprintf(batch, sizeof batch, "%d", c->batch_size);
+    char *label = short_label(cs);
+    mb_strbuf_printf(b, "| `");
+    md_cell(b, label, SIZE_MAX);
+    free(label);
+    mb_strbuf_printf(b, "` | %s | %s | %s | %s | %s | %s | %s | %s | %d | %s %s%s",
+              c->device, c->watermark_fix ? "on" : "off", image, batch,
+              ips_text, lat_text, rss_text, dev_text, cs->counts[MB_JOB_OOM], mark,
+              verdict_name(cs->verdict), cs->verdict_reason ? ": " : "");
+    md_cell(b, cs->verdict_reason, MB_SUMMARY_REASON_MAX);
+    mb_strbuf_printf(b, " |\n");
+}
+
+/* The frontier searches' own table, when the run has any. */
+static void summary_frontier(mb_strbuf *b, const run_ctx *run)
+{
+    bool any_frontier = false;
+    for (size_t i = 0; i < run->n_cells; i++)
+        any_frontier |= run->cells[i].frontier;
+    if (any_frontier) {
+        mb_strbuf_printf(b, "\n### Largest batch that fits\n\n| search | device | fix | image | cap | "
+                      "largest batch | first failing |\n|---|---|---|---|---:|---:|---:|\n");
+        for (size_t i = 0; i < run->n_cells; i++) {
+            const cell_state *cs = &run->cells[i];
+            if (!cs->frontier)
+                continue;
+            char cap[32];
+            format_bytes((double)cs->cell->run.memory_limit, cap, sizeof cap);
+            char failing[16] = "–";
+            if (cs->first_failing_batch > 0)
+                snprintf(failing, sizeof failing, "%d", cs->first_failing_batch);
+            char *label = short_label(cs);
+            mb_strbuf_printf(b, "| `");
+            md_cell(b, label, SIZE_MAX);
+            free(label);
+            mb_strbuf_printf(b, "` | %s | %s | %dx%d | %s | %d | %s |\n", cs->cell->device,
+                      cs->cell->watermark_fix ? "on" : "off", cs->cell->image_width,
+                      cs->cell->image_height, cap, cs->largest_ok_batch, failing);
+        }
+    }
+}
 
 int mb_report_write_summary(const run_ctx *run, mb_err *err)
 {
@@ -308,73 +433,13 @@ int mb_report_write_summary(const run_ctx *run, mb_err *err)
         mb_strbuf_printf(&b, ", %d incomplete (the run stopped early)", incomplete);
     mb_strbuf_printf(&b, " · torch %s · `%s`\n\n",
               run->torch_version ? run->torch_version : "?", run->dir);
+    summary_overrides(&b, &run->cfg->overrides);
     mb_strbuf_printf(&b, "| cell | device | fix | image | batch | images/s (median) | p50 job ms | peak RSS | "
                   "peak device | OOM | verdict |\n");
     mb_strbuf_printf(&b, "|---|---|---|---|---|---:|---:|---:|---:|---:|---|\n");
-    for (size_t i = 0; i < run->n_cells; i++) {
-        const cell_state *cs = &run->cells[i];
-        const mb_cell *c = cs->cell;
-        double ips = cs->n_reps ? mb_stats_median(cs->rep_images_per_s, cs->n_reps) : 0;
-        double *lat = mb_calloc(cs->n_records + 1, sizeof *lat);
-        size_t n_lat = 0;
-        double rss = 0, dev = 0;
-        for (size_t j = 0; j < cs->n_records; j++) {
-            const job_record *rec = &cs->records[j];
-            if (rec->repetition >= 0 && rec->result.status == MB_JOB_OK)
-                lat[n_lat++] = rec->latency_ms;
-            if ((double)rec->result.peak_rss_bytes > rss)
-                rss = (double)rec->result.peak_rss_bytes;
-            if ((double)rec->result.peak_allocated_bytes > dev)
-                dev = (double)rec->result.peak_allocated_bytes;
-        }
-        char rss_text[32], dev_text[32], image[40];
-        format_bytes(rss, rss_text, sizeof rss_text);
-        format_bytes(dev, dev_text, sizeof dev_text);
-        if (c->image_width > 0)
-            snprintf(image, sizeof image, "%dx%d", c->image_width, c->image_height);
-        else
-            snprintf(image, sizeof image, "as is");
-        char ips_text[32] = "–", lat_text[32] = "–";
-        if (cs->n_reps)
-            snprintf(ips_text, sizeof ips_text, "%.2f", ips);
-        if (n_lat)
-            snprintf(lat_text, sizeof lat_text, "%.1f", mb_stats_median(lat, n_lat));
-        free(lat);
-        const char *mark = cs->verdict == CELL_PASS ? "✅" : cs->verdict == CELL_FAIL ? "❌"
-                          : cs->verdict == CELL_INCOMPLETE ? "⏸️" : "⏭️";
-        char batch[16] = "frontier";
-        if (!cs->frontier)
-            snprintf(batch, sizeof batch, "%d", c->batch_size);
-        mb_strbuf_printf(&b, "| `");
-        md_cell(&b, cs->bench_name, SIZE_MAX);
-        mb_strbuf_printf(&b, "` | %s | %s | %s | %s | %s | %s | %s | %s | %d | %s %s%s",
-                  c->device, c->watermark_fix ? "on" : "off", image, batch,
-                  ips_text, lat_text, rss_text, dev_text, cs->counts[MB_JOB_OOM], mark,
-                  verdict_name(cs->verdict), cs->verdict_reason ? ": " : "");
-        md_cell(&b, cs->verdict_reason, MB_SUMMARY_REASON_MAX);
-        mb_strbuf_printf(&b, " |\n");
-    }
-    bool any_frontier = false;
     for (size_t i = 0; i < run->n_cells; i++)
-        any_frontier |= run->cells[i].frontier;
-    if (any_frontier) {
-        mb_strbuf_printf(&b, "\n### Largest batch that fits\n\n| search | device | fix | image | cap | "
-                      "largest batch | first failing |\n|---|---|---|---|---:|---:|---:|\n");
-        for (size_t i = 0; i < run->n_cells; i++) {
-            const cell_state *cs = &run->cells[i];
-            if (!cs->frontier)
-                continue;
-            char cap[32];
-            format_bytes((double)cs->cell->run.memory_limit, cap, sizeof cap);
-            char failing[16] = "–";
-            if (cs->first_failing_batch > 0)
-                snprintf(failing, sizeof failing, "%d", cs->first_failing_batch);
-            mb_strbuf_printf(&b, "| `%s` | %s | %s | %dx%d | %s | %d | %s |\n", cs->bench_name,
-                      cs->cell->device, cs->cell->watermark_fix ? "on" : "off",
-                      cs->cell->image_width, cs->cell->image_height, cap, cs->largest_ok_batch,
-                      failing);
-        }
-    }
+        summary_row(&b, &run->cells[i]);
+    summary_frontier(&b, run);
     char *workers_md = mb_worker_compare_table(run);
     if (workers_md != NULL) {
         mb_strbuf_printf(&b, "\n%s", workers_md);
