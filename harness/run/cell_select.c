@@ -105,7 +105,10 @@ static void list_cell(FILE *out, const char *name, const mb_cell *cell, bool fro
                 r->jobs, r->warmup_jobs);
 }
 
-int mb_run_list(const mb_run_config *cfg, mb_scenario **scenarios, FILE *out, mb_err *err)
+/* Expands every scenario and walks its cells through the overrides and the
+ * filter, printing the ones kept when out is not NULL. */
+static int select_cells(const mb_run_config *cfg, mb_scenario **scenarios, FILE *out,
+                        size_t *listed, size_t *total, bool *any_auto, mb_err *err)
 {
     mb_cell_filter filter;
     int rc = mb_cell_filter_init(&filter, cfg->filters, cfg->n_filters, err);
@@ -113,8 +116,8 @@ int mb_run_list(const mb_run_config *cfg, mb_scenario **scenarios, FILE *out, mb
         return rc;
     bool ab = cfg->candidate_worker != NULL || cfg->n_candidate_env > 0 ||
               cfg->n_candidate_fault > 0;
-    size_t listed = 0, total = 0;
-    bool any_auto = false;
+    *listed = *total = 0;
+    *any_auto = false;
     for (size_t i = 0; i < cfg->n_scenarios && rc == 0; i++) {
         mb_cell *cells = NULL;
         size_t n = 0;
@@ -125,28 +128,51 @@ int mb_run_list(const mb_run_config *cfg, mb_scenario **scenarios, FILE *out, mb
         for (size_t j = 0; j < n; j++) {
             if (frontier && mb_cell_frontier_twin(scenarios[i], &cells[j]))
                 continue;
-            total++;
+            (*total)++;
+            *any_auto |= strcmp(cells[j].device, "auto") == 0;
             char *name = mb_cell_bench_name(scenarios[i], &cells[j], frontier);
             if (mb_cell_filter_match(&filter, name)) {
-                list_cell(out, name, &cells[j], frontier);
-                if (ab) {
+                if (out != NULL)
+                    list_cell(out, name, &cells[j], frontier);
+                if (out != NULL && ab) {
                     char *twin = mb_asprintf("%s/side:candidate", name);
                     list_cell(out, twin, &cells[j], frontier);
                     free(twin);
                 }
-                listed++;
-                any_auto |= strcmp(cells[j].device, "auto") == 0;
+                (*listed)++;
             }
             free(name);
         }
         mb_cells_free(cells, n);
     }
     mb_cell_filter_free(&filter);
+    return rc;
+}
+
+int mb_run_check_filter(const mb_run_config *cfg, mb_scenario **scenarios, mb_err *err)
+{
+    if (cfg->n_filters == 0)
+        return 0;
+    size_t listed, total;
+    bool any_auto;
+    int rc = select_cells(cfg, scenarios, NULL, &listed, &total, &any_auto, err);
+    if (rc == 0 && listed == 0 && !any_auto)
+        rc = mb_cell_filter_none(cfg, total, err);
+    return rc;
+}
+
+int mb_run_list(const mb_run_config *cfg, mb_scenario **scenarios, FILE *out, mb_err *err)
+{
+    size_t listed, total;
+    bool any_auto;
+    int rc = select_cells(cfg, scenarios, out, &listed, &total, &any_auto, err);
     if (rc != 0)
         return rc;
     if (listed == 0 && cfg->n_filters > 0)
         return mb_cell_filter_none(cfg, total, err);
     if (!cfg->quiet) {
+        bool ab = cfg->candidate_worker != NULL || cfg->n_candidate_env > 0 ||
+                  cfg->n_candidate_fault > 0;
         fprintf(stderr, "mpsbench: %zu of %zu cells%s\n", listed, total,
                 ab ? ", each on both sides of the A/B run" : "");
         if (any_auto)

@@ -41,4 +41,9 @@ int mb_cell_filter_none(const mb_run_config *cfg, size_t n_cells, mb_err *err);
  * filter and prints one line per cell on out, starting nothing. */
 int mb_run_list(const mb_run_config *cfg, mb_scenario **scenarios, FILE *out, mb_err *err);
 
+/* Before anything starts: a filter that matches no cell is MB_EUSAGE.  A
+ * device:auto cell is named after the device probe, so with one the check
+ * waits for the cells themselves. */
+int mb_run_check_filter(const mb_run_config *cfg, mb_scenario **scenarios, mb_err *err);
+
 #endif

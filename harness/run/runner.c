@@ -1314,6 +1314,8 @@ int mb_run(const mb_run_config *cfg, char **run_dir_out, mb_err *err)
         goto out;
     }
     if (rc == 0)
+        rc = mb_run_check_filter(cfg, scenarios, err);
+    if (rc == 0)
         rc = check_out_dir(cfg, err);
     if (rc == 0)
         rc = check_models(cfg, scenarios, cfg->n_scenarios, err);
