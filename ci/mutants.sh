@@ -186,6 +186,38 @@ mutant reference_stale harness/scenario/reference.c rows \
     'cell(b, k->help);' 'cell(b, k->name);' \
     '^test_schema/readme_reference_is_generated$' 'test_schema' \
     'the generated reference changes and the README no longer matches it'
+mutant filter_ignored harness/run/cell_select.c mb_cell_filter_match \
+    'if (f->n == 0)' 'if (1)' \
+    '^test_cell_select/filter|^test_cli/filter_' 'test_cell_select test_cli' \
+    'run --filter runs every cell instead of the matching ones'
+mutant list_runs_cells harness/run/runner.c mb_run \
+    'if (rc == 0 && cfg->list) {' 'if (rc == 0 && 0) {' \
+    '^test_cli/list_prints_cells_and_starts_nothing$' 'test_cli' \
+    'run --list starts the run (model check, redis, workers) instead of only listing'
+mutant override_not_applied harness/run/cell_select.c mb_cells_apply_overrides \
+    'run->repetitions = o->repetitions;' ';' \
+    '^test_cell_select/overrides|^test_cli/filter_and_overrides' 'test_cell_select test_cli' \
+    '--repetitions does not change the cells'
+mutant override_not_recorded harness/run/report.c overrides_json \
+    'if (ov->warmup_jobs_set)' 'if (0)' \
+    '^test_cli/filter_and_overrides_shape_the_run$' 'test_cli' \
+    'run.json does not record the --warmup-jobs override (0 is a value, not absence)'
+mutant live_line_off_a_terminal harness/run/progress.c mb_progress_update \
+    'if (p->quiet || !p->live)' 'if (p->quiet)' \
+    '^test_cli/filter_and_overrides_shape_the_run$' 'test_cli' \
+    'stderr that is not a terminal gets the live line with its carriage returns'
+mutant progress_name_not_cut harness/run/progress.c mb_progress_format_line \
+    'add_name(&line, name, room - fixed);' 'mb_strbuf_add(&line, name);' \
+    '^test_progress/' 'test_progress' \
+    'the live line is as wide as the cell name, and wraps on a narrow terminal'
+mutant summary_full_names harness/run/report.c short_label \
+    'shown = !(' 'shown = 1 || !(' \
+    '^test_cli/filter_and_overrides_shape_the_run$' 'test_cli' \
+    'summary.md labels a cell with its whole name, repeating the columns beside it'
+mutant plot_any_folder harness/cli/run_dir.c mb_cli_need_run_dir \
+    'if (!found)' 'if (0)' \
+    '^test_cli/readers_refuse_a_folder_that_is_not_a_run$' 'test_cli' \
+    'plot/report/export on a folder without run.json is not bad usage (exit 2)'
 # ---------------------------------------------------------------------------
 
 usage()

@@ -139,6 +139,8 @@ static void filter_and_overrides_shape_the_run(void **state)
     char *summary = mb_read_file(summary_path, NULL);
     assert_non_null(summary);
     assert_non_null(strstr(summary, "overrides of every cell: repetitions 2, jobs 2, warm-up jobs 0"));
+    /* The cell's label leaves the axes to their columns. */
+    assert_non_null(strstr(summary, "| `cli` | cpu | on | 64x64 | 2 |"));
     free(summary);
     free(summary_path);
     free(output);
