@@ -288,7 +288,8 @@ static void junit_is_valid_and_report_renders_it_again(void **state)
 
 /* Every Markdown file of the run renders as GitHub would (cmark-gfm with
  * its table extension): the cells table has one row per cell and the
- * header, so no reason with a '|' or a line break has split a row. */
+ * header, so no reason with a '|' or a line break has split a row, and no
+ * cell of it is a wall of text. */
 static void summary_renders_as_one_row_per_cell(void **state)
 {
     fixture *f = *state;
@@ -308,6 +309,16 @@ static void summary_renders_as_one_row_per_cell(void **state)
     for (char *p = table; (p = strstr(p, "<tr>")) != NULL && p < end; p++)
         rows++;
     assert_int_equal(rows, 1 + 2);
+    /* Short labels: the axes are in their own columns, not repeated in the
+     * cell's name; long reasons are cut (run.json has them whole). */
+    *end = '\0';
+    assert_null(strstr(table, "device:"));
+    assert_non_null(strstr(table, "<td><code>emu</code></td>"));
+    for (char *td = table; (td = strstr(td, "<td")) != NULL; td++) {
+        size_t len = strstr(td, "</td>") - td;
+        if (len > 200)
+            fail_msg("a %zu-byte table cell: %.*s", len, (int)len, td);
+    }
     free(html);
     free(cmd);
     free(out);
