@@ -20,12 +20,12 @@
 
 typedef mb_test_fixture fixture;
 
-static const char *const two_cells =
+static const char *const three_cells =
     "name: cli\n"
     "model: builtin:tiny\n"
     "input_size: 64\n"
     "images: {sizes: [64x64], per_job: 2, format: png}\n"
-    "matrix: {device: [cpu], batch_size: [1, 2]}\n"
+    "matrix: {device: [cpu], batch_size: [1, 2, 4]}\n"
     "run: {jobs: 3, warmup_jobs: 1, repetitions: 3, threads: 1, timeout: 30s}\n"
     "expect: {oom: never, regression: 50%}\n";
 
@@ -100,32 +100,36 @@ static void filter_and_overrides_shape_the_run(void **state)
 {
     fixture *f = *state;
     MB_TEST_NEED(f);
-    char *scenario = mb_test_write_file(&f->env, "two.yaml", two_cells);
+    char *scenario = mb_test_write_file(&f->env, "three.yaml", three_cells);
     char *out = mb_asprintf("%s/run", f->env.tmp);
     const char *list_args[] = {"run", scenario, "--list", NULL};
     char *listed;
     EXPECT_EXIT(mb_test_run_cli(&f->env, list_args, &listed), 0, listed);
     const char *args[] = {"run", scenario, "--out", out, "--image-cache", f->cache, "--no-charts",
-                          "--filter", "batch:2$", "--repetitions", "2", "--jobs", "2",
+                          "--filter", "batch:(2|4)$", "--repetitions", "2", "--jobs", "2",
                           "--warmup-jobs", "0", NULL};
     char *output;
     EXPECT_EXIT(mb_test_run_cli(&f->env, args, &output), 0, output);
     json_t *run = load_json(out, "run.json");
     mb_test_assert_jobs_accounted(run);
     json_t *cells = json_object_get(run, "cells");
-    assert_int_equal(json_array_size(cells), 1);
-    json_t *cell = json_array_get(cells, 0);
-    const char *name = json_string_value(json_object_get(cell, "name"));
-    assert_string_equal(name, "cli/embed/device:cpu/fix:on/image:64x64/batch:2");
-    /* The same name as the cell has without overrides. */
-    char *line = mb_asprintf("%s\t", name);
-    assert_non_null(strstr(listed, line));
-    free(line);
-    assert_int_equal(json_array_size(json_object_get(cell, "repetitions")), 2);
-    json_t *jobs = json_object_get(cell, "jobs");
-    assert_int_equal(json_array_size(jobs), 2 * 2);
-    for (size_t i = 0; i < json_array_size(jobs); i++)
-        assert_null(json_object_get(json_array_get(jobs, i), "warmup"));
+    assert_int_equal(json_array_size(cells), 2);
+    static const char *const want[] = {"cli/embed/device:cpu/fix:on/image:64x64/batch:2",
+                                       "cli/embed/device:cpu/fix:on/image:64x64/batch:4"};
+    for (size_t c = 0; c < 2; c++) {
+        json_t *cell = json_array_get(cells, c);
+        const char *name = json_string_value(json_object_get(cell, "name"));
+        assert_string_equal(name, want[c]);
+        /* The same name as the cell has without overrides. */
+        char *line = mb_asprintf("%s\t", name);
+        assert_non_null(strstr(listed, line));
+        free(line);
+        assert_int_equal(json_array_size(json_object_get(cell, "repetitions")), 2);
+        json_t *jobs = json_object_get(cell, "jobs");
+        assert_int_equal(json_array_size(jobs), 2 * 2);
+        for (size_t i = 0; i < json_array_size(jobs); i++)
+            assert_null(json_object_get(json_array_get(jobs, i), "warmup"));
+    }
     json_t *ov = json_object_get(run, "overrides");
     assert_int_equal(json_integer_value(json_object_get(ov, "repetitions")), 2);
     assert_int_equal(json_integer_value(json_object_get(ov, "jobs")), 2);
@@ -133,8 +137,9 @@ static void filter_and_overrides_shape_the_run(void **state)
     assert_int_equal(json_integer_value(json_object_get(ov, "warmup_jobs")), 0);
     json_decref(run);
     assert_null(strchr(output, '\r'));
-    assert_int_equal(count_lines(output, "img/s (median of 2)\n"), 1);
-    assert_int_equal(count_lines(output, "cli/embed/"), 1);
+    /* One plain line per finished cell, nothing else naming a cell. */
+    assert_int_equal(count_lines(output, "img/s (median of 2)\n"), 2);
+    assert_int_equal(count_lines(output, "cli/embed/"), 2);
     char *summary_path = mb_asprintf("%s/summary.md", out);
     char *summary = mb_read_file(summary_path, NULL);
     assert_non_null(summary);
@@ -155,13 +160,13 @@ static void filter_mistakes_are_exit_2(void **state)
 {
     fixture *f = *state;
     MB_TEST_NEED(f);
-    char *scenario = mb_test_write_file(&f->env, "two.yaml", two_cells);
+    char *scenario = mb_test_write_file(&f->env, "three.yaml", three_cells);
     char *out = mb_asprintf("%s/run", f->env.tmp);
     const char *none[] = {"run", scenario, "--out", out, "--image-cache", f->cache,
                           "--filter", "batch:99$", NULL};
     char *output;
     EXPECT_EXIT(mb_test_run_cli(&f->env, none, &output), 2, output);
-    assert_non_null(strstr(output, "option --filter: 'batch:99$' matched none of the 2 cells"));
+    assert_non_null(strstr(output, "option --filter: 'batch:99$' matched none of the 3 cells"));
     free(output);
     const char *listed[] = {"run", scenario, "--list", "--filter", "nothing", NULL};
     EXPECT_EXIT(mb_test_run_cli(&f->env, listed, &output), 2, output);
