@@ -186,6 +186,14 @@ mutant reference_stale harness/scenario/reference.c rows \
     'cell(b, k->help);' 'cell(b, k->name);' \
     '^test_schema/readme_reference_is_generated$' 'test_schema' \
     'the generated reference changes and the README no longer matches it'
+mutant ab_workers_kept harness/run/schedule.c mb_schedule_run \
+    'mb_worker_retire(run, pair[p]);' '(void)0;' \
+    '^test_ab/ab_finds_a_slow_candidate_and_no_change_in_aa$' 'test_ab' \
+    'the two sides of an A/B pair keep one worker process each for the whole run'
+mutant fresh_worker_not_warmed harness/run/runner.c mb_execute_repetition \
+    'cs->warmed_on != run->worker.generation' '0' \
+    '^test_ab/ab_finds_a_slow_candidate_and_no_change_in_aa$' 'test_ab' \
+    'a fresh worker process is measured cold, without its warm-up jobs'
 # ---------------------------------------------------------------------------
 
 usage()

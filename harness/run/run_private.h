@@ -66,6 +66,9 @@ typedef struct cell_state {
     int n_planned;
     int n_replayed;         /* repetitions handed to Google Benchmark */
     bool warmed_up;
+    unsigned long warmed_on;    /* the worker process (worker_slot.generation) it warmed up on */
+    bool warming;               /* its warm-up jobs are running */
+    bool fresh_worker;          /* each repetition on a new worker process (schedule.c) */
     bool stop_early;        /* an OOM/crash already decided this cell */
     bool cut_short;         /* the run stopped before the cell finished */
     job_record *records;
@@ -112,6 +115,7 @@ typedef struct worker_slot {
     char *unusable_reason;
     bool paravirtual;       /* ready on a paravirtual MPS device (run.allow_paravirtual_mps) */
     char *hello;            /* the hello record as JSON */
+    unsigned long generation; /* which process start of the run this is; 0: none counted */
 } worker_slot;
 
 /* The order the repetitions ran in, for run.json. */
@@ -146,6 +150,7 @@ typedef struct run_ctx {
     size_t n_parked;
     run_schedule schedule;
     int worker_seq;         /* streams and ids per worker configuration */
+    unsigned long worker_starts; /* native worker processes started so far */
     int next_job;           /* jobs enqueued so far: ids j0 .. j<next_job - 1> */
     cell_state *cells;
     size_t n_cells;
@@ -210,6 +215,9 @@ void mb_worker_stop(run_ctx *run);
 void mb_worker_select(run_ctx *run, const cell_state *cs);
 /* Stops the current worker and every parked one. */
 void mb_worker_stop_all(run_ctx *run);
+/* Stops the process serving cs (live or parked): its next repetition
+ * starts a fresh one. */
+void mb_worker_retire(run_ctx *run, const cell_state *cs);
 
 /* rq_backend.c: the backend for scenarios whose worker axis names rq (it
  * hands their native cells on to mb_native_backend), or NULL. */
@@ -249,6 +257,8 @@ void mb_ab_free(run_ctx *run);
  * the contrasts of cells that differ in one axis; both paired by round. */
 struct mb_compare_report *mb_ab_report(const run_ctx *run);
 void mb_contrasts_make(run_ctx *run);
+/* Whether cs will be one side of a contrast (same rule as mb_contrasts_make). */
+bool mb_cell_contrasted(const run_ctx *run, const cell_state *cs);
 /* "watermark fix on vs off, cpu 224x224 batch 8: -0.4% [-1.1%, +0.3%], no
  * cost detectable above 1.2%": one line per contrast (heap). */
 char *mb_contrast_sentence(const run_ctx *run, size_t i);

@@ -111,7 +111,7 @@ static void record_lost(cell_state *cs, const inflight_job *j, mb_job_status sta
                         const char *why)
 {
     job_record *rec = add_record(cs);
-    rec->repetition = cs->warmed_up ? cs->repetition - 1 : -1;
+    rec->repetition = cs->warming ? -1 : cs->repetition - 1;
     rec->batch_size = j->batch_size;
     rec->latency_ms = mb_now_ms() - j->submitted_ms;
     rec->reported_at_ms = mb_wall_ms();
@@ -569,13 +569,19 @@ void mb_execute_repetition(cell_state *cs, int round)
         execute_frontier(cs, rec);
         return;
     }
-    if (!cs->warmed_up) {
+    /* Warm-up on every new worker process: a fresh process (run.fresh_workers,
+     * a restart, a parked one stopped) starts cold again. */
+    if (!cs->warmed_up || cs->warmed_on != run->worker.generation) {
         progress(cs, "warming up");
-        if (run_warmup(cs, &err) != 0) {
+        cs->warming = true;
+        int wrc = run_warmup(cs, &err);
+        cs->warming = false;
+        if (wrc != 0) {
             infra_failure(cs, rec, &err);
             return;
         }
         cs->warmed_up = true;
+        cs->warmed_on = run->worker.generation;
     }
 
     int repetition = cs->repetition - 1;

@@ -94,6 +94,25 @@ void mb_worker_stop_all(run_ctx *run)
     run->n_parked = 0;
 }
 
+/* Stops the process that serves cs, live or parked, so that its next
+ * repetition starts a fresh one (run.fresh_workers). */
+void mb_worker_retire(run_ctx *run, const cell_state *cs)
+{
+    if (serves(&run->worker, cs)) {
+        mb_worker_stop(run);
+        return;
+    }
+    for (size_t i = 0; i < run->n_parked; i++) {
+        if (serves(&run->parked[i], cs)) {
+            stop_parked(run, &run->parked[i]);
+            memmove(&run->parked[i], &run->parked[i + 1],
+                    (run->n_parked - i - 1) * sizeof *run->parked);
+            run->n_parked--;
+            return;
+        }
+    }
+}
+
 void mb_worker_env(const mb_cell *cell, mb_env *env, mb_watermark *rule)
 {
     mb_env_from_current(env);
@@ -202,6 +221,7 @@ static int start_worker(run_ctx *run, const mb_cell *cell, const mb_scenario *s,
     snprintf(crash_after, sizeof crash_after, "%d", s->fault.crash_after_jobs);
     snprintf(hang_after, sizeof hang_after, "%d", s->fault.hang_after_jobs);
     w->restarts++;
+    w->generation = ++run->worker_starts;
     free(w->worker_id);
     free(w->log_path);
     free(w->hello);
