@@ -9,17 +9,16 @@
 #include "plot_private.h"
 #include "stats.h"
 
-int mb__plot_chart_baseline(const mb__plot_ctx *ctx, const char *name, char **reason, mb_err *err)
+typedef struct row {
+    const mb__plot_cell *c;
+    double change, lo, hi, p;
+    int kind; /* 0 regression, 1 improvement, 2 neither */
+} row;
+
+/* The cells of this run that the baseline has, with their change. */
+static size_t compare_rows(const mb__plot_ctx *ctx, row *rows)
 {
     const mb__plot_run *run = ctx->run;
-    if (ctx->baseline == NULL)
-        return mb__plot_skip(reason, "no baseline given (mpsbench plot --baseline FILE)");
-    typedef struct row {
-        const mb__plot_cell *c;
-        double change, lo, hi, p;
-        int kind; /* 0 regression, 1 improvement, 2 neither */
-    } row;
-    row *rows = mb_calloc(run->n_cells + 1, sizeof *rows);
     size_t n = 0;
     for (size_t i = 0; i < run->n_cells; i++) {
         const mb__plot_cell *c = &run->cells[i];
@@ -47,6 +46,16 @@ int mb__plot_chart_baseline(const mb__plot_ctx *ctx, const char *name, char **re
         r->c = c;
         n++;
     }
+    return n;
+}
+
+int mb__plot_chart_baseline(const mb__plot_ctx *ctx, const char *name, char **reason, mb_err *err)
+{
+    const mb__plot_run *run = ctx->run;
+    if (ctx->baseline == NULL)
+        return mb__plot_skip(reason, "no baseline given (mpsbench plot --baseline FILE)");
+    row *rows = mb_calloc(run->n_cells + 1, sizeof *rows);
+    size_t n = compare_rows(ctx, rows);
     if (n == 0) {
         free(rows);
         return mb__plot_skip(reason,
@@ -92,11 +101,11 @@ int mb__plot_chart_baseline(const mb__plot_ctx *ctx, const char *name, char **re
                      ", \\\n     NaN with boxes fs solid 1.0 lc rgb \"#e4e4e4\" "
                      "title \"within the ±%.0f%% threshold\"",
                      thr * 100);
-    mb_strbuf_printf(&body,
-                     "set title \"Throughput against the baseline (median change, "
-                     "95%% CI)\" font \",13\"\n"
-                     "set xlabel %s\nset ytics (",
-                     qxlabel);
+    mb__plot_single_title(&body, ctx,
+                          "Throughput against the baseline: points are the change of the median "
+                          "images/s, bars its 95% bootstrap interval",
+                          1000);
+    mb_strbuf_printf(&body, "set xlabel %s\nset ytics (", qxlabel);
     for (size_t i = 0; i < n; i++) {
         char *q = mb__plot_gp_quote(rows[i].c->label);
         mb_strbuf_printf(&body, "%s%s %zu", i ? ", " : "", q, n - 1 - i);

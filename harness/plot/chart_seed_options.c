@@ -126,6 +126,90 @@ static char *seed_option_name(int k, const mb__plot_cell *c)
 static const char *const seed_tics[SEED_N] = {"no fix\\n(reference)", "1: fix on", "2: FORCE_CPU",
                                               "3: smaller\\nbatch", "4: cleanup"};
 
+/* One bar of a panel (its data row) and its row of seed-options.md. */
+static void seed_row(const seed_group *g, int k, double ref_ips, double top, mb_strbuf *md,
+                     mb_strbuf *dat)
+{
+    const mb__plot_cell *c = g->opt[k];
+    char *opt = seed_option_name(k, c);
+    if (c == NULL) {
+        mb_strbuf_printf(md, "| %s | %s | not in this run | | | | |\n", g->image, opt);
+        mb_strbuf_printf(dat, "%d 0 NaN 0 0 %u \"not run\" %.6g\n", k, 0xbbbbbbu, top * 0.07);
+        free(opt);
+        return;
+    }
+    double ips = mb__plot_has_ips(c) ? c->ips_median : 0;
+    double rel = isfinite(ref_ips) && ref_ips > 0 && mb__plot_has_ips(c) ? ips / ref_ips : NAN;
+    char rel_text[32] = "–", ips_text[32] = "–", label[64];
+    if (isfinite(rel))
+        snprintf(rel_text, sizeof rel_text, "%.2f×", rel);
+    if (mb__plot_has_ips(c))
+        snprintf(ips_text, sizeof ips_text, "%.3g", ips);
+    /* Without a reference throughput (it ran out of memory) the bar
+     * is labelled with its own throughput instead. */
+    char head[40] = "";
+    if (isfinite(rel))
+        snprintf(head, sizeof head, "%s", rel_text);
+    else if (mb__plot_has_ips(c))
+        snprintf(head, sizeof head, "%s img/s", ips_text);
+    if (c->n_oom > 0)
+        snprintf(label, sizeof label, "%s%sOOM %d/%d", head, *head ? "\\n" : "", c->n_oom,
+                 c->n_jobs);
+    else
+        snprintf(label, sizeof label, "%s", head);
+    mb_strbuf_printf(md, "| %s | %s | `%s` | %s | %s | %d/%d | %s%s%s |\n", g->image, opt, c->name,
+                     ips_text, rel_text, c->n_oom, c->n_jobs,
+                     c->n_oom > 0      ? "OOM"
+                     : c->n_failed > 0 ? "failures"
+                                       : "ok",
+                     c->reason ? ": " : "", c->reason ? c->reason : "");
+    /* Two-line labels sit higher, clear of their bar. */
+    double label_y = ips + top * (strstr(label, "\\n") != NULL ? 0.13 : 0.07);
+    mb_strbuf_printf(dat, "%d %.6g %.6g %d %d %u \"%s\" %.6g\n", k, ips, rel, c->n_oom, c->n_jobs,
+                     mb__plot_hex_colour(mb__plot_device_color(c->device)), label, label_y);
+    free(opt);
+}
+
+/* The x tics of a panel.  Option 1 (the watermark fix) only acts on the
+ * MPS allocator: on another device its bar is a control, and says so. */
+static void seed_tics_of(const seed_group *g, mb_strbuf *body)
+{
+    mb_strbuf_printf(body, "set xtics (");
+    for (int k = 0; k < SEED_N; k++) {
+        const mb__plot_cell *c = g->opt[k];
+        char *tic = k == SEED_BATCH && c != NULL ? mb_asprintf("3: batch %d", effective_batch(c))
+                    : k == SEED_FIX && c != NULL && strcmp(c->device, "mps") != 0
+                        ? mb_asprintf("1: fix on\\n(no effect\\non %s)", c->device)
+                        : mb_strdup(seed_tics[k]);
+        mb_strbuf_printf(body, "%s\"%s\" %d", k ? ", " : "", tic, k);
+        free(tic);
+    }
+    mb_strbuf_printf(body, ") scale 0 font \",10\"\n");
+}
+
+/* The head of seed-options.md. */
+static void seed_md_head(mb_strbuf *md, const char *source)
+{
+    mb_strbuf_printf(
+        md,
+        "# The seed's options, recomputed from measurements\n\n"
+        "Source: `%s`.  Each option changes one thing against the reference, the service as it "
+        "was (a GPU, watermark fix off, default batch size).  Throughput is the median images/s "
+        "over repetitions; *relative* divides it by the reference's.\n\n"
+        "| image | option | cell | images/s | relative to no fix | OOM jobs | verdict |\n"
+        "|---|---|---|---:|---:|---:|---|\n",
+        source);
+}
+
+/* A group has something to draw when one of its bars has a throughput. */
+static bool seed_drawable(const seed_group *g)
+{
+    for (int k = 0; k < SEED_N; k++)
+        if (g->opt[k] != NULL && mb__plot_has_ips(g->opt[k]))
+            return true;
+    return false;
+}
+
 int mb__plot_chart_seed_options(const mb__plot_ctx *ctx, const char *name, char **reason,
                                 mb_err *err)
 {
@@ -143,6 +227,16 @@ int mb__plot_chart_seed_options(const mb__plot_ctx *ctx, const char *name, char 
             ng++;
     }
     free(images);
+    size_t drawable = 0;
+    for (size_t gi = 0; gi < ng; gi++)
+        drawable += seed_drawable(&groups[gi]);
+    if (ng > 0 && drawable == 0) {
+        free(groups);
+        return mb__plot_skip(reason,
+                             "seed options: no reference or option cell has a successful "
+                             "repetition (each ran out of memory, failed or was not run), so "
+                             "there is no throughput to draw; the OOM matrix shows them");
+    }
     if (ng == 0) {
         free(groups);
         return mb__plot_skip(reason,
@@ -151,15 +245,7 @@ int mb__plot_chart_seed_options(const mb__plot_ctx *ctx, const char *name, char 
                              "cleanup) with an option cell beside it");
     }
     mb_strbuf md = {0}, dat = {0}, body = {0};
-    mb_strbuf_printf(
-        &md,
-        "# The seed's options, recomputed from measurements\n\n"
-        "Source: `%s`.  Each option changes one thing against the reference, the service as it "
-        "was (a GPU, watermark fix off, default batch size).  Throughput is the median images/s "
-        "over repetitions; *relative* divides it by the reference's.\n\n"
-        "| image | option | cell | images/s | relative to no fix | OOM jobs | verdict |\n"
-        "|---|---|---|---:|---:|---:|---|\n",
-        run->source);
+    seed_md_head(&md, run->source);
     mb_strbuf_printf(&dat, "# seed options per image size\n"
                            "# columns: option_index images_per_s relative oom_jobs measured_jobs "
                            "colour \"label\" label_y\n");
@@ -175,24 +261,19 @@ int mb__plot_chart_seed_options(const mb__plot_ctx *ctx, const char *name, char 
         if (dev_seen[d])
             mb_strbuf_printf(&legend, ", NaN with boxes lc rgb \"%s\" title \"%s\"",
                              mb__plot_device_color(devs[d]), devs[d]);
-    mb__plot_layout l = mb__plot_layout_make(ng, 2, 540, 420, 3, 6);
-    mb__plot_layout_begin(
-        &body, "The seed's options, mb__plot_measured (labels: relative to no fix, or OOMs)");
+    mb__plot_layout l = mb__plot_layout_make(
+        ctx,
+        "The seed's options, measured: bars are the median images/s; labels give the throughput "
+        "relative to no fix, or the OOM jobs",
+        ng, 2, 540, 440, 3, 6);
+    mb__plot_layout_begin(&body, &l);
     mb_strbuf_printf(&body, "set style fill solid 0.85 border lc rgb \"white\"\n"
                             "set boxwidth 0.6\nset xrange [-0.6:4.6]\n"
                             "set ylabel \"throughput (images/s, median)\"\n");
     for (size_t gi = 0; gi < ng; gi++) {
         const seed_group *g = &groups[gi];
         mb__plot_layout_panel(&body, &l, (int)gi);
-        mb_strbuf_printf(&body, "set xtics (");
-        for (int k = 0; k < SEED_N; k++) {
-            char *tic = k == SEED_BATCH && g->opt[k] != NULL
-                            ? mb_asprintf("3: batch %d", effective_batch(g->opt[k]))
-                            : mb_strdup(seed_tics[k]);
-            mb_strbuf_printf(&body, "%s\"%s\" %d", k ? ", " : "", tic, k);
-            free(tic);
-        }
-        mb_strbuf_printf(&body, ") scale 0 font \",10\"\n");
+        seed_tics_of(g, &body);
         double ref_ips = mb__plot_has_ips(g->opt[SEED_REF]) ? g->opt[SEED_REF]->ips_median : NAN;
         double top = 0;
         for (int k = 0; k < SEED_N; k++)
@@ -201,49 +282,8 @@ int mb__plot_chart_seed_options(const mb__plot_ctx *ctx, const char *name, char 
         if (top <= 0)
             top = 1;
         mb_strbuf_printf(&dat, "# series: image %s\n", g->image);
-        for (int k = 0; k < SEED_N; k++) {
-            const mb__plot_cell *c = g->opt[k];
-            char *opt = seed_option_name(k, c);
-            if (c == NULL) {
-                mb_strbuf_printf(&md, "| %s | %s | not in this run | | | | |\n", g->image, opt);
-                mb_strbuf_printf(&dat, "%d 0 NaN 0 0 %u \"not run\" %.6g\n", k, 0xbbbbbbu,
-                                 top * 0.07);
-                free(opt);
-                continue;
-            }
-            double ips = mb__plot_has_ips(c) ? c->ips_median : 0;
-            double rel =
-                isfinite(ref_ips) && ref_ips > 0 && mb__plot_has_ips(c) ? ips / ref_ips : NAN;
-            char rel_text[32] = "–", ips_text[32] = "–", label[64];
-            if (isfinite(rel))
-                snprintf(rel_text, sizeof rel_text, "%.2f×", rel);
-            if (mb__plot_has_ips(c))
-                snprintf(ips_text, sizeof ips_text, "%.3g", ips);
-            /* Without a reference throughput (it ran out of memory) the bar
-             * is labelled with its own throughput instead. */
-            char head[40] = "";
-            if (isfinite(rel))
-                snprintf(head, sizeof head, "%s", rel_text);
-            else if (mb__plot_has_ips(c))
-                snprintf(head, sizeof head, "%s img/s", ips_text);
-            if (c->n_oom > 0)
-                snprintf(label, sizeof label, "%s%sOOM %d/%d", head, *head ? "\\n" : "", c->n_oom,
-                         c->n_jobs);
-            else
-                snprintf(label, sizeof label, "%s", head);
-            mb_strbuf_printf(&md, "| %s | %s | `%s` | %s | %s | %d/%d | %s%s%s |\n", g->image, opt,
-                             c->name, ips_text, rel_text, c->n_oom, c->n_jobs,
-                             c->n_oom > 0      ? "OOM"
-                             : c->n_failed > 0 ? "failures"
-                                               : "ok",
-                             c->reason ? ": " : "", c->reason ? c->reason : "");
-            /* Two-line labels sit higher, clear of their bar. */
-            double label_y = ips + top * (strstr(label, "\\n") != NULL ? 0.13 : 0.07);
-            mb_strbuf_printf(&dat, "%d %.6g %.6g %d %d %u \"%s\" %.6g\n", k, ips, rel, c->n_oom,
-                             c->n_jobs, mb__plot_hex_colour(mb__plot_device_color(c->device)),
-                             label, label_y);
-            free(opt);
-        }
+        for (int k = 0; k < SEED_N; k++)
+            seed_row(g, k, ref_ips, top, &md, &dat);
         mb_strbuf_printf(&dat, "\n\n");
         mb_strbuf_printf(&body,
                          "set title \"%s images, reference on %s\"\nset yrange [0:%g]\n"

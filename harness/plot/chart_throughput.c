@@ -9,6 +9,47 @@
 #include "plot_private.h"
 #include "stats.h"
 
+/* The series of one panel: every series of the panel's device (all of
+ * them when the chart is not split by device) at the panel's image size. */
+static void throughput_panel(const mb__plot_ctx *ctx, const char *name,
+                             const mb__plot_series *series, size_t ns, const int *batches,
+                             size_t nb, const char *image, const char *device, int *index,
+                             mb_strbuf *dat, mb_strbuf *plot, double *lo, double *hi)
+{
+    const mb__plot_run *run = ctx->run;
+    for (size_t s = 0; s < ns; s++) {
+        if (device != NULL && strcmp(series[s].device, device) != 0)
+            continue;
+        bool any = false;
+        for (size_t b = 0; b < nb; b++) {
+            const mb__plot_cell *c =
+                mb__plot_find_cell(run, series[s].device, series[s].variant, image, batches[b]);
+            if (c == NULL || !mb__plot_has_ips(c))
+                continue;
+            if (!any)
+                mb_strbuf_printf(dat, "# series: %s%s%s, image %s\n", series[s].device,
+                                 *series[s].variant ? ", " : "", series[s].variant, image);
+            any = true;
+            double mn = mb_stats_min(c->ips, c->n_ips), mx = mb_stats_max(c->ips, c->n_ips);
+            *lo = fmin(*lo, mn);
+            *hi = fmax(*hi, mx);
+            mb_strbuf_printf(dat, "%d %.6g %.6g %.6g %zu\n", c->batch, c->ips_median, mn, mx,
+                             c->n_ips);
+        }
+        if (!any)
+            continue;
+        mb_strbuf_printf(dat, "\n\n");
+        char *t = mb__plot_series_title(&series[s]);
+        char *qt = mb__plot_gp_quote(t);
+        mb_strbuf_printf(plot, "%s'%s.dat' index %d using 1:2:3:4 with yerrorlines ",
+                         plot->len ? ", \\\n     " : "plot ", name, (*index)++);
+        mb__plot_series_style(plot, &series[s]);
+        mb_strbuf_printf(plot, " title %s", qt);
+        free(t);
+        free(qt);
+    }
+}
+
 int mb__plot_chart_throughput(const mb__plot_ctx *ctx, const char *name, char **reason, mb_err *err)
 {
     const mb__plot_run *run = ctx->run;
@@ -18,6 +59,8 @@ int mb__plot_chart_throughput(const mb__plot_ctx *ctx, const char *name, char **
     size_t ni = mb__plot_image_sizes(run, mb__plot_has_ips, images);
     size_t nb = mb__plot_batch_sizes(run, mb__plot_has_ips, batches);
     size_t ns = mb__plot_series_of(run, mb__plot_has_ips, series);
+    mb__plot_panel *panels = mb_calloc(ns * ni + 1, sizeof *panels);
+    size_t np = mb__plot_panels_of(series, ns, ni, panels);
     int rc;
     if (ni == 0) {
         rc = mb__plot_skip(reason, "no cell has a successful repetition to measure throughput on");
@@ -25,7 +68,11 @@ int mb__plot_chart_throughput(const mb__plot_ctx *ctx, const char *name, char **
     }
     mb_strbuf dat = {0}, body = {0}, legend = {0};
     size_t longest = mb__plot_legend_series(&legend, series, ns);
-    mb__plot_layout l = mb__plot_layout_make(ni, 3, 430, 400, ns, longest);
+    mb__plot_layout l = mb__plot_layout_make(
+        ctx,
+        "Throughput against batch size: points are the median images/s of the repetitions, "
+        "bars span their min to max",
+        np, 3, 430, 400, ns, longest);
     double all_lo = INFINITY, all_hi = 0;
     for (size_t k = 0; k < run->n_cells; k++)
         if (mb__plot_has_ips(&run->cells[k])) {
@@ -34,50 +81,22 @@ int mb__plot_chart_throughput(const mb__plot_ctx *ctx, const char *name, char **
         }
     mb_strbuf_printf(&dat, "# throughput: images/s per repetition of each cell\n"
                            "# columns: batch_size median min max repetitions\n");
-    mb__plot_layout_begin(&body,
-                          "Throughput against batch size (median of the repetitions, bars from "
-                          "min to max)");
+    mb__plot_layout_begin(&body, &l);
     mb__plot_batch_axis(&body, batches, nb);
     mb_strbuf_printf(&body, "set ylabel \"throughput (images/s)\"\n");
     int index = 0;
-    for (size_t i = 0; i < ni; i++) {
+    for (size_t p = 0; p < np; p++) {
         double lo = INFINITY, hi = 0;
         mb_strbuf plot = {0};
-        for (size_t s = 0; s < ns; s++) {
-            bool any = false;
-            for (size_t b = 0; b < nb; b++) {
-                const mb__plot_cell *c = mb__plot_find_cell(
-                    run, series[s].device, series[s].variant, images[i]->image, batches[b]);
-                if (c == NULL || !mb__plot_has_ips(c))
-                    continue;
-                if (!any) {
-                    char *t = mb__plot_series_title(&series[s]);
-                    mb_strbuf_printf(&dat, "# series: %s, image %s\n", t, images[i]->image);
-                    free(t);
-                    any = true;
-                }
-                double mn = mb_stats_min(c->ips, c->n_ips), mx = mb_stats_max(c->ips, c->n_ips);
-                lo = fmin(lo, mn);
-                hi = fmax(hi, mx);
-                mb_strbuf_printf(&dat, "%d %.6g %.6g %.6g %zu\n", c->batch, c->ips_median, mn, mx,
-                                 c->n_ips);
-            }
-            if (!any)
-                continue;
-            mb_strbuf_printf(&dat, "\n\n");
-            char *t = mb__plot_series_title(&series[s]);
-            char *qt = mb__plot_gp_quote(t);
-            mb_strbuf_printf(&plot, "%s'%s.dat' index %d using 1:2:3:4 with yerrorlines ",
-                             plot.len ? ", \\\n     " : "plot ", name, index++);
-            mb__plot_series_style(&plot, series[s].device, series[s].style);
-            mb_strbuf_printf(&plot, " title %s", qt);
-            free(t);
-            free(qt);
-        }
-        mb__plot_layout_panel(&body, &l, (int)i);
-        mb_strbuf_printf(&body, "set title \"%s images\"\n", images[i]->image);
+        const char *image = images[panels[p].image]->image;
+        throughput_panel(ctx, name, series, ns, batches, nb, image, panels[p].device, &index, &dat,
+                         &plot, &lo, &hi);
+        mb__plot_layout_panel(&body, &l, (int)p);
+        mb_strbuf_printf(&body, "set title \"%s%s%s images\"\n",
+                         panels[p].device ? panels[p].device : "", panels[p].device ? ", " : "",
+                         image);
         mb__plot_panel_y_axis(&body, mb__plot_spans_decade(all_lo, all_hi), lo, hi);
-        mb_strbuf_printf(&body, "%s\n", plot.s);
+        mb_strbuf_printf(&body, "%s\n", plot.s ? plot.s : "plot NaN notitle");
         mb__plot_strbuf_free(&plot);
     }
     mb__plot_layout_legend(&body, &l, legend.s);
@@ -87,5 +106,6 @@ out:
     free(images);
     free(batches);
     free(series);
+    free(panels);
     return rc;
 }

@@ -96,12 +96,29 @@ size_t mb__plot_series_of(const mb__plot_run *run, bool (*keep)(const mb__plot_c
             out[k] = out[k - 1];
             k--;
         }
-        out[k] = (mb__plot_series){c->device, c->variant, 0};
+        out[k] = (mb__plot_series){c->device, c->variant, 0, 0, false};
     }
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < i; j++)
+    /* A variant keeps one colour on every device (its index among the
+     * run's variants), so that a panel per device reads with one legend. */
+    int n_variants = 0, n_devices = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool new_variant = true, new_device = true;
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(out[j].variant, out[i].variant) == 0) {
+                new_variant = false;
+                out[i].style = out[j].style;
+            }
             if (strcmp(out[j].device, out[i].device) == 0)
-                out[i].style++;
+                new_device = false;
+        }
+        if (new_variant)
+            out[i].style = n_variants++;
+        n_devices += new_device;
+    }
+    for (size_t i = 0; i < n; i++) {
+        out[i].n_styles = n_variants;
+        out[i].split = n_variants > 1 && n_devices > 1;
+    }
     return n;
 }
 
@@ -119,16 +136,34 @@ const mb__plot_cell *mb__plot_find_cell(const mb__plot_run *run, const char *dev
 
 char *mb__plot_series_title(const mb__plot_series *s)
 {
+    /* Split charts draw a panel per device: the legend names the variant. */
+    if (s->split)
+        return mb_strdup(s->variant);
     return *s->variant ? mb_asprintf("%s, %s", s->device, s->variant) : mb_strdup(s->device);
 }
 
-/* "lc rgb ... dt ... pt ..." of a series. */
-void mb__plot_series_style(mb_strbuf *b, const char *device, int style)
+/* Colour-blind-safe qualitative colours (Okabe-Ito, then Tableau) for the
+ * variants of a chart: with more than one variant, one colour per device
+ * would draw a dozen lines in one colour. */
+static const char *const variant_palette[] = {"#0072b2", "#e69f00", "#009e73", "#cc79a7",
+                                              "#56b4e9", "#d55e00", "#000000", "#8c564b",
+                                              "#7f7f7f", "#bcbd22", "#17becf", "#9467bd"};
+#define N_PALETTE (sizeof variant_palette / sizeof variant_palette[0])
+
+const char *mb__plot_series_color(const mb__plot_series *s)
+{
+    return s->n_styles > 1 ? variant_palette[(size_t)s->style % N_PALETTE]
+                           : mb__plot_device_color(s->device);
+}
+
+/* "lc rgb ... dt ... pt ..." of a series: the colour tells the variant (or
+ * the device when there is one variant), the point type repeats it for a
+ * grey-scale print, and the CPU is dashed. */
+void mb__plot_series_style(mb_strbuf *b, const mb__plot_series *s)
 {
     static const int pts[] = {7, 5, 9, 13, 11, 15};
-    static const int dts[] = {1, 2, 4, 5, 3, 1};
-    mb_strbuf_printf(b, "lc rgb \"%s\" lw 2 pt %d ps 1.3 dt %d", mb__plot_device_color(device),
-                     pts[style % 6], dts[style % 6]);
+    mb_strbuf_printf(b, "lc rgb \"%s\" lw 2 pt %d ps 1.3 dt %d", mb__plot_series_color(s),
+                     pts[s->style % 6], strcmp(s->device, "cpu") == 0 && !s->split ? 2 : 1);
 }
 
 /* A log axis when the values span a decade or more. */
@@ -144,7 +179,7 @@ void mb__plot_batch_axis(mb_strbuf *b, const int *batches, size_t nb)
         return;
     /* Batch sizes double from step to step, so a log2 axis spaces them
      * evenly; a batch size of 0 (a cell without one) needs a linear axis. */
-    if (batches[0] > 0)
+    if (batches[0] > 0 && nb > 1)
         mb_strbuf_printf(b, "set logscale x 2\nset xrange [%g:%g]\nset xtics (", batches[0] / 1.5,
                          batches[nb - 1] * 1.5);
     else
@@ -197,7 +232,9 @@ void mb__plot_y_axis(mb_strbuf *b, double lo, double hi, bool zero_based)
  * values of the whole chart span a decade, each panel with its own range. */
 void mb__plot_panel_y_axis(mb_strbuf *b, bool log_scale, double lo, double hi)
 {
-    if (log_scale && lo > 0 && isfinite(lo)) {
+    /* A panel whose own values lie within a factor of 3 (one point, say)
+     * gains nothing from a log axis but a scale with one tick. */
+    if (log_scale && lo > 0 && isfinite(lo) && hi / lo >= 3) {
         mb_strbuf_printf(b, "set logscale y\nset yrange [%g:%g]\nset format y \"%%g\"\n", lo / 1.6,
                          hi * 1.6);
         log_tics(b, lo / 1.6, hi * 1.6);
@@ -215,10 +252,15 @@ size_t mb__plot_legend_series(mb_strbuf *leg, const mb__plot_series *series, siz
 {
     size_t longest = 4;
     for (size_t s = 0; s < ns; s++) {
+        bool repeated = false;
+        for (size_t j = 0; j < s && series[s].split; j++)
+            repeated |= series[j].style == series[s].style;
+        if (repeated)
+            continue;
         char *t = mb__plot_series_title(&series[s]);
         char *qt = mb__plot_gp_quote(t);
         mb_strbuf_printf(leg, ", NaN with linespoints ");
-        mb__plot_series_style(leg, series[s].device, series[s].style);
+        mb__plot_series_style(leg, &series[s]);
         mb_strbuf_printf(leg, " title %s", qt);
         longest = strlen(t) > longest ? strlen(t) : longest;
         free(t);
@@ -227,8 +269,107 @@ size_t mb__plot_legend_series(mb_strbuf *leg, const mb__plot_series *series, siz
     return longest;
 }
 
-mb__plot_layout mb__plot_layout_make(size_t n_panels, int max_cols, int panel_w, int panel_h,
-                                     size_t n_legend, size_t legend_chars)
+/* The panels of a chart drawn per image size, or per device and image size
+ * when the series are split by device. */
+size_t mb__plot_panels_of(const mb__plot_series *series, size_t ns, size_t n_images,
+                          mb__plot_panel *out)
+{
+    size_t n = 0;
+    bool split = ns > 0 && series[0].split;
+    for (size_t s = 0; s < ns; s++) {
+        bool seen = false;
+        for (size_t j = 0; j < s && split; j++)
+            seen |= strcmp(series[j].device, series[s].device) == 0;
+        if (!split && s > 0)
+            break;
+        if (seen)
+            continue;
+        for (size_t i = 0; i < n_images; i++)
+            out[n++] = (mb__plot_panel){split ? series[s].device : NULL, i};
+    }
+    return n;
+}
+
+/* Roughly the width of a character of the title font (",12"), in pixels. */
+#define TITLE_CHAR_PX 9
+
+/* Appends text to b in lines of at most max_chars, broken at spaces. */
+static int wrap_lines(mb_strbuf *b, const char *text, size_t max_chars)
+{
+    int lines = 0;
+    const char *p = text;
+    while (*p) {
+        size_t n = strlen(p);
+        if (n > max_chars) {
+            n = max_chars;
+            while (n > 0 && p[n] != ' ')
+                n--;
+            if (n == 0)
+                n = max_chars;
+        }
+        mb_strbuf_printf(b, "%s%.*s", lines++ ? "\n" : "", (int)n, p);
+        p += n;
+        while (*p == ' ')
+            p++;
+    }
+    return lines;
+}
+
+char *mb__plot_subject(const mb__plot_run *run)
+{
+    mb_strbuf b = {0};
+    mb_strbuf_printf(&b, "%s",
+                     run->hardware  ? run->hardware
+                     : run->machine ? run->machine
+                                    : "machine not recorded");
+    mb_strbuf_printf(&b, " · model %s", run->model ? run->model : "not recorded");
+    if (run->job_images_min > 0 && run->job_images_min == run->job_images_max)
+        mb_strbuf_printf(&b, " · %d image%s per job", run->job_images_min,
+                         run->job_images_min == 1 ? "" : "s");
+    else if (run->job_images_min > 0)
+        mb_strbuf_printf(&b, " · %d-%d images per job", run->job_images_min, run->job_images_max);
+    if (run->torch_version != NULL)
+        mb_strbuf_printf(&b, " · libtorch %s", run->torch_version);
+    return b.s;
+}
+
+char *mb__plot_title_text(const mb__plot_run *run, const char *title, int width, int *n_lines)
+{
+    size_t max_chars = (size_t)(width > 200 ? width - 40 : 160) / TITLE_CHAR_PX;
+    char *subject = mb__plot_subject(run);
+    mb_strbuf plain = {0};
+    int lines = wrap_lines(&plain, title, max_chars);
+    mb_strbuf_printf(&plain, "\n");
+    lines += wrap_lines(&plain, subject, max_chars);
+    free(subject);
+    /* Quoted for gnuplot, the line breaks kept as \n escapes. */
+    mb_strbuf q = {0};
+    mb_strbuf_printf(&q, "\"");
+    for (const char *p = plain.s; *p; p++) {
+        if (*p == '\n')
+            mb_strbuf_printf(&q, "\\n");
+        else if (*p == '"' || *p == '\\')
+            mb_strbuf_printf(&q, "\\%c", *p);
+        else
+            mb_strbuf_printf(&q, "%c", *p);
+    }
+    mb_strbuf_printf(&q, "\"");
+    free(plain.s);
+    if (n_lines != NULL)
+        *n_lines = lines;
+    return q.s;
+}
+
+void mb__plot_single_title(mb_strbuf *b, const mb__plot_ctx *ctx, const char *title, int width)
+{
+    char *text = mb__plot_title_text(ctx->run, title, width, NULL);
+    mb_strbuf_printf(b, "set title %s font \",12\"\n", text);
+    free(text);
+}
+
+mb__plot_layout mb__plot_layout_make(const mb__plot_ctx *ctx, const char *title, size_t n_panels,
+                                     int max_cols, int panel_w, int panel_h, size_t n_legend,
+                                     size_t legend_chars)
 {
     mb__plot_layout l = {0};
     l.cols = n_panels < (size_t)max_cols ? (int)n_panels : max_cols;
@@ -245,15 +386,20 @@ mb__plot_layout mb__plot_layout_make(size_t n_panels, int max_cols, int panel_w,
         per_row = 1;
     l.legend_rows = n_legend ? (int)((n_legend + (size_t)per_row - 1) / (size_t)per_row) : 0;
     int legend_px = n_legend ? 16 + 21 * l.legend_rows : 8;
-    l.height = l.rows * panel_h + 44 + legend_px;
-    l.top = 44.0 / l.height;
+    int title_lines = 1;
+    l.title = mb__plot_title_text(ctx->run, title, l.width, &title_lines);
+    int top_px = 24 + 19 * title_lines;
+    l.height = l.rows * panel_h + top_px + legend_px;
+    l.top = (double)top_px / l.height;
     l.legend = (double)legend_px / l.height;
     return l;
 }
 
-void mb__plot_layout_begin(mb_strbuf *b, const char *title)
+void mb__plot_layout_begin(mb_strbuf *b, mb__plot_layout *l)
 {
-    mb_strbuf_printf(b, "set multiplot title \"%s\" font \",13\"\nunset key\n", title);
+    mb_strbuf_printf(b, "set multiplot title %s font \",12\"\nunset key\n", l->title);
+    free(l->title);
+    l->title = NULL;
 }
 
 void mb__plot_layout_panel(mb_strbuf *b, const mb__plot_layout *l, int index)

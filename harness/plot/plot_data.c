@@ -63,6 +63,8 @@ void mb__plot_run_free(mb__plot_run *run)
     free(run->source);
     free(run->machine);
     free(run->torch_version);
+    free(run->hardware);
+    free(run->model);
     memset(run, 0, sizeof *run);
 }
 
@@ -143,8 +145,12 @@ static void name_variants(mb__plot_run *run)
             if (!varies || v == NULL)
                 continue;
             const char *sep = b.len > 0 ? ", " : "";
+            /* The watermark variables act on the MPS allocator only: on
+             * any other device fix on and off run the same code, and the
+             * label says so rather than suggest a difference. */
             if (strcmp(keys[k], "watermark_fix") == 0)
-                mb_strbuf_printf(&b, "%sfix %s", sep, v);
+                mb_strbuf_printf(&b, "%sfix %s%s", sep, v,
+                                 strcmp(c->device, "mps") == 0 ? "" : MB__PLOT_FIX_NO_EFFECT);
             else if (strcmp(keys[k], "env.GPU_MEMORY_CLEANUP_ENABLED") == 0)
                 mb_strbuf_printf(&b, "%scleanup %s", sep,
                                     strcmp(v, "true") == 0 || strcmp(v, "1") == 0 ? "on" : "off");
@@ -264,6 +270,52 @@ static size_t probe_batches(json_t *jc, int **out)
     return n;
 }
 
+/* Adds text to a " + "-separated list unless it is already there. */
+static void add_distinct(mb_strbuf *b, const char *text, const char *sep)
+{
+    if (text == NULL || !*text)
+        return;
+    for (const char *p = b->s; p != NULL && (p = strstr(p, text)) != NULL; p++) {
+        size_t n = strlen(text);
+        bool starts = p == b->s || strncmp(p - strlen(sep), sep, strlen(sep)) == 0;
+        if (starts && (p[n] == '\0' || strncmp(p + n, sep, strlen(sep)) == 0))
+            return;
+    }
+    mb_strbuf_printf(b, "%s%s", b->len ? sep : "", text);
+}
+
+/* What the charts measured: the devices' own names from the workers' hello
+ * records (a GPU model, a CPU model), the models and the images per job, so
+ * that every chart can say it in its subtitle. */
+static void load_subject(json_t *root, mb__plot_run *run)
+{
+    mb_strbuf hw = {0}, model = {0};
+    json_t *w;
+    size_t i;
+    json_array_foreach(json_object_get(root, "workers"), i, w)
+    {
+        add_distinct(&hw, jstr(w, "device_description"), " + ");
+        const char *m = jstr(w, "model");
+        add_distinct(&model, strncmp(m, "builtin:", 8) == 0 ? m + 8 : m, ", ");
+    }
+    json_t *c;
+    int lo = 0, hi = 0;
+    json_array_foreach(json_object_get(root, "cells"), i, c)
+    {
+        const char *m = jstr(c, "model");
+        add_distinct(&model, strncmp(m, "builtin:", 8) == 0 ? m + 8 : m, ", ");
+        int per_job = (int)jnum(c, "images_per_job", 0);
+        if (per_job > 0) {
+            lo = lo == 0 || per_job < lo ? per_job : lo;
+            hi = per_job > hi ? per_job : hi;
+        }
+    }
+    run->hardware = hw.s;
+    run->model = model.s;
+    run->job_images_min = lo;
+    run->job_images_max = hi;
+}
+
 static int load_run_json(json_t *root, mb__plot_run *run)
 {
     json_t *machine = json_object_get(root, "machine");
@@ -272,6 +324,7 @@ static int load_run_json(json_t *root, mb__plot_run *run)
                                    (int)jnum(machine, "cpus", 0));
     if (json_is_string(json_object_get(root, "torch_version")))
         run->torch_version = mb_strdup(jstr(root, "torch_version"));
+    load_subject(root, run);
     json_t *cells = json_object_get(root, "cells");
     size_t n = json_array_size(cells), total = 0;
     for (size_t i = 0; i < n; i++) {

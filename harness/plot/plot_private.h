@@ -22,6 +22,9 @@ static inline void mb__plot_strbuf_free(mb_strbuf *b)
     b->len = b->cap = 0;
 }
 
+/* Appended to "fix on"/"fix off" on a device other than MPS. */
+#define MB__PLOT_FIX_NO_EFFECT " (no effect: MPS only)"
+
 typedef struct mb__plot_kv {
     char *key, *value;
 } mb__plot_kv;
@@ -73,6 +76,9 @@ typedef struct mb__plot_run {
     bool has_jobs;      /* from run.json: per-job records exist */
     char *machine;      /* "Linux x86_64, 2 CPUs", or NULL */
     char *torch_version;
+    char *hardware;     /* "NVIDIA H200 + AMD EPYC", from the workers, or NULL */
+    char *model;        /* "resnet50", or NULL */
+    int job_images_min, job_images_max;     /* images per job; 0 unknown */
     mb__plot_cell *cells;
     size_t n_cells;
 } mb__plot_run;
@@ -138,8 +144,17 @@ const char *mb__plot_device_color(const char *device);
 typedef struct mb__plot_series {
     const char *device;
     const char *variant;
-    int style; /* index among the device's variants: dash and point type */
+    int style;      /* index of the variant among the run's: colour and point type */
+    int n_styles;   /* variants in the chart; 1: the device's colour */
+    bool split;     /* several devices and variants: one panel per device */
 } mb__plot_series;
+
+/* One panel of a chart drawn per image size (device NULL), or per device
+ * and image size. */
+typedef struct mb__plot_panel {
+    const char *device;
+    size_t image;   /* index into the chart's image sizes */
+} mb__plot_panel;
 
 /* Panels placed by hand: a title band on top, the panels in a grid, and
  * one legend for all of them in a band at the bottom, so that no legend
@@ -147,6 +162,7 @@ typedef struct mb__plot_series {
 typedef struct mb__plot_layout {
     int rows, cols, width, height, legend_rows;
     double top, legend; /* heights of the bands, fractions of the canvas */
+    char *title;        /* quoted, wrapped title and subject; layout_begin frees it */
 } mb__plot_layout;
 
 bool mb__plot_measured(const mb__plot_cell *c);
@@ -163,15 +179,29 @@ size_t mb__plot_series_of(const mb__plot_run *run, bool (*keep)(const mb__plot_c
 const mb__plot_cell *mb__plot_find_cell(const mb__plot_run *run, const char *device,
                                         const char *variant, const char *image, int batch);
 char *mb__plot_series_title(const mb__plot_series *s);
-void mb__plot_series_style(mb_strbuf *b, const char *device, int style);
+const char *mb__plot_series_color(const mb__plot_series *s);
+void mb__plot_series_style(mb_strbuf *b, const mb__plot_series *s);
+size_t mb__plot_panels_of(const mb__plot_series *series, size_t ns, size_t n_images,
+                          mb__plot_panel *out);
+/* "GPU + CPU model · model NAME · N images per job · libtorch V": what
+ * every chart names under its title.  Heap. */
+char *mb__plot_subject(const mb__plot_run *run);
+/* title and subject wrapped to fit width pixels, as a gnuplot string with
+ * \n escapes; *n_lines (may be NULL) gets the number of lines.  Heap. */
+char *mb__plot_title_text(const mb__plot_run *run, const char *title, int width, int *n_lines);
+/* "set title ..." of a chart with one plot. */
+void mb__plot_single_title(mb_strbuf *b, const mb__plot_ctx *ctx, const char *title, int width);
 bool mb__plot_spans_decade(double lo, double hi);
 void mb__plot_batch_axis(mb_strbuf *b, const int *batches, size_t nb);
 void mb__plot_y_axis(mb_strbuf *b, double lo, double hi, bool zero_based);
 void mb__plot_panel_y_axis(mb_strbuf *b, bool log_scale, double lo, double hi);
 size_t mb__plot_legend_series(mb_strbuf *leg, const mb__plot_series *series, size_t ns);
-mb__plot_layout mb__plot_layout_make(size_t n_panels, int max_cols, int panel_w, int panel_h,
-                                     size_t n_legend, size_t legend_chars);
-void mb__plot_layout_begin(mb_strbuf *b, const char *title);
+/* title: what the chart shows and what its marks mean; the subject line
+ * is added under it. */
+mb__plot_layout mb__plot_layout_make(const mb__plot_ctx *ctx, const char *title, size_t n_panels,
+                                     int max_cols, int panel_w, int panel_h, size_t n_legend,
+                                     size_t legend_chars);
+void mb__plot_layout_begin(mb_strbuf *b, mb__plot_layout *l);
 void mb__plot_layout_panel(mb_strbuf *b, const mb__plot_layout *l, int index);
 void mb__plot_layout_legend(mb_strbuf *b, const mb__plot_layout *l, const char *entries);
 /* Writes the data file (when dat_name is given) and NAME.gp, frees dat and
