@@ -156,10 +156,10 @@ mutant plot_latency_one_wide_row harness/plot/chart_latency.c mb__plot_chart_lat
     'ni, 1, panel_w,' 'ni, 3, panel_w,' \
     '^test_plot/test_long_cell_sets_stay_readable$' 'test_plot mpsbench' \
     'the latency panels stand side by side in one chart too wide to read'
-mutant plot_single_batch_log_axis harness/plot/layout.c mb__plot_batch_axis \
-    'batches[0] > 0 && nb > 1' 'batches[0] > 0' \
+mutant plot_single_batch_stacked harness/plot/chart_throughput.c mb__plot_chart_throughput \
+    'bool rows = nb == 1;' 'bool rows = false;' \
     '^test_plot/test_long_cell_sets_stay_readable$' 'test_plot mpsbench' \
-    'a chart of one batch size gets a log axis around its single point'
+    'a throughput chart of one batch size stacks every configuration'"'"'s point on one x'
 # ---------------------------------------------------------------------------
 
 usage()

@@ -117,6 +117,76 @@ static void memory_cap_line(mb_strbuf *body, double cap, double *lo, double *hi)
                      cap / mib, cap / mib, MB__PLOT_OOM_RED, text, cap / mib, MB__PLOT_OOM_RED);
 }
 
+/* One batch size: a row per series, labelled on the left, with its peak
+ * as a point or, for a cell that ran out of memory, a cross at the cap (or
+ * its own peak); points stacked on one x would hide each other. */
+static void memory_rows(const mb__plot_run *run, const char *name, const mb__plot_series *series,
+                        size_t ns, int batch, const char *image, const char *device, double cap,
+                        int *index, mb_strbuf *dat, mb_strbuf *body, double *hi)
+{
+    mb_strbuf fit = {0}, oom = {0}, ytics = {0};
+    int rows = 0;
+    if (cap > 0)
+        mb_strbuf_printf(body,
+                         "set arrow from first %.6g, graph 0 to first %.6g, graph 1 "
+                         "nohead dt 2 lw 1.5 lc rgb \"%s\"\n",
+                         cap / mib, cap / mib, MB__PLOT_OOM_RED);
+    for (size_t s = 0; s < ns; s++) {
+        const mb__plot_cell *c =
+            mb__plot_find_cell(run, series[s].device, series[s].variant, image, batch);
+        if ((device != NULL && strcmp(series[s].device, device) != 0) || c == NULL
+            || !has_memory(c))
+            continue;
+        char *t = mb__plot_series_title(&series[s]);
+        char *qt = mb__plot_gp_quote(t);
+        mb_strbuf_printf(&ytics, "%s%s %d", rows ? ", " : "", qt, -rows);
+        free(t);
+        free(qt);
+        if (c->n_oom > 0) {
+            double y = cap > 0 ? cap / mib : isfinite(c->peak_memory) ? c->peak_memory / mib : 0;
+            mb_strbuf_printf(&oom, "%.6g %d\n", y, -rows);
+            *hi = fmax(*hi, y);
+        } else if (isfinite(c->peak_memory)) {
+            mb_strbuf_printf(&fit, "%.6g %d %u\n", c->peak_memory / mib, -rows,
+                             mb__plot_hex_colour(mb__plot_series_color(&series[s])));
+            *hi = fmax(*hi, c->peak_memory / mib);
+        }
+        rows++;
+    }
+    mb_strbuf_printf(dat, "# series: fitted, image %s\n%s\n\n# series: OOM, image %s\n%s\n\n",
+                     image, fit.s ? fit.s : "NaN NaN 0\n", image, oom.s ? oom.s : "NaN NaN\n");
+    mb_strbuf_printf(body,
+                     "set ytics (%s) scale 0 font \",10\"\nset yrange [-%d.6:0.6]\n"
+                     "set xrange [0:%g]\n"
+                     "plot '%s.dat' index %d using 1:2:3 with points pt 7 ps 1.5 lc rgb variable "
+                     "notitle, \\\n     '' index %d using 1:2 with points pt 2 ps 2.2 lw 3 "
+                     "lc rgb \"%s\" notitle\n",
+                     ytics.s ? ytics.s : "", rows > 0 ? rows - 1 : 0, *hi > 0 ? *hi * 1.15 : 1,
+                     name, *index, *index + 1, MB__PLOT_OOM_RED);
+    *index += 2;
+    mb__plot_strbuf_free(&fit);
+    mb__plot_strbuf_free(&oom);
+    mb__plot_strbuf_free(&ytics);
+}
+
+/* The panel's peak memory range in MiB, and its memory cap in bytes. */
+static double panel_range(const mb__plot_run *run, const char *image, const char *device,
+                          double *lo, double *hi)
+{
+    double cap = 0;
+    for (size_t k = 0; k < run->n_cells; k++) {
+        const mb__plot_cell *c = &run->cells[k];
+        if (!has_memory(c) || !in_panel(c, image, device))
+            continue;
+        if (isfinite(c->peak_memory)) {
+            *lo = fmin(*lo, c->peak_memory / mib);
+            *hi = fmax(*hi, c->peak_memory / mib);
+        }
+        cap = fmax(cap, c->memory_limit);
+    }
+    return cap;
+}
+
 int mb__plot_chart_memory(const mb__plot_ctx *ctx, const char *name, char **reason, mb_err *err)
 {
     const mb__plot_run *run = ctx->run;
@@ -155,30 +225,38 @@ int mb__plot_chart_memory(const mb__plot_ctx *ctx, const char *name, char **reas
                          ", NaN with points pt 2 ps 2.6 lw 3 lc rgb \"%s\" "
                          "title \"out of memory\"",
                          MB__PLOT_OOM_RED);
+    /* One batch size: a row per series, labelled on the left. */
+    bool rows = nb == 1;
     mb__plot_layout l = mb__plot_layout_make(
         ctx,
         "Peak memory against batch size: device memory (peak allocated) on GPUs, resident set "
         "on the CPU; crosses mark cells that ran out of memory",
-        np, 3, 430, 400, ns + any_oom_cell, longest);
+        np, rows ? 1 : 3, rows ? 620 + (int)longest * 7 : 430, rows ? 110 + 24 * (int)ns : 400,
+        rows ? (size_t)any_oom_cell : ns + any_oom_cell, rows ? 40 : longest);
     mb_strbuf_printf(&dat, "# peak memory per cell: device memory (peak allocated) on GPUs, "
                            "peak RSS on the CPU\n"
                            "# columns: batch_size peak_MiB (OOM blocks: batch_size y_MiB)\n");
     mb__plot_layout_begin(&body, &l);
-    mb__plot_batch_axis(&body, batches, nb);
-    mb_strbuf_printf(&body, "set ylabel \"peak memory (MiB)\"\n");
+    if (rows)
+        mb_strbuf_printf(&body,
+                         "set xlabel \"peak memory (MiB), batch size %d\"\nunset ylabel\n"
+                         "set lmargin %zu\n",
+                         batches[0], longest * 8 / 10 + 3);
+    else {
+        mb__plot_batch_axis(&body, batches, nb);
+        mb_strbuf_printf(&body, "set ylabel \"peak memory (MiB)\"\n");
+    }
     int index = 0;
     for (size_t p = 0; p < np; p++) {
         const char *image = images[panels[p].image]->image, *device = panels[p].device;
-        double lo = INFINITY, hi = 0, cap = 0;
-        for (size_t k = 0; k < run->n_cells; k++) {
-            const mb__plot_cell *c = &run->cells[k];
-            if (!has_memory(c) || !in_panel(c, image, device))
-                continue;
-            if (isfinite(c->peak_memory)) {
-                lo = fmin(lo, c->peak_memory / mib);
-                hi = fmax(hi, c->peak_memory / mib);
-            }
-            cap = fmax(cap, c->memory_limit);
+        double lo = INFINITY, hi = 0, cap = panel_range(run, image, device, &lo, &hi);
+        if (rows) {
+            mb__plot_layout_panel(&body, &l, (int)p);
+            mb_strbuf_printf(&body, "set title \"%s%s%s images\"\nunset arrow\nunset label\n",
+                             device ? device : "", device ? ", " : "", image);
+            memory_rows(run, name, series, ns, batches[0], image, device, cap, &index, &dat, &body,
+                        &hi);
+            continue;
         }
         mb_strbuf plot = {0};
         memory_lines(ctx, name, series, ns, batches, nb, image, device, &index, &dat, &plot);
@@ -190,6 +268,15 @@ int mb__plot_chart_memory(const mb__plot_ctx *ctx, const char *name, char **reas
         mb__plot_panel_y_axis(&body, mb__plot_spans_decade(all_lo, all_hi), lo, hi);
         mb_strbuf_printf(&body, "%s\n", plot.s ? plot.s : "plot NaN notitle");
         mb__plot_strbuf_free(&plot);
+    }
+    /* Rows are labelled on the left; the legend keeps only the cross. */
+    if (rows) {
+        mb__plot_strbuf_free(&legend);
+        if (any_oom_cell)
+            mb_strbuf_printf(&legend,
+                             ", NaN with points pt 2 ps 2.6 lw 3 lc rgb \"%s\" "
+                             "title \"out of memory (at the cap when there is one)\"",
+                             MB__PLOT_OOM_RED);
     }
     mb__plot_layout_legend(&body, &l, legend.s);
     mb__plot_strbuf_free(&legend);

@@ -158,12 +158,12 @@ const char *mb__plot_series_color(const mb__plot_series *s)
 
 /* "lc rgb ... dt ... pt ..." of a series: the colour tells the variant (or
  * the device when there is one variant), the point type repeats it for a
- * grey-scale print, and the CPU is dashed. */
+ * grey-scale print, and the CPU is dashed where colour tells the device. */
 void mb__plot_series_style(mb_strbuf *b, const mb__plot_series *s)
 {
     static const int pts[] = {7, 5, 9, 13, 11, 15};
     mb_strbuf_printf(b, "lc rgb \"%s\" lw 2 pt %d ps 1.3 dt %d", mb__plot_series_color(s),
-                     pts[s->style % 6], strcmp(s->device, "cpu") == 0 && !s->split ? 2 : 1);
+                     pts[s->style % 6], strcmp(s->device, "cpu") == 0 && s->n_styles <= 1 ? 2 : 1);
 }
 
 /* A log axis when the values span a decade or more. */

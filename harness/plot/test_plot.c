@@ -654,12 +654,17 @@ static void test_long_cell_sets_stay_readable(void **st)
     assert_int_equal(block_rows(dat, "image 1024x768"), 12);
     free(dat);
     free(gp);
-    /* One image size, one batch size: a linear batch axis, not a log axis
-     * around a single point. */
-    gp = read_chart_file(s, "throughput.gp");
-    assert_null(strstr(gp, "\nset logscale x"));
-    assert_non_null(strstr(gp, "\nunset logscale x"));
-    free(gp);
+    /* One image size, one batch size: a row per configuration, labelled on
+     * the left, never 12 points stacked on one x (or a log axis around
+     * them). */
+    static const char *const one_batch[] = {"throughput.gp", "memory.gp"};
+    for (int i = 0; i < 2; i++) {
+        gp = read_chart_file(s, one_batch[i]);
+        assert_null(strstr(gp, "\nset logscale x"));
+        assert_non_null(strstr(gp, ", batch size 16\"\nunset ylabel"));
+        assert_true(count(gp, "\"cpu, fix on" NO_EFFECT ", FORCE_CPU=") >= 8);
+        free(gp);
+    }
     /* 16 configurations: one row each in the OOM matrix, none pooled. */
     dat = read_chart_file(s, "oom-matrix.dat");
     assert_int_equal(block_rows(dat, "configurations"), 16);
