@@ -225,8 +225,7 @@ int mb__plot_chart_memory(const mb__plot_ctx *ctx, const char *name, char **reas
                          ", NaN with points pt 2 ps 2.6 lw 3 lc rgb \"%s\" "
                          "title \"out of memory\"",
                          MB__PLOT_OOM_RED);
-    /* One batch size: a row per series, labelled on the left. */
-    bool rows = nb == 1;
+    bool rows = nb == 1; /* a row per series: memory_rows */
     mb__plot_layout l = mb__plot_layout_make(
         ctx,
         "Peak memory against batch size: device memory (peak allocated) on GPUs, resident set "
@@ -269,8 +268,7 @@ int mb__plot_chart_memory(const mb__plot_ctx *ctx, const char *name, char **reas
         mb_strbuf_printf(&body, "%s\n", plot.s ? plot.s : "plot NaN notitle");
         mb__plot_strbuf_free(&plot);
     }
-    /* Rows are labelled on the left; the legend keeps only the cross. */
-    if (rows) {
+    if (rows) { /* the rows are labelled: the legend keeps only the cross */
         mb__plot_strbuf_free(&legend);
         if (any_oom_cell)
             mb_strbuf_printf(&legend,
