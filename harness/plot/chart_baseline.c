@@ -104,7 +104,9 @@ int mb__plot_chart_baseline(const mb__plot_ctx *ctx, const char *name, char **re
     mb__plot_single_title(&body, ctx,
                           "Throughput against the baseline: points are the change of the median "
                           "images/s, bars its 95% bootstrap interval",
-                          1000);
+                          /* gnuplot centres a single plot's title over the plot
+                           * area, right of the labels: wrap narrower. */
+                          800);
     mb_strbuf_printf(&body, "set xlabel %s\nset ytics (", qxlabel);
     for (size_t i = 0; i < n; i++) {
         char *q = mb__plot_gp_quote(rows[i].c->label);

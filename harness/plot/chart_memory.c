@@ -230,7 +230,7 @@ int mb__plot_chart_memory(const mb__plot_ctx *ctx, const char *name, char **reas
         ctx,
         "Peak memory against batch size: device memory (peak allocated) on GPUs, resident set "
         "on the CPU; crosses mark cells that ran out of memory",
-        np, rows ? 1 : 3, rows ? 620 + (int)longest * 7 : 430, rows ? 110 + 24 * (int)ns : 400,
+        np, rows ? 1 : 3, rows ? 620 + (int)longest * 7 : 430, rows ? 140 + 24 * (int)ns : 400,
         rows ? (size_t)any_oom_cell : ns + any_oom_cell, rows ? 40 : longest);
     mb_strbuf_printf(&dat, "# peak memory per cell: device memory (peak allocated) on GPUs, "
                            "peak RSS on the CPU\n"

@@ -268,7 +268,7 @@ int mb__plot_chart_seed_options(const mb__plot_ctx *ctx, const char *name, char 
         ng, 2, 540, 440, 3, 6);
     mb__plot_layout_begin(&body, &l);
     mb_strbuf_printf(&body, "set style fill solid 0.85 border lc rgb \"white\"\n"
-                            "set boxwidth 0.6\nset xrange [-0.6:4.6]\n"
+                            "set boxwidth 0.6\nset xrange [-0.6:4.6]\nset bmargin 5\n"
                             "set ylabel \"throughput (images/s, median)\"\n");
     for (size_t gi = 0; gi < ng; gi++) {
         const seed_group *g = &groups[gi];

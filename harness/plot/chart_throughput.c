@@ -83,7 +83,7 @@ int mb__plot_chart_throughput(const mb__plot_ctx *ctx, const char *name, char **
         ctx,
         "Throughput against batch size: points are the median images/s of the repetitions, "
         "bars span their min to max",
-        np, rows ? 1 : 3, rows ? 620 + (int)longest * 7 : 430, rows ? 110 + 24 * (int)ns : 400,
+        np, rows ? 1 : 3, rows ? 620 + (int)longest * 7 : 430, rows ? 140 + 24 * (int)ns : 400,
         rows ? 0 : ns, longest);
     double all_lo = INFINITY, all_hi = 0;
     for (size_t k = 0; k < run->n_cells; k++)

@@ -338,7 +338,11 @@ char *mb__plot_title_text(const mb__plot_run *run, const char *title, int width,
     size_t max_chars = (size_t)(width > 200 ? width - 40 : 160) / TITLE_CHAR_PX;
     char *subject = mb__plot_subject(run);
     mb_strbuf plain = {0};
-    int lines = wrap_lines(&plain, title, max_chars);
+    /* Lines of even length: a title that needs two lines gets two halves,
+     * not a full line and an orphaned word. */
+    size_t len = strlen(title), n = (len + max_chars - 1) / max_chars;
+    size_t even = n > 1 && len / n + 12 < max_chars ? len / n + 12 : max_chars;
+    int lines = wrap_lines(&plain, title, even);
     mb_strbuf_printf(&plain, "\n");
     lines += wrap_lines(&plain, subject, max_chars);
     free(subject);
