@@ -315,6 +315,15 @@ static int wrap_lines(mb_strbuf *b, const char *text, size_t max_chars)
     return lines;
 }
 
+/* Lines of even length: a text that needs two lines gets two halves, not
+ * a full line and an orphaned word. */
+static int wrap_even(mb_strbuf *b, const char *text, size_t max_chars)
+{
+    size_t len = strlen(text), n = (len + max_chars - 1) / max_chars;
+    size_t even = n > 1 && len / n + 12 < max_chars ? len / n + 12 : max_chars;
+    return wrap_lines(b, text, even);
+}
+
 char *mb__plot_subject(const mb__plot_run *run)
 {
     mb_strbuf b = {0};
@@ -338,13 +347,9 @@ char *mb__plot_title_text(const mb__plot_run *run, const char *title, int width,
     size_t max_chars = (size_t)(width > 200 ? width - 40 : 160) / TITLE_CHAR_PX;
     char *subject = mb__plot_subject(run);
     mb_strbuf plain = {0};
-    /* Lines of even length: a title that needs two lines gets two halves,
-     * not a full line and an orphaned word. */
-    size_t len = strlen(title), n = (len + max_chars - 1) / max_chars;
-    size_t even = n > 1 && len / n + 12 < max_chars ? len / n + 12 : max_chars;
-    int lines = wrap_lines(&plain, title, even);
+    int lines = wrap_even(&plain, title, max_chars);
     mb_strbuf_printf(&plain, "\n");
-    lines += wrap_lines(&plain, subject, max_chars);
+    lines += wrap_even(&plain, subject, max_chars);
     free(subject);
     /* Quoted for gnuplot, the line breaks kept as \n escapes. */
     mb_strbuf q = {0};
