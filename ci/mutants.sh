@@ -156,6 +156,14 @@ mutant plot_latency_one_wide_row harness/plot/chart_latency.c mb__plot_chart_lat
     'ni, 1, panel_w,' 'ni, 3, panel_w,' \
     '^test_plot/test_long_cell_sets_stay_readable$' 'test_plot mpsbench' \
     'the latency panels stand side by side in one chart too wide to read'
+mutant html_not_escaped harness/report/html_report.c esc \
+    'mb_strbuf_add(b, "&lt;");' 'mb_strbuf_add(b, "<");' \
+    '^test_report_html/test_page_holds_the_run_escaped$' 'test_report_html mpsbench' \
+    'report.html copies a "<" from the run into the page unescaped'
+mutant html_charts_left_out harness/report/html_report.c inline_svg \
+    'mb_strbuf_add(b, start);' '(void)start;' \
+    '^test_report_html/' 'test_report_html mpsbench' \
+    'report.html names its charts without drawing them'
 mutant plot_single_batch_stacked harness/plot/chart_throughput.c mb__plot_chart_throughput \
     'bool rows = nb == 1;' 'bool rows = false;' \
     '^test_plot/test_long_cell_sets_stay_readable$' 'test_plot mpsbench' \
