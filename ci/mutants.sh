@@ -164,6 +164,10 @@ mutant html_charts_left_out harness/report/html_report.c inline_svg \
     'mb_strbuf_add(b, start);' '(void)start;' \
     '^test_report_html/' 'test_report_html mpsbench' \
     'report.html names its charts without drawing them'
+mutant run_html_before_charts harness/run/runner.c finish_run \
+    'if (rc == 0 && !run->cfg->no_charts) {' 'if (rc == 0 && !run->cfg->no_charts && 0) {' \
+    '^test_tracking/run_writes_report_html_with_its_charts$' 'test_tracking mpsbench' \
+    'mpsbench run renders report.html before the charts exist, so the page has none'
 mutant plot_single_batch_stacked harness/plot/chart_throughput.c mb__plot_chart_throughput \
     'bool rows = nb == 1;' 'bool rows = false;' \
     '^test_plot/test_long_cell_sets_stay_readable$' 'test_plot mpsbench' \
