@@ -129,7 +129,7 @@ mutant ab_sides_swapped harness/run/ab.c compare_pair \
     '^test_ab/ab_finds_a_slow_candidate_and_no_change_in_aa$' 'test_ab' \
     'an A/B run judges the baseline against the candidate instead of the other way round'
 mutant plot_subject_dropped harness/plot/layout.c mb__plot_title_text \
-    'lines += wrap_lines(&plain, subject, max_chars);' '(void)subject;' \
+    'lines += wrap_even(&plain, subject, max_chars);' '(void)subject;' \
     '^test_plot/test_titles_name_machine_model_job$' 'test_plot mpsbench' \
     'chart titles stop naming the machine, the model and the job size'
 mutant plot_title_not_wrapped harness/plot/layout.c wrap_lines \
