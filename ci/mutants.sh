@@ -194,6 +194,50 @@ mutant fresh_worker_not_warmed harness/run/runner.c mb_execute_repetition \
     'cs->warmed_on != run->worker.generation' '0' \
     '^test_ab/ab_finds_a_slow_candidate_and_no_change_in_aa$' 'test_ab' \
     'a fresh worker process is measured cold, without its warm-up jobs'
+mutant plot_subject_dropped harness/plot/layout.c mb__plot_title_text \
+    'lines += wrap_even(&plain, subject, max_chars);' '(void)subject;' \
+    '^test_plot/test_titles_name_machine_model_job$' 'test_plot mpsbench' \
+    'chart titles stop naming the machine, the model and the job size'
+mutant plot_title_not_wrapped harness/plot/layout.c wrap_lines \
+    'if (n > max_chars) {' 'if (0) {' \
+    '^test_plot/test_titles_name_machine_model_job$' 'test_plot mpsbench' \
+    'a chart title longer than its canvas is not broken into lines (clipped)'
+mutant plot_one_colour_per_device harness/plot/layout.c mb__plot_series_color \
+    'return s->n_styles > 1 ?' 'return 0 ?' \
+    '^test_plot/test_many_series_get_colours_and_panels$' 'test_plot mpsbench' \
+    'every series of a device is drawn in the device'"'"'s one colour'
+mutant plot_fix_effect_unmarked harness/plot/plot_data.c name_variants \
+    'strcmp(c->device, "mps") == 0 ? "" : MB__PLOT_FIX_NO_EFFECT' '""' \
+    '^test_plot/test_(gpu_run_every_chart|many_series_get_colours_and_panels)$' 'test_plot mpsbench' \
+    'fix on/off on cuda or the CPU is labelled as if the variable did something there'
+mutant plot_empty_chart_drawn harness/plot/chart_seed_options.c mb__plot_chart_seed_options \
+    'if (ng > 0 && drawable == 0) {' 'if (0) {' \
+    '^test_plot/test_empty_chart_listed_not_drawn$' 'test_plot mpsbench' \
+    'a seed-options chart with no bar to draw is drawn empty instead of listed under Not drawn'
+mutant plot_oom_matrix_pools harness/plot/chart_oom_matrix.c square \
+    'strcmp(c->variant, s->variant) != 0' '0' \
+    '^test_plot/test_(gpu_run_every_chart|long_cell_sets_stay_readable)$' 'test_plot mpsbench' \
+    'an OOM-matrix square pools the jobs of several configurations'
+mutant plot_latency_one_wide_row harness/plot/chart_latency.c mb__plot_chart_latency \
+    'ni, 1, panel_w,' 'ni, 3, panel_w,' \
+    '^test_plot/test_long_cell_sets_stay_readable$' 'test_plot mpsbench' \
+    'the latency panels stand side by side in one chart too wide to read'
+mutant html_not_escaped harness/report/html_report.c esc \
+    'mb_strbuf_add(b, "&lt;");' 'mb_strbuf_add(b, "<");' \
+    '^test_report_html/test_page_holds_the_run_escaped$' 'test_report_html mpsbench' \
+    'report.html copies a "<" from the run into the page unescaped'
+mutant html_charts_left_out harness/report/html_report.c inline_svg \
+    'mb_strbuf_add(b, start);' '(void)start;' \
+    '^test_report_html/' 'test_report_html mpsbench' \
+    'report.html names its charts without drawing them'
+mutant run_html_before_charts harness/run/runner.c finish_run \
+    'if (rc == 0 && !run->cfg->no_charts) {' 'if (rc == 0 && !run->cfg->no_charts && 0) {' \
+    '^test_tracking/run_writes_report_html_with_its_charts$' 'test_tracking mpsbench' \
+    'mpsbench run renders report.html before the charts exist, so the page has none'
+mutant plot_single_batch_stacked harness/plot/chart_throughput.c mb__plot_chart_throughput \
+    'bool rows = nb == 1;' 'bool rows = false;' \
+    '^test_plot/test_long_cell_sets_stay_readable$' 'test_plot mpsbench' \
+    'a throughput chart of one batch size stacks every configuration'"'"'s point on one x'
 # ---------------------------------------------------------------------------
 
 usage()

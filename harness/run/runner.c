@@ -1177,15 +1177,8 @@ static int finish_run(run_ctx *run, int exit_code, mb_err *err)
         rc = mb_report_write_run_json(run, status, &werr);
     if (rc == 0)
         rc = mb_report_write_summary(run, &werr);
-    /* junit.xml and the exports come from the run.json just written, as
-     * `mpsbench report` renders them again later. */
-    if (rc == 0)
-        rc = mb_report_render_dir(run->dir, &werr);
-    if (rc != 0) {
-        *err = werr;
-        return MB_EXIT_INFRA;
-    }
-    if (!run->cfg->no_charts) {
+    /* Charts before the rendered reports: report.html inlines them. */
+    if (rc == 0 && !run->cfg->no_charts) {
         mb_err perr;
         if (draw_charts(run, &perr) != 0) {
             fprintf(stderr, "mpsbench: no charts: %s\n", perr.msg);
@@ -1194,6 +1187,14 @@ static int finish_run(run_ctx *run, int exit_code, mb_err *err)
                 exit_code = MB_EXIT_INFRA;
             }
         }
+    }
+    /* junit.xml, the exports and report.html come from the run.json just
+     * written, as `mpsbench report` renders them again later. */
+    if (rc == 0)
+        rc = mb_report_render_dir(run->dir, &werr);
+    if (rc != 0) {
+        *err = werr;
+        return MB_EXIT_INFRA;
     }
     return exit_code;
 }
