@@ -128,6 +128,14 @@ mutant ab_sides_swapped harness/run/ab.c compare_pair \
     'mb_compare_paired(xa, xb,' 'mb_compare_paired(xb, xa,' \
     '^test_ab/ab_finds_a_slow_candidate_and_no_change_in_aa$' 'test_ab' \
     'an A/B run judges the baseline against the candidate instead of the other way round'
+mutant detector_change_unpaired harness/compare/detector_logic.c mb_det_paired_change \
+    'r[m++] = b[i] / a[i];' 'r[m++] = b[i] / a[0];' \
+    '^test_detector/paired_change_cancels_drift$' 'test_detector' \
+    'the detector reads an injected slowdown off unpaired values, so drift between rounds leaks in'
+mutant detector_change_keeps_missing harness/compare/detector_logic.c mb_det_paired_change \
+    'if (a[i] > 0 && b[i] > 0)' 'if (a[i] >= 0)' \
+    '^test_detector/paired_change_cancels_drift$' 'test_detector' \
+    'a round with a missing side enters the detector'"'"'s slowdown figure'
 # ---------------------------------------------------------------------------
 
 usage()

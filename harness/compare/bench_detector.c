@@ -26,6 +26,10 @@
  * detection rates.  Disjoint trials (every window used once) give honest
  * but coarse counts; resampled trials (random windows, many more, not
  * independent) a smoother estimate of the same rates. */
+#ifdef __linux__
+#define _GNU_SOURCE /* sched_getaffinity */
+#include <sched.h>
+#endif
 #include <jansson.h>
 #include <math.h>
 #include <signal.h>
@@ -77,6 +81,7 @@ typedef struct det_config {
     const char *json_path;
     const char *worker;
     const char *model;
+    const char *machine_note;   /* --machine-note: how the machine was shared or pinned */
 } det_config;
 
 /* One round of one session: images per second and seconds of each pair's
@@ -548,6 +553,23 @@ static void analyse(const det *d, int mode, int n, mode_result *out)
     free(t.mdes);
 }
 
+/* The change of condition cond's B against its A, paired round by round
+ * (mb_det_paired_change): for cond 0 the difference between the two worker
+ * processes (A/A'), for 1 and 2 what the injected slowdown did. */
+static double paired_change(const det *d, int cond)
+{
+    double *a = mb_calloc(d->n_rounds + 1, sizeof(double));
+    double *b = mb_calloc(d->n_rounds + 1, sizeof(double));
+    for (size_t i = 0; i < d->n_rounds; i++) {
+        a[i] = d->rounds[i].a[cond];
+        b[i] = d->rounds[i].b[cond];
+    }
+    double change = mb_det_paired_change(a, b, d->n_rounds);
+    free(a);
+    free(b);
+    return change;
+}
+
 static double median_of(const det *d, int cond)
 {
     double *v = mb_calloc(d->n_rounds + 1, sizeof(double));
@@ -679,9 +701,12 @@ static void report(const det *d, mode_result res[N_MODES][MAX_REP_COUNTS])
            d->n_rounds, c->sessions, d->seconds, base, d->load_start[0], d->load_end[0]);
     printf("Noise: CV %s within a session, %s between sessions; sd of log(A'/A) per round "
            "%s\n", w, b, p);
+    printf("A/A' (two workers, no slowdown): median per-round change %+.1f%%\n",
+           100 * paired_change(d, 0));
     for (int k = 1; k < N_PAIRS; k++)
-        printf("Injected slowdown %.0f%%: median throughput change %+.1f%%\n",
-               100 * c->slowdown[k], 100 * (median_of(d, k) / base - 1));
+        printf("Injected slowdown %.0f%%: median per-round change %+.1f%% (paired B/A); "
+               "%+.1f%% between the sides' overall medians\n", 100 * c->slowdown[k],
+               100 * paired_change(d, k), 100 * (median_of(d, k) / base - 1));
     for (int m = 0; m < N_MODES; m++)
         if (c->modes[m])
             print_mode(d, m, res[m]);
@@ -721,6 +746,25 @@ static json_t *figures_json(const det_figures *f, double minutes, bool resampled
     return o;
 }
 
+/* The CPUs this process (and the workers it starts, which inherit the
+ * mask) may run on, as `taskset` set them; NULL where the system has no
+ * affinity call (macOS). */
+static json_t *cpus_allowed(void)
+{
+#ifdef __linux__
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) != 0)
+        return NULL;
+    json_t *a = json_array();
+    for (int i = 0; i < CPU_SETSIZE; i++)
+        if (CPU_ISSET(i, &set))
+            json_array_append_new(a, json_integer(i));
+    return a;
+#else
+    return NULL;
+#endif
+}
+
 static json_t *machine_json(const det *d)
 {
     json_t *o = json_object();
@@ -741,6 +785,11 @@ static json_t *machine_json(const det *d)
         fclose(f);
     json_object_set_new(o, "cpu_model", json_string(model));
     json_object_set_new(o, "cores", json_integer(sysconf(_SC_NPROCESSORS_ONLN)));
+    json_t *allowed = cpus_allowed();
+    if (allowed != NULL) {
+        json_object_set_new(o, "cpus_allowed_count", json_integer((json_int_t)json_array_size(allowed)));
+        json_object_set_new(o, "cpus_allowed", allowed);
+    }
     json_t *ls = json_array(), *le = json_array();
     for (int i = 0; i < 3; i++) {
         json_array_append_new(ls, num(d->load_start[i]));
@@ -748,8 +797,8 @@ static json_t *machine_json(const det *d)
     }
     json_object_set_new(o, "load_average_start", ls);
     json_object_set_new(o, "load_average_end", le);
-    json_object_set_new(o, "shared", json_string("other engineers' builds ran during the "
-                                                 "measurement; see the load averages"));
+    if (d->cfg.machine_note != NULL)
+        json_object_set_new(o, "note", json_string(d->cfg.machine_note));
     return o;
 }
 
@@ -801,8 +850,14 @@ static int write_json(const det *d, mode_result res[N_MODES][MAX_REP_COUNTS], mb
     json_object_set_new(m, "seconds", num(d->seconds));
     json_object_set_new(m, "interrupted", json_boolean(d->interrupted));
     json_object_set_new(m, "images_per_second", num(base));
-    json_object_set_new(m, "change_5", num(median_of(d, 1) / base - 1));
-    json_object_set_new(m, "change_10", num(median_of(d, 2) / base - 1));
+    json_object_set_new(m, "change_aa", num(paired_change(d, 0)));
+    json_object_set_new(m, "change_5", num(paired_change(d, 1)));
+    json_object_set_new(m, "change_10", num(paired_change(d, 2)));
+    json_object_set_new(m, "change_5_unpaired", num(median_of(d, 1) / base - 1));
+    json_object_set_new(m, "change_10_unpaired", num(median_of(d, 2) / base - 1));
+    json_object_set_new(m, "change", json_string(
+        "change_*: median over rounds of B/A of the same pair, minus 1 (aa: no slowdown); "
+        "*_unpaired: median of the slowed B over median of A, minus 1"));
     json_object_set_new(m, "cv_within_session", num(nz.within));
     json_object_set_new(m, "cv_between_sessions", num(nz.between));
     json_object_set_new(m, "sd_log_ratio_per_round", num(nz.paired));
@@ -842,7 +897,7 @@ static int write_json(const det *d, mode_result res[N_MODES][MAX_REP_COUNTS], mb
 enum {
     OPT_ROUNDS = 1, OPT_SESSIONS, OPT_JOBS, OPT_PER_JOB, OPT_BATCH, OPT_SIZE, OPT_INPUT,
     OPT_THREADS, OPT_THRESHOLD, OPT_COUNTS, OPT_RESAMPLES, OPT_WORKER, OPT_MODEL, OPT_MODE,
-    OPT_JSON, OPT_HISTORY, OPT_HELP
+    OPT_JSON, OPT_HISTORY, OPT_NOTE, OPT_HELP
 };
 
 static const mb_opt det_opts[] = {
@@ -862,6 +917,7 @@ static const mb_opt det_opts[] = {
     {"mode", 0, 1, OPT_MODE},
     {"json", 0, 1, OPT_JSON},
     {"history-runs", 0, 1, OPT_HISTORY},
+    {"machine-note", 0, 1, OPT_NOTE},
     {"help", 'h', 0, OPT_HELP},
     {NULL, 0, 0, 0},
 };
@@ -872,12 +928,14 @@ static void usage(FILE *f)
           "         [--sessions N] [--rounds N] [--jobs N] [--per-job N] [--batch N]\n"
           "         [--size WxH] [--input-size N] [--threads N] [--threshold PCT]\n"
           "         [--repetitions 10,6,15] [--resamples N] [--history-runs K]\n"
-          "         [--worker PATH] [--model SPEC]\n"
+          "         [--worker PATH] [--model SPEC] [--machine-note TEXT]\n"
           "Measures the false-alarm and detection rates of the three regression designs\n"
           "(two files, A/B rounds, a history baseline) on real worker processes (CPU).\n"
           "Each of --sessions sessions starts two workers and measures --rounds rounds of\n"
           "six repetitions; --repetitions lists the repetition (round) counts judged, the\n"
-          "first being the one the JSON's top-level figures are for.\n", f);
+          "first being the one the JSON's top-level figures are for.  --machine-note goes\n"
+          "into the JSON's machine block as is: say there how the machine was shared or\n"
+          "pinned (the CPUs the process may use are recorded by themselves on Linux).\n", f);
 }
 
 static int parse_int(const char *name, const char *text, int min, int *out, mb_err *err)
@@ -949,6 +1007,7 @@ static int parse_args(int argc, char **argv, det_config *c, bool *help, mb_err *
             rc = parse_int("history-runs", it.arg, MB_COMPARE_HISTORY_MIN_RUNS,
                            &c->history_runs, err);
             break;
+        case OPT_NOTE: c->machine_note = it.arg; break;
         case OPT_COUNTS: rc = parse_counts(it.arg, c, err); break;
         case OPT_MODE: rc = parse_mode(it.arg, c, err); break;
         case OPT_JSON: c->json_path = it.arg; break;

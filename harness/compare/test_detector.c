@@ -97,7 +97,33 @@ static void upper_bound_is_two_sided_clopper_pearson(void **state)
     assert_float_equal(mb_det_upper95(&all), 1.0, 1e-12);
 }
 
+/* Two workers whose speeds differ by 20% and a machine that slows down by
+ * half midway: a 5% slowdown of B in every round must read as -5%.  The
+ * ratio of the sides' overall medians would mix in the drift and the
+ * workers' difference; the paired median does not. */
+static void paired_change_cancels_drift(void **state)
+{
+    (void)state;
+    double a[8], b[8];
+    for (int i = 0; i < 8; i++) {
+        double machine = i < 4 ? 1000.0 : 500.0;
+        a[i] = machine;
+        b[i] = machine * 0.95;
+    }
+    assert_float_equal(mb_det_paired_change(a, b, 8), -0.05, 1e-12);
+    /* B/A ratios 0.9, 1.0, 1.1 (odd count): the middle one, not the mean of
+     * the values. */
+    double a3[] = {100, 200, 1000}, b3[] = {90, 200, 1100};
+    assert_float_equal(mb_det_paired_change(a3, b3, 3), 0.0, 1e-12);
+    /* A pair with a missing side is skipped, not counted as a zero. */
+    double a2[] = {100, 0, 100, 100}, b2[] = {110, 50, 110, 120};
+    assert_float_equal(mb_det_paired_change(a2, b2, 4), 0.10, 1e-12);
+    double none[] = {0};
+    assert_true(isnan(mb_det_paired_change(none, none, 1)));
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(paired_change_cancels_drift),
     cmocka_unit_test(disjoint_windows_fit_whole),
     cmocka_unit_test(random_window_stays_inside),
     cmocka_unit_test(same_seed_same_draws),
