@@ -19,9 +19,12 @@
 #            oom-frontier.yaml on CUDA (the cap is a real CUDA memory fraction)
 # detector   mpsbench-bench-detector --mode all pinned to CPUs 2 and 3
 #            (taskset; the target machine has 2 cores) on this machine's quiet
-#            CPU: detector.json and detector.txt ($DETECTOR_ARGS adds options,
-#            $DETECTOR_SECONDS bounds it: SIGINT then, and the finished
-#            sessions are reported)
+#            CPU: detector-rounds.json (the raw rounds, written before the
+#            analysis), detector.json and detector.txt ($DETECTOR_ARGS adds
+#            options; $DETECTOR_SECONDS bounds it: SIGINT then, and the
+#            finished sessions are kept).  The analysis takes minutes of one
+#            CPU: where the bound cuts it, run it elsewhere with
+#            `mpsbench-bench-detector --replay detector-rounds.json --json ...`
 #
 # Everything it writes goes under $OUT (default results/runs/gpu-machine):
 # logs, Google Benchmark JSON, and runs.tar.gz with the run directories
@@ -150,6 +153,7 @@ do_detector() {
     # shellcheck disable=SC2086 # DETECTOR_ARGS is a list of options
     timeout -s INT -k 30 "${DETECTOR_SECONDS:-480}" taskset -c "$cpus" \
         "$BUILD/bin/mpsbench-bench-detector" --mode all --json "$OUT/detector.json" \
+        --rounds-out "$OUT/detector-rounds.json" \
         --machine-note "$(nproc)-CPU $(uname -m) machine with nothing else running; the detector and its workers pinned to CPUs $cpus with taskset" \
         ${DETECTOR_ARGS:-} >"$OUT/detector.txt" 2>"$OUT/detector.log"
     note "detector: exit $?"
