@@ -136,6 +136,10 @@ mutant detector_change_keeps_missing harness/compare/detector_logic.c mb_det_pai
     'if (a[i] > 0 && b[i] > 0)' 'if (a[i] >= 0)' \
     '^test_detector/paired_change_cancels_drift$' 'test_detector' \
     'a round with a missing side enters the detector'"'"'s slowdown figure'
+mutant cpu_count_ignores_affinity harness/core/cpu_count.c mb_cpu_count \
+    'if (allowed >= 1)' 'if (0)' \
+    '^test_cpu_count/' 'test_cpu_count' \
+    'thread pools are sized for every online CPU, not the ones the process may use'
 # ---------------------------------------------------------------------------
 
 usage()
