@@ -238,6 +238,18 @@ mutant plot_single_batch_stacked harness/plot/chart_throughput.c mb__plot_chart_
     'bool rows = nb == 1;' 'bool rows = false;' \
     '^test_plot/test_long_cell_sets_stay_readable$' 'test_plot mpsbench' \
     'a throughput chart of one batch size stacks every configuration'"'"'s point on one x'
+mutant detector_change_unpaired harness/compare/detector_logic.c mb_det_paired_change \
+    'r[m++] = b[i] / a[i];' 'r[m++] = b[i] / a[0];' \
+    '^test_detector/paired_change_cancels_drift$' 'test_detector' \
+    'the detector reads an injected slowdown off unpaired values, so drift between rounds leaks in'
+mutant detector_change_keeps_missing harness/compare/detector_logic.c mb_det_paired_change \
+    'if (a[i] > 0 && b[i] > 0)' 'if (a[i] >= 0)' \
+    '^test_detector/paired_change_cancels_drift$' 'test_detector' \
+    'a round with a missing side enters the detector'"'"'s slowdown figure'
+mutant cpu_count_ignores_affinity harness/core/cpu_count.c mb_cpu_count \
+    'if (allowed >= 1)' 'if (0)' \
+    '^test_cpu_count/' 'test_cpu_count' \
+    'thread pools are sized for every online CPU, not the ones the process may use'
 # ---------------------------------------------------------------------------
 
 usage()

@@ -26,6 +26,10 @@
  * detection rates.  Disjoint trials (every window used once) give honest
  * but coarse counts; resampled trials (random windows, many more, not
  * independent) a smoother estimate of the same rates. */
+#ifdef __linux__
+#define _GNU_SOURCE /* sched_getaffinity */
+#include <sched.h>
+#endif
 #include <jansson.h>
 #include <math.h>
 #include <signal.h>
@@ -38,6 +42,7 @@
 
 #include "compare.h"
 #include "detector_logic.h"
+#include "detector_rounds.h"
 #include "fixtures.h"
 #include "mb_opts.h"
 #include "mb_util.h"
@@ -77,6 +82,9 @@ typedef struct det_config {
     const char *json_path;
     const char *worker;
     const char *model;
+    const char *machine_note;   /* --machine-note: how the machine was shared or pinned */
+    const char *rounds_path;    /* --rounds-out: the raw rounds, saved before the analysis */
+    const char *replay_path;    /* --replay: analyse such a file instead of measuring */
 } det_config;
 
 /* One round of one session: images per second and seconds of each pair's
@@ -103,6 +111,7 @@ typedef struct det {
     double load_start[3], load_end[3];
     double seconds;
     bool interrupted;           /* cut short: only the finished sessions count */
+    json_t *machine;            /* replayed: the measuring machine's block */
 } det;
 
 static volatile sig_atomic_t interrupted;
@@ -548,6 +557,23 @@ static void analyse(const det *d, int mode, int n, mode_result *out)
     free(t.mdes);
 }
 
+/* The change of condition cond's B against its A, paired round by round
+ * (mb_det_paired_change): for cond 0 the difference between the two worker
+ * processes (A/A'), for 1 and 2 what the injected slowdown did. */
+static double paired_change(const det *d, int cond)
+{
+    double *a = mb_calloc(d->n_rounds + 1, sizeof(double));
+    double *b = mb_calloc(d->n_rounds + 1, sizeof(double));
+    for (size_t i = 0; i < d->n_rounds; i++) {
+        a[i] = d->rounds[i].a[cond];
+        b[i] = d->rounds[i].b[cond];
+    }
+    double change = mb_det_paired_change(a, b, d->n_rounds);
+    free(a);
+    free(b);
+    return change;
+}
+
 static double median_of(const det *d, int cond)
 {
     double *v = mb_calloc(d->n_rounds + 1, sizeof(double));
@@ -601,6 +627,8 @@ static det_noise noise(const det *d)
 }
 
 /* ---- the report ------------------------------------------------------------- */
+
+static json_t *machine_json(const det *d);
 
 static void pct(char *buf, size_t size, double v)
 {
@@ -677,11 +705,20 @@ static void report(const det *d, mode_result res[N_MODES][MAX_REP_COUNTS])
     printf("Measured: %zu rounds (6 repetitions each) over %d sessions of two workers in "
            "%.0f s; %.0f images/s; load average %.2f at start, %.2f at end\n",
            d->n_rounds, c->sessions, d->seconds, base, d->load_start[0], d->load_end[0]);
+    json_t *machine = machine_json(d);
+    json_t *note = json_object_get(machine, "note");
+    printf("Machine: %s, %d CPUs%s%s\n", json_string_value(json_object_get(machine, "cpu_model")),
+           (int)json_integer_value(json_object_get(machine, "cores")), note ? "; " : "",
+           note ? json_string_value(note) : "");
+    json_decref(machine);
     printf("Noise: CV %s within a session, %s between sessions; sd of log(A'/A) per round "
            "%s\n", w, b, p);
+    printf("A/A' (two workers, no slowdown): median per-round change %+.1f%%\n",
+           100 * paired_change(d, 0));
     for (int k = 1; k < N_PAIRS; k++)
-        printf("Injected slowdown %.0f%%: median throughput change %+.1f%%\n",
-               100 * c->slowdown[k], 100 * (median_of(d, k) / base - 1));
+        printf("Injected slowdown %.0f%%: median per-round change %+.1f%% (paired B/A); "
+               "%+.1f%% between the sides' overall medians\n", 100 * c->slowdown[k],
+               100 * paired_change(d, k), 100 * (median_of(d, k) / base - 1));
     for (int m = 0; m < N_MODES; m++)
         if (c->modes[m])
             print_mode(d, m, res[m]);
@@ -721,8 +758,29 @@ static json_t *figures_json(const det_figures *f, double minutes, bool resampled
     return o;
 }
 
+/* The CPUs this process (and the workers it starts, which inherit the
+ * mask) may run on, as `taskset` set them; NULL where the system has no
+ * affinity call (macOS). */
+static json_t *cpus_allowed(void)
+{
+#ifdef __linux__
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) != 0)
+        return NULL;
+    json_t *a = json_array();
+    for (int i = 0; i < CPU_SETSIZE; i++)
+        if (CPU_ISSET(i, &set))
+            json_array_append_new(a, json_integer(i));
+    return a;
+#else
+    return NULL;
+#endif
+}
+
 static json_t *machine_json(const det *d)
 {
+    if (d->machine != NULL)
+        return json_incref(d->machine);
     json_t *o = json_object();
     char model[256] = "unknown";
     FILE *f = fopen("/proc/cpuinfo", "r");
@@ -741,6 +799,11 @@ static json_t *machine_json(const det *d)
         fclose(f);
     json_object_set_new(o, "cpu_model", json_string(model));
     json_object_set_new(o, "cores", json_integer(sysconf(_SC_NPROCESSORS_ONLN)));
+    json_t *allowed = cpus_allowed();
+    if (allowed != NULL) {
+        json_object_set_new(o, "cpus_allowed_count", json_integer((json_int_t)json_array_size(allowed)));
+        json_object_set_new(o, "cpus_allowed", allowed);
+    }
     json_t *ls = json_array(), *le = json_array();
     for (int i = 0; i < 3; i++) {
         json_array_append_new(ls, num(d->load_start[i]));
@@ -748,8 +811,8 @@ static json_t *machine_json(const det *d)
     }
     json_object_set_new(o, "load_average_start", ls);
     json_object_set_new(o, "load_average_end", le);
-    json_object_set_new(o, "shared", json_string("other engineers' builds ran during the "
-                                                 "measurement; see the load averages"));
+    if (d->cfg.machine_note != NULL)
+        json_object_set_new(o, "note", json_string(d->cfg.machine_note));
     return o;
 }
 
@@ -801,8 +864,14 @@ static int write_json(const det *d, mode_result res[N_MODES][MAX_REP_COUNTS], mb
     json_object_set_new(m, "seconds", num(d->seconds));
     json_object_set_new(m, "interrupted", json_boolean(d->interrupted));
     json_object_set_new(m, "images_per_second", num(base));
-    json_object_set_new(m, "change_5", num(median_of(d, 1) / base - 1));
-    json_object_set_new(m, "change_10", num(median_of(d, 2) / base - 1));
+    json_object_set_new(m, "change_aa", num(paired_change(d, 0)));
+    json_object_set_new(m, "change_5", num(paired_change(d, 1)));
+    json_object_set_new(m, "change_10", num(paired_change(d, 2)));
+    json_object_set_new(m, "change_5_unpaired", num(median_of(d, 1) / base - 1));
+    json_object_set_new(m, "change_10_unpaired", num(median_of(d, 2) / base - 1));
+    json_object_set_new(m, "change", json_string(
+        "change_*: median over rounds of B/A of the same pair, minus 1 (aa: no slowdown); "
+        "*_unpaired: median of the slowed B over median of A, minus 1"));
     json_object_set_new(m, "cv_within_session", num(nz.within));
     json_object_set_new(m, "cv_between_sessions", num(nz.between));
     json_object_set_new(m, "sd_log_ratio_per_round", num(nz.paired));
@@ -837,12 +906,148 @@ static int write_json(const det *d, mode_result res[N_MODES][MAX_REP_COUNTS], mb
     return rc;
 }
 
+/* ---- raw rounds: saved after measuring, read back by --replay ----------------- */
+
+/* A row: the session, then a[], b[], sec_a[], sec_b[] of the pairs. */
+#define ROW_WIDTH (1 + 4 * N_PAIRS)
+
+static json_t *measurement_meta(const det *d)
+{
+    const det_config *c = &d->cfg;
+    json_t *m = json_object();
+    json_object_set_new(m, "machine", machine_json(d));
+    json_object_set_new(m, "model", json_string(c->model));
+    json_object_set_new(m, "sessions", json_integer(c->sessions));
+    json_object_set_new(m, "rounds_per_session", json_integer(c->rounds));
+    json_object_set_new(m, "jobs_per_repetition", json_integer(c->jobs));
+    json_object_set_new(m, "warmup_jobs", json_integer(c->warmup_jobs));
+    json_object_set_new(m, "images_per_job", json_integer(c->per_job));
+    json_object_set_new(m, "batch", json_integer(c->batch));
+    json_object_set_new(m, "image_width", json_integer(c->width));
+    json_object_set_new(m, "image_height", json_integer(c->height));
+    json_object_set_new(m, "input_size", json_integer(c->input_size));
+    json_object_set_new(m, "threads", json_integer(c->threads));
+    json_t *slow = json_array();
+    for (int p = 0; p < N_PAIRS; p++)
+        json_array_append_new(slow, json_real(c->slowdown[p]));
+    json_object_set_new(m, "slowdown", slow);
+    json_object_set_new(m, "seconds", json_real(d->seconds));
+    json_object_set_new(m, "interrupted", json_boolean(d->interrupted));
+    return m;
+}
+
+static int save_rounds(const det *d, mb_err *err)
+{
+    double *rows = mb_calloc(d->n_rounds * ROW_WIDTH + 1, sizeof(double));
+    for (size_t i = 0; i < d->n_rounds; i++) {
+        const det_round *r = &d->rounds[i];
+        double *row = &rows[i * ROW_WIDTH];
+        row[0] = r->session;
+        for (int p = 0; p < N_PAIRS; p++) {
+            row[1 + p] = r->a[p];
+            row[1 + N_PAIRS + p] = r->b[p];
+            row[1 + 2 * N_PAIRS + p] = r->sec_a[p];
+            row[1 + 3 * N_PAIRS + p] = r->sec_b[p];
+        }
+    }
+    json_t *meta = measurement_meta(d);
+    int rc = mb_det_rounds_save(d->cfg.rounds_path, meta, rows, d->n_rounds, ROW_WIDTH, err);
+    json_decref(meta);
+    free(rows);
+    return rc;
+}
+
+static int meta_int(json_t *meta, const char *key, int *out)
+{
+    json_t *v = json_object_get(meta, key);
+    if (json_is_integer(v))
+        *out = (int)json_integer_value(v);
+    return json_is_integer(v) ? 0 : -1;
+}
+
+/* Takes the measurement's configuration from meta; the analysis options
+ * stay the command's. */
+static int replay_config(det *d, json_t *meta, mb_err *err)
+{
+    det_config *c = &d->cfg;
+    static const char *const keys[] = {"rounds_per_session", "jobs_per_repetition",
+                                       "warmup_jobs", "images_per_job", "batch", "image_width",
+                                       "image_height", "input_size", "threads"};
+    int *fields[] = {&c->rounds, &c->jobs, &c->warmup_jobs, &c->per_job, &c->batch,
+                     &c->width, &c->height, &c->input_size, &c->threads};
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+        if (meta_int(meta, keys[k], fields[k]) != 0)
+            return mb_err_set(err, MB_EINVAL, "%s: meta.%s: missing or not a whole number",
+                              c->replay_path, keys[k]);
+    json_t *model = json_object_get(meta, "model"), *slow = json_object_get(meta, "slowdown");
+    d->machine = json_incref(json_object_get(meta, "machine"));
+    if (!json_is_string(model) || json_array_size(slow) != N_PAIRS || d->machine == NULL)
+        return mb_err_set(err, MB_EINVAL, "%s: meta: model, slowdown[%d] and machine are "
+                          "required", c->replay_path, N_PAIRS);
+    c->model = json_string_value(model);
+    for (int p = 0; p < N_PAIRS; p++)
+        c->slowdown[p] = json_number_value(json_array_get(slow, (size_t)p));
+    for (int i = 0; i < 3; i++) {
+        json_t *ls = json_array_get(json_object_get(d->machine, "load_average_start"), (size_t)i);
+        json_t *le = json_array_get(json_object_get(d->machine, "load_average_end"), (size_t)i);
+        d->load_start[i] = json_is_number(ls) ? json_number_value(ls) : NAN;
+        d->load_end[i] = json_is_number(le) ? json_number_value(le) : NAN;
+    }
+    d->seconds = json_number_value(json_object_get(meta, "seconds"));
+    d->interrupted = json_is_true(json_object_get(meta, "interrupted"));
+    return 0;
+}
+
+/* Reads --replay's file into the rounds and the sessions' spans, as
+ * measure() leaves them.  meta stays referenced by the caller (cfg.model
+ * points into it). */
+static int replay(det *d, json_t **meta, mb_err *err)
+{
+    double *rows;
+    size_t n;
+    int rc = mb_det_rounds_load(d->cfg.replay_path, meta, &rows, &n, ROW_WIDTH, err);
+    if (rc == 0)
+        rc = replay_config(d, *meta, err);
+    if (rc != 0)
+        return rc;
+    d->rounds = mb_calloc(n + 1, sizeof(det_round));
+    int sessions = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const double *row = &rows[i * ROW_WIDTH];
+        int s = (int)row[0];
+        if (s < 0 || s >= MAX_SESSIONS || s < sessions - 1 || (size_t)s > (size_t)sessions) {
+            rc = mb_err_set(err, MB_EINVAL, "%s: rounds[%zu]: session %d out of order",
+                            d->cfg.replay_path, i, s);
+            break;
+        }
+        if (s == sessions)
+            d->first[sessions++] = i;
+        det_round *r = &d->rounds[i];
+        r->session = s;
+        for (int p = 0; p < N_PAIRS; p++) {
+            r->a[p] = row[1 + p];
+            r->b[p] = row[1 + N_PAIRS + p];
+            r->sec_a[p] = row[1 + 2 * N_PAIRS + p];
+            r->sec_b[p] = row[1 + 3 * N_PAIRS + p];
+        }
+        d->len[s]++;
+        d->n_rounds++;
+    }
+    free(rows);
+    d->cfg.sessions = sessions;
+    if (rc == 0 && sessions < 2)
+        rc = mb_err_set(err, MB_EINVAL, "%s: fewer than two sessions", d->cfg.replay_path);
+    if (rc == 0 && d->cfg.history_runs + 1 > sessions)
+        d->cfg.modes[MODE_HISTORY] = false;
+    return rc;
+}
+
 /* ---- options ------------------------------------------------------------------ */
 
 enum {
     OPT_ROUNDS = 1, OPT_SESSIONS, OPT_JOBS, OPT_PER_JOB, OPT_BATCH, OPT_SIZE, OPT_INPUT,
     OPT_THREADS, OPT_THRESHOLD, OPT_COUNTS, OPT_RESAMPLES, OPT_WORKER, OPT_MODEL, OPT_MODE,
-    OPT_JSON, OPT_HISTORY, OPT_HELP
+    OPT_JSON, OPT_HISTORY, OPT_NOTE, OPT_ROUNDS_OUT, OPT_REPLAY, OPT_HELP
 };
 
 static const mb_opt det_opts[] = {
@@ -862,6 +1067,9 @@ static const mb_opt det_opts[] = {
     {"mode", 0, 1, OPT_MODE},
     {"json", 0, 1, OPT_JSON},
     {"history-runs", 0, 1, OPT_HISTORY},
+    {"machine-note", 0, 1, OPT_NOTE},
+    {"rounds-out", 0, 1, OPT_ROUNDS_OUT},
+    {"replay", 0, 1, OPT_REPLAY},
     {"help", 'h', 0, OPT_HELP},
     {NULL, 0, 0, 0},
 };
@@ -872,12 +1080,19 @@ static void usage(FILE *f)
           "         [--sessions N] [--rounds N] [--jobs N] [--per-job N] [--batch N]\n"
           "         [--size WxH] [--input-size N] [--threads N] [--threshold PCT]\n"
           "         [--repetitions 10,6,15] [--resamples N] [--history-runs K]\n"
-          "         [--worker PATH] [--model SPEC]\n"
+          "         [--worker PATH] [--model SPEC] [--machine-note TEXT]\n"
+          "         [--rounds-out FILE] [--replay FILE]\n"
           "Measures the false-alarm and detection rates of the three regression designs\n"
           "(two files, A/B rounds, a history baseline) on real worker processes (CPU).\n"
           "Each of --sessions sessions starts two workers and measures --rounds rounds of\n"
           "six repetitions; --repetitions lists the repetition (round) counts judged, the\n"
-          "first being the one the JSON's top-level figures are for.\n", f);
+          "first being the one the JSON's top-level figures are for.  --machine-note goes\n"
+          "into the JSON's machine block as is: say there how the machine was shared or\n"
+          "pinned (the CPUs the process may use are recorded by themselves on Linux).\n"
+          "--rounds-out saves the raw rounds as soon as they are measured; --replay FILE\n"
+          "analyses such a file instead of measuring (the measuring machine's block, the\n"
+          "configuration of the measurement and its time come from the file; the analysis\n"
+          "options --repetitions, --resamples, --history-runs, --mode from the command).\n", f);
 }
 
 static int parse_int(const char *name, const char *text, int min, int *out, mb_err *err)
@@ -949,6 +1164,9 @@ static int parse_args(int argc, char **argv, det_config *c, bool *help, mb_err *
             rc = parse_int("history-runs", it.arg, MB_COMPARE_HISTORY_MIN_RUNS,
                            &c->history_runs, err);
             break;
+        case OPT_NOTE: c->machine_note = it.arg; break;
+        case OPT_ROUNDS_OUT: c->rounds_path = it.arg; break;
+        case OPT_REPLAY: c->replay_path = it.arg; break;
         case OPT_COUNTS: rc = parse_counts(it.arg, c, err); break;
         case OPT_MODE: rc = parse_mode(it.arg, c, err); break;
         case OPT_JSON: c->json_path = it.arg; break;
@@ -1076,13 +1294,21 @@ int main(int argc, char **argv)
         d.cfg.worker = worker;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
-    read_load(d.load_start);
-    double start = mb_now_ms();
-    int rc = setup(&d, &err);
-    if (rc == 0)
-        rc = measure(&d, &err);
-    d.seconds = (mb_now_ms() - start) / 1000.0;
-    read_load(d.load_end);
+    json_t *meta = NULL;
+    int rc;
+    if (d.cfg.replay_path != NULL) {
+        rc = replay(&d, &meta, &err);
+    } else {
+        read_load(d.load_start);
+        double start = mb_now_ms();
+        rc = setup(&d, &err);
+        if (rc == 0)
+            rc = measure(&d, &err);
+        d.seconds = (mb_now_ms() - start) / 1000.0;
+        read_load(d.load_end);
+        if (rc == 0 && d.cfg.rounds_path != NULL)
+            rc = save_rounds(&d, &err);
+    }
     if (rc == 0) {
         for (int m = 0; m < N_MODES; m++)
             for (int i = 0; d.cfg.modes[m] && i < d.cfg.n_rep_counts; i++)
@@ -1094,6 +1320,8 @@ int main(int argc, char **argv)
     if (rc != 0)
         fprintf(stderr, "mpsbench-bench-detector: %s\n", err.msg);
     teardown(&d);
+    json_decref(d.machine);
+    json_decref(meta);
     free(worker);
     return rc == 0 ? MB_EXIT_OK : mb_err_exit_code(rc);
 }

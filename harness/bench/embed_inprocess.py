@@ -1,14 +1,14 @@
-"""The Python RQ worker's pipeline on the same images and card, for issue 7.
+"""fixtures/rq/embed_job.py's embed() called in-process, job after job: no
+Redis, no RQ, no job (de)serialization.  It is NOT the service's pipeline:
+that is the stock RQ worker through Redis, which `mpsbench run
+scenarios/gpu-rq.yaml` (and gpu-rq-12mp.yaml) measures and ci/gpu-machine.sh
+targets divides by.  This figure is what the job function alone costs, so
+the difference between the two is what RQ and the queue add.  With
+--no-draft, PIL decodes JPEGs at full size; by default it uses draft mode,
+as embed_job.py does.
 
-Runs fixtures/rq/embed_job.py's embed() -- PIL decode, bilinear resize,
-torchvision ResNet-50 with random weights, torch eager -- job after job in
-one process, as RQ's SimpleWorker does, but without Redis: the figure is an
-upper bound of the RQ worker's throughput.  With --no-draft, PIL decodes
-JPEGs at full size (DESIGN.md section 7's 5.8 img/s row); by default it uses
-draft mode, as embed_job.py does (the 18.2 img/s row).
-
-    rq_baseline.py --images DIR --size 224x224 --batch 32 --per-job 256 \
-                   --jobs 4 --warmup 1 --device cuda [--no-draft] --json OUT
+    embed_inprocess.py --images DIR --size 224x224 --batch 32 --per-job 256 \
+                       --jobs 4 --warmup 1 --device cuda [--no-draft] --json OUT
 """
 
 import argparse
@@ -42,11 +42,7 @@ def main():
     if not paths:
         sys.exit("no %s images in %s" % (a.size, a.images))
     if a.no_draft:
-        def full_decode(path, input_size):
-            img = embed_job.Image.open(path).convert("RGB")
-            img.load()
-            return img
-        embed_job._decode = full_decode
+        os.environ["EMBED_JOB_PIL_DRAFT"] = "0"
 
     stages = {"decode_ms": 0.0, "preprocess_ms": 0.0, "transfer_ms": 0.0, "forward_ms": 0.0}
     images = 0
@@ -69,7 +65,7 @@ def main():
         "per_job_ms": {k: v / a.jobs for k, v in stages.items()},
         "torch_version": embed_job.torch.__version__,
     }
-    print("python %s %s draft=%s: %.1f img/s (per job: %s)" % (
+    print("in-process embed() %s %s draft=%s: %.1f img/s (per job: %s)" % (
         a.device, a.size, out["draft"], out["images_per_second"],
         ", ".join("%s %.0f" % (k, v) for k, v in out["per_job_ms"].items())))
     if a.json:
