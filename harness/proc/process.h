@@ -1,5 +1,11 @@
-/* Child processes without a shell: posix_spawn with an argv and an
- * explicit environment, output to a log file. */
+/* harness/proc/: the processes the harness starts and must never leave
+ * behind.  process.h spawns children without a shell (posix_spawn with an
+ * argv and an explicit environment, output to a log file), each in its own
+ * process group, and reaps them; proc_watch.h is the forked watcher that
+ * stops those groups when the harness dies however it dies (DESIGN.md
+ * section 6); redis_server.h is the embedded redis-server of a run.  It
+ * knows nothing of workers, scenarios or runs: the worker client, the
+ * runner, the tests and the tools build on it. */
 #ifndef MB_PROCESS_H
 #define MB_PROCESS_H
 
