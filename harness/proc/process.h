@@ -33,6 +33,12 @@ void mb_proc_stop(mb_proc *p, int grace_ms);
 /* "exited with status 3", "killed by signal 9 (SIGKILL)"... */
 void mb_proc_describe_exit(const mb_proc *p, char *buf, size_t size);
 
+/* A process's start time, in the system's own units (clock ticks since
+ * boot on Linux, microseconds since the epoch on macOS): with the pid, it
+ * names a process even after the pid is reused.  0 with *start filled, -1
+ * when there is no such process (or it cannot be read). */
+int mb_proc_start_time(pid_t pid, unsigned long long *start);
+
 /* Environment building: a copy of environ with overrides. */
 typedef struct mb_env {
     char **vars;        /* NULL-terminated "NAME=value" */

@@ -46,6 +46,7 @@
 #include "queue.h"
 #include "redis_server.h"
 #include "stats.h"
+#include "workerclient.h"
 
 /* Pair 0 is A/A', pair 1 A against 5% slower, pair 2 against 10%. */
 #define N_PAIRS 3
@@ -115,12 +116,6 @@ static void on_signal(int sig)
 
 /* ---- the measurement ------------------------------------------------------ */
 
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 static void read_load(double out[3])
 {
     out[0] = out[1] = out[2] = NAN;
@@ -134,36 +129,24 @@ static void read_load(double out[3])
 
 static int start_worker(det *d, int session, int side, mb_err *err)
 {
-    char id[32], threads[16], log_name[64];
+    char id[32];
     snprintf(id, sizeof id, "det%d%c", session, side ? 'b' : 'a');
-    snprintf(threads, sizeof threads, "%d", d->cfg.threads);
-    snprintf(log_name, sizeof log_name, "worker-%s.log", id);
-    char *log = mb_asprintf("%s/%s", d->tmp, log_name);
-    const char *argv[] = {
-        d->cfg.worker, "--redis", mb_queue_url(d->q), "--jobs", d->jobs_key[side],
-        "--results", d->results_key, "--id", id, "--hello-key", d->hello_key,
-        "--device", "cpu", "--model", d->cfg.model, "--threads", threads, NULL,
+    char *log = mb_asprintf("%s/worker-%s.log", d->tmp, id);
+    mb_worker_spec spec = {
+        .path = d->cfg.worker, .redis_url = mb_queue_url(d->q), .jobs_stream = d->jobs_key[side],
+        .results_stream = d->results_key, .id = id, .hello_key = d->hello_key,
+        .device = "cpu", .model = d->cfg.model, .threads = d->cfg.threads,
     };
-    mb_queue_del(d->q, d->hello_key, NULL);
-    int rc = mb_spawn((char *const *)argv, NULL, log, &d->worker[side], err);
+    int rc = mb_worker_start(d->q, &spec, NULL, log, &d->worker[side], err);
+    char *hello = NULL;
+    if (rc == 0)
+        rc = mb_worker_await_hello(d->q, d->hello_key, &d->worker[side], id, log, 60000,
+                                   &interrupted, &hello, err);
     free(log);
-    if (rc != 0)
-        return rc;
-    for (int i = 0; i < 3000 && !interrupted; i++) {
-        char *hello = NULL;
-        mb_queue_get(d->q, d->hello_key, &hello, NULL);
-        if (hello != NULL) {
-            bool ready = strstr(hello, "\"state\":\"ready\"") != NULL;
-            free(hello);
-            if (ready)
-                return 0;
-            return mb_err_set(err, MB_EWORKER, "the worker is not ready: see %s", d->tmp);
-        }
-        if (!mb_proc_alive(&d->worker[side]))
-            return mb_err_set(err, MB_EWORKER, "the worker exited: see %s", d->tmp);
-        sleep_ms(20);
-    }
-    return mb_err_set(err, MB_ETIMEOUT, "the worker did not say hello");
+    if (rc == 0 && !mb_worker_hello_ready(hello))
+        rc = mb_err_set(err, MB_EWORKER, "the worker is not ready: see %s", d->tmp);
+    free(hello);
+    return rc;
 }
 
 /* One job on one side's worker, submitted and awaited, as the runner does
@@ -177,17 +160,13 @@ static int run_job(det *d, int side, double slowdown, int *images, mb_err *err)
         .batch_size = d->cfg.batch, .input_size = d->cfg.input_size,
         .fault_slowdown = slowdown,
     };
-    char *payload = mb_job_encode(&job);
-    int rc = mb_queue_add(d->q, d->jobs_key[side], "job", payload, strlen(payload), NULL, err);
-    free(payload);
+    int rc = mb_worker_submit(d->q, d->jobs_key[side], &job, NULL, err);
     if (rc != 0)
         return rc;
     double deadline = mb_now_ms() + 120000;
     while (mb_now_ms() < deadline && !interrupted) {
-        char *text = NULL;
-        size_t len = 0;
-        int got = mb_queue_read(d->q, d->results_key, d->results_last, "result", 200, &text,
-                                &len, err);
+        mb_result r = {0};
+        int got = mb_worker_next_result(d->q, d->results_key, d->results_last, 200, &r, err);
         if (got < 0)
             return got;
         if (got == 0) {
@@ -195,11 +174,6 @@ static int run_job(det *d, int side, double slowdown, int *images, mb_err *err)
                 return mb_err_set(err, MB_EWORKER, "the worker died: see %s", d->tmp);
             continue;
         }
-        mb_result r = {0};
-        rc = mb_result_decode(text, len, &r, err);
-        free(text);
-        if (rc != 0)
-            return rc;
         bool mine = strcmp(r.job_id, id) == 0;
         bool ok = r.status == MB_JOB_OK;
         *images = r.images;
@@ -283,7 +257,7 @@ static int measure(det *d, mb_err *err)
                 d->n_rounds++;
         }
         for (int side = 0; side < N_SIDES; side++)
-            mb_proc_stop(&d->worker[side], 5000);
+            mb_worker_stop(d->q, &d->worker[side], d->hello_key, 5000);
         if (interrupted) {
             d->n_rounds = d->first[s];
             break;
