@@ -47,9 +47,11 @@ static void set_counters(rep_record *rec, cell_state *cs, const rep_stats *st)
     double per_job = st->n_latencies ? 1.0 / (double)st->n_latencies : 0;
     double ips = st->seconds > 0 ? st->images / st->seconds : 0;
     mb_rep_counter(rec, "images_per_second", ips, MB_GB_COUNTER_DEFAULT);
-    mb_rep_counter(rec, "latency_p50_ms", mb_stats_percentile(st->latencies, st->n_latencies, 50), 0);
-    mb_rep_counter(rec, "latency_p90_ms", mb_stats_percentile(st->latencies, st->n_latencies, 90), 0);
-    mb_rep_counter(rec, "latency_p99_ms", mb_stats_percentile(st->latencies, st->n_latencies, 99), 0);
+    const double *lat = st->latencies;
+    size_t n_lat = st->n_latencies;
+    mb_rep_counter(rec, "latency_p50_ms", mb_stats_percentile(lat, n_lat, 50), 0);
+    mb_rep_counter(rec, "latency_p90_ms", mb_stats_percentile(lat, n_lat, 90), 0);
+    mb_rep_counter(rec, "latency_p99_ms", mb_stats_percentile(lat, n_lat, 99), 0);
     mb_rep_counter(rec, "decode_ms", st->decode_ms * per_job, 0);
     mb_rep_counter(rec, "preprocess_ms", st->preprocess_ms * per_job, 0);
     mb_rep_counter(rec, "transfer_ms", st->transfer_ms * per_job, 0);

@@ -17,9 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "workerclient.h"
-
 #include "mb_util.h"
+#include "workerclient.h"
 
 #ifndef MB_SOURCE_DIR
 #error "MB_SOURCE_DIR must be defined by the build"
