@@ -49,8 +49,6 @@
 #include "stats.h"
 #include "workerclient.h"
 
-const char *const mb_det_mode_names[N_MODES] = {"sequential", "ab", "history"};
-
 static volatile sig_atomic_t interrupted;
 
 static void on_signal(int sig)
@@ -230,13 +228,6 @@ static int measure(det *d, mb_err *err)
 
 /* ---- the analysis ----------------------------------------------------------- */
 
-/* What a sequential or history run measures of a condition in a round: the
- * baseline's A, or the slowed candidate (B of pair 1 or 2; for A/A trials
- * the current run is A again, from another session). */
-static double seq_value(const det_round *r, int cond)
-{
-    return cond == 0 ? r->a[0] : r->b[cond];
-}
 
 static void fill_seq(const det *d, size_t s, size_t start, int n, int cond, double *out)
 {
@@ -455,50 +446,6 @@ static void analyse(const det *d, int mode, int n, mode_result *out)
     free(t.y);
     free(t.medians);
     free(t.mdes);
-}
-
-double mb_det_median_of(const det *d, int cond)
-{
-    double *v = mb_calloc(d->n_rounds + 1, sizeof(double));
-    for (size_t i = 0; i < d->n_rounds; i++)
-        v[i] = seq_value(&d->rounds[i], cond);
-    double m = mb_stats_median(v, d->n_rounds);
-    free(v);
-    return m;
-}
-
-det_noise mb_det_noise(const det *d)
-{
-    double cvs[MAX_SESSIONS], medians[MAX_SESSIONS], sds[MAX_SESSIONS];
-    int m = 0;
-    double *v = mb_calloc(d->n_rounds + 1, sizeof(double));
-    double *l = mb_calloc(d->n_rounds + 1, sizeof(double));
-    for (int s = 0; s < d->cfg.sessions; s++) {
-        size_t len = d->len[s];
-        if (len < 2)
-            continue;
-        for (size_t i = 0; i < len; i++) {
-            const det_round *r = &d->rounds[d->first[s] + i];
-            v[i] = r->a[0];
-            l[i] = log(r->b[0] / r->a[0]);
-        }
-        cvs[m] = mb_stats_cv(v, len);
-        medians[m] = mb_stats_median(v, len);
-        double mean = mb_stats_mean(l, len), ss = 0;
-        for (size_t i = 0; i < len; i++)
-            ss += (l[i] - mean) * (l[i] - mean);
-        sds[m++] = sqrt(ss / (double)(len - 1));
-    }
-    free(v);
-    free(l);
-    det_noise n = {NAN, NAN, NAN};
-    if (m > 0) {
-        n.within = mb_stats_median(cvs, (size_t)m);
-        n.paired = mb_stats_median(sds, (size_t)m);
-    }
-    if (m > 1)
-        n.between = mb_stats_cv(medians, (size_t)m);
-    return n;
 }
 
 /* ---- options ------------------------------------------------------------------ */

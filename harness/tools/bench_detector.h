@@ -89,9 +89,14 @@ typedef struct det_noise {
     double within, between, paired;
 } det_noise;
 
-/* The median images per second of a condition over every round. */
-double mb_det_median_of(const det *d, int cond);
-det_noise mb_det_noise(const det *d);
+/* What a sequential or history run measures of a condition in a round: the
+ * baseline's A, or the slowed candidate (B of pair 1 or 2; for A/A trials
+ * the current run is A again, from another session). */
+static inline double seq_value(const det_round *r, int cond)
+{
+    return cond == 0 ? r->a[0] : r->b[cond];
+}
+
 /* The tables on stdout, and the JSON file (--json). */
 void mb_det_print_report(const det *d, mode_result res[N_MODES][MAX_REP_COUNTS]);
 int mb_det_write_json(const det *d, mode_result res[N_MODES][MAX_REP_COUNTS], mb_err *err);

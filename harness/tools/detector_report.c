@@ -9,6 +9,53 @@
 
 #include "bench_detector.h"
 #include "mb_util.h"
+#include "stats.h"
+
+const char *const mb_det_mode_names[N_MODES] = {"sequential", "ab", "history"};
+
+static double median_of(const det *d, int cond)
+{
+    double *v = mb_calloc(d->n_rounds + 1, sizeof(double));
+    for (size_t i = 0; i < d->n_rounds; i++)
+        v[i] = seq_value(&d->rounds[i], cond);
+    double m = mb_stats_median(v, d->n_rounds);
+    free(v);
+    return m;
+}
+
+static det_noise noise(const det *d)
+{
+    double cvs[MAX_SESSIONS], medians[MAX_SESSIONS], sds[MAX_SESSIONS];
+    int m = 0;
+    double *v = mb_calloc(d->n_rounds + 1, sizeof(double));
+    double *l = mb_calloc(d->n_rounds + 1, sizeof(double));
+    for (int s = 0; s < d->cfg.sessions; s++) {
+        size_t len = d->len[s];
+        if (len < 2)
+            continue;
+        for (size_t i = 0; i < len; i++) {
+            const det_round *r = &d->rounds[d->first[s] + i];
+            v[i] = r->a[0];
+            l[i] = log(r->b[0] / r->a[0]);
+        }
+        cvs[m] = mb_stats_cv(v, len);
+        medians[m] = mb_stats_median(v, len);
+        double mean = mb_stats_mean(l, len), ss = 0;
+        for (size_t i = 0; i < len; i++)
+            ss += (l[i] - mean) * (l[i] - mean);
+        sds[m++] = sqrt(ss / (double)(len - 1));
+    }
+    free(v);
+    free(l);
+    det_noise n = {NAN, NAN, NAN};
+    if (m > 0) {
+        n.within = mb_stats_median(cvs, (size_t)m);
+        n.paired = mb_stats_median(sds, (size_t)m);
+    }
+    if (m > 1)
+        n.between = mb_stats_cv(medians, (size_t)m);
+    return n;
+}
 
 static void pct(char *buf, size_t size, double v)
 {
@@ -70,8 +117,8 @@ static void print_mode(const det *d, int mode, const mode_result *res)
 void mb_det_print_report(const det *d, mode_result res[N_MODES][MAX_REP_COUNTS])
 {
     const det_config *c = &d->cfg;
-    double base = mb_det_median_of(d, 0);
-    det_noise nz = mb_det_noise(d);
+    double base = median_of(d, 0);
+    det_noise nz = noise(d);
     char w[16], b[16], p[16];
     pct(w, sizeof w, nz.within);
     pct(b, sizeof b, nz.between);
@@ -89,7 +136,7 @@ void mb_det_print_report(const det *d, mode_result res[N_MODES][MAX_REP_COUNTS])
            "%s\n", w, b, p);
     for (int k = 1; k < N_PAIRS; k++)
         printf("Injected slowdown %.0f%%: median throughput change %+.1f%%\n",
-               100 * c->slowdown[k], 100 * (mb_det_median_of(d, k) / base - 1));
+               100 * c->slowdown[k], 100 * (median_of(d, k) / base - 1));
     for (int m = 0; m < N_MODES; m++)
         if (c->modes[m])
             print_mode(d, m, res[m]);
@@ -202,15 +249,15 @@ int mb_det_write_json(const det *d, mode_result res[N_MODES][MAX_REP_COUNTS], mb
     json_t *root = json_object();
     json_object_set_new(root, "machine", machine_json(d));
     json_object_set_new(root, "config", config_json(d, c->rep_counts[0]));
-    det_noise nz = mb_det_noise(d);
-    double base = mb_det_median_of(d, 0);
+    det_noise nz = noise(d);
+    double base = median_of(d, 0);
     json_t *m = json_object();
     json_object_set_new(m, "rounds", json_integer((json_int_t)d->n_rounds));
     json_object_set_new(m, "seconds", num(d->seconds));
     json_object_set_new(m, "interrupted", json_boolean(d->interrupted));
     json_object_set_new(m, "images_per_second", num(base));
-    json_object_set_new(m, "change_5", num(mb_det_median_of(d, 1) / base - 1));
-    json_object_set_new(m, "change_10", num(mb_det_median_of(d, 2) / base - 1));
+    json_object_set_new(m, "change_5", num(median_of(d, 1) / base - 1));
+    json_object_set_new(m, "change_10", num(median_of(d, 2) / base - 1));
     json_object_set_new(m, "cv_within_session", num(nz.within));
     json_object_set_new(m, "cv_between_sessions", num(nz.between));
     json_object_set_new(m, "sd_log_ratio_per_round", num(nz.paired));
