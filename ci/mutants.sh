@@ -91,20 +91,20 @@ mutant baseline_unstaged harness/compare/baseline.c install \
     'mb_asprintf("%s/.%s.json.staged.%ld", dir, key, (long)getpid())' 'mb_strdup(final)' \
     '^test_baseline/' 'test_baseline' \
     'a baseline update replaces the old baseline before its staging step is done'
-mutant watchdog_never_fires harness/run/runner.c await_result \
+mutant watchdog_never_fires harness/run/jobs.c mb_await_result \
     'bool late = mb_now_ms() - jobs[0].submitted_ms > timeout_ms;' 'bool late = false;' \
     '^test_faults/hung_worker_times_out$' 'test_faults' \
     'a job that never answers is waited for forever (no timeout)'
-mutant crash_not_detected harness/run/runner.c await_result \
+mutant crash_not_detected harness/run/jobs.c mb_await_result \
     'bool dead = !mb_proc_alive(&run->worker.proc);' 'bool dead = false;' \
     '^test_faults/killed_worker_is_detected_and_replaced$' 'test_faults' \
     'a worker that died with a job in flight is not noticed as dead'
-mutant lost_job_not_counted harness/run/runner.c record_lost \
+mutant lost_job_not_counted harness/run/jobs.c record_lost \
     'cs->counts[status]++;' '(void)status;' \
     '^test_faults/killed_worker_is_detected_and_replaced$|^test_faults/hung_worker_times_out$' \
     'test_faults' \
     'job accounting: a job lost to a crash or timeout is left out of the counts'
-mutant result_record_dropped harness/run/runner.c record_result \
+mutant result_record_dropped harness/run/jobs.c mb_record_result \
     'job_record *rec = add_record(cs);' \
     'job_record *rec = add_record(cs); if (repetition == 1) cs->n_records--;' \
     '^test_run/run_writes_the_run_directory$|^test_faults/killed_worker_is_detected_and_replaced$' \
@@ -115,11 +115,23 @@ mutant watermark_kept_when_off harness/core/watermark.c mb_watermark_rule \
     '^test_watermark/|^test_run/native_worker_gets_the_watermark_rule$|^test_rq/rq_worker_gets_the_watermark_rule$' \
     'test_watermark test_run test_rq' \
     'the one watermark rule keeps PYTORCH_MPS_HIGH_WATERMARK_RATIO when the fix is off (every worker kind)'
-mutant watermark_env_not_removed harness/run/workers.c mb_worker_env \
+mutant watermark_env_not_removed harness/workerclient/workerclient.c mb_worker_env \
     'mb_env_unset(env, MB_WATERMARK_HIGH);' '(void)0;' \
     '^test_run/native_worker_gets_the_watermark_rule$|^test_rq/rq_worker_gets_the_watermark_rule$' \
     'test_run test_rq' \
     'the harness leaves the shell'"'"'s watermark variable in a worker'"'"'s environment when the rule removes it'
+mutant rq_workers_not_parked harness/run/worker_slots.c mb_slot_select \
+    'w->backend != NULL && max_live > 1' 'w->backend == &mb_native_backend && max_live > 1' \
+    '^test_rq/rq_workers_are_parked_between_rounds$' 'test_rq' \
+    'an RQ worker is stopped and restarted whenever interleaved cells alternate, instead of parked'
+mutant leftovers_not_stopped harness/run/leftovers.c stop_leftovers \
+    'stop_group(pid);' '(void)pid;' \
+    '^test_leftovers/leftover_child_is_stopped$' 'test_leftovers' \
+    'a run finds processes a killed harness left in its folder and leaves them running'
+mutant leftovers_pid_reuse_ignored harness/run/leftovers.c same_process \
+    'now == (unsigned long long)json_integer_value(start)' '1' \
+    '^test_leftovers/reused_pid_is_left_alone$' 'test_leftovers' \
+    'a leftover is stopped by pid alone: a reused pid (another start time) is killed'
 mutant rounds_not_shuffled harness/run/schedule.c mb_schedule_run \
     'shuffle(order, n, &state);' '(void)state;' \
     '^test_ab/rounds_are_shuffled_from_the_seed$' 'test_ab' \
@@ -187,10 +199,10 @@ mutant reference_stale harness/scenario/reference.c rows \
     '^test_schema/readme_reference_is_generated$' 'test_schema' \
     'the generated reference changes and the README no longer matches it'
 mutant ab_workers_kept harness/run/schedule.c mb_schedule_run \
-    'mb_worker_retire(run, pair[p]);' '(void)0;' \
+    'mb_slot_retire(run, pair[p]);' '(void)0;' \
     '^test_ab/ab_finds_a_slow_candidate_and_no_change_in_aa$' 'test_ab' \
     'the two sides of an A/B pair keep one worker process each for the whole run'
-mutant fresh_worker_not_warmed harness/run/runner.c mb_execute_repetition \
+mutant fresh_worker_not_warmed harness/run/execute.c ready_to_measure \
     'cs->warmed_on != run->worker.generation' '0' \
     '^test_ab/ab_finds_a_slow_candidate_and_no_change_in_aa$' 'test_ab' \
     'a fresh worker process is measured cold, without its warm-up jobs'

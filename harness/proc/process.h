@@ -1,5 +1,11 @@
-/* Child processes without a shell: posix_spawn with an argv and an
- * explicit environment, output to a log file. */
+/* harness/proc/: the processes the harness starts and must never leave
+ * behind.  process.h spawns children without a shell (posix_spawn with an
+ * argv and an explicit environment, output to a log file), each in its own
+ * process group, and reaps them; proc_watch.h is the forked watcher that
+ * stops those groups when the harness dies however it dies (DESIGN.md
+ * section 6); redis_server.h is the embedded redis-server of a run.  It
+ * knows nothing of workers, scenarios or runs: the worker client, the
+ * runner, the tests and the tools build on it. */
 #ifndef MB_PROCESS_H
 #define MB_PROCESS_H
 
@@ -26,6 +32,12 @@ bool mb_proc_wait(mb_proc *p, int timeout_ms);
 void mb_proc_stop(mb_proc *p, int grace_ms);
 /* "exited with status 3", "killed by signal 9 (SIGKILL)"... */
 void mb_proc_describe_exit(const mb_proc *p, char *buf, size_t size);
+
+/* A process's start time, in the system's own units (clock ticks since
+ * boot on Linux, microseconds since the epoch on macOS): with the pid, it
+ * names a process even after the pid is reused.  0 with *start filled, -1
+ * when there is no such process (or it cannot be read). */
+int mb_proc_start_time(pid_t pid, unsigned long long *start);
 
 /* Environment building: a copy of environ with overrides. */
 typedef struct mb_env {

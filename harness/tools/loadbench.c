@@ -35,6 +35,7 @@
 #include "queue.h"
 #include "redis_server.h"
 #include "stats.h"
+#include "workerclient.h"
 
 #define MB_LOAD_GOAL_MS 0.3
 #define MB_LOAD_MAX_WORKERS 64
@@ -182,12 +183,6 @@ static char *find_worker(const char *argv0, const char *given)
     return mb_strdup("mpsbench-worker");
 }
 
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 static int start_workers(load_state *st, const char *worker_path, mb_err *err)
 {
     const load_config *c = st->cfg;
@@ -196,11 +191,12 @@ static int start_workers(load_state *st, const char *worker_path, mb_err *err)
         snprintf(id, sizeof id, "load%ld", i + 1);
         char *hello = mb_key_worker(st->ns, id);
         char *log = mb_asprintf("%s/worker-%s.log", st->tmp, id);
-        char *argv[] = {(char *)worker_path, "--redis", (char *)mb_queue_url(st->q),
-                        "--jobs", st->jobs_stream, "--results", st->results_stream,
-                        "--id", id, "--hello-key", hello, "--device", "cpu",
-                        "--model", (char *)c->model, "--threads", "1", NULL};
-        int rc = mb_spawn(argv, NULL, log, &st->workers[i], err);
+        mb_worker_spec spec = {
+            .path = worker_path, .redis_url = mb_queue_url(st->q),
+            .jobs_stream = st->jobs_stream, .results_stream = st->results_stream, .id = id,
+            .hello_key = hello, .device = "cpu", .model = c->model, .threads = 1,
+        };
+        int rc = mb_worker_start(st->q, &spec, NULL, log, &st->workers[i], err);
         free(log);
         free(hello);
         if (rc != 0)
@@ -213,32 +209,15 @@ static int start_workers(load_state *st, const char *worker_path, mb_err *err)
         char id[32];
         snprintf(id, sizeof id, "load%ld", i + 1);
         char *key = mb_key_worker(st->ns, id);
-        double deadline = mb_now_ms() + 120000;
-        int rc = MB_ETIMEOUT;
-        while (mb_now_ms() < deadline) {
-            char *hello = NULL;
-            if (mb_queue_get(st->q, key, &hello, err) != 0)
-                break;
-            if (hello != NULL) {
-                bool ready = strstr(hello, "\"state\":\"ready\"") != NULL;
-                if (!ready)
-                    mb_err_set(err, MB_EWORKER, "worker %s is not ready: %s", id, hello);
-                free(hello);
-                rc = ready ? 0 : MB_EWORKER;
-                break;
-            }
-            if (!mb_proc_alive(&st->workers[i])) {
-                char how[128];
-                mb_proc_describe_exit(&st->workers[i], how, sizeof how);
-                rc = mb_err_set(err, MB_EWORKER, "worker %s %s (log: %s/worker-%s.log)", id, how,
-                                st->tmp, id);
-                break;
-            }
-            sleep_ms(10);
-        }
+        char *log = mb_asprintf("%s/worker-%s.log", st->tmp, id);
+        char *hello = NULL;
+        int rc = mb_worker_await_hello(st->q, key, &st->workers[i], id, log, 120000, NULL, &hello,
+                                       err);
+        if (rc == 0 && !mb_worker_hello_ready(hello))
+            rc = mb_err_set(err, MB_EWORKER, "worker %s is not ready: %s", id, hello);
+        free(hello);
+        free(log);
         free(key);
-        if (rc == MB_ETIMEOUT)
-            mb_err_set(err, rc, "worker %s did not say hello within 120 s", id);
         if (rc != 0)
             return rc;
     }

@@ -11,6 +11,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#if defined(__APPLE__)
+#include <sys/sysctl.h>
+#endif
+
 #include "mb_util.h"
 #include "proc_watch.h"
 
@@ -169,3 +173,43 @@ void mb_env_free(mb_env *e)
     e->vars = NULL;
     e->n = 0;
 }
+
+#if defined(__APPLE__)
+int mb_proc_start_time(pid_t pid, unsigned long long *start)
+{
+    int mib[4] = {CTL_KERN, KERN_PROC, KERN_PROC_PID, (int)pid};
+    struct kinfo_proc info;
+    size_t size = sizeof info;
+    memset(&info, 0, sizeof info);
+    if (pid <= 0 || sysctl(mib, 4, &info, &size, NULL, 0) != 0 || size == 0)
+        return -1;
+    const struct timeval *tv = &info.kp_proc.p_starttime;
+    *start = (unsigned long long)tv->tv_sec * 1000000ull + (unsigned long long)tv->tv_usec;
+    return 0;
+}
+#else
+/* Field 22 of /proc/<pid>/stat.  The command name (field 2) may hold
+ * spaces and parentheses, so fields are counted from its last ')'. */
+int mb_proc_start_time(pid_t pid, unsigned long long *start)
+{
+    if (pid <= 0)
+        return -1;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+    char *text = mb_read_file(path, NULL);
+    const char *p = text != NULL ? strrchr(text, ')') : NULL;
+    int rc = -1;
+    for (int field = 2; p != NULL && *p != '\0'; p++) {
+        if (*p != ' ')
+            continue;
+        if (++field == 22) {
+            char *end = NULL;
+            *start = strtoull(p + 1, &end, 10);
+            rc = end != p + 1 ? 0 : -1;
+            break;
+        }
+    }
+    free(text);
+    return rc;
+}
+#endif
