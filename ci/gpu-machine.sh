@@ -2,17 +2,29 @@
 # Builds, tests and benchmarks mpsbench on a lent GPU machine (Ubuntu 24.04,
 # CUDA, a torch wheel in /opt/torch/.venv, no package registry), for issue 7.
 #
-#   ci/gpu-machine.sh [all|build|test|targets|reference]...   (default: all)
+#   ci/gpu-machine.sh [all|build|test|targets|reference|detector]...   (default: all)
 #
 # build      unpack the carried Debian 12 .deb files (.debs/, made here with
 #            `apt-get download`, see below) into a prefix, configure against
 #            the wheel's libtorch, build
 # test       ctest, CUDA tests included (they must run, not skip)
-# targets    mpsbench-microbench (the forward ceiling, decode, preprocess),
-#            scenarios/gpu-e2e.yaml through the queue, the Python RQ pipeline
-#            on the same images and card, and the ratios (targets.md)
+# targets    every anchor in this run on this card: the forward-only ceiling
+#            of the worker's ResNet-50 (mpsbench-microbench) and of
+#            torchvision's (harness/bench/torchvision_forward.py, same torch),
+#            scenarios/gpu-e2e.yaml through the queue, and the service's real
+#            pipeline, the stock RQ SimpleWorker through Redis
+#            (scenarios/gpu-rq.yaml, gpu-rq-12mp.yaml: PIL draft mode on and
+#            off); then the ratios (targets.md, harness/bench/gpu_targets.py)
 # reference  scenarios/gpu-watermark-sweep.yaml, gpu-vs-cpu.yaml and
 #            oom-frontier.yaml on CUDA (the cap is a real CUDA memory fraction)
+# detector   mpsbench-bench-detector --mode all pinned to CPUs 2 and 3
+#            (taskset; the target machine has 2 cores) on this machine's quiet
+#            CPU: detector-rounds.json (the raw rounds, written before the
+#            analysis), detector.json and detector.txt ($DETECTOR_ARGS adds
+#            options; $DETECTOR_SECONDS bounds it: SIGINT then, and the
+#            finished sessions are kept).  The analysis takes minutes of one
+#            CPU: where the bound cuts it, run it elsewhere with
+#            `mpsbench-bench-detector --replay detector-rounds.json --json ...`
 #
 # Everything it writes goes under $OUT (default results/runs/gpu-machine):
 # logs, Google Benchmark JSON, and runs.tar.gz with the run directories
@@ -23,7 +35,11 @@
 #     libsystemd0 libcmocka0 libcmocka-dev libyaml-0-2 libyaml-dev libjansson4 \
 #     libjansson-dev libbenchmark1debian libbenchmark-dev libturbojpeg0 \
 #     libturbojpeg0-dev libjpeg62-turbo libjpeg62-turbo-dev libpng16-16 \
-#     libpng-dev zlib1g-dev pkgconf pkgconf-bin libpkgconf3
+#     libpng-dev zlib1g-dev pkgconf pkgconf-bin libpkgconf3 \
+#     python3-rq python3-redis python3-click python3-async-timeout \
+#     python3-deprecated
+# (the last five are pure Python: rq and redis-py for the RQ worker, run by
+# the wheel's python3, which has torch and torchvision but not these)
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -73,7 +89,9 @@ do_build() {
         -DCUDAToolkit_ROOT=/usr/local/cuda -DCMAKE_CUDA_COMPILER=/usr/local/cuda/bin/nvcc \
         >"$OUT/configure.log" 2>&1 || { tail -40 "$OUT/configure.log"; return 1; }
     grep -E "mb_torch: libtorch has CUDA" "$OUT/configure.log" || note "WARNING: no CUDA in mb_torch"
-    cmake --build "$BUILD" -j"$JOBS" >"$OUT/build.log" 2>&1 || { grep -E "error" "$OUT/build.log" | head -30; return 1; }
+    # shellcheck disable=SC2086 # MPSBENCH_TARGETS: a list of targets, default all
+    cmake --build "$BUILD" -j"$JOBS" ${MPSBENCH_TARGETS:+--target $MPSBENCH_TARGETS} \
+        >"$OUT/build.log" 2>&1 || { grep -E "error" "$OUT/build.log" | head -30; return 1; }
     note "build ok"
 }
 
@@ -92,22 +110,54 @@ do_test() {
     return $rc
 }
 
+# The RQ worker runs as `python3 -m rq.cli`: python3 is the wheel's
+# interpreter (torch, torchvision, PIL), rq and redis-py come from the
+# carried .debs.
+rq_env() {
+    local dist=$PREFIX/usr/lib/python3/dist-packages
+    [ -d "$dist/rq" ] || { note "no python3-rq in $DEBS: the RQ anchors are not measured"; return 1; }
+    export PATH=$(dirname "$PY"):$PATH
+    export PYTHONPATH=$dist${PYTHONPATH:+:$PYTHONPATH}
+}
+
+run_scenario() {  # NAME [mpsbench run options...]
+    local name=$1
+    shift
+    rm -rf "${RUNS:?}/$name"
+    "$BUILD/bin/mpsbench" run "$ROOT/scenarios/$name.yaml" --out "$RUNS/$name" --no-charts "$@" \
+        >"$OUT/$name.log" 2>&1
+    local rc=$?
+    note "$name: exit $rc"
+    [ $rc -eq 0 ] || { tail -20 "$OUT/$name.log"; status=1; }
+}
+
 do_targets() {
-    local bin=$BUILD/bin
+    local bin=$BUILD/bin card
+    card=$(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | head -1)
+    note "card: $card"
     "$bin/mpsbench-microbench" --out "$OUT/microbench.json" --batches 1,8,16,32,64 \
         >"$OUT/microbench.log" 2>&1 || { tail -20 "$OUT/microbench.log"; status=1; }
-    rm -rf "$RUNS/gpu-e2e"
-    "$bin/mpsbench" run "$ROOT/scenarios/gpu-e2e.yaml" --out "$RUNS/gpu-e2e" --no-charts \
-        >"$OUT/gpu-e2e.log" 2>&1 || { tail -20 "$OUT/gpu-e2e.log"; status=1; }
-    local img=$MPSBENCH_CACHE/images/jpeg
-    PYTHONUNBUFFERED=1 "$PY" "$ROOT/harness/bench/rq_baseline.py" --images "$img" \
-        --size 224x224 --per-job 256 --jobs 4 --json "$OUT/py-224.json" | tee -a "$OUT/summary.txt"
-    "$PY" "$ROOT/harness/bench/rq_baseline.py" --images "$img" --size 4032x3024 --per-job 64 \
-        --jobs 1 --json "$OUT/py-4032-draft.json" | tee -a "$OUT/summary.txt"
-    "$PY" "$ROOT/harness/bench/rq_baseline.py" --images "$img" --size 4032x3024 --per-job 32 \
-        --jobs 1 --no-draft --json "$OUT/py-4032-nodraft.json" | tee -a "$OUT/summary.txt"
-    "$PY" "$ROOT/harness/bench/gpu_targets.py" "$OUT/microbench.json" "$RUNS/gpu-e2e" \
-        "$OUT"/py-*.json >"$OUT/targets.md" && cat "$OUT/targets.md"
+    PYTHONUNBUFFERED=1 "$PY" "$ROOT/harness/bench/torchvision_forward.py" --device cuda \
+        --batches 1,8,16,32,64 --json "$OUT/torchvision.json" 2>&1 | tee -a "$OUT/summary.txt"
+    run_scenario gpu-e2e
+    if (rq_env); then
+        (rq_env && run_scenario gpu-rq && run_scenario gpu-rq-12mp) || status=1
+    fi
+    "$PY" "$ROOT/harness/bench/gpu_targets.py" --card "$card" --microbench "$OUT/microbench.json" \
+        --torchvision "$OUT/torchvision.json" --e2e "$RUNS/gpu-e2e" --rq "$RUNS/gpu-rq" \
+        --rq "$RUNS/gpu-rq-12mp" >"$OUT/targets.md" && cat "$OUT/targets.md"
+}
+
+do_detector() {
+    local cpus=${DETECTOR_CPUS:-2,3}
+    # shellcheck disable=SC2086 # DETECTOR_ARGS is a list of options
+    timeout -s INT -k 30 "${DETECTOR_SECONDS:-480}" taskset -c "$cpus" \
+        "$BUILD/bin/mpsbench-bench-detector" --mode all --json "$OUT/detector.json" \
+        --rounds-out "$OUT/detector-rounds.json" \
+        --machine-note "$(nproc)-CPU $(uname -m) machine with nothing else running; the detector and its workers pinned to CPUs $cpus with taskset" \
+        ${DETECTOR_ARGS:-} >"$OUT/detector.txt" 2>"$OUT/detector.log"
+    note "detector: exit $?"
+    cat "$OUT/detector.txt"
 }
 
 do_reference() {
@@ -127,7 +177,7 @@ pack() {
     # as one archive, without their logs (worker logs are in logs.tar.gz).
     (cd "$RUNS" && tar czf "$OUT/runs.tar.gz" --exclude='*/logs' -- */ 2>/dev/null)
     (cd "$RUNS" && tar czf "$OUT/logs.tar.gz" -- */logs 2>/dev/null)
-    (cd "$OUT" && tar czf "$OUT/logs-misc.tar.gz" --remove-files -- *.log py-*.json 2>/dev/null)
+    (cd "$OUT" && tar czf "$OUT/logs-misc.tar.gz" --remove-files -- *.log 2>/dev/null)
 }
 
 setup_env || { echo "cannot unpack $DEBS"; exit 3; }
@@ -140,6 +190,7 @@ for step in "${steps[@]}"; do
         test) do_test || status=1 ;;
         targets) do_targets ;;
         reference) do_reference ;;
+        detector) do_detector ;;
         *) echo "unknown step '$step'"; exit 2 ;;
     esac
 done

@@ -91,20 +91,20 @@ mutant baseline_unstaged harness/compare/baseline.c install \
     'mb_asprintf("%s/.%s.json.staged.%ld", dir, key, (long)getpid())' 'mb_strdup(final)' \
     '^test_baseline/' 'test_baseline' \
     'a baseline update replaces the old baseline before its staging step is done'
-mutant watchdog_never_fires harness/run/runner.c await_result \
+mutant watchdog_never_fires harness/run/jobs.c mb_await_result \
     'bool late = mb_now_ms() - jobs[0].submitted_ms > timeout_ms;' 'bool late = false;' \
     '^test_faults/hung_worker_times_out$' 'test_faults' \
     'a job that never answers is waited for forever (no timeout)'
-mutant crash_not_detected harness/run/runner.c await_result \
+mutant crash_not_detected harness/run/jobs.c mb_await_result \
     'bool dead = !mb_proc_alive(&run->worker.proc);' 'bool dead = false;' \
     '^test_faults/killed_worker_is_detected_and_replaced$' 'test_faults' \
     'a worker that died with a job in flight is not noticed as dead'
-mutant lost_job_not_counted harness/run/runner.c record_lost \
+mutant lost_job_not_counted harness/run/jobs.c record_lost \
     'cs->counts[status]++;' '(void)status;' \
     '^test_faults/killed_worker_is_detected_and_replaced$|^test_faults/hung_worker_times_out$' \
     'test_faults' \
     'job accounting: a job lost to a crash or timeout is left out of the counts'
-mutant result_record_dropped harness/run/runner.c record_result \
+mutant result_record_dropped harness/run/jobs.c mb_record_result \
     'job_record *rec = add_record(cs);' \
     'job_record *rec = add_record(cs); if (repetition == 1) cs->n_records--;' \
     '^test_run/run_writes_the_run_directory$|^test_faults/killed_worker_is_detected_and_replaced$' \
@@ -115,11 +115,23 @@ mutant watermark_kept_when_off harness/core/watermark.c mb_watermark_rule \
     '^test_watermark/|^test_run/native_worker_gets_the_watermark_rule$|^test_rq/rq_worker_gets_the_watermark_rule$' \
     'test_watermark test_run test_rq' \
     'the one watermark rule keeps PYTORCH_MPS_HIGH_WATERMARK_RATIO when the fix is off (every worker kind)'
-mutant watermark_env_not_removed harness/run/workers.c mb_worker_env \
+mutant watermark_env_not_removed harness/workerclient/workerclient.c mb_worker_env \
     'mb_env_unset(env, MB_WATERMARK_HIGH);' '(void)0;' \
     '^test_run/native_worker_gets_the_watermark_rule$|^test_rq/rq_worker_gets_the_watermark_rule$' \
     'test_run test_rq' \
     'the harness leaves the shell'"'"'s watermark variable in a worker'"'"'s environment when the rule removes it'
+mutant rq_workers_not_parked harness/run/worker_slots.c mb_slot_select \
+    'w->backend != NULL && max_live > 1' 'w->backend == &mb_native_backend && max_live > 1' \
+    '^test_rq/rq_workers_are_parked_between_rounds$' 'test_rq' \
+    'an RQ worker is stopped and restarted whenever interleaved cells alternate, instead of parked'
+mutant leftovers_not_stopped harness/run/leftovers.c stop_leftovers \
+    'stop_group(pid);' '(void)pid;' \
+    '^test_leftovers/leftover_child_is_stopped$' 'test_leftovers' \
+    'a run finds processes a killed harness left in its folder and leaves them running'
+mutant leftovers_pid_reuse_ignored harness/run/leftovers.c same_process \
+    'now == (unsigned long long)json_integer_value(start)' '1' \
+    '^test_leftovers/reused_pid_is_left_alone$' 'test_leftovers' \
+    'a leftover is stopped by pid alone: a reused pid (another start time) is killed'
 mutant rounds_not_shuffled harness/run/schedule.c mb_schedule_run \
     'shuffle(order, n, &state);' '(void)state;' \
     '^test_ab/rounds_are_shuffled_from_the_seed$' 'test_ab' \
@@ -186,6 +198,70 @@ mutant reference_stale harness/scenario/reference.c rows \
     'cell(b, k->help);' 'cell(b, k->name);' \
     '^test_schema/readme_reference_is_generated$' 'test_schema' \
     'the generated reference changes and the README no longer matches it'
+mutant ab_workers_kept harness/run/schedule.c mb_schedule_run \
+    'mb_slot_retire(run, pair[p]);' '(void)0;' \
+    '^test_ab/ab_finds_a_slow_candidate_and_no_change_in_aa$' 'test_ab' \
+    'the two sides of an A/B pair keep one worker process each for the whole run'
+mutant fresh_worker_not_warmed harness/run/execute.c ready_to_measure \
+    'cs->warmed_on != run->worker.generation' '0' \
+    '^test_ab/ab_finds_a_slow_candidate_and_no_change_in_aa$' 'test_ab' \
+    'a fresh worker process is measured cold, without its warm-up jobs'
+mutant plot_subject_dropped harness/plot/layout.c mb__plot_title_text \
+    'lines += wrap_even(&plain, subject, max_chars);' '(void)subject;' \
+    '^test_plot/test_titles_name_machine_model_job$' 'test_plot mpsbench' \
+    'chart titles stop naming the machine, the model and the job size'
+mutant plot_title_not_wrapped harness/plot/layout.c wrap_lines \
+    'if (n > max_chars) {' 'if (0) {' \
+    '^test_plot/test_titles_name_machine_model_job$' 'test_plot mpsbench' \
+    'a chart title longer than its canvas is not broken into lines (clipped)'
+mutant plot_one_colour_per_device harness/plot/layout.c mb__plot_series_color \
+    'return s->n_styles > 1 ?' 'return 0 ?' \
+    '^test_plot/test_many_series_get_colours_and_panels$' 'test_plot mpsbench' \
+    'every series of a device is drawn in the device'"'"'s one colour'
+mutant plot_fix_effect_unmarked harness/plot/plot_data.c name_variants \
+    'strcmp(c->device, "mps") == 0 ? "" : MB__PLOT_FIX_NO_EFFECT' '""' \
+    '^test_plot/test_(gpu_run_every_chart|many_series_get_colours_and_panels)$' 'test_plot mpsbench' \
+    'fix on/off on cuda or the CPU is labelled as if the variable did something there'
+mutant plot_empty_chart_drawn harness/plot/chart_seed_options.c mb__plot_chart_seed_options \
+    'if (ng > 0 && drawable == 0) {' 'if (0) {' \
+    '^test_plot/test_empty_chart_listed_not_drawn$' 'test_plot mpsbench' \
+    'a seed-options chart with no bar to draw is drawn empty instead of listed under Not drawn'
+mutant plot_oom_matrix_pools harness/plot/chart_oom_matrix.c square \
+    'strcmp(c->variant, s->variant) != 0' '0' \
+    '^test_plot/test_(gpu_run_every_chart|long_cell_sets_stay_readable)$' 'test_plot mpsbench' \
+    'an OOM-matrix square pools the jobs of several configurations'
+mutant plot_latency_one_wide_row harness/plot/chart_latency.c mb__plot_chart_latency \
+    'ni, 1, panel_w,' 'ni, 3, panel_w,' \
+    '^test_plot/test_long_cell_sets_stay_readable$' 'test_plot mpsbench' \
+    'the latency panels stand side by side in one chart too wide to read'
+mutant html_not_escaped harness/report/html_report.c esc \
+    'mb_strbuf_add(b, "&lt;");' 'mb_strbuf_add(b, "<");' \
+    '^test_report_html/test_page_holds_the_run_escaped$' 'test_report_html mpsbench' \
+    'report.html copies a "<" from the run into the page unescaped'
+mutant html_charts_left_out harness/report/html_report.c inline_svg \
+    'mb_strbuf_add(b, start);' '(void)start;' \
+    '^test_report_html/' 'test_report_html mpsbench' \
+    'report.html names its charts without drawing them'
+mutant run_html_before_charts harness/run/runner.c finish_run \
+    'if (rc == 0 && !run->cfg->no_charts) {' 'if (rc == 0 && !run->cfg->no_charts && 0) {' \
+    '^test_tracking/run_writes_report_html_with_its_charts$' 'test_tracking mpsbench' \
+    'mpsbench run renders report.html before the charts exist, so the page has none'
+mutant plot_single_batch_stacked harness/plot/chart_throughput.c mb__plot_chart_throughput \
+    'bool rows = nb == 1;' 'bool rows = false;' \
+    '^test_plot/test_long_cell_sets_stay_readable$' 'test_plot mpsbench' \
+    'a throughput chart of one batch size stacks every configuration'"'"'s point on one x'
+mutant detector_change_unpaired harness/compare/detector_logic.c mb_det_paired_change \
+    'r[m++] = b[i] / a[i];' 'r[m++] = b[i] / a[0];' \
+    '^test_detector/paired_change_cancels_drift$' 'test_detector' \
+    'the detector reads an injected slowdown off unpaired values, so drift between rounds leaks in'
+mutant detector_change_keeps_missing harness/compare/detector_logic.c mb_det_paired_change \
+    'if (a[i] > 0 && b[i] > 0)' 'if (a[i] >= 0)' \
+    '^test_detector/paired_change_cancels_drift$' 'test_detector' \
+    'a round with a missing side enters the detector'"'"'s slowdown figure'
+mutant cpu_count_ignores_affinity harness/core/cpu_count.c mb_cpu_count \
+    'if (allowed >= 1)' 'if (0)' \
+    '^test_cpu_count/' 'test_cpu_count' \
+    'thread pools are sized for every online CPU, not the ones the process may use'
 mutant filter_ignored harness/run/cell_select.c mb_cell_filter_match \
     'if (f->n == 0)' 'if (1)' \
     '^test_cell_select/filter|^test_cli/filter_' 'test_cell_select test_cli' \

@@ -28,6 +28,7 @@ debian_packages=(
   libopenblas0-pthread clang libclang-rt-dev yamllint shellcheck jq
   zlib1g-dev python3-rq python3-torch python3-torchvision python3-pil
   libbenchmark-tools python3-scipy python3-numpy libxml2-utils cmark-gfm
+  chromium
 )
 brew_packages=(
   cmake pkg-config pytorch google-benchmark hiredis redis cmocka gnuplot
@@ -50,6 +51,8 @@ prerequisites=(
   "compare.py|test -r /usr/share/benchmark/compare.py && { python3 -c 'import scipy, numpy' || /usr/bin/python3 -c 'import scipy, numpy'; }"
   "xmllint|command -v xmllint"
   "cmark-gfm|command -v cmark-gfm"
+  # report.html is opened in headless Chromium (test_report_html)
+  "chromium|command -v chromium || command -v chromium-browser"
 )
 # The RQ worker tests need the `rq` package in the Python of Homebrew's
 # pytorch; Homebrew has no formula for it (pip install rq there), and the

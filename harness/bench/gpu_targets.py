@@ -1,91 +1,190 @@
-"""Prints issue 7's ratios from one GPU machine run: the end-to-end queued
-throughput of mpsbench-worker (an `mpsbench run` of scenarios/gpu-e2e.yaml)
-against the forward-only ceiling (mpsbench-microbench) and against the
-Python RQ worker, both the DESIGN.md section 7 anchors and the figures
-measured in the same run (rq_baseline.py).
+"""Prints the performance targets of issues 7 and 18 from one GPU machine run,
+every anchor measured in that run on that card (no figure from another
+machine):
 
-    gpu_targets.py MICROBENCH.json RUN_DIR [PYTHON.json ...] > targets.md
+  - the forward-only ceilings: mpsbench-microbench's forward/fp32/batch:<n>
+    (the worker's own ResNet-50) and torchvision_forward.py's (torchvision's
+    ResNet-50 on the same torch), side by side, with their ratio (forward
+    parity);
+  - the worker end to end through Redis: an `mpsbench run` of
+    scenarios/gpu-e2e.yaml;
+  - the service's real pipeline: the stock RQ SimpleWorker with
+    fixtures/rq/embed_job.py through Redis (scenarios/gpu-rq.yaml at 224x224;
+    scenarios/gpu-rq-12mp.yaml at 4032x3024 with PIL draft mode on and off).
+
+    gpu_targets.py --card "NAME, MEMORY, DRIVER" --microbench microbench.json \
+        --torchvision torchvision.json --e2e RUN_DIR --rq RUN_DIR [--rq RUN_DIR] \
+        > targets.md
+
+A missing figure prints as "(not measured)" and its target as not checked,
+never as a number from elsewhere.
 """
 
+import argparse
 import json
 import os
-import sys
 
-ANCHORS = {  # DESIGN.md section 7: Python RQ worker, one H100, batch 32
-    "224x224": {"no draft": 534.0},
-    "4032x3024": {"no draft": 5.8, "draft": 18.2},
-}
-FORWARD_ANCHOR = 5386.0
+# (what, e2e size, anchor key, factor): the targets as the issues state them.
+# anchor keys: "forward" (the worker's forward-only fp32 batch 32), "rq-draft"
+# and "rq-nodraft" (the RQ worker at that size with PIL draft mode on / off).
+TARGETS = [
+    ("e2e 224x224 >= 80% of the worker's forward-only b32 (issue 7)", "224x224", "forward", 0.80),
+    ("e2e 224x224 >= 95% of the worker's forward-only b32 (issue 18)", "224x224", "forward", 0.95),
+    ("e2e 224x224 >= 5x the RQ worker (issue 7)", "224x224", "rq-draft", 5.0),
+    ("e2e 4032x3024 >= 20x the RQ worker, draft mode on (issue 7)", "4032x3024", "rq-draft", 20.0),
+    ("e2e 4032x3024 >= 25x the RQ worker, draft mode on (issue 18)", "4032x3024", "rq-draft", 25.0),
+]
+SIZES = ("224x224", "4032x3024")
+STAGES = ("decode_ms", "preprocess_ms", "transfer_ms", "forward_ms", "latency_p50_ms")
 
 
-def median_of(run_dir, size):
-    """Median images/s and mean stage times per job of the e2e cell."""
-    with open(os.path.join(run_dir, "results.json")) as f:
-        res = json.load(f)
-    reps = [b for b in res["benchmarks"]
-            if size in b["name"] and b.get("run_type") == "iteration"
-            and not b.get("error_occurred")]
-    if not reps:
-        return None
-    ips = sorted(b["images_per_second"] for b in reps)
-    stages = {k: sum(b.get(k, 0.0) for b in reps) / len(reps)
-              for k in ("decode_ms", "preprocess_ms", "transfer_ms", "forward_ms",
-                        "latency_p50_ms")}
-    return ips[len(ips) // 2], stages, len(reps)
+def forward_table(bench):
+    """{batch: images/s} of the fp32 forward cases of a microbench (Google
+    Benchmark) or torchvision_forward.py JSON."""
+    out = {}
+    for b in bench.get("benchmarks", []):
+        name = b["name"].replace("/manual_time", "")
+        if name.startswith("forward/fp32/batch:") and not b.get("error_occurred") \
+                and b.get("run_type", "iteration") == "iteration":
+            out[int(name.split(":")[1])] = b["images_per_second"]
+    return out
+
+
+def draft_of(name):
+    """True/False for a cell with an EMBED_JOB_PIL_DRAFT axis, None without.
+    PIL's draft mode is on unless the variable is 0 (embed_job.py)."""
+    for part in name.split("/"):
+        if "EMBED_JOB_PIL_DRAFT" in part:
+            return not part.endswith(":0")
+    return None
+
+
+def cells(results):
+    """{(size, draft): (median images/s, mean stage ms, repetitions)} of the
+    repetitions of a run's results.json; draft is None for cells without
+    the axis."""
+    groups = {}
+    for b in results.get("benchmarks", []):
+        if b.get("run_type") != "iteration" or b.get("error_occurred"):
+            continue
+        size = next((s for s in SIZES if "image:%s/" % s in b["name"]), None)
+        if size is None:
+            continue
+        groups.setdefault((size, draft_of(b["name"])), []).append(b)
+    out = {}
+    for key, reps in groups.items():
+        ips = sorted(r["images_per_second"] for r in reps)
+        mid = len(ips) // 2
+        median = ips[mid] if len(ips) % 2 else (ips[mid - 1] + ips[mid]) / 2
+        stages = {k: sum(r.get(k, 0.0) for r in reps) / len(reps) for k in STAGES}
+        out[key] = (median, stages, len(reps))
+    return out
+
+
+def anchors(fwd_worker, rq_cells):
+    """The denominators of TARGETS, by (anchor key, size); absent when not
+    measured.  The RQ cells without a draft axis ran with the service's
+    default (draft on; at 224x224 draft mode changes nothing)."""
+    out = {}
+    if 32 in fwd_worker:
+        for s in SIZES:
+            out[("forward", s)] = fwd_worker[32]
+    for (size, draft), (ips, _, _) in rq_cells.items():
+        key = "rq-nodraft" if draft is False else "rq-draft"
+        out[(key, size)] = ips
+    return out
+
+
+def judge(e2e_cells, anchor):
+    """Rows (what, measured text, verdict) of TARGETS."""
+    rows = []
+    for what, size, key, factor in TARGETS:
+        e2e = e2e_cells.get((size, None))
+        den = anchor.get((key, size))
+        if e2e is None or not den:
+            rows.append((what, "(not measured)", "not checked"))
+            continue
+        ratio = e2e[0] / den
+        text = "%.0f%%" % (100 * ratio) if factor < 1.5 else "%.1fx" % ratio
+        rows.append((what, text, "met" if ratio >= factor else "NOT met"))
+    return rows
+
+
+def fmt(v, spec="%.0f"):
+    return spec % v if v is not None else "(not measured)"
+
+
+def render(card, torch_version, fwd_w, fwd_tv, e2e, rq):
+    lines = ["# Performance targets on %s" % card, ""]
+    lines.append("Every figure below was measured in one run of `ci/gpu-machine.sh targets` "
+                 "on this card (torch %s); no anchor comes from another machine." % torch_version)
+    lines += ["", "## Forward-only ceilings, ResNet-50 fp32, images/s", "",
+              "| batch | worker (mpsbench-microbench) | torchvision (same torch) | worker / torchvision |",
+              "|---|---|---|---|"]
+    for b in sorted(set(fwd_w) | set(fwd_tv)):
+        w, t = fwd_w.get(b), fwd_tv.get(b)
+        ratio = "%.3f" % (w / t) if w and t else "-"
+        lines.append("| %d | %s | %s | %s |" % (b, fmt(w), fmt(t), ratio))
+    anchor = anchors(fwd_w, rq)
+    lines += ["", "## End to end through Redis, batch 32, images/s (median of repetitions)", "",
+              "| source | mpsbench-worker | vs worker forward b32 | vs torchvision forward b32 "
+              "| RQ worker, draft on | ratio | RQ worker, draft off | ratio |",
+              "|---|---|---|---|---|---|---|---|"]
+    for size in SIZES:
+        m = e2e.get((size, None))
+        ips = m[0] if m else None
+        cols = [size, fmt(ips)]
+        for den in (fwd_w.get(32), fwd_tv.get(32)):
+            cols.append("%.0f%%" % (100 * ips / den) if ips and den else "-")
+        for key in ("rq-draft", "rq-nodraft"):
+            den = anchor.get((key, size))
+            cols.append(fmt(den, "%.1f"))
+            cols.append("%.1fx" % (ips / den) if ips and den else "-")
+        lines.append("| " + " | ".join(cols) + " |")
+    lines += ["", "Stages per job, ms (decode and preprocess are CPU time summed over the "
+              "decoding threads; transfer and forward are device time):", "",
+              "| source | worker | decode | preprocess | transfer | forward | latency p50 |",
+              "|---|---|---|---|---|---|---|"]
+    for size in SIZES:
+        rows = [("mpsbench-worker", e2e.get((size, None)))]
+        rows += [("RQ, draft %s" % ("off" if d is False else "on"), v)
+                 for (s, d), v in sorted(rq.items(), key=lambda kv: str(kv[0])) if s == size]
+        for who, v in rows:
+            if v is None:
+                continue
+            st = v[1]
+            lines.append("| %s | %s | %s |" % (size, who, " | ".join(
+                "%.1f" % st[k] for k in STAGES)))
+    lines += ["", "## Targets", "", "| target | measured | verdict |", "|---|---|---|"]
+    lines += ["| %s | %s | %s |" % row for row in judge(e2e, anchor)]
+    return "\n".join(lines) + "\n"
+
+
+def load(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def load_cells(run_dir):
+    path = os.path.join(run_dir, "results.json")
+    return cells(load(path)) if os.path.exists(path) else {}
 
 
 def main():
-    micro_path, run_dir = sys.argv[1], sys.argv[2]
-    with open(micro_path) as f:
-        micro = json.load(f)
-    card = micro["context"].get("mpsbench_device_description", "?")
-    fwd = {}
-    for b in micro["benchmarks"]:
-        name = b["name"]
-        if name.startswith("forward/") and not b.get("error_occurred"):
-            fwd[name.replace("/manual_time", "")] = b["images_per_second"]
-    pythons = []
-    for p in sys.argv[3:]:
-        with open(p) as f:
-            pythons.append(json.load(f))
-
-    ceiling = fwd.get("forward/fp32/batch:32")
-    print("# Issue 7 targets on %s\n" % card)
-    print("forward-only ResNet-50 fp32 (mpsbench-microbench), img/s by batch:\n")
-    print("| precision | " + " | ".join(
-        "b%s" % n.split(":")[1] for n in fwd if n.startswith("forward/fp32/")) + " |")
-    print("|---|" + "---|" * sum(1 for n in fwd if n.startswith("forward/fp32/")))
-    for prec in ("fp32", "fp16", "bf16"):
-        row = [v for n, v in fwd.items() if n.startswith("forward/%s/" % prec)]
-        if row:
-            print("| %s | " % prec + " | ".join("%.0f" % v for v in row) + " |")
-    print("\n(DESIGN.md anchor: %.0f img/s fp32 batch 32 on an H100)\n" % FORWARD_ANCHOR)
-
-    print("| source | mpsbench e2e img/s | vs forward b32 | Python same run | ratio | "
-          "anchor (Python RQ) | ratio | per job ms: decode / preprocess (CPU, summed) "
-          "/ transfer / forward (GPU) / latency p50 |")
-    print("|---|---|---|---|---|---|---|---|")
-    for size in ("224x224", "4032x3024"):
-        m = median_of(run_dir, size)
-        if m is None:
-            print("| %s | (no result) |" % size)
-            continue
-        ips, st, n = m
-        same = [p for p in pythons if p["size"] == size]
-        same_txt = "; ".join("%.1f (%s)" % (p["images_per_second"],
-                                            "draft" if p["draft"] else "no draft")
-                             for p in same) or "-"
-        same_ratio = "; ".join("%.1fx" % (ips / p["images_per_second"]) for p in same) or "-"
-        anchors = ANCHORS[size]
-        anc_txt = "; ".join("%.1f (%s)" % (v, k) for k, v in anchors.items())
-        anc_ratio = "; ".join("%.1fx" % (ips / v) for v in anchors.values())
-        vs_fwd = "%.0f%%" % (100.0 * ips / ceiling) if ceiling else "-"
-        print("| %s | %.0f | %s | %s | %s | %s | %s | %.0f / %.0f / %.1f / %.0f / %.0f |" % (
-            size, ips, vs_fwd, same_txt, same_ratio, anc_txt, anc_ratio,
-            st["decode_ms"], st["preprocess_ms"], st["transfer_ms"], st["forward_ms"],
-            st["latency_p50_ms"]))
-    print("\nTargets: e2e at 224x224 >= 80%% of forward-only; >= 5x Python RQ at 224x224; "
-          ">= 20x at 4032x3024.")
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--card", required=True, help="nvidia-smi's name, memory and driver")
+    ap.add_argument("--microbench", required=True)
+    ap.add_argument("--torchvision", required=True)
+    ap.add_argument("--e2e", required=True, help="run directory of gpu-e2e.yaml")
+    ap.add_argument("--rq", action="append", default=[], help="run directory of an RQ scenario")
+    a = ap.parse_args()
+    fwd_w = forward_table(load(a.microbench)) if os.path.exists(a.microbench) else {}
+    tv = load(a.torchvision) if os.path.exists(a.torchvision) else {}
+    rq = {}
+    for d in a.rq:
+        rq.update(load_cells(d))
+    print(render(a.card, tv.get("torch_version", "?"), fwd_w, forward_table(tv),
+                 load_cells(a.e2e), rq), end="")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 /* `mpsbench run`: options -> mb_run_config -> mb_run. */
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,27 @@
 #ifndef MB_DEFAULT_SCENARIO_DIR
 #define MB_DEFAULT_SCENARIO_DIR "scenarios"
 #endif
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    mb_run_request_stop();
+}
+
+/* SIGINT and SIGTERM stop the run in order (partial results are written);
+ * they are caught before mb_run starts, because every set-up step (models,
+ * folder walks, fixtures) checks for a stop too.  A Redis connection that
+ * dies under a write must be an error to report, not a SIGPIPE that kills
+ * the harness before it can say so. */
+static void install_stop_handlers(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
 
 /* The folder holding this executable, where mpsbench-worker lives too. */
 static char *exe_dir(const char *argv0)
@@ -233,6 +255,7 @@ int mb_cmd_run(int argc, char **argv, mb_err *err)
         cfg.image_cache = cache = default_image_cache();
     cfg.worker_path = worker = find_worker(argv[0]);
     cfg.progress = isatty(STDERR_FILENO) && !cfg.quiet;
+    install_stop_handlers();
     char *dir = NULL;
     if (cfg.list) {
         rc = mb_run(&cfg, NULL, err);

@@ -12,7 +12,7 @@ void mb_cli_usage(FILE *f)
           "       mpsbench compare BASELINE CURRENT [options] per-cell regression verdicts\n"
           "       mpsbench baseline update|key RUN_DIR [options]\n"
           "       mpsbench plot RUN_DIR|RESULTS.json [options] (re)draw the charts\n"
-          "       mpsbench report RUN_DIR                    render junit.xml and the exports again\n"
+          "       mpsbench report RUN_DIR [options]          render charts, reports, report.html again\n"
           "       mpsbench export RUN_DIR --format F [--out FILE]\n"
           "       mpsbench VERB --help | mpsbench --help | --version\n"
           "\n"
@@ -81,8 +81,9 @@ static const struct {
      "  -q, --quiet                no list of charts\n"},
     {"report",
      "usage: mpsbench report RUN_DIR [options]\n"
-     "Renders junit.xml, bencher.json, gab.json, gab-smaller.json and results.csv again\n"
-     "from RUN_DIR/run.json, running nothing.\n"
+     "Renders the charts, junit.xml, bencher.json, gab.json, gab-smaller.json,\n"
+     "results.csv and report.html again from RUN_DIR/run.json, running nothing.\n"
+     "  -b, --baseline FILE        a baseline results.json for the baseline chart\n"
      "  -q, --quiet                print nothing but errors\n"},
     {"export",
      "usage: mpsbench export RUN_DIR --format FORMAT [--out FILE]\n"

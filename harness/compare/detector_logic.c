@@ -1,7 +1,9 @@
 #include "detector_logic.h"
 
 #include <math.h>
+#include <stdlib.h>
 
+#include "mb_util.h"
 #include "stats.h"
 
 uint64_t mb_det_rng_next(uint64_t *state)
@@ -76,4 +78,16 @@ double mb_det_inconclusive_rate(const mb_det_tally *t)
 double mb_det_upper95(const mb_det_tally *t)
 {
     return t->trials ? mb_stats_clopper_pearson_upper(t->alarms, t->trials, 0.95) : NAN;
+}
+
+double mb_det_paired_change(const double *a, const double *b, size_t n)
+{
+    double *r = mb_calloc(n + 1, sizeof *r);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (a[i] > 0 && b[i] > 0)
+            r[m++] = b[i] / a[i];
+    double change = m > 0 ? mb_stats_median(r, m) - 1 : NAN;
+    free(r);
+    return change;
 }

@@ -46,4 +46,11 @@ double mb_det_inconclusive_rate(const mb_det_tally *t);
  * rate (so a one-sided 97.5% upper bound); NaN without trials. */
 double mb_det_upper95(const mb_det_tally *t);
 
+/* The throughput change of b against a, paired round by round: the median
+ * of b[i] / a[i], minus 1.  Each ratio compares two repetitions measured
+ * back to back, so the drift of the machine between rounds cancels; the
+ * ratio of the two sides' overall medians would not cancel it.  NaN when no
+ * pair has both values positive (such pairs are skipped). */
+double mb_det_paired_change(const double *a, const double *b, size_t n);
+
 #endif

@@ -7,9 +7,14 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 #include <stdbool.h>
 
 #include "detector_logic.h"
+#include "detector_rounds.h"
 #include "mb_test_main.h"
 
 static void disjoint_windows_fit_whole(void **state)
@@ -97,7 +102,68 @@ static void upper_bound_is_two_sided_clopper_pearson(void **state)
     assert_float_equal(mb_det_upper95(&all), 1.0, 1e-12);
 }
 
+/* Two workers whose speeds differ by 20% and a machine that slows down by
+ * half midway: a 5% slowdown of B in every round must read as -5%.  The
+ * ratio of the sides' overall medians would mix in the drift and the
+ * workers' difference; the paired median does not. */
+static void paired_change_cancels_drift(void **state)
+{
+    (void)state;
+    double a[8], b[8];
+    for (int i = 0; i < 8; i++) {
+        double machine = i < 4 ? 1000.0 : 500.0;
+        a[i] = machine;
+        b[i] = machine * 0.95;
+    }
+    assert_float_equal(mb_det_paired_change(a, b, 8), -0.05, 1e-12);
+    /* B/A ratios 0.9, 1.0, 1.1 (odd count): the middle one, not the mean of
+     * the values. */
+    double a3[] = {100, 200, 1000}, b3[] = {90, 200, 1100};
+    assert_float_equal(mb_det_paired_change(a3, b3, 3), 0.0, 1e-12);
+    /* A pair with a missing side is skipped, not counted as a zero. */
+    double a2[] = {100, 0, 100, 100}, b2[] = {110, 50, 110, 120};
+    assert_float_equal(mb_det_paired_change(a2, b2, 4), 0.10, 1e-12);
+    double none[] = {0};
+    assert_true(isnan(mb_det_paired_change(none, none, 1)));
+}
+
+/* What --rounds-out writes, --replay reads back exactly; a file of another
+ * shape is an error that names the place. */
+static void rounds_file_round_trips(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/mb-det-rounds-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    double rows[] = {0, 1.5, 2.25, 1e-9, 1, 3.0, 4.0, 5e6};
+    json_t *meta = json_pack("{s:s, s:i}", "model", "builtin:tiny", "sessions", 2);
+    mb_err err;
+    assert_int_equal(mb_det_rounds_save(path, meta, rows, 2, 4, &err), 0);
+    json_t *back_meta;
+    double *back;
+    size_t n;
+    assert_int_equal(mb_det_rounds_load(path, &back_meta, &back, &n, 4, &err), 0);
+    assert_int_equal(n, 2);
+    for (size_t i = 0; i < 8; i++)
+        assert_true(back[i] == rows[i]);
+    assert_true(json_equal(meta, back_meta));
+    free(back);
+    json_decref(back_meta);
+    assert_int_equal(mb_det_rounds_load(path, &back_meta, &back, &n, 5, &err), MB_EINVAL);
+    assert_non_null(strstr(err.msg, "rounds[0]: expected 5 numbers"));
+    FILE *f = fopen(path, "w");
+    fputs("{\"meta\": {}, \"rounds\": [[1, \"x\"]]}", f);
+    fclose(f);
+    assert_int_equal(mb_det_rounds_load(path, &back_meta, &back, &n, 2, &err), MB_EINVAL);
+    assert_non_null(strstr(err.msg, "rounds[0][1]: not a number"));
+    json_decref(meta);
+    unlink(path);
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(rounds_file_round_trips),
+    cmocka_unit_test(paired_change_cancels_drift),
     cmocka_unit_test(disjoint_windows_fit_whole),
     cmocka_unit_test(random_window_stays_inside),
     cmocka_unit_test(same_seed_same_draws),

@@ -355,8 +355,3 @@ int mb_write_file_atomic(const char *path, const void *data, size_t len)
     return 0;
 }
 
-int mb_cpu_count(void)
-{
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n < 1 ? 1 : (int)n;
-}

@@ -61,7 +61,9 @@ char *mb_read_file_max(const char *path, size_t max, size_t *len_out);
  * rename, fsync of the directory.  0 or -errno. */
 int mb_write_file_atomic(const char *path, const void *data, size_t len);
 
-/* Number of online CPUs (at least 1). */
+/* Number of CPUs this process may run on (at least 1): on Linux the
+ * affinity mask (taskset, a container's cpuset), elsewhere the online CPUs.
+ * Thread pools sized by it do not put 16 threads on 2 pinned CPUs. */
 int mb_cpu_count(void);
 
 #endif

@@ -38,21 +38,21 @@ const char *mb__plot_device_color(const char *device)
 
 char *mb__plot_gp_quote(const char *s)
 {
-    pl_buf b = {0};
-    mb__plot_buf_printf(&b, "%s", "\"");
+    mb_strbuf b = {0};
+    mb_strbuf_printf(&b, "%s", "\"");
     for (const char *p = s; *p; p++) {
         if (*p == '"' || *p == '\\')
-            mb__plot_buf_printf(&b, "\\%c", *p);
+            mb_strbuf_printf(&b, "\\%c", *p);
         else if (*p == '\n')
-            mb__plot_buf_printf(&b, "%s", " ");
+            mb_strbuf_printf(&b, "%s", " ");
         else
-            mb__plot_buf_printf(&b, "%c", *p);
+            mb_strbuf_printf(&b, "%c", *p);
     }
-    mb__plot_buf_printf(&b, "%s", "\"");
+    mb_strbuf_printf(&b, "%s", "\"");
     return b.s;
 }
 
-int mb__plot_write_file(const pl_ctx *ctx, const char *file, const char *text, mb_err *err)
+int mb__plot_write_file(const mb__plot_ctx *ctx, const char *file, const char *text, mb_err *err)
 {
     char *path = mb_asprintf("%s/%s", ctx->out_dir, file);
     int rc = mb_write_file_atomic(path, text, strlen(text));
@@ -62,14 +62,14 @@ int mb__plot_write_file(const pl_ctx *ctx, const char *file, const char *text, m
     return rc == 0 ? 0 : MB_EIO;
 }
 
-int mb__plot_write_script(const pl_ctx *ctx, const char *name, int width, int height,
+int mb__plot_write_script(const mb__plot_ctx *ctx, const char *name, int width, int height,
                           const char *body, mb_err *err)
 {
-    pl_buf b = {0};
+    mb_strbuf b = {0};
     const char *fmts = ctx->formats == MB_PLOT_SVG   ? "svg"
                        : ctx->formats == MB_PLOT_PNG ? "png"
                                                      : "svg png";
-    mb__plot_buf_printf(
+    mb_strbuf_printf(
         &b,
         "# %s: drawn by `mpsbench plot` from %s.\n"
         "# Edit and re-plot from this folder: gnuplot %s.gp\n"
@@ -102,7 +102,7 @@ int mb__plot_write_script(const pl_ctx *ctx, const char *name, int width, int he
     char *file = mb_asprintf("%s.gp", name);
     int rc = mb__plot_write_file(ctx, file, b.s, err);
     free(file);
-    mb__plot_buf_free(&b);
+    mb__plot_strbuf_free(&b);
     return rc;
 }
 
@@ -154,11 +154,11 @@ char *mb__plot_find_gnuplot(const char *configured, mb_err *err)
 /* gnuplot's single-quoted strings take '' for a quote. */
 static char *single_quoted(const char *s)
 {
-    pl_buf b = {0};
-    mb__plot_buf_printf(&b, "%s", "'");
+    mb_strbuf b = {0};
+    mb_strbuf_printf(&b, "%s", "'");
     for (const char *p = s; *p; p++)
-        mb__plot_buf_printf(&b, "%s", *p == '\'' ? "''" : (char[2]){*p, '\0'});
-    mb__plot_buf_printf(&b, "%s", "'");
+        mb_strbuf_printf(&b, "%s", *p == '\'' ? "''" : (char[2]){*p, '\0'});
+    mb_strbuf_printf(&b, "%s", "'");
     return b.s;
 }
 

@@ -22,41 +22,41 @@ void mb_plot_report_free(mb_plot_report *report)
     memset(report, 0, sizeof *report);
 }
 
-static void write_index(const pl_ctx *ctx, const mb_plot_report *rep, mb_err *err)
+static void write_index(const mb__plot_ctx *ctx, const mb_plot_report *rep, mb_err *err)
 {
-    pl_buf b = {0};
-    mb__plot_buf_printf(&b, "# Charts\n\nFrom `%s`", ctx->run->source);
+    mb_strbuf b = {0};
+    mb_strbuf_printf(&b, "# Charts\n\nFrom `%s`", ctx->run->source);
     if (ctx->run->machine != NULL)
-        mb__plot_buf_printf(&b, " · %s", ctx->run->machine);
+        mb_strbuf_printf(&b, " · %s", ctx->run->machine);
     if (ctx->run->torch_version != NULL)
-        mb__plot_buf_printf(&b, " · libtorch %s", ctx->run->torch_version);
-    mb__plot_buf_printf(&b, ".  Each chart has its gnuplot script (`NAME.gp`) and data "
+        mb_strbuf_printf(&b, " · libtorch %s", ctx->run->torch_version);
+    mb_strbuf_printf(&b, ".  Each chart has its gnuplot script (`NAME.gp`) and data "
                             "(`NAME.dat`) beside it: edit and re-plot with `gnuplot NAME.gp` "
                             "in this folder.\n\n");
     for (size_t i = 0; i < rep->n_charts; i++) {
         const mb_plot_chart *c = &rep->charts[i];
         if (!c->made)
             continue;
-        mb__plot_buf_printf(&b, "## %s\n\n", c->title);
+        mb_strbuf_printf(&b, "## %s\n\n", c->title);
         if (ctx->formats & MB_PLOT_PNG)
-            mb__plot_buf_printf(&b, "![%s](%s.png)\n\n", c->title, c->name);
+            mb_strbuf_printf(&b, "![%s](%s.png)\n\n", c->title, c->name);
         if (ctx->formats & MB_PLOT_SVG)
-            mb__plot_buf_printf(&b, "[%s.svg](%s.svg)", c->name, c->name);
+            mb_strbuf_printf(&b, "[%s.svg](%s.svg)", c->name, c->name);
         if (strcmp(c->name, "seed-options") == 0)
-            mb__plot_buf_printf(&b, " · [table](seed-options.md)");
-        mb__plot_buf_printf(&b, "\n\n");
+            mb_strbuf_printf(&b, " · [table](seed-options.md)");
+        mb_strbuf_printf(&b, "\n\n");
     }
     if (rep->n_made < rep->n_charts) {
-        mb__plot_buf_printf(&b, "## Not drawn\n\n");
+        mb_strbuf_printf(&b, "## Not drawn\n\n");
         for (size_t i = 0; i < rep->n_charts; i++) {
             const mb_plot_chart *c = &rep->charts[i];
             if (!c->made)
-                mb__plot_buf_printf(&b, "- **%s** (`%s`): %s\n", c->title, c->name,
+                mb_strbuf_printf(&b, "- **%s** (`%s`): %s\n", c->title, c->name,
                                     c->reason ? c->reason : "not drawn");
         }
     }
     mb__plot_write_file(ctx, "index.md", b.s, err);
-    mb__plot_buf_free(&b);
+    mb__plot_strbuf_free(&b);
 }
 
 int mb_plot_run_dir(const char *run_dir, const mb_plot_options *opt, mb_plot_report *report,
@@ -77,7 +77,7 @@ int mb_plot_run_dir(const char *run_dir, const mb_plot_options *opt, mb_plot_rep
     if (gnuplot == NULL)
         return MB_EGNUPLOT;
 
-    pl_run run = {0}, baseline = {0};
+    mb__plot_run run = {0}, baseline = {0};
     int rc = mb__plot_load(run_dir, &run, err);
     if (rc != 0) {
         free(gnuplot);
@@ -97,7 +97,7 @@ int mb_plot_run_dir(const char *run_dir, const mb_plot_options *opt, mb_plot_rep
         rc = mb_err_set(err, MB_EIO, "cannot create %s: %s", rep->out_dir, strerror(-mk));
         goto out;
     }
-    pl_ctx ctx = {
+    mb__plot_ctx ctx = {
         .run = &run,
         .baseline = opt->baseline != NULL ? &baseline : NULL,
         .baseline_path = opt->baseline,

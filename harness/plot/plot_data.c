@@ -14,40 +14,12 @@
 #include "plot_private.h"
 #include "stats.h"
 
-void mb__plot_buf_printf(pl_buf *b, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return;
-    if (b->len + (size_t)n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + (size_t)n + 1)
-            cap *= 2;
-        b->s = mb_realloc(b->s, cap);
-        b->cap = cap;
-    }
-    va_start(ap, fmt);
-    vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
-}
-
-void mb__plot_buf_free(pl_buf *b)
-{
-    free(b->s);
-    b->s = NULL;
-    b->len = b->cap = 0;
-}
-
 bool mb__plot_is_gpu(const char *device)
 {
     return device != NULL && strcmp(device, "cpu") != 0;
 }
 
-const char *mb__plot_cell_env(const pl_cell *c, const char *name)
+const char *mb__plot_cell_env(const mb__plot_cell *c, const char *name)
 {
     for (size_t i = 0; i < c->n_env; i++)
         if (strcmp(c->env[i].key, name) == 0)
@@ -58,7 +30,7 @@ const char *mb__plot_cell_env(const pl_cell *c, const char *name)
     return NULL;
 }
 
-static void cell_free(pl_cell *c)
+static void cell_free(mb__plot_cell *c)
 {
     free(c->name);
     free(c->scenario);
@@ -80,7 +52,7 @@ static void cell_free(pl_cell *c)
     free(c->axes);
 }
 
-void mb__plot_run_free(pl_run *run)
+void mb__plot_run_free(mb__plot_run *run)
 {
     if (run == NULL)
         return;
@@ -91,6 +63,8 @@ void mb__plot_run_free(pl_run *run)
     free(run->source);
     free(run->machine);
     free(run->torch_version);
+    free(run->hardware);
+    free(run->model);
     memset(run, 0, sizeof *run);
 }
 
@@ -106,7 +80,7 @@ static double jnum(const json_t *o, const char *key, double fallback)
     return json_is_number(v) ? json_number_value(v) : fallback;
 }
 
-static void add_kv(pl_kv **list, size_t *n, const char *key, const char *value)
+static void add_kv(mb__plot_kv **list, size_t *n, const char *key, const char *value)
 {
     *list = mb_realloc(*list, (*n + 1) * sizeof **list);
     (*list)[*n].key = mb_strdup(key);
@@ -114,7 +88,7 @@ static void add_kv(pl_kv **list, size_t *n, const char *key, const char *value)
     (*n)++;
 }
 
-static const char *axis_value(const pl_cell *c, const char *key)
+static const char *axis_value(const mb__plot_cell *c, const char *key)
 {
     for (size_t i = 0; i < c->n_axes; i++)
         if (strcmp(c->axes[i].key, key) == 0)
@@ -122,7 +96,7 @@ static const char *axis_value(const pl_cell *c, const char *key)
     return NULL;
 }
 
-static void set_image(pl_cell *c, int w, int h)
+static void set_image(mb__plot_cell *c, int w, int h)
 {
     snprintf(c->image, sizeof c->image, "%dx%d", w, h);
     c->pixels = (long)w * h;
@@ -133,12 +107,12 @@ static void set_image(pl_cell *c, int w, int h)
  * variant, so that every chart line is one configuration and its legend
  * names only what differs.  The seed's cleanup switch gets a short name, as
  * its variable name alone would fill a legend row. */
-static void name_variants(pl_run *run)
+static void name_variants(mb__plot_run *run)
 {
     const char *keys[64];
     size_t n_keys = 0;
     for (size_t i = 0; i < run->n_cells; i++) {
-        const pl_cell *c = &run->cells[i];
+        const mb__plot_cell *c = &run->cells[i];
         for (size_t a = 0; a < c->n_axes && n_keys < 64; a++) {
             const char *k = c->axes[a].key;
             if (strcmp(k, "device") == 0 || strcmp(k, "image_size") == 0
@@ -156,11 +130,11 @@ static void name_variants(pl_run *run)
         if (strcmp(run->cells[i].scenario, run->cells[0].scenario) != 0)
             many_scenarios = true;
     for (size_t i = 0; i < run->n_cells; i++) {
-        pl_cell *c = &run->cells[i];
-        pl_buf b = {0};
-        mb__plot_buf_printf(&b, "%s", "");
+        mb__plot_cell *c = &run->cells[i];
+        mb_strbuf b = {0};
+        mb_strbuf_printf(&b, "%s", "");
         if (many_scenarios)
-            mb__plot_buf_printf(&b, "%s", c->scenario);
+            mb_strbuf_printf(&b, "%s", c->scenario);
         for (size_t k = 0; k < n_keys; k++) {
             const char *v = axis_value(c, keys[k]);
             bool varies = false;
@@ -171,15 +145,19 @@ static void name_variants(pl_run *run)
             if (!varies || v == NULL)
                 continue;
             const char *sep = b.len > 0 ? ", " : "";
+            /* The watermark variables act on the MPS allocator only: on
+             * any other device fix on and off run the same code, and the
+             * label says so rather than suggest a difference. */
             if (strcmp(keys[k], "watermark_fix") == 0)
-                mb__plot_buf_printf(&b, "%sfix %s", sep, v);
+                mb_strbuf_printf(&b, "%sfix %s%s", sep, v,
+                                 strcmp(c->device, "mps") == 0 ? "" : MB__PLOT_FIX_NO_EFFECT);
             else if (strcmp(keys[k], "env.GPU_MEMORY_CLEANUP_ENABLED") == 0)
-                mb__plot_buf_printf(&b, "%scleanup %s", sep,
+                mb_strbuf_printf(&b, "%scleanup %s", sep,
                                     strcmp(v, "true") == 0 || strcmp(v, "1") == 0 ? "on" : "off");
             else if (strncmp(keys[k], "env.", 4) == 0)
-                mb__plot_buf_printf(&b, "%s%s=%s", sep, keys[k] + 4, v);
+                mb_strbuf_printf(&b, "%s%s=%s", sep, keys[k] + 4, v);
             else
-                mb__plot_buf_printf(&b, "%s%s=%s", sep, keys[k], v);
+                mb_strbuf_printf(&b, "%s%s=%s", sep, keys[k], v);
         }
         c->variant = b.s;
         c->label = b.len > 0 ? mb_asprintf("%s %s b%d, %s", c->device, c->image, c->batch, b.s)
@@ -190,7 +168,7 @@ static void name_variants(pl_run *run)
 /* One cell from run.json.  only_batch > 0 keeps only the jobs of that batch
  * size: a frontier search's probes, each of which becomes a cell of its own
  * so the memory chart and the OOM matrix show every batch the search tried. */
-static void load_cell(json_t *jc, int only_batch, pl_cell *c)
+static void load_cell(json_t *jc, int only_batch, mb__plot_cell *c)
 {
     c->name = only_batch > 0 ? mb_asprintf("%s/probe:%d", jstr(jc, "name"), only_batch)
                              : mb_strdup(jstr(jc, "name"));
@@ -255,12 +233,12 @@ static void load_cell(json_t *jc, int only_batch, pl_cell *c)
         }
         if (isfinite(lat)) {
             c->latency_ms[c->n_latency++] = lat;
-            c->stage_ms[PL_OTHER] += lat > sum ? lat - sum : 0;
+            c->stage_ms[MB__PLOT_OTHER] += lat > sum ? lat - sum : 0;
         }
     }
     if (c->n_ok > 0) {
         c->has_stages = true;
-        for (int s = 0; s < PL_N_STAGES; s++)
+        for (int s = 0; s < MB__PLOT_N_STAGES; s++)
             c->stage_ms[s] /= c->n_ok;
     }
     c->ips_median = c->n_ips > 0 ? mb_stats_median(c->ips, c->n_ips) : NAN;
@@ -292,7 +270,53 @@ static size_t probe_batches(json_t *jc, int **out)
     return n;
 }
 
-static int load_run_json(json_t *root, pl_run *run)
+/* Adds text to a " + "-separated list unless it is already there. */
+static void add_distinct(mb_strbuf *b, const char *text, const char *sep)
+{
+    if (text == NULL || !*text)
+        return;
+    for (const char *p = b->s; p != NULL && (p = strstr(p, text)) != NULL; p++) {
+        size_t n = strlen(text);
+        bool starts = p == b->s || strncmp(p - strlen(sep), sep, strlen(sep)) == 0;
+        if (starts && (p[n] == '\0' || strncmp(p + n, sep, strlen(sep)) == 0))
+            return;
+    }
+    mb_strbuf_printf(b, "%s%s", b->len ? sep : "", text);
+}
+
+/* What the charts measured: the devices' own names from the workers' hello
+ * records (a GPU model, a CPU model), the models and the images per job, so
+ * that every chart can say it in its subtitle. */
+static void load_subject(json_t *root, mb__plot_run *run)
+{
+    mb_strbuf hw = {0}, model = {0};
+    json_t *w;
+    size_t i;
+    json_array_foreach(json_object_get(root, "workers"), i, w)
+    {
+        add_distinct(&hw, jstr(w, "device_description"), " + ");
+        const char *m = jstr(w, "model");
+        add_distinct(&model, strncmp(m, "builtin:", 8) == 0 ? m + 8 : m, ", ");
+    }
+    json_t *c;
+    int lo = 0, hi = 0;
+    json_array_foreach(json_object_get(root, "cells"), i, c)
+    {
+        const char *m = jstr(c, "model");
+        add_distinct(&model, strncmp(m, "builtin:", 8) == 0 ? m + 8 : m, ", ");
+        int per_job = (int)jnum(c, "images_per_job", 0);
+        if (per_job > 0) {
+            lo = lo == 0 || per_job < lo ? per_job : lo;
+            hi = per_job > hi ? per_job : hi;
+        }
+    }
+    run->hardware = hw.s;
+    run->model = model.s;
+    run->job_images_min = lo;
+    run->job_images_max = hi;
+}
+
+static int load_run_json(json_t *root, mb__plot_run *run)
 {
     json_t *machine = json_object_get(root, "machine");
     if (json_is_object(machine))
@@ -300,6 +324,7 @@ static int load_run_json(json_t *root, pl_run *run)
                                    (int)jnum(machine, "cpus", 0));
     if (json_is_string(json_object_get(root, "torch_version")))
         run->torch_version = mb_strdup(jstr(root, "torch_version"));
+    load_subject(root, run);
     json_t *cells = json_object_get(root, "cells");
     size_t n = json_array_size(cells), total = 0;
     for (size_t i = 0; i < n; i++) {
@@ -324,7 +349,7 @@ static int load_run_json(json_t *root, pl_run *run)
 }
 
 /* "smoke/embed/device:cpu/fix:on/image:64x64/batch:1" -> axes. */
-static void parse_name_axes(pl_cell *c)
+static void parse_name_axes(mb__plot_cell *c)
 {
     char *copy = mb_strdup(c->name);
     char *p = copy;
@@ -368,12 +393,12 @@ static void parse_name_axes(pl_cell *c)
     free(copy);
 }
 
-static pl_cell *results_cell(pl_run *run, const char *name, size_t cap)
+static mb__plot_cell *results_cell(mb__plot_run *run, const char *name, size_t cap)
 {
     for (size_t i = 0; i < run->n_cells; i++)
         if (strcmp(run->cells[i].name, name) == 0)
             return &run->cells[i];
-    pl_cell *c = &run->cells[run->n_cells++];
+    mb__plot_cell *c = &run->cells[run->n_cells++];
     c->name = mb_strdup(name);
     c->scenario = mb_strdup("");
     c->device = mb_strdup("cpu");
@@ -385,7 +410,7 @@ static pl_cell *results_cell(pl_run *run, const char *name, size_t cap)
     return c;
 }
 
-static int load_results_json(json_t *root, pl_run *run)
+static int load_results_json(json_t *root, mb__plot_run *run)
 {
     json_t *rows = json_object_get(root, "benchmarks");
     size_t n = json_array_size(rows);
@@ -402,7 +427,7 @@ static int load_results_json(json_t *root, pl_run *run)
         const char *full = jstr(row, "name");
         const char *cut = strstr(full, "/iterations:");
         char *name = cut ? mb_strndup(full, (size_t)(cut - full)) : mb_strdup(full);
-        pl_cell *c = results_cell(run, name, n);
+        mb__plot_cell *c = results_cell(run, name, n);
         free(name);
         if (json_is_true(json_object_get(row, "error_occurred"))) {
             c->skipped = true;
@@ -431,14 +456,14 @@ static int load_results_json(json_t *root, pl_run *run)
             sum += v;
         }
         double rt = jnum(row, "real_time", 0);
-        c->stage_ms[PL_OTHER] += rt > sum ? rt - sum : 0;
+        c->stage_ms[MB__PLOT_OTHER] += rt > sum ? rt - sum : 0;
         c->has_stages = true;
     }
     for (size_t i = 0; i < run->n_cells; i++) {
-        pl_cell *c = &run->cells[i];
+        mb__plot_cell *c = &run->cells[i];
         size_t reps = c->n_ips;
         if (reps > 0)
-            for (int s = 0; s < PL_N_STAGES; s++)
+            for (int s = 0; s < MB__PLOT_N_STAGES; s++)
                 c->stage_ms[s] /= (double)reps;
         else
             c->has_stages = false;
@@ -449,7 +474,7 @@ static int load_results_json(json_t *root, pl_run *run)
     return 0;
 }
 
-static int load_file(const char *path, bool results_only, pl_run *run, mb_err *err)
+static int load_file(const char *path, bool results_only, mb__plot_run *run, mb_err *err)
 {
     json_error_t jerr;
     json_t *root = json_load_file(path, 0, &jerr);
@@ -475,7 +500,7 @@ static int load_file(const char *path, bool results_only, pl_run *run, mb_err *e
     return rc;
 }
 
-int mb__plot_load_results(const char *path, pl_run *run, mb_err *err)
+int mb__plot_load_results(const char *path, mb__plot_run *run, mb_err *err)
 {
     return load_file(path, true, run, err);
 }
@@ -492,7 +517,7 @@ static bool is_file(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-int mb__plot_load(const char *path, pl_run *run, mb_err *err)
+int mb__plot_load(const char *path, mb__plot_run *run, mb_err *err)
 {
     char *dir = NULL, *candidate = NULL;
     if (is_dir(path)) {

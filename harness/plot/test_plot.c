@@ -27,6 +27,8 @@
 #include "plot_private.h"
 
 #define FIXTURES MB_SOURCE_DIR "/fixtures/plot"
+#define REFERENCE MB_SOURCE_DIR "/results/reference"
+#define NO_EFFECT MB__PLOT_FIX_NO_EFFECT
 
 extern char **environ;
 
@@ -193,7 +195,7 @@ static void test_gpu_run_every_chart(void **st)
         assert_rendered(s, rep.charts[i].name);
 
     char *dat = read_chart_file(s, "throughput.dat");
-    assert_int_equal(block_rows(dat, "cpu, fix on, cleanup off, image 224x224"), 2);
+    assert_int_equal(block_rows(dat, "cpu, fix on" NO_EFFECT ", cleanup off, image 224x224"), 2);
     assert_int_equal(block_rows(dat, "mps, fix off, cleanup off, image 224x224"), 2);
     /* 1024x768 at batch 16 without the fix ran out of memory on every job:
      * only batch 8 has a throughput, and the cleanup variant has none. */
@@ -209,17 +211,19 @@ static void test_gpu_run_every_chart(void **st)
     dat = read_chart_file(s, "memory.dat");
     assert_int_equal(block_rows(dat, "OOM, image 1024x768"), 3);
     assert_int_equal(block_rows(dat, "OOM, image 224x224"), -1);
-    assert_int_equal(block_rows(dat, "cpu, fix on, cleanup off, image 1024x768"), 2);
+    assert_int_equal(block_rows(dat, "cpu, fix on" NO_EFFECT ", cleanup off, image 1024x768"), 2);
     char *gp = read_chart_file(s, "memory.gp");
     assert_non_null(strstr(gp, "memory cap 8 GiB"));
     free(gp);
     free(dat);
 
+    /* Five configurations, four image and batch sizes: one square each.
+     * 1024x768 b16 without the fix ran out of memory with cleanup off and
+     * on: two squares of 9/9, never one pooled 18/18. */
     dat = read_chart_file(s, "oom-matrix.dat");
-    assert_int_equal(block_rows(dat, "mps, fix off"), 4);
-    assert_int_equal(block_rows(dat, "mps, fix on"), 4);
-    assert_int_equal(block_rows(dat, "cpu, fix off"), -1);
-    assert_non_null(strstr(dat, "\"OOM 18/18\""));
+    assert_int_equal(block_rows(dat, "configurations"), 5 * 4);
+    assert_int_equal(count(dat, "\"OOM 9/9\" 16 1024x768"), 2);
+    assert_null(strstr(dat, "18/18"));
     assert_non_null(strstr(dat, "\"skipped\""));
     free(dat);
 
@@ -235,8 +239,12 @@ static void test_gpu_run_every_chart(void **st)
     free(dat);
 
     dat = read_chart_file(s, "latency.dat");
-    assert_int_equal(block_rows(dat, "quartiles"), 12);
-    assert_int_equal(block_rows(dat, "jobs"), 12 * 9 - 4);
+    assert_int_equal(block_rows(dat, "quartiles, image 224x224")
+                         + block_rows(dat, "quartiles, image 1024x768"),
+                     12);
+    assert_int_equal(block_rows(dat, "jobs, image 224x224")
+                         + block_rows(dat, "jobs, image 1024x768"),
+                     12 * 9 - 4);
     free(dat);
 
     dat = read_chart_file(s, "seed-options.dat");
@@ -372,7 +380,7 @@ static void test_results_json_alone(void **st)
     assert_false(chart(&rep, "latency")->made);
     assert_non_null(strstr(chart(&rep, "latency")->reason, "run.json"));
     char *dat = read_chart_file(s, "throughput.dat");
-    assert_int_equal(block_rows(dat, "cpu, fix on, cleanup off, image 224x224"), 2);
+    assert_int_equal(block_rows(dat, "cpu, fix on" NO_EFFECT ", cleanup off, image 224x224"), 2);
     free(dat);
     free(copy);
     mb_plot_report_free(&rep);
@@ -505,6 +513,174 @@ static void test_bad_inputs(void **st)
     assert_non_null(strstr(err.msg, "baseline"));
 }
 
+/* ---- the chart defects of issue 15, each held on a committed reference run ---- */
+
+static mb_plot_report plot_reference(const state *s, const char *run)
+{
+    need_gnuplot();
+    char *dir = mb_asprintf("%s/%s", REFERENCE, run);
+    mb_plot_options opt = {.out_dir = s->charts, .formats = MB_PLOT_SVG};
+    mb_plot_report rep = {0};
+    mb_err err = {0};
+    if (mb_plot_run_dir(dir, &opt, &rep, &err) != 0)
+        fail_msg("mb_plot_run_dir %s: %s", dir, err.msg);
+    free(dir);
+    return rep;
+}
+
+/* The canvas width a script draws at ("... size W,H ..."). */
+static int script_width(const char *gp)
+{
+    const char *p = strstr(gp, "set terminal svg size ");
+    assert_non_null(p);
+    return atoi(p + strlen("set terminal svg size "));
+}
+
+/* The title a script gives its chart (the multiplot's, or the single
+ * plot's at the title font), with gnuplot's \n escapes as newlines. */
+static char *script_title(const char *gp)
+{
+    const char *p = strstr(gp, "set multiplot title \"");
+    if (p == NULL)
+        p = strstr(gp, "set title \"");
+    assert_non_null(p);
+    p = strchr(p, '"') + 1;
+    char *out = mb_calloc(strlen(p) + 1, 1), *o = out;
+    for (; *p && *p != '"'; p++) {
+        if (*p == '\\' && p[1] == 'n') {
+            *o++ = '\n';
+            p++;
+        } else if (*p == '\\' && p[1]) {
+            *o++ = *++p;
+        } else {
+            *o++ = *p;
+        }
+    }
+    return out;
+}
+
+/* Every drawn chart names the machine's devices, the model and the job
+ * size, and no line of its title is wider than its canvas (about 9 px a
+ * character at the title font). */
+static void assert_titles(const state *s, const mb_plot_report *rep, const char *hardware,
+                          const char *model, const char *job)
+{
+    for (size_t i = 0; i < rep->n_charts; i++) {
+        if (!rep->charts[i].made)
+            continue;
+        char *file = mb_asprintf("%s.gp", rep->charts[i].name);
+        char *gp = read_chart_file(s, file);
+        char *title = script_title(gp);
+        int width = script_width(gp);
+        if (strstr(title, hardware) == NULL || strstr(title, model) == NULL
+            || strstr(title, job) == NULL)
+            fail_msg("%s: title \"%s\" lacks %s, %s or %s", file, title, hardware, model, job);
+        for (char *line = strtok(title, "\n"); line != NULL; line = strtok(NULL, "\n"))
+            if ((int)strlen(line) * 9 > width - 20)
+                fail_msg("%s: title line \"%s\" is wider than %d px", file, line, width);
+        free(title);
+        free(gp);
+        free(file);
+    }
+}
+
+static void test_titles_name_machine_model_job(void **st)
+{
+    state *s = *st;
+    mb_plot_report rep = plot_reference(s, "gpu-h200/gpu-watermark-sweep");
+    assert_titles(s, &rep, "NVIDIA H200", "model resnet50", "32 images per job");
+    mb_plot_report_free(&rep);
+    remove_tree(s->charts);
+    rep = plot_reference(s, "cpu-seed-options");
+    assert_titles(s, &rep, "AMD EPYC", "model resnet50", "16 images per job");
+    mb_plot_report_free(&rep);
+}
+
+/* The watermark sweep: 4 variants on cuda and on the CPU.  Each device has
+ * its panels, each variant its own colour, and the fix is marked as doing
+ * nothing off MPS. */
+static void test_many_series_get_colours_and_panels(void **st)
+{
+    state *s = *st;
+    mb_plot_report rep = plot_reference(s, "gpu-h200/gpu-watermark-sweep");
+    char *gp = read_chart_file(s, "throughput.gp");
+    assert_non_null(strstr(gp, "set title \"cuda, 224x224 images\""));
+    assert_non_null(strstr(gp, "set title \"cpu, 4032x3024 images\""));
+    /* The legend band: one entry per variant, four colours. */
+    const char *legend = strstr(gp, "set key inside center");
+    assert_non_null(legend);
+    int colours = 0;
+    static const char *const palette[] = {"#0072b2", "#e69f00", "#009e73", "#cc79a7"};
+    for (int i = 0; i < 4; i++)
+        colours += strstr(legend, palette[i]) != NULL;
+    assert_int_equal(colours, 4);
+    assert_int_equal(count(legend, "title \"fix "), 4);
+    assert_int_equal(count(legend, NO_EFFECT), 4);
+    free(gp);
+    mb_plot_report_free(&rep);
+}
+
+/* A chart with nothing to show is listed under "Not drawn" with the
+ * reason: the H100 frontier's seed options all ran out of memory. */
+static void test_empty_chart_listed_not_drawn(void **st)
+{
+    state *s = *st;
+    mb_plot_report rep = plot_reference(s, "gpu-h100/oom-frontier");
+    const mb_plot_chart *c = chart(&rep, "seed-options");
+    assert_false(c->made);
+    assert_non_null(strstr(c->reason, "no throughput to draw"));
+    char *svg = mb_asprintf("%s/seed-options.svg", s->charts);
+    assert_int_equal(access(svg, F_OK), -1);
+    free(svg);
+    char *index = read_chart_file(s, "index.md");
+    const char *not_drawn = strstr(index, "## Not drawn");
+    assert_non_null(not_drawn);
+    assert_non_null(strstr(not_drawn, "(`seed-options`): seed options: no reference"));
+    free(index);
+    mb_plot_report_free(&rep);
+}
+
+/* Long cell labels: the stages and latency charts draw a horizontal row per
+ * cell with its label on the left, never rotated tick labels, and stay a
+ * readable width however many cells a run has. */
+static void test_long_cell_sets_stay_readable(void **st)
+{
+    state *s = *st;
+    mb_plot_report rep = plot_reference(s, "cpu-seed-options");
+    char *gp = read_chart_file(s, "stages.gp");
+    assert_null(strstr(gp, "rotate"));
+    assert_non_null(strstr(gp, "with boxxyerror"));
+    char *dat = read_chart_file(s, "stages.dat");
+    assert_int_equal(block_rows(dat, "image 1024x768"), 12);
+    free(dat);
+    free(gp);
+    /* One image size, one batch size: a row per configuration, labelled on
+     * the left, never 12 points stacked on one x (or a log axis around
+     * them). */
+    static const char *const one_batch[] = {"throughput.gp", "memory.gp"};
+    for (int i = 0; i < 2; i++) {
+        gp = read_chart_file(s, one_batch[i]);
+        assert_null(strstr(gp, "\nset logscale x"));
+        assert_non_null(strstr(gp, ", batch size 16\"\nunset ylabel"));
+        assert_true(count(gp, "\"cpu, fix on" NO_EFFECT ", FORCE_CPU=") >= 8);
+        free(gp);
+    }
+    /* 16 configurations: one row each in the OOM matrix, none pooled. */
+    dat = read_chart_file(s, "oom-matrix.dat");
+    assert_int_equal(block_rows(dat, "configurations"), 16);
+    assert_int_equal(count(dat, "\"OOM 1/1\""), 4);
+    free(dat);
+    mb_plot_report_free(&rep);
+    remove_tree(s->charts);
+    rep = plot_reference(s, "gpu-h200/gpu-watermark-sweep");
+    gp = read_chart_file(s, "latency.gp");
+    assert_true(script_width(gp) <= 1400);
+    assert_null(strstr(gp, "rotate"));
+    assert_int_equal(count(gp, "images\"\nset yrange"), 3);
+    free(gp);
+    mb_plot_report_free(&rep);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_gpu_run_every_chart, setup, teardown),
     cmocka_unit_test_setup_teardown(test_cpu_only_run, setup, teardown),
@@ -516,6 +692,10 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_cli_missing_gnuplot, setup, teardown),
     cmocka_unit_test_setup_teardown(test_failing_gnuplot, setup, teardown),
     cmocka_unit_test_setup_teardown(test_bad_inputs, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_titles_name_machine_model_job, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_many_series_get_colours_and_panels, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_empty_chart_listed_not_drawn, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_long_cell_sets_stay_readable, setup, teardown),
 };
 
 MB_TEST_MAIN("plot", tests, NULL, NULL)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "exports.h"
+#include "html_report.h"
 #include "mb_util.h"
 
 static const char *const format_names[MB_EXPORT_COUNT] = {
@@ -239,6 +240,8 @@ int mb_report_render_dir(const char *run_dir, mb_err *err)
         rc = write_in(run_dir, file_names[i], text, err);
         free(text);
     }
+    if (rc == 0)
+        rc = mb_report_html_write(run_dir, &f, err);
     mb_run_file_free(&f);
     return rc;
 }

@@ -26,7 +26,8 @@ char *mb_export_render(const mb_run_file *f, mb_export_format format);
 /* junit.xml as text (heap): three cases per cell (oom, crash, regression),
  * valid against Jenkins' junit-10.xsd. */
 char *mb_junit_render(const mb_run_file *f);
-/* Reads RUN_DIR/run.json and writes junit.xml and every export there,
+/* Reads RUN_DIR/run.json and writes junit.xml, every export and
+ * report.html (html_report.h; charts as RUN_DIR/charts holds them) there,
  * each atomically.  Errors as mb_run_file_load, or MB_EIO for a write. */
 int mb_report_render_dir(const char *run_dir, mb_err *err);
 

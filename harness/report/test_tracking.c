@@ -324,6 +324,44 @@ static void summary_renders_as_one_row_per_cell(void **state)
     free(out);
 }
 
+/* `mpsbench run` draws the charts before it renders report.html, so the
+ * page holds every chart the run drew. */
+static void run_writes_report_html_with_its_charts(void **state)
+{
+    fixture *f = *state;
+    MB_TEST_NEED(f);
+    MB_NEED("gnuplot", mb_test_have_program("gnuplot"));
+    char *scenario = mb_test_write_file(&f->env, "emu.yaml", scenario_text);
+    char *out = mb_asprintf("%s/run", f->env.tmp);
+    const char *args[] = {"run", scenario, "--out", out, "--image-cache", f->cache, "--quiet",
+                          NULL};
+    char *output;
+    int code = mb_test_run_cli(&f->env, args, &output);
+    if (code != 0)
+        fail_msg("mpsbench run exited %d:\n%s", code, output);
+    free(output);
+    char *index_path = mb_asprintf("%s/charts/index.md", out);
+    char *index = mb_read_file(index_path, NULL);
+    assert_non_null(index);
+    int drawn = 0;
+    for (const char *p = strstr(index, ".svg)"); p != NULL; p = strstr(p + 1, ".svg)"))
+        drawn++;
+    assert_true(drawn >= 3);
+    char *html_path = mb_asprintf("%s/report.html", out);
+    char *html = mb_read_file(html_path, NULL);
+    assert_non_null(html);
+    int svgs = 0;
+    for (const char *p = strstr(html, "<svg"); p != NULL; p = strstr(p + 1, "<svg"))
+        svgs++;
+    assert_int_equal(svgs, drawn);
+    free(html);
+    free(html_path);
+    free(index);
+    free(index_path);
+    free(out);
+    free(scenario);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(summary_renders_as_one_row_per_cell, mb_test_fixture_setup, mb_test_fixture_teardown),
     cmocka_unit_test_setup_teardown(results_json_has_no_failed_entry, mb_test_fixture_setup, mb_test_fixture_teardown),
@@ -331,6 +369,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(compare_py_reads_no_zero_time, mb_test_fixture_setup, mb_test_fixture_teardown),
     cmocka_unit_test_setup_teardown(exports_carry_the_oom_count, mb_test_fixture_setup, mb_test_fixture_teardown),
     cmocka_unit_test_setup_teardown(junit_is_valid_and_report_renders_it_again, mb_test_fixture_setup, mb_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown(run_writes_report_html_with_its_charts, mb_test_fixture_setup,
+                                    mb_test_fixture_teardown),
 };
 
 MB_TEST_MAIN("tracking tools and CI pages on a run with OOMs", tests, NULL, NULL)

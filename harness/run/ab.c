@@ -344,6 +344,24 @@ static bool differ_only_in(const cell_state *a, const cell_state *b, size_t skip
     return strcmp(a->cell->values[skip], b->cell->values[skip]) != 0;
 }
 
+bool mb_cell_contrasted(const run_ctx *run, const cell_state *cs)
+{
+    if (cs->candidate || cs->frontier)
+        return false;
+    const mb_scenario *s = cs->scenario;
+    for (size_t x = 0; x < s->n_axes; x++) {
+        if (s->axes[x].n_values < 2 || !scenario_contrasts(s, s->axes[x].name))
+            continue;
+        for (size_t j = 0; j < run->n_cells; j++) {
+            const cell_state *b = &run->cells[j];
+            if (b != cs && !b->candidate && !b->frontier && b->scenario == s &&
+                differ_only_in(cs, b, x))
+                return true;
+        }
+    }
+    return false;
+}
+
 void mb_contrasts_make(run_ctx *run)
 {
     size_t cap = run->n_cells * 4 + 1, n = 0;

@@ -14,7 +14,7 @@
 /* Finished-cell lines in a log pad the name to this, so the figures line up. */
 #define MB_PROGRESS_LOG_NAME 64
 
-void mb_progress_init(mb_progress *p, FILE *out, bool live, bool quiet)
+void mb_progress_init(mb_progress_state *p, FILE *out, bool live, bool quiet)
 {
     memset(p, 0, sizeof *p);
     p->out = out;
@@ -162,14 +162,14 @@ char *mb_progress_format_done(int width, const char *name, const char *text)
 }
 
 /* "\r" then erase to the end of the line: the cursor is back at column 0. */
-static void erase_line(mb_progress *p)
+static void erase_line(mb_progress_state *p)
 {
     if (p->line_shown)
         fputs("\r\033[K", p->out);
     p->line_shown = false;
 }
 
-void mb_progress_update(mb_progress *p, size_t cell, size_t n_cells, const char *name,
+void mb_progress_update(mb_progress_state *p, size_t cell, size_t n_cells, const char *name,
                         const char *what, long reps_done, long reps_left)
 {
     if (p->quiet || !p->live)
@@ -193,7 +193,7 @@ void mb_progress_update(mb_progress *p, size_t cell, size_t n_cells, const char 
     p->line_shown = true;
 }
 
-void mb_progress_cell_done(mb_progress *p, const char *name, const char *text)
+void mb_progress_cell_done(mb_progress_state *p, const char *name, const char *text)
 {
     if (p->quiet)
         return;
@@ -205,7 +205,7 @@ void mb_progress_cell_done(mb_progress *p, const char *name, const char *text)
     free(line);
 }
 
-void mb_progress_clear(mb_progress *p)
+void mb_progress_clear(mb_progress_state *p)
 {
     if (p->quiet || !p->live)
         return;

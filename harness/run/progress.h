@@ -11,29 +11,29 @@
 #include <stddef.h>
 #include <stdio.h>
 
-typedef struct mb_progress {
+typedef struct mb_progress_state {
     FILE *out;
     bool live;              /* out is a terminal: the live line is drawn */
     bool quiet;             /* nothing at all */
     bool line_shown;        /* a live line is on screen, to erase first */
     double started_ms;      /* the first update (monotonic), 0 before it */
     long reps_at_start;     /* repetitions already done at the first update */
-} mb_progress;
+} mb_progress_state;
 
-void mb_progress_init(mb_progress *p, FILE *out, bool live, bool quiet);
+void mb_progress_init(mb_progress_state *p, FILE *out, bool live, bool quiet);
 
 /* Redraws the live line: "[cell/n_cells] NAME  WHAT  ETA ...".  reps_done
  * and reps_left count repetitions of the whole schedule; the pace is
  * measured from the first update.  Does nothing unless live. */
-void mb_progress_update(mb_progress *p, size_t cell, size_t n_cells, const char *name,
+void mb_progress_update(mb_progress_state *p, size_t cell, size_t n_cells, const char *name,
                         const char *what, long reps_done, long reps_left);
 
 /* A finished cell: "NAME  TEXT" on a line of its own (replacing the live
  * line on a terminal, where the name is cut to fit the width). */
-void mb_progress_cell_done(mb_progress *p, const char *name, const char *text);
+void mb_progress_cell_done(mb_progress_state *p, const char *name, const char *text);
 
 /* Erases the live line, if one is shown. */
-void mb_progress_clear(mb_progress *p);
+void mb_progress_clear(mb_progress_state *p);
 
 /* ---- pure parts, unit-tested ------------------------------------------ */
 

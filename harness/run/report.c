@@ -184,6 +184,42 @@ static json_t *overrides_json(const mb_run_overrides *ov)
     return o;
 }
 
+/* The order the repetitions ran in (run.json's "schedule"). */
+static json_t *schedule_json(const run_ctx *run)
+{
+    const run_schedule *s = &run->schedule;
+    json_t *rounds = json_array();
+    json_t *round = json_array();
+    for (size_t i = 0; i < s->n_ran; i++) {
+        if (s->ran[i] >= 0) {
+            json_array_append_new(round, json_string(run->cells[s->ran[i]].bench_name));
+            continue;
+        }
+        json_array_append_new(rounds, round);
+        round = json_array();
+    }
+    if (json_array_size(round) > 0)
+        json_array_append_new(rounds, round);
+    else
+        json_decref(round);
+    char seed[32];
+    snprintf(seed, sizeof seed, "%llu", s->seed);
+    json_t *o = json_pack("{s:s, s:s, s:i, s:o}",
+                          "order", s->order == MB_ORDER_SEQUENTIAL ? "sequential" : "interleaved",
+                          "seed", seed, "max_live_workers", s->max_live_workers,
+                          "fallback", s->fallback ? json_string(s->fallback) : json_null());
+    /* Interleaved: one list of cell names per round, in the order they ran;
+     * sequential: one list, the whole run. */
+    json_object_set_new(o, "rounds", rounds);
+    /* The cells whose every repetition ran on a new worker process. */
+    json_t *fresh = json_array();
+    for (size_t i = 0; i < run->n_cells; i++)
+        if (run->cells[i].fresh_worker && s->order == MB_ORDER_INTERLEAVED)
+            json_array_append_new(fresh, json_string(run->cells[i].bench_name));
+    json_object_set_new(o, "fresh_workers", fresh);
+    return o;
+}
+
 int mb_report_write_run_json(const run_ctx *run, const char *status, mb_err *err)
 {
     struct utsname u;
@@ -222,7 +258,7 @@ int mb_report_write_run_json(const run_ctx *run, const char *status, mb_err *err
     json_object_set_new(o, "workers", workers);
     /* Job ids j0 .. j<jobs_enqueued - 1>: each must be in one cell's jobs. */
     json_object_set_new(o, "jobs_enqueued", json_integer(run->next_job));
-    json_object_set_new(o, "schedule", mb_schedule_json(run));
+    json_object_set_new(o, "schedule", schedule_json(run));
     json_t *contrasts = json_array();
     for (size_t i = 0; run->contrasts != NULL && i < run->contrasts->n_cells; i++) {
         const mb_compare_cell *cc = &run->contrasts->cells[i];
@@ -250,6 +286,7 @@ int mb_report_write_run_json(const run_ctx *run, const char *status, mb_err *err
                                         ? json_pack("{s:s}", "kind", "external")
                                         : json_pack("{s:s, s:I}", "kind", "embedded", "pid",
                                                     (json_int_t)run->redis_pid));
+    mb_leftovers_add_json(run, o);
     char *text = json_dumps(o, JSON_INDENT(1) | JSON_REAL_PRECISION(15));
     json_decref(o);
     int rc = write_text(run, "run.json", text, err);

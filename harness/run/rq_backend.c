@@ -3,9 +3,8 @@
  * RQ's data layout (a job hash, the queue list, the rq:queues set; see
  * harness/queue/PROTOCOL.md, "The RQ worker"), polls each job's status and
  * reads its outcome from RQ's results stream (Redis >= 5) or the job hash
- * (older servers).  A scenario that never names the rq kind never reaches
- * this file; one that does gets this backend for all its cells, and the
- * native ones are handed on to mb_native_backend. */
+ * (older servers).  The runner gives this backend the cells whose worker
+ * kind is rq. */
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
@@ -35,8 +34,8 @@ typedef struct rq_pending {
     char *job_id;           /* the runner's job id */
 } rq_pending;
 
-/* The backend's state.  worker_slot has no place for a backend's own data,
- * and a process runs one run at a time, so it lives here. */
+/* One RQ worker's own state, kept in its worker slot (worker_slot.rq) so
+ * that an RQ worker can be parked between rounds as a native one is. */
 typedef struct rq_state {
     char *queue;            /* "<worker.queue>.<ns>.w<seq>": private to one worker */
     char *queue_key;        /* "rq:queue:<queue>" */
@@ -51,8 +50,6 @@ typedef struct rq_state {
     size_t n_pending;
 } rq_state;
 
-static rq_state state;
-
 const worker_backend mb_rq_backend;
 
 static bool is_rq(const run_ctx *run)
@@ -60,13 +57,13 @@ static bool is_rq(const run_ctx *run)
     return run->worker.backend == &mb_rq_backend;
 }
 
-static void pending_drop(size_t i)
+static void pending_drop(rq_state *st, size_t i)
 {
-    free(state.pending[i].rq_id);
-    free(state.pending[i].job_id);
-    memmove(&state.pending[i], &state.pending[i + 1],
-            (state.n_pending - i - 1) * sizeof *state.pending);
-    state.n_pending--;
+    free(st->pending[i].rq_id);
+    free(st->pending[i].job_id);
+    memmove(&st->pending[i], &st->pending[i + 1],
+            (st->n_pending - i - 1) * sizeof *st->pending);
+    st->n_pending--;
 }
 
 static char *job_key(const char *rq_id)
@@ -108,39 +105,37 @@ static void stop_process(mb_proc *p)
 /* Stops the worker, then every key of its private queue goes: the queue
  * list, its registries (rq:wip:, rq:finished:, rq:failed:, ...),
  * rq:workers:<queue>, the worker's own hash and the jobs of this run. */
-static void rq_stop(run_ctx *run)
+static void rq_stop(run_ctx *run, worker_slot *w)
 {
-    worker_slot *w = &run->worker;
+    rq_state *st = w->rq;
     stop_process(&w->proc);
-    if (run->q != NULL && state.queue != NULL) {
-        char *pattern = mb_asprintf("rq:*:%s", state.queue);
+    if (st == NULL) {
+        mb_slot_clear(w);
+        return;
+    }
+    if (run->q != NULL && st->queue != NULL) {
+        char *pattern = mb_asprintf("rq:*:%s", st->queue);
         mb_queue_delete_matching(run->q, pattern, NULL);
         free(pattern);
-        mb_queue_srem(run->q, "rq:queues", state.queue_key, NULL);
-        if (state.worker_name != NULL) {
-            char *key = mb_asprintf("rq:worker:%s", state.worker_name);
+        mb_queue_srem(run->q, "rq:queues", st->queue_key, NULL);
+        if (st->worker_name != NULL) {
+            char *key = mb_asprintf("rq:worker:%s", st->worker_name);
             mb_queue_srem(run->q, "rq:workers", key, NULL);
             mb_queue_del(run->q, key, NULL);
             free(key);
         }
-        for (size_t i = 0; i < state.n_pending; i++)
-            forget_job(run, state.pending[i].rq_id);
+        for (size_t i = 0; i < st->n_pending; i++)
+            forget_job(run, st->pending[i].rq_id);
     }
-    while (state.n_pending > 0)
-        pending_drop(state.n_pending - 1);
-    free(state.pending);
-    free(state.queue);
-    free(state.queue_key);
-    free(state.worker_name);
-    memset(&state, 0, sizeof state);
-    free(w->key);
-    free(w->jobs_stream);
-    free(w->hello_key);
-    free(w->worker_id);
-    free(w->log_path);
-    free(w->unusable_reason);
-    free(w->hello);
-    memset(w, 0, sizeof *w);
+    while (st->n_pending > 0)
+        pending_drop(st, st->n_pending - 1);
+    free(st->pending);
+    free(st->queue);
+    free(st->queue_key);
+    free(st->worker_name);
+    free(st);
+    w->rq = NULL;
+    mb_slot_clear(w);
 }
 
 /* ---- starting ---------------------------------------------------------- */
@@ -200,7 +195,8 @@ static char *hello_record(run_ctx *run, const mb_cell *cell, const mb_scenario *
                           char *const *argv, size_t argc, const mb_env *env)
 {
     worker_slot *w = &run->worker;
-    char *key = mb_asprintf("rq:worker:%s", state.worker_name);
+    rq_state *st = w->rq;
+    char *key = mb_asprintf("rq:worker:%s", st->worker_name);
     const char *fields[] = {"version", "python_version", "hostname"};
     char *values[3] = {NULL, NULL, NULL};
     mb_queue_hmget(run->q, key, 3, fields, values, NULL, NULL);
@@ -212,8 +208,8 @@ static char *hello_record(run_ctx *run, const mb_cell *cell, const mb_scenario *
                           "v", 1, "worker_id", w->worker_id, "kind", "rq",
                           "pid", (json_int_t)w->proc.pid, "state", "ready",
                           "device", cell->device, "model", s->model,
-                          "function", s->worker.function, "queue", state.queue,
-                          "rq_worker_name", state.worker_name, "command", cmd);
+                          "function", s->worker.function, "queue", st->queue,
+                          "rq_worker_name", st->worker_name, "command", cmd);
     /* The variables the worker was started with (it reports none itself). */
     json_t *envo = json_object();
     const char *given[] = {MB_WATERMARK_HIGH, MB_WATERMARK_LOW, "FORCE_CPU"};
@@ -262,38 +258,40 @@ static int start_rq_worker(run_ctx *run, const mb_cell *cell, const mb_scenario 
                            mb_err *err)
 {
     worker_slot *w = &run->worker;
+    rq_state *st = w->rq;
     w->restarts++;
+    w->generation = ++run->worker_starts;
     free(w->worker_id);
     free(w->log_path);
     free(w->hello);
     free(w->hello_key);
     /* A worker that died (SIGKILL, a crash) could not unregister; its
      * records go before the next one starts. */
-    if (state.worker_name != NULL) {
-        char *old = mb_asprintf("rq:worker:%s", state.worker_name);
+    if (st->worker_name != NULL) {
+        char *old = mb_asprintf("rq:worker:%s", st->worker_name);
         mb_queue_srem(run->q, "rq:workers", old, NULL);
         mb_queue_del(run->q, old, NULL);
         free(old);
     }
-    free(state.worker_name);
+    free(st->worker_name);
     w->hello = NULL;
-    w->worker_id = mb_asprintf("rq%d.%d", run->worker_seq, w->restarts);
+    w->worker_id = mb_asprintf("rq%d.%d", w->seq, w->restarts);
     w->log_path = mb_asprintf("%s/logs/worker-%s.log", run->dir, w->worker_id);
-    state.worker_name = mb_asprintf("mpsbench-%s-%s", run->ns, w->worker_id);
-    w->hello_key = mb_asprintf("rq:worker:%s", state.worker_name);
+    st->worker_name = mb_asprintf("mpsbench-%s-%s", run->ns, w->worker_id);
+    w->hello_key = mb_asprintf("rq:worker:%s", st->worker_name);
 
     /* The exec axis picks RQ's worker class: a work-horse forked per job,
      * as stock RQ does, or the jobs run in the worker process itself. */
     const char *klass = cell->run.exec == MB_EXEC_FORK_PER_JOB ? "rq.worker.Worker"
                                                                : "rq.worker.SimpleWorker";
     const char *names[] = {"{redis}", "{queue}", "{name}", "{class}"};
-    const char *values[] = {mb_queue_url(run->q), state.queue, state.worker_name, klass};
+    const char *values[] = {mb_queue_url(run->q), st->queue, st->worker_name, klass};
     size_t argc = s->worker.n_command;
     char **argv = mb_calloc(argc + 1, sizeof *argv);
     for (size_t i = 0; i < argc; i++)
         argv[i] = fill_placeholders(s->worker.command[i], names, values, 4);
 
-    char *workers_key = mb_asprintf("rq:workers:%s", state.queue);
+    char *workers_key = mb_asprintf("rq:workers:%s", st->queue);
     mb_queue_del(run->q, workers_key, NULL);
     mb_env env;
     mb_watermark rule;
@@ -306,11 +304,7 @@ static int start_rq_worker(run_ctx *run, const mb_cell *cell, const mb_scenario 
         char *hello = hello_record(run, cell, s, argv, argc, &env);
         w->hello = mb_hello_with_watermark(hello, cell->watermark_fix, &rule);
         free(hello);
-        hello_log *log = &run->hellos;
-        log->records = mb_realloc(log->records, (log->n + 1) * sizeof *log->records);
-        log->records[log->n++] = mb_strdup(w->hello);
-        /* As for a native worker: its pid is in run.json while it runs. */
-        mb_report_write_run_json(run, "running", NULL);
+        mb_hello_log_add(run, w->hello, (long)w->proc.pid);
     }
     mb_env_free(&env);
     for (size_t i = 0; i < argc; i++)
@@ -321,42 +315,38 @@ static int start_rq_worker(run_ctx *run, const mb_cell *cell, const mb_scenario 
 
 /* What every job of this cell carries; refreshed on every ensure, because
  * cells that share a worker can still differ in their timeout. */
-static void take_cell(const mb_cell *cell, const mb_scenario *s)
+static void take_cell(rq_state *st, const mb_cell *cell, const mb_scenario *s)
 {
-    state.function = s->worker.function;
-    state.model = s->model;
-    state.device = cell->device;
-    state.threads = cell->run.threads;
+    st->function = s->worker.function;
+    st->model = s->model;
+    st->device = cell->device;
+    st->threads = cell->run.threads;
     /* RQ kills a job after its timeout and fails it; the runner's own
      * timeout (which kills the worker and records `timeout`) must come
      * first, so RQ's is twice as long. */
-    state.timeout_s = (int)(cell->run.timeout_s * 2.0) + 10;
+    st->timeout_s = (int)(cell->run.timeout_s * 2.0) + 10;
 }
 
 static int rq_ensure(run_ctx *run, const mb_cell *cell, const mb_scenario *s, mb_err *err)
 {
     worker_slot *w = &run->worker;
-    if (cell->worker_kind != MB_WORKER_RQ) {
-        if (is_rq(run))
-            mb_worker_stop(run);
-        return mb_native_backend.ensure(run, cell, s, err);
-    }
     bool same = is_rq(run) && w->key != NULL && strcmp(w->key, cell->worker_key) == 0 &&
                 w->scenario == s;
     if (same && mb_proc_alive(&w->proc)) {
-        take_cell(cell, s);
+        take_cell(w->rq, cell, s);
         return 0;
     }
     if (!same) {
-        mb_worker_stop(run);
+        mb_slot_stop(run);
         w->backend = &mb_rq_backend;
         w->key = mb_strdup(cell->worker_key);
         w->scenario = s;
-        run->worker_seq++;
-        state.queue = mb_asprintf("%s.%s.w%d", s->worker.queue, run->ns, run->worker_seq);
-        state.queue_key = mb_asprintf("rq:queue:%s", state.queue);
+        w->seq = ++run->worker_seq;
+        w->rq = mb_calloc(1, sizeof *w->rq);
+        w->rq->queue = mb_asprintf("%s.%s.w%d", s->worker.queue, run->ns, w->seq);
+        w->rq->queue_key = mb_asprintf("rq:queue:%s", w->rq->queue);
     }
-    take_cell(cell, s);
+    take_cell(w->rq, cell, s);
     return start_rq_worker(run, cell, s, err);
 }
 
@@ -376,15 +366,15 @@ static void rq_timestamp(char *buf, size_t size)
 
 /* The job's `data`: zlib of the JSON serializer's [func, instance, args,
  * kwargs], instance always null. */
-static char *job_data(const mb_job *job, size_t *len)
+static char *job_data(const rq_state *st, const mb_job *job, size_t *len)
 {
     json_t *images = json_array();
     for (size_t i = 0; i < job->n_images; i++)
         json_array_append_new(images, json_string(job->images[i]));
     json_t *args = json_pack("[o, i, i]", images, job->batch_size, job->input_size);
-    json_t *kwargs = json_pack("{s:s, s:s, s:i}", "model", state.model, "device", state.device,
-                               "threads", state.threads);
-    json_t *tuple = json_pack("[s, n, o, o]", state.function, args, kwargs);
+    json_t *kwargs = json_pack("{s:s, s:s, s:i}", "model", st->model, "device", st->device,
+                               "threads", st->threads);
+    json_t *tuple = json_pack("[s, n, o, o]", st->function, args, kwargs);
     char *text = json_dumps(tuple, JSON_COMPACT);
     json_decref(tuple);
     size_t n = strlen(text);
@@ -401,19 +391,18 @@ static char *job_data(const mb_job *job, size_t *len)
 
 static int rq_submit(run_ctx *run, const mb_job *job, char **ticket, mb_err *err)
 {
-    if (!is_rq(run))
-        return mb_native_backend.submit(run, job, ticket, err);
+    rq_state *st = run->worker.rq;
     *ticket = NULL;
     size_t data_len;
-    char *data = job_data(job, &data_len);
+    char *data = job_data(st, job, &data_len);
     if (data == NULL)
         return mb_err_set(err, MB_ENOMEM, "cannot compress RQ job %s", job->id);
     char now[64], timeout[24];
     rq_timestamp(now, sizeof now);
-    snprintf(timeout, sizeof timeout, "%d", state.timeout_s);
+    snprintf(timeout, sizeof timeout, "%d", st->timeout_s);
     char *rq_id = mb_asprintf("mb-%s-%s", run->ns, job->id);
     char *description = mb_asprintf("%s(%zu images, batch_size=%d, input_size=%d) [%s]",
-                                    state.function, job->n_images, job->batch_size,
+                                    st->function, job->n_images, job->batch_size,
                                     job->input_size, job->cell ? job->cell : job->id);
     /* The fields RQ 1.13's enqueue writes, in its spelling; RQ 2.x reads
      * the same hash. */
@@ -421,7 +410,7 @@ static int rq_submit(run_ctx *run, const mb_job *job, char **ticket, mb_err *err
                             "failure_callback_name", "started_at", "ended_at",
                             "last_heartbeat", "worker_name", "origin", "description",
                             "enqueued_at", "timeout", "result_ttl", "failure_ttl", "status"};
-    const char *values[] = {now, data, "", "", "", "", "", "", state.queue, description,
+    const char *values[] = {now, data, "", "", "", "", "", "", st->queue, description,
                             now, timeout, RESULT_TTL_S, RESULT_TTL_S, "queued"};
     size_t n = sizeof fields / sizeof fields[0];
     size_t lens[sizeof fields / sizeof fields[0]];
@@ -431,9 +420,9 @@ static int rq_submit(run_ctx *run, const mb_job *job, char **ticket, mb_err *err
     /* The hash first: a worker that pops the id finds the whole job. */
     int rc = mb_queue_hset(run->q, key, n, fields, values, lens, err);
     if (rc == 0)
-        rc = mb_queue_sadd(run->q, "rq:queues", state.queue_key, err);
+        rc = mb_queue_sadd(run->q, "rq:queues", st->queue_key, err);
     if (rc == 0)
-        rc = mb_queue_rpush(run->q, state.queue_key, rq_id, err);
+        rc = mb_queue_rpush(run->q, st->queue_key, rq_id, err);
     free(key);
     free(description);
     free(data);
@@ -441,10 +430,10 @@ static int rq_submit(run_ctx *run, const mb_job *job, char **ticket, mb_err *err
         free(rq_id);
         return rc;
     }
-    state.pending = mb_realloc(state.pending, (state.n_pending + 1) * sizeof *state.pending);
-    state.pending[state.n_pending].rq_id = mb_strdup(rq_id);
-    state.pending[state.n_pending].job_id = mb_strdup(job->id);
-    state.n_pending++;
+    st->pending = mb_realloc(st->pending, (st->n_pending + 1) * sizeof *st->pending);
+    st->pending[st->n_pending].rq_id = mb_strdup(rq_id);
+    st->pending[st->n_pending].job_id = mb_strdup(job->id);
+    st->n_pending++;
     *ticket = rq_id;
     return 0;
 }
@@ -653,12 +642,11 @@ static int read_outcome(run_ctx *run, const rq_pending *p, const char *status,
  * only the oldest pending job is polled. */
 static int rq_next_result(run_ctx *run, int block_ms, mb_result *out, mb_err *err)
 {
-    if (!is_rq(run))
-        return mb_native_backend.next_result(run, block_ms, out, err);
+    rq_state *st = run->worker.rq;
     double deadline = mb_now_ms() + block_ms;
     for (;;) {
-        if (state.n_pending > 0) {
-            rq_pending *p = &state.pending[0];
+        if (st->n_pending > 0) {
+            rq_pending *p = &st->pending[0];
             char *key = job_key(p->rq_id);
             const char *fields[] = {"status"};
             char *status = NULL;
@@ -682,7 +670,7 @@ static int rq_next_result(run_ctx *run, int block_ms, mb_result *out, mb_err *er
                 }
                 free(status);
                 forget_job(run, p->rq_id);
-                pending_drop(0);
+                pending_drop(st, 0);
                 return 1;
             }
             free(status);
@@ -699,18 +687,15 @@ static int rq_next_result(run_ctx *run, int block_ms, mb_result *out, mb_err *er
  * being killed; the hash goes either way. */
 static void rq_abandon(run_ctx *run, const char *ticket)
 {
-    if (!is_rq(run)) {
-        mb_native_backend.abandon(run, ticket);
+    rq_state *st = run->worker.rq;
+    if (ticket == NULL || st == NULL)
         return;
-    }
-    if (ticket == NULL)
-        return;
-    if (state.queue_key != NULL)
-        mb_queue_lrem(run->q, state.queue_key, ticket, NULL, NULL);
+    if (st->queue_key != NULL)
+        mb_queue_lrem(run->q, st->queue_key, ticket, NULL, NULL);
     forget_job(run, ticket);
-    for (size_t i = 0; i < state.n_pending; i++) {
-        if (strcmp(state.pending[i].rq_id, ticket) == 0) {
-            pending_drop(i);
+    for (size_t i = 0; i < st->n_pending; i++) {
+        if (strcmp(st->pending[i].rq_id, ticket) == 0) {
+            pending_drop(st, i);
             break;
         }
     }
@@ -724,12 +709,3 @@ const worker_backend mb_rq_backend = {
     .next_result = rq_next_result,
     .abandon = rq_abandon,
 };
-
-const worker_backend *mb_rq_backend_for(const mb_scenario *s)
-{
-    const mb_axis *kinds = mb_scenario_axis(s, "worker");
-    for (size_t i = 0; kinds != NULL && i < kinds->n_values; i++)
-        if (strcmp(kinds->values[i], "rq") == 0)
-            return &mb_rq_backend;
-    return NULL;
-}

@@ -65,4 +65,13 @@ typedef struct mb_run_config {
  * for 2 and 3.  *run_dir_out (may be NULL) receives the run directory. */
 int mb_run(const mb_run_config *cfg, char **run_dir_out, mb_err *err);
 
+/* Asks the run in progress (or the next one) to stop: the jobs in flight
+ * are recorded as interrupted, the cells not finished as incomplete, and
+ * the reports are written.  Async-signal-safe: the library installs no
+ * signal handler; the program's SIGINT/SIGTERM handler calls this, before
+ * mb_run starts so that an interrupt during set-up is heard too.  The
+ * program should also ignore SIGPIPE, so that a Redis connection dying
+ * under a write is an error to report rather than the harness's death. */
+void mb_run_request_stop(void);
+
 #endif

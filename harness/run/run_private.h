@@ -17,6 +17,7 @@
 #include "process.h"
 #include "progress.h"
 #include "watermark.h"
+#include "workerclient.h"
 
 /* One job as the harness saw it: the worker's result plus harness timing. */
 typedef struct job_record {
@@ -36,7 +37,7 @@ typedef enum { CELL_PASS = 0, CELL_FAIL, CELL_SKIPPED, CELL_INCOMPLETE } cell_ve
 /* One repetition of a cell as it ran.  The schedule runs repetitions in
  * rounds (schedule.c); Google Benchmark, which owns repetitions, aggregates
  * and results.json, is then fed these records afterwards (replay in
- * runner.c), so its output is what it always was while the order in which
+ * record.c), so its output is what it always was while the order in which
  * repetitions ran is ours. */
 typedef enum { REP_PENDING = 0, REP_OK, REP_FAILED, REP_NOT_NEEDED } rep_outcome;
 #define MB_REP_MAX_COUNTERS 20
@@ -67,6 +68,9 @@ typedef struct cell_state {
     int n_planned;
     int n_replayed;         /* repetitions handed to Google Benchmark */
     bool warmed_up;
+    unsigned long warmed_on;    /* the worker process (worker_slot.generation) it warmed up on */
+    bool warming;               /* its warm-up jobs are running */
+    bool fresh_worker;          /* each repetition on a new worker process (schedule.c) */
     bool stop_early;        /* an OOM/crash already decided this cell */
     bool cut_short;         /* the run stopped before the cell finished */
     job_record *records;
@@ -98,7 +102,8 @@ typedef struct cell_state {
     int first_failing_batch;/* 0 when nothing failed up to the maximum */
 } cell_state;
 
-/* The worker process serving the current worker_key. */
+/* A worker process serving one worker_key: the current one, or a parked
+ * one (interleaved rounds). */
 typedef struct worker_slot {
     const struct worker_backend *backend;
     char *key;
@@ -113,6 +118,9 @@ typedef struct worker_slot {
     char *unusable_reason;
     bool paravirtual;       /* ready on a paravirtual MPS device (run.allow_paravirtual_mps) */
     char *hello;            /* the hello record as JSON */
+    int seq;                /* the run's number for this worker configuration */
+    struct rq_state *rq;    /* the RQ backend's own state (rq_backend.c), else NULL */
+    unsigned long generation; /* which process start of the run this is; 0: none counted */
 } worker_slot;
 
 /* The order the repetitions ran in, for run.json. */
@@ -125,6 +133,14 @@ typedef struct run_schedule {
     int *ran;               /* cell indices in the order they ran; -1 ends a round */
     size_t n_ran, cap_ran;
 } run_schedule;
+
+/* A child process of the run (redis-server, a worker) as run.json names
+ * it, so that a later run can tell whether it is still the same process. */
+typedef struct run_child {
+    char role[16];          /* "redis", "worker" */
+    long pid;               /* also its process group */
+    unsigned long long start;   /* mb_proc_start_time */
+} run_child;
 
 /* Workers kept alive while another serves (interleaved rounds). */
 #define MB_MAX_PARKED 63
@@ -147,15 +163,18 @@ typedef struct run_ctx {
     size_t n_parked;
     run_schedule schedule;
     int worker_seq;         /* streams and ids per worker configuration */
+    unsigned long worker_starts; /* native worker processes started so far */
     int next_job;           /* jobs enqueued so far: ids j0 .. j<next_job - 1> */
     cell_state *cells;
     size_t n_cells;
     size_t current_cell;
-    mb_progress progress;   /* what stderr shows while the run runs */
+    mb_progress_state progress; /* what stderr shows while the run runs */
     char *torch_version;
     char *devices_json;     /* the probe's answer */
     long redis_pid;         /* the embedded redis-server, 0 with --redis */
     hello_log hellos;
+    run_child *children;    /* every child started, for run.json */
+    size_t n_children;
     struct mb_compare_report *compare;  /* run --baseline, or the A/B verdicts */
     struct mb_compare_report *contrasts;/* cells that differ in one axis, paired */
     char **contrast_axes;   /* parallel to contrasts->cells: the axis compared */
@@ -174,14 +193,16 @@ typedef struct run_ctx {
 } run_ctx;
 
 /* A kind of worker the harness can drive.  The runner only speaks to this
- * table; workers.c implements it for mpsbench-worker over the Redis Streams
- * protocol.  Every backend runs its worker as a child process in
+ * table (setup.c picks one per cell by its worker kind); native_backend.c
+ * and rq_backend.c implement it.  Every backend runs its worker as a child process in
  * run->worker.proc, which the runner watches for crashes. */
 typedef struct worker_backend {
     const char *name;
     /* Starts the worker serving the cell unless the running one can. */
     int (*ensure)(run_ctx *run, const mb_cell *cell, const mb_scenario *s, mb_err *err);
-    void (*stop)(run_ctx *run);
+    /* Stops the slot's worker (the current one or a parked one) and
+     * empties the slot. */
+    void (*stop)(run_ctx *run, struct worker_slot *w);
     /* Enqueues a job; *ticket identifies it for abandon(). */
     int (*submit)(run_ctx *run, const mb_job *job, char **ticket, mb_err *err);
     /* Waits up to block_ms for the next answer: 1 with *out filled, 0 when
@@ -192,31 +213,40 @@ typedef struct worker_backend {
     void (*abandon)(run_ctx *run, const char *ticket);
 } worker_backend;
 
-/* workers.c */
+/* native_backend.c: mpsbench-worker over the Redis Streams protocol. */
 extern const worker_backend mb_native_backend;
-/* A worker's environment, for every kind of worker: the harness's own, the
- * cell's env.* axes, then the watermark rule (core/watermark.h), with a
- * HIGH from the scenario's env axis kept when the fix is off.  *rule says
- * what the rule decided. */
-void mb_worker_env(const mb_cell *cell, mb_env *env, mb_watermark *rule);
-/* The hello record with the rule's decision added as "watermark" (heap). */
-char *mb_hello_with_watermark(const char *hello, bool fix, const mb_watermark *rule);
-const worker_backend *mb_backend_for(const mb_scenario *s);
+/* rq_backend.c: the service's own Python `rq worker`. */
+extern const worker_backend mb_rq_backend;
+
+/* worker_slots.c */
+/* Frees a slot's strings and zeroes it (its process must be stopped). */
+void mb_slot_clear(worker_slot *w);
 /* Stops whatever worker the run holds, of any backend. */
-void mb_worker_stop(run_ctx *run);
+void mb_slot_stop(run_ctx *run);
 /* Before a cell runs: makes the worker for its worker key the current one.
- * The current worker is parked (kept alive, native workers only, at most
+ * The current worker is parked (kept alive, of any backend, at most
  * schedule.max_live_workers in all, the longest parked stopped first) or
  * stopped, and a parked worker with the cell's key becomes current again.
  * backend->ensure then starts one if none is there. */
-void mb_worker_select(run_ctx *run, const cell_state *cs);
+void mb_slot_select(run_ctx *run, const cell_state *cs);
 /* Stops the current worker and every parked one. */
-void mb_worker_stop_all(run_ctx *run);
+void mb_slot_stop_all(run_ctx *run);
+/* Stops the process serving cs (live or parked): its next repetition
+ * starts a fresh one. */
+void mb_slot_retire(run_ctx *run, const cell_state *cs);
+/* Adds a started worker's hello record to run.json's list and rewrites
+ * run.json, so the worker's pid is recorded while it runs. */
+void mb_hello_log_add(run_ctx *run, const char *hello, long pid);
 
-/* rq_backend.c: the backend for scenarios whose worker axis names rq (it
- * hands their native cells on to mb_native_backend), or NULL. */
-extern const worker_backend mb_rq_backend;
-const worker_backend *mb_rq_backend_for(const mb_scenario *s);
+/* leftovers.c: run.json's "harness" and "processes", and the leftovers of
+ * an earlier run found in the run directory. */
+void mb_leftovers_note_child(run_ctx *run, const char *role, long pid);
+struct json_t;
+void mb_leftovers_add_json(const run_ctx *run, struct json_t *o);
+/* When dir/run.json says "running" and its harness is gone: stops its
+ * children that are still the same processes, marks it incomplete, and
+ * says so on stderr (unless quiet). */
+void mb_leftovers_reap(const char *dir, bool quiet);
 
 /* worker_compare.c: the "native vs rq" table (images/s of both worker
  * kinds per image size and their ratio), as Markdown for summary.md, or
@@ -225,23 +255,89 @@ char *mb_worker_compare_table(const run_ctx *run);
 /* Prints that table to out (nothing when there is none). */
 void mb_worker_compare_print(const run_ctx *run, FILE *out);
 
-/* runner.c: runs the cell's next repetition (warm-up first when it is the
+/* stop.c: true once mb_run_request_stop (the CLI's SIGINT/SIGTERM
+ * handler) asked the run to stop. */
+bool mb_run_interrupted(void);
+
+/* setup.c: the steps before the first job (each returns an mb_err code). */
+int mb_load_scenarios(const mb_run_config *cfg, mb_scenario **scenarios, mb_err *err);
+/* --out must name a folder that is empty or absent, unless --force. */
+int mb_check_out_dir(const mb_run_config *cfg, mb_err *err);
+/* Every distinct model loads (mpsbench-worker --check-model), else exit 2. */
+int mb_check_models(const mb_run_config *cfg, mb_scenario **scenarios, size_t n, mb_err *err);
+/* results/runs/<time>-<first scenario's name> (heap). */
+char *mb_default_run_dir(const mb_scenario *first);
+/* Asks a worker which devices it can use; run->devices_json keeps the answer. */
+int mb_probe_devices(run_ctx *run, mb_err *err);
+/* The usable devices of the probe, comma-separated (heap). */
+char *mb_usable_devices(const run_ctx *run);
+bool mb_axis_has(const mb_scenario *s, const char *axis, const char *value);
+/* Expands the scenarios into run->cells, with their images and backends. */
+struct mb_image_set;
+int mb_prepare_cells(run_ctx *run, mb_scenario **scenarios, size_t n_scenarios,
+                     mb_cell **cell_arrays, size_t *cell_counts, struct mb_image_set *images,
+                     mb_err *err);
+void mb_free_cells(run_ctx *run);
+/* The machine, the torch version and the scenarios, for Google Benchmark's context. */
+void mb_add_context(const run_ctx *run, mb_scenario **scenarios, size_t n);
+unsigned long long mb_seed_from_clock(void);
+
+/* jobs.c: the job flow of one cell. */
+typedef struct inflight_job {
+    char *id;
+    char *entry_id;
+    int batch_size;
+    double submitted_ms;
+} inflight_job;
+/* Submits one job of per_job images in batches of batch_size. */
+int mb_submit_sized_job(cell_state *cs, int per_job, int batch_size, inflight_job *out,
+                        mb_err *err);
+/* Submits the cell's next job (its own images per job and batch size). */
+int mb_submit_job(cell_state *cs, inflight_job *out, mb_err *err);
+void mb_inflight_clear(inflight_job *j);
+/* Waits for the oldest in-flight job's result; 1 with *lost set when the
+ * worker died or the job timed out (the jobs are recorded as lost). */
+int mb_await_result(cell_state *cs, inflight_job *jobs, int *n_inflight, bool *lost,
+                    mb_result *out, double *latency_ms, int *batch_size, mb_err *err);
+/* Records one result against the cell (repetition -1: warm-up). */
+void mb_record_result(cell_state *cs, mb_result *r, double latency_ms, int batch_size,
+                      int repetition);
+/* Waits for every in-flight job. */
+int mb_drain(cell_state *cs, inflight_job *jobs, int *n_inflight, int repetition, mb_err *err);
+/* The cell's warm-up jobs, before its first repetition. */
+int mb_run_warmup(cell_state *cs, mb_err *err);
+
+/* execute.c: runs the cell's next repetition (warm-up first when it is the
  * cell's first) and fills its rep_record.  round is recorded with it. */
 void mb_execute_repetition(cell_state *cs, int round);
-/* runner.c: true when the cell needs no more repetitions: all planned ones
+/* execute.c: true when the cell needs no more repetitions: all planned ones
  * ran, it was skipped or decided by a failure, or adaptive repetitions met
  * their target (checked here). */
 bool mb_cell_done(cell_state *cs);
+/* frontier.c: the batch-size frontier search, as the cell's one repetition. */
+void mb_execute_frontier(cell_state *cs, rep_record *rec);
 
-/* runner.c: true once SIGINT or SIGTERM asked the run to stop. */
-bool mb_run_interrupted(void);
+/* record.c: what a repetition recorded, and the cell's line. */
+/* The live progress line (a terminal) or nothing. */
+void mb_progress(const cell_state *cs, const char *what);
+void mb_rep_counter(rep_record *rec, const char *name, double value, int flags);
+/* Marks the repetition failed with prefix + what as Google Benchmark's error. */
+void mb_rep_fail(rep_record *rec, const char *prefix, const char *what);
+/* The cell's line on stderr once it is decided or finished. */
+void mb_report_cell(const cell_state *cs, const char *error);
+/* An infrastructure failure: the run stops, the repetition fails. */
+void mb_infra_failure(cell_state *cs, rep_record *rec, const mb_err *err);
+/* record.c: Google Benchmark's function for every cell: replays the
+ * recorded repetitions (arg is the cell_state). */
+struct mb_gb_state;
+void mb_replay_cell(struct mb_gb_state *gb, void *arg);
+/* The cell's verdict from its jobs, its expectations and what never ran. */
+void mb_decide_cell(cell_state *cs);
 
 /* schedule.c: runs every planned repetition of every cell, interleaved in
  * seeded random rounds or one cell after another, then gives the
  * repetitions that never ran their records. */
 void mb_schedule_run(run_ctx *run);
-/* The schedule as JSON for run.json (a new reference). */
-struct json_t *mb_schedule_json(const run_ctx *run);
 
 /* ab.c: the candidate side of an A/B run (run->cfg->candidate_*): a twin of
  * every cell.  MB_EUSAGE for a --candidate-fault that does not parse. */
@@ -251,6 +347,8 @@ void mb_ab_free(run_ctx *run);
  * the contrasts of cells that differ in one axis; both paired by round. */
 struct mb_compare_report *mb_ab_report(const run_ctx *run);
 void mb_contrasts_make(run_ctx *run);
+/* Whether cs will be one side of a contrast (same rule as mb_contrasts_make). */
+bool mb_cell_contrasted(const run_ctx *run, const cell_state *cs);
 /* "watermark fix on vs off, cpu 224x224 batch 8: -0.4% [-1.1%, +0.3%], no
  * cost detectable above 1.2%": one line per contrast (heap). */
 char *mb_contrast_sentence(const run_ctx *run, size_t i);

@@ -8,18 +8,18 @@
  * run last, and two cells compared round by round (a contrast, or an A/B
  * of two workers) are measured minutes apart at most.  This is randomized
  * multiple interleaved trials (Abedi and Brecht, ICPE 2017).  Workers stay
- * alive across rounds (mb_worker_select), up to run.max_live_workers; a
- * run with more worker configurations than that, or with an RQ worker
- * (which cannot yet be kept aside), runs sequentially and says why.
+ * alive across rounds (mb_slot_select), up to run.max_live_workers, RQ
+ * workers as well as native ones; a run with more worker configurations
+ * than that runs sequentially and says why.
  *
  * In an A/B run the two sides of a cell run back to back within a round,
  * in a random order of their own: the shorter the time between the two
  * measurements of a pair, the less of the machine's drift lies between
- * them.
+ * them.  The two sides of a pair, and the cells of a contrast, get fresh
+ * worker processes each round (run.fresh_workers, see fresh_worker).
  *
  * Sequential: every repetition of a cell, then the next cell, as Google
  * Benchmark itself would run them. */
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,8 +76,6 @@ static char *why_sequential(const run_ctx *run)
         const cell_state *cs = &run->cells[i];
         if (cs->frontier)
             continue;
-        if (cs->cell->worker_kind == MB_WORKER_RQ)
-            return mb_strdup("an RQ worker cannot be kept alive beside others yet");
         bool seen = false;
         for (size_t j = 0; j < i && !seen; j++)
             seen = !run->cells[j].frontier &&
@@ -91,11 +89,31 @@ static char *why_sequential(const run_ctx *run)
     return NULL;
 }
 
+/* Whether this repetition gets a worker process of its own.  Two workers
+ * of one build differ by a fixed offset for their whole life (the detector
+ * measured -15% to +16% between sessions on a quiet machine), which pairing
+ * rounds does not cancel: a comparison whose sides each keep one process
+ * judges that offset, not the change.  A fresh pair each round makes the
+ * offset part of each round's noise, which the paired test then measures
+ * (Kalibera and Jones's invocations).  Frontier probes manage their own. */
+static bool fresh_worker(const run_ctx *run, const cell_state *cs)
+{
+    if (cs->frontier || cs->cell->worker_kind == MB_WORKER_RQ)
+        return false;
+    switch (cs->cell->run.fresh_workers) {
+    case MB_FRESH_ALWAYS: return true;
+    case MB_FRESH_NEVER: return false;
+    default: return cs->partner != NULL || mb_cell_contrasted(run, cs);
+    }
+}
+
 /* Run settings that belong to the whole run, taken from its cells: the
  * most cautious of what the scenarios ask for. */
 static void settle_options(run_ctx *run)
 {
     run_schedule *s = &run->schedule;
+    for (size_t i = 0; i < run->n_cells; i++)
+        run->cells[i].fresh_worker = fresh_worker(run, &run->cells[i]);
     s->max_live_workers = MB_MAX_PARKED + 1;
     for (size_t i = 0; i < run->n_cells; i++) {
         const mb_run_opts *o = &run->cells[i].cell->run;
@@ -190,6 +208,8 @@ void mb_schedule_run(run_ctx *run)
                     if (pair[p] == NULL || mb_cell_done(pair[p]))
                         continue;
                     note_ran(s, (int)(pair[p] - run->cells));
+                    if (pair[p]->fresh_worker)
+                        mb_slot_retire(run, pair[p]);
                     mb_execute_repetition(pair[p], round);
                 }
             }
@@ -200,34 +220,4 @@ void mb_schedule_run(run_ctx *run)
     free(order);
     for (size_t i = 0; i < run->n_cells; i++)
         finish_records(&run->cells[i]);
-    mb_worker_stop_all(run);
-}
-
-json_t *mb_schedule_json(const run_ctx *run)
-{
-    const run_schedule *s = &run->schedule;
-    json_t *rounds = json_array();
-    json_t *round = json_array();
-    for (size_t i = 0; i < s->n_ran; i++) {
-        if (s->ran[i] >= 0) {
-            json_array_append_new(round, json_string(run->cells[s->ran[i]].bench_name));
-            continue;
-        }
-        json_array_append_new(rounds, round);
-        round = json_array();
-    }
-    if (json_array_size(round) > 0)
-        json_array_append_new(rounds, round);
-    else
-        json_decref(round);
-    char seed[32];
-    snprintf(seed, sizeof seed, "%llu", s->seed);
-    json_t *o = json_pack("{s:s, s:s, s:i, s:o}",
-                          "order", s->order == MB_ORDER_SEQUENTIAL ? "sequential" : "interleaved",
-                          "seed", seed, "max_live_workers", s->max_live_workers,
-                          "fallback", s->fallback ? json_string(s->fallback) : json_null());
-    /* Interleaved: one list of cell names per round, in the order they ran;
-     * sequential: one list, the whole run. */
-    json_object_set_new(o, "rounds", rounds);
-    return o;
 }

@@ -106,6 +106,35 @@ static void rounds_are_shuffled_from_the_seed(void **state)
 
 /* A candidate four times slower is a regression in every cell; the same
  * worker on both sides (A/A) is never one. */
+/* The warm-up jobs of a cell (repetition -1). */
+static size_t warmups(json_t *cell)
+{
+    size_t n = 0, i;
+    json_t *job;
+    json_array_foreach(json_object_get(cell, "jobs"), i, job)
+        n += json_integer_value(json_object_get(job, "repetition")) < 0;
+    return n;
+}
+
+/* The worker processes a cell's measured jobs ran on. */
+static size_t distinct_workers(json_t *cell)
+{
+    const char *seen[64];
+    size_t n = 0, i;
+    json_t *job;
+    json_array_foreach(json_object_get(cell, "jobs"), i, job) {
+        if (json_integer_value(json_object_get(job, "repetition")) < 0)
+            continue;
+        const char *w = json_string_value(json_object_get(job, "worker"));
+        bool known = false;
+        for (size_t k = 0; k < n && !known; k++)
+            known = strcmp(seen[k], w) == 0;
+        if (!known && n < 64)
+            seen[n++] = w;
+    }
+    return n;
+}
+
 static void ab_finds_a_slow_candidate_and_no_change_in_aa(void **state)
 {
     fixture *f = *state;
@@ -125,6 +154,13 @@ static void ab_finds_a_slow_candidate_and_no_change_in_aa(void **state)
         assert_string_equal(json_string_value(json_object_get(cell, "side")),
                             candidate ? "candidate" : "baseline");
         candidates += candidate;
+        /* Each side of a pair gets a new worker process every round, so
+         * that a process's own offset is noise the paired test measures. */
+        if (distinct_workers(cell) != 8)
+            fail_msg("%s ran on %zu worker processes, not one per round (8)", name,
+                     distinct_workers(cell));
+        /* ... and each of them is warmed up before it is measured. */
+        assert_int_equal(warmups(cell), 8);
         if (candidate)
             continue;
         json_t *cmp = json_object_get(cell, "baseline");

@@ -396,6 +396,43 @@ static void compare_table_pairs_cells(void **state)
     mb_scenario_free(s);
 }
 
+/* Two RQ worker configurations in interleaved rounds: each RQ worker is
+ * parked while the other serves, as native workers are, so each starts
+ * once however the rounds alternate (one hello record each in run.json). */
+static void rq_workers_are_parked_between_rounds(void **state)
+{
+    fixture *f = *state;
+    NEED_ENV(f);
+    char *output;
+    json_t *run;
+    int code = run_scenario(f, "parked",
+                            "model: builtin:tiny\n"
+                            "input_size: 32\n"
+                            "images: {sizes: [64x48], per_job: 1, format: jpeg}\n"
+                            "worker: {kind: rq}\n"
+                            "matrix: {device: [cpu], watermark_fix: [on, off], batch_size: [1]}\n"
+                            "run: {jobs: 1, warmup_jobs: 0, repetitions: 4, threads: 1,"
+                            " order: interleaved, max_live_workers: 2}\n",
+                            &output, &run);
+    if (code != 0)
+        fail_msg("exit %d:\n%s", code, output);
+    json_t *schedule = json_object_get(run, "schedule");
+    assert_string_equal(json_string_value(json_object_get(schedule, "order")), "interleaved");
+    assert_true(json_is_null(json_object_get(schedule, "fallback")));
+    size_t i, starts = 0;
+    json_t *w;
+    json_array_foreach(json_object_get(run, "workers"), i, w) {
+        const char *kind = json_string_value(json_object_get(w, "kind"));
+        assert_non_null(kind);
+        assert_string_equal(kind, "rq");
+        starts++;
+    }
+    if (starts != 2)
+        fail_msg("%zu RQ worker starts for 2 configurations:\n%s", starts, output);
+    json_decref(run);
+    free(output);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(compare_table_pairs_cells),
     cmocka_unit_test_setup_teardown(rq_jobs_succeed_beside_native, setup, mb_test_fixture_teardown),
@@ -404,6 +441,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(killed_worker_is_reported, setup, mb_test_fixture_teardown),
     cmocka_unit_test_setup_teardown(shared_redis_is_left_clean, setup, mb_test_fixture_teardown),
     cmocka_unit_test_setup_teardown(rq_worker_gets_the_watermark_rule, setup, mb_test_fixture_teardown),
+    cmocka_unit_test_setup_teardown(rq_workers_are_parked_between_rounds, setup,
+                                    mb_test_fixture_teardown),
 };
 
 MB_TEST_MAIN("rq", tests, group_setup, NULL)

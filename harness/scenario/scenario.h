@@ -42,6 +42,10 @@ typedef enum { MB_EXEC_PERSISTENT = 0, MB_EXEC_FORK_PER_JOB } mb_exec_mode;
  * that ran last; sequential runs every repetition of a cell before the next
  * cell. */
 typedef enum { MB_ORDER_INTERLEAVED = 0, MB_ORDER_SEQUENTIAL } mb_order;
+/* When a repetition gets a worker process of its own (run.fresh_workers):
+ * auto, the two sides of an A/B pair and the cells of a contrast; always,
+ * every cell; never, workers live across rounds. */
+typedef enum { MB_FRESH_AUTO = 0, MB_FRESH_ALWAYS, MB_FRESH_NEVER } mb_fresh_workers;
 typedef enum { MB_ON_OOM_CONTINUE = 0, MB_ON_OOM_EXIT } mb_on_oom;
 typedef enum { MB_RESIZE_HOST = 0, MB_RESIZE_DEVICE } mb_resize_on;
 /* Which program serves the jobs: mpsbench-worker over the queue protocol,
@@ -76,6 +80,7 @@ typedef struct mb_run_opts {
     int inflight;           /* jobs queued ahead per worker, default 1 */
     mb_order order;         /* default interleaved */
     int max_live_workers;   /* worker processes kept alive across rounds, default 4 */
+    mb_fresh_workers fresh_workers; /* default auto */
     /* Run MPS cells on a hosted runner's paravirtual GPU instead of
      * skipping them; every OOM there is labelled a paravirtual-device
      * limit, never an MPS OOM (harness/core/mps_device.h). */

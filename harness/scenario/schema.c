@@ -31,6 +31,7 @@ static const char *const formats[] = {"jpeg", "png"};
 static const char *const resize_on[] = {"host", "device"};
 static const char *const on_oom[] = {"continue", "exit"};
 static const char *const orders[] = {"interleaved", "sequential"};
+static const char *const fresh[] = {"auto", "always", "never"};
 static const char *const oom[] = {"never", "allowed", "expected"};
 
 static const mb__key images_keys[] = {
@@ -80,6 +81,9 @@ static const mb__key run_keys[] = {
              "rounds of shuffled cells, or cell by cell"),
     INT_ROW(mb_run_opts, "max_live_workers", max_live_workers, 1, 64, "4",
             "worker processes kept alive across rounds"),
+    ENUM_ROW(mb_run_opts, "fresh_workers", fresh_workers, "fresh_workers", fresh, "auto",
+             "a new worker process for each repetition: auto (A/B pairs and contrasts), "
+             "always, never"),
     BOOL_ROW(mb_run_opts, "allow_paravirtual_mps", allow_paravirtual_mps, "false",
              "run MPS cells on a hosted runner's paravirtual GPU"),
     INT_ROW(mb_run_opts, "max_cells", max_cells, 1, MB__MAX_CELLS, "2000",

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "mb_util.h"
+#include "workerclient.h"
 
 #ifndef MB_SOURCE_DIR
 #error "MB_SOURCE_DIR must be defined by the build"
@@ -107,39 +108,27 @@ void mb_test_env_stop(mb_test_env *t)
 bool mb_test_start_worker(mb_test_env *t, const char *model, const char *const *extra_args)
 {
     char *worker = mb_test_binary_path("bin/mpsbench-worker");
-    const char *argv[32] = {
-        worker, "--redis", t->redis.url, "--jobs", t->jobs, "--results", t->results,
-        "--id", "tw", "--hello-key", "test:hello", "--device", "cpu", "--model", model,
-        "--threads", "1",
+    mb_worker_spec spec = {
+        .path = worker, .redis_url = t->redis.url, .jobs_stream = t->jobs,
+        .results_stream = t->results, .id = "tw", .hello_key = "test:hello",
+        .device = "cpu", .model = model, .threads = 1, .extra = extra_args,
     };
-    size_t n = 17;
-    for (size_t i = 0; extra_args != NULL && extra_args[i] != NULL && n < 31; i++)
-        argv[n++] = extra_args[i];
-    argv[n] = NULL;
     free(t->worker_log);
     t->worker_log = mb_asprintf("%s/worker.log", t->tmp);
     mb_err err;
-    mb_queue_del(t->q, "test:hello", NULL);
-    int rc = mb_spawn((char *const *)argv, NULL, t->worker_log, &t->worker, &err);
+    int rc = mb_worker_start(t->q, &spec, NULL, t->worker_log, &t->worker, &err);
     free(worker);
     if (rc != 0) {
         fprintf(stderr, "%s\n", err.msg);
         return false;
     }
-    for (int i = 0; i < 3000; i++) {
-        char *hello = NULL;
-        mb_queue_get(t->q, "test:hello", &hello, NULL);
-        if (hello != NULL) {
-            bool ready = strstr(hello, "\"state\":\"ready\"") != NULL;
-            free(hello);
-            return ready;
-        }
-        if (!mb_proc_alive(&t->worker))
-            return false;
-        struct timespec ts = {0, 20 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
-    return false;
+    char *hello = NULL;
+    if (mb_worker_await_hello(t->q, "test:hello", &t->worker, "tw", t->worker_log, 60000, NULL,
+                              &hello, &err) != 0)
+        return false;
+    bool ready = mb_worker_hello_ready(hello);
+    free(hello);
+    return ready;
 }
 
 void mb_test_submit_raw(mb_test_env *t, const char *payload)
@@ -153,33 +142,25 @@ void mb_test_submit_raw(mb_test_env *t, const char *payload)
 
 void mb_test_submit(mb_test_env *t, const mb_job *job)
 {
-    char *payload = mb_job_encode(job);
-    mb_test_submit_raw(t, payload);
-    free(payload);
+    mb_err err;
+    if (mb_worker_submit(t->q, t->jobs, job, NULL, &err) != 0) {
+        fprintf(stderr, "XADD failed: %s\n", err.msg);
+        abort();
+    }
 }
 
 bool mb_test_next_result(mb_test_env *t, int timeout_ms, mb_result *out)
 {
     double deadline = mb_now_ms() + timeout_ms;
     while (mb_now_ms() < deadline) {
-        char *payload = NULL;
-        size_t len = 0;
         mb_err err;
-        int got = mb_queue_read(t->q, t->results, t->results_last, "result", 200, &payload, &len,
-                                &err);
+        int got = mb_worker_next_result(t->q, t->results, t->results_last, 200, out, &err);
         if (got < 0) {
             fprintf(stderr, "XREAD failed: %s\n", err.msg);
             return false;
         }
-        if (got == 1) {
-            int rc = mb_result_decode(payload, len, out, &err);
-            free(payload);
-            if (rc != 0) {
-                fprintf(stderr, "bad result: %s\n", err.msg);
-                return false;
-            }
+        if (got == 1)
             return true;
-        }
     }
     return false;
 }

@@ -16,10 +16,11 @@ jq -r '.modes | to_entries[] | [.key,
   .value.detect_10, .value.detect_10_upper95] | map(. // 0) | @tsv' "$json" >"$dat"
 reps=$(jq -r '.config.repetitions' "$json")
 load=$(jq -r '"load average \(.machine.load_average_start[0]) at start, \(.machine.load_average_end[0]) at end"' "$json")
+cpus=$(jq -r 'if .machine.cpus_allowed_count then "\(.machine.cpus_allowed_count) pinned CPUs of a \(.machine.cores)-CPU machine" else "a \(.machine.cores)-CPU machine" end' "$json")
 gnuplot <<GP
 set terminal pngcairo size 900,520 font ",11"
 set output "$png"
-set title "Regression designs on a shared 2-core CPU, $reps repetitions (rounds) per verdict\n{/*0.8 tiny model, resampled trials; error bars to the 95% Clopper-Pearson upper end; $load}"
+set title "Regression designs on $cpus, $reps repetitions (rounds) per verdict\n{/*0.8 tiny model, resampled trials; error bars to the 95% Clopper-Pearson upper end; $load}"
 set style data histogram
 set style histogram errorbars gap 2 lw 1.5
 set style fill solid 0.8 border -1

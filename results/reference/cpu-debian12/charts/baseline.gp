@@ -20,7 +20,7 @@ set encoding utf8
 set border lw 1
 set grid ytics lc rgb "#dddddd" lw 1 dt 1
 set style data linespoints
-set title "Throughput against the baseline (median change, 95% CI)" font ",13"
+set title "Throughput against the baseline: points are the change of the\nmedian images/s, bars its 95% bootstrap interval\nAMD EPYC · model resnet50 · 16 images per job · libtorch 1.13.0" font ",12"
 set xlabel "change of median throughput against results/reference/cpu-debian12/baseline-results.json (%)"
 set ytics ("cpu 224x224 b1" 8, "cpu 224x224 b8" 7, "cpu 224x224 b16" 6, "cpu 1024x768 b1" 5, "cpu 1024x768 b8" 4, "cpu 1024x768 b16" 3, "cpu 4032x3024 b1" 2, "cpu 4032x3024 b8" 1, "cpu 4032x3024 b16" 0) scale 0
 unset grid

@@ -6,13 +6,13 @@ if (!exists("fmt")) fmt = "svg png"
 do for [f in fmt] {
 if (f eq "png") {
     if (strstrt(GPVAL_TERMINALS, "pngcairo") > 0) {
-        set terminal pngcairo size 900,645 noenhanced font "Sans,11" background "white"
+        set terminal pngcairo size 696,634 noenhanced font "Sans,11" background "white"
     } else {
-        set terminal png size 900,645 noenhanced font "Sans,11" background "#ffffff"
+        set terminal png size 696,634 noenhanced font "Sans,11" background "#ffffff"
     }
     set output "latency.png"
 } else {
-    set terminal svg size 900,645 noenhanced font "Sans,11" background "white"
+    set terminal svg size 696,634 noenhanced font "Sans,11" background "white"
     set output "latency.svg"
 }
 reset
@@ -20,19 +20,62 @@ set encoding utf8
 set border lw 1
 set grid ytics lc rgb "#dddddd" lw 1 dt 1
 set style data linespoints
-set title "Job latency per cell (box: quartiles, line: median, whiskers: min and max, dots: jobs)" font ",13"
-set ylabel "latency per job (ms)"
-set xrange [-0.7:8.7]
-set xtics rotate by 35 right scale 0 font ",10" ("cpu 224x224 b1" 0, "cpu 224x224 b8" 1, "cpu 224x224 b16" 2, "cpu 1024x768 b1" 3, "cpu 1024x768 b8" 4, "cpu 1024x768 b16" 5, "cpu 4032x3024 b1" 6, "cpu 4032x3024 b8" 7, "cpu 4032x3024 b16" 8)
-set lmargin 12
-set boxwidth 0.55
+set multiplot title "Job latency, enqueue to result: boxes span the quartiles, the black line\nis the median, whiskers reach min and max, dots are single jobs\nAMD EPYC · model resnet50 · 16 images per job · libtorch 1.13.0" font ",12"
+unset key
+set xlabel "latency per job (ms)"
+unset ylabel
+set lmargin 9
 set style fill solid 0.35 border
-set key outside below center horizontal
-unset logscale y
-set yrange [0:2218.28]
-plot 'latency.dat' index 0 using 1:3:2:6:5:8 with candlesticks whiskerbars 0.5 lw 1.5 lc rgb variable notitle, \
-     '' index 0 using 1:4:4:4:4 with candlesticks lw 2.5 lc rgb "black" notitle, \
-     '' index 1 using 1:2 with points pt 7 ps 0.45 lc rgb "#333333" title "one job", \
-     NaN with boxes lc rgb "#1f77b4" title "cpu"
+set origin 0.0000,0.6009
+set size 1.0000,0.2713
+set title "224x224 images"
+set yrange [-0.6:2.6]
+set ytics ("cpu b1" 2, "cpu b8" 1, "cpu b16" 0) scale 0 font ",10"
+unset logscale x
+set xrange [0:2121.83]
+plot 'latency.dat' index 0 using 4:1:2:6:8 with xerrorbars ps 0 lw 1.5 lc rgb variable notitle, \
+     '' index 0 using 4:1:3:5:($1-0.3):($1+0.3):8 with boxxyerror fs solid 0.35 border lc rgb variable notitle, \
+     '' index 0 using 4:1:4:4:($1-0.3):($1+0.3) with boxxyerror lw 2.5 lc rgb "black" notitle, \
+     '' index 1 using 2:1 with points pt 7 ps 0.45 lc rgb "#333333" notitle
+set origin 0.0000,0.3297
+set size 1.0000,0.2713
+set title "1024x768 images"
+set yrange [-0.6:2.6]
+set ytics ("cpu b1" 2, "cpu b8" 1, "cpu b16" 0) scale 0 font ",10"
+unset logscale x
+set xrange [0:1580.93]
+plot 'latency.dat' index 2 using 4:1:2:6:8 with xerrorbars ps 0 lw 1.5 lc rgb variable notitle, \
+     '' index 2 using 4:1:3:5:($1-0.3):($1+0.3):8 with boxxyerror fs solid 0.35 border lc rgb variable notitle, \
+     '' index 2 using 4:1:4:4:($1-0.3):($1+0.3) with boxxyerror lw 2.5 lc rgb "black" notitle, \
+     '' index 3 using 2:1 with points pt 7 ps 0.45 lc rgb "#333333" notitle
+set origin 0.0000,0.0584
+set size 1.0000,0.2713
+set title "4032x3024 images"
+set yrange [-0.6:2.6]
+set ytics ("cpu b1" 2, "cpu b8" 1, "cpu b16" 0) scale 0 font ",10"
+unset logscale x
+set xrange [0:1915]
+plot 'latency.dat' index 4 using 4:1:2:6:8 with xerrorbars ps 0 lw 1.5 lc rgb variable notitle, \
+     '' index 4 using 4:1:3:5:($1-0.3):($1+0.3):8 with boxxyerror fs solid 0.35 border lc rgb variable notitle, \
+     '' index 4 using 4:1:4:4:($1-0.3):($1+0.3) with boxxyerror lw 2.5 lc rgb "black" notitle, \
+     '' index 5 using 2:1 with points pt 7 ps 0.45 lc rgb "#333333" notitle
+set origin 0,0
+set size 1,0.0584
+set margins 0,0,0,0
+unset border
+unset tics
+unset xlabel
+unset ylabel
+unset title
+unset grid
+unset logscale
+unset arrow
+unset label
+unset object
+set xrange [0:1]
+set yrange [0:1]
+set key inside center center horizontal maxrows 1 samplen 2.5 width 1
+plot NaN with points pt 7 ps 0.6 lc rgb "#333333" title "one job", NaN with boxes lc rgb "#1f77b4" title "cpu"
+unset multiplot
 set output
 }

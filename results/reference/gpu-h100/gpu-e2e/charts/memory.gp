@@ -6,13 +6,13 @@ if (!exists("fmt")) fmt = "svg png"
 do for [f in fmt] {
 if (f eq "png") {
     if (strstrt(GPVAL_TERMINALS, "pngcairo") > 0) {
-        set terminal pngcairo size 880,481 noenhanced font "Sans,11" background "white"
+        set terminal pngcairo size 668,455 noenhanced font "Sans,11" background "white"
     } else {
-        set terminal png size 880,481 noenhanced font "Sans,11" background "#ffffff"
+        set terminal png size 668,455 noenhanced font "Sans,11" background "#ffffff"
     }
     set output "memory.png"
 } else {
-    set terminal svg size 880,481 noenhanced font "Sans,11" background "white"
+    set terminal svg size 668,455 noenhanced font "Sans,11" background "white"
     set output "memory.svg"
 }
 reset
@@ -20,52 +20,31 @@ set encoding utf8
 set border lw 1
 set grid ytics lc rgb "#dddddd" lw 1 dt 1
 set style data linespoints
-set multiplot title "Peak memory against batch size (device memory on GPUs, resident set on the CPU)" font ",13"
+set multiplot title "Peak memory against batch size: device memory (peak allocated) on\nGPUs, resident set on the CPU; crosses mark cells that ran out of\nmemory\nNVIDIA H100 80GB HBM3 · model resnet50 · 256\nimages per job · libtorch 2.11.0" font ",12"
 unset key
-set xlabel "batch size (images per forward pass)"
-set logscale x 2
-set xrange [21.3333:48]
-set xtics ("32" 32)
-set ylabel "peak memory (MiB)"
-set origin 0.0000,0.0769
-set size 0.5000,0.8316
+set xlabel "peak memory (MiB), batch size 32"
+unset ylabel
+set lmargin 6
+set origin 0.0000,0.3780
+set size 1.0000,0.3604
 set title "224x224 images"
 unset arrow
 unset label
-unset logscale y
-set yrange [0:640.305]
-set format y "%g"
-set ytics autofreq
-set mytics default
-plot 'memory.dat' index 0 using 1:2 with linespoints lc rgb "#5a9e00" lw 2 pt 7 ps 1.3 dt 1 title "cuda"
-set origin 0.5000,0.0769
-set size 0.5000,0.8316
+set ytics ("cuda" 0) scale 0 font ",10"
+set yrange [-0.6:0.6]
+set xrange [0:640.305]
+plot 'memory.dat' index 0 using 1:2:3 with points pt 7 ps 1.5 lc rgb variable notitle, \
+     '' index 1 using 1:2 with points pt 2 ps 2.2 lw 3 lc rgb "#d62728" notitle
+set origin 0.0000,0.0176
+set size 1.0000,0.3604
 set title "4032x3024 images"
 unset arrow
 unset label
-unset logscale y
-set yrange [0:640.305]
-set format y "%g"
-set ytics autofreq
-set mytics default
-plot 'memory.dat' index 1 using 1:2 with linespoints lc rgb "#5a9e00" lw 2 pt 7 ps 1.3 dt 1 title "cuda"
-set origin 0,0
-set size 1,0.0769
-set margins 0,0,0,0
-unset border
-unset tics
-unset xlabel
-unset ylabel
-unset title
-unset grid
-unset logscale
-unset arrow
-unset label
-unset object
-set xrange [0:1]
-set yrange [0:1]
-set key inside center center horizontal maxrows 1 samplen 2.5 width 1
-plot NaN with linespoints lc rgb "#5a9e00" lw 2 pt 7 ps 1.3 dt 1 title "cuda"
+set ytics ("cuda" 0) scale 0 font ",10"
+set yrange [-0.6:0.6]
+set xrange [0:640.305]
+plot 'memory.dat' index 2 using 1:2:3 with points pt 7 ps 1.5 lc rgb variable notitle, \
+     '' index 3 using 1:2 with points pt 2 ps 2.2 lw 3 lc rgb "#d62728" notitle
 unset multiplot
 set output
 }

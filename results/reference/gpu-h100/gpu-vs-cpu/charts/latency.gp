@@ -6,13 +6,13 @@ if (!exists("fmt")) fmt = "svg png"
 do for [f in fmt] {
 if (f eq "png") {
     if (strstrt(GPVAL_TERMINALS, "pngcairo") > 0) {
-        set terminal pngcairo size 1360,645 noenhanced font "Sans,11" background "white"
+        set terminal pngcairo size 696,721 noenhanced font "Sans,11" background "white"
     } else {
-        set terminal png size 1360,645 noenhanced font "Sans,11" background "#ffffff"
+        set terminal png size 696,721 noenhanced font "Sans,11" background "#ffffff"
     }
     set output "latency.png"
 } else {
-    set terminal svg size 1360,645 noenhanced font "Sans,11" background "white"
+    set terminal svg size 696,721 noenhanced font "Sans,11" background "white"
     set output "latency.svg"
 }
 reset
@@ -20,23 +20,51 @@ set encoding utf8
 set border lw 1
 set grid ytics lc rgb "#dddddd" lw 1 dt 1
 set style data linespoints
-set title "Job latency per cell (box: quartiles, line: median, whiskers: min and max, dots: jobs)" font ",13"
-set ylabel "latency per job (ms)"
-set xrange [-0.7:15.7]
-set xtics rotate by 35 right scale 0 font ",10" ("cuda 224x224 b1" 0, "cuda 224x224 b8" 1, "cuda 224x224 b16" 2, "cuda 224x224 b32" 3, "cpu 224x224 b1" 4, "cpu 224x224 b8" 5, "cpu 224x224 b16" 6, "cpu 224x224 b32" 7, "cuda 1024x768 b1" 8, "cuda 1024x768 b8" 9, "cuda 1024x768 b16" 10, "cuda 1024x768 b32" 11, "cpu 1024x768 b1" 12, "cpu 1024x768 b8" 13, "cpu 1024x768 b16" 14, "cpu 1024x768 b32" 15)
-set lmargin 12
-set boxwidth 0.55
+set multiplot title "Job latency, enqueue to result: boxes span the quartiles, the black line\nis the median, whiskers reach min and max, dots are single jobs\nNVIDIA H100 80GB HBM3 + Intel(R) Xeon(R) Processor · model\nresnet50 · 32 images per job · libtorch 2.11.0" font ",12"
+unset key
+set xlabel "latency per job (ms)"
+unset ylabel
+set lmargin 9
 set style fill solid 0.35 border
-set key outside below center horizontal
-set logscale y
-set yrange [5.53079:1779.79]
-set format y "%g"
-set ytics ("10" 10, "20" 20, "50" 50, "100" 100, "200" 200, "500" 500, "1000" 1000)
-set mytics 10
-plot 'latency.dat' index 0 using 1:3:2:6:5:8 with candlesticks whiskerbars 0.5 lw 1.5 lc rgb variable notitle, \
-     '' index 0 using 1:4:4:4:4 with candlesticks lw 2.5 lc rgb "black" notitle, \
-     '' index 1 using 1:2 with points pt 7 ps 0.45 lc rgb "#333333" title "one job", \
-     NaN with boxes lc rgb "#5a9e00" title "cuda", \
-     NaN with boxes lc rgb "#1f77b4" title "cpu"
+set origin 0.0000,0.4563
+set size 1.0000,0.4050
+set title "224x224 images"
+set yrange [-0.6:7.6]
+set ytics ("cuda b1" 7, "cuda b8" 6, "cuda b16" 5, "cuda b32" 4, "cpu b1" 3, "cpu b8" 2, "cpu b16" 1, "cpu b32" 0) scale 0 font ",10"
+set logscale x
+set xrange [6.80713:1446.08]
+plot 'latency.dat' index 0 using 4:1:2:6:8 with xerrorbars ps 0 lw 1.5 lc rgb variable notitle, \
+     '' index 0 using 4:1:3:5:($1-0.3):($1+0.3):8 with boxxyerror fs solid 0.35 border lc rgb variable notitle, \
+     '' index 0 using 4:1:4:4:($1-0.3):($1+0.3) with boxxyerror lw 2.5 lc rgb "black" notitle, \
+     '' index 1 using 2:1 with points pt 7 ps 0.45 lc rgb "#333333" notitle
+set origin 0.0000,0.0513
+set size 1.0000,0.4050
+set title "1024x768 images"
+set yrange [-0.6:7.6]
+set ytics ("cuda b1" 7, "cuda b8" 6, "cuda b16" 5, "cuda b32" 4, "cpu b1" 3, "cpu b8" 2, "cpu b16" 1, "cpu b32" 0) scale 0 font ",10"
+set logscale x
+set xrange [15.2467:1333.82]
+plot 'latency.dat' index 2 using 4:1:2:6:8 with xerrorbars ps 0 lw 1.5 lc rgb variable notitle, \
+     '' index 2 using 4:1:3:5:($1-0.3):($1+0.3):8 with boxxyerror fs solid 0.35 border lc rgb variable notitle, \
+     '' index 2 using 4:1:4:4:($1-0.3):($1+0.3) with boxxyerror lw 2.5 lc rgb "black" notitle, \
+     '' index 3 using 2:1 with points pt 7 ps 0.45 lc rgb "#333333" notitle
+set origin 0,0
+set size 1,0.0513
+set margins 0,0,0,0
+unset border
+unset tics
+unset xlabel
+unset ylabel
+unset title
+unset grid
+unset logscale
+unset arrow
+unset label
+unset object
+set xrange [0:1]
+set yrange [0:1]
+set key inside center center horizontal maxrows 1 samplen 2.5 width 1
+plot NaN with points pt 7 ps 0.6 lc rgb "#333333" title "one job", NaN with boxes lc rgb "#5a9e00" title "cuda", NaN with boxes lc rgb "#1f77b4" title "cpu"
+unset multiplot
 set output
 }

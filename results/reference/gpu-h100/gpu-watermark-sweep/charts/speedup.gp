@@ -6,13 +6,13 @@ if (!exists("fmt")) fmt = "svg png"
 do for [f in fmt] {
 if (f eq "png") {
     if (strstrt(GPVAL_TERMINALS, "pngcairo") > 0) {
-        set terminal pngcairo size 900,600 noenhanced font "Sans,11" background "white"
+        set terminal pngcairo size 1310,520 noenhanced font "Sans,11" background "white"
     } else {
-        set terminal png size 900,600 noenhanced font "Sans,11" background "#ffffff"
+        set terminal png size 1310,520 noenhanced font "Sans,11" background "#ffffff"
     }
     set output "speedup.png"
 } else {
-    set terminal svg size 900,600 noenhanced font "Sans,11" background "white"
+    set terminal svg size 1310,520 noenhanced font "Sans,11" background "white"
     set output "speedup.svg"
 }
 reset
@@ -20,31 +20,78 @@ set encoding utf8
 set border lw 1
 set grid ytics lc rgb "#dddddd" lw 1 dt 1
 set style data linespoints
-set title "GPU speedup over the CPU (median images/s, same image and batch size)" font ",13"
+set multiplot title "GPU speedup over the CPU: median images/s of each GPU cell over the CPU cell of the same image and batch size (above 1: the GPU is faster)\nNVIDIA H100 80GB HBM3 + Intel(R) Xeon(R) Processor · model resnet50 · 32 images per job · libtorch 2.11.0" font ",12"
+unset key
 set xlabel "batch size (images per forward pass)"
 set logscale x 2
 set xrange [5.33333:48]
 set xtics ("8" 8, "32" 32)
 set ylabel "speedup over the CPU (×)"
-set key outside below center horizontal
+set origin 0.0000,0.1115
+set size 0.3333,0.7692
+set title "224x224 images"
+unset arrow
+unset label
+set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb "#888888"
+set label "as fast as the CPU" at graph 0.01, first 1 offset 0,0.6 tc rgb "#666666"
 set logscale y
 set yrange [0.625:166.569]
 set format y "%g"
 set ytics ("1" 1, "2" 2, "5" 5, "10" 10, "20" 20, "50" 50, "100" 100)
 set mytics 10
+plot 'speedup.dat' index 0 using 1:2 with linespoints lc rgb "#0072b2" lw 2 pt 7 ps 1.3 dt 1 title "cuda, fix on (no effect: MPS only), cleanup off", \
+     'speedup.dat' index 1 using 1:2 with linespoints lc rgb "#e69f00" lw 2 pt 5 ps 1.3 dt 1 title "cuda, fix on (no effect: MPS only), cleanup on", \
+     'speedup.dat' index 2 using 1:2 with linespoints lc rgb "#009e73" lw 2 pt 9 ps 1.3 dt 1 title "cuda, fix off (no effect: MPS only), cleanup off", \
+     'speedup.dat' index 3 using 1:2 with linespoints lc rgb "#cc79a7" lw 2 pt 13 ps 1.3 dt 1 title "cuda, fix off (no effect: MPS only), cleanup on"
+set origin 0.3333,0.1115
+set size 0.3333,0.7692
+set title "1024x768 images"
+unset arrow
+unset label
 set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb "#888888"
 set label "as fast as the CPU" at graph 0.01, first 1 offset 0,0.6 tc rgb "#666666"
-plot 'speedup.dat' index 0 using 1:2 with linespoints lc rgb "#5a9e00" lw 2 pt 7 ps 1.4 dt 1 title "cuda, fix on, cleanup off, 224x224 images", \
-     'speedup.dat' index 1 using 1:2 with linespoints lc rgb "#5a9e00" lw 2 pt 5 ps 1.4 dt 1 title "cuda, fix on, cleanup off, 1024x768 images", \
-     'speedup.dat' index 2 using 1:2 with linespoints lc rgb "#5a9e00" lw 2 pt 9 ps 1.4 dt 1 title "cuda, fix on, cleanup off, 4032x3024 images", \
-     'speedup.dat' index 3 using 1:2 with linespoints lc rgb "#5a9e00" lw 2 pt 7 ps 1.4 dt 2 title "cuda, fix on, cleanup on, 224x224 images", \
-     'speedup.dat' index 4 using 1:2 with linespoints lc rgb "#5a9e00" lw 2 pt 5 ps 1.4 dt 2 title "cuda, fix on, cleanup on, 1024x768 images", \
-     'speedup.dat' index 5 using 1:2 with linespoints lc rgb "#5a9e00" lw 2 pt 9 ps 1.4 dt 2 title "cuda, fix on, cleanup on, 4032x3024 images", \
-     'speedup.dat' index 6 using 1:2 with linespoints lc rgb "#5a9e00" lw 2 pt 7 ps 1.4 dt 4 title "cuda, fix off, cleanup off, 224x224 images", \
-     'speedup.dat' index 7 using 1:2 with linespoints lc rgb "#5a9e00" lw 2 pt 5 ps 1.4 dt 4 title "cuda, fix off, cleanup off, 1024x768 images", \
-     'speedup.dat' index 8 using 1:2 with linespoints lc rgb "#5a9e00" lw 2 pt 9 ps 1.4 dt 4 title "cuda, fix off, cleanup off, 4032x3024 images", \
-     'speedup.dat' index 9 using 1:2 with linespoints lc rgb "#5a9e00" lw 2 pt 7 ps 1.4 dt 5 title "cuda, fix off, cleanup on, 224x224 images", \
-     'speedup.dat' index 10 using 1:2 with linespoints lc rgb "#5a9e00" lw 2 pt 5 ps 1.4 dt 5 title "cuda, fix off, cleanup on, 1024x768 images", \
-     'speedup.dat' index 11 using 1:2 with linespoints lc rgb "#5a9e00" lw 2 pt 9 ps 1.4 dt 5 title "cuda, fix off, cleanup on, 4032x3024 images"
+set logscale y
+set yrange [0.625:78.4678]
+set format y "%g"
+set ytics ("1" 1, "2" 2, "5" 5, "10" 10, "20" 20, "50" 50)
+set mytics 10
+plot 'speedup.dat' index 4 using 1:2 with linespoints lc rgb "#0072b2" lw 2 pt 7 ps 1.3 dt 1 title "cuda, fix on (no effect: MPS only), cleanup off", \
+     'speedup.dat' index 5 using 1:2 with linespoints lc rgb "#e69f00" lw 2 pt 5 ps 1.3 dt 1 title "cuda, fix on (no effect: MPS only), cleanup on", \
+     'speedup.dat' index 6 using 1:2 with linespoints lc rgb "#009e73" lw 2 pt 9 ps 1.3 dt 1 title "cuda, fix off (no effect: MPS only), cleanup off", \
+     'speedup.dat' index 7 using 1:2 with linespoints lc rgb "#cc79a7" lw 2 pt 13 ps 1.3 dt 1 title "cuda, fix off (no effect: MPS only), cleanup on"
+set origin 0.6667,0.1115
+set size 0.3333,0.7692
+set title "4032x3024 images"
+unset arrow
+unset label
+set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb "#888888"
+set label "as fast as the CPU" at graph 0.01, first 1 offset 0,0.6 tc rgb "#666666"
+set logscale y
+set yrange [0.625:14.8516]
+set format y "%g"
+set ytics ("1" 1, "2" 2, "5" 5, "10" 10)
+set mytics 10
+plot 'speedup.dat' index 8 using 1:2 with linespoints lc rgb "#0072b2" lw 2 pt 7 ps 1.3 dt 1 title "cuda, fix on (no effect: MPS only), cleanup off", \
+     'speedup.dat' index 9 using 1:2 with linespoints lc rgb "#e69f00" lw 2 pt 5 ps 1.3 dt 1 title "cuda, fix on (no effect: MPS only), cleanup on", \
+     'speedup.dat' index 10 using 1:2 with linespoints lc rgb "#009e73" lw 2 pt 9 ps 1.3 dt 1 title "cuda, fix off (no effect: MPS only), cleanup off", \
+     'speedup.dat' index 11 using 1:2 with linespoints lc rgb "#cc79a7" lw 2 pt 13 ps 1.3 dt 1 title "cuda, fix off (no effect: MPS only), cleanup on"
+set origin 0,0
+set size 1,0.1115
+set margins 0,0,0,0
+unset border
+unset tics
+unset xlabel
+unset ylabel
+unset title
+unset grid
+unset logscale
+unset arrow
+unset label
+unset object
+set xrange [0:1]
+set yrange [0:1]
+set key inside center center horizontal maxrows 2 samplen 2.5 width 1
+plot NaN with linespoints lc rgb "#0072b2" lw 2 pt 7 ps 1.3 dt 1 title "cuda, fix on (no effect: MPS only), cleanup off", NaN with linespoints lc rgb "#e69f00" lw 2 pt 5 ps 1.3 dt 1 title "cuda, fix on (no effect: MPS only), cleanup on", NaN with linespoints lc rgb "#009e73" lw 2 pt 9 ps 1.3 dt 1 title "cuda, fix off (no effect: MPS only), cleanup off", NaN with linespoints lc rgb "#cc79a7" lw 2 pt 13 ps 1.3 dt 1 title "cuda, fix off (no effect: MPS only), cleanup on"
+unset multiplot
 set output
 }

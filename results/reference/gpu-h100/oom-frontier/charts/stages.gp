@@ -6,13 +6,13 @@ if (!exists("fmt")) fmt = "svg png"
 do for [f in fmt] {
 if (f eq "png") {
     if (strstrt(GPVAL_TERMINALS, "pngcairo") > 0) {
-        set terminal pngcairo size 2240,501 noenhanced font "Sans,11" background "white"
+        set terminal pngcairo size 703,1154 noenhanced font "Sans,11" background "white"
     } else {
-        set terminal png size 2240,501 noenhanced font "Sans,11" background "#ffffff"
+        set terminal png size 703,1154 noenhanced font "Sans,11" background "#ffffff"
     }
     set output "stages.png"
 } else {
-    set terminal svg size 2240,501 noenhanced font "Sans,11" background "white"
+    set terminal svg size 703,1154 noenhanced font "Sans,11" background "white"
     set output "stages.svg"
 }
 reset
@@ -20,42 +20,44 @@ set encoding utf8
 set border lw 1
 set grid ytics lc rgb "#dddddd" lw 1 dt 1
 set style data linespoints
-set multiplot title "Where a job's time goes (mean per job)\ndecode, preprocess: CPU time over all threads" font ",13"
+set multiplot title "Where a job's time goes: mean time per job of each stage, stacked (decode\nand preprocess: CPU time summed over the worker's threads)\nNVIDIA H100 80GB HBM3 · model resnet18 · 32\nimages per job · libtorch 2.11.0" font ",12"
 unset key
-set style data histograms
-set style histogram rowstacked
-set style fill solid 0.9 border lc rgb "white"
-set boxwidth 0.7
-set ylabel "time per job (ms)"
-set yrange [0:*]
-set xtics rotate by 30 right scale 0 font ",10"
-set lmargin 11
-set origin 0.0000,0.0739
-set size 0.3333,0.8383
+set xlabel "time per job (ms)"
+set xrange [0:*]
+set lmargin 10
+unset ylabel
+set origin 0.0000,0.6256
+set size 1.0000,0.2877
 set title "224x224 images"
-plot 'stages.dat' index 0 using 2:xtic(1) lc rgb "#e69f00" title "decode", \
-     'stages.dat' index 0 using 3 lc rgb "#cc79a7" title "preprocess", \
-     'stages.dat' index 0 using 4 lc rgb "#56b4e9" title "transfer", \
-     'stages.dat' index 0 using 5 lc rgb "#009e73" title "forward", \
-     'stages.dat' index 0 using 6 lc rgb "#bbbbbb" title "other"
-set origin 0.3333,0.0739
-set size 0.3333,0.8383
+set ytics ("cuda b1" 10, "cuda b2" 9, "cuda b4" 8, "cuda b8" 7, "cuda b16" 6, "cuda b32" 5, "cuda b64" 4, "cuda b96" 3, "cuda b104" 2, "cuda b106" 1, "cuda b107" 0) scale 0 font ",10"
+set yrange [-0.6:10.6]
+plot 'stages.dat' index 0 using 8:1:(0):8:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#e69f00" notitle, \
+     'stages.dat' index 0 using 9:1:8:9:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#cc79a7" notitle, \
+     'stages.dat' index 0 using 10:1:9:10:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#56b4e9" notitle, \
+     'stages.dat' index 0 using 11:1:10:11:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#009e73" notitle, \
+     'stages.dat' index 0 using 12:1:11:12:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#bbbbbb" notitle
+set origin 0.0000,0.3380
+set size 1.0000,0.2877
 set title "1024x768 images"
-plot 'stages.dat' index 1 using 2:xtic(1) lc rgb "#e69f00" title "decode", \
-     'stages.dat' index 1 using 3 lc rgb "#cc79a7" title "preprocess", \
-     'stages.dat' index 1 using 4 lc rgb "#56b4e9" title "transfer", \
-     'stages.dat' index 1 using 5 lc rgb "#009e73" title "forward", \
-     'stages.dat' index 1 using 6 lc rgb "#bbbbbb" title "other"
-set origin 0.6667,0.0739
-set size 0.3333,0.8383
+set ytics ("cuda b1" 8, "cuda b2" 7, "cuda b4" 6, "cuda b8" 5, "cuda b16" 4, "cuda b32" 3, "cuda b48" 2, "cuda b56" 1, "cuda b58" 0) scale 0 font ",10"
+set yrange [-0.6:8.6]
+plot 'stages.dat' index 1 using 8:1:(0):8:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#e69f00" notitle, \
+     'stages.dat' index 1 using 9:1:8:9:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#cc79a7" notitle, \
+     'stages.dat' index 1 using 10:1:9:10:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#56b4e9" notitle, \
+     'stages.dat' index 1 using 11:1:10:11:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#009e73" notitle, \
+     'stages.dat' index 1 using 12:1:11:12:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#bbbbbb" notitle
+set origin 0.0000,0.0503
+set size 1.0000,0.2877
 set title "4032x3024 images"
-plot 'stages.dat' index 2 using 2:xtic(1) lc rgb "#e69f00" title "decode", \
-     'stages.dat' index 2 using 3 lc rgb "#cc79a7" title "preprocess", \
-     'stages.dat' index 2 using 4 lc rgb "#56b4e9" title "transfer", \
-     'stages.dat' index 2 using 5 lc rgb "#009e73" title "forward", \
-     'stages.dat' index 2 using 6 lc rgb "#bbbbbb" title "other"
+set ytics ("cuda b1" 3, "cuda b2" 2, "cuda b4" 1, "cuda b6" 0) scale 0 font ",10"
+set yrange [-0.6:3.6]
+plot 'stages.dat' index 2 using 8:1:(0):8:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#e69f00" notitle, \
+     'stages.dat' index 2 using 9:1:8:9:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#cc79a7" notitle, \
+     'stages.dat' index 2 using 10:1:9:10:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#56b4e9" notitle, \
+     'stages.dat' index 2 using 11:1:10:11:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#009e73" notitle, \
+     'stages.dat' index 2 using 12:1:11:12:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#bbbbbb" notitle
 set origin 0,0
-set size 1,0.0739
+set size 1,0.0503
 set margins 0,0,0,0
 unset border
 unset tics
@@ -69,8 +71,8 @@ unset label
 unset object
 set xrange [0:1]
 set yrange [0:1]
-set key inside center center horizontal maxrows 1 samplen 2.5 width 1
-plot NaN with boxes lc rgb "#e69f00" title "decode", NaN with boxes lc rgb "#cc79a7" title "preprocess", NaN with boxes lc rgb "#56b4e9" title "transfer", NaN with boxes lc rgb "#009e73" title "forward", NaN with boxes lc rgb "#bbbbbb" title "other"
+set key inside center center horizontal maxrows 2 samplen 2.5 width 1
+plot NaN with boxes fs solid 0.9 lc rgb "#e69f00" title "decode", NaN with boxes fs solid 0.9 lc rgb "#cc79a7" title "preprocess", NaN with boxes fs solid 0.9 lc rgb "#56b4e9" title "transfer", NaN with boxes fs solid 0.9 lc rgb "#009e73" title "forward", NaN with boxes fs solid 0.9 lc rgb "#bbbbbb" title "other"
 unset multiplot
 set output
 }

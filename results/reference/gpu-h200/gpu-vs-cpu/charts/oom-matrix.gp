@@ -6,13 +6,13 @@ if (!exists("fmt")) fmt = "svg png"
 do for [f in fmt] {
 if (f eq "png") {
     if (strstrt(GPVAL_TERMINALS, "pngcairo") > 0) {
-        set terminal pngcairo size 720,526 noenhanced font "Sans,11" background "white"
+        set terminal pngcairo size 1120,330 noenhanced font "Sans,11" background "white"
     } else {
-        set terminal png size 720,526 noenhanced font "Sans,11" background "#ffffff"
+        set terminal png size 1120,330 noenhanced font "Sans,11" background "#ffffff"
     }
     set output "oom-matrix.png"
 } else {
-    set terminal svg size 720,526 noenhanced font "Sans,11" background "white"
+    set terminal svg size 1120,330 noenhanced font "Sans,11" background "white"
     set output "oom-matrix.svg"
 }
 reset
@@ -20,7 +20,7 @@ set encoding utf8
 set border lw 1
 set grid ytics lc rgb "#dddddd" lw 1 dt 1
 set style data linespoints
-set multiplot title "Out-of-memory matrix: OOM jobs per cell" font ",13"
+set multiplot title "Out-of-memory matrix: each square gives the measured jobs of one configuration at one\nimage and batch size that ran out of memory, failed or passed\nNVIDIA H200 + Intel(R) Xeon(R) Processor · model resnet50 · 32 images per job · libtorch 2.11.0" font ",12"
 unset key
 unset grid
 set style fill solid 1.0 border lc rgb "white"
@@ -30,18 +30,18 @@ set xrange [-0.5:3.5]
 set yrange [-0.5:1.5]
 set xtics ("1" 0, "8" 1, "16" 2, "32" 3) scale 0
 set ytics ("224x224" 0, "1024x768" 1) scale 0
-set origin 0.0000,0.5133
-set size 1.0000,0.4030
-set title "cuda, watermark fix on"
+set origin 0.0000,0.1121
+set size 0.5000,0.6424
+set title "cuda" font ",11"
 plot 'oom-matrix.dat' index 0 using 1:2:(0.49):(0.49):3 with boxxyerror lc rgb variable notitle, \
      '' index 0 using 1:2:4 with labels font ",10" notitle
-set origin 0.0000,0.1103
-set size 1.0000,0.4030
-set title "cpu, watermark fix on"
+set origin 0.5000,0.1121
+set size 0.5000,0.6424
+set title "cpu" font ",11"
 plot 'oom-matrix.dat' index 1 using 1:2:(0.49):(0.49):3 with boxxyerror lc rgb variable notitle, \
      '' index 1 using 1:2:4 with labels font ",10" notitle
 set origin 0,0
-set size 1,0.1103
+set size 1,0.1121
 set margins 0,0,0,0
 unset border
 unset tics
@@ -55,7 +55,7 @@ unset label
 unset object
 set xrange [0:1]
 set yrange [0:1]
-set key inside center center horizontal maxrows 2 samplen 2.5 width 1
+set key inside center center horizontal maxrows 1 samplen 2.5 width 1
 plot NaN with boxes lc rgb "#a1d99b" title "all jobs ok", NaN with boxes lc rgb "#d62728" title "out of memory"
 unset multiplot
 set output

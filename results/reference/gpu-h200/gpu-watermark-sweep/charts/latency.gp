@@ -6,13 +6,13 @@ if (!exists("fmt")) fmt = "svg png"
 do for [f in fmt] {
 if (f eq "png") {
     if (strstrt(GPVAL_TERMINALS, "pngcairo") > 0) {
-        set terminal pngcairo size 3600,760 noenhanced font "Sans,11" background "white"
+        set terminal pngcairo size 1004,1570 noenhanced font "Sans,11" background "white"
     } else {
-        set terminal png size 3600,760 noenhanced font "Sans,11" background "#ffffff"
+        set terminal png size 1004,1570 noenhanced font "Sans,11" background "#ffffff"
     }
     set output "latency.png"
 } else {
-    set terminal svg size 3600,760 noenhanced font "Sans,11" background "white"
+    set terminal svg size 1004,1570 noenhanced font "Sans,11" background "white"
     set output "latency.svg"
 }
 reset
@@ -20,23 +20,62 @@ set encoding utf8
 set border lw 1
 set grid ytics lc rgb "#dddddd" lw 1 dt 1
 set style data linespoints
-set title "Job latency per cell (box: quartiles, line: median, whiskers: min and max, dots: jobs)" font ",13"
-set ylabel "latency per job (ms)"
-set xrange [-0.7:47.7]
-set xtics rotate by 35 right scale 0 font ",10" ("cuda 224x224 b8, fix off, cleanup off" 0, "cuda 224x224 b32, fix off, cleanup off" 1, "cuda 224x224 b8, fix off, cleanup on" 2, "cuda 224x224 b32, fix off, cleanup on" 3, "cuda 224x224 b8, fix on, cleanup off" 4, "cuda 224x224 b32, fix on, cleanup off" 5, "cuda 224x224 b8, fix on, cleanup on" 6, "cuda 224x224 b32, fix on, cleanup on" 7, "cpu 224x224 b8, fix off, cleanup off" 8, "cpu 224x224 b32, fix off, cleanup off" 9, "cpu 224x224 b8, fix off, cleanup on" 10, "cpu 224x224 b32, fix off, cleanup on" 11, "cpu 224x224 b8, fix on, cleanup off" 12, "cpu 224x224 b32, fix on, cleanup off" 13, "cpu 224x224 b8, fix on, cleanup on" 14, "cpu 224x224 b32, fix on, cleanup on" 15, "cuda 1024x768 b8, fix off, cleanup off" 16, "cuda 1024x768 b32, fix off, cleanup off" 17, "cuda 1024x768 b8, fix off, cleanup on" 18, "cuda 1024x768 b32, fix off, cleanup on" 19, "cuda 1024x768 b8, fix on, cleanup off" 20, "cuda 1024x768 b32, fix on, cleanup off" 21, "cuda 1024x768 b8, fix on, cleanup on" 22, "cuda 1024x768 b32, fix on, cleanup on" 23, "cpu 1024x768 b8, fix off, cleanup off" 24, "cpu 1024x768 b32, fix off, cleanup off" 25, "cpu 1024x768 b8, fix off, cleanup on" 26, "cpu 1024x768 b32, fix off, cleanup on" 27, "cpu 1024x768 b8, fix on, cleanup off" 28, "cpu 1024x768 b32, fix on, cleanup off" 29, "cpu 1024x768 b8, fix on, cleanup on" 30, "cpu 1024x768 b32, fix on, cleanup on" 31, "cuda 4032x3024 b8, fix off, cleanup off" 32, "cuda 4032x3024 b32, fix off, cleanup off" 33, "cuda 4032x3024 b8, fix off, cleanup on" 34, "cuda 4032x3024 b32, fix off, cleanup on" 35, "cuda 4032x3024 b8, fix on, cleanup off" 36, "cuda 4032x3024 b32, fix on, cleanup off" 37, "cuda 4032x3024 b8, fix on, cleanup on" 38, "cuda 4032x3024 b32, fix on, cleanup on" 39, "cpu 4032x3024 b8, fix off, cleanup off" 40, "cpu 4032x3024 b32, fix off, cleanup off" 41, "cpu 4032x3024 b8, fix off, cleanup on" 42, "cpu 4032x3024 b32, fix off, cleanup on" 43, "cpu 4032x3024 b8, fix on, cleanup off" 44, "cpu 4032x3024 b32, fix on, cleanup off" 45, "cpu 4032x3024 b8, fix on, cleanup on" 46, "cpu 4032x3024 b32, fix on, cleanup on" 47)
-set lmargin 26
-set boxwidth 0.55
+set multiplot title "Job latency, enqueue to result: boxes span the quartiles, the black line is the\nmedian, whiskers reach min and max, dots are single jobs\nNVIDIA H200 + Intel(R) Xeon(R) Processor · model resnet50 · 32 images per job · libtorch 2.11.0" font ",12"
+unset key
+set xlabel "latency per job (ms)"
+unset ylabel
+set lmargin 44
 set style fill solid 0.35 border
-set key outside below center horizontal
-set logscale y
-set yrange [5.17171:2131.29]
-set format y "%g"
-set ytics ("10" 10, "20" 20, "50" 50, "100" 100, "200" 200, "500" 500, "1000" 1000, "2000" 2000)
-set mytics 10
-plot 'latency.dat' index 0 using 1:3:2:6:5:8 with candlesticks whiskerbars 0.5 lw 1.5 lc rgb variable notitle, \
-     '' index 0 using 1:4:4:4:4 with candlesticks lw 2.5 lc rgb "black" notitle, \
-     '' index 1 using 1:2 with points pt 7 ps 0.45 lc rgb "#333333" title "one job", \
-     NaN with boxes lc rgb "#5a9e00" title "cuda", \
-     NaN with boxes lc rgb "#1f77b4" title "cpu"
+set origin 0.0000,0.6401
+set size 1.0000,0.3083
+set title "224x224 images"
+set yrange [-0.6:15.6]
+set ytics ("cuda b8, fix off (no effect: MPS only), cleanup off" 15, "cuda b32, fix off (no effect: MPS only), cleanup off" 14, "cuda b8, fix off (no effect: MPS only), cleanup on" 13, "cuda b32, fix off (no effect: MPS only), cleanup on" 12, "cuda b8, fix on (no effect: MPS only), cleanup off" 11, "cuda b32, fix on (no effect: MPS only), cleanup off" 10, "cuda b8, fix on (no effect: MPS only), cleanup on" 9, "cuda b32, fix on (no effect: MPS only), cleanup on" 8, "cpu b8, fix off (no effect: MPS only), cleanup off" 7, "cpu b32, fix off (no effect: MPS only), cleanup off" 6, "cpu b8, fix off (no effect: MPS only), cleanup on" 5, "cpu b32, fix off (no effect: MPS only), cleanup on" 4, "cpu b8, fix on (no effect: MPS only), cleanup off" 3, "cpu b32, fix on (no effect: MPS only), cleanup off" 2, "cpu b8, fix on (no effect: MPS only), cleanup on" 1, "cpu b32, fix on (no effect: MPS only), cleanup on" 0) scale 0 font ",10"
+set logscale x
+set xrange [6.36519:1432.11]
+plot 'latency.dat' index 0 using 4:1:2:6:8 with xerrorbars ps 0 lw 1.5 lc rgb variable notitle, \
+     '' index 0 using 4:1:3:5:($1-0.3):($1+0.3):8 with boxxyerror fs solid 0.35 border lc rgb variable notitle, \
+     '' index 0 using 4:1:4:4:($1-0.3):($1+0.3) with boxxyerror lw 2.5 lc rgb "black" notitle, \
+     '' index 1 using 2:1 with points pt 7 ps 0.45 lc rgb "#333333" notitle
+set origin 0.0000,0.3318
+set size 1.0000,0.3083
+set title "1024x768 images"
+set yrange [-0.6:15.6]
+set ytics ("cuda b8, fix off (no effect: MPS only), cleanup off" 15, "cuda b32, fix off (no effect: MPS only), cleanup off" 14, "cuda b8, fix off (no effect: MPS only), cleanup on" 13, "cuda b32, fix off (no effect: MPS only), cleanup on" 12, "cuda b8, fix on (no effect: MPS only), cleanup off" 11, "cuda b32, fix on (no effect: MPS only), cleanup off" 10, "cuda b8, fix on (no effect: MPS only), cleanup on" 9, "cuda b32, fix on (no effect: MPS only), cleanup on" 8, "cpu b8, fix off (no effect: MPS only), cleanup off" 7, "cpu b32, fix off (no effect: MPS only), cleanup off" 6, "cpu b8, fix off (no effect: MPS only), cleanup on" 5, "cpu b32, fix off (no effect: MPS only), cleanup on" 4, "cpu b8, fix on (no effect: MPS only), cleanup off" 3, "cpu b32, fix on (no effect: MPS only), cleanup off" 2, "cpu b8, fix on (no effect: MPS only), cleanup on" 1, "cpu b32, fix on (no effect: MPS only), cleanup on" 0) scale 0 font ",10"
+set logscale x
+set xrange [15.0793:1433.94]
+plot 'latency.dat' index 2 using 4:1:2:6:8 with xerrorbars ps 0 lw 1.5 lc rgb variable notitle, \
+     '' index 2 using 4:1:3:5:($1-0.3):($1+0.3):8 with boxxyerror fs solid 0.35 border lc rgb variable notitle, \
+     '' index 2 using 4:1:4:4:($1-0.3):($1+0.3) with boxxyerror lw 2.5 lc rgb "black" notitle, \
+     '' index 3 using 2:1 with points pt 7 ps 0.45 lc rgb "#333333" notitle
+set origin 0.0000,0.0236
+set size 1.0000,0.3083
+set title "4032x3024 images"
+set yrange [-0.6:15.6]
+set ytics ("cuda b8, fix off (no effect: MPS only), cleanup off" 15, "cuda b32, fix off (no effect: MPS only), cleanup off" 14, "cuda b8, fix off (no effect: MPS only), cleanup on" 13, "cuda b32, fix off (no effect: MPS only), cleanup on" 12, "cuda b8, fix on (no effect: MPS only), cleanup off" 11, "cuda b32, fix on (no effect: MPS only), cleanup off" 10, "cuda b8, fix on (no effect: MPS only), cleanup on" 9, "cuda b32, fix on (no effect: MPS only), cleanup on" 8, "cpu b8, fix off (no effect: MPS only), cleanup off" 7, "cpu b32, fix off (no effect: MPS only), cleanup off" 6, "cpu b8, fix off (no effect: MPS only), cleanup on" 5, "cpu b32, fix off (no effect: MPS only), cleanup on" 4, "cpu b8, fix on (no effect: MPS only), cleanup off" 3, "cpu b32, fix on (no effect: MPS only), cleanup off" 2, "cpu b8, fix on (no effect: MPS only), cleanup on" 1, "cpu b32, fix on (no effect: MPS only), cleanup on" 0) scale 0 font ",10"
+set logscale x
+set xrange [84.1946:1731.67]
+plot 'latency.dat' index 4 using 4:1:2:6:8 with xerrorbars ps 0 lw 1.5 lc rgb variable notitle, \
+     '' index 4 using 4:1:3:5:($1-0.3):($1+0.3):8 with boxxyerror fs solid 0.35 border lc rgb variable notitle, \
+     '' index 4 using 4:1:4:4:($1-0.3):($1+0.3) with boxxyerror lw 2.5 lc rgb "black" notitle, \
+     '' index 5 using 2:1 with points pt 7 ps 0.45 lc rgb "#333333" notitle
+set origin 0,0
+set size 1,0.0236
+set margins 0,0,0,0
+unset border
+unset tics
+unset xlabel
+unset ylabel
+unset title
+unset grid
+unset logscale
+unset arrow
+unset label
+unset object
+set xrange [0:1]
+set yrange [0:1]
+set key inside center center horizontal maxrows 1 samplen 2.5 width 1
+plot NaN with points pt 7 ps 0.6 lc rgb "#333333" title "one job", NaN with boxes lc rgb "#5a9e00" title "cuda", NaN with boxes lc rgb "#1f77b4" title "cpu"
+unset multiplot
 set output
 }

@@ -6,13 +6,13 @@ if (!exists("fmt")) fmt = "svg png"
 do for [f in fmt] {
 if (f eq "png") {
     if (strstrt(GPVAL_TERMINALS, "pngcairo") > 0) {
-        set terminal pngcairo size 740,618 noenhanced font "Sans,11" background "white"
+        set terminal pngcairo size 1136,436 noenhanced font "Sans,11" background "white"
     } else {
-        set terminal png size 740,618 noenhanced font "Sans,11" background "#ffffff"
+        set terminal png size 1136,436 noenhanced font "Sans,11" background "#ffffff"
     }
     set output "oom-matrix.png"
 } else {
-    set terminal svg size 740,618 noenhanced font "Sans,11" background "white"
+    set terminal svg size 1136,436 noenhanced font "Sans,11" background "white"
     set output "oom-matrix.svg"
 }
 reset
@@ -20,38 +20,23 @@ set encoding utf8
 set border lw 1
 set grid ytics lc rgb "#dddddd" lw 1 dt 1
 set style data linespoints
-set multiplot title "Out-of-memory matrix: OOM jobs per cell, watermark fix off and on" font ",13"
+set multiplot title "Out-of-memory matrix: each square gives the measured jobs of one configuration at one\nimage and batch size that ran out of memory, failed or passed\nNVIDIA H200 + Intel(R) Xeon(R) Processor · model resnet50 · 32 images per job · libtorch 2.11.0" font ",12"
 unset key
 unset grid
 set style fill solid 1.0 border lc rgb "white"
-set xlabel "batch size"
-set ylabel "image size"
-set xrange [-0.5:1.5]
-set yrange [-0.5:2.5]
-set xtics ("8" 0, "32" 1) scale 0
-set ytics ("224x224" 0, "1024x768" 1, "4032x3024" 2) scale 0
-set origin 0.0000,0.5113
-set size 0.5000,0.4175
-set title "cuda, watermark fix off"
+set origin 0.0000,0.0849
+set size 1.0000,0.7294
+set lmargin 41
+set xrange [-0.5:5.5]
+set yrange [-0.5:7.5]
+set xlabel "image and batch size"
+unset ylabel
+set xtics ("224x224 b8" 0, "224x224 b32" 1, "1024x768 b8" 2, "1024x768 b32" 3, "4032x3024 b8" 4, "4032x3024 b32" 5) scale 0
+set ytics ("cuda, fix on (no effect: MPS only), cleanup off" 7, "cuda, fix on (no effect: MPS only), cleanup on" 6, "cuda, fix off (no effect: MPS only), cleanup off" 5, "cuda, fix off (no effect: MPS only), cleanup on" 4, "cpu, fix on (no effect: MPS only), cleanup off" 3, "cpu, fix on (no effect: MPS only), cleanup on" 2, "cpu, fix off (no effect: MPS only), cleanup off" 1, "cpu, fix off (no effect: MPS only), cleanup on" 0) scale 0 font ",10"
 plot 'oom-matrix.dat' index 0 using 1:2:(0.49):(0.49):3 with boxxyerror lc rgb variable notitle, \
      '' index 0 using 1:2:4 with labels font ",10" notitle
-set origin 0.5000,0.5113
-set size 0.5000,0.4175
-set title "cuda, watermark fix on"
-plot 'oom-matrix.dat' index 1 using 1:2:(0.49):(0.49):3 with boxxyerror lc rgb variable notitle, \
-     '' index 1 using 1:2:4 with labels font ",10" notitle
-set origin 0.0000,0.0939
-set size 0.5000,0.4175
-set title "cpu, watermark fix off"
-plot 'oom-matrix.dat' index 2 using 1:2:(0.49):(0.49):3 with boxxyerror lc rgb variable notitle, \
-     '' index 2 using 1:2:4 with labels font ",10" notitle
-set origin 0.5000,0.0939
-set size 0.5000,0.4175
-set title "cpu, watermark fix on"
-plot 'oom-matrix.dat' index 3 using 1:2:(0.49):(0.49):3 with boxxyerror lc rgb variable notitle, \
-     '' index 3 using 1:2:4 with labels font ",10" notitle
 set origin 0,0
-set size 1,0.0939
+set size 1,0.0849
 set margins 0,0,0,0
 unset border
 unset tics
@@ -65,7 +50,7 @@ unset label
 unset object
 set xrange [0:1]
 set yrange [0:1]
-set key inside center center horizontal maxrows 2 samplen 2.5 width 1
+set key inside center center horizontal maxrows 1 samplen 2.5 width 1
 plot NaN with boxes lc rgb "#a1d99b" title "all jobs ok", NaN with boxes lc rgb "#d62728" title "out of memory"
 unset multiplot
 set output

@@ -6,13 +6,13 @@ if (!exists("fmt")) fmt = "svg png"
 do for [f in fmt] {
 if (f eq "png") {
     if (strstrt(GPVAL_TERMINALS, "pngcairo") > 0) {
-        set terminal pngcairo size 2990,501 noenhanced font "Sans,11" background "white"
+        set terminal pngcairo size 1004,1444 noenhanced font "Sans,11" background "white"
     } else {
-        set terminal png size 2990,501 noenhanced font "Sans,11" background "#ffffff"
+        set terminal png size 1004,1444 noenhanced font "Sans,11" background "#ffffff"
     }
     set output "stages.png"
 } else {
-    set terminal svg size 2990,501 noenhanced font "Sans,11" background "white"
+    set terminal svg size 1004,1444 noenhanced font "Sans,11" background "white"
     set output "stages.svg"
 }
 reset
@@ -20,42 +20,44 @@ set encoding utf8
 set border lw 1
 set grid ytics lc rgb "#dddddd" lw 1 dt 1
 set style data linespoints
-set multiplot title "Where a job's time goes (mean per job)\ndecode, preprocess: CPU time over all threads" font ",13"
+set multiplot title "Where a job's time goes: mean time per job of each stage, stacked (decode and\npreprocess: CPU time summed over the worker's threads)\nNVIDIA H200 + Intel(R) Xeon(R) Processor · model resnet50 · 32 images per job · libtorch 2.11.0" font ",12"
 unset key
-set style data histograms
-set style histogram rowstacked
-set style fill solid 0.9 border lc rgb "white"
-set boxwidth 0.7
-set ylabel "time per job (ms)"
-set yrange [0:*]
-set xtics rotate by 30 right scale 0 font ",10"
-set lmargin 20
-set origin 0.0000,0.0739
-set size 0.3333,0.8383
+set xlabel "time per job (ms)"
+set xrange [0:*]
+set lmargin 44
+unset ylabel
+set origin 0.0000,0.6378
+set size 1.0000,0.3061
 set title "224x224 images"
-plot 'stages.dat' index 0 using 2:xtic(1) lc rgb "#e69f00" title "decode", \
-     'stages.dat' index 0 using 3 lc rgb "#cc79a7" title "preprocess", \
-     'stages.dat' index 0 using 4 lc rgb "#56b4e9" title "transfer", \
-     'stages.dat' index 0 using 5 lc rgb "#009e73" title "forward", \
-     'stages.dat' index 0 using 6 lc rgb "#bbbbbb" title "other"
-set origin 0.3333,0.0739
-set size 0.3333,0.8383
+set ytics ("cuda b8, fix off (no effect: MPS only), cleanup off" 15, "cuda b32, fix off (no effect: MPS only), cleanup off" 14, "cuda b8, fix off (no effect: MPS only), cleanup on" 13, "cuda b32, fix off (no effect: MPS only), cleanup on" 12, "cuda b8, fix on (no effect: MPS only), cleanup off" 11, "cuda b32, fix on (no effect: MPS only), cleanup off" 10, "cuda b8, fix on (no effect: MPS only), cleanup on" 9, "cuda b32, fix on (no effect: MPS only), cleanup on" 8, "cpu b8, fix off (no effect: MPS only), cleanup off" 7, "cpu b32, fix off (no effect: MPS only), cleanup off" 6, "cpu b8, fix off (no effect: MPS only), cleanup on" 5, "cpu b32, fix off (no effect: MPS only), cleanup on" 4, "cpu b8, fix on (no effect: MPS only), cleanup off" 3, "cpu b32, fix on (no effect: MPS only), cleanup off" 2, "cpu b8, fix on (no effect: MPS only), cleanup on" 1, "cpu b32, fix on (no effect: MPS only), cleanup on" 0) scale 0 font ",10"
+set yrange [-0.6:15.6]
+plot 'stages.dat' index 0 using 8:1:(0):8:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#e69f00" notitle, \
+     'stages.dat' index 0 using 9:1:8:9:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#cc79a7" notitle, \
+     'stages.dat' index 0 using 10:1:9:10:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#56b4e9" notitle, \
+     'stages.dat' index 0 using 11:1:10:11:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#009e73" notitle, \
+     'stages.dat' index 0 using 12:1:11:12:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#bbbbbb" notitle
+set origin 0.0000,0.3317
+set size 1.0000,0.3061
 set title "1024x768 images"
-plot 'stages.dat' index 1 using 2:xtic(1) lc rgb "#e69f00" title "decode", \
-     'stages.dat' index 1 using 3 lc rgb "#cc79a7" title "preprocess", \
-     'stages.dat' index 1 using 4 lc rgb "#56b4e9" title "transfer", \
-     'stages.dat' index 1 using 5 lc rgb "#009e73" title "forward", \
-     'stages.dat' index 1 using 6 lc rgb "#bbbbbb" title "other"
-set origin 0.6667,0.0739
-set size 0.3333,0.8383
+set ytics ("cuda b8, fix off (no effect: MPS only), cleanup off" 15, "cuda b32, fix off (no effect: MPS only), cleanup off" 14, "cuda b8, fix off (no effect: MPS only), cleanup on" 13, "cuda b32, fix off (no effect: MPS only), cleanup on" 12, "cuda b8, fix on (no effect: MPS only), cleanup off" 11, "cuda b32, fix on (no effect: MPS only), cleanup off" 10, "cuda b8, fix on (no effect: MPS only), cleanup on" 9, "cuda b32, fix on (no effect: MPS only), cleanup on" 8, "cpu b8, fix off (no effect: MPS only), cleanup off" 7, "cpu b32, fix off (no effect: MPS only), cleanup off" 6, "cpu b8, fix off (no effect: MPS only), cleanup on" 5, "cpu b32, fix off (no effect: MPS only), cleanup on" 4, "cpu b8, fix on (no effect: MPS only), cleanup off" 3, "cpu b32, fix on (no effect: MPS only), cleanup off" 2, "cpu b8, fix on (no effect: MPS only), cleanup on" 1, "cpu b32, fix on (no effect: MPS only), cleanup on" 0) scale 0 font ",10"
+set yrange [-0.6:15.6]
+plot 'stages.dat' index 1 using 8:1:(0):8:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#e69f00" notitle, \
+     'stages.dat' index 1 using 9:1:8:9:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#cc79a7" notitle, \
+     'stages.dat' index 1 using 10:1:9:10:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#56b4e9" notitle, \
+     'stages.dat' index 1 using 11:1:10:11:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#009e73" notitle, \
+     'stages.dat' index 1 using 12:1:11:12:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#bbbbbb" notitle
+set origin 0.0000,0.0256
+set size 1.0000,0.3061
 set title "4032x3024 images"
-plot 'stages.dat' index 2 using 2:xtic(1) lc rgb "#e69f00" title "decode", \
-     'stages.dat' index 2 using 3 lc rgb "#cc79a7" title "preprocess", \
-     'stages.dat' index 2 using 4 lc rgb "#56b4e9" title "transfer", \
-     'stages.dat' index 2 using 5 lc rgb "#009e73" title "forward", \
-     'stages.dat' index 2 using 6 lc rgb "#bbbbbb" title "other"
+set ytics ("cuda b8, fix off (no effect: MPS only), cleanup off" 15, "cuda b32, fix off (no effect: MPS only), cleanup off" 14, "cuda b8, fix off (no effect: MPS only), cleanup on" 13, "cuda b32, fix off (no effect: MPS only), cleanup on" 12, "cuda b8, fix on (no effect: MPS only), cleanup off" 11, "cuda b32, fix on (no effect: MPS only), cleanup off" 10, "cuda b8, fix on (no effect: MPS only), cleanup on" 9, "cuda b32, fix on (no effect: MPS only), cleanup on" 8, "cpu b8, fix off (no effect: MPS only), cleanup off" 7, "cpu b32, fix off (no effect: MPS only), cleanup off" 6, "cpu b8, fix off (no effect: MPS only), cleanup on" 5, "cpu b32, fix off (no effect: MPS only), cleanup on" 4, "cpu b8, fix on (no effect: MPS only), cleanup off" 3, "cpu b32, fix on (no effect: MPS only), cleanup off" 2, "cpu b8, fix on (no effect: MPS only), cleanup on" 1, "cpu b32, fix on (no effect: MPS only), cleanup on" 0) scale 0 font ",10"
+set yrange [-0.6:15.6]
+plot 'stages.dat' index 2 using 8:1:(0):8:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#e69f00" notitle, \
+     'stages.dat' index 2 using 9:1:8:9:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#cc79a7" notitle, \
+     'stages.dat' index 2 using 10:1:9:10:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#56b4e9" notitle, \
+     'stages.dat' index 2 using 11:1:10:11:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#009e73" notitle, \
+     'stages.dat' index 2 using 12:1:11:12:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#bbbbbb" notitle
 set origin 0,0
-set size 1,0.0739
+set size 1,0.0256
 set margins 0,0,0,0
 unset border
 unset tics
@@ -70,7 +72,7 @@ unset object
 set xrange [0:1]
 set yrange [0:1]
 set key inside center center horizontal maxrows 1 samplen 2.5 width 1
-plot NaN with boxes lc rgb "#e69f00" title "decode", NaN with boxes lc rgb "#cc79a7" title "preprocess", NaN with boxes lc rgb "#56b4e9" title "transfer", NaN with boxes lc rgb "#009e73" title "forward", NaN with boxes lc rgb "#bbbbbb" title "other"
+plot NaN with boxes fs solid 0.9 lc rgb "#e69f00" title "decode", NaN with boxes fs solid 0.9 lc rgb "#cc79a7" title "preprocess", NaN with boxes fs solid 0.9 lc rgb "#56b4e9" title "transfer", NaN with boxes fs solid 0.9 lc rgb "#009e73" title "forward", NaN with boxes fs solid 0.9 lc rgb "#bbbbbb" title "other"
 unset multiplot
 set output
 }

@@ -6,13 +6,13 @@ if (!exists("fmt")) fmt = "svg png"
 do for [f in fmt] {
 if (f eq "png") {
     if (strstrt(GPVAL_TERMINALS, "pngcairo") > 0) {
-        set terminal pngcairo size 1310,502 noenhanced font "Sans,11" background "white"
+        set terminal pngcairo size 1310,941 noenhanced font "Sans,11" background "white"
     } else {
-        set terminal png size 1310,502 noenhanced font "Sans,11" background "#ffffff"
+        set terminal png size 1310,941 noenhanced font "Sans,11" background "#ffffff"
     }
     set output "throughput.png"
 } else {
-    set terminal svg size 1310,502 noenhanced font "Sans,11" background "white"
+    set terminal svg size 1310,941 noenhanced font "Sans,11" background "white"
     set output "throughput.svg"
 }
 reset
@@ -20,63 +20,87 @@ set encoding utf8
 set border lw 1
 set grid ytics lc rgb "#dddddd" lw 1 dt 1
 set style data linespoints
-set multiplot title "Throughput against batch size (median of the repetitions, bars from min to max)" font ",13"
+set multiplot title "Throughput against batch size: points are the median images/s of the repetitions, bars span their min to max\nNVIDIA H200 + Intel(R) Xeon(R) Processor · model resnet50 · 32 images per job · libtorch 2.11.0" font ",12"
 unset key
 set xlabel "batch size (images per forward pass)"
 set logscale x 2
 set xrange [5.33333:48]
 set xtics ("8" 8, "32" 32)
 set ylabel "throughput (images/s)"
-set origin 0.0000,0.1155
-set size 0.3333,0.7968
-set title "224x224 images"
-set logscale y
-set yrange [19.7182:6099.61]
+set origin 0.0000,0.5090
+set size 0.3333,0.4251
+set title "cuda, 224x224 images"
+unset logscale y
+set yrange [0:4384.1]
 set format y "%g"
-set ytics ("20" 20, "50" 50, "100" 100, "200" 200, "500" 500, "1000" 1000, "2000" 2000, "5000" 5000)
-set mytics 10
-plot 'throughput.dat' index 0 using 1:2:3:4 with yerrorlines lc rgb "#5a9e00" lw 2 pt 7 ps 1.3 dt 1 title "cuda, fix on, cleanup off", \
-     'throughput.dat' index 1 using 1:2:3:4 with yerrorlines lc rgb "#5a9e00" lw 2 pt 5 ps 1.3 dt 2 title "cuda, fix on, cleanup on", \
-     'throughput.dat' index 2 using 1:2:3:4 with yerrorlines lc rgb "#5a9e00" lw 2 pt 9 ps 1.3 dt 4 title "cuda, fix off, cleanup off", \
-     'throughput.dat' index 3 using 1:2:3:4 with yerrorlines lc rgb "#5a9e00" lw 2 pt 13 ps 1.3 dt 5 title "cuda, fix off, cleanup on", \
-     'throughput.dat' index 4 using 1:2:3:4 with yerrorlines lc rgb "#1f77b4" lw 2 pt 7 ps 1.3 dt 1 title "cpu, fix on, cleanup off", \
-     'throughput.dat' index 5 using 1:2:3:4 with yerrorlines lc rgb "#1f77b4" lw 2 pt 5 ps 1.3 dt 2 title "cpu, fix on, cleanup on", \
-     'throughput.dat' index 6 using 1:2:3:4 with yerrorlines lc rgb "#1f77b4" lw 2 pt 9 ps 1.3 dt 4 title "cpu, fix off, cleanup off", \
-     'throughput.dat' index 7 using 1:2:3:4 with yerrorlines lc rgb "#1f77b4" lw 2 pt 13 ps 1.3 dt 5 title "cpu, fix off, cleanup on"
-set origin 0.3333,0.1155
-set size 0.3333,0.7968
-set title "1024x768 images"
-set logscale y
-set yrange [19.2126:2562.86]
+set ytics autofreq
+set mytics default
+plot 'throughput.dat' index 0 using 1:2:3:4 with yerrorlines lc rgb "#0072b2" lw 2 pt 7 ps 1.3 dt 1 title "fix on (no effect: MPS only), cleanup off", \
+     'throughput.dat' index 1 using 1:2:3:4 with yerrorlines lc rgb "#e69f00" lw 2 pt 5 ps 1.3 dt 1 title "fix on (no effect: MPS only), cleanup on", \
+     'throughput.dat' index 2 using 1:2:3:4 with yerrorlines lc rgb "#009e73" lw 2 pt 9 ps 1.3 dt 1 title "fix off (no effect: MPS only), cleanup off", \
+     'throughput.dat' index 3 using 1:2:3:4 with yerrorlines lc rgb "#cc79a7" lw 2 pt 13 ps 1.3 dt 1 title "fix off (no effect: MPS only), cleanup on"
+set origin 0.3333,0.5090
+set size 0.3333,0.4251
+set title "cuda, 1024x768 images"
+unset logscale y
+set yrange [0:1842.06]
 set format y "%g"
-set ytics ("20" 20, "50" 50, "100" 100, "200" 200, "500" 500, "1000" 1000, "2000" 2000)
-set mytics 10
-plot 'throughput.dat' index 8 using 1:2:3:4 with yerrorlines lc rgb "#5a9e00" lw 2 pt 7 ps 1.3 dt 1 title "cuda, fix on, cleanup off", \
-     'throughput.dat' index 9 using 1:2:3:4 with yerrorlines lc rgb "#5a9e00" lw 2 pt 5 ps 1.3 dt 2 title "cuda, fix on, cleanup on", \
-     'throughput.dat' index 10 using 1:2:3:4 with yerrorlines lc rgb "#5a9e00" lw 2 pt 9 ps 1.3 dt 4 title "cuda, fix off, cleanup off", \
-     'throughput.dat' index 11 using 1:2:3:4 with yerrorlines lc rgb "#5a9e00" lw 2 pt 13 ps 1.3 dt 5 title "cuda, fix off, cleanup on", \
-     'throughput.dat' index 12 using 1:2:3:4 with yerrorlines lc rgb "#1f77b4" lw 2 pt 7 ps 1.3 dt 1 title "cpu, fix on, cleanup off", \
-     'throughput.dat' index 13 using 1:2:3:4 with yerrorlines lc rgb "#1f77b4" lw 2 pt 5 ps 1.3 dt 2 title "cpu, fix on, cleanup on", \
-     'throughput.dat' index 14 using 1:2:3:4 with yerrorlines lc rgb "#1f77b4" lw 2 pt 9 ps 1.3 dt 4 title "cpu, fix off, cleanup off", \
-     'throughput.dat' index 15 using 1:2:3:4 with yerrorlines lc rgb "#1f77b4" lw 2 pt 13 ps 1.3 dt 5 title "cpu, fix off, cleanup on"
-set origin 0.6667,0.1155
-set size 0.3333,0.7968
-set title "4032x3024 images"
-set logscale y
-set yrange [15.8921:452.389]
+set ytics autofreq
+set mytics default
+plot 'throughput.dat' index 4 using 1:2:3:4 with yerrorlines lc rgb "#0072b2" lw 2 pt 7 ps 1.3 dt 1 title "fix on (no effect: MPS only), cleanup off", \
+     'throughput.dat' index 5 using 1:2:3:4 with yerrorlines lc rgb "#e69f00" lw 2 pt 5 ps 1.3 dt 1 title "fix on (no effect: MPS only), cleanup on", \
+     'throughput.dat' index 6 using 1:2:3:4 with yerrorlines lc rgb "#009e73" lw 2 pt 9 ps 1.3 dt 1 title "fix off (no effect: MPS only), cleanup off", \
+     'throughput.dat' index 7 using 1:2:3:4 with yerrorlines lc rgb "#cc79a7" lw 2 pt 13 ps 1.3 dt 1 title "fix off (no effect: MPS only), cleanup on"
+set origin 0.6667,0.5090
+set size 0.3333,0.4251
+set title "cuda, 4032x3024 images"
+unset logscale y
+set yrange [0:325.154]
 set format y "%g"
-set ytics ("20" 20, "50" 50, "100" 100, "200" 200)
-set mytics 10
-plot 'throughput.dat' index 16 using 1:2:3:4 with yerrorlines lc rgb "#5a9e00" lw 2 pt 7 ps 1.3 dt 1 title "cuda, fix on, cleanup off", \
-     'throughput.dat' index 17 using 1:2:3:4 with yerrorlines lc rgb "#5a9e00" lw 2 pt 5 ps 1.3 dt 2 title "cuda, fix on, cleanup on", \
-     'throughput.dat' index 18 using 1:2:3:4 with yerrorlines lc rgb "#5a9e00" lw 2 pt 9 ps 1.3 dt 4 title "cuda, fix off, cleanup off", \
-     'throughput.dat' index 19 using 1:2:3:4 with yerrorlines lc rgb "#5a9e00" lw 2 pt 13 ps 1.3 dt 5 title "cuda, fix off, cleanup on", \
-     'throughput.dat' index 20 using 1:2:3:4 with yerrorlines lc rgb "#1f77b4" lw 2 pt 7 ps 1.3 dt 1 title "cpu, fix on, cleanup off", \
-     'throughput.dat' index 21 using 1:2:3:4 with yerrorlines lc rgb "#1f77b4" lw 2 pt 5 ps 1.3 dt 2 title "cpu, fix on, cleanup on", \
-     'throughput.dat' index 22 using 1:2:3:4 with yerrorlines lc rgb "#1f77b4" lw 2 pt 9 ps 1.3 dt 4 title "cpu, fix off, cleanup off", \
-     'throughput.dat' index 23 using 1:2:3:4 with yerrorlines lc rgb "#1f77b4" lw 2 pt 13 ps 1.3 dt 5 title "cpu, fix off, cleanup on"
+set ytics autofreq
+set mytics default
+plot 'throughput.dat' index 8 using 1:2:3:4 with yerrorlines lc rgb "#0072b2" lw 2 pt 7 ps 1.3 dt 1 title "fix on (no effect: MPS only), cleanup off", \
+     'throughput.dat' index 9 using 1:2:3:4 with yerrorlines lc rgb "#e69f00" lw 2 pt 5 ps 1.3 dt 1 title "fix on (no effect: MPS only), cleanup on", \
+     'throughput.dat' index 10 using 1:2:3:4 with yerrorlines lc rgb "#009e73" lw 2 pt 9 ps 1.3 dt 1 title "fix off (no effect: MPS only), cleanup off", \
+     'throughput.dat' index 11 using 1:2:3:4 with yerrorlines lc rgb "#cc79a7" lw 2 pt 13 ps 1.3 dt 1 title "fix off (no effect: MPS only), cleanup on"
+set origin 0.0000,0.0840
+set size 0.3333,0.4251
+set title "cpu, 224x224 images"
+unset logscale y
+set yrange [0:73.5702]
+set format y "%g"
+set ytics autofreq
+set mytics default
+plot 'throughput.dat' index 12 using 1:2:3:4 with yerrorlines lc rgb "#0072b2" lw 2 pt 7 ps 1.3 dt 1 title "fix on (no effect: MPS only), cleanup off", \
+     'throughput.dat' index 13 using 1:2:3:4 with yerrorlines lc rgb "#e69f00" lw 2 pt 5 ps 1.3 dt 1 title "fix on (no effect: MPS only), cleanup on", \
+     'throughput.dat' index 14 using 1:2:3:4 with yerrorlines lc rgb "#009e73" lw 2 pt 9 ps 1.3 dt 1 title "fix off (no effect: MPS only), cleanup off", \
+     'throughput.dat' index 15 using 1:2:3:4 with yerrorlines lc rgb "#cc79a7" lw 2 pt 13 ps 1.3 dt 1 title "fix off (no effect: MPS only), cleanup on"
+set origin 0.3333,0.0840
+set size 0.3333,0.4251
+set title "cpu, 1024x768 images"
+unset logscale y
+set yrange [0:87.7137]
+set format y "%g"
+set ytics autofreq
+set mytics default
+plot 'throughput.dat' index 16 using 1:2:3:4 with yerrorlines lc rgb "#0072b2" lw 2 pt 7 ps 1.3 dt 1 title "fix on (no effect: MPS only), cleanup off", \
+     'throughput.dat' index 17 using 1:2:3:4 with yerrorlines lc rgb "#e69f00" lw 2 pt 5 ps 1.3 dt 1 title "fix on (no effect: MPS only), cleanup on", \
+     'throughput.dat' index 18 using 1:2:3:4 with yerrorlines lc rgb "#009e73" lw 2 pt 9 ps 1.3 dt 1 title "fix off (no effect: MPS only), cleanup off", \
+     'throughput.dat' index 19 using 1:2:3:4 with yerrorlines lc rgb "#cc79a7" lw 2 pt 13 ps 1.3 dt 1 title "fix off (no effect: MPS only), cleanup on"
+set origin 0.6667,0.0840
+set size 0.3333,0.4251
+set title "cpu, 4032x3024 images"
+unset logscale y
+set yrange [0:55.5473]
+set format y "%g"
+set ytics autofreq
+set mytics default
+plot 'throughput.dat' index 20 using 1:2:3:4 with yerrorlines lc rgb "#0072b2" lw 2 pt 7 ps 1.3 dt 1 title "fix on (no effect: MPS only), cleanup off", \
+     'throughput.dat' index 21 using 1:2:3:4 with yerrorlines lc rgb "#e69f00" lw 2 pt 5 ps 1.3 dt 1 title "fix on (no effect: MPS only), cleanup on", \
+     'throughput.dat' index 22 using 1:2:3:4 with yerrorlines lc rgb "#009e73" lw 2 pt 9 ps 1.3 dt 1 title "fix off (no effect: MPS only), cleanup off", \
+     'throughput.dat' index 23 using 1:2:3:4 with yerrorlines lc rgb "#cc79a7" lw 2 pt 13 ps 1.3 dt 1 title "fix off (no effect: MPS only), cleanup on"
 set origin 0,0
-set size 1,0.1155
+set size 1,0.0840
 set margins 0,0,0,0
 unset border
 unset tics
@@ -90,8 +114,8 @@ unset label
 unset object
 set xrange [0:1]
 set yrange [0:1]
-set key inside center center horizontal maxrows 2 samplen 2.5 width 1
-plot NaN with linespoints lc rgb "#5a9e00" lw 2 pt 7 ps 1.3 dt 1 title "cuda, fix on, cleanup off", NaN with linespoints lc rgb "#5a9e00" lw 2 pt 5 ps 1.3 dt 2 title "cuda, fix on, cleanup on", NaN with linespoints lc rgb "#5a9e00" lw 2 pt 9 ps 1.3 dt 4 title "cuda, fix off, cleanup off", NaN with linespoints lc rgb "#5a9e00" lw 2 pt 13 ps 1.3 dt 5 title "cuda, fix off, cleanup on", NaN with linespoints lc rgb "#1f77b4" lw 2 pt 7 ps 1.3 dt 1 title "cpu, fix on, cleanup off", NaN with linespoints lc rgb "#1f77b4" lw 2 pt 5 ps 1.3 dt 2 title "cpu, fix on, cleanup on", NaN with linespoints lc rgb "#1f77b4" lw 2 pt 9 ps 1.3 dt 4 title "cpu, fix off, cleanup off", NaN with linespoints lc rgb "#1f77b4" lw 2 pt 13 ps 1.3 dt 5 title "cpu, fix off, cleanup on"
+set key inside center center horizontal maxrows 3 samplen 2.5 width 1
+plot NaN with linespoints lc rgb "#0072b2" lw 2 pt 7 ps 1.3 dt 1 title "fix on (no effect: MPS only), cleanup off", NaN with linespoints lc rgb "#e69f00" lw 2 pt 5 ps 1.3 dt 1 title "fix on (no effect: MPS only), cleanup on", NaN with linespoints lc rgb "#009e73" lw 2 pt 9 ps 1.3 dt 1 title "fix off (no effect: MPS only), cleanup off", NaN with linespoints lc rgb "#cc79a7" lw 2 pt 13 ps 1.3 dt 1 title "fix off (no effect: MPS only), cleanup on"
 unset multiplot
 set output
 }

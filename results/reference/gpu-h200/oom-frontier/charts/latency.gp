@@ -6,13 +6,13 @@ if (!exists("fmt")) fmt = "svg png"
 do for [f in fmt] {
 if (f eq "png") {
     if (strstrt(GPVAL_TERMINALS, "pngcairo") > 0) {
-        set terminal pngcairo size 1920,645 noenhanced font "Sans,11" background "white"
+        set terminal pngcairo size 703,1210 noenhanced font "Sans,11" background "white"
     } else {
-        set terminal png size 1920,645 noenhanced font "Sans,11" background "#ffffff"
+        set terminal png size 703,1210 noenhanced font "Sans,11" background "#ffffff"
     }
     set output "latency.png"
 } else {
-    set terminal svg size 1920,645 noenhanced font "Sans,11" background "white"
+    set terminal svg size 703,1210 noenhanced font "Sans,11" background "white"
     set output "latency.svg"
 }
 reset
@@ -20,19 +20,62 @@ set encoding utf8
 set border lw 1
 set grid ytics lc rgb "#dddddd" lw 1 dt 1
 set style data linespoints
-set title "Job latency per cell (box: quartiles, line: median, whiskers: min and max, dots: jobs)" font ",13"
-set ylabel "latency per job (ms)"
-set xrange [-0.7:23.7]
-set xtics rotate by 35 right scale 0 font ",10" ("cuda 224x224 b1" 0, "cuda 224x224 b2" 1, "cuda 224x224 b4" 2, "cuda 224x224 b8" 3, "cuda 224x224 b16" 4, "cuda 224x224 b32" 5, "cuda 224x224 b64" 6, "cuda 224x224 b96" 7, "cuda 224x224 b104" 8, "cuda 224x224 b106" 9, "cuda 224x224 b107" 10, "cuda 1024x768 b1" 11, "cuda 1024x768 b2" 12, "cuda 1024x768 b4" 13, "cuda 1024x768 b8" 14, "cuda 1024x768 b16" 15, "cuda 1024x768 b32" 16, "cuda 1024x768 b48" 17, "cuda 1024x768 b56" 18, "cuda 1024x768 b58" 19, "cuda 4032x3024 b1" 20, "cuda 4032x3024 b2" 21, "cuda 4032x3024 b4" 22, "cuda 4032x3024 b6" 23)
-set lmargin 12
-set boxwidth 0.55
+set multiplot title "Job latency, enqueue to result: boxes span the quartiles, the black line\nis the median, whiskers reach min and max, dots are single jobs\nNVIDIA H200 · model resnet18 · 32 images per job · libtorch 2.11.0" font ",12"
+unset key
+set xlabel "latency per job (ms)"
+unset ylabel
+set lmargin 10
 set style fill solid 0.35 border
-set key outside below center horizontal
-unset logscale y
-set yrange [0:1358.78]
-plot 'latency.dat' index 0 using 1:3:2:6:5:8 with candlesticks whiskerbars 0.5 lw 1.5 lc rgb variable notitle, \
-     '' index 0 using 1:4:4:4:4 with candlesticks lw 2.5 lc rgb "black" notitle, \
-     '' index 1 using 1:2 with points pt 7 ps 0.45 lc rgb "#333333" title "one job", \
-     NaN with boxes lc rgb "#5a9e00" title "cuda"
+set origin 0.0000,0.6322
+set size 1.0000,0.3008
+set title "224x224 images"
+set yrange [-0.6:10.6]
+set ytics ("cuda b1" 10, "cuda b2" 9, "cuda b4" 8, "cuda b8" 7, "cuda b16" 6, "cuda b32" 5, "cuda b64" 4, "cuda b96" 3, "cuda b104" 2, "cuda b106" 1, "cuda b107" 0) scale 0 font ",10"
+unset logscale x
+set xrange [0:868.296]
+plot 'latency.dat' index 0 using 4:1:2:6:8 with xerrorbars ps 0 lw 1.5 lc rgb variable notitle, \
+     '' index 0 using 4:1:3:5:($1-0.3):($1+0.3):8 with boxxyerror fs solid 0.35 border lc rgb variable notitle, \
+     '' index 0 using 4:1:4:4:($1-0.3):($1+0.3) with boxxyerror lw 2.5 lc rgb "black" notitle, \
+     '' index 1 using 2:1 with points pt 7 ps 0.45 lc rgb "#333333" notitle
+set origin 0.0000,0.3314
+set size 1.0000,0.3008
+set title "1024x768 images"
+set yrange [-0.6:8.6]
+set ytics ("cuda b1" 8, "cuda b2" 7, "cuda b4" 6, "cuda b8" 5, "cuda b16" 4, "cuda b32" 3, "cuda b48" 2, "cuda b56" 1, "cuda b58" 0) scale 0 font ",10"
+unset logscale x
+set xrange [0:820.461]
+plot 'latency.dat' index 2 using 4:1:2:6:8 with xerrorbars ps 0 lw 1.5 lc rgb variable notitle, \
+     '' index 2 using 4:1:3:5:($1-0.3):($1+0.3):8 with boxxyerror fs solid 0.35 border lc rgb variable notitle, \
+     '' index 2 using 4:1:4:4:($1-0.3):($1+0.3) with boxxyerror lw 2.5 lc rgb "black" notitle, \
+     '' index 3 using 2:1 with points pt 7 ps 0.45 lc rgb "#333333" notitle
+set origin 0.0000,0.0306
+set size 1.0000,0.3008
+set title "4032x3024 images"
+set yrange [-0.6:3.6]
+set ytics ("cuda b1" 3, "cuda b2" 2, "cuda b4" 1, "cuda b6" 0) scale 0 font ",10"
+unset logscale x
+set xrange [0:1299.71]
+plot 'latency.dat' index 4 using 4:1:2:6:8 with xerrorbars ps 0 lw 1.5 lc rgb variable notitle, \
+     '' index 4 using 4:1:3:5:($1-0.3):($1+0.3):8 with boxxyerror fs solid 0.35 border lc rgb variable notitle, \
+     '' index 4 using 4:1:4:4:($1-0.3):($1+0.3) with boxxyerror lw 2.5 lc rgb "black" notitle, \
+     '' index 5 using 2:1 with points pt 7 ps 0.45 lc rgb "#333333" notitle
+set origin 0,0
+set size 1,0.0306
+set margins 0,0,0,0
+unset border
+unset tics
+unset xlabel
+unset ylabel
+unset title
+unset grid
+unset logscale
+unset arrow
+unset label
+unset object
+set xrange [0:1]
+set yrange [0:1]
+set key inside center center horizontal maxrows 1 samplen 2.5 width 1
+plot NaN with points pt 7 ps 0.6 lc rgb "#333333" title "one job", NaN with boxes lc rgb "#5a9e00" title "cuda"
+unset multiplot
 set output
 }

@@ -1,0 +1,84 @@
+"""gpu_targets.py on synthetic run files: every ratio divides by a figure
+of the same run, a missing anchor is said to be missing, and the verdicts
+follow the targets.  python3 -m unittest test_gpu_targets (CTest:
+test_gpu_targets)."""
+
+import unittest
+
+import gpu_targets as gt
+
+
+def rep(name, ips, **stages):
+    b = {"name": name, "run_type": "iteration", "images_per_second": ips}
+    b.update(stages)
+    return b
+
+
+def run(*benchmarks):
+    return {"benchmarks": list(benchmarks)}
+
+
+E2E = "gpu-e2e/embed/device:cuda/fix:on/exec:persistent/image:%s/batch:32/iterations:8/manual_time"
+RQ = ("gpu-rq-12mp/embed/device:cuda/fix:on/exec:persistent/image:4032x3024/"
+      "env.EMBED_JOB_PIL_DRAFT:%s/batch:32/manual_time")
+
+
+class Targets(unittest.TestCase):
+    def setUp(self):
+        self.fwd_w = gt.forward_table(run(
+            {"name": "forward/fp32/batch:32/manual_time", "images_per_second": 6000.0,
+             "run_type": "iteration"},
+            {"name": "forward/fp16/batch:32/manual_time", "images_per_second": 9000.0,
+             "run_type": "iteration"}))
+        self.fwd_tv = gt.forward_table(run(
+            {"name": "forward/fp32/batch:32", "images_per_second": 6100.0}))
+        self.e2e = gt.cells(run(
+            rep(E2E % "224x224", 5000.0, decode_ms=100.0),
+            rep(E2E % "224x224", 5400.0, decode_ms=110.0),
+            rep(E2E % "224x224", 5300.0, decode_ms=120.0),
+            rep(E2E % "4032x3024", 300.0)))
+        self.rq = gt.cells(run(
+            rep(RQ % "1", 15.0), rep(RQ % "1", 15.0),
+            rep(RQ % "0", 6.0),
+            rep(E2E.replace("gpu-e2e", "gpu-rq") % "224x224", 600.0)))
+
+    def test_forward_table_takes_fp32_only(self):
+        self.assertEqual(self.fwd_w, {32: 6000.0})
+        self.assertEqual(self.fwd_tv, {32: 6100.0})
+
+    def test_cells_median_and_draft_axis(self):
+        self.assertEqual(self.e2e[("224x224", None)][0], 5300.0)
+        self.assertAlmostEqual(self.e2e[("224x224", None)][1]["decode_ms"], 110.0)
+        self.assertEqual(self.rq[("4032x3024", True)][0], 15.0)
+        self.assertEqual(self.rq[("4032x3024", False)][0], 6.0)
+        self.assertEqual(self.rq[("224x224", None)][0], 600.0)
+
+    def test_verdicts_divide_by_this_run(self):
+        rows = {what: (text, verdict) for what, text, verdict in
+                gt.judge(self.e2e, gt.anchors(self.fwd_w, self.rq))}
+        by_start = lambda s: next(v for k, v in rows.items() if k.startswith(s))
+        self.assertEqual(rows[gt.TARGETS[0][0]], ("88%", "met"))       # 5300 / 6000
+        self.assertEqual(rows[gt.TARGETS[1][0]], ("88%", "NOT met"))
+        self.assertEqual(rows[gt.TARGETS[2][0]], ("8.8x", "met"))      # 5300 / 600
+        self.assertEqual(rows[gt.TARGETS[3][0]], ("20.0x", "met"))     # 300 / 15
+        self.assertEqual(by_start("e2e 4032x3024 >= 25x"), ("20.0x", "NOT met"))
+
+    def test_missing_anchor_is_not_a_number_from_elsewhere(self):
+        rows = gt.judge(self.e2e, gt.anchors({}, {}))
+        self.assertTrue(all(r[1] == "(not measured)" and r[2] == "not checked" for r in rows))
+        text = gt.render("NVIDIA X", "2.11", {}, {}, self.e2e, {})
+        for stale in ("534", "5.8", "18.2", "5386", "%%"):
+            self.assertNotIn(stale, text)
+
+    def test_render_names_card_and_every_anchor(self):
+        text = gt.render("NVIDIA H200, 143771 MiB, 580.1", "2.11", self.fwd_w, self.fwd_tv,
+                         self.e2e, self.rq)
+        self.assertIn("NVIDIA H200, 143771 MiB", text)
+        self.assertIn("| 32 | 6000 | 6100 | 0.984 |", text)
+        self.assertIn("| 224x224 | 5300 | 88% | 87% | 600.0 | 8.8x | (not measured) | - |", text)
+        self.assertIn("| 4032x3024 | 300 | 5% | 5% | 15.0 | 20.0x | 6.0 | 50.0x |", text)
+        self.assertNotIn("%%", text)
+
+
+if __name__ == "__main__":
+    unittest.main()
