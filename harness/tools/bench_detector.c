@@ -21,7 +21,13 @@
  *               same pair, mb_compare_paired;
  *   history     the medians of K sessions' windows of A as a stored
  *               baseline against n rounds of another session,
- *               mb_compare_history.
+ *               mb_compare_history;
+ *   ab_fresh    the runner's fresh workers per round (run.fresh_workers):
+ *               n rounds, each of another session (distinct sessions, a
+ *               random round of each), A against B, mb_compare_paired.  A
+ *               session's two workers differ by a fixed offset for their
+ *               whole life; across sessions that offset is per-round noise,
+ *               as it is with a new worker every round.  n <= sessions.
  * A/A trials give the false-alarm rate, the 5% and 10% trials the
  * detection rates.  Disjoint trials (every window used once) give honest
  * but coarse counts; resampled trials (random windows, many more, not
@@ -262,14 +268,16 @@ static const mb_opt det_opts[] = {
 
 static void usage(FILE *f)
 {
-    fputs("usage: mpsbench-bench-detector [--mode sequential|ab|history|all] [--json FILE]\n"
-          "         [--sessions N] [--rounds N] [--jobs N] [--per-job N] [--batch N]\n"
-          "         [--size WxH] [--input-size N] [--threads N] [--threshold PCT]\n"
+    fputs("usage: mpsbench-bench-detector [--mode sequential|ab|ab_fresh|history|all]\n"
+          "         [--json FILE] [--sessions N] [--rounds N] [--jobs N] [--per-job N]\n"
+          "         [--batch N] [--size WxH] [--input-size N] [--threads N] [--threshold PCT]\n"
           "         [--repetitions 10,6,15] [--resamples N] [--history-runs K]\n"
           "         [--worker PATH] [--model SPEC] [--machine-note TEXT]\n"
           "         [--rounds-out FILE] [--replay FILE]\n"
           "Measures the false-alarm and detection rates of the three regression designs\n"
-          "(two files, A/B rounds, a history baseline) on real worker processes (CPU).\n"
+          "(two files, A/B rounds, a history baseline) on real worker processes (CPU),\n"
+          "and ab_fresh: A/B rounds each from another session, standing for a fresh\n"
+          "worker per round (judged at repetition counts up to the sessions only).\n"
           "Each of --sessions sessions starts two workers and measures --rounds rounds of\n"
           "six repetitions; --repetitions lists the repetition (round) counts judged, the\n"
           "first being the one the JSON's top-level figures are for.  --machine-note goes\n"
@@ -321,7 +329,7 @@ static int parse_mode(const char *text, det_config *c, mb_err *err)
         any = any || c->modes[m];
     }
     return any ? 0 : mb_err_set(err, MB_EUSAGE, "option --mode: '%s' is not sequential, ab, "
-                                "history or all", text);
+                                "ab_fresh, history or all", text);
 }
 
 static int parse_args(int argc, char **argv, det_config *c, bool *help, mb_err *err)
@@ -461,7 +469,7 @@ int main(int argc, char **argv)
         .per_job = 64, .batch = 8, .width = 224, .height = 224, .input_size = 64,
         .threads = 1, .history_runs = 5, .threshold = MB_COMPARE_DEFAULT_THRESHOLD,
         .slowdown = {0, 0.05, 0.10}, .rep_counts = {10, 6, 15}, .n_rep_counts = 3,
-        .resamples = 2000, .modes = {true, true, true}, .model = "builtin:tiny",
+        .resamples = 2000, .modes = {true, true, true, true}, .model = "builtin:tiny",
     };
     mb_err err;
     mb_err_clear(&err);

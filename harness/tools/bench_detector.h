@@ -24,7 +24,9 @@
 #define MAX_REP_COUNTS 16
 #define MAX_SESSIONS 256
 
-enum { MODE_SEQUENTIAL, MODE_AB, MODE_HISTORY, N_MODES };
+/* ab_fresh comes last so that the other designs keep their seeds (and
+ * figures) from before it was added. */
+enum { MODE_SEQUENTIAL, MODE_AB, MODE_HISTORY, MODE_AB_FRESH, N_MODES };
 
 extern const char *const mb_det_mode_names[N_MODES];
 

@@ -52,7 +52,7 @@ static void judge(const det *d, int mode, int cond, int n, trial_buf *t, det_fig
     double thr = d->cfg.threshold;
     if (mode == MODE_SEQUENTIAL)
         mb_compare_samples(t->x, (size_t)n, t->y, (size_t)n, thr, NULL, &c);
-    else if (mode == MODE_AB)
+    else if (mode == MODE_AB || mode == MODE_AB_FRESH)
         mb_compare_paired(t->x, t->y, (size_t)n, thr, NULL, &c);
     else
         mb_compare_history(t->medians, (size_t)d->cfg.history_runs, t->y, (size_t)n, thr,
@@ -82,7 +82,25 @@ static void history_medians(const det *d, const size_t *sessions, const size_t *
     }
 }
 
-/* Resampled trials: random sessions, random windows of n rounds. */
+/* ab_fresh's inputs: the A and B of one random round from each of n
+ * distinct random sessions (mb_det_fresh_draw); false when there are fewer
+ * than n sessions. */
+static bool fill_fresh(const det *d, uint64_t *rng, int n, int cond, trial_buf *t)
+{
+    size_t sessions[MAX_SESSIONS], rounds[MAX_SESSIONS];
+    if (n > MAX_SESSIONS ||
+        !mb_det_fresh_draw(rng, d->len, (size_t)d->cfg.sessions, (size_t)n, sessions, rounds))
+        return false;
+    for (int k = 0; k < n; k++) {
+        const det_round *r = &d->rounds[d->first[sessions[k]] + rounds[k]];
+        t->x[k] = r->a[cond];
+        t->y[k] = r->b[cond];
+    }
+    return true;
+}
+
+/* Resampled trials: random sessions, random windows of n rounds (ab_fresh:
+ * one random round of each of n random sessions). */
 static void resampled(const det *d, int mode, int n, uint64_t *rng, trial_buf *t,
                       det_figures *f)
 {
@@ -91,6 +109,11 @@ static void resampled(const det *d, int mode, int n, uint64_t *rng, trial_buf *t
     size_t hs[MAX_SESSIONS], hw[MAX_SESSIONS];
     for (int cond = 0; cond < N_PAIRS; cond++) {
         for (int i = 0; i < d->cfg.resamples; i++) {
+            if (mode == MODE_AB_FRESH) {
+                if (fill_fresh(d, rng, n, cond, t))
+                    judge(d, mode, cond, n, t, f);
+                continue;
+            }
             size_t sb = mb_det_rng_below(rng, S);
             size_t wb = mb_det_random_window(rng, d->len[sb], (size_t)n);
             if (wb >= d->len[sb])
@@ -190,6 +213,35 @@ static void disjoint(const det *d, int mode, int n, trial_buf *t, det_figures *f
     free(wl);
 }
 
+/* ab_fresh's disjoint trials: every round serves once.  Level l takes
+ * round l of the sessions that have one, rotated by l so that a different
+ * session is left over at each level, in blocks of n sessions. */
+static void disjoint_fresh(const det *d, int n, trial_buf *t, det_figures *f)
+{
+    size_t have[MAX_SESSIONS];
+    for (int cond = 0; cond < N_PAIRS; cond++) {
+        for (size_t level = 0;; level++) {
+            size_t m = 0;
+            for (size_t s = 0; s < (size_t)d->cfg.sessions; s++)
+                if (d->len[s] > level)
+                    have[m++] = s;
+            if (m == 0)
+                break;
+            for (size_t b = 0; b + (size_t)n <= m; b += (size_t)n) {
+                for (size_t k = 0; k < (size_t)n; k++) {
+                    size_t s = have[(level + b + k) % m];
+                    const det_round *r = &d->rounds[d->first[s] + level];
+                    t->x[k] = r->a[cond];
+                    t->y[k] = r->b[cond];
+                }
+                judge(d, MODE_AB_FRESH, cond, n, t, f);
+            }
+        }
+        if (cond == 0)
+            finish_mde(t, f);
+    }
+}
+
 /* Mean seconds of a repetition on side A and on side B. */
 static void rep_seconds(const det *d, double *a, double *b)
 {
@@ -206,13 +258,15 @@ static void rep_seconds(const det *d, double *a, double *b)
 
 /* Measuring time of the run that gets a verdict: n rounds of both sides
  * for ab; n repetitions of the new run for sequential and history, whose
- * baseline is measured once and stored.  Worker start and warm-up are left
- * out. */
+ * baseline is measured once and stored; n rounds of both sides for
+ * ab_fresh too.  Worker start and warm-up are left out (ab_fresh would
+ * start two workers per round). */
 static double minutes_per_verdict(const det *d, int mode, int n)
 {
     double a, b;
     rep_seconds(d, &a, &b);
-    return (mode == MODE_AB ? n * (a + b) : n * (a + b) / 2) / 60.0;
+    bool both = mode == MODE_AB || mode == MODE_AB_FRESH;
+    return (both ? n * (a + b) : n * (a + b) / 2) / 60.0;
 }
 
 void mb_det_analyse(const det *d, int mode, int n, mode_result *out)
@@ -225,7 +279,10 @@ void mb_det_analyse(const det *d, int mode, int n, mode_result *out)
     t.medians = mb_calloc((size_t)d->cfg.history_runs + 1, sizeof(double));
     uint64_t rng = 7 + (uint64_t)mode * 1000 + (uint64_t)n;
     resampled(d, mode, n, &rng, &t, &out->resampled);
-    disjoint(d, mode, n, &t, &out->disjoint);
+    if (mode == MODE_AB_FRESH)
+        disjoint_fresh(d, n, &t, &out->disjoint);
+    else
+        disjoint(d, mode, n, &t, &out->disjoint);
     out->minutes = minutes_per_verdict(d, mode, n);
     free(t.x);
     free(t.y);

@@ -19,7 +19,7 @@
 #include "mb_util.h"
 #include "stats.h"
 
-const char *const mb_det_mode_names[N_MODES] = {"sequential", "ab", "history"};
+const char *const mb_det_mode_names[N_MODES] = {"sequential", "ab", "history", "ab_fresh"};
 
 /* The change of condition cond's B against its A, paired round by round
  * (mb_det_paired_change): for cond 0 the difference between the two worker
@@ -122,6 +122,8 @@ static const char *const mode_titles[N_MODES] = {
     "on per-round ratios)",
     "history: a stored baseline of K sessions' medians against a new session (prediction "
     "interval)",
+    "ab_fresh: A and B paired per round, each round from another session, as fresh workers per "
+    "round would be (Wilcoxon signed-rank on per-round ratios; n <= sessions)",
 };
 
 static void print_mode(const det *d, int mode, const mode_result *res)
@@ -185,7 +187,9 @@ void mb_det_print_report(const det *d, mode_result res[N_MODES][MAX_REP_COUNTS])
     printf("\nRates over %d resampled trials per column (random windows of consecutive "
            "rounds; overlapping, so not independent), with the upper end of the two-sided "
            "95%% Clopper-Pearson interval; disjoint trials beside them use every window "
-           "once.  min: minutes of measuring per verdict.\n", c->resamples);
+           "once.  ab_fresh draws one random round of each of n random sessions instead of "
+           "a window (its disjoint trials use every round once) and has no trials when n is "
+           "over the sessions.  min: minutes of measuring per verdict.\n", c->resamples);
 }
 
 static json_t *num(double v)
