@@ -258,6 +258,14 @@ mutant detector_change_keeps_missing harness/compare/detector_logic.c mb_det_pai
     'if (a[i] > 0 && b[i] > 0)' 'if (a[i] >= 0)' \
     '^test_detector/paired_change_cancels_drift$' 'test_detector' \
     'a round with a missing side enters the detector'"'"'s slowdown figure'
+mutant detector_fresh_one_session harness/compare/detector_logic.c mb_det_fresh_draw \
+    'round_out[k] = mb_det_rng_below(state, rounds);' 'session_out[k] = session_out[0]; round_out[k] = mb_det_rng_below(state, len[session_out[0]]);' \
+    '^test_detector/fresh_draw_takes_one_round_of_distinct_sessions$' 'test_detector' \
+    'ab_fresh takes all of a verdict'"'"'s rounds from one session, so the workers'"'"' offset is back'
+mutant detector_fresh_same_round harness/compare/detector_logic.c mb_det_fresh_draw \
+    'round_out[k] = mb_det_rng_below(state, rounds);' 'round_out[k] = 0;' \
+    '^test_detector/fresh_draw_takes_one_round_of_distinct_sessions$' 'test_detector' \
+    'ab_fresh always takes the first round of each session'
 mutant cpu_count_ignores_affinity harness/core/cpu_count.c mb_cpu_count \
     'if (allowed >= 1)' 'if (0)' \
     '^test_cpu_count/' 'test_cpu_count' \

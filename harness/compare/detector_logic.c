@@ -54,6 +54,20 @@ bool mb_det_pick_sessions(uint64_t *state, size_t n, size_t exclude, size_t k, s
     return true;
 }
 
+bool mb_det_fresh_draw(uint64_t *state, const size_t *len, size_t n_sessions, size_t n,
+                       size_t *session_out, size_t *round_out)
+{
+    if (n == 0 || !mb_det_pick_sessions(state, n_sessions, n_sessions, n, session_out))
+        return false;
+    for (size_t k = 0; k < n; k++) {
+        size_t rounds = len[session_out[k]];
+        if (rounds == 0)
+            return false;
+        round_out[k] = mb_det_rng_below(state, rounds);
+    }
+    return true;
+}
+
 void mb_det_tally_add(mb_det_tally *t, mb_verdict v)
 {
     if (v == MB_VERDICT_NOT_COMPARABLE) {

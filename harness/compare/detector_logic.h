@@ -30,6 +30,17 @@ size_t mb_det_random_window(uint64_t *state, size_t len, size_t n);
  * fewer than k are available. */
 bool mb_det_pick_sessions(uint64_t *state, size_t n, size_t exclude, size_t k, size_t *out);
 
+/* The rounds of one verdict of the fresh-workers A/B design (ab_fresh),
+ * drawn from rounds that sessions measured with long-lived workers: n
+ * distinct sessions out of n_sessions (without replacement) and one random
+ * round of each, round_out[k] < len[session_out[k]].  A session's two
+ * workers differ by a fixed offset for their whole life; taking each round
+ * from another session turns that offset into per-round noise, as a fresh
+ * worker per round does.  False when n is 0, more than n_sessions or over
+ * 256, or a drawn session has no rounds (the outputs are then unspecified). */
+bool mb_det_fresh_draw(uint64_t *state, const size_t *len, size_t n_sessions, size_t n,
+                       size_t *session_out, size_t *round_out);
+
 /* Verdicts of one kind of trial.  An alarm is a regression verdict; an
  * inconclusive verdict counts as a trial without an alarm (neither a false
  * alarm nor a detection) and is also counted on its own; a not-comparable

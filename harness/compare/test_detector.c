@@ -71,6 +71,46 @@ static void history_sessions_distinct_and_exclude_the_new_run(void **state)
     assert_true(mb_det_pick_sessions(&rng, 5, 5, 5, out));
 }
 
+/* ab_fresh: n different sessions per verdict, one round of each, every
+ * round inside its session; every session and every round index turns up
+ * over many draws, and n over the sessions (or an empty session) is no
+ * draw. */
+static void fresh_draw_takes_one_round_of_distinct_sessions(void **state)
+{
+    (void)state;
+    uint64_t rng = 5;
+    const size_t len[9] = {30, 30, 30, 30, 30, 30, 30, 30, 3};
+    size_t sessions[8], rounds[8];
+    size_t session_hits[9] = {0}, round_hits[30] = {0};
+    for (int t = 0; t < 2000; t++) {
+        assert_true(mb_det_fresh_draw(&rng, len, 9, 6, sessions, rounds));
+        bool seen[9] = {false};
+        for (int k = 0; k < 6; k++) {
+            assert_true(sessions[k] < 9);
+            assert_false(seen[sessions[k]]);
+            seen[sessions[k]] = true;
+            assert_true(rounds[k] < len[sessions[k]]);
+            session_hits[sessions[k]]++;
+            round_hits[rounds[k]]++;
+        }
+    }
+    for (int s = 0; s < 9; s++) /* 2000 * 6 / 9 = 1333 expected each */
+        assert_true(session_hits[s] > 1000 && session_hits[s] < 1700);
+    for (int r = 0; r < 30; r++)
+        assert_true(round_hits[r] > 0);
+    /* Draws differ from one verdict to the next. */
+    size_t first[6], again[6];
+    rng = 11;
+    assert_true(mb_det_fresh_draw(&rng, len, 9, 6, first, rounds));
+    assert_true(mb_det_fresh_draw(&rng, len, 9, 6, again, rounds));
+    assert_memory_not_equal(first, again, sizeof first);
+    assert_true(mb_det_fresh_draw(&rng, len, 9, 9, sessions, rounds));
+    assert_false(mb_det_fresh_draw(&rng, len, 9, 10, sessions, rounds));
+    assert_false(mb_det_fresh_draw(&rng, len, 9, 0, sessions, rounds));
+    const size_t with_empty[3] = {4, 0, 4};
+    assert_false(mb_det_fresh_draw(&rng, with_empty, 3, 3, sessions, rounds));
+}
+
 static void inconclusive_is_no_alarm_and_counted(void **state)
 {
     (void)state;
@@ -168,6 +208,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(random_window_stays_inside),
     cmocka_unit_test(same_seed_same_draws),
     cmocka_unit_test(history_sessions_distinct_and_exclude_the_new_run),
+    cmocka_unit_test(fresh_draw_takes_one_round_of_distinct_sessions),
     cmocka_unit_test(inconclusive_is_no_alarm_and_counted),
     cmocka_unit_test(upper_bound_is_two_sided_clopper_pearson),
 };

@@ -21,15 +21,21 @@
  *               same pair, mb_compare_paired;
  *   history     the medians of K sessions' windows of A as a stored
  *               baseline against n rounds of another session,
- *               mb_compare_history.
+ *               mb_compare_history;
+ *   ab_fresh    the runner's fresh workers per round (run.fresh_workers):
+ *               n rounds, each of another session (distinct sessions, a
+ *               random round of each), A against B, mb_compare_paired.  A
+ *               session's two workers differ by a fixed offset for their
+ *               whole life; across sessions that offset is per-round noise,
+ *               as it is with a new worker every round.  n <= sessions.
  * A/A trials give the false-alarm rate, the 5% and 10% trials the
  * detection rates.  Disjoint trials (every window used once) give honest
  * but coarse counts; resampled trials (random windows, many more, not
- * independent) a smoother estimate of the same rates. */
-#ifdef __linux__
-#define _GNU_SOURCE /* sched_getaffinity */
-#include <sched.h>
-#endif
+ * independent) a smoother estimate of the same rates.
+ *
+ * This file holds the options, the measurement (workers started and fed
+ * through workerclient/, as the runner does) and main; the analysis, the
+ * report and the raw rounds file are beside it (bench_detector.h). */
 #include <jansson.h>
 #include <math.h>
 #include <signal.h>
@@ -37,12 +43,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "bench_detector.h"
 #include "compare.h"
 #include "detector_logic.h"
-#include "detector_rounds.h"
 #include "fixtures.h"
 #include "mb_opts.h"
 #include "mb_util.h"
@@ -50,69 +55,7 @@
 #include "protocol.h"
 #include "queue.h"
 #include "redis_server.h"
-#include "stats.h"
-
-/* Pair 0 is A/A', pair 1 A against 5% slower, pair 2 against 10%. */
-#define N_PAIRS 3
-#define N_SIDES 2
-#define MAX_REP_COUNTS 16
-#define MAX_SESSIONS 256
-
-enum { MODE_SEQUENTIAL, MODE_AB, MODE_HISTORY, N_MODES };
-
-static const char *const mode_names[N_MODES] = {"sequential", "ab", "history"};
-
-typedef struct det_config {
-    int rounds;                 /* per session */
-    int sessions;
-    int jobs;                   /* per repetition */
-    int warmup_jobs;            /* per worker */
-    int per_job;                /* images per job */
-    int batch;
-    int width, height;
-    int input_size;
-    int threads;
-    int history_runs;           /* K */
-    double threshold;
-    double slowdown[N_PAIRS];
-    int rep_counts[MAX_REP_COUNTS];
-    int n_rep_counts;
-    int resamples;
-    bool modes[N_MODES];
-    const char *json_path;
-    const char *worker;
-    const char *model;
-    const char *machine_note;   /* --machine-note: how the machine was shared or pinned */
-    const char *rounds_path;    /* --rounds-out: the raw rounds, saved before the analysis */
-    const char *replay_path;    /* --replay: analyse such a file instead of measuring */
-} det_config;
-
-/* One round of one session: images per second and seconds of each pair's
- * two repetitions. */
-typedef struct det_round {
-    int session;
-    double a[N_PAIRS], b[N_PAIRS];
-    double sec_a[N_PAIRS], sec_b[N_PAIRS];
-} det_round;
-
-typedef struct det {
-    det_config cfg;
-    char *tmp;
-    mb_redis_server redis;
-    mb_queue *q;
-    char *jobs_key[N_SIDES], *results_key, *hello_key;
-    char results_last[64];
-    mb_proc worker[N_SIDES];
-    char **images;
-    long next_job;
-    det_round *rounds;
-    size_t n_rounds;
-    size_t first[MAX_SESSIONS], len[MAX_SESSIONS];  /* rounds of each session */
-    double load_start[3], load_end[3];
-    double seconds;
-    bool interrupted;           /* cut short: only the finished sessions count */
-    json_t *machine;            /* replayed: the measuring machine's block */
-} det;
+#include "workerclient.h"
 
 static volatile sig_atomic_t interrupted;
 
@@ -123,12 +66,6 @@ static void on_signal(int sig)
 }
 
 /* ---- the measurement ------------------------------------------------------ */
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 static void read_load(double out[3])
 {
@@ -143,36 +80,24 @@ static void read_load(double out[3])
 
 static int start_worker(det *d, int session, int side, mb_err *err)
 {
-    char id[32], threads[16], log_name[64];
+    char id[32];
     snprintf(id, sizeof id, "det%d%c", session, side ? 'b' : 'a');
-    snprintf(threads, sizeof threads, "%d", d->cfg.threads);
-    snprintf(log_name, sizeof log_name, "worker-%s.log", id);
-    char *log = mb_asprintf("%s/%s", d->tmp, log_name);
-    const char *argv[] = {
-        d->cfg.worker, "--redis", mb_queue_url(d->q), "--jobs", d->jobs_key[side],
-        "--results", d->results_key, "--id", id, "--hello-key", d->hello_key,
-        "--device", "cpu", "--model", d->cfg.model, "--threads", threads, NULL,
+    char *log = mb_asprintf("%s/worker-%s.log", d->tmp, id);
+    mb_worker_spec spec = {
+        .path = d->cfg.worker, .redis_url = mb_queue_url(d->q), .jobs_stream = d->jobs_key[side],
+        .results_stream = d->results_key, .id = id, .hello_key = d->hello_key,
+        .device = "cpu", .model = d->cfg.model, .threads = d->cfg.threads,
     };
-    mb_queue_del(d->q, d->hello_key, NULL);
-    int rc = mb_spawn((char *const *)argv, NULL, log, &d->worker[side], err);
+    int rc = mb_worker_start(d->q, &spec, NULL, log, &d->worker[side], err);
+    char *hello = NULL;
+    if (rc == 0)
+        rc = mb_worker_await_hello(d->q, d->hello_key, &d->worker[side], id, log, 60000,
+                                   &interrupted, &hello, err);
     free(log);
-    if (rc != 0)
-        return rc;
-    for (int i = 0; i < 3000 && !interrupted; i++) {
-        char *hello = NULL;
-        mb_queue_get(d->q, d->hello_key, &hello, NULL);
-        if (hello != NULL) {
-            bool ready = strstr(hello, "\"state\":\"ready\"") != NULL;
-            free(hello);
-            if (ready)
-                return 0;
-            return mb_err_set(err, MB_EWORKER, "the worker is not ready: see %s", d->tmp);
-        }
-        if (!mb_proc_alive(&d->worker[side]))
-            return mb_err_set(err, MB_EWORKER, "the worker exited: see %s", d->tmp);
-        sleep_ms(20);
-    }
-    return mb_err_set(err, MB_ETIMEOUT, "the worker did not say hello");
+    if (rc == 0 && !mb_worker_hello_ready(hello))
+        rc = mb_err_set(err, MB_EWORKER, "the worker is not ready: see %s", d->tmp);
+    free(hello);
+    return rc;
 }
 
 /* One job on one side's worker, submitted and awaited, as the runner does
@@ -186,17 +111,13 @@ static int run_job(det *d, int side, double slowdown, int *images, mb_err *err)
         .batch_size = d->cfg.batch, .input_size = d->cfg.input_size,
         .fault_slowdown = slowdown,
     };
-    char *payload = mb_job_encode(&job);
-    int rc = mb_queue_add(d->q, d->jobs_key[side], "job", payload, strlen(payload), NULL, err);
-    free(payload);
+    int rc = mb_worker_submit(d->q, d->jobs_key[side], &job, NULL, err);
     if (rc != 0)
         return rc;
     double deadline = mb_now_ms() + 120000;
     while (mb_now_ms() < deadline && !interrupted) {
-        char *text = NULL;
-        size_t len = 0;
-        int got = mb_queue_read(d->q, d->results_key, d->results_last, "result", 200, &text,
-                                &len, err);
+        mb_result r = {0};
+        int got = mb_worker_next_result(d->q, d->results_key, d->results_last, 200, &r, err);
         if (got < 0)
             return got;
         if (got == 0) {
@@ -204,11 +125,6 @@ static int run_job(det *d, int side, double slowdown, int *images, mb_err *err)
                 return mb_err_set(err, MB_EWORKER, "the worker died: see %s", d->tmp);
             continue;
         }
-        mb_result r = {0};
-        rc = mb_result_decode(text, len, &r, err);
-        free(text);
-        if (rc != 0)
-            return rc;
         bool mine = strcmp(r.job_id, id) == 0;
         bool ok = r.status == MB_JOB_OK;
         *images = r.images;
@@ -292,7 +208,7 @@ static int measure(det *d, mb_err *err)
                 d->n_rounds++;
         }
         for (int side = 0; side < N_SIDES; side++)
-            mb_proc_stop(&d->worker[side], 5000);
+            mb_worker_stop(d->q, &d->worker[side], d->hello_key, 5000);
         if (interrupted) {
             d->n_rounds = d->first[s];
             break;
@@ -316,730 +232,6 @@ static int measure(det *d, mb_err *err)
     if (d->cfg.history_runs + 1 > done)
         d->cfg.modes[MODE_HISTORY] = false;
     return 0;
-}
-
-/* ---- the analysis ----------------------------------------------------------- */
-
-/* What a sequential or history run measures of a condition in a round: the
- * baseline's A, or the slowed candidate (B of pair 1 or 2; for A/A trials
- * the current run is A again, from another session). */
-static double seq_value(const det_round *r, int cond)
-{
-    return cond == 0 ? r->a[0] : r->b[cond];
-}
-
-static void fill_seq(const det *d, size_t s, size_t start, int n, int cond, double *out)
-{
-    for (int i = 0; i < n; i++)
-        out[i] = seq_value(&d->rounds[d->first[s] + start + (size_t)i], cond);
-}
-
-typedef struct trial_buf {
-    double *x, *y, *medians;
-    double *mdes;               /* of the A/A trials */
-    size_t n_mdes, cap_mdes;
-} trial_buf;
-
-typedef struct det_figures {
-    mb_det_tally tally[N_PAIRS];
-    double mde;                 /* median MDE of the A/A trials */
-} det_figures;
-
-typedef struct mode_result {
-    det_figures resampled, disjoint;
-    double minutes;
-} mode_result;
-
-static void note_mde(trial_buf *t, double mde)
-{
-    if (isnan(mde))
-        return;
-    if (t->n_mdes == t->cap_mdes) {
-        t->cap_mdes = t->cap_mdes ? 2 * t->cap_mdes : 256;
-        t->mdes = mb_realloc(t->mdes, t->cap_mdes * sizeof(double));
-    }
-    t->mdes[t->n_mdes++] = mde;
-}
-
-static void finish_mde(trial_buf *t, det_figures *f)
-{
-    f->mde = t->n_mdes ? mb_stats_median(t->mdes, t->n_mdes) : NAN;
-    t->n_mdes = 0;
-}
-
-/* One verdict of a mode, its inputs already in t->x (baseline side: the A
- * values, or for history the K run medians in t->medians) and t->y. */
-static void judge(const det *d, int mode, int cond, int n, trial_buf *t, det_figures *f)
-{
-    mb_compare_cell c;
-    memset(&c, 0, sizeof c);
-    double thr = d->cfg.threshold;
-    if (mode == MODE_SEQUENTIAL)
-        mb_compare_samples(t->x, (size_t)n, t->y, (size_t)n, thr, NULL, &c);
-    else if (mode == MODE_AB)
-        mb_compare_paired(t->x, t->y, (size_t)n, thr, NULL, &c);
-    else
-        mb_compare_history(t->medians, (size_t)d->cfg.history_runs, t->y, (size_t)n, thr,
-                           NULL, &c);
-    mb_det_tally_add(&f->tally[cond], c.verdict);
-    if (cond == 0)
-        note_mde(t, c.mde);
-    free(c.reason);
-}
-
-static void fill_ab(const det *d, size_t s, size_t start, int n, int cond, double *a,
-                    double *b)
-{
-    for (int i = 0; i < n; i++) {
-        const det_round *r = &d->rounds[d->first[s] + start + (size_t)i];
-        a[i] = r->a[cond];
-        b[i] = r->b[cond];
-    }
-}
-
-static void history_medians(const det *d, const size_t *sessions, const size_t *starts, int n,
-                            trial_buf *t)
-{
-    for (int k = 0; k < d->cfg.history_runs; k++) {
-        fill_seq(d, sessions[k], starts[k], n, 0, t->x);
-        t->medians[k] = mb_stats_median(t->x, (size_t)n);
-    }
-}
-
-/* Resampled trials: random sessions, random windows of n rounds. */
-static void resampled(const det *d, int mode, int n, uint64_t *rng, trial_buf *t,
-                      det_figures *f)
-{
-    size_t S = (size_t)d->cfg.sessions;
-    size_t K = (size_t)d->cfg.history_runs;
-    size_t hs[MAX_SESSIONS], hw[MAX_SESSIONS];
-    for (int cond = 0; cond < N_PAIRS; cond++) {
-        for (int i = 0; i < d->cfg.resamples; i++) {
-            size_t sb = mb_det_rng_below(rng, S);
-            size_t wb = mb_det_random_window(rng, d->len[sb], (size_t)n);
-            if (wb >= d->len[sb])
-                continue;
-            if (mode == MODE_AB) {
-                fill_ab(d, sb, wb, n, cond, t->x, t->y);
-            } else if (mode == MODE_SEQUENTIAL) {
-                size_t sa = mb_det_rng_below(rng, S - 1);
-                sa += sa >= sb;
-                size_t wa = mb_det_random_window(rng, d->len[sa], (size_t)n);
-                if (wa >= d->len[sa])
-                    continue;
-                fill_seq(d, sa, wa, n, 0, t->x);
-                fill_seq(d, sb, wb, n, cond, t->y);
-            } else {
-                if (!mb_det_pick_sessions(rng, S, sb, K, hs))
-                    continue;
-                bool ok = true;
-                for (size_t k = 0; k < K; k++) {
-                    hw[k] = mb_det_random_window(rng, d->len[hs[k]], (size_t)n);
-                    ok = ok && hw[k] < d->len[hs[k]];
-                }
-                if (!ok)
-                    continue;
-                history_medians(d, hs, hw, n, t);
-                fill_seq(d, sb, wb, n, cond, t->y);
-            }
-            judge(d, mode, cond, n, t, f);
-        }
-        if (cond == 0)
-            finish_mde(t, f);
-    }
-}
-
-/* Disjoint trials.  Windows are listed level by level (window 0 of every
- * session, then window 1, ...), so that neighbours come from different
- * sessions.  sequential: A/A pairs windows (0,1), (2,3)...; an A/B trial
- * takes window i's A against window i + 1's slowed B, so every window
- * serves once per column.  ab: every window is one trial per column.
- * history: window i is the new run, the baseline the same level's windows
- * of the K sessions after it (cyclically); new runs are disjoint, baselines
- * are shared between trials. */
-static void disjoint(const det *d, int mode, int n, trial_buf *t, det_figures *f)
-{
-    size_t S = (size_t)d->cfg.sessions;
-    size_t K = (size_t)d->cfg.history_runs;
-    size_t max = 0;
-    for (size_t s = 0; s < S; s++)
-        max += mb_det_disjoint_windows(d->len[s], (size_t)n);
-    size_t *ws = mb_calloc(max + 1, sizeof(size_t));
-    size_t *wl = mb_calloc(max + 1, sizeof(size_t));
-    size_t count = 0;
-    for (size_t level = 0;; level++) {
-        bool any = false;
-        for (size_t s = 0; s < S; s++) {
-            if (level >= mb_det_disjoint_windows(d->len[s], (size_t)n))
-                continue;
-            ws[count] = s;
-            wl[count++] = level;
-            any = true;
-        }
-        if (!any)
-            break;
-    }
-    size_t hs[MAX_SESSIONS], hw[MAX_SESSIONS];
-    for (int cond = 0; cond < N_PAIRS; cond++) {
-        for (size_t i = 0; i < count; i++) {
-            size_t start = wl[i] * (size_t)n;
-            if (mode == MODE_AB) {
-                fill_ab(d, ws[i], start, n, cond, t->x, t->y);
-            } else if (mode == MODE_SEQUENTIAL) {
-                size_t j = cond == 0 ? i + 1 : (i + 1) % count;
-                if ((cond == 0 && (i % 2 == 1 || j >= count)) || ws[i] == ws[j])
-                    continue;
-                fill_seq(d, ws[i], start, n, 0, t->x);
-                fill_seq(d, ws[j], wl[j] * (size_t)n, n, cond, t->y);
-            } else {
-                if (S < K + 1)
-                    break;
-                bool ok = true;
-                for (size_t k = 0; k < K; k++) {
-                    hs[k] = (ws[i] + 1 + k) % S;
-                    hw[k] = start;
-                    ok = ok && start + (size_t)n <= d->len[hs[k]];
-                }
-                if (!ok)
-                    continue;
-                history_medians(d, hs, hw, n, t);
-                fill_seq(d, ws[i], start, n, cond, t->y);
-            }
-            judge(d, mode, cond, n, t, f);
-        }
-        if (cond == 0)
-            finish_mde(t, f);
-    }
-    free(ws);
-    free(wl);
-}
-
-/* Mean seconds of a repetition on side A and on side B. */
-static void rep_seconds(const det *d, double *a, double *b)
-{
-    double sa = 0, sb = 0;
-    for (size_t i = 0; i < d->n_rounds; i++)
-        for (int p = 0; p < N_PAIRS; p++) {
-            sa += d->rounds[i].sec_a[p];
-            sb += d->rounds[i].sec_b[p];
-        }
-    size_t m = d->n_rounds * N_PAIRS;
-    *a = m ? sa / (double)m : NAN;
-    *b = m ? sb / (double)m : NAN;
-}
-
-/* Measuring time of the run that gets a verdict: n rounds of both sides
- * for ab; n repetitions of the new run for sequential and history, whose
- * baseline is measured once and stored.  Worker start and warm-up are left
- * out. */
-static double minutes_per_verdict(const det *d, int mode, int n)
-{
-    double a, b;
-    rep_seconds(d, &a, &b);
-    return (mode == MODE_AB ? n * (a + b) : n * (a + b) / 2) / 60.0;
-}
-
-static void analyse(const det *d, int mode, int n, mode_result *out)
-{
-    memset(out, 0, sizeof *out);
-    trial_buf t;
-    memset(&t, 0, sizeof t);
-    t.x = mb_calloc((size_t)n, sizeof(double));
-    t.y = mb_calloc((size_t)n, sizeof(double));
-    t.medians = mb_calloc((size_t)d->cfg.history_runs + 1, sizeof(double));
-    uint64_t rng = 7 + (uint64_t)mode * 1000 + (uint64_t)n;
-    resampled(d, mode, n, &rng, &t, &out->resampled);
-    disjoint(d, mode, n, &t, &out->disjoint);
-    out->minutes = minutes_per_verdict(d, mode, n);
-    free(t.x);
-    free(t.y);
-    free(t.medians);
-    free(t.mdes);
-}
-
-/* The change of condition cond's B against its A, paired round by round
- * (mb_det_paired_change): for cond 0 the difference between the two worker
- * processes (A/A'), for 1 and 2 what the injected slowdown did. */
-static double paired_change(const det *d, int cond)
-{
-    double *a = mb_calloc(d->n_rounds + 1, sizeof(double));
-    double *b = mb_calloc(d->n_rounds + 1, sizeof(double));
-    for (size_t i = 0; i < d->n_rounds; i++) {
-        a[i] = d->rounds[i].a[cond];
-        b[i] = d->rounds[i].b[cond];
-    }
-    double change = mb_det_paired_change(a, b, d->n_rounds);
-    free(a);
-    free(b);
-    return change;
-}
-
-static double median_of(const det *d, int cond)
-{
-    double *v = mb_calloc(d->n_rounds + 1, sizeof(double));
-    for (size_t i = 0; i < d->n_rounds; i++)
-        v[i] = seq_value(&d->rounds[i], cond);
-    double m = mb_stats_median(v, d->n_rounds);
-    free(v);
-    return m;
-}
-
-/* The noise each design sees: the median over sessions of the CV of a
- * session's A repetitions (sequential within a run), the CV of the
- * sessions' medians (between runs: sequential and history), and the
- * median over sessions of the standard deviation of log(A'/A) (ab). */
-typedef struct det_noise {
-    double within, between, paired;
-} det_noise;
-
-static det_noise noise(const det *d)
-{
-    double cvs[MAX_SESSIONS], medians[MAX_SESSIONS], sds[MAX_SESSIONS];
-    int m = 0;
-    double *v = mb_calloc(d->n_rounds + 1, sizeof(double));
-    double *l = mb_calloc(d->n_rounds + 1, sizeof(double));
-    for (int s = 0; s < d->cfg.sessions; s++) {
-        size_t len = d->len[s];
-        if (len < 2)
-            continue;
-        for (size_t i = 0; i < len; i++) {
-            const det_round *r = &d->rounds[d->first[s] + i];
-            v[i] = r->a[0];
-            l[i] = log(r->b[0] / r->a[0]);
-        }
-        cvs[m] = mb_stats_cv(v, len);
-        medians[m] = mb_stats_median(v, len);
-        double mean = mb_stats_mean(l, len), ss = 0;
-        for (size_t i = 0; i < len; i++)
-            ss += (l[i] - mean) * (l[i] - mean);
-        sds[m++] = sqrt(ss / (double)(len - 1));
-    }
-    free(v);
-    free(l);
-    det_noise n = {NAN, NAN, NAN};
-    if (m > 0) {
-        n.within = mb_stats_median(cvs, (size_t)m);
-        n.paired = mb_stats_median(sds, (size_t)m);
-    }
-    if (m > 1)
-        n.between = mb_stats_cv(medians, (size_t)m);
-    return n;
-}
-
-/* ---- the report ------------------------------------------------------------- */
-
-static json_t *machine_json(const det *d);
-
-static void pct(char *buf, size_t size, double v)
-{
-    if (isnan(v))
-        snprintf(buf, size, "-");
-    else if (isinf(v))
-        snprintf(buf, size, "inf");
-    else
-        snprintf(buf, size, "%.1f%%", 100 * v);
-}
-
-/* "1.2% <=3.4%" for a rate and its upper bound. */
-static void rate_cell(char *buf, size_t size, const mb_det_tally *t)
-{
-    char r[16], u[16];
-    pct(r, sizeof r, mb_det_rate(t));
-    pct(u, sizeof u, mb_det_upper95(t));
-    snprintf(buf, size, "%s <=%s", r, u);
-}
-
-static void count_cell(char *buf, size_t size, const mb_det_tally *t)
-{
-    char r[16];
-    pct(r, sizeof r, mb_det_rate(t));
-    snprintf(buf, size, "%zu/%zu %s", t->alarms, t->trials, r);
-}
-
-static const char *const mode_titles[N_MODES] = {
-    "sequential: one run's repetitions against another session's (Mann-Whitney, two files)",
-    "ab: A and B in the same rounds of one session, each its own worker (Wilcoxon signed-rank "
-    "on per-round ratios)",
-    "history: a stored baseline of K sessions' medians against a new session (prediction "
-    "interval)",
-};
-
-static void print_mode(const det *d, int mode, const mode_result *res)
-{
-    printf("\n%s\n", mode_titles[mode]);
-    if (mode == MODE_HISTORY)
-        printf("K = %d runs in the baseline\n", d->cfg.history_runs);
-    printf("%4s  %-15s %-15s %-15s %7s %7s %6s  |  %-13s %-13s %-13s\n", "reps",
-           "false alarms", "detect 5%", "detect 10%", "inconc.", "MDE", "min",
-           "disjoint: FA", "detect 5%", "detect 10%");
-    for (int i = 0; i < d->cfg.n_rep_counts; i++) {
-        const mode_result *r = &res[i];
-        char c[N_PAIRS][40], dj[N_PAIRS][40], inc[16], mde[16];
-        for (int k = 0; k < N_PAIRS; k++) {
-            rate_cell(c[k], sizeof c[k], &r->resampled.tally[k]);
-            count_cell(dj[k], sizeof dj[k], &r->disjoint.tally[k]);
-        }
-        pct(inc, sizeof inc, mb_det_inconclusive_rate(&r->resampled.tally[0]));
-        pct(mde, sizeof mde, r->resampled.mde);
-        printf("%4d  %-15s %-15s %-15s %7s %7s %6.2f  |  %-13s %-13s %-13s\n",
-               d->cfg.rep_counts[i], c[0], c[1], c[2], inc, mde, r->minutes, dj[0], dj[1],
-               dj[2]);
-    }
-}
-
-static void report(const det *d, mode_result res[N_MODES][MAX_REP_COUNTS])
-{
-    const det_config *c = &d->cfg;
-    double base = median_of(d, 0);
-    det_noise nz = noise(d);
-    char w[16], b[16], p[16];
-    pct(w, sizeof w, nz.within);
-    pct(b, sizeof b, nz.between);
-    pct(p, sizeof p, nz.paired);
-    printf("\nDetector benchmark: %s on the CPU (%d thread(s)), %dx%d JPEG, %d images/job, "
-           "batch %d, input %d, %d jobs per repetition\n", c->model, c->threads, c->width,
-           c->height, c->per_job, c->batch, c->input_size, c->jobs);
-    printf("Rule: regression = p < %g AND median throughput change < -%g%%; inconclusive "
-           "(MDE above the threshold) counts as no alarm\n",
-           MB_COMPARE_DEFAULT_ALPHA, 100 * c->threshold);
-    printf("Measured: %zu rounds (6 repetitions each) over %d sessions of two workers in "
-           "%.0f s; %.0f images/s; load average %.2f at start, %.2f at end\n",
-           d->n_rounds, c->sessions, d->seconds, base, d->load_start[0], d->load_end[0]);
-    json_t *machine = machine_json(d);
-    json_t *note = json_object_get(machine, "note");
-    printf("Machine: %s, %d CPUs%s%s\n", json_string_value(json_object_get(machine, "cpu_model")),
-           (int)json_integer_value(json_object_get(machine, "cores")), note ? "; " : "",
-           note ? json_string_value(note) : "");
-    json_decref(machine);
-    printf("Noise: CV %s within a session, %s between sessions; sd of log(A'/A) per round "
-           "%s\n", w, b, p);
-    printf("A/A' (two workers, no slowdown): median per-round change %+.1f%%\n",
-           100 * paired_change(d, 0));
-    for (int k = 1; k < N_PAIRS; k++)
-        printf("Injected slowdown %.0f%%: median per-round change %+.1f%% (paired B/A); "
-               "%+.1f%% between the sides' overall medians\n", 100 * c->slowdown[k],
-               100 * paired_change(d, k), 100 * (median_of(d, k) / base - 1));
-    for (int m = 0; m < N_MODES; m++)
-        if (c->modes[m])
-            print_mode(d, m, res[m]);
-    printf("\nRates over %d resampled trials per column (random windows of consecutive "
-           "rounds; overlapping, so not independent), with the upper end of the two-sided "
-           "95%% Clopper-Pearson interval; disjoint trials beside them use every window "
-           "once.  min: minutes of measuring per verdict.\n", c->resamples);
-}
-
-static json_t *num(double v)
-{
-    return isfinite(v) ? json_real(v) : json_null();
-}
-
-static json_t *figures_json(const det_figures *f, double minutes, bool resampled)
-{
-    static const char *const keys[N_PAIRS] = {"false_alarm", "detect_5", "detect_10"};
-    json_t *o = json_object();
-    for (int k = 0; k < N_PAIRS; k++) {
-        char key[48];
-        const mb_det_tally *t = &f->tally[k];
-        snprintf(key, sizeof key, "%s%s", keys[k], k == 0 ? "_rate" : "");
-        json_object_set_new(o, key, num(mb_det_rate(t)));
-        snprintf(key, sizeof key, "%s_trials", keys[k]);
-        json_object_set_new(o, key, json_integer((json_int_t)t->trials));
-        snprintf(key, sizeof key, "%s_alarms", keys[k]);
-        json_object_set_new(o, key, json_integer((json_int_t)t->alarms));
-        snprintf(key, sizeof key, "%s_upper95", keys[k]);
-        json_object_set_new(o, key, num(mb_det_upper95(t)));
-        snprintf(key, sizeof key, "%s_inconclusive_rate", keys[k]);
-        json_object_set_new(o, key, num(mb_det_inconclusive_rate(t)));
-    }
-    json_object_set_new(o, "inconclusive_rate", num(mb_det_inconclusive_rate(&f->tally[0])));
-    json_object_set_new(o, "mde_median", num(f->mde));
-    json_object_set_new(o, "minutes_per_verdict", num(minutes));
-    json_object_set_new(o, "resampled", json_boolean(resampled));
-    return o;
-}
-
-/* The CPUs this process (and the workers it starts, which inherit the
- * mask) may run on, as `taskset` set them; NULL where the system has no
- * affinity call (macOS). */
-static json_t *cpus_allowed(void)
-{
-#ifdef __linux__
-    cpu_set_t set;
-    if (sched_getaffinity(0, sizeof set, &set) != 0)
-        return NULL;
-    json_t *a = json_array();
-    for (int i = 0; i < CPU_SETSIZE; i++)
-        if (CPU_ISSET(i, &set))
-            json_array_append_new(a, json_integer(i));
-    return a;
-#else
-    return NULL;
-#endif
-}
-
-static json_t *machine_json(const det *d)
-{
-    if (d->machine != NULL)
-        return json_incref(d->machine);
-    json_t *o = json_object();
-    char model[256] = "unknown";
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    char line[512];
-    while (f != NULL && fgets(line, sizeof line, f) != NULL) {
-        if (strncmp(line, "model name", 10) == 0) {
-            const char *colon = strchr(line, ':');
-            if (colon != NULL) {
-                snprintf(model, sizeof model, "%s", colon + 2);
-                model[strcspn(model, "\n")] = '\0';
-            }
-            break;
-        }
-    }
-    if (f != NULL)
-        fclose(f);
-    json_object_set_new(o, "cpu_model", json_string(model));
-    json_object_set_new(o, "cores", json_integer(sysconf(_SC_NPROCESSORS_ONLN)));
-    json_t *allowed = cpus_allowed();
-    if (allowed != NULL) {
-        json_object_set_new(o, "cpus_allowed_count", json_integer((json_int_t)json_array_size(allowed)));
-        json_object_set_new(o, "cpus_allowed", allowed);
-    }
-    json_t *ls = json_array(), *le = json_array();
-    for (int i = 0; i < 3; i++) {
-        json_array_append_new(ls, num(d->load_start[i]));
-        json_array_append_new(le, num(d->load_end[i]));
-    }
-    json_object_set_new(o, "load_average_start", ls);
-    json_object_set_new(o, "load_average_end", le);
-    if (d->cfg.machine_note != NULL)
-        json_object_set_new(o, "note", json_string(d->cfg.machine_note));
-    return o;
-}
-
-static json_t *config_json(const det *d, int primary)
-{
-    const det_config *c = &d->cfg;
-    json_t *o = json_object();
-    json_object_set_new(o, "model", json_string(c->model));
-    json_object_set_new(o, "threads", json_integer(c->threads));
-    json_object_set_new(o, "image_width", json_integer(c->width));
-    json_object_set_new(o, "image_height", json_integer(c->height));
-    json_object_set_new(o, "images_per_job", json_integer(c->per_job));
-    json_object_set_new(o, "batch", json_integer(c->batch));
-    json_object_set_new(o, "input_size", json_integer(c->input_size));
-    json_object_set_new(o, "jobs_per_repetition", json_integer(c->jobs));
-    json_object_set_new(o, "warmup_jobs", json_integer(c->warmup_jobs));
-    json_object_set_new(o, "sessions", json_integer(c->sessions));
-    json_object_set_new(o, "rounds_per_session", json_integer(c->rounds));
-    json_object_set_new(o, "history_runs", json_integer(c->history_runs));
-    json_object_set_new(o, "threshold", json_real(c->threshold));
-    json_object_set_new(o, "alpha", json_real(MB_COMPARE_DEFAULT_ALPHA));
-    json_object_set_new(o, "repetitions", json_integer(primary));
-    json_t *counts = json_array();
-    for (int i = 0; i < c->n_rep_counts; i++)
-        json_array_append_new(counts, json_integer(c->rep_counts[i]));
-    json_object_set_new(o, "repetition_counts", counts);
-    json_object_set_new(o, "resamples", json_integer(c->resamples));
-    json_object_set_new(o, "upper95", json_string("upper end of the two-sided 95% "
-                                                  "Clopper-Pearson interval (a one-sided "
-                                                  "97.5% bound)"));
-    json_object_set_new(o, "inconclusive", json_string("counted as no alarm and not "
-                                                       "detected; reported on its own"));
-    json_object_set_new(o, "minutes_per_verdict", json_string(
-        "measuring time of the run that gets the verdict: n rounds of both sides (ab), n "
-        "repetitions of the new run (sequential, history: the baseline is stored)"));
-    return o;
-}
-
-static int write_json(const det *d, mode_result res[N_MODES][MAX_REP_COUNTS], mb_err *err)
-{
-    const det_config *c = &d->cfg;
-    json_t *root = json_object();
-    json_object_set_new(root, "machine", machine_json(d));
-    json_object_set_new(root, "config", config_json(d, c->rep_counts[0]));
-    det_noise nz = noise(d);
-    double base = median_of(d, 0);
-    json_t *m = json_object();
-    json_object_set_new(m, "rounds", json_integer((json_int_t)d->n_rounds));
-    json_object_set_new(m, "seconds", num(d->seconds));
-    json_object_set_new(m, "interrupted", json_boolean(d->interrupted));
-    json_object_set_new(m, "images_per_second", num(base));
-    json_object_set_new(m, "change_aa", num(paired_change(d, 0)));
-    json_object_set_new(m, "change_5", num(paired_change(d, 1)));
-    json_object_set_new(m, "change_10", num(paired_change(d, 2)));
-    json_object_set_new(m, "change_5_unpaired", num(median_of(d, 1) / base - 1));
-    json_object_set_new(m, "change_10_unpaired", num(median_of(d, 2) / base - 1));
-    json_object_set_new(m, "change", json_string(
-        "change_*: median over rounds of B/A of the same pair, minus 1 (aa: no slowdown); "
-        "*_unpaired: median of the slowed B over median of A, minus 1"));
-    json_object_set_new(m, "cv_within_session", num(nz.within));
-    json_object_set_new(m, "cv_between_sessions", num(nz.between));
-    json_object_set_new(m, "sd_log_ratio_per_round", num(nz.paired));
-    json_object_set_new(root, "measured", m);
-    json_t *modes = json_object();
-    for (int k = 0; k < N_MODES; k++) {
-        if (!c->modes[k])
-            continue;
-        json_t *o = figures_json(&res[k][0].resampled, res[k][0].minutes, true);
-        json_object_set_new(o, "repetitions", json_integer(c->rep_counts[0]));
-        json_object_set_new(o, "disjoint",
-                            figures_json(&res[k][0].disjoint, res[k][0].minutes, false));
-        json_t *by = json_object();
-        for (int i = 0; i < c->n_rep_counts; i++) {
-            char key[16];
-            snprintf(key, sizeof key, "%d", c->rep_counts[i]);
-            json_t *e = figures_json(&res[k][i].resampled, res[k][i].minutes, true);
-            json_object_set_new(e, "disjoint",
-                                figures_json(&res[k][i].disjoint, res[k][i].minutes, false));
-            json_object_set_new(by, key, e);
-        }
-        json_object_set_new(o, "by_repetitions", by);
-        json_object_set_new(modes, mode_names[k], o);
-    }
-    json_object_set_new(root, "modes", modes);
-    char *text = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
-    json_decref(root);
-    int rc = 0;
-    if (text == NULL || mb_write_file_atomic(c->json_path, text, strlen(text)) != 0)
-        rc = mb_err_set(err, MB_EIO, "option --json: cannot write %s", c->json_path);
-    free(text);
-    return rc;
-}
-
-/* ---- raw rounds: saved after measuring, read back by --replay ----------------- */
-
-/* A row: the session, then a[], b[], sec_a[], sec_b[] of the pairs. */
-#define ROW_WIDTH (1 + 4 * N_PAIRS)
-
-static json_t *measurement_meta(const det *d)
-{
-    const det_config *c = &d->cfg;
-    json_t *m = json_object();
-    json_object_set_new(m, "machine", machine_json(d));
-    json_object_set_new(m, "model", json_string(c->model));
-    json_object_set_new(m, "sessions", json_integer(c->sessions));
-    json_object_set_new(m, "rounds_per_session", json_integer(c->rounds));
-    json_object_set_new(m, "jobs_per_repetition", json_integer(c->jobs));
-    json_object_set_new(m, "warmup_jobs", json_integer(c->warmup_jobs));
-    json_object_set_new(m, "images_per_job", json_integer(c->per_job));
-    json_object_set_new(m, "batch", json_integer(c->batch));
-    json_object_set_new(m, "image_width", json_integer(c->width));
-    json_object_set_new(m, "image_height", json_integer(c->height));
-    json_object_set_new(m, "input_size", json_integer(c->input_size));
-    json_object_set_new(m, "threads", json_integer(c->threads));
-    json_t *slow = json_array();
-    for (int p = 0; p < N_PAIRS; p++)
-        json_array_append_new(slow, json_real(c->slowdown[p]));
-    json_object_set_new(m, "slowdown", slow);
-    json_object_set_new(m, "seconds", json_real(d->seconds));
-    json_object_set_new(m, "interrupted", json_boolean(d->interrupted));
-    return m;
-}
-
-static int save_rounds(const det *d, mb_err *err)
-{
-    double *rows = mb_calloc(d->n_rounds * ROW_WIDTH + 1, sizeof(double));
-    for (size_t i = 0; i < d->n_rounds; i++) {
-        const det_round *r = &d->rounds[i];
-        double *row = &rows[i * ROW_WIDTH];
-        row[0] = r->session;
-        for (int p = 0; p < N_PAIRS; p++) {
-            row[1 + p] = r->a[p];
-            row[1 + N_PAIRS + p] = r->b[p];
-            row[1 + 2 * N_PAIRS + p] = r->sec_a[p];
-            row[1 + 3 * N_PAIRS + p] = r->sec_b[p];
-        }
-    }
-    json_t *meta = measurement_meta(d);
-    int rc = mb_det_rounds_save(d->cfg.rounds_path, meta, rows, d->n_rounds, ROW_WIDTH, err);
-    json_decref(meta);
-    free(rows);
-    return rc;
-}
-
-static int meta_int(json_t *meta, const char *key, int *out)
-{
-    json_t *v = json_object_get(meta, key);
-    if (json_is_integer(v))
-        *out = (int)json_integer_value(v);
-    return json_is_integer(v) ? 0 : -1;
-}
-
-/* Takes the measurement's configuration from meta; the analysis options
- * stay the command's. */
-static int replay_config(det *d, json_t *meta, mb_err *err)
-{
-    det_config *c = &d->cfg;
-    static const char *const keys[] = {"rounds_per_session", "jobs_per_repetition",
-                                       "warmup_jobs", "images_per_job", "batch", "image_width",
-                                       "image_height", "input_size", "threads"};
-    int *fields[] = {&c->rounds, &c->jobs, &c->warmup_jobs, &c->per_job, &c->batch,
-                     &c->width, &c->height, &c->input_size, &c->threads};
-    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
-        if (meta_int(meta, keys[k], fields[k]) != 0)
-            return mb_err_set(err, MB_EINVAL, "%s: meta.%s: missing or not a whole number",
-                              c->replay_path, keys[k]);
-    json_t *model = json_object_get(meta, "model"), *slow = json_object_get(meta, "slowdown");
-    d->machine = json_incref(json_object_get(meta, "machine"));
-    if (!json_is_string(model) || json_array_size(slow) != N_PAIRS || d->machine == NULL)
-        return mb_err_set(err, MB_EINVAL, "%s: meta: model, slowdown[%d] and machine are "
-                          "required", c->replay_path, N_PAIRS);
-    c->model = json_string_value(model);
-    for (int p = 0; p < N_PAIRS; p++)
-        c->slowdown[p] = json_number_value(json_array_get(slow, (size_t)p));
-    for (int i = 0; i < 3; i++) {
-        json_t *ls = json_array_get(json_object_get(d->machine, "load_average_start"), (size_t)i);
-        json_t *le = json_array_get(json_object_get(d->machine, "load_average_end"), (size_t)i);
-        d->load_start[i] = json_is_number(ls) ? json_number_value(ls) : NAN;
-        d->load_end[i] = json_is_number(le) ? json_number_value(le) : NAN;
-    }
-    d->seconds = json_number_value(json_object_get(meta, "seconds"));
-    d->interrupted = json_is_true(json_object_get(meta, "interrupted"));
-    return 0;
-}
-
-/* Reads --replay's file into the rounds and the sessions' spans, as
- * measure() leaves them.  meta stays referenced by the caller (cfg.model
- * points into it). */
-static int replay(det *d, json_t **meta, mb_err *err)
-{
-    double *rows;
-    size_t n;
-    int rc = mb_det_rounds_load(d->cfg.replay_path, meta, &rows, &n, ROW_WIDTH, err);
-    if (rc == 0)
-        rc = replay_config(d, *meta, err);
-    if (rc != 0)
-        return rc;
-    d->rounds = mb_calloc(n + 1, sizeof(det_round));
-    int sessions = 0;
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        const double *row = &rows[i * ROW_WIDTH];
-        int s = (int)row[0];
-        if (s < 0 || s >= MAX_SESSIONS || s < sessions - 1 || (size_t)s > (size_t)sessions) {
-            rc = mb_err_set(err, MB_EINVAL, "%s: rounds[%zu]: session %d out of order",
-                            d->cfg.replay_path, i, s);
-            break;
-        }
-        if (s == sessions)
-            d->first[sessions++] = i;
-        det_round *r = &d->rounds[i];
-        r->session = s;
-        for (int p = 0; p < N_PAIRS; p++) {
-            r->a[p] = row[1 + p];
-            r->b[p] = row[1 + N_PAIRS + p];
-            r->sec_a[p] = row[1 + 2 * N_PAIRS + p];
-            r->sec_b[p] = row[1 + 3 * N_PAIRS + p];
-        }
-        d->len[s]++;
-        d->n_rounds++;
-    }
-    free(rows);
-    d->cfg.sessions = sessions;
-    if (rc == 0 && sessions < 2)
-        rc = mb_err_set(err, MB_EINVAL, "%s: fewer than two sessions", d->cfg.replay_path);
-    if (rc == 0 && d->cfg.history_runs + 1 > sessions)
-        d->cfg.modes[MODE_HISTORY] = false;
-    return rc;
 }
 
 /* ---- options ------------------------------------------------------------------ */
@@ -1076,14 +268,16 @@ static const mb_opt det_opts[] = {
 
 static void usage(FILE *f)
 {
-    fputs("usage: mpsbench-bench-detector [--mode sequential|ab|history|all] [--json FILE]\n"
-          "         [--sessions N] [--rounds N] [--jobs N] [--per-job N] [--batch N]\n"
-          "         [--size WxH] [--input-size N] [--threads N] [--threshold PCT]\n"
+    fputs("usage: mpsbench-bench-detector [--mode sequential|ab|ab_fresh|history|all]\n"
+          "         [--json FILE] [--sessions N] [--rounds N] [--jobs N] [--per-job N]\n"
+          "         [--batch N] [--size WxH] [--input-size N] [--threads N] [--threshold PCT]\n"
           "         [--repetitions 10,6,15] [--resamples N] [--history-runs K]\n"
           "         [--worker PATH] [--model SPEC] [--machine-note TEXT]\n"
           "         [--rounds-out FILE] [--replay FILE]\n"
           "Measures the false-alarm and detection rates of the three regression designs\n"
-          "(two files, A/B rounds, a history baseline) on real worker processes (CPU).\n"
+          "(two files, A/B rounds, a history baseline) on real worker processes (CPU),\n"
+          "and ab_fresh: A/B rounds each from another session, standing for a fresh\n"
+          "worker per round (judged at repetition counts up to the sessions only).\n"
           "Each of --sessions sessions starts two workers and measures --rounds rounds of\n"
           "six repetitions; --repetitions lists the repetition (round) counts judged, the\n"
           "first being the one the JSON's top-level figures are for.  --machine-note goes\n"
@@ -1131,11 +325,11 @@ static int parse_mode(const char *text, det_config *c, mb_err *err)
     bool all = strcmp(text, "all") == 0;
     bool any = all;
     for (int m = 0; m < N_MODES; m++) {
-        c->modes[m] = all || strcmp(text, mode_names[m]) == 0;
+        c->modes[m] = all || strcmp(text, mb_det_mode_names[m]) == 0;
         any = any || c->modes[m];
     }
     return any ? 0 : mb_err_set(err, MB_EUSAGE, "option --mode: '%s' is not sequential, ab, "
-                                "history or all", text);
+                                "ab_fresh, history or all", text);
 }
 
 static int parse_args(int argc, char **argv, det_config *c, bool *help, mb_err *err)
@@ -1275,7 +469,7 @@ int main(int argc, char **argv)
         .per_job = 64, .batch = 8, .width = 224, .height = 224, .input_size = 64,
         .threads = 1, .history_runs = 5, .threshold = MB_COMPARE_DEFAULT_THRESHOLD,
         .slowdown = {0, 0.05, 0.10}, .rep_counts = {10, 6, 15}, .n_rep_counts = 3,
-        .resamples = 2000, .modes = {true, true, true}, .model = "builtin:tiny",
+        .resamples = 2000, .modes = {true, true, true, true}, .model = "builtin:tiny",
     };
     mb_err err;
     mb_err_clear(&err);
@@ -1297,7 +491,7 @@ int main(int argc, char **argv)
     json_t *meta = NULL;
     int rc;
     if (d.cfg.replay_path != NULL) {
-        rc = replay(&d, &meta, &err);
+        rc = mb_det_replay(&d, &meta, &err);
     } else {
         read_load(d.load_start);
         double start = mb_now_ms();
@@ -1307,15 +501,15 @@ int main(int argc, char **argv)
         d.seconds = (mb_now_ms() - start) / 1000.0;
         read_load(d.load_end);
         if (rc == 0 && d.cfg.rounds_path != NULL)
-            rc = save_rounds(&d, &err);
+            rc = mb_det_save_rounds(&d, &err);
     }
     if (rc == 0) {
         for (int m = 0; m < N_MODES; m++)
             for (int i = 0; d.cfg.modes[m] && i < d.cfg.n_rep_counts; i++)
-                analyse(&d, m, d.cfg.rep_counts[i], &res[m][i]);
-        report(&d, res);
+                mb_det_analyse(&d, m, d.cfg.rep_counts[i], &res[m][i]);
+        mb_det_print_report(&d, res);
         if (d.cfg.json_path != NULL)
-            rc = write_json(&d, res, &err);
+            rc = mb_det_write_json(&d, res, &err);
     }
     if (rc != 0)
         fprintf(stderr, "mpsbench-bench-detector: %s\n", err.msg);

@@ -2,7 +2,8 @@
 # Draws detector.png from detector.json: per design, the false-alarm and
 # detection rates at the JSON's repetition count (resampled trials), each
 # with an error bar up to the upper end of its two-sided 95% Clopper-Pearson
-# interval, and the targets as dashed lines.
+# interval, and the targets as dashed lines.  A design without trials at that
+# count (ab_fresh when it exceeds the sessions) is left out, not drawn as 0.
 # usage: chart.sh [detector.json [detector.png]]
 set -eu
 dir=$(dirname "$0")
@@ -10,7 +11,7 @@ json=${1:-$dir/detector.json}
 png=${2:-$dir/detector.png}
 dat=$(mktemp)
 trap 'rm -f "$dat"' EXIT
-jq -r '.modes | to_entries[] | [.key,
+jq -r '.modes | to_entries[] | select(.value.false_alarm_trials > 0) | [.key,
   .value.false_alarm_rate, .value.false_alarm_upper95,
   .value.detect_5, .value.detect_5_upper95,
   .value.detect_10, .value.detect_10_upper95] | map(. // 0) | @tsv' "$json" >"$dat"

@@ -1,0 +1,371 @@
+/* The detector benchmark's report: the tables on stdout and the JSON
+ * file, from the rounds measured and the figures of the analysis, and the
+ * figures only the report uses (the median per condition, the paired
+ * change, the noise each design sees), with the machine block. */
+#ifdef __linux__
+#define _GNU_SOURCE /* sched_getaffinity */
+#include <sched.h>
+#endif
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench_detector.h"
+#include "compare.h"
+#include "detector_logic.h"
+#include "mb_util.h"
+#include "stats.h"
+
+const char *const mb_det_mode_names[N_MODES] = {"sequential", "ab", "history", "ab_fresh"};
+
+/* The change of condition cond's B against its A, paired round by round
+ * (mb_det_paired_change): for cond 0 the difference between the two worker
+ * processes (A/A'), for 1 and 2 what the injected slowdown did. */
+static double paired_change(const det *d, int cond)
+{
+    double *a = mb_calloc(d->n_rounds + 1, sizeof(double));
+    double *b = mb_calloc(d->n_rounds + 1, sizeof(double));
+    for (size_t i = 0; i < d->n_rounds; i++) {
+        a[i] = d->rounds[i].a[cond];
+        b[i] = d->rounds[i].b[cond];
+    }
+    double change = mb_det_paired_change(a, b, d->n_rounds);
+    free(a);
+    free(b);
+    return change;
+}
+
+static double median_of(const det *d, int cond)
+{
+    double *v = mb_calloc(d->n_rounds + 1, sizeof(double));
+    for (size_t i = 0; i < d->n_rounds; i++)
+        v[i] = seq_value(&d->rounds[i], cond);
+    double m = mb_stats_median(v, d->n_rounds);
+    free(v);
+    return m;
+}
+
+/* The noise each design sees: the median over sessions of the CV of a
+ * session's A repetitions (sequential within a run), the CV of the
+ * sessions' medians (between runs: sequential and history), and the
+ * median over sessions of the standard deviation of log(A'/A) (ab). */
+typedef struct det_noise {
+    double within, between, paired;
+} det_noise;
+
+static det_noise noise(const det *d)
+{
+    double cvs[MAX_SESSIONS], medians[MAX_SESSIONS], sds[MAX_SESSIONS];
+    int m = 0;
+    double *v = mb_calloc(d->n_rounds + 1, sizeof(double));
+    double *l = mb_calloc(d->n_rounds + 1, sizeof(double));
+    for (int s = 0; s < d->cfg.sessions; s++) {
+        size_t len = d->len[s];
+        if (len < 2)
+            continue;
+        for (size_t i = 0; i < len; i++) {
+            const det_round *r = &d->rounds[d->first[s] + i];
+            v[i] = r->a[0];
+            l[i] = log(r->b[0] / r->a[0]);
+        }
+        cvs[m] = mb_stats_cv(v, len);
+        medians[m] = mb_stats_median(v, len);
+        double mean = mb_stats_mean(l, len), ss = 0;
+        for (size_t i = 0; i < len; i++)
+            ss += (l[i] - mean) * (l[i] - mean);
+        sds[m++] = sqrt(ss / (double)(len - 1));
+    }
+    free(v);
+    free(l);
+    det_noise n = {NAN, NAN, NAN};
+    if (m > 0) {
+        n.within = mb_stats_median(cvs, (size_t)m);
+        n.paired = mb_stats_median(sds, (size_t)m);
+    }
+    if (m > 1)
+        n.between = mb_stats_cv(medians, (size_t)m);
+    return n;
+}
+
+static void pct(char *buf, size_t size, double v)
+{
+    if (isnan(v))
+        snprintf(buf, size, "-");
+    else if (isinf(v))
+        snprintf(buf, size, "inf");
+    else
+        snprintf(buf, size, "%.1f%%", 100 * v);
+}
+
+/* "1.2% <=3.4%" for a rate and its upper bound. */
+static void rate_cell(char *buf, size_t size, const mb_det_tally *t)
+{
+    char r[16], u[16];
+    pct(r, sizeof r, mb_det_rate(t));
+    pct(u, sizeof u, mb_det_upper95(t));
+    snprintf(buf, size, "%s <=%s", r, u);
+}
+
+static void count_cell(char *buf, size_t size, const mb_det_tally *t)
+{
+    char r[16];
+    pct(r, sizeof r, mb_det_rate(t));
+    snprintf(buf, size, "%zu/%zu %s", t->alarms, t->trials, r);
+}
+
+static const char *const mode_titles[N_MODES] = {
+    "sequential: one run's repetitions against another session's (Mann-Whitney, two files)",
+    "ab: A and B in the same rounds of one session, each its own worker (Wilcoxon signed-rank "
+    "on per-round ratios)",
+    "history: a stored baseline of K sessions' medians against a new session (prediction "
+    "interval)",
+    "ab_fresh: A and B paired per round, each round from another session, as fresh workers per "
+    "round would be (Wilcoxon signed-rank on per-round ratios; n <= sessions)",
+};
+
+static void print_mode(const det *d, int mode, const mode_result *res)
+{
+    printf("\n%s\n", mode_titles[mode]);
+    if (mode == MODE_HISTORY)
+        printf("K = %d runs in the baseline\n", d->cfg.history_runs);
+    printf("%4s  %-15s %-15s %-15s %7s %7s %6s  |  %-13s %-13s %-13s\n", "reps",
+           "false alarms", "detect 5%", "detect 10%", "inconc.", "MDE", "min",
+           "disjoint: FA", "detect 5%", "detect 10%");
+    for (int i = 0; i < d->cfg.n_rep_counts; i++) {
+        const mode_result *r = &res[i];
+        char c[N_PAIRS][40], dj[N_PAIRS][40], inc[16], mde[16];
+        for (int k = 0; k < N_PAIRS; k++) {
+            rate_cell(c[k], sizeof c[k], &r->resampled.tally[k]);
+            count_cell(dj[k], sizeof dj[k], &r->disjoint.tally[k]);
+        }
+        pct(inc, sizeof inc, mb_det_inconclusive_rate(&r->resampled.tally[0]));
+        pct(mde, sizeof mde, r->resampled.mde);
+        printf("%4d  %-15s %-15s %-15s %7s %7s %6.2f  |  %-13s %-13s %-13s\n",
+               d->cfg.rep_counts[i], c[0], c[1], c[2], inc, mde, r->minutes, dj[0], dj[1],
+               dj[2]);
+    }
+}
+
+void mb_det_print_report(const det *d, mode_result res[N_MODES][MAX_REP_COUNTS])
+{
+    const det_config *c = &d->cfg;
+    double base = median_of(d, 0);
+    det_noise nz = noise(d);
+    char w[16], b[16], p[16];
+    pct(w, sizeof w, nz.within);
+    pct(b, sizeof b, nz.between);
+    pct(p, sizeof p, nz.paired);
+    printf("\nDetector benchmark: %s on the CPU (%d thread(s)), %dx%d JPEG, %d images/job, "
+           "batch %d, input %d, %d jobs per repetition\n", c->model, c->threads, c->width,
+           c->height, c->per_job, c->batch, c->input_size, c->jobs);
+    printf("Rule: regression = p < %g AND median throughput change < -%g%%; inconclusive "
+           "(MDE above the threshold) counts as no alarm\n",
+           MB_COMPARE_DEFAULT_ALPHA, 100 * c->threshold);
+    printf("Measured: %zu rounds (6 repetitions each) over %d sessions of two workers in "
+           "%.0f s; %.0f images/s; load average %.2f at start, %.2f at end\n",
+           d->n_rounds, c->sessions, d->seconds, base, d->load_start[0], d->load_end[0]);
+    json_t *machine = mb_det_machine_json(d);
+    json_t *note = json_object_get(machine, "note");
+    printf("Machine: %s, %d CPUs%s%s\n", json_string_value(json_object_get(machine, "cpu_model")),
+           (int)json_integer_value(json_object_get(machine, "cores")), note ? "; " : "",
+           note ? json_string_value(note) : "");
+    json_decref(machine);
+    printf("Noise: CV %s within a session, %s between sessions; sd of log(A'/A) per round "
+           "%s\n", w, b, p);
+    printf("A/A' (two workers, no slowdown): median per-round change %+.1f%%\n",
+           100 * paired_change(d, 0));
+    for (int k = 1; k < N_PAIRS; k++)
+        printf("Injected slowdown %.0f%%: median per-round change %+.1f%% (paired B/A); "
+               "%+.1f%% between the sides' overall medians\n", 100 * c->slowdown[k],
+               100 * paired_change(d, k), 100 * (median_of(d, k) / base - 1));
+    for (int m = 0; m < N_MODES; m++)
+        if (c->modes[m])
+            print_mode(d, m, res[m]);
+    printf("\nRates over %d resampled trials per column (random windows of consecutive "
+           "rounds; overlapping, so not independent), with the upper end of the two-sided "
+           "95%% Clopper-Pearson interval; disjoint trials beside them use every window "
+           "once.  ab_fresh draws one random round of each of n random sessions instead of "
+           "a window (its disjoint trials use every round once) and has no trials when n is "
+           "over the sessions.  min: minutes of measuring per verdict.\n", c->resamples);
+}
+
+static json_t *num(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *figures_json(const det_figures *f, double minutes, bool resampled)
+{
+    static const char *const keys[N_PAIRS] = {"false_alarm", "detect_5", "detect_10"};
+    json_t *o = json_object();
+    for (int k = 0; k < N_PAIRS; k++) {
+        char key[48];
+        const mb_det_tally *t = &f->tally[k];
+        snprintf(key, sizeof key, "%s%s", keys[k], k == 0 ? "_rate" : "");
+        json_object_set_new(o, key, num(mb_det_rate(t)));
+        snprintf(key, sizeof key, "%s_trials", keys[k]);
+        json_object_set_new(o, key, json_integer((json_int_t)t->trials));
+        snprintf(key, sizeof key, "%s_alarms", keys[k]);
+        json_object_set_new(o, key, json_integer((json_int_t)t->alarms));
+        snprintf(key, sizeof key, "%s_upper95", keys[k]);
+        json_object_set_new(o, key, num(mb_det_upper95(t)));
+        snprintf(key, sizeof key, "%s_inconclusive_rate", keys[k]);
+        json_object_set_new(o, key, num(mb_det_inconclusive_rate(t)));
+    }
+    json_object_set_new(o, "inconclusive_rate", num(mb_det_inconclusive_rate(&f->tally[0])));
+    json_object_set_new(o, "mde_median", num(f->mde));
+    json_object_set_new(o, "minutes_per_verdict", num(minutes));
+    json_object_set_new(o, "resampled", json_boolean(resampled));
+    return o;
+}
+
+/* The CPUs this process (and the workers it starts, which inherit the
+ * mask) may run on, as `taskset` set them; NULL where the system has no
+ * affinity call (macOS). */
+static json_t *cpus_allowed(void)
+{
+#ifdef __linux__
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) != 0)
+        return NULL;
+    json_t *a = json_array();
+    for (int i = 0; i < CPU_SETSIZE; i++)
+        if (CPU_ISSET(i, &set))
+            json_array_append_new(a, json_integer(i));
+    return a;
+#else
+    return NULL;
+#endif
+}
+
+json_t *mb_det_machine_json(const det *d)
+{
+    if (d->machine != NULL)
+        return json_incref(d->machine);
+    json_t *o = json_object();
+    char model[256] = "unknown";
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    char line[512];
+    while (f != NULL && fgets(line, sizeof line, f) != NULL) {
+        if (strncmp(line, "model name", 10) == 0) {
+            const char *colon = strchr(line, ':');
+            if (colon != NULL) {
+                snprintf(model, sizeof model, "%s", colon + 2);
+                model[strcspn(model, "\n")] = '\0';
+            }
+            break;
+        }
+    }
+    if (f != NULL)
+        fclose(f);
+    json_object_set_new(o, "cpu_model", json_string(model));
+    json_object_set_new(o, "cores", json_integer(sysconf(_SC_NPROCESSORS_ONLN)));
+    json_t *allowed = cpus_allowed();
+    if (allowed != NULL) {
+        json_object_set_new(o, "cpus_allowed_count", json_integer((json_int_t)json_array_size(allowed)));
+        json_object_set_new(o, "cpus_allowed", allowed);
+    }
+    json_t *ls = json_array(), *le = json_array();
+    for (int i = 0; i < 3; i++) {
+        json_array_append_new(ls, num(d->load_start[i]));
+        json_array_append_new(le, num(d->load_end[i]));
+    }
+    json_object_set_new(o, "load_average_start", ls);
+    json_object_set_new(o, "load_average_end", le);
+    if (d->cfg.machine_note != NULL)
+        json_object_set_new(o, "note", json_string(d->cfg.machine_note));
+    return o;
+}
+
+static json_t *config_json(const det *d, int primary)
+{
+    const det_config *c = &d->cfg;
+    json_t *o = json_object();
+    json_object_set_new(o, "model", json_string(c->model));
+    json_object_set_new(o, "threads", json_integer(c->threads));
+    json_object_set_new(o, "image_width", json_integer(c->width));
+    json_object_set_new(o, "image_height", json_integer(c->height));
+    json_object_set_new(o, "images_per_job", json_integer(c->per_job));
+    json_object_set_new(o, "batch", json_integer(c->batch));
+    json_object_set_new(o, "input_size", json_integer(c->input_size));
+    json_object_set_new(o, "jobs_per_repetition", json_integer(c->jobs));
+    json_object_set_new(o, "warmup_jobs", json_integer(c->warmup_jobs));
+    json_object_set_new(o, "sessions", json_integer(c->sessions));
+    json_object_set_new(o, "rounds_per_session", json_integer(c->rounds));
+    json_object_set_new(o, "history_runs", json_integer(c->history_runs));
+    json_object_set_new(o, "threshold", json_real(c->threshold));
+    json_object_set_new(o, "alpha", json_real(MB_COMPARE_DEFAULT_ALPHA));
+    json_object_set_new(o, "repetitions", json_integer(primary));
+    json_t *counts = json_array();
+    for (int i = 0; i < c->n_rep_counts; i++)
+        json_array_append_new(counts, json_integer(c->rep_counts[i]));
+    json_object_set_new(o, "repetition_counts", counts);
+    json_object_set_new(o, "resamples", json_integer(c->resamples));
+    json_object_set_new(o, "upper95", json_string("upper end of the two-sided 95% "
+                                                  "Clopper-Pearson interval (a one-sided "
+                                                  "97.5% bound)"));
+    json_object_set_new(o, "inconclusive", json_string("counted as no alarm and not "
+                                                       "detected; reported on its own"));
+    json_object_set_new(o, "minutes_per_verdict", json_string(
+        "measuring time of the run that gets the verdict: n rounds of both sides (ab), n "
+        "repetitions of the new run (sequential, history: the baseline is stored)"));
+    return o;
+}
+
+int mb_det_write_json(const det *d, mode_result res[N_MODES][MAX_REP_COUNTS], mb_err *err)
+{
+    const det_config *c = &d->cfg;
+    json_t *root = json_object();
+    json_object_set_new(root, "machine", mb_det_machine_json(d));
+    json_object_set_new(root, "config", config_json(d, c->rep_counts[0]));
+    det_noise nz = noise(d);
+    double base = median_of(d, 0);
+    json_t *m = json_object();
+    json_object_set_new(m, "rounds", json_integer((json_int_t)d->n_rounds));
+    json_object_set_new(m, "seconds", num(d->seconds));
+    json_object_set_new(m, "interrupted", json_boolean(d->interrupted));
+    json_object_set_new(m, "images_per_second", num(base));
+    json_object_set_new(m, "change_aa", num(paired_change(d, 0)));
+    json_object_set_new(m, "change_5", num(paired_change(d, 1)));
+    json_object_set_new(m, "change_10", num(paired_change(d, 2)));
+    json_object_set_new(m, "change_5_unpaired", num(median_of(d, 1) / base - 1));
+    json_object_set_new(m, "change_10_unpaired", num(median_of(d, 2) / base - 1));
+    json_object_set_new(m, "change", json_string(
+        "change_*: median over rounds of B/A of the same pair, minus 1 (aa: no slowdown); "
+        "*_unpaired: median of the slowed B over median of A, minus 1"));
+    json_object_set_new(m, "cv_within_session", num(nz.within));
+    json_object_set_new(m, "cv_between_sessions", num(nz.between));
+    json_object_set_new(m, "sd_log_ratio_per_round", num(nz.paired));
+    json_object_set_new(root, "measured", m);
+    json_t *modes = json_object();
+    for (int k = 0; k < N_MODES; k++) {
+        if (!c->modes[k])
+            continue;
+        json_t *o = figures_json(&res[k][0].resampled, res[k][0].minutes, true);
+        json_object_set_new(o, "repetitions", json_integer(c->rep_counts[0]));
+        json_object_set_new(o, "disjoint",
+                            figures_json(&res[k][0].disjoint, res[k][0].minutes, false));
+        json_t *by = json_object();
+        for (int i = 0; i < c->n_rep_counts; i++) {
+            char key[16];
+            snprintf(key, sizeof key, "%d", c->rep_counts[i]);
+            json_t *e = figures_json(&res[k][i].resampled, res[k][i].minutes, true);
+            json_object_set_new(e, "disjoint",
+                                figures_json(&res[k][i].disjoint, res[k][i].minutes, false));
+            json_object_set_new(by, key, e);
+        }
+        json_object_set_new(o, "by_repetitions", by);
+        json_object_set_new(modes, mb_det_mode_names[k], o);
+    }
+    json_object_set_new(root, "modes", modes);
+    char *text = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
+    json_decref(root);
+    int rc = 0;
+    if (text == NULL || mb_write_file_atomic(c->json_path, text, strlen(text)) != 0)
+        rc = mb_err_set(err, MB_EIO, "option --json: cannot write %s", c->json_path);
+    free(text);
+    return rc;
+}
