@@ -70,7 +70,11 @@ int mb__plot_chart_baseline(const mb__plot_ctx *ctx, const char *name, char **re
     mb_strbuf_printf(&dat, "# current against baseline: change of the median images/s, "
                            "95%% percentile-bootstrap interval\n"
                            "# columns: row change_pct lo_pct hi_pct mann_whitney_p \"cell\"\n");
-    static const char *const kinds[] = {"regression", "improvement", "no significant change"};
+    /* What the points show, not verdicts: the interval here is the two runs'
+     * own noise; compare.md judges with the drift between runs (a plain
+     * results.json baseline: inconclusive), a history or A/B pairs. */
+    static const char *const kinds[] = {"slower beyond the threshold", "faster beyond the threshold",
+                                        "within the threshold or the noise"};
     static const char *const kind_colours[] = {MB__PLOT_OOM_RED, "#1a9850", "#555555"};
     double lo = 0, hi = 0;
     size_t maxlab = 10;
@@ -103,7 +107,8 @@ int mb__plot_chart_baseline(const mb__plot_ctx *ctx, const char *name, char **re
                      thr * 100);
     mb__plot_single_title(&body, ctx,
                           "Throughput against the baseline: points are the change of the median "
-                          "images/s, bars its 95% bootstrap interval",
+                          "images/s, bars its 95% bootstrap interval over the repetitions "
+                          "(not a verdict: see compare.md)",
                           /* gnuplot centres a single plot's title over the plot
                            * area, right of the labels: wrap narrower. */
                           800);

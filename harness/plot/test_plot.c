@@ -228,8 +228,8 @@ static void test_gpu_run_every_chart(void **st)
     free(dat);
 
     dat = read_chart_file(s, "baseline.dat");
-    assert_int_equal(block_rows(dat, "regression"), 1);
-    assert_int_equal(block_rows(dat, "improvement"), 1);
+    assert_int_equal(block_rows(dat, "slower beyond the threshold"), 1);
+    assert_int_equal(block_rows(dat, "faster beyond the threshold"), 1);
     assert_non_null(strstr(dat, "\"mps 224x224 b16, fix on, cleanup off\""));
     free(dat);
 

@@ -32,7 +32,7 @@ set title "224x224 images"
 set yrange [-0.6:2.6]
 set ytics ("cpu b1" 2, "cpu b8" 1, "cpu b16" 0) scale 0 font ",10"
 unset logscale x
-set xrange [0:2121.83]
+set xrange [0:9636.88]
 plot 'latency.dat' index 0 using 4:1:2:6:8 with xerrorbars ps 0 lw 1.5 lc rgb variable notitle, \
      '' index 0 using 4:1:3:5:($1-0.3):($1+0.3):8 with boxxyerror fs solid 0.35 border lc rgb variable notitle, \
      '' index 0 using 4:1:4:4:($1-0.3):($1+0.3) with boxxyerror lw 2.5 lc rgb "black" notitle, \
@@ -43,7 +43,7 @@ set title "1024x768 images"
 set yrange [-0.6:2.6]
 set ytics ("cpu b1" 2, "cpu b8" 1, "cpu b16" 0) scale 0 font ",10"
 unset logscale x
-set xrange [0:1580.93]
+set xrange [0:9328.36]
 plot 'latency.dat' index 2 using 4:1:2:6:8 with xerrorbars ps 0 lw 1.5 lc rgb variable notitle, \
      '' index 2 using 4:1:3:5:($1-0.3):($1+0.3):8 with boxxyerror fs solid 0.35 border lc rgb variable notitle, \
      '' index 2 using 4:1:4:4:($1-0.3):($1+0.3) with boxxyerror lw 2.5 lc rgb "black" notitle, \
@@ -54,7 +54,7 @@ set title "4032x3024 images"
 set yrange [-0.6:2.6]
 set ytics ("cpu b1" 2, "cpu b8" 1, "cpu b16" 0) scale 0 font ",10"
 unset logscale x
-set xrange [0:1915]
+set xrange [0:8751.35]
 plot 'latency.dat' index 4 using 4:1:2:6:8 with xerrorbars ps 0 lw 1.5 lc rgb variable notitle, \
      '' index 4 using 4:1:3:5:($1-0.3):($1+0.3):8 with boxxyerror fs solid 0.35 border lc rgb variable notitle, \
      '' index 4 using 4:1:4:4:($1-0.3):($1+0.3) with boxxyerror lw 2.5 lc rgb "black" notitle, \

@@ -33,7 +33,7 @@ set title "224x224 images"
 unset arrow
 unset label
 unset logscale y
-set yrange [0:918.491]
+set yrange [0:877.055]
 set format y "%g"
 set ytics autofreq
 set mytics default
@@ -44,7 +44,7 @@ set title "1024x768 images"
 unset arrow
 unset label
 unset logscale y
-set yrange [0:920.004]
+set yrange [0:882.576]
 set format y "%g"
 set ytics autofreq
 set mytics default
@@ -55,7 +55,7 @@ set title "4032x3024 images"
 unset arrow
 unset label
 unset logscale y
-set yrange [0:928.001]
+set yrange [0:890.864]
 set format y "%g"
 set ytics autofreq
 set mytics default

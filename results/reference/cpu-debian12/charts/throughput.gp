@@ -31,7 +31,7 @@ set origin 0.0000,0.0741
 set size 0.3333,0.8016
 set title "224x224 images"
 unset logscale y
-set yrange [0:21.6626]
+set yrange [0:16.447]
 set format y "%g"
 set ytics autofreq
 set mytics default
@@ -40,7 +40,7 @@ set origin 0.3333,0.0741
 set size 0.3333,0.8016
 set title "1024x768 images"
 unset logscale y
-set yrange [0:21.0901]
+set yrange [0:14.1896]
 set format y "%g"
 set ytics autofreq
 set mytics default
@@ -49,7 +49,7 @@ set origin 0.6667,0.0741
 set size 0.3333,0.8016
 set title "4032x3024 images"
 unset logscale y
-set yrange [0:15.9338]
+set yrange [0:12.3052]
 set format y "%g"
 set ytics autofreq
 set mytics default
