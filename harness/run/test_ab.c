@@ -25,10 +25,13 @@ typedef mb_test_fixture fixture;
  * workers, so the pair is kept small enough for a loaded machine). */
 static const char ab_pair[] =
     "name: ab\nmodel: builtin:tiny\ninput_size: 48\n"
-    "images: {sizes: [160x120], per_job: 8, format: jpeg}\n"
+    "images: {sizes: [160x120], per_job: 16, format: jpeg}\n"
     "matrix: {device: [cpu], batch_size: [8]}\n"
-    "run: {jobs: 2, warmup_jobs: 1, repetitions: 8, threads: 1, decode_threads: 1}\n"
-    "expect: {regression: 30%}\n";
+    "run: {jobs: 4, warmup_jobs: 1, repetitions: 8, threads: 1, decode_threads: 1}\n"
+    /* The threshold is far beyond what noise can fake in 8 paired rounds
+     * (the detector benchmark measures false-alarm rates, not this test);
+     * the slow candidate below is 4x slower, a change of -75%. */
+    "expect: {regression: 60%}\n";
 
 static const char three_cells[] =
     "name: ab\nmodel: builtin:tiny\ninput_size: 48\n"
