@@ -32,7 +32,7 @@ set title "1024x768 images"
 set yrange [-0.6:11.6]
 set ytics ("cpu b16, fix off (no effect: MPS only), FORCE_CPU=true, GPU_BATCH_SIZE=16, cleanup off" 11, "cpu b16, fix off (no effect: MPS only), FORCE_CPU=true, GPU_BATCH_SIZE=16, cleanup on" 10, "cpu b16, fix off (no effect: MPS only), FORCE_CPU=true, GPU_BATCH_SIZE=8, cleanup off" 9, "cpu b16, fix off (no effect: MPS only), FORCE_CPU=true, GPU_BATCH_SIZE=8, cleanup on" 8, "cpu b16, fix on (no effect: MPS only), FORCE_CPU=false, GPU_BATCH_SIZE=16, cleanup off" 7, "cpu b16, fix on (no effect: MPS only), FORCE_CPU=false, GPU_BATCH_SIZE=16, cleanup on" 6, "cpu b16, fix on (no effect: MPS only), FORCE_CPU=false, GPU_BATCH_SIZE=8, cleanup off" 5, "cpu b16, fix on (no effect: MPS only), FORCE_CPU=false, GPU_BATCH_SIZE=8, cleanup on" 4, "cpu b16, fix on (no effect: MPS only), FORCE_CPU=true, GPU_BATCH_SIZE=16, cleanup off" 3, "cpu b16, fix on (no effect: MPS only), FORCE_CPU=true, GPU_BATCH_SIZE=16, cleanup on" 2, "cpu b16, fix on (no effect: MPS only), FORCE_CPU=true, GPU_BATCH_SIZE=8, cleanup off" 1, "cpu b16, fix on (no effect: MPS only), FORCE_CPU=true, GPU_BATCH_SIZE=8, cleanup on" 0) scale 0 font ",10"
 unset logscale x
-set xrange [0:1970.11]
+set xrange [0:7856.11]
 plot 'latency.dat' index 0 using 4:1:2:6:8 with xerrorbars ps 0 lw 1.5 lc rgb variable notitle, \
      '' index 0 using 4:1:3:5:($1-0.3):($1+0.3):8 with boxxyerror fs solid 0.35 border lc rgb variable notitle, \
      '' index 0 using 4:1:4:4:($1-0.3):($1+0.3) with boxxyerror lw 2.5 lc rgb "black" notitle, \

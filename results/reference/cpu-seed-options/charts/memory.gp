@@ -32,7 +32,7 @@ unset arrow
 unset label
 set ytics ("cpu, fix off (no effect: MPS only), FORCE_CPU=false, GPU_BATCH_SIZE=16, cleanup off" 0, "cpu, fix off (no effect: MPS only), FORCE_CPU=false, GPU_BATCH_SIZE=16, cleanup on" -1, "cpu, fix off (no effect: MPS only), FORCE_CPU=false, GPU_BATCH_SIZE=8, cleanup off" -2, "cpu, fix off (no effect: MPS only), FORCE_CPU=false, GPU_BATCH_SIZE=8, cleanup on" -3, "cpu, fix off (no effect: MPS only), FORCE_CPU=true, GPU_BATCH_SIZE=16, cleanup off" -4, "cpu, fix off (no effect: MPS only), FORCE_CPU=true, GPU_BATCH_SIZE=16, cleanup on" -5, "cpu, fix off (no effect: MPS only), FORCE_CPU=true, GPU_BATCH_SIZE=8, cleanup off" -6, "cpu, fix off (no effect: MPS only), FORCE_CPU=true, GPU_BATCH_SIZE=8, cleanup on" -7, "cpu, fix on (no effect: MPS only), FORCE_CPU=false, GPU_BATCH_SIZE=16, cleanup off" -8, "cpu, fix on (no effect: MPS only), FORCE_CPU=false, GPU_BATCH_SIZE=16, cleanup on" -9, "cpu, fix on (no effect: MPS only), FORCE_CPU=false, GPU_BATCH_SIZE=8, cleanup off" -10, "cpu, fix on (no effect: MPS only), FORCE_CPU=false, GPU_BATCH_SIZE=8, cleanup on" -11, "cpu, fix on (no effect: MPS only), FORCE_CPU=true, GPU_BATCH_SIZE=16, cleanup off" -12, "cpu, fix on (no effect: MPS only), FORCE_CPU=true, GPU_BATCH_SIZE=16, cleanup on" -13, "cpu, fix on (no effect: MPS only), FORCE_CPU=true, GPU_BATCH_SIZE=8, cleanup off" -14, "cpu, fix on (no effect: MPS only), FORCE_CPU=true, GPU_BATCH_SIZE=8, cleanup on" -15) scale 0 font ",10"
 set yrange [-15.6:0.6]
-set xrange [0:820.08]
+set xrange [0:790.167]
 plot 'memory.dat' index 0 using 1:2:3 with points pt 7 ps 1.5 lc rgb variable notitle, \
      '' index 1 using 1:2 with points pt 2 ps 2.2 lw 3 lc rgb "#d62728" notitle
 set origin 0,0

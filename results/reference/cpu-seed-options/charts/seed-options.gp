@@ -31,7 +31,7 @@ set origin 0.0000,0.0663
 set size 1.0000,0.7885
 set xtics ("no fix\n(reference)" 0, "1: fix on\n(no effect\non cpu)" 1, "2: FORCE_CPU" 2, "3: batch 8" 3, "4: cleanup" 4) scale 0 font ",10"
 set title "1024x768 images, reference on cpu"
-set yrange [0:13.9291]
+set yrange [0:3.93524]
 plot 'seed-options.dat' index 0 using 1:2:6 with boxes lc rgb variable notitle, \
      '' index 0 using 1:8:7 with labels font ",10" notitle
 set origin 0,0
