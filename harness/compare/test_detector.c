@@ -80,7 +80,7 @@ static void fresh_draw_takes_one_round_of_distinct_sessions(void **state)
     (void)state;
     uint64_t rng = 5;
     const size_t len[9] = {30, 30, 30, 30, 30, 30, 30, 30, 3};
-    size_t sessions[8], rounds[8];
+    size_t sessions[16], rounds[16]; /* n up to 10 below (9 written) */
     size_t session_hits[9] = {0}, round_hits[30] = {0};
     for (int t = 0; t < 2000; t++) {
         assert_true(mb_det_fresh_draw(&rng, len, 9, 6, sessions, rounds));
