@@ -70,7 +70,7 @@ mutant inconclusive_never harness/compare/compare.c rule \
     'if (!(mde <= threshold))' 'if (0)' \
     '^test_compare/' 'test_compare' \
     'noise larger than the threshold is called "no change" instead of inconclusive'
-mutant device_all_usable harness/torch/torch_api.cc mb_torch_device_usable \
+mutant device_all_usable harness/torch/torch_device.cc mb_torch_device_usable \
     'mb_copy_string(reason, reason_size, "");' 'mb_copy_string(reason, reason_size, ""); return 1;' \
     '^test_run/unusable_device_is_skipped_visibly$|^test_faults/required_device_skip_fails$' \
     'test_run test_faults' \
@@ -144,7 +144,7 @@ mutant cxx_guard_rethrows harness/core/mb_cxx_guard.hpp mb_cxx_guard \
     'return translate(err);' 'throw;' \
     '^test_torch/test_corrupt_script_is_torch_error$' 'test_torch' \
     'a C++ exception crosses the C boundary of a shim instead of becoming an mb_err'
-mutant torch_error_code_lost harness/torch/torch_api.cc mb_torch_translate \
+mutant torch_error_code_lost harness/torch/torch_error.cc mb_torch_translate \
     'mb_is_oom_message(m) ? MB_EOOM : MB_ETORCH' 'MB_EIO' \
     '^test_torch/test_corrupt_script_is_torch_error$' 'test_torch' \
     'libtorch'"'"'s own errors are not reported as MB_ETORCH'

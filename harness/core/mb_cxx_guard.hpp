@@ -1,4 +1,4 @@
-// The one exception boundary of the two C++ shims (torch/torch_api.cc,
+// The one exception boundary of the two C++ shims (the torch/ files,
 // bench/gbench_c.cc).  Their extern "C" functions are declared MB_NOEXCEPT
 // and run their bodies through mb_cxx_guard, so no C++ exception ever
 // reaches the C harness: each becomes an mb_err (DESIGN.md section 2).

@@ -1,6 +1,6 @@
 /* Whether an MPS device can be benchmarked, decided from what the worker's
  * device probe recorded.  Pure: the Metal and torch calls that gather the
- * inputs live in harness/torch/torch_api.cc; this file only judges them, so
+ * inputs live in harness/torch/torch_device.cc; this file only judges them, so
  * the judgement is unit-tested on any system.
  *
  * GitHub's hosted Apple-silicon runners are virtual machines whose Metal

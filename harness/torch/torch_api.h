@@ -1,9 +1,10 @@
-/* A small C API over libtorch.  torch_api.cc is the only file in the project
- * that includes torch headers.  Every function is MB_NOEXCEPT: its body runs
- * through the shared guard (core/mb_cxx_guard.hpp), which catches
- * c10::OutOfMemoryError, c10::Error, std::exception and anything else at the
- * boundary and reports through the caller's mb_err (code MB_EOOM for
- * out-of-memory, MB_ETORCH otherwise, message verbatim from libtorch). */
+/* A small C API over libtorch.  The torch_*.cc files beside it are the only
+ * files in the project that include torch headers.  Every function is
+ * MB_NOEXCEPT: its body runs through the shared guard (core/mb_cxx_guard.hpp),
+ * which catches c10::OutOfMemoryError, c10::Error, std::exception and
+ * anything else at the boundary and reports through the caller's mb_err
+ * (code MB_EOOM for out-of-memory, MB_ETORCH otherwise, message verbatim from
+ * libtorch). */
 #ifndef MB_TORCH_API_H
 #define MB_TORCH_API_H
 
