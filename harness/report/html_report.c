@@ -3,7 +3,6 @@
  * drawn, in order, and every chart not drawn with its reason), so that this
  * page shows exactly what that index lists.  Inline SVG keeps the page one
  * file; gnuplot's SVG already escapes the text it draws. */
-#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,36 +52,28 @@ static const char *const style =
 
 /* What the run measured, from run.json: the devices the workers described
  * (GPU and CPU models), the models, the machine. */
-static void machine_section(mb_strbuf *b, const char *run_dir, const mb_run_file *f)
+static void machine_section(mb_strbuf *b, const mb_run_file *f)
 {
-    char *path = mb_asprintf("%s/run.json", run_dir);
-    json_t *root = json_load_file(path, 0, NULL);
-    free(path);
+    const mb_res_run *run = &f->run;
     mb_strbuf devices = {0}, models = {0};
-    json_t *w;
-    size_t i;
-    json_array_foreach(json_object_get(root, "workers"), i, w)
-    {
-        const char *pairs[2][2] = {{"device_description", NULL}, {"model", NULL}};
+    for (size_t i = 0; i < run->n_workers; i++) {
+        const char *texts[2] = {run->workers[i].device_description, run->workers[i].model};
         mb_strbuf *into[2] = {&devices, &models};
-        for (int k = 0; k < 2; k++) {
-            pairs[k][1] = json_string_value(json_object_get(w, pairs[k][0]));
-            if (pairs[k][1] != NULL && (into[k]->s == NULL || !strstr(into[k]->s, pairs[k][1])))
-                mb_strbuf_printf(into[k], "%s%s", into[k]->len ? ", " : "", pairs[k][1]);
-        }
+        for (int k = 0; k < 2; k++)
+            if (texts[k] != NULL && (into[k]->s == NULL || !strstr(into[k]->s, texts[k])))
+                mb_strbuf_printf(into[k], "%s%s", into[k]->len ? ", " : "", texts[k]);
     }
-    json_t *m = json_object_get(root, "machine");
     mb_strbuf_add(b, "<dl>");
     mb_strbuf_add(b, "<dt>Devices</dt><dd>");
     esc(b, devices.s ? devices.s : "not recorded");
     mb_strbuf_add(b, "</dd><dt>Machine</dt><dd>");
-    if (json_is_object(m)) {
-        esc(b, json_string_value(json_object_get(m, "os")));
+    if (run->has_machine) {
+        esc(b, run->os);
         mb_strbuf_add(b, " ");
-        esc(b, json_string_value(json_object_get(m, "release")));
+        esc(b, run->release);
         mb_strbuf_add(b, " ");
-        esc(b, json_string_value(json_object_get(m, "arch")));
-        mb_strbuf_printf(b, ", %d CPUs", (int)json_integer_value(json_object_get(m, "cpus")));
+        esc(b, run->arch);
+        mb_strbuf_printf(b, ", %d CPUs", run->cpus);
     } else {
         mb_strbuf_add(b, "not recorded");
     }
@@ -97,7 +88,6 @@ static void machine_section(mb_strbuf *b, const char *run_dir, const mb_run_file
     mb_strbuf_add(b, "</dd></dl>\n");
     free(devices.s);
     free(models.s);
-    json_decref(root);
 }
 
 /* Inlines one SVG, without the XML prolog and doctype a document inside
@@ -257,51 +247,39 @@ static void comparison_section(mb_strbuf *b, const mb_run_file *f)
     mb_strbuf_add(b, "</table>\n");
 }
 
-static double jnum(json_t *o, const char *key)
-{
-    json_t *v = json_object_get(o, key);
-    return json_is_number(v) ? json_number_value(v) : NAN;
-}
-
 /* The paired contrasts of run.json (an axis compared within rounds). */
-static void contrasts_section(mb_strbuf *b, const char *run_dir)
+static void contrasts_section(mb_strbuf *b, const mb_run_file *f)
 {
-    char *path = mb_asprintf("%s/run.json", run_dir);
-    json_t *root = json_load_file(path, 0, NULL);
-    free(path);
-    json_t *contrasts = json_object_get(root, "contrasts");
-    if (json_array_size(contrasts) > 0) {
-        mb_strbuf_add(b, "<h2 id=\"contrasts\">Paired contrasts</h2>\n<table><tr><th>cell</th>"
-                         "<th>axis</th><th>verdict</th><th>change</th><th>95% interval</th>"
-                         "<th>p</th><th>rounds</th><th>summary</th></tr>\n");
-        json_t *c;
-        size_t i;
-        json_array_foreach(contrasts, i, c)
-        {
-            static const char *const keys[] = {"name", "axis", "verdict"};
-            mb_strbuf_add(b, "<tr>");
-            for (int k = 0; k < 3; k++) {
-                mb_strbuf_add(b, "<td>");
-                esc(b, json_string_value(json_object_get(c, keys[k])));
-                mb_strbuf_add(b, "</td>");
-            }
-            mb_strbuf_add(b, "<td class=\"n\">");
-            num(b, "%+.1f%%", jnum(c, "change") * 100);
-            mb_strbuf_add(b, "</td><td class=\"n\">");
-            num(b, "%+.1f%%", jnum(c, "ci_low") * 100);
-            mb_strbuf_add(b, " … ");
-            num(b, "%+.1f%%", jnum(c, "ci_high") * 100);
-            mb_strbuf_add(b, "</td><td class=\"n\">");
-            num(b, "%.3g", jnum(c, "p_value"));
-            mb_strbuf_add(b, "</td><td class=\"n\">");
-            num(b, "%.0f", jnum(c, "rounds"));
-            mb_strbuf_add(b, "</td><td>");
-            esc(b, json_string_value(json_object_get(c, "summary")));
-            mb_strbuf_add(b, "</td></tr>\n");
+    const mb_res_run *run = &f->run;
+    if (run->n_contrasts == 0)
+        return;
+    mb_strbuf_add(b, "<h2 id=\"contrasts\">Paired contrasts</h2>\n<table><tr><th>cell</th>"
+                     "<th>axis</th><th>verdict</th><th>change</th><th>95% interval</th>"
+                     "<th>p</th><th>rounds</th><th>summary</th></tr>\n");
+    for (size_t i = 0; i < run->n_contrasts; i++) {
+        const mb_res_contrast *c = &run->contrasts[i];
+        const char *texts[] = {c->name, c->axis, c->verdict};
+        mb_strbuf_add(b, "<tr>");
+        for (int k = 0; k < 3; k++) {
+            mb_strbuf_add(b, "<td>");
+            esc(b, texts[k]);
+            mb_strbuf_add(b, "</td>");
         }
-        mb_strbuf_add(b, "</table>\n");
+        mb_strbuf_add(b, "<td class=\"n\">");
+        num(b, "%+.1f%%", c->change * 100);
+        mb_strbuf_add(b, "</td><td class=\"n\">");
+        num(b, "%+.1f%%", c->ci_low * 100);
+        mb_strbuf_add(b, " … ");
+        num(b, "%+.1f%%", c->ci_high * 100);
+        mb_strbuf_add(b, "</td><td class=\"n\">");
+        num(b, "%.3g", c->p_value);
+        mb_strbuf_add(b, "</td><td class=\"n\">");
+        num(b, "%.0f", c->rounds);
+        mb_strbuf_add(b, "</td><td>");
+        esc(b, c->summary);
+        mb_strbuf_add(b, "</td></tr>\n");
     }
-    json_decref(root);
+    mb_strbuf_add(b, "</table>\n");
 }
 
 /* One row of a Markdown pipe table: cells split at unescaped '|', code
@@ -375,11 +353,11 @@ char *mb_report_html_render(const char *run_dir, const mb_run_file *f)
     mb_strbuf_printf(&b, "</title>\n<style>%s</style></head><body>\n<h1>mpsbench run ", style);
     esc(&b, base);
     mb_strbuf_add(&b, "</h1>\n");
-    machine_section(&b, run_dir, f);
+    machine_section(&b, f);
     charts_section(&b, run_dir);
     summary_section(&b, f);
     comparison_section(&b, f);
-    contrasts_section(&b, run_dir);
+    contrasts_section(&b, f);
     seed_section(&b, run_dir);
     mb_strbuf_add(&b, "</body></html>\n");
     return b.s;

@@ -1,7 +1,7 @@
-/* run.json -> mb_run_file: the per-cell figures the reports and exports
+/* mb_res_run -> mb_run_file: the per-cell figures the reports and exports
  * need, derived the way summary.md derives them (latency percentiles over
- * the measured jobs that succeeded, peaks over every job). */
-#include <jansson.h>
+ * the measured jobs that succeeded, peaks over every job).  The reading and
+ * its checks are results/'s. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,39 +10,24 @@
 #include "run_file.h"
 #include "stats.h"
 
-static char *dup_or_null(json_t *o, const char *key)
+static char *dup_or_null(const char *s)
 {
-    const char *s = json_string_value(json_object_get(o, key));
     return s ? mb_strdup(s) : NULL;
 }
 
-static char *dup_or(json_t *o, const char *key, const char *fallback)
+static void derive_jobs(mb_rf_cell *c, const mb_res_cell *rc)
 {
-    const char *s = json_string_value(json_object_get(o, key));
-    return mb_strdup(s ? s : fallback);
-}
-
-static double num_or(json_t *o, const char *key, double fallback)
-{
-    json_t *v = json_object_get(o, key);
-    return json_is_number(v) ? json_number_value(v) : fallback;
-}
-
-static void read_jobs(mb_rf_cell *c, json_t *jobs)
-{
-    size_t n = json_array_size(jobs), n_lat = 0, i;
-    double *lat = mb_calloc(n + 1, sizeof *lat);
-    json_t *job;
-    c->n_jobs = n;
+    size_t n_lat = 0;
+    double *lat = mb_calloc(rc->n_jobs + 1, sizeof *lat);
+    c->n_jobs = rc->n_jobs;
     c->peak_rss_bytes = c->peak_device_bytes = NAN;
-    json_array_foreach(jobs, i, job) {
-        double latency = num_or(job, "latency_ms", 0);
+    for (size_t i = 0; i < rc->n_jobs; i++) {
+        const mb_res_job *job = &rc->jobs[i];
+        double latency = isfinite(job->latency_ms) ? job->latency_ms : 0;
         c->seconds += latency / 1000.0;
-        const char *status = json_string_value(json_object_get(job, "status"));
-        bool measured = num_or(job, "repetition", -1) >= 0;
-        if (measured && status != NULL && strcmp(status, "ok") == 0)
+        if (job->repetition >= 0 && strcmp(job->status, "ok") == 0)
             lat[n_lat++] = latency;
-        double rss = num_or(job, "peak_rss_bytes", 0), dev = num_or(job, "peak_allocated_bytes", 0);
+        double rss = job->peak_rss_bytes, dev = job->peak_allocated_bytes;
         if (rss > 0 && !(rss <= c->peak_rss_bytes))
             c->peak_rss_bytes = rss;
         if (dev > 0 && !(dev <= c->peak_device_bytes))
@@ -54,78 +39,61 @@ static void read_jobs(mb_rf_cell *c, json_t *jobs)
     free(lat);
 }
 
-static void read_cell(mb_rf_cell *c, json_t *o)
+static void derive_cell(mb_rf_cell *c, const mb_res_cell *rc)
 {
-    c->name = dup_or(o, "name", "?");
-    c->scenario = dup_or(o, "scenario", "?");
-    c->device = dup_or(o, "device", "?");
-    c->watermark_fix = json_is_true(json_object_get(o, "watermark_fix"));
-    c->batch_size = (int)num_or(o, "batch_size", 0);
-    int w = (int)num_or(o, "image_width", 0), h = (int)num_or(o, "image_height", 0);
-    c->image = w > 0 ? mb_asprintf("%dx%d", w, h) : mb_strdup("as is");
-    c->verdict = dup_or(o, "verdict", "fail");
-    c->reason = dup_or_null(o, "reason");
-    c->skip_reason = dup_or_null(o, "skip_reason");
-    c->expect_oom = dup_or(o, "expect_oom", "never");
-    c->frontier = json_object_get(o, "frontier") != NULL;
-    json_t *counts = json_object_get(o, "counts");
-    c->n_ok = (int)num_or(counts, "ok", 0);
-    c->n_oom = (int)num_or(counts, "oom", 0);
-    c->n_crashed = (int)num_or(counts, "crashed", 0);
-    c->n_timeout = (int)num_or(counts, "timeout", 0);
-    c->n_error = (int)num_or(counts, "error", 0);
-    json_t *ips = json_object_get(o, "images_per_second");
-    size_t n = json_array_size(ips), i;
-    json_t *v;
-    double *x = mb_calloc(n + 1, sizeof *x);
-    json_array_foreach(ips, i, v)
-        x[c->n_reps++] = json_number_value(v);
-    c->images_per_second = c->n_reps ? mb_stats_median(x, c->n_reps) : NAN;
-    free(x);
-    json_array_foreach(json_object_get(o, "repetitions"), i, v)
-        c->n_failed_reps += json_is_null(json_object_get(v, "images_per_second"));
-    read_jobs(c, json_object_get(o, "jobs"));
-    json_t *cmp = json_object_get(o, "baseline");
-    if (json_is_object(cmp)) {
+    c->name = mb_strdup(rc->name);
+    c->scenario = mb_strdup(*rc->scenario ? rc->scenario : "?");
+    c->device = mb_strdup(*rc->device ? rc->device : "?");
+    c->watermark_fix = rc->watermark_fix;
+    c->batch_size = rc->batch_size;
+    c->image = rc->image_width > 0 ? mb_asprintf("%dx%d", rc->image_width, rc->image_height)
+                                   : mb_strdup("as is");
+    c->verdict = mb_strdup(rc->verdict);
+    c->reason = dup_or_null(rc->reason);
+    c->skip_reason = dup_or_null(rc->skip_reason);
+    c->expect_oom = mb_strdup(rc->expect_oom);
+    c->frontier = rc->frontier;
+    c->n_ok = rc->n_ok;
+    c->n_oom = rc->n_oom;
+    c->n_crashed = rc->n_crashed;
+    c->n_timeout = rc->n_timeout;
+    c->n_error = rc->n_error;
+    c->n_reps = rc->n_ips;
+    c->images_per_second = rc->n_ips ? mb_stats_median(rc->ips, rc->n_ips) : NAN;
+    for (size_t i = 0; i < rc->n_reps; i++)
+        c->n_failed_reps += isnan(rc->reps[i].images_per_second);
+    derive_jobs(c, rc);
+    if (rc->compared) {
+        const mb_res_verdict *v = &rc->baseline;
         c->compared = true;
-        c->compare_verdict = dup_or(cmp, "verdict", "not_comparable");
-        c->change = num_or(cmp, "change", NAN);
-        c->ci_low = num_or(cmp, "ci_low", NAN);
-        c->ci_high = num_or(cmp, "ci_high", NAN);
-        c->p_value = num_or(cmp, "p_value", NAN);
-        c->threshold = num_or(cmp, "threshold", NAN);
-        c->compare_reason = dup_or_null(cmp, "reason");
+        c->compare_verdict = mb_strdup(v->verdict);
+        c->change = v->change;
+        c->ci_low = v->ci_low;
+        c->ci_high = v->ci_high;
+        c->p_value = v->p_value;
+        c->threshold = v->threshold;
+        c->compare_reason = dup_or_null(v->reason);
     }
 }
 
 int mb_run_file_load(const char *run_dir, mb_run_file *out, mb_err *err)
 {
     memset(out, 0, sizeof *out);
-    char *path = mb_asprintf("%s/run.json", run_dir);
-    json_error_t jerr;
-    json_t *root = json_load_file(path, 0, &jerr);
-    int rc = 0;
-    if (root == NULL) {
-        rc = mb_err_set(err, jerr.line > 0 ? MB_EINVAL : MB_EIO, "%s: %s", path, jerr.text);
-    } else if (!json_is_array(json_object_get(root, "cells"))) {
-        rc = mb_err_set(err, MB_EINVAL, "%s: not a run.json (no \"cells\" array)", path);
-    } else {
-        out->dir = mb_strdup(run_dir);
-        out->status = dup_or(root, "status", "incomplete");
-        out->written_at = dup_or(root, "written_at", "");
-        out->hostname = dup_or(json_object_get(root, "machine"), "hostname", "");
-        out->torch_version = dup_or_null(root, "torch_version");
-        json_t *cells = json_object_get(root, "cells");
-        out->n_cells = json_array_size(cells);
-        out->cells = mb_calloc(out->n_cells + 1, sizeof *out->cells);
-        for (size_t i = 0; i < out->n_cells; i++) {
-            read_cell(&out->cells[i], json_array_get(cells, i));
-            out->any_compared |= out->cells[i].compared;
-        }
-    }
-    json_decref(root);
-    free(path);
-    return rc;
+    int rc = mb_res_run_load(run_dir, &out->run, err);
+    if (rc != 0)
+        return rc;
+    const mb_res_run *run = &out->run;
+    out->dir = mb_strdup(run_dir);
+    out->status = mb_strdup(run->status);
+    out->written_at = mb_strdup(run->written_at);
+    out->hostname = mb_strdup(run->hostname);
+    out->torch_version = dup_or_null(run->torch_version);
+    out->any_compared = run->any_compared;
+    out->n_cells = run->n_cells;
+    out->cells = mb_calloc(out->n_cells + 1, sizeof *out->cells);
+    for (size_t i = 0; i < out->n_cells; i++)
+        derive_cell(&out->cells[i], &run->cells[i]);
+    return 0;
 }
 
 void mb_run_file_free(mb_run_file *f)
@@ -145,6 +113,7 @@ void mb_run_file_free(mb_run_file *f)
         free(c->compare_verdict);
         free(c->compare_reason);
     }
+    mb_res_run_free(&f->run);
     free(f->cells);
     free(f->dir);
     free(f->status);

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "mb_error.h"
+#include "run_dir.h"
 
 typedef struct mb_rf_cell {
     char *name;             /* "<scenario>/<cell>", as in results.json */
@@ -37,6 +38,7 @@ typedef struct mb_rf_cell {
 } mb_rf_cell;
 
 typedef struct mb_run_file {
+    mb_res_run run;         /* the whole run.json, as results/ reads it */
     char *dir;
     char *status;           /* "passed", "failed", "incomplete", "running" */
     char *written_at;
@@ -47,8 +49,8 @@ typedef struct mb_run_file {
     size_t n_cells;
 } mb_run_file;
 
-/* Reads RUN_DIR/run.json.  MB_EIO when it cannot be read, MB_EINVAL when it
- * is not a run.json.  *out is cleared on failure; free with
+/* Reads RUN_DIR/run.json (mb_res_run_load).  MB_EIO when it cannot be read,
+ * MB_EINVAL when it is not a valid run.json, the file and field named.  *out is cleared on failure; free with
  * mb_run_file_free (NULL-safe). */
 int mb_run_file_load(const char *run_dir, mb_run_file *out, mb_err *err);
 void mb_run_file_free(mb_run_file *f);

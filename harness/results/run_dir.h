@@ -1,0 +1,136 @@
+/* The run directory as one typed model: run.json read back into structs,
+ * validated on the way in, so that the reports, the exports, the charts,
+ * compare and the CLI read the same figures and none of them walks the
+ * JSON by hand.  Only the keys some reader needs are in the model; the
+ * writer (run_dir_write.c) owns the file's full shape (DESIGN.md section 4,
+ * "The run directory").
+ *
+ * A failed repetition has no throughput: it is a NAN in `reps` and is left
+ * out of `ips`, so no reader can take a failed cell for a fast one.  A
+ * figure run.json does not hold is NAN (numbers) or NULL (text), never a
+ * made-up 0. */
+#ifndef MB_RUN_DIR_H
+#define MB_RUN_DIR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "mb_error.h"
+
+/* The one run.json format this reader and the writer speak. */
+#define MB_RES_FORMAT 1
+
+typedef struct mb_res_kv {
+    char *key;
+    char *value;
+} mb_res_kv;
+
+/* One job record (warm-up jobs included: repetition < 0). */
+typedef struct mb_res_job {
+    char *status;           /* "ok", "oom", "error", "crashed", "timeout", "interrupted", "skipped" */
+    int repetition;         /* -1 for a warm-up job */
+    int batch_size;         /* 0 when not recorded */
+    double latency_ms;      /* NAN when not recorded */
+    double decode_ms, preprocess_ms, transfer_ms, forward_ms;  /* 0 when not recorded */
+    double peak_rss_bytes, peak_allocated_bytes;               /* 0 when not recorded */
+} mb_res_job;
+
+/* One repetition of a cell, in the order run.json lists them. */
+typedef struct mb_res_rep {
+    int round;
+    double images_per_second;   /* NAN: the repetition failed */
+} mb_res_rep;
+
+/* The cell's verdict against a baseline or its A/B partner. */
+typedef struct mb_res_verdict {
+    char *verdict;          /* "regression", "no_change", ... */
+    char *test;             /* or NULL */
+    char *reason;           /* or NULL */
+    double change, ci_low, ci_high, p_value, threshold;         /* NAN when absent */
+} mb_res_verdict;
+
+typedef struct mb_res_cell {
+    char *name;             /* "<scenario>/<cell>", as in results.json */
+    char *scenario;         /* "" when not recorded */
+    char *device;           /* "" when not recorded */
+    char *model;            /* "" when not recorded */
+    char *verdict;          /* "pass", "fail", "skipped"; "fail" when not recorded */
+    char *reason;           /* or NULL */
+    char *skip_reason;      /* or NULL */
+    char *expect_oom;       /* "never", "allowed", "expected" */
+    bool watermark_fix;
+    int batch_size;         /* 0 for a frontier search */
+    int image_width, image_height;     /* 0: the images as they are */
+    int images_per_job;     /* 0 when not recorded */
+    double memory_limit_bytes;         /* 0: none */
+    double expect_regression;          /* NAN when not recorded */
+    int n_ok, n_oom, n_crashed, n_timeout, n_error;     /* the job counts */
+    mb_res_kv *axes;
+    size_t n_axes;
+    mb_res_kv *env;
+    size_t n_env;
+    double *ips;            /* the successful repetitions' images per second */
+    size_t n_ips;
+    mb_res_rep *reps;       /* every repetition, failed ones included (NULL in old files) */
+    size_t n_reps;
+    mb_res_job *jobs;
+    size_t n_jobs;
+    bool compared;          /* `baseline` holds a verdict */
+    mb_res_verdict baseline;
+    bool frontier;          /* the cell is a frontier search */
+} mb_res_cell;
+
+/* A worker's hello record, as far as the reports describe it. */
+typedef struct mb_res_worker {
+    char *device_description;   /* or NULL */
+    char *model;                /* or NULL */
+} mb_res_worker;
+
+/* A paired contrast: an axis compared within rounds. */
+typedef struct mb_res_contrast {
+    char *name, *axis, *verdict, *summary;      /* NULL when absent */
+    double change, ci_low, ci_high, p_value, rounds;            /* NAN when absent */
+} mb_res_contrast;
+
+typedef struct mb_res_run {
+    char *path;             /* the run.json read */
+    char *dir;              /* the run directory */
+    char *status;           /* "passed", "failed", "incomplete", "running" */
+    char *written_at;       /* "" when not recorded */
+    bool has_machine;
+    char *os, *release, *arch, *hostname;       /* "" when not recorded */
+    int cpus;
+    char *torch_version;    /* or NULL */
+    bool any_compared;      /* some cell holds a verdict */
+    mb_res_worker *workers;
+    size_t n_workers;
+    mb_res_contrast *contrasts;
+    size_t n_contrasts;
+    mb_res_cell *cells;
+    size_t n_cells;
+} mb_res_run;
+
+/* Reads RUN_DIR/run.json.  MB_EIO when it cannot be read; MB_EINVAL when it
+ * is not valid JSON, not format MB_RES_FORMAT, or a field has the wrong type,
+ * with err->msg naming the file and the field ("DIR/run.json: cells[2].jobs[0]
+ * .status: a string is expected").  *out is cleared on failure; free with
+ * mb_res_run_free (NULL-safe). */
+int mb_res_run_load(const char *run_dir, mb_res_run *out, mb_err *err);
+/* The same for a run.json at any path. */
+int mb_res_run_load_file(const char *path, mb_res_run *out, mb_err *err);
+void mb_res_run_free(mb_res_run *run);
+
+/* True when the run did not end: interrupted ("incomplete") or its harness
+ * died while it ran (still "running"). */
+bool mb_res_run_unfinished(const mb_res_run *run);
+
+/* The cell named name, or NULL. */
+const mb_res_cell *mb_res_run_cell(const mb_res_run *run, const char *name);
+
+/* Where RUN_DIR's run.json is (heap). */
+char *mb_res_run_json_path(const char *run_dir);
+/* The run.json beside a file (a results.json): "DIR/run.json", or
+ * "run.json" for a bare file name (heap). */
+char *mb_res_run_json_beside(const char *file);
+
+#endif

@@ -1,0 +1,399 @@
+/* run.json -> mb_res_run.  Every key is checked for its type as it is read,
+ * so that a malformed file is refused with the file and the field named
+ * rather than read as zeros; a key that is absent takes the documented
+ * default of run_dir.h (older files lack some keys). */
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mb_util.h"
+#include "run_dir.h"
+
+/* One read in progress: the file named in errors and the first error. */
+typedef struct reader {
+    const char *path;
+    mb_err *err;
+    int rc;
+} reader;
+
+/* Records the first error: "FILE: WHERE.KEY: a WHAT is expected". */
+static void expected(reader *r, const char *where, const char *key, const char *what)
+{
+    if (r->rc == 0)
+        r->rc = mb_err_set(r->err, MB_EINVAL, "%s: %s%s%s: %s is expected", r->path, where,
+                           *where && *key ? "." : "", key, what);
+}
+
+static bool absent(const json_t *v)
+{
+    return v == NULL || json_is_null(v);
+}
+
+/* A text field, heap copy; fallback (copied, or NULL) when absent. */
+static char *text(reader *r, json_t *o, const char *where, const char *key, const char *fallback)
+{
+    json_t *v = json_object_get(o, key);
+    if (json_is_string(v))
+        return mb_strdup(json_string_value(v));
+    if (!absent(v))
+        expected(r, where, key, "a string");
+    return fallback ? mb_strdup(fallback) : NULL;
+}
+
+static double number(reader *r, json_t *o, const char *where, const char *key, double fallback)
+{
+    json_t *v = json_object_get(o, key);
+    if (json_is_number(v))
+        return json_number_value(v);
+    if (!absent(v))
+        expected(r, where, key, "a number");
+    return fallback;
+}
+
+static bool boolean(reader *r, json_t *o, const char *where, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    if (!absent(v) && !json_is_boolean(v))
+        expected(r, where, key, "true or false");
+    return json_is_true(v);
+}
+
+/* An array or an object under key, or NULL when absent. */
+static json_t *member(reader *r, json_t *o, const char *where, const char *key, bool array)
+{
+    json_t *v = json_object_get(o, key);
+    if (absent(v))
+        return NULL;
+    if (array ? !json_is_array(v) : !json_is_object(v)) {
+        expected(r, where, key, array ? "an array" : "an object");
+        return NULL;
+    }
+    return v;
+}
+
+static void read_kvs(reader *r, json_t *o, const char *where, const char *key, mb_res_kv **out,
+                     size_t *n)
+{
+    json_t *m = member(r, o, where, key, false), *v;
+    const char *k;
+    *out = mb_calloc(json_object_size(m) + 1, sizeof **out);
+    json_object_foreach(m, k, v) {
+        (*out)[*n].key = mb_strdup(k);
+        (*out)[(*n)++].value = mb_strdup(json_is_string(v) ? json_string_value(v) : "");
+    }
+}
+
+static void read_job(reader *r, json_t *o, const char *where, mb_res_job *j)
+{
+    if (!json_is_object(o)) {
+        expected(r, where, "", "an object");
+        return;
+    }
+    j->status = text(r, o, where, "status", NULL);
+    if (j->status == NULL)
+        expected(r, where, "status", "a string");
+    json_t *rep = json_object_get(o, "repetition");
+    if (!json_is_integer(rep))
+        expected(r, where, "repetition", "an integer");
+    j->repetition = (int)json_integer_value(rep);
+    j->batch_size = (int)number(r, o, where, "batch_size", 0);
+    j->latency_ms = number(r, o, where, "latency_ms", NAN);
+    j->decode_ms = number(r, o, where, "decode_ms", 0);
+    j->preprocess_ms = number(r, o, where, "preprocess_ms", 0);
+    j->transfer_ms = number(r, o, where, "transfer_ms", 0);
+    j->forward_ms = number(r, o, where, "forward_ms", 0);
+    j->peak_rss_bytes = number(r, o, where, "peak_rss_bytes", 0);
+    j->peak_allocated_bytes = number(r, o, where, "peak_allocated_bytes", 0);
+}
+
+static void read_verdict(reader *r, json_t *o, const char *where, mb_res_verdict *v)
+{
+    v->verdict = text(r, o, where, "verdict", "not_comparable");
+    v->test = text(r, o, where, "test", NULL);
+    v->reason = text(r, o, where, "reason", NULL);
+    v->change = number(r, o, where, "change", NAN);
+    v->ci_low = number(r, o, where, "ci_low", NAN);
+    v->ci_high = number(r, o, where, "ci_high", NAN);
+    v->p_value = number(r, o, where, "p_value", NAN);
+    v->threshold = number(r, o, where, "threshold", NAN);
+}
+
+/* The throughputs: "images_per_second" lists the successful repetitions;
+ * "repetitions" (newer files) every repetition, a failed one with null. */
+static void read_throughput(reader *r, json_t *o, const char *where, mb_res_cell *c)
+{
+    char sub[96];
+    json_t *ips = member(r, o, where, "images_per_second", true), *v;
+    size_t i;
+    c->ips = mb_calloc(json_array_size(ips) + 1, sizeof *c->ips);
+    json_array_foreach(ips, i, v) {
+        snprintf(sub, sizeof sub, "%s.images_per_second[%zu]", where, i);
+        if (json_is_number(v))
+            c->ips[c->n_ips++] = json_number_value(v);
+        else if (!json_is_null(v))
+            expected(r, sub, "", "a number");
+    }
+    json_t *reps = member(r, o, where, "repetitions", true);
+    c->reps = mb_calloc(json_array_size(reps) + 1, sizeof *c->reps);
+    json_array_foreach(reps, i, v) {
+        snprintf(sub, sizeof sub, "%s.repetitions[%zu]", where, i);
+        if (!json_is_object(v)) {
+            expected(r, sub, "", "an object");
+            continue;
+        }
+        mb_res_rep *rep = &c->reps[c->n_reps++];
+        rep->round = (int)number(r, v, sub, "round", 0);
+        rep->images_per_second = number(r, v, sub, "images_per_second", NAN);
+    }
+}
+
+static void read_cell(reader *r, json_t *o, const char *where, mb_res_cell *c)
+{
+    c->name = text(r, o, where, "name", NULL);
+    if (c->name == NULL) {
+        expected(r, where, "name", "a string");
+        c->name = mb_strdup("?");
+    }
+    c->scenario = text(r, o, where, "scenario", "");
+    c->device = text(r, o, where, "device", "");
+    c->model = text(r, o, where, "model", "");
+    c->verdict = text(r, o, where, "verdict", "fail");
+    c->reason = text(r, o, where, "reason", NULL);
+    c->skip_reason = text(r, o, where, "skip_reason", NULL);
+    c->expect_oom = text(r, o, where, "expect_oom", "never");
+    c->watermark_fix = boolean(r, o, where, "watermark_fix");
+    c->batch_size = (int)number(r, o, where, "batch_size", 0);
+    c->image_width = (int)number(r, o, where, "image_width", 0);
+    c->image_height = (int)number(r, o, where, "image_height", 0);
+    c->images_per_job = (int)number(r, o, where, "images_per_job", 0);
+    c->memory_limit_bytes = number(r, o, where, "memory_limit_bytes", 0);
+    c->expect_regression = number(r, o, where, "expect_regression", NAN);
+    char sub[96];
+    snprintf(sub, sizeof sub, "%s.counts", where);
+    json_t *counts = member(r, o, where, "counts", false);
+    c->n_ok = (int)number(r, counts, sub, "ok", 0);
+    c->n_oom = (int)number(r, counts, sub, "oom", 0);
+    c->n_crashed = (int)number(r, counts, sub, "crashed", 0);
+    c->n_timeout = (int)number(r, counts, sub, "timeout", 0);
+    c->n_error = (int)number(r, counts, sub, "error", 0);
+    read_kvs(r, o, where, "axes", &c->axes, &c->n_axes);
+    read_kvs(r, o, where, "env", &c->env, &c->n_env);
+    read_throughput(r, o, where, c);
+    json_t *jobs = member(r, o, where, "jobs", true), *job;
+    size_t i;
+    c->jobs = mb_calloc(json_array_size(jobs) + 1, sizeof *c->jobs);
+    json_array_foreach(jobs, i, job) {
+        snprintf(sub, sizeof sub, "%s.jobs[%zu]", where, i);
+        read_job(r, job, sub, &c->jobs[c->n_jobs++]);
+    }
+    json_t *cmp = member(r, o, where, "baseline", false);
+    if (cmp != NULL) {
+        snprintf(sub, sizeof sub, "%s.baseline", where);
+        c->compared = true;
+        read_verdict(r, cmp, sub, &c->baseline);
+    }
+    c->frontier = member(r, o, where, "frontier", false) != NULL;
+}
+
+static void read_header(reader *r, json_t *root, mb_res_run *run)
+{
+    run->status = text(r, root, "", "status", "incomplete");
+    run->written_at = text(r, root, "", "written_at", "");
+    run->torch_version = text(r, root, "", "torch_version", NULL);
+    json_t *m = member(r, root, "", "machine", false);
+    run->has_machine = m != NULL;
+    run->os = text(r, m, "machine", "os", "");
+    run->release = text(r, m, "machine", "release", "");
+    run->arch = text(r, m, "machine", "arch", "");
+    run->hostname = text(r, m, "machine", "hostname", "");
+    run->cpus = (int)number(r, m, "machine", "cpus", 0);
+    json_t *workers = member(r, root, "", "workers", true), *w;
+    size_t i;
+    run->workers = mb_calloc(json_array_size(workers) + 1, sizeof *run->workers);
+    json_array_foreach(workers, i, w) {
+        /* A hello record that was not JSON is kept as its text: no fields. */
+        mb_res_worker *k = &run->workers[run->n_workers++];
+        if (!json_is_object(w))
+            continue;
+        char sub[32];
+        snprintf(sub, sizeof sub, "workers[%zu]", i);
+        k->device_description = text(r, w, sub, "device_description", NULL);
+        k->model = text(r, w, sub, "model", NULL);
+    }
+    json_t *contrasts = member(r, root, "", "contrasts", true), *c;
+    run->contrasts = mb_calloc(json_array_size(contrasts) + 1, sizeof *run->contrasts);
+    json_array_foreach(contrasts, i, c) {
+        char sub[32];
+        snprintf(sub, sizeof sub, "contrasts[%zu]", i);
+        if (!json_is_object(c)) {
+            expected(r, sub, "", "an object");
+            continue;
+        }
+        mb_res_contrast *k = &run->contrasts[run->n_contrasts++];
+        k->name = text(r, c, sub, "name", NULL);
+        k->axis = text(r, c, sub, "axis", NULL);
+        k->verdict = text(r, c, sub, "verdict", NULL);
+        k->summary = text(r, c, sub, "summary", NULL);
+        k->change = number(r, c, sub, "change", NAN);
+        k->ci_low = number(r, c, sub, "ci_low", NAN);
+        k->ci_high = number(r, c, sub, "ci_high", NAN);
+        k->p_value = number(r, c, sub, "p_value", NAN);
+        k->rounds = number(r, c, sub, "rounds", NAN);
+    }
+}
+
+static void read_root(reader *r, json_t *root, mb_res_run *run)
+{
+    json_t *format = json_object_get(root, "format");
+    if (!json_is_integer(format) || json_integer_value(format) != MB_RES_FORMAT) {
+        if (r->rc == 0)
+            r->rc = mb_err_set(r->err, MB_EINVAL, "%s: format: %d is expected (this is not a "
+                               "run.json this mpsbench writes)", r->path, MB_RES_FORMAT);
+        return;
+    }
+    json_t *cells = member(r, root, "", "cells", true), *c;
+    if (cells == NULL)
+        expected(r, "", "cells", "an array");
+    read_header(r, root, run);
+    size_t i;
+    run->cells = mb_calloc(json_array_size(cells) + 1, sizeof *run->cells);
+    json_array_foreach(cells, i, c) {
+        char where[32];
+        snprintf(where, sizeof where, "cells[%zu]", i);
+        if (!json_is_object(c)) {
+            expected(r, where, "", "an object");
+            break;
+        }
+        mb_res_cell *cell = &run->cells[run->n_cells++];
+        read_cell(r, c, where, cell);
+        run->any_compared |= cell->compared;
+    }
+}
+
+int mb_res_run_load_file(const char *path, mb_res_run *out, mb_err *err)
+{
+    memset(out, 0, sizeof *out);
+    json_error_t jerr;
+    json_t *root = json_load_file(path, 0, &jerr);
+    reader r = {.path = path, .err = err};
+    if (root == NULL && jerr.line <= 0)
+        r.rc = mb_err_set(err, MB_EIO, "%s: %s", path, jerr.text);
+    else if (root == NULL)
+        r.rc = mb_err_set(err, MB_EINVAL, "%s:%d:%d: not valid JSON: %s", path, jerr.line,
+                          jerr.column, jerr.text);
+    else if (!json_is_object(root))
+        r.rc = mb_err_set(err, MB_EINVAL, "%s: not a run.json (the top level is not an object)",
+                          path);
+    else
+        read_root(&r, root, out);
+    json_decref(root);
+    if (r.rc != 0) {
+        mb_res_run_free(out);
+        return r.rc;
+    }
+    out->path = mb_strdup(path);
+    const char *slash = strrchr(path, '/');
+    out->dir = slash ? mb_strndup(path, (size_t)(slash - path)) : mb_strdup(".");
+    return 0;
+}
+
+int mb_res_run_load(const char *run_dir, mb_res_run *out, mb_err *err)
+{
+    char *path = mb_res_run_json_path(run_dir);
+    int rc = mb_res_run_load_file(path, out, err);
+    if (rc == 0) {
+        free(out->dir);
+        out->dir = mb_strdup(run_dir);
+    }
+    free(path);
+    return rc;
+}
+
+static void free_cell(mb_res_cell *c)
+{
+    free(c->name);
+    free(c->scenario);
+    free(c->device);
+    free(c->model);
+    free(c->verdict);
+    free(c->reason);
+    free(c->skip_reason);
+    free(c->expect_oom);
+    for (size_t i = 0; i < c->n_axes; i++) {
+        free(c->axes[i].key);
+        free(c->axes[i].value);
+    }
+    for (size_t i = 0; i < c->n_env; i++) {
+        free(c->env[i].key);
+        free(c->env[i].value);
+    }
+    free(c->axes);
+    free(c->env);
+    free(c->ips);
+    free(c->reps);
+    for (size_t i = 0; i < c->n_jobs; i++)
+        free(c->jobs[i].status);
+    free(c->jobs);
+    free(c->baseline.verdict);
+    free(c->baseline.test);
+    free(c->baseline.reason);
+}
+
+void mb_res_run_free(mb_res_run *run)
+{
+    if (run == NULL)
+        return;
+    for (size_t i = 0; i < run->n_cells; i++)
+        free_cell(&run->cells[i]);
+    for (size_t i = 0; i < run->n_workers; i++) {
+        free(run->workers[i].device_description);
+        free(run->workers[i].model);
+    }
+    for (size_t i = 0; i < run->n_contrasts; i++) {
+        mb_res_contrast *c = &run->contrasts[i];
+        free(c->name);
+        free(c->axis);
+        free(c->verdict);
+        free(c->summary);
+    }
+    free(run->cells);
+    free(run->workers);
+    free(run->contrasts);
+    free(run->path);
+    free(run->dir);
+    free(run->status);
+    free(run->written_at);
+    free(run->os);
+    free(run->release);
+    free(run->arch);
+    free(run->hostname);
+    free(run->torch_version);
+    memset(run, 0, sizeof *run);
+}
+
+bool mb_res_run_unfinished(const mb_res_run *run)
+{
+    return strcmp(run->status, "incomplete") == 0 || strcmp(run->status, "running") == 0;
+}
+
+const mb_res_cell *mb_res_run_cell(const mb_res_run *run, const char *name)
+{
+    for (size_t i = 0; i < run->n_cells; i++)
+        if (strcmp(run->cells[i].name, name) == 0)
+            return &run->cells[i];
+    return NULL;
+}
+
+char *mb_res_run_json_path(const char *run_dir)
+{
+    return mb_asprintf("%s/run.json", run_dir);
+}
+
+char *mb_res_run_json_beside(const char *file)
+{
+    const char *slash = strrchr(file, '/');
+    return slash ? mb_asprintf("%.*s/run.json", (int)(slash - file), file) : mb_strdup("run.json");
+}

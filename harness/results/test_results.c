@@ -1,0 +1,219 @@
+/* The run directory model: run.json read back with its checks (the file and
+ * the field named in every refusal), a run that did not end reads as
+ * unfinished, a failed repetition never reads as a throughput, and every
+ * committed reference run still loads. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "mb_test_main.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mb_util.h"
+#include "run_dir.h"
+
+typedef struct fx {
+    char *dir;
+    char *run_json;
+} fx;
+
+static int setup(void **state)
+{
+    fx *f = mb_calloc(1, sizeof *f);
+    f->dir = mb_strdup("/tmp/mb-test-results-XXXXXX");
+    if (mkdtemp(f->dir) == NULL)
+        return -1;
+    f->run_json = mb_res_run_json_path(f->dir);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    unlink(f->run_json);
+    rmdir(f->dir);
+    free(f->run_json);
+    free(f->dir);
+    free(f);
+    return 0;
+}
+
+static void put(const fx *f, const char *text)
+{
+    assert_int_equal(mb_write_file_atomic(f->run_json, text, strlen(text)), 0);
+}
+
+/* A cell with one successful and one failed repetition, and its jobs. */
+#define CELL_TWO_REPS                                                                        \
+    "{\"name\": \"s/embed/device:cpu/batch:2\", \"scenario\": \"s\", \"device\": \"cpu\","   \
+    " \"verdict\": \"fail\", \"reason\": \"repetition 2 crashed\", \"batch_size\": 2,"        \
+    " \"counts\": {\"ok\": 1, \"crashed\": 1},"                                               \
+    " \"images_per_second\": [40.5],"                                                         \
+    " \"repetitions\": [{\"round\": 0, \"images_per_second\": 40.5},"                         \
+    "                   {\"round\": 1, \"images_per_second\": null}],"                        \
+    " \"jobs\": [{\"status\": \"ok\", \"repetition\": 0, \"latency_ms\": 49.0},"              \
+    "            {\"status\": \"crashed\", \"repetition\": 1}]}"
+
+static void test_reads_a_run(void **state)
+{
+    fx *f = *state;
+    put(f, "{\"format\": 1, \"status\": \"failed\", \"torch_version\": \"2.5.1\","
+           " \"machine\": {\"os\": \"Linux\", \"cpus\": 2},"
+           " \"workers\": [{\"device_description\": \"AMD EPYC\", \"model\": \"builtin:tiny\"},"
+           "               \"not json\"],"
+           " \"cells\": [" CELL_TWO_REPS "]}");
+    mb_res_run run;
+    mb_err err;
+    mb_err_clear(&err);
+    assert_int_equal(mb_res_run_load(f->dir, &run, &err), 0);
+    assert_string_equal(run.status, "failed");
+    assert_false(mb_res_run_unfinished(&run));
+    assert_string_equal(run.torch_version, "2.5.1");
+    assert_int_equal(run.cpus, 2);
+    assert_int_equal(run.n_workers, 2);
+    assert_string_equal(run.workers[0].device_description, "AMD EPYC");
+    assert_null(run.workers[1].model);
+    assert_int_equal(run.n_cells, 1);
+    const mb_res_cell *c = mb_res_run_cell(&run, "s/embed/device:cpu/batch:2");
+    assert_non_null(c);
+    assert_int_equal(c->batch_size, 2);
+    assert_int_equal(c->n_crashed, 1);
+    assert_true(isnan(c->expect_regression));
+    assert_int_equal(c->n_jobs, 2);
+    assert_int_equal(c->jobs[1].repetition, 1);
+    assert_true(isnan(c->jobs[1].latency_ms));
+    assert_false(c->compared);
+    mb_res_run_free(&run);
+    mb_res_run_free(&run);  /* cleared, so a second free is harmless */
+}
+
+/* The failed repetition keeps its place, without a throughput: a reader
+ * that takes the median of `ips` sees only the one that ran. */
+static void test_failed_repetition_has_no_throughput(void **state)
+{
+    fx *f = *state;
+    put(f, "{\"format\": 1, \"status\": \"failed\", \"cells\": [" CELL_TWO_REPS "]}");
+    mb_res_run run;
+    mb_err err;
+    assert_int_equal(mb_res_run_load(f->dir, &run, &err), 0);
+    const mb_res_cell *c = &run.cells[0];
+    assert_string_equal(c->verdict, "fail");
+    assert_int_equal(c->n_reps, 2);
+    assert_int_equal(c->reps[1].round, 1);
+    assert_true(isnan(c->reps[1].images_per_second));
+    assert_int_equal(c->n_ips, 1);
+    assert_true(c->ips[0] == 40.5);
+    mb_res_run_free(&run);
+
+    /* A cell whose every repetition failed has no throughput at all. */
+    put(f, "{\"format\": 1, \"status\": \"failed\", \"cells\": [{\"name\": \"s/x\","
+           " \"verdict\": \"fail\", \"images_per_second\": [],"
+           " \"repetitions\": [{\"round\": 0, \"images_per_second\": null}]}]}");
+    assert_int_equal(mb_res_run_load(f->dir, &run, &err), 0);
+    assert_int_equal(run.cells[0].n_ips, 0);
+    assert_true(isnan(run.cells[0].reps[0].images_per_second));
+    mb_res_run_free(&run);
+}
+
+/* A run whose harness died is still "running"; one stopped is
+ * "incomplete"; an old file without a status counts as incomplete. */
+static void test_partial_run_reads_as_unfinished(void **state)
+{
+    fx *f = *state;
+    static const char *const texts[] = {
+        "{\"format\": 1, \"status\": \"running\", \"cells\": []}",
+        "{\"format\": 1, \"status\": \"incomplete\", \"cells\": [" CELL_TWO_REPS "]}",
+        "{\"format\": 1, \"cells\": []}",
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+        put(f, texts[i]);
+        mb_res_run run;
+        mb_err err;
+        assert_int_equal(mb_res_run_load(f->dir, &run, &err), 0);
+        assert_true(mb_res_run_unfinished(&run));
+        mb_res_run_free(&run);
+    }
+}
+
+static void expect_refusal(const fx *f, const char *text, const char *field)
+{
+    put(f, text);
+    mb_res_run run;
+    mb_err err;
+    mb_err_clear(&err);
+    assert_int_equal(mb_res_run_load(f->dir, &run, &err), MB_EINVAL);
+    assert_int_equal(err.code, MB_EINVAL);
+    if (strstr(err.msg, f->run_json) == NULL || strstr(err.msg, field) == NULL)
+        fail_msg("expected %s and %s in: %s", f->run_json, field, err.msg);
+    assert_null(run.cells);
+    assert_null(run.status);
+}
+
+static void test_malformed_file_names_file_and_field(void **state)
+{
+    fx *f = *state;
+    expect_refusal(f, "{\"format\": 1, \"cells\": [" CELL_TWO_REPS ", {\"name\": \"b\","
+                      " \"jobs\": [{\"status\": 3, \"repetition\": 0}]}]}",
+                   "cells[1].jobs[0].status: a string is expected");
+    expect_refusal(f, "{\"format\": 1, \"cells\": [{\"name\": \"a\", \"batch_size\": \"8\"}]}",
+                   "cells[0].batch_size: a number is expected");
+    expect_refusal(f, "{\"format\": 1, \"cells\": [{\"name\": \"a\","
+                      " \"repetitions\": [{\"round\": 0, \"images_per_second\": \"fast\"}]}]}",
+                   "cells[0].repetitions[0].images_per_second: a number is expected");
+    expect_refusal(f, "{\"format\": 1, \"cells\": [{\"name\": \"a\", \"jobs\": [{\"status\":"
+                      " \"ok\"}]}]}",
+                   "cells[0].jobs[0].repetition: an integer is expected");
+    expect_refusal(f, "{\"format\": 1, \"cells\": {}}", "cells: an array is expected");
+    expect_refusal(f, "{\"format\": 1}", "cells: an array is expected");
+    expect_refusal(f, "{\"format\": 2, \"cells\": []}", "format: 1 is expected");
+    expect_refusal(f, "{\"cells\": []}", "format: 1 is expected");
+    expect_refusal(f, "{\"format\": 1, \"cells\": [", "not valid JSON");
+
+    /* A folder without run.json cannot be read: an I/O error, path named. */
+    unlink(f->run_json);
+    mb_res_run run;
+    mb_err err;
+    assert_int_equal(mb_res_run_load(f->dir, &run, &err), MB_EIO);
+    assert_non_null(strstr(err.msg, f->run_json));
+}
+
+/* Every committed reference run loads, with its cells and jobs. */
+static void test_reference_runs_load(void **state)
+{
+    (void)state;
+    static const char *const dirs[] = {
+        "cpu-debian12", "cpu-seed-options", "gpu-h100/gpu-vs-cpu", "gpu-h100/oom-frontier",
+        "gpu-h200/gpu-rq-12mp", "gpu-h200/gpu-watermark-sweep",
+    };
+    for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++) {
+        char *dir = mb_asprintf("%s/results/reference/%s", MB_SOURCE_DIR, dirs[i]);
+        mb_res_run run;
+        mb_err err;
+        mb_err_clear(&err);
+        if (mb_res_run_load(dir, &run, &err) != 0)
+            fail_msg("%s", err.msg);
+        assert_true(run.n_cells > 0);
+        assert_true(run.cells[0].n_jobs > 0);
+        assert_false(mb_res_run_unfinished(&run));
+        mb_res_run_free(&run);
+        free(dir);
+    }
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test_setup_teardown(test_reads_a_run, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_failed_repetition_has_no_throughput, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_partial_run_reads_as_unfinished, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_malformed_file_names_file_and_field, setup, teardown),
+    cmocka_unit_test(test_reference_runs_load),
+};
+
+MB_TEST_MAIN("results", tests, NULL, NULL)
