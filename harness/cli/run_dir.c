@@ -9,6 +9,7 @@
 
 #include "commands.h"
 #include "mb_util.h"
+#include "run_dir.h"
 
 int mb_cli_need_run_dir(const char *verb, const char *path, bool file_ok, mb_err *err)
 {
@@ -21,7 +22,7 @@ int mb_cli_need_run_dir(const char *verb, const char *path, bool file_ok, mb_err
         return mb_err_set(err, MB_EUSAGE, "%s: %s is not a folder (give a run directory, "
                           "the folder `mpsbench run` wrote)", verb, path);
     }
-    char *run_json = mb_asprintf("%s/run.json", path);
+    char *run_json = mb_res_run_json_path(path);
     bool found = access(run_json, R_OK) == 0;
     free(run_json);
     if (!found)

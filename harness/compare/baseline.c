@@ -17,6 +17,7 @@
 #include "baseline_private.h"
 #include "compare_private.h"
 #include "mb_util.h"
+#include "run_dir.h"
 
 static mb__baseline_hook before_rename;
 
@@ -158,23 +159,21 @@ static bool has_success(const mb__gb_file *f)
  * died half-way would make a baseline with cells missing. */
 static int check_complete(const mb__gb_file *f, mb_err *err)
 {
-    const char *slash = strrchr(f->path, '/');
-    char *path = slash ? mb_asprintf("%.*s/run.json", (int)(slash - f->path), f->path)
-                       : mb_strdup("run.json");
+    char *path = mb_res_run_json_beside(f->path);
     int rc = 0;
     if (access(path, F_OK) == 0) {
-        json_error_t jerr;
-        json_t *run = json_load_file(path, 0, &jerr);
-        const char *status = json_string_value(json_object_get(run, "status"));
-        if (run == NULL)
-            rc = mb_err_set(err, MB_EINVAL, "%s:%d:%d: not valid JSON: %s (use --force to "
-                            "promote the results anyway)", path, jerr.line, jerr.column,
-                            jerr.text);
-        else if (status != NULL &&
-                 (strcmp(status, "incomplete") == 0 || strcmp(status, "running") == 0))
+        mb_res_run run;
+        rc = mb_res_run_load_file(path, &run, err);
+        if (rc != 0) {
+            char *why = mb_strdup(err->msg);
+            rc = mb_err_set(err, MB_EINVAL, "%s (use --force to promote the results anyway)",
+                            why);
+            free(why);
+        }
+        else if (mb_res_run_unfinished(&run))
             rc = mb_err_set(err, MB_EINVAL, "%s: the run is incomplete (run.json says %s); not "
-                            "promoting it (use --force to promote it anyway)", path, status);
-        json_decref(run);
+                            "promoting it (use --force to promote it anyway)", path, run.status);
+        mb_res_run_free(&run);
     }
     free(path);
     return rc;

@@ -11,6 +11,7 @@
 
 #include "compare_private.h"
 #include "mb_util.h"
+#include "run_dir.h"
 #include "stats.h"
 
 const char *mb_verdict_name(mb_verdict v)
@@ -289,33 +290,35 @@ void mb_compare_history(const double *run_medians, size_t k, const double *b, si
 /* ---- thresholds from run.json ------------------------------------------ */
 
 typedef struct thresholds {
-    json_t *cells;          /* run.json's "cells" array, or NULL */
-    json_t *root;
+    bool loaded;            /* run holds the run.json beside the current results */
+    mb_res_run run;
 } thresholds;
 
-static char *beside(const char *file, const char *name)
+static char *run_json_for(const char *current_file, const mb_compare_options *opt)
 {
-    const char *slash = strrchr(file, '/');
-    if (slash == NULL)
-        return mb_strdup(name);
-    return mb_asprintf("%.*s/%s", (int)(slash - file), file, name);
+    return opt->run_json ? mb_strdup(opt->run_json) : mb_res_run_json_beside(current_file);
 }
 
 /* A run that did not finish (interrupted: "incomplete"; killed: still
- * "running") cannot pass a comparison, whatever its few cells say. */
+ * "running") cannot pass a comparison, whatever its few cells say.  A
+ * run.json that cannot be read says nothing here; load_thresholds reports
+ * it when it needs the file. */
 static int check_current_complete(const char *current_file, const mb_compare_options *opt,
                                   mb_err *err)
 {
-    char *path = opt->run_json ? mb_strdup(opt->run_json) : beside(current_file, "run.json");
-    json_t *root = access(path, F_OK) == 0 ? json_load_file(path, 0, NULL) : NULL;
-    const char *status = json_string_value(json_object_get(root, "status"));
+    char *path = run_json_for(current_file, opt);
+    mb_res_run run;
+    mb_err ignored;
     int rc = 0;
-    if (status != NULL && (strcmp(status, "incomplete") == 0 || strcmp(status, "running") == 0))
-        rc = mb_err_set(err, MB_EIO, "%s: the current run is %s (%s); a run that did not "
-                        "finish cannot pass a comparison", path, status,
-                        strcmp(status, "running") == 0 ? "its harness died before it ended"
-                                                       : "it was stopped before the end");
-    json_decref(root);
+    if (access(path, F_OK) == 0 && mb_res_run_load_file(path, &run, &ignored) == 0) {
+        bool died = strcmp(run.status, "running") == 0;
+        if (mb_res_run_unfinished(&run))
+            rc = mb_err_set(err, MB_EIO, "%s: the current run is %s (%s); a run that did not "
+                            "finish cannot pass a comparison", path, run.status,
+                            died ? "its harness died before it ended"
+                                 : "it was stopped before the end");
+        mb_res_run_free(&run);
+    }
     free(path);
     return rc;
 }
@@ -326,27 +329,13 @@ static int load_thresholds(const char *current_file, const mb_compare_options *o
     memset(t, 0, sizeof *t);
     if (opt->threshold_set)
         return 0;
-    char *path = opt->run_json ? mb_strdup(opt->run_json) : beside(current_file, "run.json");
-    if (opt->run_json == NULL && access(path, F_OK) != 0) {
-        free(path);
-        return 0;
-    }
-    json_error_t jerr;
-    t->root = json_load_file(path, 0, &jerr);
+    char *path = run_json_for(current_file, opt);
     int rc = 0;
-    if (t->root == NULL)
-        rc = mb_err_set(err, MB_EINVAL, "%s:%d:%d: not valid JSON: %s", path, jerr.line,
-                        jerr.column, jerr.text);
-    else if (!json_is_array(json_object_get(t->root, "cells")))
-        rc = mb_err_set(err, MB_EINVAL, "%s: not an mpsbench run.json (no \"cells\" array)",
-                        path);
-    else
-        t->cells = json_object_get(t->root, "cells");
-    free(path);
-    if (rc != 0) {
-        json_decref(t->root);
-        memset(t, 0, sizeof *t);
+    if (opt->run_json != NULL || access(path, F_OK) == 0) {
+        rc = mb_res_run_load_file(path, &t->run, err);
+        t->loaded = rc == 0;
     }
+    free(path);
     return rc;
 }
 
@@ -354,15 +343,9 @@ static double threshold_for(const thresholds *t, const mb_compare_options *opt, 
 {
     if (opt->threshold_set)
         return opt->threshold;
-    size_t i;
-    json_t *c;
-    json_array_foreach(t->cells, i, c) {
-        const char *name = json_string_value(json_object_get(c, "name"));
-        json_t *th = json_object_get(c, "expect_regression");
-        if (name != NULL && strcmp(name, cell) == 0 && json_is_number(th) &&
-            json_number_value(th) >= 0)
-            return json_number_value(th);
-    }
+    const mb_res_cell *c = t->loaded ? mb_res_run_cell(&t->run, cell) : NULL;
+    if (c != NULL && c->expect_regression >= 0)
+        return c->expect_regression;
     return MB_COMPARE_DEFAULT_THRESHOLD;
 }
 
@@ -621,7 +604,7 @@ int mb_compare_files(const char *baseline, const char *current, const mb_compare
         r->one_run_each = !hist.is_history && !opt->assume_no_drift;
         count(r);
         mb__gb_history_clear(&hist);
-        json_decref(t.root);
+        mb_res_run_free(&t.run);
         *out = r;
     }
     mb__gb_clear(&base);

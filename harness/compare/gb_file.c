@@ -11,6 +11,7 @@
 
 #include "compare_private.h"
 #include "mb_util.h"
+#include "run_dir.h"
 
 char *mb__results_path(const char *path)
 {
@@ -161,32 +162,27 @@ static int read_rows(mb__gb_file *f, json_t *root, int code, mb_err *err)
  * that cannot be read changes nothing. */
 static void read_failures_beside(mb__gb_file *f)
 {
-    const char *slash = strrchr(f->path, '/');
-    char *path = slash ? mb_asprintf("%.*s/run.json", (int)(slash - f->path), f->path)
-                       : mb_strdup("run.json");
-    json_t *root = json_load_file(path, 0, NULL);
+    char *path = mb_res_run_json_beside(f->path);
+    mb_res_run run;
+    mb_err ignored;
+    int rc = mb_res_run_load_file(path, &run, &ignored);
     free(path);
-    size_t i;
-    json_t *cell;
-    json_array_foreach(json_object_get(root, "cells"), i, cell) {
-        const char *name = json_string_value(json_object_get(cell, "name"));
-        json_t *reps = json_object_get(cell, "repetitions");
-        if (name == NULL || !json_is_array(reps))
-            continue;
-        size_t failed = 0, k;
-        json_t *rep;
-        json_array_foreach(reps, k, rep)
-            failed += json_is_null(json_object_get(rep, "images_per_second"));
+    if (rc != 0)
+        return;
+    for (size_t i = 0; i < run.n_cells; i++) {
+        const mb_res_cell *cell = &run.cells[i];
+        size_t failed = 0;
+        for (size_t k = 0; k < cell->n_reps; k++)
+            failed += isnan(cell->reps[k].images_per_second);
         if (failed == 0)
             continue;
-        mb__gb_cell *c = cell_for(f, name);
+        mb__gb_cell *c = cell_for(f, cell->name);
         if (c->n_failed > 0)
             continue;
         c->n_failed = failed;
-        const char *reason = json_string_value(json_object_get(cell, "reason"));
-        c->first_error = mb_strdup(reason ? reason : "failed");
+        c->first_error = mb_strdup(cell->reason ? cell->reason : "failed");
     }
-    json_decref(root);
+    mb_res_run_free(&run);
 }
 
 int mb__gb_load(const char *path, int code, mb__gb_file *out, mb_err *err)

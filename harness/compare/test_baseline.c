@@ -254,7 +254,7 @@ static void test_update_refuses_incomplete_run(void **state)
     char *text = slurp(FIXTURE("baseline.json"), NULL);
     put_file(results, text);
     free(text);
-    put_file(run_json, "{\"status\": \"incomplete\", \"cells\": []}");
+    put_file(run_json, "{\"format\": 1, \"status\": \"incomplete\", \"cells\": []}");
     char *out = mb_asprintf("%s/baselines", f->dir);
     mb_baseline_options opt = {.dir = out, .key = "ci-box"};
     mb_err err;

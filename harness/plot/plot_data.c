@@ -1,6 +1,6 @@
-/* The run model of the charts, read from run.json (every job's record) or,
- * when only Google Benchmark's results.json is at hand, from its iteration
- * rows.  Everything a chart needs is computed here once, so that the chart
+/* The run model of the charts, read from run.json (every job's record,
+ * through results/run_dir.h) or, when only Google Benchmark's results.json
+ * is at hand, from its iteration rows.  Everything a chart needs is computed here once, so that the chart
  * builders only lay data out. */
 #include <jansson.h>
 #include <math.h>
@@ -12,6 +12,7 @@
 
 #include "mb_util.h"
 #include "plot_private.h"
+#include "run_dir.h"
 #include "stats.h"
 
 bool mb__plot_is_gpu(const char *device)
@@ -165,67 +166,41 @@ static void name_variants(mb__plot_run *run)
     }
 }
 
-/* One cell from run.json.  only_batch > 0 keeps only the jobs of that batch
- * size: a frontier search's probes, each of which becomes a cell of its own
- * so the memory chart and the OOM matrix show every batch the search tried. */
-static void load_cell(json_t *jc, int only_batch, mb__plot_cell *c)
+static void copy_kvs(mb__plot_kv **list, size_t *n, const mb_res_kv *from, size_t n_from)
 {
-    c->name = only_batch > 0 ? mb_asprintf("%s/probe:%d", jstr(jc, "name"), only_batch)
-                             : mb_strdup(jstr(jc, "name"));
-    c->scenario = mb_strdup(jstr(jc, "scenario"));
-    c->device = mb_strdup(jstr(jc, "device"));
-    c->fix = json_is_true(json_object_get(jc, "watermark_fix"));
-    c->batch = only_batch > 0 ? only_batch : (int)jnum(jc, "batch_size", 0);
-    set_image(c, (int)jnum(jc, "image_width", 0), (int)jnum(jc, "image_height", 0));
-    c->memory_limit = jnum(jc, "memory_limit_bytes", 0);
-    c->expect_regression = jnum(jc, "expect_regression", 0.05);
-    const char *reason = jstr(jc, "reason");
-    if (!*reason)
-        reason = jstr(jc, "skip_reason");
-    c->reason = *reason ? mb_strdup(reason) : NULL;
-    const char *key;
-    json_t *v;
-    json_object_foreach(json_object_get(jc, "axes"), key, v)
-        add_kv(&c->axes, &c->n_axes, key, json_is_string(v) ? json_string_value(v) : "");
-    json_object_foreach(json_object_get(jc, "env"), key, v)
-        add_kv(&c->env, &c->n_env, key, json_is_string(v) ? json_string_value(v) : "");
-    json_t *ips = json_object_get(jc, "images_per_second");
-    c->ips = mb_calloc(json_array_size(ips) + 1, sizeof *c->ips);
-    for (size_t r = 0; r < json_array_size(ips); r++) {
-        double x = json_number_value(json_array_get(ips, r));
-        if (isfinite(x) && x > 0)
-            c->ips[c->n_ips++] = x;
-    }
-    json_t *jobs = json_object_get(jc, "jobs");
-    size_t nj = json_array_size(jobs);
-    c->latency_ms = mb_calloc(nj + 1, sizeof *c->latency_ms);
+    for (size_t i = 0; i < n_from; i++)
+        add_kv(list, n, from[i].key, from[i].value);
+}
+
+/* The jobs of one cell: counts, peak memory, latencies and stage times. */
+static void load_jobs(const mb_res_cell *rc, int only_batch, mb__plot_cell *c)
+{
+    c->latency_ms = mb_calloc(rc->n_jobs + 1, sizeof *c->latency_ms);
     bool gpu = mb__plot_is_gpu(c->device);
     c->peak_memory = NAN;
-    for (size_t j = 0; j < nj; j++) {
-        json_t *job = json_array_get(jobs, j);
-        if (jnum(job, "repetition", 0) < 0)
+    for (size_t j = 0; j < rc->n_jobs; j++) {
+        const mb_res_job *job = &rc->jobs[j];
+        if (job->repetition < 0)
             continue;
-        if (only_batch > 0 && (int)jnum(job, "batch_size", 0) != only_batch)
+        if (only_batch > 0 && job->batch_size != only_batch)
             continue;
-        const char *status = jstr(job, "status");
-        if (strcmp(status, "skipped") == 0)
+        if (strcmp(job->status, "skipped") == 0)
             continue;
         c->n_jobs++;
-        double mem = jnum(job, gpu ? "peak_allocated_bytes" : "peak_rss_bytes", 0);
+        double mem = gpu ? job->peak_allocated_bytes : job->peak_rss_bytes;
         if (mem > 0 && (isnan(c->peak_memory) || mem > c->peak_memory))
             c->peak_memory = mem;
-        if (strcmp(status, "oom") == 0) {
+        if (strcmp(job->status, "oom") == 0) {
             c->n_oom++;
             continue;
         }
-        if (strcmp(status, "ok") != 0) {
+        if (strcmp(job->status, "ok") != 0) {
             c->n_failed++;
             continue;
         }
         c->n_ok++;
-        double lat = jnum(job, "latency_ms", NAN);
-        double st[4] = {jnum(job, "decode_ms", 0), jnum(job, "preprocess_ms", 0),
-                        jnum(job, "transfer_ms", 0), jnum(job, "forward_ms", 0)};
+        double lat = job->latency_ms;
+        double st[4] = {job->decode_ms, job->preprocess_ms, job->transfer_ms, job->forward_ms};
         double sum = 0;
         for (int s = 0; s < 4; s++) {
             c->stage_ms[s] += st[s];
@@ -241,22 +216,47 @@ static void load_cell(json_t *jc, int only_batch, mb__plot_cell *c)
         for (int s = 0; s < MB__PLOT_N_STAGES; s++)
             c->stage_ms[s] /= c->n_ok;
     }
+}
+
+/* One cell from run.json.  only_batch > 0 keeps only the jobs of that batch
+ * size: a frontier search's probes, each of which becomes a cell of its own
+ * so the memory chart and the OOM matrix show every batch the search tried. */
+static void load_cell(const mb_res_cell *rc, int only_batch, mb__plot_cell *c)
+{
+    c->name = only_batch > 0 ? mb_asprintf("%s/probe:%d", rc->name, only_batch)
+                             : mb_strdup(rc->name);
+    c->scenario = mb_strdup(rc->scenario);
+    c->device = mb_strdup(rc->device);
+    c->fix = rc->watermark_fix;
+    c->batch = only_batch > 0 ? only_batch : rc->batch_size;
+    set_image(c, rc->image_width, rc->image_height);
+    c->memory_limit = rc->memory_limit_bytes;
+    c->expect_regression = isnan(rc->expect_regression) ? 0.05 : rc->expect_regression;
+    const char *reason = rc->reason && *rc->reason ? rc->reason : rc->skip_reason;
+    c->reason = reason && *reason ? mb_strdup(reason) : NULL;
+    copy_kvs(&c->axes, &c->n_axes, rc->axes, rc->n_axes);
+    copy_kvs(&c->env, &c->n_env, rc->env, rc->n_env);
+    /* Only the repetitions that ran have a throughput (run_dir.h). */
+    c->ips = mb_calloc(rc->n_ips + 1, sizeof *c->ips);
+    for (size_t r = 0; r < rc->n_ips; r++)
+        if (isfinite(rc->ips[r]) && rc->ips[r] > 0)
+            c->ips[c->n_ips++] = rc->ips[r];
+    load_jobs(rc, only_batch, c);
     c->ips_median = c->n_ips > 0 ? mb_stats_median(c->ips, c->n_ips) : NAN;
-    c->skipped = strcmp(jstr(jc, "verdict"), "skipped") == 0 || c->n_jobs == 0;
+    c->skipped = strcmp(rc->verdict, "skipped") == 0 || c->n_jobs == 0;
 }
 
 /* The distinct batch sizes a frontier cell probed, ascending; 0 when the
  * cell is no frontier search. */
-static size_t probe_batches(json_t *jc, int **out)
+static size_t probe_batches(const mb_res_cell *rc, int **out)
 {
     *out = NULL;
-    if (!json_is_object(json_object_get(jc, "frontier")))
+    if (!rc->frontier)
         return 0;
-    json_t *jobs = json_object_get(jc, "jobs");
-    size_t nj = json_array_size(jobs), n = 0;
-    int *b = mb_calloc(nj + 1, sizeof *b);
-    for (size_t j = 0; j < nj; j++) {
-        int batch = (int)jnum(json_array_get(jobs, j), "batch_size", 0);
+    size_t n = 0;
+    int *b = mb_calloc(rc->n_jobs + 1, sizeof *b);
+    for (size_t j = 0; j < rc->n_jobs; j++) {
+        int batch = rc->jobs[j].batch_size;
         size_t k = 0;
         while (k < n && b[k] < batch)
             k++;
@@ -284,27 +284,25 @@ static void add_distinct(mb_strbuf *b, const char *text, const char *sep)
     mb_strbuf_printf(b, "%s%s", b->len ? sep : "", text);
 }
 
+static const char *model_name(const char *m)
+{
+    return m == NULL ? "" : strncmp(m, "builtin:", 8) == 0 ? m + 8 : m;
+}
+
 /* What the charts measured: the devices' own names from the workers' hello
  * records (a GPU model, a CPU model), the models and the images per job, so
  * that every chart can say it in its subtitle. */
-static void load_subject(json_t *root, mb__plot_run *run)
+static void load_subject(const mb_res_run *from, mb__plot_run *run)
 {
     mb_strbuf hw = {0}, model = {0};
-    json_t *w;
-    size_t i;
-    json_array_foreach(json_object_get(root, "workers"), i, w)
-    {
-        add_distinct(&hw, jstr(w, "device_description"), " + ");
-        const char *m = jstr(w, "model");
-        add_distinct(&model, strncmp(m, "builtin:", 8) == 0 ? m + 8 : m, ", ");
+    for (size_t i = 0; i < from->n_workers; i++) {
+        add_distinct(&hw, from->workers[i].device_description, " + ");
+        add_distinct(&model, model_name(from->workers[i].model), ", ");
     }
-    json_t *c;
     int lo = 0, hi = 0;
-    json_array_foreach(json_object_get(root, "cells"), i, c)
-    {
-        const char *m = jstr(c, "model");
-        add_distinct(&model, strncmp(m, "builtin:", 8) == 0 ? m + 8 : m, ", ");
-        int per_job = (int)jnum(c, "images_per_job", 0);
+    for (size_t i = 0; i < from->n_cells; i++) {
+        add_distinct(&model, model_name(from->cells[i].model), ", ");
+        int per_job = from->cells[i].images_per_job;
         if (per_job > 0) {
             lo = lo == 0 || per_job < lo ? per_job : lo;
             hi = per_job > hi ? per_job : hi;
@@ -316,36 +314,31 @@ static void load_subject(json_t *root, mb__plot_run *run)
     run->job_images_max = hi;
 }
 
-static int load_run_json(json_t *root, mb__plot_run *run)
+static void load_run_model(const mb_res_run *from, mb__plot_run *run)
 {
-    json_t *machine = json_object_get(root, "machine");
-    if (json_is_object(machine))
-        run->machine = mb_asprintf("%s %s, %d CPUs", jstr(machine, "os"), jstr(machine, "arch"),
-                                   (int)jnum(machine, "cpus", 0));
-    if (json_is_string(json_object_get(root, "torch_version")))
-        run->torch_version = mb_strdup(jstr(root, "torch_version"));
-    load_subject(root, run);
-    json_t *cells = json_object_get(root, "cells");
-    size_t n = json_array_size(cells), total = 0;
-    for (size_t i = 0; i < n; i++) {
+    if (from->has_machine)
+        run->machine = mb_asprintf("%s %s, %d CPUs", from->os, from->arch, from->cpus);
+    if (from->torch_version != NULL)
+        run->torch_version = mb_strdup(from->torch_version);
+    load_subject(from, run);
+    size_t total = 0;
+    for (size_t i = 0; i < from->n_cells; i++) {
         int *b;
-        size_t nb = probe_batches(json_array_get(cells, i), &b);
+        size_t nb = probe_batches(&from->cells[i], &b);
         total += nb ? nb : 1;
         free(b);
     }
     run->cells = mb_calloc(total ? total : 1, sizeof *run->cells);
     run->has_jobs = true;
-    for (size_t i = 0; i < n; i++) {
-        json_t *jc = json_array_get(cells, i);
+    for (size_t i = 0; i < from->n_cells; i++) {
         int *b;
-        size_t nb = probe_batches(jc, &b);
+        size_t nb = probe_batches(&from->cells[i], &b);
         if (nb == 0)
-            load_cell(jc, 0, &run->cells[run->n_cells++]);
+            load_cell(&from->cells[i], 0, &run->cells[run->n_cells++]);
         for (size_t k = 0; k < nb; k++)
-            load_cell(jc, b[k], &run->cells[run->n_cells++]);
+            load_cell(&from->cells[i], b[k], &run->cells[run->n_cells++]);
         free(b);
     }
-    return 0;
 }
 
 /* "smoke/embed/device:cpu/fix:on/image:64x64/batch:1" -> axes. */
@@ -485,13 +478,19 @@ static int load_file(const char *path, bool results_only, mb__plot_run *run, mb_
     const char *slash = strrchr(path, '/');
     run->dir = slash ? mb_strndup(path, (size_t)(slash - path)) : mb_strdup(".");
     int rc;
-    if (json_is_array(json_object_get(root, "cells")) && !results_only)
-        rc = load_run_json(root, run);
-    else if (json_is_array(json_object_get(root, "benchmarks")))
+    if (json_is_array(json_object_get(root, "cells")) && !results_only) {
+        /* run.json: read through results/, which checks it. */
+        mb_res_run model;
+        rc = mb_res_run_load_file(path, &model, err);
+        if (rc == 0)
+            load_run_model(&model, run);
+        mb_res_run_free(&model);
+    } else if (json_is_array(json_object_get(root, "benchmarks"))) {
         rc = load_results_json(root, run);
-    else
+    } else {
         rc = mb_err_set(err, MB_EIO, "%s: neither a run.json (cells) nor a Google Benchmark "
                                      "results.json (benchmarks)", path);
+    }
     json_decref(root);
     if (rc == 0)
         name_variants(run);

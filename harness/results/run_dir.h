@@ -1,9 +1,10 @@
 /* The run directory as one typed model: run.json read back into structs,
  * validated on the way in, so that the reports, the exports, the charts,
  * compare and the CLI read the same figures and none of them walks the
- * JSON by hand.  Only the keys some reader needs are in the model; the
- * writer (run_dir_write.c) owns the file's full shape (DESIGN.md section 4,
- * "The run directory").
+ * JSON by hand.  Only the keys some reader needs are in the model.  The
+ * runner composes the whole document (DESIGN.md section 4, "The run
+ * directory"), and run_dir_write.c writes it: the format stamp and the
+ * atomic replace live here, next to the reader that checks them.
  *
  * A failed repetition has no throughput: it is a NAN in `reps` and is left
  * out of `ips`, so no reader can take a failed cell for a fast one.  A
@@ -126,6 +127,14 @@ bool mb_res_run_unfinished(const mb_res_run *run);
 
 /* The cell named name, or NULL. */
 const mb_res_cell *mb_res_run_cell(const mb_res_run *run, const char *name);
+
+/* Writes doc (a jansson object: the runner's whole run.json) to path, with
+ * "format" set to MB_RES_FORMAT, atomically (mb_write_file_atomic): a reader
+ * sees the previous file or this one.  MB_EIO with the path named.  The
+ * document is the caller's; the header keeps jansson out of every reader's
+ * includes by taking it as struct json_t. */
+struct json_t;
+int mb_res_run_json_write(const char *path, struct json_t *doc, mb_err *err);
 
 /* Where RUN_DIR's run.json is (heap). */
 char *mb_res_run_json_path(const char *run_dir);

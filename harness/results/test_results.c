@@ -16,6 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "mb_util.h"
 #include "run_dir.h"
 
@@ -123,6 +125,52 @@ static void test_failed_repetition_has_no_throughput(void **state)
     mb_res_run_free(&run);
 }
 
+/* The writer's document read back gives the same figures: the runner
+ * rewrites run.json as the run goes ("running"), then with its final
+ * status, and each version reads whole, stamped with the format. */
+static void test_round_trip(void **state)
+{
+    fx *f = *state;
+    json_error_t jerr;
+    json_t *doc = json_loads("{\"status\": \"running\", \"written_at\": \"2026-12-02T02:00:00Z\","
+                             " \"cells\": [" CELL_TWO_REPS "]}", 0, &jerr);
+    assert_non_null(doc);
+    mb_err err;
+    mb_err_clear(&err);
+    assert_int_equal(mb_res_run_json_write(f->run_json, doc, &err), 0);
+    mb_res_run run;
+    assert_int_equal(mb_res_run_load(f->dir, &run, &err), 0);
+    assert_true(mb_res_run_unfinished(&run));
+    assert_string_equal(run.written_at, "2026-12-02T02:00:00Z");
+    assert_int_equal(run.n_cells, 1);
+    const mb_res_cell *c = &run.cells[0];
+    assert_string_equal(c->name, "s/embed/device:cpu/batch:2");
+    assert_string_equal(c->reason, "repetition 2 crashed");
+    assert_int_equal(c->n_ok, 1);
+    assert_int_equal(c->n_reps, 2);
+    assert_int_equal(c->n_ips, 1);
+    assert_true(isnan(c->reps[1].images_per_second));
+    assert_true(c->jobs[0].latency_ms == 49.0);
+    assert_string_equal(c->jobs[1].status, "crashed");
+    mb_res_run_free(&run);
+
+    json_object_set_new(doc, "status", json_string("failed"));
+    assert_int_equal(mb_res_run_json_write(f->run_json, doc, &err), 0);
+    assert_int_equal(mb_res_run_load(f->dir, &run, &err), 0);
+    assert_false(mb_res_run_unfinished(&run));
+    assert_string_equal(run.status, "failed");
+    mb_res_run_free(&run);
+    json_decref(doc);
+
+    /* A folder that is not there: the writer says which file. */
+    doc = json_object();
+    char *nowhere = mb_asprintf("%s/missing/run.json", f->dir);
+    assert_int_equal(mb_res_run_json_write(nowhere, doc, &err), MB_EIO);
+    assert_non_null(strstr(err.msg, nowhere));
+    free(nowhere);
+    json_decref(doc);
+}
+
 /* A run whose harness died is still "running"; one stopped is
  * "incomplete"; an old file without a status counts as incomplete. */
 static void test_partial_run_reads_as_unfinished(void **state)
@@ -211,6 +259,7 @@ static void test_reference_runs_load(void **state)
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_reads_a_run, setup, teardown),
     cmocka_unit_test_setup_teardown(test_failed_repetition_has_no_throughput, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
     cmocka_unit_test_setup_teardown(test_partial_run_reads_as_unfinished, setup, teardown),
     cmocka_unit_test_setup_teardown(test_malformed_file_names_file_and_field, setup, teardown),
     cmocka_unit_test(test_reference_runs_load),

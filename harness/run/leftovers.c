@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "mb_util.h"
+#include "run_dir.h"
 #include "run_private.h"
 
 void mb_leftovers_note_child(run_ctx *run, const char *role, long pid)
@@ -94,7 +95,9 @@ void mb_leftovers_reap(const char *dir, bool quiet)
 {
     if (dir == NULL)
         return;
-    char *path = mb_asprintf("%s/run.json", dir);
+    /* The document is rewritten whole, every key kept, with its status
+     * changed: this reads it raw rather than through the typed model. */
+    char *path = mb_res_run_json_path(dir);
     json_t *o = json_load_file(path, 0, NULL);
     const char *status = json_string_value(json_object_get(o, "status"));
     json_t *harness = json_object_get(o, "harness");
@@ -109,16 +112,15 @@ void mb_leftovers_reap(const char *dir, bool quiet)
     size_t n = stop_leftovers(json_object_get(o, "processes"), pids, sizeof pids);
     json_object_set_new(o, "status", json_string("incomplete"));
     json_object_set_new(o, "stopped_by_a_later_run", json_string(n ? pids : ""));
-    char *text = json_dumps(o, JSON_INDENT(1) | JSON_REAL_PRECISION(15));
-    if (text == NULL || mb_write_file_atomic(path, text, strlen(text)) != 0)
-        fprintf(stderr, "mpsbench: cannot mark %s incomplete\n", path);
+    mb_err werr;
+    if (mb_res_run_json_write(path, o, &werr) != 0)
+        fprintf(stderr, "mpsbench: cannot mark %s incomplete: %s\n", path, werr.msg);
     if (!quiet)
         fprintf(stderr, "mpsbench: %s was left running by harness pid %lld, which is gone: "
                 "that run is incomplete; %s%s\n", path,
                 (long long)json_integer_value(json_object_get(harness, "pid")),
                 n ? "stopped its leftover processes: " : "none of its processes was left",
                 n ? pids : "");
-    free(text);
     json_decref(o);
     free(path);
 }

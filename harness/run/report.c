@@ -14,6 +14,7 @@
 
 #include "compare.h"
 #include "mb_util.h"
+#include "run_dir.h"
 #include "run_private.h"
 #include "stats.h"
 
@@ -239,8 +240,7 @@ int mb_report_write_run_json(const run_ctx *run, const char *status, mb_err *err
     json_t *scenarios = json_array();
     for (size_t i = 0; i < run->cfg->n_scenarios; i++)
         json_array_append_new(scenarios, json_string(run->cfg->scenarios[i]));
-    json_t *o = json_pack("{s:i, s:s, s:s, s:o, s:o, s:o}",
-                          "format", 1,
+    json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:o}",
                           "status", status,
                           "written_at", when,
                           "machine", machine,
@@ -287,10 +287,10 @@ int mb_report_write_run_json(const run_ctx *run, const char *status, mb_err *err
                                         : json_pack("{s:s, s:I}", "kind", "embedded", "pid",
                                                     (json_int_t)run->redis_pid));
     mb_leftovers_add_json(run, o);
-    char *text = json_dumps(o, JSON_INDENT(1) | JSON_REAL_PRECISION(15));
+    char *path = mb_res_run_json_path(run->dir);
+    int rc = mb_res_run_json_write(path, o, err);
+    free(path);
     json_decref(o);
-    int rc = write_text(run, "run.json", text, err);
-    free(text);
     return rc;
 }
 
