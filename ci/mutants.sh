@@ -302,6 +302,23 @@ mutant plot_any_folder harness/cli/run_dir.c mb_cli_need_run_dir \
     'if (!found)' 'if (0)' \
     '^test_cli/readers_refuse_a_folder_that_is_not_a_run$' 'test_cli' \
     'plot/report/export on a folder without run.json is not bad usage (exit 2)'
+mutant results_failed_rep_fast harness/results/run_dir_read.c read_throughput \
+    'rep->images_per_second = number(r, v, sub, "images_per_second", NAN);' \
+    'rep->images_per_second = number(r, v, sub, "images_per_second", 0);' \
+    '^test_results/' 'test_results' \
+    'run.json read back: a failed repetition (null throughput) reads as 0 images/s, not as failed'
+mutant results_field_unchecked harness/results/run_dir_read.c number \
+    'expected(r, where, key, "a number");' ';' \
+    '^test_results/' 'test_results' \
+    'run.json read back: a number field of the wrong type is read as its default, not refused with file and field'
+mutant results_running_finished harness/results/run_dir_read.c mb_res_run_unfinished \
+    '|| strcmp(run->status, "running") == 0' '' \
+    '^test_results/|^test_compare/|^test_baseline/' 'test_results test_compare test_baseline' \
+    'a run.json still "running" (its harness died) reads as a finished run'
+mutant results_format_unstamped harness/results/run_dir_write.c mb_res_run_json_write \
+    'json_object_set_new(doc, "format", json_integer(MB_RES_FORMAT));' ';' \
+    '^test_results/' 'test_results' \
+    'the run.json writer leaves out the format the reader requires'
 # ---------------------------------------------------------------------------
 
 usage()
