@@ -15,8 +15,8 @@
 #include <jansson.h>
 
 #include "baseline_private.h"
-#include "compare_private.h"
 #include "mb_util.h"
+#include "results_file.h"
 #include "run_dir.h"
 
 static mb__baseline_hook before_rename;
@@ -87,7 +87,7 @@ char *mb_baseline_key_from(const char *const *devices, const char *const *descri
     return mb_strdup(key);
 }
 
-static int key_of(const mb__gb_file *f, char **key, mb_err *err)
+static int key_of(const mb_res_gb_file *f, char **key, mb_err *err)
 {
     json_t *devices = f->devices;
     if (devices == NULL)
@@ -125,12 +125,12 @@ static int key_of(const mb__gb_file *f, char **key, mb_err *err)
 
 int mb_baseline_machine_key(const char *results, char **key, mb_err *err)
 {
-    mb__gb_file f;
-    int rc = mb__gb_load(results, MB_EINVAL, &f, err);
+    mb_res_gb_file f;
+    int rc = mb_res_gb_load(results, MB_EINVAL, &f, err);
     if (rc != 0)
         return rc;
     rc = key_of(&f, key, err);
-    mb__gb_clear(&f);
+    mb_res_gb_clear(&f);
     return rc;
 }
 
@@ -147,7 +147,7 @@ bool mb_baseline_key_valid(const char *key)
 
 /* ---- promotion ------------------------------------------------------------ */
 
-static bool has_success(const mb__gb_file *f)
+static bool has_success(const mb_res_gb_file *f)
 {
     for (size_t i = 0; i < f->n_cells; i++)
         if (f->cells[i].n_ips > 0)
@@ -157,7 +157,7 @@ static bool has_success(const mb__gb_file *f)
 
 /* run.json beside the results says whether the run finished; a run that
  * died half-way would make a baseline with cells missing. */
-static int check_complete(const mb__gb_file *f, mb_err *err)
+static int check_complete(const mb_res_gb_file *f, mb_err *err)
 {
     char *path = mb_res_run_json_beside(f->path);
     int rc = 0;
@@ -232,7 +232,7 @@ static json_t *history_entry(json_t *root, const char *added, const char *source
  * latest run, plus the history of the last `keep` runs, this one included.
  * An old baseline without a history is its own single run; old is NULL
  * when there is none (or a corrupt one is being replaced with --force). */
-static char *history_text(const mb__gb_file *run, const mb__gb_file *old, size_t keep)
+static char *history_text(const mb_res_gb_file *run, const mb_res_gb_file *old, size_t keep)
 {
     json_t *root = json_loadb(run->text, run->len, 0, NULL);
     json_object_del(root, "mpsbench_history");
@@ -301,12 +301,12 @@ int mb_baseline_update(const char *run_path, const mb_baseline_options *opt, cha
     if (opt->key != NULL && !mb_baseline_key_valid(opt->key))
         return mb_err_set(err, MB_EUSAGE, "key '%s' is not a file name of letters, digits and "
                           "._+- (at most %d, no leading dot)", opt->key, MB_BASELINE_KEY_MAX);
-    mb__gb_file run;
-    int rc = mb__gb_load(run_path, MB_EINVAL, &run, err);
+    mb_res_gb_file run;
+    int rc = mb_res_gb_load(run_path, MB_EINVAL, &run, err);
     if (rc != 0)
         return rc;
     char *key = NULL, *final = NULL;
-    mb__gb_file old;
+    mb_res_gb_file old;
     bool have_old = false;
     size_t keep = opt->keep ? opt->keep : MB_BASELINE_DEFAULT_KEEP;
     const char *dir = opt->dir ? opt->dir : MB_BASELINE_DEFAULT_DIR;
@@ -330,14 +330,14 @@ int mb_baseline_update(const char *run_path, const mb_baseline_options *opt, cha
         final = mb_asprintf("%s/%s.json", dir, key);
         if (access(final, F_OK) == 0) {
             mb_err old_err;
-            mb__gb_history hist;
-            int lrc = mb__gb_load(final, MB_EBASELINE, &old, &old_err);
+            mb_res_gb_history hist;
+            int lrc = mb_res_gb_load(final, MB_EBASELINE, &old, &old_err);
             if (lrc == 0) {
-                lrc = mb__gb_load_history(&old, MB_EBASELINE, &hist, &old_err);
+                lrc = mb_res_gb_load_history(&old, MB_EBASELINE, &hist, &old_err);
                 if (lrc == 0)
-                    mb__gb_history_clear(&hist);
+                    mb_res_gb_history_clear(&hist);
                 else
-                    mb__gb_clear(&old);
+                    mb_res_gb_clear(&old);
             }
             have_old = lrc == 0;
             /* With --force a corrupt baseline is replaced by a history that
@@ -354,13 +354,13 @@ int mb_baseline_update(const char *run_path, const mb_baseline_options *opt, cha
         free(text);
     }
     if (have_old)
-        mb__gb_clear(&old);
+        mb_res_gb_clear(&old);
     if (rc == 0 && path_out != NULL) {
         *path_out = final;
         final = NULL;
     }
     free(final);
     free(key);
-    mb__gb_clear(&run);
+    mb_res_gb_clear(&run);
     return rc;
 }

@@ -2,7 +2,7 @@
  * machine key says which machine, devices and torch version the numbers
  * belong to, so that `mpsbench compare` and `run --baseline` pick numbers
  * measured under the same conditions.  A baseline holds the last K runs
- * (mpsbench_history, compare_private.h) so that a comparison knows the noise
+ * (mpsbench_history, results/results_file.h) so that a comparison knows the noise
  * between runs, not only within one; the file is also the latest run's
  * results.json, readable by anything that reads one. */
 #ifndef MB_BASELINE_H

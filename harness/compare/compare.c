@@ -9,8 +9,8 @@
 
 #include <jansson.h>
 
-#include "compare_private.h"
 #include "mb_util.h"
+#include "results_file.h"
 #include "run_dir.h"
 #include "stats.h"
 
@@ -358,14 +358,14 @@ static bool same_text(const char *a, const char *b)
 
 /* The reason a cell measured on other hardware or another torch cannot be
  * judged, or NULL. */
-static char *other_conditions(const mb__gb_file *base, const mb__gb_file *cur,
+static char *other_conditions(const mb_res_gb_file *base, const mb_res_gb_file *cur,
                               const char *device)
 {
     if (!same_text(base->torch_version, cur->torch_version))
         return mb_asprintf("torch version differs (baseline %s, current %s)",
                            base->torch_version, cur->torch_version);
-    char *bd = mb__gb_device_description(base, device);
-    char *cd = mb__gb_device_description(cur, device);
+    char *bd = mb_res_gb_device_description(base, device);
+    char *cd = mb_res_gb_device_description(cur, device);
     char *reason = NULL;
     if (!same_text(bd, cd))
         reason = mb_asprintf("device differs (baseline %s, current %s)", bd, cd);
@@ -375,7 +375,7 @@ static char *other_conditions(const mb__gb_file *base, const mb__gb_file *cur,
 }
 
 /* The reason one side's repetitions cannot be judged, or NULL. */
-static char *too_few(const mb__gb_cell *c, const char *side)
+static char *too_few(const mb_res_gb_cell *c, const char *side)
 {
     if (c->n_ips >= 2)
         return NULL;
@@ -387,8 +387,8 @@ static char *too_few(const mb__gb_cell *c, const char *side)
 }
 
 /* The reason a present-on-both-sides cell cannot be judged, or NULL. */
-static char *incomparable(const mb__gb_file *base, const mb__gb_cell *bc,
-                          const mb__gb_file *cur, const mb__gb_cell *cc)
+static char *incomparable(const mb_res_gb_file *base, const mb_res_gb_cell *bc,
+                          const mb_res_gb_file *cur, const mb_res_gb_cell *cc)
 {
     char *reason = other_conditions(base, cur, cc->device);
     if (reason == NULL)
@@ -401,11 +401,11 @@ static char *incomparable(const mb__gb_file *base, const mb__gb_cell *bc,
 /* Repetitions that failed are left out, and the cell is compared on the
  * rest; the note says so, because a cell that fails at times is a finding
  * of its own. */
-static char *failure_note(const mb__gb_cell *bc, const mb__gb_cell *cc)
+static char *failure_note(const mb_res_gb_cell *bc, const mb_res_gb_cell *cc)
 {
     if (bc->n_failed == 0 && cc->n_failed == 0)
         return NULL;
-    const mb__gb_cell *c = cc->n_failed ? cc : bc;
+    const mb_res_gb_cell *c = cc->n_failed ? cc : bc;
     return mb_asprintf("%zu failed repetition(s) in %s left out: %s", c->n_failed,
                        c == cc ? "current" : "baseline", c->first_error);
 }
@@ -423,7 +423,7 @@ static mb_compare_cell *add_cell(mb_compare_report *r, const char *name, const c
     return c;
 }
 
-static double median_or_nan(const mb__gb_cell *c)
+static double median_or_nan(const mb_res_gb_cell *c)
 {
     return c != NULL && c->n_ips > 0 ? mb_stats_median(c->ips, c->n_ips) : NAN;
 }
@@ -448,12 +448,12 @@ static void unmeasured_drift(mb_compare_cell *c)
     c->verdict = MB_VERDICT_INCONCLUSIVE;
 }
 
-static void judge(mb_compare_report *r, const mb__gb_file *base, const mb__gb_file *cur,
+static void judge(mb_compare_report *r, const mb_res_gb_file *base, const mb_res_gb_file *cur,
                   const thresholds *t, const mb_compare_options *opt)
 {
     for (size_t i = 0; i < cur->n_cells; i++) {
-        const mb__gb_cell *cc = &cur->cells[i];
-        const mb__gb_cell *bc = mb__gb_find(base, cc->name);
+        const mb_res_gb_cell *cc = &cur->cells[i];
+        const mb_res_gb_cell *bc = mb_res_gb_find(base, cc->name);
         mb_compare_cell *c = add_cell(r, cc->name, cc->device);
         c->threshold = threshold_for(t, opt, cc->name);
         c->current_median = median_or_nan(cc);
@@ -474,8 +474,8 @@ static void judge(mb_compare_report *r, const mb__gb_file *base, const mb__gb_fi
             c->reason = failure_note(bc, cc);
     }
     for (size_t i = 0; i < base->n_cells; i++) {
-        const mb__gb_cell *bc = &base->cells[i];
-        if (mb__gb_find(cur, bc->name) != NULL)
+        const mb_res_gb_cell *bc = &base->cells[i];
+        if (mb_res_gb_find(cur, bc->name) != NULL)
             continue;
         mb_compare_cell *c = add_cell(r, bc->name, bc->device);
         c->threshold = threshold_for(t, opt, bc->name);
@@ -486,11 +486,11 @@ static void judge(mb_compare_report *r, const mb__gb_file *base, const mb__gb_fi
 }
 
 /* The cell's median in each run of the history that measured it. */
-static size_t run_medians(const mb__gb_history *h, const char *name, double *out)
+static size_t run_medians(const mb_res_gb_history *h, const char *name, double *out)
 {
     size_t k = 0;
     for (size_t i = 0; i < h->n_runs; i++) {
-        const mb__gb_cell *c = mb__gb_find(&h->runs[i], name);
+        const mb_res_gb_cell *c = mb_res_gb_find(&h->runs[i], name);
         if (c != NULL && c->n_ips > 0)
             out[k++] = mb_stats_median(c->ips, c->n_ips);
     }
@@ -500,13 +500,13 @@ static size_t run_medians(const mb__gb_history *h, const char *name, double *out
 /* Against a stored baseline: the latest run (the file's own benchmarks)
  * says which device and torch the history belongs to, and every run that
  * measured the cell contributes its median. */
-static void judge_history(mb_compare_report *r, const mb__gb_file *base,
-                          const mb__gb_history *h, const mb__gb_file *cur,
+static void judge_history(mb_compare_report *r, const mb_res_gb_file *base,
+                          const mb_res_gb_history *h, const mb_res_gb_file *cur,
                           const thresholds *t, const mb_compare_options *opt)
 {
     double *medians = mb_calloc(h->n_runs, sizeof *medians);
     for (size_t i = 0; i < cur->n_cells; i++) {
-        const mb__gb_cell *cc = &cur->cells[i];
+        const mb_res_gb_cell *cc = &cur->cells[i];
         mb_compare_cell *c = add_cell(r, cc->name, cc->device);
         c->threshold = threshold_for(t, opt, cc->name);
         c->current_median = median_or_nan(cc);
@@ -530,8 +530,8 @@ static void judge_history(mb_compare_report *r, const mb__gb_file *base,
     }
     free(medians);
     for (size_t i = 0; i < base->n_cells; i++) {
-        const mb__gb_cell *bc = &base->cells[i];
-        if (mb__gb_find(cur, bc->name) != NULL)
+        const mb_res_gb_cell *bc = &base->cells[i];
+        if (mb_res_gb_find(cur, bc->name) != NULL)
             continue;
         mb_compare_cell *c = add_cell(r, bc->name, bc->device);
         c->threshold = threshold_for(t, opt, bc->name);
@@ -564,28 +564,28 @@ int mb_compare_files(const char *baseline, const char *current, const mb_compare
     if (opt->threshold_set && !(opt->threshold >= 0 && opt->threshold < 1))
         return mb_err_set(err, MB_EUSAGE, "threshold %g is not a fraction in [0, 1)",
                           opt->threshold);
-    mb__gb_file base, cur;
-    int rc = mb__gb_load(baseline, MB_EBASELINE, &base, err);
+    mb_res_gb_file base, cur;
+    int rc = mb_res_gb_load(baseline, MB_EBASELINE, &base, err);
     if (rc != 0)
         return rc;
-    rc = mb__gb_load(current, MB_EINVAL, &cur, err);
+    rc = mb_res_gb_load(current, MB_EINVAL, &cur, err);
     if (rc != 0) {
-        mb__gb_clear(&base);
+        mb_res_gb_clear(&base);
         return rc;
     }
     rc = check_current_complete(cur.path, opt, err);
     if (rc != 0) {
-        mb__gb_clear(&base);
-        mb__gb_clear(&cur);
+        mb_res_gb_clear(&base);
+        mb_res_gb_clear(&cur);
         return rc;
     }
-    mb__gb_history hist;
+    mb_res_gb_history hist;
     thresholds t;
-    rc = mb__gb_load_history(&base, MB_EBASELINE, &hist, err);
+    rc = mb_res_gb_load_history(&base, MB_EBASELINE, &hist, err);
     if (rc == 0) {
         rc = load_thresholds(cur.path, opt, &t, err);
         if (rc != 0)
-            mb__gb_history_clear(&hist);
+            mb_res_gb_history_clear(&hist);
     }
     if (rc == 0) {
         mb_compare_report *r = mb_calloc(1, sizeof *r);
@@ -603,12 +603,12 @@ int mb_compare_files(const char *baseline, const char *current, const mb_compare
             judge(r, &base, &cur, &t, opt);
         r->one_run_each = !hist.is_history && !opt->assume_no_drift;
         count(r);
-        mb__gb_history_clear(&hist);
+        mb_res_gb_history_clear(&hist);
         mb_res_run_free(&t.run);
         *out = r;
     }
-    mb__gb_clear(&base);
-    mb__gb_clear(&cur);
+    mb_res_gb_clear(&base);
+    mb_res_gb_clear(&cur);
     return rc;
 }
 

@@ -12,6 +12,7 @@
 
 #include "mb_util.h"
 #include "plot_private.h"
+#include "results_file.h"
 #include "run_dir.h"
 #include "stats.h"
 
@@ -67,18 +68,6 @@ void mb__plot_run_free(mb__plot_run *run)
     free(run->hardware);
     free(run->model);
     memset(run, 0, sizeof *run);
-}
-
-static const char *jstr(const json_t *o, const char *key)
-{
-    const char *s = json_string_value(json_object_get(o, key));
-    return s != NULL ? s : "";
-}
-
-static double jnum(const json_t *o, const char *key, double fallback)
-{
-    json_t *v = json_object_get(o, key);
-    return json_is_number(v) ? json_number_value(v) : fallback;
 }
 
 static void add_kv(mb__plot_kv **list, size_t *n, const char *key, const char *value)
@@ -403,54 +392,49 @@ static mb__plot_cell *results_cell(mb__plot_run *run, const char *name, size_t c
     return c;
 }
 
-static int load_results_json(json_t *root, mb__plot_run *run)
+/* One repetition row of results.json added to its cell. */
+static void add_results_row(mb__plot_cell *c, const mb_res_gb_row *row)
 {
-    json_t *rows = json_object_get(root, "benchmarks");
-    size_t n = json_array_size(rows);
-    run->cells = mb_calloc(n ? n : 1, sizeof *run->cells);
+    if (row->error) {
+        c->skipped = true;
+        if (c->reason == NULL && row->error_message != NULL)
+            c->reason = mb_strdup(row->error_message);
+        return;
+    }
+    c->n_jobs += row->iterations;
+    c->n_oom += row->oom_count;
+    c->n_ok += row->iterations > row->oom_count ? row->iterations - row->oom_count : 0;
+    if (isfinite(row->images_per_second) && row->images_per_second > 0)
+        c->ips[c->n_ips++] = row->images_per_second;
+    double mem = mb__plot_is_gpu(c->device) ? row->peak_device_bytes : row->peak_rss_bytes;
+    if (mem > 0 && (isnan(c->peak_memory) || mem > c->peak_memory))
+        c->peak_memory = mem;
+    double sum = 0;
+    for (int s = 0; s < 4; s++) {
+        c->stage_ms[s] += row->stage_ms[s];
+        sum += row->stage_ms[s];
+    }
+    c->stage_ms[MB__PLOT_OTHER] += row->real_time > sum ? row->real_time - sum : 0;
+    c->has_stages = true;
+}
+
+/* results.json, read through results/results_file.h.  A cell known only
+ * from the run.json beside the file (every repetition failed) has no row
+ * and no chart line. */
+static void load_results_model(const mb_res_gb_file *f, mb__plot_run *run)
+{
+    run->cells = mb_calloc(f->n_cells ? f->n_cells : 1, sizeof *run->cells);
     run->has_jobs = false;
-    json_t *ctx = json_object_get(root, "context");
-    if (json_is_object(ctx))
-        run->machine = mb_asprintf("%s %s, %d CPUs", jstr(ctx, "os"), jstr(ctx, "machine"),
-                                   (int)jnum(ctx, "num_cpus", 0));
-    for (size_t i = 0; i < n; i++) {
-        json_t *row = json_array_get(rows, i);
-        if (strcmp(jstr(row, "run_type"), "iteration") != 0)
+    if (f->has_context)
+        run->machine = mb_asprintf("%s %s, %d CPUs", f->os ? f->os : "",
+                                   f->machine ? f->machine : "", (int)f->num_cpus);
+    for (size_t i = 0; i < f->n_cells; i++) {
+        const mb_res_gb_cell *g = &f->cells[i];
+        if (g->n_rows == 0)
             continue;
-        const char *full = jstr(row, "name");
-        const char *cut = strstr(full, "/iterations:");
-        char *name = cut ? mb_strndup(full, (size_t)(cut - full)) : mb_strdup(full);
-        mb__plot_cell *c = results_cell(run, name, n);
-        free(name);
-        if (json_is_true(json_object_get(row, "error_occurred"))) {
-            c->skipped = true;
-            if (c->reason == NULL && json_is_string(json_object_get(row, "error_message")))
-                c->reason = mb_strdup(jstr(row, "error_message"));
-            continue;
-        }
-        int iters = (int)jnum(row, "iterations", 1);
-        int ooms = (int)jnum(row, "oom_count", 0);
-        c->n_jobs += iters;
-        c->n_oom += ooms;
-        c->n_ok += iters > ooms ? iters - ooms : 0;
-        double ips = jnum(row, "images_per_second", NAN);
-        if (isfinite(ips) && ips > 0)
-            c->ips[c->n_ips++] = ips;
-        double mem = mb__plot_is_gpu(c->device) ? jnum(row, "peak_device_bytes", 0)
-                                                : jnum(row, "peak_rss_bytes", 0);
-        if (mem > 0 && (isnan(c->peak_memory) || mem > c->peak_memory))
-            c->peak_memory = mem;
-        static const char *const stage_keys[4] = {"decode_ms", "preprocess_ms", "transfer_ms",
-                                                   "forward_ms"};
-        double sum = 0;
-        for (int s = 0; s < 4; s++) {
-            double v = jnum(row, stage_keys[s], 0);
-            c->stage_ms[s] += v;
-            sum += v;
-        }
-        double rt = jnum(row, "real_time", 0);
-        c->stage_ms[MB__PLOT_OTHER] += rt > sum ? rt - sum : 0;
-        c->has_stages = true;
+        mb__plot_cell *c = results_cell(run, g->name, g->n_rows);
+        for (size_t r = 0; r < g->n_rows; r++)
+            add_results_row(c, &g->rows[r]);
     }
     for (size_t i = 0; i < run->n_cells; i++) {
         mb__plot_cell *c = &run->cells[i];
@@ -464,7 +448,6 @@ static int load_results_json(json_t *root, mb__plot_run *run)
         if (c->n_jobs == 0)
             c->skipped = true;
     }
-    return 0;
 }
 
 static int load_file(const char *path, bool results_only, mb__plot_run *run, mb_err *err)
@@ -486,7 +469,11 @@ static int load_file(const char *path, bool results_only, mb__plot_run *run, mb_
             load_run_model(&model, run);
         mb_res_run_free(&model);
     } else if (json_is_array(json_object_get(root, "benchmarks"))) {
-        rc = load_results_json(root, run);
+        mb_res_gb_file f;
+        rc = mb_res_gb_load(path, MB_EIO, &f, err);
+        if (rc == 0)
+            load_results_model(&f, run);
+        mb_res_gb_clear(&f);
     } else {
         rc = mb_err_set(err, MB_EIO, "%s: neither a run.json (cells) nor a Google Benchmark "
                                      "results.json (benchmarks)", path);

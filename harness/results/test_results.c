@@ -1,7 +1,9 @@
 /* The run directory model: run.json read back with its checks (the file and
  * the field named in every refusal), a run that did not end reads as
- * unfinished, a failed repetition never reads as a throughput, and every
- * committed reference run still loads. */
+ * unfinished, a failed repetition never reads as a throughput (in run.json
+ * or results.json), and every committed reference run still loads.  The
+ * results.json reader's rules for comparisons are tested by test_compare and
+ * test_baseline. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +21,7 @@
 #include <jansson.h>
 
 #include "mb_util.h"
+#include "results_file.h"
 #include "run_dir.h"
 
 typedef struct fx {
@@ -233,6 +236,45 @@ static void test_malformed_file_names_file_and_field(void **state)
     assert_non_null(strstr(err.msg, f->run_json));
 }
 
+/* results.json: a repetition that failed (an error row, as older files
+ * have) is a failure of its cell and no throughput; the rows keep each
+ * repetition's figures for the charts. */
+static void test_results_json_failed_row(void **state)
+{
+    fx *f = *state;
+    char *path = mb_asprintf("%s/results.json", f->dir);
+    static const char text[] =
+        "{\"context\": {\"os\": \"Linux\", \"machine\": \"x86_64\", \"num_cpus\": 2},"
+        " \"benchmarks\": ["
+        "  {\"name\": \"s/embed/device:cpu/batch:2/iterations:4\", \"run_type\": \"iteration\","
+        "   \"iterations\": 4, \"real_time\": 50, \"images_per_second\": 40.5,"
+        "   \"forward_ms\": 30, \"oom_count\": 1},"
+        "  {\"name\": \"s/embed/device:cpu/batch:2/iterations:4\", \"run_type\": \"iteration\","
+        "   \"error_occurred\": true, \"error_message\": \"worker crashed\"}]}";
+    assert_int_equal(mb_write_file_atomic(path, text, strlen(text)), 0);
+    mb_res_gb_file gb;
+    mb_err err;
+    mb_err_clear(&err);
+    assert_int_equal(mb_res_gb_load(f->dir, MB_EINVAL, &gb, &err), 0);
+    assert_true(gb.has_context);
+    assert_string_equal(gb.machine, "x86_64");
+    const mb_res_gb_cell *c = mb_res_gb_find(&gb, "s/embed/device:cpu/batch:2");
+    assert_non_null(c);
+    assert_string_equal(c->device, "cpu");
+    assert_int_equal(c->n_ips, 1);
+    assert_int_equal(c->n_failed, 1);
+    assert_string_equal(c->first_error, "worker crashed");
+    assert_int_equal(c->n_rows, 2);
+    assert_int_equal(c->rows[0].iterations, 4);
+    assert_int_equal(c->rows[0].oom_count, 1);
+    assert_true(c->rows[0].stage_ms[3] == 30);
+    assert_true(c->rows[1].error);
+    assert_true(isnan(c->rows[1].images_per_second));
+    mb_res_gb_clear(&gb);
+    unlink(path);
+    free(path);
+}
+
 /* Every committed reference run loads, with its cells and jobs. */
 static void test_reference_runs_load(void **state)
 {
@@ -252,6 +294,11 @@ static void test_reference_runs_load(void **state)
         assert_true(run.cells[0].n_jobs > 0);
         assert_false(mb_res_run_unfinished(&run));
         mb_res_run_free(&run);
+        mb_res_gb_file gb;
+        if (mb_res_gb_load(dir, MB_EINVAL, &gb, &err) != 0)
+            fail_msg("%s", err.msg);
+        assert_true(gb.n_cells > 0);
+        mb_res_gb_clear(&gb);
         free(dir);
     }
 }
@@ -262,6 +309,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
     cmocka_unit_test_setup_teardown(test_partial_run_reads_as_unfinished, setup, teardown),
     cmocka_unit_test_setup_teardown(test_malformed_file_names_file_and_field, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_results_json_failed_row, setup, teardown),
     cmocka_unit_test(test_reference_runs_load),
 };
 

@@ -1,5 +1,6 @@
 /* Reading Google Benchmark JSON as `mpsbench run` writes it, strictly
- * enough that a damaged file is reported rather than half-compared. */
+ * enough that a damaged file is reported rather than half-compared or
+ * half-drawn. */
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>
@@ -9,11 +10,11 @@
 
 #include <jansson.h>
 
-#include "compare_private.h"
+#include "results_file.h"
 #include "mb_util.h"
 #include "run_dir.h"
 
-char *mb__results_path(const char *path)
+char *mb_res_results_path(const char *path)
 {
     struct stat st;
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
@@ -46,20 +47,20 @@ static char *name_device(const char *name)
     return mb_strndup(p, strcspn(p, "/"));
 }
 
-static mb__gb_cell *cell_for(mb__gb_file *f, const char *name)
+static mb_res_gb_cell *cell_for(mb_res_gb_file *f, const char *name)
 {
     for (size_t i = 0; i < f->n_cells; i++)
         if (strcmp(f->cells[i].name, name) == 0)
             return &f->cells[i];
     f->cells = mb_realloc(f->cells, (f->n_cells + 1) * sizeof *f->cells);
-    mb__gb_cell *c = &f->cells[f->n_cells++];
+    mb_res_gb_cell *c = &f->cells[f->n_cells++];
     memset(c, 0, sizeof *c);
     c->name = mb_strdup(name);
     c->device = name_device(name);
     return c;
 }
 
-const mb__gb_cell *mb__gb_find(const mb__gb_file *f, const char *name)
+const mb_res_gb_cell *mb_res_gb_find(const mb_res_gb_file *f, const char *name)
 {
     for (size_t i = 0; i < f->n_cells; i++)
         if (strcmp(f->cells[i].name, name) == 0)
@@ -69,16 +70,20 @@ const mb__gb_cell *mb__gb_find(const mb__gb_file *f, const char *name)
 
 /* context.mpsbench_devices holds the worker's probe as JSON text, because
  * Google Benchmark's context only carries strings. */
-static int read_context(mb__gb_file *f, json_t *root, int code, mb_err *err)
+static int read_context(mb_res_gb_file *f, json_t *root, int code, mb_err *err)
 {
     json_t *ctx = json_object_get(root, "context");
     if (ctx == NULL)
         return 0;
     if (!json_is_object(ctx))
         return mb_err_set(err, code, "%s: \"context\" is not an object", f->path);
+    f->has_context = true;
     const char *os = json_string_value(json_object_get(ctx, "os"));
     if (os != NULL)
         f->os = mb_strdup(os);
+    const char *machine = json_string_value(json_object_get(ctx, "machine"));
+    if (machine != NULL)
+        f->machine = mb_strdup(machine);
     json_t *cpus = json_object_get(ctx, "num_cpus");
     if (json_is_integer(cpus))
         f->num_cpus = (long)json_integer_value(cpus);
@@ -110,7 +115,34 @@ static bool is_aggregate(json_t *b)
     return type != NULL && strcmp(type, "aggregate") == 0;
 }
 
-static int read_row(mb__gb_file *f, size_t index, json_t *b, int code, mb_err *err)
+static double row_number(json_t *b, const char *key, double fallback)
+{
+    json_t *v = json_object_get(b, key);
+    return json_is_number(v) ? json_number_value(v) : fallback;
+}
+
+/* The row as the charts read it: every figure, failed or not. */
+static void add_row(mb_res_gb_cell *c, json_t *b)
+{
+    static const char *const stage_keys[4] = {"decode_ms", "preprocess_ms", "transfer_ms",
+                                               "forward_ms"};
+    c->rows = mb_realloc(c->rows, (c->n_rows + 1) * sizeof *c->rows);
+    mb_res_gb_row *r = &c->rows[c->n_rows++];
+    memset(r, 0, sizeof *r);
+    r->error = json_is_true(json_object_get(b, "error_occurred"));
+    const char *msg = json_string_value(json_object_get(b, "error_message"));
+    r->error_message = msg ? mb_strdup(msg) : NULL;
+    r->iterations = (int)row_number(b, "iterations", 1);
+    r->oom_count = (int)row_number(b, "oom_count", 0);
+    r->images_per_second = row_number(b, "images_per_second", NAN);
+    r->real_time = row_number(b, "real_time", 0);
+    for (int s = 0; s < 4; s++)
+        r->stage_ms[s] = row_number(b, stage_keys[s], 0);
+    r->peak_rss_bytes = row_number(b, "peak_rss_bytes", 0);
+    r->peak_device_bytes = row_number(b, "peak_device_bytes", 0);
+}
+
+static int read_row(mb_res_gb_file *f, size_t index, json_t *b, int code, mb_err *err)
 {
     if (!json_is_object(b))
         return mb_err_set(err, code, "%s: benchmarks[%zu] is not an object", f->path, index);
@@ -121,8 +153,9 @@ static int read_row(mb__gb_file *f, size_t index, json_t *b, int code, mb_err *e
         return 0;
     const char *run_name = json_string_value(json_object_get(b, "run_name"));
     char *cname = cell_name(run_name ? run_name : name);
-    mb__gb_cell *c = cell_for(f, cname);
+    mb_res_gb_cell *c = cell_for(f, cname);
     free(cname);
+    add_row(c, b);
     json_t *error = json_object_get(b, "error_occurred");
     if (json_is_true(error)) {
         if (c->n_failed++ == 0) {
@@ -145,7 +178,7 @@ static int read_row(mb__gb_file *f, size_t index, json_t *b, int code, mb_err *e
     return 0;
 }
 
-static int read_rows(mb__gb_file *f, json_t *root, int code, mb_err *err)
+static int read_rows(mb_res_gb_file *f, json_t *root, int code, mb_err *err)
 {
     int rc = read_context(f, root, code, err);
     json_t *rows = json_object_get(root, "benchmarks");
@@ -160,7 +193,7 @@ static int read_rows(mb__gb_file *f, json_t *root, int code, mb_err *err)
  * A file written before that rule has its failed rows already counted, and
  * a cell with any is left as it is.  run.json is supplementary here; one
  * that cannot be read changes nothing. */
-static void read_failures_beside(mb__gb_file *f)
+static void read_failures_beside(mb_res_gb_file *f)
 {
     char *path = mb_res_run_json_beside(f->path);
     mb_res_run run;
@@ -176,7 +209,7 @@ static void read_failures_beside(mb__gb_file *f)
             failed += isnan(cell->reps[k].images_per_second);
         if (failed == 0)
             continue;
-        mb__gb_cell *c = cell_for(f, cell->name);
+        mb_res_gb_cell *c = cell_for(f, cell->name);
         if (c->n_failed > 0)
             continue;
         c->n_failed = failed;
@@ -185,15 +218,15 @@ static void read_failures_beside(mb__gb_file *f)
     mb_res_run_free(&run);
 }
 
-int mb__gb_load(const char *path, int code, mb__gb_file *out, mb_err *err)
+int mb_res_gb_load(const char *path, int code, mb_res_gb_file *out, mb_err *err)
 {
     memset(out, 0, sizeof *out);
-    out->path = mb__results_path(path);
+    out->path = mb_res_results_path(path);
     out->text = mb_read_file(out->path, &out->len);
     if (out->text == NULL) {
         int e = errno;
         mb_err_set(err, code, "%s: cannot read: %s", out->path, strerror(e));
-        mb__gb_clear(out);
+        mb_res_gb_clear(out);
         return code;
     }
     json_error_t jerr;
@@ -215,11 +248,11 @@ int mb__gb_load(const char *path, int code, mb__gb_file *out, mb_err *err)
         read_failures_beside(out);
     json_decref(root);
     if (rc != 0)
-        mb__gb_clear(out);
+        mb_res_gb_clear(out);
     return rc;
 }
 
-void mb__gb_clear(mb__gb_file *f)
+void mb_res_gb_clear(mb_res_gb_file *f)
 {
     if (f == NULL)
         return;
@@ -228,17 +261,21 @@ void mb__gb_clear(mb__gb_file *f)
         free(f->cells[i].device);
         free(f->cells[i].ips);
         free(f->cells[i].first_error);
+        for (size_t k = 0; k < f->cells[i].n_rows; k++)
+            free(f->cells[i].rows[k].error_message);
+        free(f->cells[i].rows);
     }
     free(f->cells);
     free(f->path);
     free(f->text);
     free(f->torch_version);
     free(f->os);
+    free(f->machine);
     json_decref(f->probe);
     memset(f, 0, sizeof *f);
 }
 
-char *mb__gb_device_description(const mb__gb_file *f, const char *device)
+char *mb_res_gb_device_description(const mb_res_gb_file *f, const char *device)
 {
     if (f->devices == NULL || device == NULL)
         return NULL;
@@ -253,7 +290,7 @@ char *mb__gb_device_description(const mb__gb_file *f, const char *device)
     return mb_strdup(desc);
 }
 
-int mb__gb_load_history(const mb__gb_file *f, int code, mb__gb_history *out, mb_err *err)
+int mb_res_gb_load_history(const mb_res_gb_file *f, int code, mb_res_gb_history *out, mb_err *err)
 {
     memset(out, 0, sizeof *out);
     json_t *root = json_loadb(f->text, f->len, 0, NULL);
@@ -272,7 +309,7 @@ int mb__gb_load_history(const mb__gb_file *f, int code, mb__gb_history *out, mb_
     out->runs = mb_calloc(n ? n : 1, sizeof *out->runs);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         json_t *run = json_array_get(runs, i);
-        mb__gb_file *r = &out->runs[out->n_runs++];
+        mb_res_gb_file *r = &out->runs[out->n_runs++];
         r->path = mb_asprintf("%s (history run %zu)", f->path, i + 1);
         if (!json_is_object(run) || !json_is_array(json_object_get(run, "benchmarks")))
             rc = mb_err_set(err, code, "%s: not a run (no \"benchmarks\" array)", r->path);
@@ -281,16 +318,16 @@ int mb__gb_load_history(const mb__gb_file *f, int code, mb__gb_history *out, mb_
     }
     json_decref(root);
     if (rc != 0)
-        mb__gb_history_clear(out);
+        mb_res_gb_history_clear(out);
     return rc;
 }
 
-void mb__gb_history_clear(mb__gb_history *h)
+void mb_res_gb_history_clear(mb_res_gb_history *h)
 {
     if (h == NULL)
         return;
     for (size_t i = 0; i < h->n_runs; i++)
-        mb__gb_clear(&h->runs[i]);
+        mb_res_gb_clear(&h->runs[i]);
     free(h->runs);
     memset(h, 0, sizeof *h);
 }
