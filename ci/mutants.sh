@@ -125,11 +125,11 @@ mutant rq_workers_not_parked harness/run/worker_slots.c mb_slot_select \
     '^test_rq/rq_workers_are_parked_between_rounds$' 'test_rq' \
     'an RQ worker is stopped and restarted whenever interleaved cells alternate, instead of parked'
 mutant leftovers_not_stopped harness/run/leftovers.c stop_leftovers \
-    'stop_group(pid);' '(void)pid;' \
+    'stop_group((pid_t)p->pid);' '(void)p;' \
     '^test_leftovers/leftover_child_is_stopped$' 'test_leftovers' \
     'a run finds processes a killed harness left in its folder and leaves them running'
 mutant leftovers_pid_reuse_ignored harness/run/leftovers.c same_process \
-    'now == (unsigned long long)json_integer_value(start)' '1' \
+    'now == p->start' '1' \
     '^test_leftovers/reused_pid_is_left_alone$' 'test_leftovers' \
     'a leftover is stopped by pid alone: a reused pid (another start time) is killed'
 mutant rounds_not_shuffled harness/run/schedule.c mb_schedule_run \
@@ -282,9 +282,9 @@ mutant override_not_applied harness/run/cell_select.c mb_cells_apply_overrides \
     'run->repetitions = o->repetitions;' ';' \
     '^test_cell_select/overrides|^test_cli/filter_and_overrides' 'test_cell_select test_cli' \
     '--repetitions does not change the cells'
-mutant override_not_recorded harness/run/report.c overrides_json \
-    'if (ov->warmup_jobs_set)' 'if (0)' \
-    '^test_cli/filter_and_overrides_shape_the_run$' 'test_cli' \
+mutant override_not_recorded harness/results/run_dir_write.c overrides_json \
+    'if (run->override_warmup_jobs >= 0)' 'if (run->override_warmup_jobs > 0)' \
+    '^test_cli/filter_and_overrides_shape_the_run$|^test_results/' 'test_cli test_results' \
     'run.json does not record the --warmup-jobs override (0 is a value, not absence)'
 mutant live_line_off_a_terminal harness/run/progress.c mb_progress_update \
     'if (p->quiet || !p->live)' 'if (p->quiet)' \

@@ -93,6 +93,16 @@ typedef struct mb_res_contrast {
     double change, ci_low, ci_high, p_value, rounds;            /* NAN when absent */
 } mb_res_contrast;
 
+/* A process of the run, recorded so that a later run can stop what a
+ * harness killed outright left behind (run/leftovers.c). */
+typedef struct mb_res_process {
+    char *role;             /* "harness", "redis", "worker" */
+    long pid;
+    unsigned long long start;   /* its start time, as mb_proc_start_time gives it */
+} mb_res_process;
+
+/* The whole run: the header (written by mb_res_run_write, read back by
+ * mb_res_run_load) and, read back only, the cells, workers and contrasts. */
 typedef struct mb_res_run {
     char *path;             /* the run.json read */
     char *dir;              /* the run directory */
@@ -101,7 +111,21 @@ typedef struct mb_res_run {
     bool has_machine;
     char *os, *release, *arch, *hostname;       /* "" when not recorded */
     int cpus;
+    char **scenarios;       /* the scenario files, as given */
+    size_t n_scenarios;
     char *torch_version;    /* or NULL */
+    long jobs_enqueued;     /* -1 when not recorded */
+    char *order;            /* "interleaved" or "sequential"; NULL when not recorded */
+    char *seed;             /* the order's seed, decimal (64 bits); NULL when not recorded */
+    int max_live_workers;
+    char *fallback;         /* why the order fell back to sequential, or NULL */
+    long override_jobs, override_warmup_jobs, override_repetitions;  /* -1: not given */
+    bool redis_external;    /* --redis: a server the run did not start */
+    long redis_pid;         /* the embedded server's pid, 0 when none */
+    bool has_harness;
+    mb_res_process harness;
+    mb_res_process *processes;  /* the children, each from the moment it was up */
+    size_t n_processes;
     bool any_compared;      /* some cell holds a verdict */
     mb_res_worker *workers;
     size_t n_workers;
@@ -128,13 +152,33 @@ bool mb_res_run_unfinished(const mb_res_run *run);
 /* The cell named name, or NULL. */
 const mb_res_cell *mb_res_run_cell(const mb_res_run *run, const char *name);
 
-/* Writes doc (a jansson object: the runner's whole run.json) to path, with
- * "format" set to MB_RES_FORMAT, atomically (mb_write_file_atomic): a reader
- * sees the previous file or this one.  MB_EIO with the path named.  The
- * document is the caller's; the header keeps jansson out of every reader's
- * includes by taking it as struct json_t. */
+/* The parts of run.json the runner composes from its own records, as
+ * jansson values (struct json_t, so that readers need not include
+ * jansson.h).  mb_res_run_write takes each (NULL: an empty array, or null
+ * for devices). */
 struct json_t;
+typedef struct mb_res_parts {
+    struct json_t *cells;           /* every cell with its jobs */
+    struct json_t *devices;         /* the device probe */
+    struct json_t *workers;         /* the workers' hello records */
+    struct json_t *rounds;          /* schedule.rounds: the cell names of each round */
+    struct json_t *fresh_workers;   /* schedule.fresh_workers */
+    struct json_t *contrasts;
+} mb_res_parts;
+
+/* Writes run.json at path: the header fields of run (status, written_at,
+ * machine, scenarios, torch_version, jobs_enqueued, the schedule's order,
+ * seed, max_live_workers and fallback, overrides, redis, harness,
+ * processes) with the parts, format MB_RES_FORMAT.  The runner rewrites it
+ * as the run goes ("running"), so it is replaced atomically
+ * (mb_write_file_atomic): a reader, or a harness killed mid-write, sees the
+ * previous whole file or the new one.  MB_EIO with the path named. */
+int mb_res_run_write(const char *path, const mb_res_run *run, mb_res_parts *parts, mb_err *err);
+/* Rewrites a document read raw (a dead run marked incomplete, every key
+ * kept) the same way: format stamped, atomic. */
 int mb_res_run_json_write(const char *path, struct json_t *doc, mb_err *err);
+/* A header with nothing recorded: the numbers that mean "absent" set. */
+void mb_res_run_init(mb_res_run *run);
 
 /* Where RUN_DIR's run.json is (heap). */
 char *mb_res_run_json_path(const char *run_dir);

@@ -198,8 +198,68 @@ static void read_cell(reader *r, json_t *o, const char *where, mb_res_cell *c)
     c->frontier = member(r, o, where, "frontier", false) != NULL;
 }
 
+static void read_process(reader *r, json_t *o, const char *where, mb_res_process *p)
+{
+    if (!json_is_object(o)) {
+        expected(r, where, "", "an object");
+        return;
+    }
+    p->role = text(r, o, where, "role", "child");
+    json_t *pid = json_object_get(o, "pid"), *start = json_object_get(o, "start");
+    if (!json_is_integer(pid))
+        expected(r, where, "pid", "an integer");
+    if (!json_is_integer(start))
+        expected(r, where, "start", "an integer");
+    p->pid = (long)json_integer_value(pid);
+    p->start = (unsigned long long)json_integer_value(start);
+}
+
+/* What the run was and what it started: the scenarios, the schedule's
+ * order and seed, the command line's overrides, redis, the processes. */
+static void read_provenance(reader *r, json_t *root, mb_res_run *run)
+{
+    json_t *list = member(r, root, "", "scenarios", true), *v;
+    size_t i;
+    run->scenarios = mb_calloc(json_array_size(list) + 1, sizeof *run->scenarios);
+    json_array_foreach(list, i, v) {
+        char sub[32];
+        snprintf(sub, sizeof sub, "scenarios[%zu]", i);
+        if (!json_is_string(v))
+            expected(r, sub, "", "a string");
+        else
+            run->scenarios[run->n_scenarios++] = mb_strdup(json_string_value(v));
+    }
+    run->jobs_enqueued = (long)number(r, root, "", "jobs_enqueued", -1);
+    json_t *sched = member(r, root, "", "schedule", false);
+    run->order = text(r, sched, "schedule", "order", NULL);
+    run->seed = text(r, sched, "schedule", "seed", NULL);
+    run->max_live_workers = (int)number(r, sched, "schedule", "max_live_workers", 0);
+    run->fallback = text(r, sched, "schedule", "fallback", NULL);
+    json_t *ov = member(r, root, "", "overrides", false);
+    run->override_jobs = (long)number(r, ov, "overrides", "jobs", -1);
+    run->override_warmup_jobs = (long)number(r, ov, "overrides", "warmup_jobs", -1);
+    run->override_repetitions = (long)number(r, ov, "overrides", "repetitions", -1);
+    json_t *redis = member(r, root, "", "redis", false);
+    char *kind = text(r, redis, "redis", "kind", "embedded");
+    run->redis_external = strcmp(kind, "external") == 0;
+    free(kind);
+    run->redis_pid = (long)number(r, redis, "redis", "pid", 0);
+    json_t *harness = member(r, root, "", "harness", false);
+    run->has_harness = harness != NULL;
+    if (harness != NULL)
+        read_process(r, harness, "harness", &run->harness);
+    list = member(r, root, "", "processes", true);
+    run->processes = mb_calloc(json_array_size(list) + 1, sizeof *run->processes);
+    json_array_foreach(list, i, v) {
+        char sub[32];
+        snprintf(sub, sizeof sub, "processes[%zu]", i);
+        read_process(r, v, sub, &run->processes[run->n_processes++]);
+    }
+}
+
 static void read_header(reader *r, json_t *root, mb_res_run *run)
 {
+    read_provenance(r, root, run);
     run->status = text(r, root, "", "status", "incomplete");
     run->written_at = text(r, root, "", "written_at", "");
     run->torch_version = text(r, root, "", "torch_version", NULL);
@@ -275,7 +335,7 @@ static void read_root(reader *r, json_t *root, mb_res_run *run)
 
 int mb_res_run_load_file(const char *path, mb_res_run *out, mb_err *err)
 {
-    memset(out, 0, sizeof *out);
+    mb_res_run_init(out);
     json_error_t jerr;
     json_t *root = json_load_file(path, 0, &jerr);
     reader r = {.path = path, .err = err};
@@ -359,6 +419,16 @@ void mb_res_run_free(mb_res_run *run)
         free(c->verdict);
         free(c->summary);
     }
+    for (size_t i = 0; i < run->n_scenarios; i++)
+        free(run->scenarios[i]);
+    for (size_t i = 0; i < run->n_processes; i++)
+        free(run->processes[i].role);
+    free(run->harness.role);
+    free(run->scenarios);
+    free(run->processes);
+    free(run->order);
+    free(run->seed);
+    free(run->fallback);
     free(run->cells);
     free(run->workers);
     free(run->contrasts);
@@ -371,7 +441,14 @@ void mb_res_run_free(mb_res_run *run)
     free(run->arch);
     free(run->hostname);
     free(run->torch_version);
+    mb_res_run_init(run);
+}
+
+void mb_res_run_init(mb_res_run *run)
+{
     memset(run, 0, sizeof *run);
+    run->jobs_enqueued = -1;
+    run->override_jobs = run->override_warmup_jobs = run->override_repetitions = -1;
 }
 
 bool mb_res_run_unfinished(const mb_res_run *run)

@@ -174,6 +174,75 @@ static void test_round_trip(void **state)
     json_decref(doc);
 }
 
+/* The header the runner fills, written with its parts and read back: the
+ * same model, the overrides only where given (0 is a value), and the
+ * processes a later run needs to stop what a killed harness left. */
+static void test_header_round_trip(void **state)
+{
+    fx *f = *state;
+    mb_res_run h;
+    mb_res_run_init(&h);
+    h.status = mb_strdup("running");
+    h.written_at = mb_strdup("2026-12-02T02:00:00Z");
+    h.os = mb_strdup("Linux");
+    h.release = mb_strdup("6.1");
+    h.arch = mb_strdup("x86_64");
+    h.hostname = mb_strdup("box");
+    h.cpus = 2;
+    h.scenarios = mb_calloc(2, sizeof *h.scenarios);
+    h.scenarios[h.n_scenarios++] = mb_strdup("scenarios/smoke.yaml");
+    h.torch_version = mb_strdup("2.5.1");
+    h.jobs_enqueued = 7;
+    h.order = mb_strdup("interleaved");
+    h.seed = mb_strdup("18446744073709551615");
+    h.max_live_workers = 4;
+    h.override_warmup_jobs = 0;
+    h.redis_pid = 4242;
+    h.has_harness = true;
+    h.harness = (mb_res_process){mb_strdup("harness"), 4240, 123456789012ULL};
+    h.processes = mb_calloc(1, sizeof *h.processes);
+    h.processes[h.n_processes++] = (mb_res_process){mb_strdup("worker"), 4250, 99};
+    json_error_t jerr;
+    mb_res_parts parts = {.cells = json_loads("[" CELL_TWO_REPS "]", 0, &jerr)};
+    assert_non_null(parts.cells);
+    mb_err err;
+    mb_err_clear(&err);
+    assert_int_equal(mb_res_run_write(f->run_json, &h, &parts, &err), 0);
+    assert_null(parts.cells);  /* taken */
+
+    mb_res_run run;
+    assert_int_equal(mb_res_run_load(f->dir, &run, &err), 0);
+    assert_true(mb_res_run_unfinished(&run));
+    assert_string_equal(run.written_at, h.written_at);
+    assert_true(run.has_machine);
+    assert_string_equal(run.hostname, "box");
+    assert_int_equal(run.cpus, 2);
+    assert_int_equal(run.n_scenarios, 1);
+    assert_string_equal(run.scenarios[0], "scenarios/smoke.yaml");
+    assert_string_equal(run.torch_version, "2.5.1");
+    assert_int_equal(run.jobs_enqueued, 7);
+    assert_string_equal(run.order, "interleaved");
+    assert_string_equal(run.seed, "18446744073709551615");
+    assert_int_equal(run.max_live_workers, 4);
+    assert_null(run.fallback);
+    assert_int_equal(run.override_jobs, -1);
+    assert_int_equal(run.override_warmup_jobs, 0);
+    assert_int_equal(run.override_repetitions, -1);
+    assert_false(run.redis_external);
+    assert_int_equal(run.redis_pid, 4242);
+    assert_true(run.has_harness);
+    assert_int_equal(run.harness.pid, 4240);
+    assert_true(run.harness.start == 123456789012ULL);
+    assert_int_equal(run.n_processes, 1);
+    assert_string_equal(run.processes[0].role, "worker");
+    assert_int_equal(run.processes[0].pid, 4250);
+    assert_int_equal(run.n_cells, 1);
+    assert_int_equal(run.cells[0].n_reps, 2);
+    assert_int_equal(run.n_workers, 0);
+    mb_res_run_free(&run);
+    mb_res_run_free(&h);
+}
+
 /* A run whose harness died is still "running"; one stopped is
  * "incomplete"; an old file without a status counts as incomplete. */
 static void test_partial_run_reads_as_unfinished(void **state)
@@ -307,6 +376,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_reads_a_run, setup, teardown),
     cmocka_unit_test_setup_teardown(test_failed_repetition_has_no_throughput, setup, teardown),
     cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_header_round_trip, setup, teardown),
     cmocka_unit_test_setup_teardown(test_partial_run_reads_as_unfinished, setup, teardown),
     cmocka_unit_test_setup_teardown(test_malformed_file_names_file_and_field, setup, teardown),
     cmocka_unit_test_setup_teardown(test_results_json_failed_row, setup, teardown),

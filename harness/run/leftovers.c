@@ -29,33 +29,33 @@ void mb_leftovers_note_child(run_ctx *run, const char *role, long pid)
     run->children[run->n_children++] = c;
 }
 
-static json_t *process_json(const char *role, long pid, unsigned long long start)
+static void set_process(mb_res_process *p, const char *role, long pid,
+                        unsigned long long start)
 {
-    return json_pack("{s:s, s:I, s:I}", "role", role, "pid", (json_int_t)pid, "start",
-                     (json_int_t)start);
+    p->role = mb_strdup(role);
+    p->pid = pid;
+    p->start = start;
 }
 
-void mb_leftovers_add_json(const run_ctx *run, json_t *o)
+void mb_leftovers_fill(const run_ctx *run, mb_res_run *h)
 {
     unsigned long long start = 0;
     pid_t self = getpid();
-    if (mb_proc_start_time(self, &start) == 0)
-        json_object_set_new(o, "harness", process_json("harness", (long)self, start));
-    json_t *list = json_array();
+    if (mb_proc_start_time(self, &start) == 0) {
+        h->has_harness = true;
+        set_process(&h->harness, "harness", (long)self, start);
+    }
+    h->processes = mb_calloc(run->n_children + 1, sizeof *h->processes);
     for (size_t i = 0; i < run->n_children; i++)
-        json_array_append_new(list, process_json(run->children[i].role, run->children[i].pid,
-                                                 run->children[i].start));
-    json_object_set_new(o, "processes", list);
+        set_process(&h->processes[h->n_processes++], run->children[i].role,
+                    run->children[i].pid, run->children[i].start);
 }
 
 /* True when pid names the very process that run.json recorded. */
-static bool same_process(json_t *p)
+static bool same_process(const mb_res_process *p)
 {
-    json_int_t pid = json_integer_value(json_object_get(p, "pid"));
-    json_t *start = json_object_get(p, "start");
     unsigned long long now;
-    return pid > 1 && json_is_integer(start) && mb_proc_start_time((pid_t)pid, &now) == 0 &&
-           now == (unsigned long long)json_integer_value(start);
+    return p->pid > 1 && mb_proc_start_time((pid_t)p->pid, &now) == 0 && now == p->start;
 }
 
 /* SIGTERM to the group, SIGKILL to what is left after half a second. */
@@ -70,20 +70,16 @@ static void stop_group(pid_t pgid)
 }
 
 /* Stops the leftovers of one run.json; the number stopped. */
-static size_t stop_leftovers(json_t *processes, char *pids, size_t size)
+static size_t stop_leftovers(const mb_res_run *dead, char *pids, size_t size)
 {
     size_t n = 0, used = 0;
-    size_t i;
-    json_t *p;
     pids[0] = '\0';
-    json_array_foreach(processes, i, p) {
+    for (size_t i = 0; i < dead->n_processes; i++) {
+        const mb_res_process *p = &dead->processes[i];
         if (!same_process(p))
             continue;
-        pid_t pid = (pid_t)json_integer_value(json_object_get(p, "pid"));
-        stop_group(pid);
-        const char *role = json_string_value(json_object_get(p, "role"));
-        int w = snprintf(pids + used, size - used, "%s%s %ld", n ? ", " : "",
-                         role ? role : "child", (long)pid);
+        stop_group((pid_t)p->pid);
+        int w = snprintf(pids + used, size - used, "%s%s %ld", n ? ", " : "", p->role, p->pid);
         if (w > 0 && (size_t)w < size - used)
             used += (size_t)w;
         n++;
@@ -91,36 +87,48 @@ static size_t stop_leftovers(json_t *processes, char *pids, size_t size)
     return n;
 }
 
+/* The dead run's document rewritten whole, every key kept, with its status
+ * changed: read raw rather than through the model, which keeps only what
+ * readers need. */
+static void mark_incomplete(const char *path, const char *pids)
+{
+    json_t *o = json_load_file(path, 0, NULL);
+    mb_err werr;
+    if (o == NULL) {
+        fprintf(stderr, "mpsbench: cannot mark %s incomplete: it cannot be read again\n", path);
+        return;
+    }
+    json_object_set_new(o, "status", json_string("incomplete"));
+    json_object_set_new(o, "stopped_by_a_later_run", json_string(pids));
+    if (mb_res_run_json_write(path, o, &werr) != 0)
+        fprintf(stderr, "mpsbench: cannot mark %s incomplete: %s\n", path, werr.msg);
+    json_decref(o);
+}
+
 void mb_leftovers_reap(const char *dir, bool quiet)
 {
     if (dir == NULL)
         return;
-    /* The document is rewritten whole, every key kept, with its status
-     * changed: this reads it raw rather than through the typed model. */
     char *path = mb_res_run_json_path(dir);
-    json_t *o = json_load_file(path, 0, NULL);
-    const char *status = json_string_value(json_object_get(o, "status"));
-    json_t *harness = json_object_get(o, "harness");
-    if (status == NULL || strcmp(status, "running") != 0 || !json_is_object(harness) ||
-        same_process(harness)) {
-        /* Finished, or not ours to judge, or its harness is still running. */
-        json_decref(o);
+    mb_res_run dead;
+    mb_err ignored;
+    if (mb_res_run_load_file(path, &dead, &ignored) != 0 ||
+        strcmp(dead.status, "running") != 0 || !dead.has_harness ||
+        same_process(&dead.harness)) {
+        /* Not a run.json, finished, not ours to judge, or its harness is
+         * still running. */
+        mb_res_run_free(&dead);
         free(path);
         return;
     }
     char pids[512];
-    size_t n = stop_leftovers(json_object_get(o, "processes"), pids, sizeof pids);
-    json_object_set_new(o, "status", json_string("incomplete"));
-    json_object_set_new(o, "stopped_by_a_later_run", json_string(n ? pids : ""));
-    mb_err werr;
-    if (mb_res_run_json_write(path, o, &werr) != 0)
-        fprintf(stderr, "mpsbench: cannot mark %s incomplete: %s\n", path, werr.msg);
+    size_t n = stop_leftovers(&dead, pids, sizeof pids);
+    mark_incomplete(path, n ? pids : "");
     if (!quiet)
-        fprintf(stderr, "mpsbench: %s was left running by harness pid %lld, which is gone: "
-                "that run is incomplete; %s%s\n", path,
-                (long long)json_integer_value(json_object_get(harness, "pid")),
+        fprintf(stderr, "mpsbench: %s was left running by harness pid %ld, which is gone: "
+                "that run is incomplete; %s%s\n", path, dead.harness.pid,
                 n ? "stopped its leftover processes: " : "none of its processes was left",
                 n ? pids : "");
-    json_decref(o);
+    mb_res_run_free(&dead);
     free(path);
 }

@@ -171,22 +171,10 @@ static int write_text(const run_ctx *run, const char *name, const char *text, mb
     return rc == 0 ? 0 : MB_EIO;
 }
 
-/* The command line's --jobs, --warmup-jobs and --repetitions: only those
- * given, so an empty object means every cell ran as its scenario says. */
-static json_t *overrides_json(const mb_run_overrides *ov)
-{
-    json_t *o = json_object();
-    if (ov->jobs_set)
-        json_object_set_new(o, "jobs", json_integer(ov->jobs));
-    if (ov->warmup_jobs_set)
-        json_object_set_new(o, "warmup_jobs", json_integer(ov->warmup_jobs));
-    if (ov->repetitions_set)
-        json_object_set_new(o, "repetitions", json_integer(ov->repetitions));
-    return o;
-}
-
-/* The order the repetitions ran in (run.json's "schedule"). */
-static json_t *schedule_json(const run_ctx *run)
+/* The order the repetitions ran in (run.json's "schedule"): interleaved,
+ * one list of cell names per round, in the order they ran; sequential, one
+ * list, the whole run. */
+static json_t *rounds_json(const run_ctx *run)
 {
     const run_schedule *s = &run->schedule;
     json_t *rounds = json_array();
@@ -203,62 +191,21 @@ static json_t *schedule_json(const run_ctx *run)
         json_array_append_new(rounds, round);
     else
         json_decref(round);
-    char seed[32];
-    snprintf(seed, sizeof seed, "%llu", s->seed);
-    json_t *o = json_pack("{s:s, s:s, s:i, s:o}",
-                          "order", s->order == MB_ORDER_SEQUENTIAL ? "sequential" : "interleaved",
-                          "seed", seed, "max_live_workers", s->max_live_workers,
-                          "fallback", s->fallback ? json_string(s->fallback) : json_null());
-    /* Interleaved: one list of cell names per round, in the order they ran;
-     * sequential: one list, the whole run. */
-    json_object_set_new(o, "rounds", rounds);
-    /* The cells whose every repetition ran on a new worker process. */
-    json_t *fresh = json_array();
-    for (size_t i = 0; i < run->n_cells; i++)
-        if (run->cells[i].fresh_worker && s->order == MB_ORDER_INTERLEAVED)
-            json_array_append_new(fresh, json_string(run->cells[i].bench_name));
-    json_object_set_new(o, "fresh_workers", fresh);
-    return o;
+    return rounds;
 }
 
-int mb_report_write_run_json(const run_ctx *run, const char *status, mb_err *err)
+/* The cells whose every repetition ran on a new worker process. */
+static json_t *fresh_workers_json(const run_ctx *run)
 {
-    struct utsname u;
-    char when[32];
-    mb_iso8601_now(when, sizeof when);
-    json_t *machine = json_object();
-    if (uname(&u) == 0) {
-        json_object_set_new(machine, "os", json_string(u.sysname));
-        json_object_set_new(machine, "release", json_string(u.release));
-        json_object_set_new(machine, "arch", json_string(u.machine));
-        json_object_set_new(machine, "hostname", json_string(u.nodename));
-    }
-    json_object_set_new(machine, "cpus", json_integer(mb_cpu_count()));
-    json_t *cells = json_array();
+    json_t *fresh = json_array();
     for (size_t i = 0; i < run->n_cells; i++)
-        json_array_append_new(cells, cell_json(&run->cells[i]));
-    json_t *scenarios = json_array();
-    for (size_t i = 0; i < run->cfg->n_scenarios; i++)
-        json_array_append_new(scenarios, json_string(run->cfg->scenarios[i]));
-    json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:o}",
-                          "status", status,
-                          "written_at", when,
-                          "machine", machine,
-                          "scenarios", scenarios,
-                          "cells", cells);
-    json_object_set_new(o, "torch_version",
-                        run->torch_version ? json_string(run->torch_version) : json_null());
-    json_t *devices = run->devices_json ? json_loads(run->devices_json, 0, NULL) : NULL;
-    json_object_set_new(o, "devices", devices ? devices : json_null());
-    json_t *workers = json_array();
-    for (size_t i = 0; i < run->hellos.n; i++) {
-        json_t *hello = json_loads(run->hellos.records[i], 0, NULL);
-        json_array_append_new(workers, hello ? hello : json_string(run->hellos.records[i]));
-    }
-    json_object_set_new(o, "workers", workers);
-    /* Job ids j0 .. j<jobs_enqueued - 1>: each must be in one cell's jobs. */
-    json_object_set_new(o, "jobs_enqueued", json_integer(run->next_job));
-    json_object_set_new(o, "schedule", schedule_json(run));
+        if (run->cells[i].fresh_worker && run->schedule.order == MB_ORDER_INTERLEAVED)
+            json_array_append_new(fresh, json_string(run->cells[i].bench_name));
+    return fresh;
+}
+
+static json_t *contrasts_json(const run_ctx *run)
+{
     json_t *contrasts = json_array();
     for (size_t i = 0; run->contrasts != NULL && i < run->contrasts->n_cells; i++) {
         const mb_compare_cell *cc = &run->contrasts->cells[i];
@@ -280,17 +227,67 @@ int mb_report_write_run_json(const run_ctx *run, const char *status, mb_err *err
             json_object_set_new(c, "gate", mb_contrast_gate_json(g));
         json_array_append_new(contrasts, c);
     }
-    json_object_set_new(o, "contrasts", contrasts);
-    json_object_set_new(o, "overrides", overrides_json(&run->cfg->overrides));
-    json_object_set_new(o, "redis", run->cfg->redis_url
-                                        ? json_pack("{s:s}", "kind", "external")
-                                        : json_pack("{s:s, s:I}", "kind", "embedded", "pid",
-                                                    (json_int_t)run->redis_pid));
-    mb_leftovers_add_json(run, o);
+    return contrasts;
+}
+
+/* The header of run.json (results/run_dir.h) from the run's state.  Only
+ * the overrides given are recorded (0 is a value, not absence). */
+static void fill_header(const run_ctx *run, const char *status, mb_res_run *h)
+{
+    struct utsname u;
+    char when[32];
+    mb_iso8601_now(when, sizeof when);
+    h->status = mb_strdup(status);
+    h->written_at = mb_strdup(when);
+    if (uname(&u) == 0) {
+        h->os = mb_strdup(u.sysname);
+        h->release = mb_strdup(u.release);
+        h->arch = mb_strdup(u.machine);
+        h->hostname = mb_strdup(u.nodename);
+    }
+    h->cpus = mb_cpu_count();
+    h->scenarios = mb_calloc(run->cfg->n_scenarios + 1, sizeof *h->scenarios);
+    for (size_t i = 0; i < run->cfg->n_scenarios; i++)
+        h->scenarios[h->n_scenarios++] = mb_strdup(run->cfg->scenarios[i]);
+    h->torch_version = run->torch_version ? mb_strdup(run->torch_version) : NULL;
+    /* Job ids j0 .. j<jobs_enqueued - 1>: each must be in one cell's jobs. */
+    h->jobs_enqueued = run->next_job;
+    const run_schedule *s = &run->schedule;
+    h->order = mb_strdup(s->order == MB_ORDER_SEQUENTIAL ? "sequential" : "interleaved");
+    h->seed = mb_asprintf("%llu", s->seed);
+    h->max_live_workers = s->max_live_workers;
+    h->fallback = s->fallback ? mb_strdup(s->fallback) : NULL;
+    const mb_run_overrides *ov = &run->cfg->overrides;
+    if (ov->jobs_set)
+        h->override_jobs = ov->jobs;
+    if (ov->warmup_jobs_set)
+        h->override_warmup_jobs = ov->warmup_jobs;
+    if (ov->repetitions_set)
+        h->override_repetitions = ov->repetitions;
+    h->redis_external = run->cfg->redis_url != NULL;
+    h->redis_pid = (long)run->redis_pid;
+    mb_leftovers_fill(run, h);
+}
+
+int mb_report_write_run_json(const run_ctx *run, const char *status, mb_err *err)
+{
+    mb_res_run h;
+    mb_res_run_init(&h);
+    fill_header(run, status, &h);
+    mb_res_parts parts = {.cells = json_array(), .workers = json_array(),
+                          .rounds = rounds_json(run), .fresh_workers = fresh_workers_json(run),
+                          .contrasts = contrasts_json(run)};
+    for (size_t i = 0; i < run->n_cells; i++)
+        json_array_append_new(parts.cells, cell_json(&run->cells[i]));
+    parts.devices = run->devices_json ? json_loads(run->devices_json, 0, NULL) : NULL;
+    for (size_t i = 0; i < run->hellos.n; i++) {
+        json_t *hello = json_loads(run->hellos.records[i], 0, NULL);
+        json_array_append_new(parts.workers, hello ? hello : json_string(run->hellos.records[i]));
+    }
     char *path = mb_res_run_json_path(run->dir);
-    int rc = mb_res_run_json_write(path, o, err);
+    int rc = mb_res_run_write(path, &h, &parts, err);
     free(path);
-    json_decref(o);
+    mb_res_run_free(&h);
     return rc;
 }
 

@@ -241,8 +241,8 @@ void mb_hello_log_add(run_ctx *run, const char *hello, long pid);
 /* leftovers.c: run.json's "harness" and "processes", and the leftovers of
  * an earlier run found in the run directory. */
 void mb_leftovers_note_child(run_ctx *run, const char *role, long pid);
-struct json_t;
-void mb_leftovers_add_json(const run_ctx *run, struct json_t *o);
+struct mb_res_run;
+void mb_leftovers_fill(const run_ctx *run, struct mb_res_run *h);
 /* When dir/run.json says "running" and its harness is gone: stops its
  * children that are still the same processes, marks it incomplete, and
  * says so on stderr (unless quiet). */
