@@ -266,6 +266,10 @@ mutant detector_fresh_same_round harness/compare/detector_logic.c mb_det_fresh_d
     'round_out[k] = mb_det_rng_below(state, rounds);' 'round_out[k] = 0;' \
     '^test_detector/fresh_draw_takes_one_round_of_distinct_sessions$' 'test_detector' \
     'ab_fresh always takes the first round of each session'
+mutant detector_offset_keeps_within harness/compare/detector_logic.c mb_det_offset_split \
+    'double component = (ms_between - ms_within) / (double)per_group;' 'double component = ms_between / (double)per_group;' \
+    '^test_detector/offset_split_separates_process_from_round_noise$' 'test_detector' \
+    'the per-process offset counts the within-process noise of the group means as a lasting offset'
 mutant cpu_count_ignores_affinity harness/core/cpu_count.c mb_cpu_count \
     'if (allowed >= 1)' 'if (0)' \
     '^test_cpu_count/' 'test_cpu_count' \

@@ -105,3 +105,35 @@ double mb_det_paired_change(const double *a, const double *b, size_t n)
     free(r);
     return change;
 }
+
+void mb_det_offset_split(const double *values, size_t n_groups, size_t per_group,
+                         double *within, double *offset)
+{
+    *within = *offset = NAN;
+    if (n_groups < 2 || per_group < 2)
+        return;
+    size_t n = n_groups * per_group;
+    for (size_t i = 0; i < n; i++)
+        if (!(values[i] > 0))
+            return;
+    double grand = 0;
+    for (size_t i = 0; i < n; i++)
+        grand += log(values[i]);
+    grand /= (double)n;
+    double ss_within = 0, ss_between = 0;
+    for (size_t g = 0; g < n_groups; g++) {
+        const double *v = &values[g * per_group];
+        double mean = 0;
+        for (size_t k = 0; k < per_group; k++)
+            mean += log(v[k]);
+        mean /= (double)per_group;
+        for (size_t k = 0; k < per_group; k++)
+            ss_within += (log(v[k]) - mean) * (log(v[k]) - mean);
+        ss_between += (double)per_group * (mean - grand) * (mean - grand);
+    }
+    double ms_within = ss_within / (double)(n - n_groups);
+    double ms_between = ss_between / (double)(n_groups - 1);
+    double component = (ms_between - ms_within) / (double)per_group;
+    *within = sqrt(ms_within);
+    *offset = component > 0 ? sqrt(component) : 0;
+}

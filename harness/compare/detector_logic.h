@@ -64,4 +64,17 @@ double mb_det_upper95(const mb_det_tally *t);
  * pair has both values positive (such pairs are skipped). */
 double mb_det_paired_change(const double *a, const double *b, size_t n);
 
+/* How much of the spread of a throughput is a lasting offset of the worker
+ * process, and how much varies within one process (a one-way random-effects
+ * analysis of variance on logs): values holds n_groups groups, one per
+ * worker process, of per_group measurements each, group after group.
+ * *within is the standard deviation of log throughput inside a process
+ * (the root of the within-group mean square), *offset that of the
+ * processes' lasting offsets: the root of (between-group mean square -
+ * within mean square) / per_group, 0 when that is negative (no offset
+ * beyond what the within noise explains).  Both are fractions (an sd of
+ * logs), NaN when n_groups < 2, per_group < 2 or a value is not positive. */
+void mb_det_offset_split(const double *values, size_t n_groups, size_t per_group,
+                         double *within, double *offset);
+
 #endif

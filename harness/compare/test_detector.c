@@ -201,7 +201,43 @@ static void rounds_file_round_trips(void **state)
     unlink(path);
 }
 
+/* Four processes, each with its own lasting offset (exp(+-0.10) and
+ * exp(+-0.05)) and the same within-process pattern (exp(+-0.02)): the split
+ * gives the offsets' spread and the within spread back exactly; processes
+ * that differ by no more than their within noise give no offset. */
+static void offset_split_separates_process_from_round_noise(void **state)
+{
+    (void)state;
+    const double offs[4] = {0.10, -0.10, 0.05, -0.05}, pat[3] = {0.02, 0, -0.02};
+    double v[12];
+    for (int g = 0; g < 4; g++)
+        for (int k = 0; k < 3; k++)
+            v[g * 3 + k] = 1000 * exp(offs[g] + pat[k]);
+    double within, offset;
+    mb_det_offset_split(v, 4, 3, &within, &offset);
+    /* MSW = 4 * 0.0008 / 8 = 0.0004; MSB = 3 * 0.025 / 3 = 0.025;
+     * offset^2 = (0.025 - 0.0004) / 3 = 0.0082. */
+    assert_float_equal(within, 0.02, 1e-9);
+    assert_float_equal(offset, sqrt(0.0082), 1e-9);
+    /* The same values dealt across the groups (each group three processes'
+     * values): the groups' means differ less than their values' spread
+     * explains, so nothing is a lasting offset. */
+    double mixed[12];
+    for (int g = 0; g < 4; g++)
+        for (int k = 0; k < 3; k++)
+            mixed[g * 3 + k] = v[((g + k) % 4) * 3 + k];
+    mb_det_offset_split(mixed, 4, 3, &within, &offset);
+    assert_float_equal(offset, 0, 1e-12);
+    assert_true(within > 0.05);
+    mb_det_offset_split(v, 1, 3, &within, &offset);
+    assert_true(isnan(within) && isnan(offset));
+    v[4] = 0;
+    mb_det_offset_split(v, 4, 3, &within, &offset);
+    assert_true(isnan(offset));
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(offset_split_separates_process_from_round_noise),
     cmocka_unit_test(rounds_file_round_trips),
     cmocka_unit_test(paired_change_cancels_drift),
     cmocka_unit_test(disjoint_windows_fit_whole),
