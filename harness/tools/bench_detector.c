@@ -57,12 +57,12 @@
 #include "redis_server.h"
 #include "workerclient.h"
 
-static volatile sig_atomic_t interrupted;
+volatile sig_atomic_t mb_det_interrupted;
 
 static void on_signal(int sig)
 {
     (void)sig;
-    interrupted = 1;
+    mb_det_interrupted = 1;
 }
 
 /* ---- the measurement ------------------------------------------------------ */
@@ -78,21 +78,39 @@ static void read_load(double out[3])
     fclose(f);
 }
 
-static int start_worker(det *d, int session, int side, mb_err *err)
+/* A worker of one side started as the runner starts it (workerclient/),
+ * with the changes of variant v (-1: none): its environment entries, its
+ * extra options, and its process attributes, set on this process only
+ * around the spawn so the worker inherits them. */
+int mb_det_start_worker(det *d, const char *id, int side, int v, mb_err *err)
 {
-    char id[32];
-    snprintf(id, sizeof id, "det%d%c", session, side ? 'b' : 'a');
+    const det_variant *var = v >= 0 ? &mb_det_variants[v] : NULL;
     char *log = mb_asprintf("%s/worker-%s.log", d->tmp, id);
     mb_worker_spec spec = {
         .path = d->cfg.worker, .redis_url = mb_queue_url(d->q), .jobs_stream = d->jobs_key[side],
         .results_stream = d->results_key, .id = id, .hello_key = d->hello_key,
         .device = "cpu", .model = d->cfg.model, .threads = d->cfg.threads,
+        .extra = var != NULL && var->extra[0] != NULL ? var->extra : NULL,
     };
-    int rc = mb_worker_start(d->q, &spec, NULL, log, &d->worker[side], err);
+    mb_env env = {0};
+    if (var != NULL && var->env[0] != NULL) {
+        mb_env_from_current(&env);
+        for (int k = 0; k + 1 < 4 && var->env[k] != NULL; k += 2)
+            mb_env_set(&env, var->env[k], var->env[k + 1]);
+    }
+    int rc = 0;
+    if (var != NULL && mb_det_variant_attributes(var, true) != 0)
+        rc = mb_err_set(err, MB_EINVAL, "variant %s: this system cannot set its process "
+                        "attribute", var->name);
+    if (rc == 0)
+        rc = mb_worker_start(d->q, &spec, env.vars, log, &d->worker[side], err);
+    if (var != NULL)
+        mb_det_variant_attributes(var, false);
+    mb_env_free(&env);
     char *hello = NULL;
     if (rc == 0)
         rc = mb_worker_await_hello(d->q, d->hello_key, &d->worker[side], id, log, 60000,
-                                   &interrupted, &hello, err);
+                                   &mb_det_interrupted, &hello, err);
     free(log);
     if (rc == 0 && !mb_worker_hello_ready(hello))
         rc = mb_err_set(err, MB_EWORKER, "the worker is not ready: see %s", d->tmp);
@@ -102,7 +120,7 @@ static int start_worker(det *d, int session, int side, mb_err *err)
 
 /* One job on one side's worker, submitted and awaited, as the runner does
  * with inflight 1. */
-static int run_job(det *d, int side, double slowdown, int *images, mb_err *err)
+int mb_det_run_job(det *d, int side, double slowdown, int *images, mb_err *err)
 {
     char id[32];
     snprintf(id, sizeof id, "d.%ld", d->next_job++);
@@ -115,7 +133,7 @@ static int run_job(det *d, int side, double slowdown, int *images, mb_err *err)
     if (rc != 0)
         return rc;
     double deadline = mb_now_ms() + 120000;
-    while (mb_now_ms() < deadline && !interrupted) {
+    while (mb_now_ms() < deadline && !mb_det_interrupted) {
         mb_result r = {0};
         int got = mb_worker_next_result(d->q, d->results_key, d->results_last, 200, &r, err);
         if (got < 0)
@@ -146,7 +164,7 @@ static int run_repetition(det *d, int side, double slowdown, double *ips, double
     long images = 0;
     for (int j = 0; j < d->cfg.jobs; j++) {
         int n = 0;
-        int rc = run_job(d, side, slowdown, &n, err);
+        int rc = mb_det_run_job(d, side, slowdown, &n, err);
         if (rc != 0)
             return rc;
         images += n;
@@ -158,7 +176,7 @@ static int run_repetition(det *d, int side, double slowdown, double *ips, double
 
 /* One round: the three pairs in a shuffled order, each pair's two sides
  * back to back in a random order. */
-static int run_round(det *d, int session, uint64_t *rng, det_round *r, mb_err *err)
+int mb_det_run_round(det *d, int session, uint64_t *rng, det_round *r, mb_err *err)
 {
     int order[N_PAIRS] = {0, 1, 2};
     for (int i = N_PAIRS - 1; i > 0; i--) {
@@ -192,24 +210,27 @@ static int measure(det *d, mb_err *err)
     double start = mb_now_ms();
     int done = 0;
     d->rounds = mb_calloc((size_t)d->cfg.sessions * (size_t)d->cfg.rounds, sizeof(det_round));
-    for (int s = 0; s < d->cfg.sessions && !interrupted; s++) {
+    for (int s = 0; s < d->cfg.sessions && !mb_det_interrupted; s++) {
         int rc = 0;
-        for (int side = 0; rc == 0 && side < N_SIDES; side++)
-            rc = start_worker(d, s, side, err);
+        for (int side = 0; rc == 0 && side < N_SIDES; side++) {
+            char id[32];
+            snprintf(id, sizeof id, "det%d%c", s, side ? 'b' : 'a');
+            rc = mb_det_start_worker(d, id, side, -1, err);
+        }
         for (int w = 0; rc == 0 && w < d->cfg.warmup_jobs; w++) {
             int n;
             for (int side = 0; rc == 0 && side < N_SIDES; side++)
-                rc = run_job(d, side, 0, &n, err);
+                rc = mb_det_run_job(d, side, 0, &n, err);
         }
         d->first[s] = d->n_rounds;
-        for (int i = 0; rc == 0 && i < d->cfg.rounds && !interrupted; i++) {
-            rc = run_round(d, s, &rng, &d->rounds[d->n_rounds], err);
+        for (int i = 0; rc == 0 && i < d->cfg.rounds && !mb_det_interrupted; i++) {
+            rc = mb_det_run_round(d, s, &rng, &d->rounds[d->n_rounds], err);
             if (rc == 0)
                 d->n_rounds++;
         }
         for (int side = 0; side < N_SIDES; side++)
             mb_worker_stop(d->q, &d->worker[side], d->hello_key, 5000);
-        if (interrupted) {
+        if (mb_det_interrupted) {
             d->n_rounds = d->first[s];
             break;
         }
@@ -222,7 +243,7 @@ static int measure(det *d, mb_err *err)
         fflush(stderr);
     }
     fputc('\n', stderr);
-    if (!interrupted)
+    if (!mb_det_interrupted)
         return 0;
     d->interrupted = true;
     if (done < 2)
@@ -239,7 +260,8 @@ static int measure(det *d, mb_err *err)
 enum {
     OPT_ROUNDS = 1, OPT_SESSIONS, OPT_JOBS, OPT_PER_JOB, OPT_BATCH, OPT_SIZE, OPT_INPUT,
     OPT_THREADS, OPT_THRESHOLD, OPT_COUNTS, OPT_RESAMPLES, OPT_WORKER, OPT_MODEL, OPT_MODE,
-    OPT_JSON, OPT_HISTORY, OPT_NOTE, OPT_ROUNDS_OUT, OPT_REPLAY, OPT_HELP
+    OPT_JSON, OPT_HISTORY, OPT_NOTE, OPT_ROUNDS_OUT, OPT_REPLAY, OPT_VARIANTS, OPT_MAX_SECONDS,
+    OPT_HELP
 };
 
 static const mb_opt det_opts[] = {
@@ -262,18 +284,20 @@ static const mb_opt det_opts[] = {
     {"machine-note", 0, 1, OPT_NOTE},
     {"rounds-out", 0, 1, OPT_ROUNDS_OUT},
     {"replay", 0, 1, OPT_REPLAY},
+    {"variants", 0, 1, OPT_VARIANTS},
+    {"max-seconds", 0, 1, OPT_MAX_SECONDS},
     {"help", 'h', 0, OPT_HELP},
     {NULL, 0, 0, 0},
 };
 
 static void usage(FILE *f)
 {
-    fputs("usage: mpsbench-bench-detector [--mode sequential|ab|ab_fresh|history|all]\n"
+    fputs("usage: mpsbench-bench-detector [--mode sequential|ab|ab_fresh|history|all|fresh]\n"
           "         [--json FILE] [--sessions N] [--rounds N] [--jobs N] [--per-job N]\n"
           "         [--batch N] [--size WxH] [--input-size N] [--threads N] [--threshold PCT]\n"
           "         [--repetitions 10,6,15] [--resamples N] [--history-runs K]\n"
           "         [--worker PATH] [--model SPEC] [--machine-note TEXT]\n"
-          "         [--rounds-out FILE] [--replay FILE]\n"
+          "         [--rounds-out FILE] [--replay FILE] [--variants LIST] [--max-seconds S]\n"
           "Measures the false-alarm and detection rates of the three regression designs\n"
           "(two files, A/B rounds, a history baseline) on real worker processes (CPU),\n"
           "and ab_fresh: A/B rounds each from another session, standing for a fresh\n"
@@ -286,7 +310,15 @@ static void usage(FILE *f)
           "--rounds-out saves the raw rounds as soon as they are measured; --replay FILE\n"
           "analyses such a file instead of measuring (the measuring machine's block, the\n"
           "configuration of the measurement and its time come from the file; the analysis\n"
-          "options --repetitions, --resamples, --history-runs, --mode from the command).\n", f);
+          "options --repetitions, --resamples, --history-runs, --mode from the command).\n"
+          "--mode fresh measures the runner's fresh workers live instead: every round\n"
+          "starts, warms up and stops a new pair of workers (--rounds rounds of each\n"
+          "variant; --repetitions defaults to 8,12,16,24 consecutive rounds per verdict;\n"
+          "--max-seconds stops starting rounds after S seconds).  --variants (default:\n"
+          "default) rotates through ways of starting the workers, to find what sets a\n"
+          "worker process's lasting offset:\n", f);
+    for (int i = 0; i < mb_det_n_variants; i++)
+        fprintf(f, "  %-9s %s\n", mb_det_variants[i].name, mb_det_variants[i].what);
 }
 
 static int parse_int(const char *name, const char *text, int min, int *out, mb_err *err)
@@ -328,14 +360,70 @@ static int parse_mode(const char *text, det_config *c, mb_err *err)
         c->modes[m] = all || strcmp(text, mb_det_mode_names[m]) == 0;
         any = any || c->modes[m];
     }
+    /* fresh is measured on its own: "all" is the session designs. */
+    c->modes[MODE_FRESH] = strcmp(text, mb_det_mode_names[MODE_FRESH]) == 0;
     return any ? 0 : mb_err_set(err, MB_EUSAGE, "option --mode: '%s' is not sequential, ab, "
-                                "ab_fresh, history or all", text);
+                                "ab_fresh, history, all or fresh", text);
+}
+
+static int parse_variants(const char *text, det_config *c, mb_err *err)
+{
+    c->n_variants = 0;
+    const char *p = text;
+    while (*p) {
+        size_t len = strcspn(p, ",");
+        char *item = mb_strndup(p, len);
+        int v = mb_det_variant_find(item);
+        int rc = 0;
+        if (v < 0)
+            rc = mb_err_set(err, MB_EUSAGE, "option --variants: no variant '%s' (see --help)",
+                            item);
+        for (int k = 0; rc == 0 && k < c->n_variants; k++)
+            if (c->variants[k] == v)
+                rc = mb_err_set(err, MB_EUSAGE, "option --variants: '%s' twice", item);
+        if (rc == 0 && c->n_variants == MAX_VARIANTS)
+            rc = mb_err_set(err, MB_EUSAGE, "option --variants: at most %d", MAX_VARIANTS);
+        free(item);
+        if (rc != 0)
+            return rc;
+        c->variants[c->n_variants++] = v;
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    return c->n_variants > 0 ? 0 : mb_err_set(err, MB_EUSAGE, "option --variants: empty");
+}
+
+/* What only the fresh design takes, and its default repetition counts. */
+static void fresh_counts(det_config *c)
+{
+    if (!c->counts_given) {
+        static const int fresh_counts[] = {8, 12, 16, 24};
+        c->n_rep_counts = 0;
+        for (size_t i = 0; i < sizeof fresh_counts / sizeof fresh_counts[0]; i++)
+            if (fresh_counts[i] <= c->rounds)
+                c->rep_counts[c->n_rep_counts++] = fresh_counts[i];
+        if (c->n_rep_counts == 0)
+            c->rep_counts[c->n_rep_counts++] = c->rounds;
+    }
+}
+
+static int check_fresh(det_config *c, bool variants_given, mb_err *err)
+{
+    if (!c->modes[MODE_FRESH])
+        return variants_given || c->max_seconds > 0
+                   ? mb_err_set(err, MB_EUSAGE, "options --variants and --max-seconds are for "
+                                "--mode fresh")
+                   : 0;
+    fresh_counts(c);
+    return 0;
 }
 
 static int parse_args(int argc, char **argv, det_config *c, bool *help, mb_err *err)
 {
     mb_opt_iter it;
     mb_opt_init(&it, argc, argv, 1);
+    bool variants_given = false;
     for (;;) {
         int id, rc = 0;
         if ((rc = mb_opt_next(&it, det_opts, &id, err)) != 0)
@@ -361,7 +449,20 @@ static int parse_args(int argc, char **argv, det_config *c, bool *help, mb_err *
         case OPT_NOTE: c->machine_note = it.arg; break;
         case OPT_ROUNDS_OUT: c->rounds_path = it.arg; break;
         case OPT_REPLAY: c->replay_path = it.arg; break;
-        case OPT_COUNTS: rc = parse_counts(it.arg, c, err); break;
+        case OPT_COUNTS:
+            c->counts_given = true;
+            rc = parse_counts(it.arg, c, err);
+            break;
+        case OPT_VARIANTS:
+            variants_given = true;
+            rc = parse_variants(it.arg, c, err);
+            break;
+        case OPT_MAX_SECONDS: {
+            int s = 0;
+            rc = parse_int("max-seconds", it.arg, 1, &s, err);
+            c->max_seconds = s;
+            break;
+        }
         case OPT_MODE: rc = parse_mode(it.arg, c, err); break;
         case OPT_JSON: c->json_path = it.arg; break;
         case OPT_WORKER: c->worker = it.arg; break;
@@ -383,6 +484,9 @@ static int parse_args(int argc, char **argv, det_config *c, bool *help, mb_err *
     }
     if (c->sessions > MAX_SESSIONS)
         return mb_err_set(err, MB_EUSAGE, "option --sessions: at most %d", MAX_SESSIONS);
+    int frc = check_fresh(c, variants_given, err);
+    if (frc != 0)
+        return frc;
     if (c->modes[MODE_HISTORY] && c->history_runs + 1 > c->sessions)
         return mb_err_set(err, MB_EUSAGE, "option --history-runs: %d runs need at least %d "
                           "sessions", c->history_runs, c->history_runs + 1);
@@ -445,6 +549,27 @@ static void teardown(det *d)
     free(d->hello_key);
 }
 
+/* The designs' verdicts at every repetition count, the tables and the
+ * JSON; the fresh design per variant. */
+static int analyse_and_report(det *d, mb_err *err)
+{
+    static mode_result res[N_MODES][MAX_REP_COUNTS];
+    static mode_result fresh[MAX_VARIANTS][MAX_REP_COUNTS];
+    const det_config *c = &d->cfg;
+    if (c->modes[MODE_FRESH]) {
+        for (int v = 0; v < c->n_variants; v++)
+            for (int i = 0; i < c->n_rep_counts; i++)
+                mb_det_analyse_fresh(d, v, c->rep_counts[i], &fresh[v][i]);
+        mb_det_print_fresh(d, fresh);
+        return c->json_path != NULL ? mb_det_write_fresh_json(d, fresh, err) : 0;
+    }
+    for (int m = 0; m < N_MODES; m++)
+        for (int i = 0; c->modes[m] && i < c->n_rep_counts; i++)
+            mb_det_analyse(d, m, c->rep_counts[i], &res[m][i]);
+    mb_det_print_report(d, res);
+    return c->json_path != NULL ? mb_det_write_json(d, res, err) : 0;
+}
+
 static char *default_worker(const char *argv0)
 {
     const char *slash = strrchr(argv0, '/');
@@ -456,7 +581,6 @@ static char *default_worker(const char *argv0)
 int main(int argc, char **argv)
 {
     static det d;
-    static mode_result res[N_MODES][MAX_REP_COUNTS];
     /* The defaults: the tiny model at smoke.yaml's input size with 64
      * images per job, so that one job takes tens of milliseconds on a 2-core
      * machine and timer jitter is small beside it; 3 jobs per repetition;
@@ -469,7 +593,8 @@ int main(int argc, char **argv)
         .per_job = 64, .batch = 8, .width = 224, .height = 224, .input_size = 64,
         .threads = 1, .history_runs = 5, .threshold = MB_COMPARE_DEFAULT_THRESHOLD,
         .slowdown = {0, 0.05, 0.10}, .rep_counts = {10, 6, 15}, .n_rep_counts = 3,
-        .resamples = 2000, .modes = {true, true, true, true}, .model = "builtin:tiny",
+        .resamples = 2000, .modes = {true, true, true, true, false}, .model = "builtin:tiny",
+        .variants = {0}, .n_variants = 1,
     };
     mb_err err;
     mb_err_clear(&err);
@@ -492,25 +617,21 @@ int main(int argc, char **argv)
     int rc;
     if (d.cfg.replay_path != NULL) {
         rc = mb_det_replay(&d, &meta, &err);
+        if (rc == 0 && d.cfg.modes[MODE_FRESH])
+            fresh_counts(&d.cfg);
     } else {
         read_load(d.load_start);
         double start = mb_now_ms();
         rc = setup(&d, &err);
         if (rc == 0)
-            rc = measure(&d, &err);
+            rc = d.cfg.modes[MODE_FRESH] ? mb_det_measure_live(&d, &err) : measure(&d, &err);
         d.seconds = (mb_now_ms() - start) / 1000.0;
         read_load(d.load_end);
         if (rc == 0 && d.cfg.rounds_path != NULL)
             rc = mb_det_save_rounds(&d, &err);
     }
-    if (rc == 0) {
-        for (int m = 0; m < N_MODES; m++)
-            for (int i = 0; d.cfg.modes[m] && i < d.cfg.n_rep_counts; i++)
-                mb_det_analyse(&d, m, d.cfg.rep_counts[i], &res[m][i]);
-        mb_det_print_report(&d, res);
-        if (d.cfg.json_path != NULL)
-            rc = mb_det_write_json(&d, res, &err);
-    }
+    if (rc == 0)
+        rc = analyse_and_report(&d, &err);
     if (rc != 0)
         fprintf(stderr, "mpsbench-bench-detector: %s\n", err.msg);
     teardown(&d);

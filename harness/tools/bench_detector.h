@@ -4,13 +4,18 @@
  *   bench_detector.c     options, the measurement on real workers, main;
  *   detector_analysis.c  the designs' verdicts on the rounds (the rates);
  *   detector_report.c    the tables on stdout and the JSON file;
- *   detector_replay.c    the raw rounds file (--rounds-out, --replay). */
+ *   detector_replay.c    the raw rounds file (--rounds-out, --replay);
+ *   detector_live.c      the fresh design measured live: new workers every
+ *                        round, and the variants that look for the cause of
+ *                        a worker process's lasting offset. */
 #ifndef MB_BENCH_DETECTOR_H
 #define MB_BENCH_DETECTOR_H
 
 #include <jansson.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "detector_logic.h"
 #include "mb_error.h"
@@ -23,10 +28,12 @@
 #define N_SIDES 2
 #define MAX_REP_COUNTS 16
 #define MAX_SESSIONS 256
+#define MAX_VARIANTS 8
 
-/* ab_fresh comes last so that the other designs keep their seeds (and
- * figures) from before it was added. */
-enum { MODE_SEQUENTIAL, MODE_AB, MODE_HISTORY, MODE_AB_FRESH, N_MODES };
+/* ab_fresh and fresh come last so that the other designs keep their seeds
+ * (and figures) from before they were added.  fresh is measured on its
+ * own (live rounds, not sessions), so `--mode all` leaves it out. */
+enum { MODE_SEQUENTIAL, MODE_AB, MODE_HISTORY, MODE_AB_FRESH, MODE_FRESH, N_MODES };
 
 extern const char *const mb_det_mode_names[N_MODES];
 
@@ -53,15 +60,43 @@ typedef struct det_config {
     const char *machine_note;   /* --machine-note: how the machine was shared or pinned */
     const char *rounds_path;    /* --rounds-out: the raw rounds, saved before the analysis */
     const char *replay_path;    /* --replay: analyse such a file instead of measuring */
+    int variants[MAX_VARIANTS]; /* fresh: indexes into mb_det_variants, rounds rotate */
+    int n_variants;
+    double max_seconds;         /* fresh: start no round after this long (0: no bound) */
+    bool counts_given;          /* --repetitions given (else the design's defaults) */
 } det_config;
 
 /* One round of one session: images per second and seconds of each pair's
- * two repetitions. */
+ * two repetitions.  A live round of the fresh design is a session of its
+ * own (two new workers) and also records its variant and what its two
+ * workers cost before measuring: start (spawn to hello) and warm-up. */
 typedef struct det_round {
     int session;
     double a[N_PAIRS], b[N_PAIRS];
     double sec_a[N_PAIRS], sec_b[N_PAIRS];
+    int variant;
+    double start_sec, warm_sec;
 } det_round;
+
+/* A way of starting the fresh design's workers (detector_live.c), each
+ * testing one suspected cause of a process's lasting offset. */
+typedef struct det_variant {
+    const char *name;
+    const char *what;
+    const char *env[4];         /* NAME=VALUE pairs added to the environment */
+    const char *extra[3];       /* worker options, NULL-terminated */
+    bool no_aslr;               /* Linux: personality(ADDR_NO_RANDOMIZE) */
+    bool no_thp;                /* Linux: prctl(PR_SET_THP_DISABLE) */
+} det_variant;
+
+extern const det_variant mb_det_variants[];
+extern const int mb_det_n_variants;
+/* The variant's index, or -1. */
+int mb_det_variant_find(const char *name);
+/* Sets (on) or clears (off) the variant's process attributes on this
+ * process, which a worker spawned in between inherits (no_aslr, no_thp);
+ * 0, or -1 with errno where the system refuses or lacks them. */
+int mb_det_variant_attributes(const det_variant *v, bool on);
 
 typedef struct det {
     det_config cfg;
@@ -101,12 +136,29 @@ static inline double seq_value(const det_round *r, int cond)
 }
 
 /* detector_analysis.c: the resampled and disjoint verdicts of one design
- * at n repetitions. */
+ * at n repetitions; for the fresh design, of one variant's live rounds. */
 void mb_det_analyse(const det *d, int mode, int n, mode_result *out);
+void mb_det_analyse_fresh(const det *d, int variant, int n, mode_result *out);
+
+/* bench_detector.c: a worker of one side started (with a variant's
+ * changes, -1 for none) and awaited; one round of the three pairs on the
+ * two workers d->worker[] (the signal flag is the program's). */
+int mb_det_start_worker(det *d, const char *id, int side, int variant, mb_err *err);
+int mb_det_run_job(det *d, int side, double slowdown, int *images, mb_err *err);
+int mb_det_run_round(det *d, int session, uint64_t *rng, det_round *r, mb_err *err);
+extern volatile sig_atomic_t mb_det_interrupted;
+
+/* detector_live.c: the fresh design's live rounds, each with two new
+ * workers, the variants in a shuffled rotation. */
+int mb_det_measure_live(det *d, mb_err *err);
 
 /* detector_report.c: the tables on stdout, the JSON file (--json), and the
  * machine block both carry (the replayed one, or this machine's). */
 void mb_det_print_report(const det *d, mode_result res[N_MODES][MAX_REP_COUNTS]);
+/* The fresh design's report: res[v][i] is variant v at the i-th count. */
+void mb_det_print_fresh(const det *d, mode_result res[MAX_VARIANTS][MAX_REP_COUNTS]);
+int mb_det_write_fresh_json(const det *d, mode_result res[MAX_VARIANTS][MAX_REP_COUNTS],
+                            mb_err *err);
 int mb_det_write_json(const det *d, mode_result res[N_MODES][MAX_REP_COUNTS], mb_err *err);
 json_t *mb_det_machine_json(const det *d);
 

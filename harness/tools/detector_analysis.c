@@ -52,7 +52,7 @@ static void judge(const det *d, int mode, int cond, int n, trial_buf *t, det_fig
     double thr = d->cfg.threshold;
     if (mode == MODE_SEQUENTIAL)
         mb_compare_samples(t->x, (size_t)n, t->y, (size_t)n, thr, NULL, &c);
-    else if (mode == MODE_AB || mode == MODE_AB_FRESH)
+    else if (mode == MODE_AB || mode == MODE_AB_FRESH || mode == MODE_FRESH)
         mb_compare_paired(t->x, t->y, (size_t)n, thr, NULL, &c);
     else
         mb_compare_history(t->medians, (size_t)d->cfg.history_runs, t->y, (size_t)n, thr,
@@ -288,4 +288,74 @@ void mb_det_analyse(const det *d, int mode, int n, mode_result *out)
     free(t.y);
     free(t.medians);
     free(t.mdes);
+}
+
+/* The fresh design's live rounds of variant v, in the order measured. */
+static size_t variant_rounds(const det *d, int v, const det_round **out)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < d->n_rounds; i++)
+        if (d->rounds[i].variant == v)
+            out[m++] = &d->rounds[i];
+    return m;
+}
+
+static void fill_live(const det_round *const *r, size_t start, int n, int cond, trial_buf *t)
+{
+    for (int k = 0; k < n; k++) {
+        t->x[k] = r[start + (size_t)k]->a[cond];
+        t->y[k] = r[start + (size_t)k]->b[cond];
+    }
+}
+
+/* Minutes an A/B cell of the runner costs with fresh workers: per round,
+ * both workers started and warmed up, then one repetition on each side. */
+static double live_minutes(const det_round *const *r, size_t m, int n)
+{
+    double sum = 0;
+    for (size_t i = 0; i < m; i++) {
+        double reps = 0;
+        for (int p = 0; p < N_PAIRS; p++)
+            reps += r[i]->sec_a[p] + r[i]->sec_b[p];
+        sum += r[i]->start_sec + r[i]->warm_sec + reps / N_PAIRS;
+    }
+    return m ? n * sum / (double)m / 60.0 : NAN;
+}
+
+/* The fresh design on variant v's live rounds: a verdict is n consecutive
+ * live rounds, as one run of n rounds with fresh workers would measure
+ * them; resampled trials take random windows, disjoint ones every window
+ * once. */
+void mb_det_analyse_fresh(const det *d, int v, int n, mode_result *out)
+{
+    memset(out, 0, sizeof *out);
+    const det_round **r = mb_calloc(d->n_rounds + 1, sizeof *r);
+    size_t m = variant_rounds(d, v, r);
+    trial_buf t;
+    memset(&t, 0, sizeof t);
+    t.x = mb_calloc((size_t)n, sizeof(double));
+    t.y = mb_calloc((size_t)n, sizeof(double));
+    uint64_t rng = 7 + (uint64_t)MODE_FRESH * 1000 + (uint64_t)n + 100000 * (uint64_t)v;
+    for (int cond = 0; cond < N_PAIRS; cond++) {
+        for (int i = 0; i < d->cfg.resamples; i++) {
+            size_t w = mb_det_random_window(&rng, m, (size_t)n);
+            if (w >= m)
+                break;
+            fill_live(r, w, n, cond, &t);
+            judge(d, MODE_FRESH, cond, n, &t, &out->resampled);
+        }
+        if (cond == 0)
+            finish_mde(&t, &out->resampled);
+        for (size_t w = 0; w < mb_det_disjoint_windows(m, (size_t)n); w++) {
+            fill_live(r, w * (size_t)n, n, cond, &t);
+            judge(d, MODE_FRESH, cond, n, &t, &out->disjoint);
+        }
+        if (cond == 0)
+            finish_mde(&t, &out->disjoint);
+    }
+    out->minutes = live_minutes(r, m, n);
+    free(t.x);
+    free(t.y);
+    free(t.mdes);
+    free(r);
 }

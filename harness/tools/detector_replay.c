@@ -6,13 +6,23 @@
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "bench_detector.h"
 #include "detector_rounds.h"
 #include "mb_util.h"
 
-/* A row: the session, then a[], b[], sec_a[], sec_b[] of the pairs. */
+/* A row: the session, then a[], b[], sec_a[], sec_b[] of the pairs.  A
+ * live round of the fresh design (meta.design "fresh"; its session is its
+ * index) adds its variant (a position in meta.variants), its workers'
+ * start and warm-up seconds. */
 #define ROW_WIDTH (1 + 4 * N_PAIRS)
+#define LIVE_WIDTH (ROW_WIDTH + 3)
+
+static bool is_fresh(const det *d)
+{
+    return d->cfg.modes[MODE_FRESH];
+}
 
 static json_t *measurement_meta(const det *d)
 {
@@ -36,15 +46,23 @@ static json_t *measurement_meta(const det *d)
     json_object_set_new(m, "slowdown", slow);
     json_object_set_new(m, "seconds", json_real(d->seconds));
     json_object_set_new(m, "interrupted", json_boolean(d->interrupted));
+    if (is_fresh(d)) {
+        json_object_set_new(m, "design", json_string("fresh"));
+        json_t *names = json_array();
+        for (int v = 0; v < c->n_variants; v++)
+            json_array_append_new(names, json_string(mb_det_variants[c->variants[v]].name));
+        json_object_set_new(m, "variants", names);
+    }
     return m;
 }
 
 int mb_det_save_rounds(const det *d, mb_err *err)
 {
-    double *rows = mb_calloc(d->n_rounds * ROW_WIDTH + 1, sizeof(double));
+    size_t width = is_fresh(d) ? LIVE_WIDTH : ROW_WIDTH;
+    double *rows = mb_calloc(d->n_rounds * width + 1, sizeof(double));
     for (size_t i = 0; i < d->n_rounds; i++) {
         const det_round *r = &d->rounds[i];
-        double *row = &rows[i * ROW_WIDTH];
+        double *row = &rows[i * width];
         row[0] = r->session;
         for (int p = 0; p < N_PAIRS; p++) {
             row[1 + p] = r->a[p];
@@ -52,9 +70,14 @@ int mb_det_save_rounds(const det *d, mb_err *err)
             row[1 + 2 * N_PAIRS + p] = r->sec_a[p];
             row[1 + 3 * N_PAIRS + p] = r->sec_b[p];
         }
+        if (width == LIVE_WIDTH) {
+            row[ROW_WIDTH] = r->variant;
+            row[ROW_WIDTH + 1] = r->start_sec;
+            row[ROW_WIDTH + 2] = r->warm_sec;
+        }
     }
     json_t *meta = measurement_meta(d);
-    int rc = mb_det_rounds_save(d->cfg.rounds_path, meta, rows, d->n_rounds, ROW_WIDTH, err);
+    int rc = mb_det_rounds_save(d->cfg.rounds_path, meta, rows, d->n_rounds, width, err);
     json_decref(meta);
     free(rows);
     return rc;
@@ -101,18 +124,88 @@ static int replay_config(det *d, json_t *meta, mb_err *err)
     return 0;
 }
 
+/* A fresh measurement's variants, by name, into the configuration; the
+ * file decides the design, whatever --mode said. */
+static int replay_design(det *d, json_t *meta, mb_err *err)
+{
+    det_config *c = &d->cfg;
+    json_t *design = json_object_get(meta, "design");
+    bool fresh = json_is_string(design) && strcmp(json_string_value(design), "fresh") == 0;
+    if (!fresh) {
+        if (c->modes[MODE_FRESH])
+            return mb_err_set(err, MB_EINVAL, "%s: holds sessions, not live rounds: analyse "
+                              "it with another --mode than fresh", c->replay_path);
+        return 0;
+    }
+    for (int m = 0; m < N_MODES; m++)
+        c->modes[m] = m == MODE_FRESH;
+    json_t *names = json_object_get(meta, "variants");
+    size_t n = json_array_size(names);
+    if (n == 0 || n > MAX_VARIANTS)
+        return mb_err_set(err, MB_EINVAL, "%s: meta.variants: 1 to %d names expected",
+                          c->replay_path, MAX_VARIANTS);
+    for (size_t k = 0; k < n; k++) {
+        const char *name = json_string_value(json_array_get(names, k));
+        int v = name != NULL ? mb_det_variant_find(name) : -1;
+        if (v < 0)
+            return mb_err_set(err, MB_EINVAL, "%s: meta.variants[%zu]: not a variant this "
+                              "program knows", c->replay_path, k);
+        c->variants[k] = v;
+    }
+    c->n_variants = (int)n;
+    return 0;
+}
+
+/* Live rounds: any order of sessions, each variant a known position. */
+static int replay_live(det *d, const double *rows, size_t n, mb_err *err)
+{
+    d->rounds = mb_calloc(n + 1, sizeof(det_round));
+    for (size_t i = 0; i < n; i++) {
+        const double *row = &rows[i * LIVE_WIDTH];
+        det_round *r = &d->rounds[i];
+        r->session = (int)row[0];
+        r->variant = (int)row[ROW_WIDTH];
+        if (r->variant < 0 || r->variant >= d->cfg.n_variants)
+            return mb_err_set(err, MB_EINVAL, "%s: rounds[%zu]: variant %d out of range",
+                              d->cfg.replay_path, i, r->variant);
+        for (int p = 0; p < N_PAIRS; p++) {
+            r->a[p] = row[1 + p];
+            r->b[p] = row[1 + N_PAIRS + p];
+            r->sec_a[p] = row[1 + 2 * N_PAIRS + p];
+            r->sec_b[p] = row[1 + 3 * N_PAIRS + p];
+        }
+        r->start_sec = row[ROW_WIDTH + 1];
+        r->warm_sec = row[ROW_WIDTH + 2];
+        d->n_rounds++;
+    }
+    return n >= 2 ? 0 : mb_err_set(err, MB_EINVAL, "%s: fewer than two live rounds",
+                                   d->cfg.replay_path);
+}
+
 /* Reads --replay's file into the rounds and the sessions' spans, as
- * measure() leaves them.  meta stays referenced by the caller (cfg.model
- * points into it). */
+ * measure() leaves them (or mb_det_measure_live, for live rounds).  meta
+ * stays referenced by the caller (cfg.model points into it). */
 int mb_det_replay(det *d, json_t **meta, mb_err *err)
 {
     double *rows;
     size_t n;
-    int rc = mb_det_rounds_load(d->cfg.replay_path, meta, &rows, &n, ROW_WIDTH, err);
+    json_t *peek = json_load_file(d->cfg.replay_path, 0, NULL);
+    json_t *design = json_object_get(json_object_get(peek, "meta"), "design");
+    bool fresh = json_is_string(design) && strcmp(json_string_value(design), "fresh") == 0;
+    json_decref(peek);
+    int rc = mb_det_rounds_load(d->cfg.replay_path, meta, &rows, &n,
+                                fresh ? LIVE_WIDTH : ROW_WIDTH, err);
     if (rc == 0)
         rc = replay_config(d, *meta, err);
+    if (rc == 0)
+        rc = replay_design(d, *meta, err);
     if (rc != 0)
         return rc;
+    if (fresh) {
+        rc = replay_live(d, rows, n, err);
+        free(rows);
+        return rc;
+    }
     d->rounds = mb_calloc(n + 1, sizeof(det_round));
     int sessions = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {

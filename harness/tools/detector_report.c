@@ -19,7 +19,8 @@
 #include "mb_util.h"
 #include "stats.h"
 
-const char *const mb_det_mode_names[N_MODES] = {"sequential", "ab", "history", "ab_fresh"};
+const char *const mb_det_mode_names[N_MODES] = {"sequential", "ab", "history", "ab_fresh",
+                                                "fresh"};
 
 /* The change of condition cond's B against its A, paired round by round
  * (mb_det_paired_change): for cond 0 the difference between the two worker
@@ -124,13 +125,12 @@ static const char *const mode_titles[N_MODES] = {
     "interval)",
     "ab_fresh: A and B paired per round, each round from another session, as fresh workers per "
     "round would be (Wilcoxon signed-rank on per-round ratios; n <= sessions)",
+    "fresh: A and B each a new worker every round, measured live; a verdict is n consecutive "
+    "live rounds (Wilcoxon signed-rank on per-round ratios)",
 };
 
-static void print_mode(const det *d, int mode, const mode_result *res)
+static void print_table(const det *d, const mode_result *res)
 {
-    printf("\n%s\n", mode_titles[mode]);
-    if (mode == MODE_HISTORY)
-        printf("K = %d runs in the baseline\n", d->cfg.history_runs);
     printf("%4s  %-15s %-15s %-15s %7s %7s %6s  |  %-13s %-13s %-13s\n", "reps",
            "false alarms", "detect 5%", "detect 10%", "inconc.", "MDE", "min",
            "disjoint: FA", "detect 5%", "detect 10%");
@@ -147,6 +147,14 @@ static void print_mode(const det *d, int mode, const mode_result *res)
                d->cfg.rep_counts[i], c[0], c[1], c[2], inc, mde, r->minutes, dj[0], dj[1],
                dj[2]);
     }
+}
+
+static void print_mode(const det *d, int mode, const mode_result *res)
+{
+    printf("\n%s\n", mode_titles[mode]);
+    if (mode == MODE_HISTORY)
+        printf("K = %d runs in the baseline\n", d->cfg.history_runs);
+    print_table(d, res);
 }
 
 void mb_det_print_report(const det *d, mode_result res[N_MODES][MAX_REP_COUNTS])
@@ -361,6 +369,195 @@ int mb_det_write_json(const det *d, mode_result res[N_MODES][MAX_REP_COUNTS], mb
         json_object_set_new(modes, mb_det_mode_names[k], o);
     }
     json_object_set_new(root, "modes", modes);
+    char *text = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
+    json_decref(root);
+    int rc = 0;
+    if (text == NULL || mb_write_file_atomic(c->json_path, text, strlen(text)) != 0)
+        rc = mb_err_set(err, MB_EIO, "option --json: cannot write %s", c->json_path);
+    free(text);
+    return rc;
+}
+
+/* ---- the fresh design, measured live ---------------------------------------- */
+
+/* What the live rounds of one variant show: throughput, the paired changes,
+ * the split of A's spread into the process's lasting offset and the noise
+ * within a process (A's three repetitions of a round share one process),
+ * the per-round sd of log(A'/A), and what a round's workers cost. */
+typedef struct live_stats {
+    size_t rounds;
+    double ips, change[N_PAIRS], offset, within, sd_log;
+    double start, warm, rep;    /* seconds: both workers' start, warm-up; one repetition */
+} live_stats;
+
+static live_stats live_stats_of(const det *d, int v)
+{
+    live_stats st;
+    memset(&st, 0, sizeof st);
+    size_t n = d->n_rounds;
+    double *a = mb_calloc(N_PAIRS * n + 1, sizeof(double));
+    double *b = mb_calloc(n + 1, sizeof(double));
+    double *l = mb_calloc(n + 1, sizeof(double));
+    double *pa = mb_calloc(n + 1, sizeof(double));
+    double reps = 0;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        const det_round *r = &d->rounds[i];
+        if (r->variant != v)
+            continue;
+        for (int p = 0; p < N_PAIRS; p++) {
+            a[m * N_PAIRS + p] = r->a[p];
+            reps += r->sec_a[p] + r->sec_b[p];
+        }
+        l[m] = log(r->b[0] / r->a[0]);
+        st.start += r->start_sec;
+        st.warm += r->warm_sec;
+        m++;
+    }
+    st.rounds = m;
+    for (int p = 0; p < N_PAIRS; p++) {
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+            if (d->rounds[i].variant == v) {
+                pa[k] = d->rounds[i].a[p];
+                b[k++] = d->rounds[i].b[p];
+            }
+        st.change[p] = mb_det_paired_change(pa, b, m);
+        if (p == 0)
+            st.ips = m ? mb_stats_median(pa, m) : NAN;
+    }
+    mb_det_offset_split(a, m, N_PAIRS, &st.within, &st.offset);
+    st.sd_log = m > 1 ? mb_stats_stddev(l, m) : NAN;
+    st.start = m ? st.start / (double)m : NAN;
+    st.warm = m ? st.warm / (double)m : NAN;
+    st.rep = m ? reps / (double)(2 * N_PAIRS * m) : NAN;
+    free(a);
+    free(b);
+    free(l);
+    free(pa);
+    return st;
+}
+
+void mb_det_print_fresh(const det *d, mode_result res[MAX_VARIANTS][MAX_REP_COUNTS])
+{
+    const det_config *c = &d->cfg;
+    printf("\nDetector benchmark, fresh workers measured live: %s on the CPU (%d thread(s)), "
+           "%dx%d JPEG, %d images/job, batch %d, input %d, %d jobs per repetition, %d warm-up "
+           "jobs per worker\n", c->model, c->threads, c->width, c->height, c->per_job, c->batch,
+           c->input_size, c->jobs, c->warmup_jobs);
+    printf("Rule: regression = p < %g AND median throughput change < -%g%%; inconclusive "
+           "(MDE above the threshold) counts as no alarm\n",
+           MB_COMPARE_DEFAULT_ALPHA, 100 * c->threshold);
+    printf("Measured: %zu live rounds (two new workers and 6 repetitions each) in %.0f s%s; "
+           "load average %.2f at start, %.2f at end\n", d->n_rounds, d->seconds,
+           d->interrupted ? " (cut short)" : "", d->load_start[0], d->load_end[0]);
+    json_t *machine = mb_det_machine_json(d);
+    json_t *note = json_object_get(machine, "note");
+    printf("Machine: %s, %d CPUs%s%s\n", json_string_value(json_object_get(machine, "cpu_model")),
+           (int)json_integer_value(json_object_get(machine, "cores")), note ? "; " : "",
+           note ? json_string_value(note) : "");
+    json_decref(machine);
+    printf("\n%-9s %6s %7s %8s %8s %8s  %8s %8s %8s  %7s %7s %7s\n", "variant", "rounds",
+           "img/s", "A/A'", "5%", "10%", "offset", "within", "sd A'/A", "start", "warm",
+           "rep");
+    for (int v = 0; v < c->n_variants; v++) {
+        live_stats st = live_stats_of(d, v);
+        char o[16], w[16], sl[16];
+        pct(o, sizeof o, st.offset);
+        pct(w, sizeof w, st.within);
+        pct(sl, sizeof sl, st.sd_log);
+        printf("%-9s %6zu %7.0f %+7.1f%% %+7.1f%% %+7.1f%%  %8s %8s %8s  %6.2fs %6.2fs "
+               "%6.2fs\n", mb_det_variants[c->variants[v]].name, st.rounds, st.ips,
+               100 * st.change[0], 100 * st.change[1], 100 * st.change[2], o, w, sl, st.start,
+               st.warm, st.rep);
+    }
+    printf("A/A', 5%%, 10%%: median per-round change of B against A.  offset: sd of a worker "
+           "process's lasting offset; within: sd inside one process (from A's three "
+           "repetitions per round); sd A'/A: sd of log(A'/A) per round.  start, warm: both "
+           "workers' start (spawn to hello) and warm-up per round; rep: one repetition.\n");
+    for (int v = 0; v < c->n_variants; v++) {
+        const det_variant *var = &mb_det_variants[c->variants[v]];
+        printf("\n%s [%s: %s]\n", mode_titles[MODE_FRESH], var->name, var->what);
+        print_table(d, res[v]);
+    }
+    printf("\nRates over %d resampled trials per column (random windows of n consecutive live "
+           "rounds of the variant; overlapping, so not independent), with the upper end of "
+           "the two-sided 95%% Clopper-Pearson interval; disjoint trials beside them use every "
+           "window once.  min: minutes per cell, both workers' start and warm-up included.\n",
+           c->resamples);
+}
+
+static json_t *by_counts_json(const det *d, const mode_result *res)
+{
+    json_t *o = figures_json(&res[0].resampled, res[0].minutes, true);
+    json_object_set_new(o, "repetitions", json_integer(d->cfg.rep_counts[0]));
+    json_object_set_new(o, "disjoint", figures_json(&res[0].disjoint, res[0].minutes, false));
+    json_t *by = json_object();
+    for (int i = 0; i < d->cfg.n_rep_counts; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "%d", d->cfg.rep_counts[i]);
+        json_t *e = figures_json(&res[i].resampled, res[i].minutes, true);
+        json_object_set_new(e, "disjoint", figures_json(&res[i].disjoint, res[i].minutes, false));
+        json_object_set_new(by, key, e);
+    }
+    json_object_set_new(o, "by_repetitions", by);
+    return o;
+}
+
+static json_t *live_stats_json(const live_stats *st)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "rounds", json_integer((json_int_t)st->rounds));
+    json_object_set_new(o, "images_per_second", num(st->ips));
+    json_object_set_new(o, "change_aa", num(st->change[0]));
+    json_object_set_new(o, "change_5", num(st->change[1]));
+    json_object_set_new(o, "change_10", num(st->change[2]));
+    json_object_set_new(o, "process_offset_sd", num(st->offset));
+    json_object_set_new(o, "within_process_sd", num(st->within));
+    json_object_set_new(o, "sd_log_ratio_per_round", num(st->sd_log));
+    json_object_set_new(o, "start_seconds_per_round", num(st->start));
+    json_object_set_new(o, "warmup_seconds_per_round", num(st->warm));
+    json_object_set_new(o, "seconds_per_repetition", num(st->rep));
+    return o;
+}
+
+/* modes.fresh: the first variant's figures (the workers as the runner
+ * starts them, when --variants leads with default); variants: each
+ * variant's figures with its live statistics. */
+int mb_det_write_fresh_json(const det *d, mode_result res[MAX_VARIANTS][MAX_REP_COUNTS],
+                            mb_err *err)
+{
+    const det_config *c = &d->cfg;
+    json_t *root = json_object();
+    json_object_set_new(root, "machine", mb_det_machine_json(d));
+    json_t *cfg = config_json(d, c->rep_counts[0]);
+    json_object_set_new(cfg, "design", json_string("fresh"));
+    json_object_set_new(cfg, "minutes_per_verdict", json_string(
+        "per A/B cell with fresh workers: n rounds of both workers' start, warm-up and one "
+        "repetition each"));
+    json_object_set_new(root, "config", cfg);
+    json_t *m = json_object();
+    json_object_set_new(m, "rounds", json_integer((json_int_t)d->n_rounds));
+    json_object_set_new(m, "seconds", num(d->seconds));
+    json_object_set_new(m, "interrupted", json_boolean(d->interrupted));
+    json_object_set_new(m, "offset", json_string(
+        "process_offset_sd: sd of log throughput between worker processes beyond what the "
+        "within-process noise explains (random-effects ANOVA on A's three repetitions per "
+        "round); within_process_sd: sd of log throughput inside one process"));
+    json_object_set_new(root, "measured", m);
+    json_t *modes = json_object();
+    json_object_set_new(modes, mb_det_mode_names[MODE_FRESH], by_counts_json(d, res[0]));
+    json_object_set_new(root, "modes", modes);
+    json_t *vars = json_object();
+    for (int v = 0; v < c->n_variants; v++) {
+        const det_variant *var = &mb_det_variants[c->variants[v]];
+        live_stats st = live_stats_of(d, v);
+        json_t *o = live_stats_json(&st);
+        json_object_set_new(o, "what", json_string(var->what));
+        json_object_set_new(o, "verdicts", by_counts_json(d, res[v]));
+        json_object_set_new(vars, var->name, o);
+    }
+    json_object_set_new(root, "variants", vars);
     char *text = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
     json_decref(root);
     int rc = 0;
