@@ -17,14 +17,19 @@
 #            off); then the ratios (targets.md, harness/bench/gpu_targets.py)
 # reference  scenarios/gpu-watermark-sweep.yaml, gpu-vs-cpu.yaml and
 #            oom-frontier.yaml on CUDA (the cap is a real CUDA memory fraction)
-# detector   mpsbench-bench-detector --mode all pinned to CPUs 2 and 3
-#            (taskset; the target machine has 2 cores) on this machine's quiet
-#            CPU: detector-rounds.json (the raw rounds, written before the
-#            analysis), detector.json and detector.txt ($DETECTOR_ARGS adds
-#            options; $DETECTOR_SECONDS bounds it: SIGINT then, and the
-#            finished sessions are kept).  The analysis takes minutes of one
-#            CPU: where the bound cuts it, run it elsewhere with
-#            `mpsbench-bench-detector --replay detector-rounds.json --json ...`
+# detector   mpsbench-bench-detector pinned to CPUs 2 and 3 (taskset; the
+#            target machine has 2 cores) on this machine's quiet CPU, within
+#            $DETECTOR_SECONDS (default 480) in all: --mode fresh (new workers
+#            every round, measured live) for 60% of it, then the variants
+#            that look for the cause of a worker's lasting offset (default,
+#            decode1, bind, noaslr, nothp, rotated) for the rest; each stops
+#            starting rounds 40 s before its share ends, leaving the analysis
+#            its time.  Writes detector-fresh.{txt,json}, detector-variants.
+#            {txt,json} and their raw rounds (*-rounds.json, written before the
+#            analysis: `mpsbench-bench-detector --replay FILE --json ...`
+#            analyses them again elsewhere).  DETECTOR_DESIGN=sessions runs
+#            the replayed designs instead (--mode all: detector.{txt,json},
+#            detector-rounds.json).  $DETECTOR_ARGS adds options to each.
 #
 # Everything it writes goes under $OUT (default results/runs/gpu-machine):
 # logs, Google Benchmark JSON, and runs.tar.gz with the run directories
@@ -148,16 +153,35 @@ do_targets() {
         --rq "$RUNS/gpu-rq-12mp" >"$OUT/targets.md" && cat "$OUT/targets.md"
 }
 
-do_detector() {
-    local cpus=${DETECTOR_CPUS:-2,3}
+# One detector run pinned to the CPUs, bounded by its share of the time
+# (SIGINT then; the finished rounds or sessions are kept): detector_run NAME
+# SECONDS OPTION...
+detector_run() {
+    local name=$1 seconds=$2 cpus=${DETECTOR_CPUS:-2,3}
+    shift 2
     # shellcheck disable=SC2086 # DETECTOR_ARGS is a list of options
-    timeout -s INT -k 30 "${DETECTOR_SECONDS:-480}" taskset -c "$cpus" \
-        "$BUILD/bin/mpsbench-bench-detector" --mode all --json "$OUT/detector.json" \
-        --rounds-out "$OUT/detector-rounds.json" \
+    timeout -s INT -k 30 "$seconds" taskset -c "$cpus" \
+        "$BUILD/bin/mpsbench-bench-detector" "$@" --json "$OUT/$name.json" \
+        --rounds-out "$OUT/$name-rounds.json" \
         --machine-note "$(nproc)-CPU $(uname -m) machine with nothing else running; the detector and its workers pinned to CPUs $cpus with taskset" \
-        ${DETECTOR_ARGS:-} >"$OUT/detector.txt" 2>"$OUT/detector.log"
-    note "detector: exit $?"
-    cat "$OUT/detector.txt"
+        ${DETECTOR_ARGS:-} >"$OUT/$name.txt" 2>"$OUT/$name.log"
+    note "$name: exit $?"
+    cat "$OUT/$name.txt"
+}
+
+do_detector() {
+    local total=${DETECTOR_SECONDS:-480}
+    if [ "${DETECTOR_DESIGN:-fresh}" = sessions ]; then
+        detector_run detector "$total" --mode all
+        return
+    fi
+    local live=$((total * 6 / 10))
+    local rest=$((total - live))
+    detector_run detector-fresh "$live" --mode fresh --rounds 1000 \
+        --max-seconds $((live > 80 ? live - 40 : live / 2))
+    detector_run detector-variants "$rest" --mode fresh --rounds 1000 \
+        --variants default,decode1,bind,noaslr,nothp --repetitions 8 --resamples 500 \
+        --max-seconds $((rest > 80 ? rest - 40 : rest / 2))
 }
 
 do_reference() {

@@ -438,6 +438,20 @@ static live_stats live_stats_of(const det *d, int v)
     return st;
 }
 
+/* A signed change "+1.2%" (kind 'c'), seconds "0.43s" ('s') or a whole
+ * number ('n'); "-" for NaN (a variant without rounds). */
+static void fmt(char *buf, size_t size, char kind, double v)
+{
+    if (!isfinite(v))
+        snprintf(buf, size, "-");
+    else if (kind == 'c')
+        snprintf(buf, size, "%+.1f%%", 100 * v);
+    else if (kind == 's')
+        snprintf(buf, size, "%.2fs", v);
+    else
+        snprintf(buf, size, "%.0f", v);
+}
+
 void mb_det_print_fresh(const det *d, mode_result res[MAX_VARIANTS][MAX_REP_COUNTS])
 {
     const det_config *c = &d->cfg;
@@ -462,14 +476,19 @@ void mb_det_print_fresh(const det *d, mode_result res[MAX_VARIANTS][MAX_REP_COUN
            "rep");
     for (int v = 0; v < c->n_variants; v++) {
         live_stats st = live_stats_of(d, v);
-        char o[16], w[16], sl[16];
+        char o[16], w[16], sl[16], ips[24], ch[N_PAIRS][16], t[3][16];
         pct(o, sizeof o, st.offset);
         pct(w, sizeof w, st.within);
         pct(sl, sizeof sl, st.sd_log);
-        printf("%-9s %6zu %7.0f %+7.1f%% %+7.1f%% %+7.1f%%  %8s %8s %8s  %6.2fs %6.2fs "
-               "%6.2fs\n", mb_det_variants[c->variants[v]].name, st.rounds, st.ips,
-               100 * st.change[0], 100 * st.change[1], 100 * st.change[2], o, w, sl, st.start,
-               st.warm, st.rep);
+        fmt(ips, sizeof ips, 'n', st.ips);
+        for (int p = 0; p < N_PAIRS; p++)
+            fmt(ch[p], sizeof ch[p], 'c', st.change[p]);
+        fmt(t[0], sizeof t[0], 's', st.start);
+        fmt(t[1], sizeof t[1], 's', st.warm);
+        fmt(t[2], sizeof t[2], 's', st.rep);
+        printf("%-9s %6zu %7s %8s %8s %8s  %8s %8s %8s  %7s %7s %7s\n",
+               mb_det_variants[c->variants[v]].name, st.rounds, ips, ch[0], ch[1], ch[2], o, w,
+               sl, t[0], t[1], t[2]);
     }
     printf("A/A', 5%%, 10%%: median per-round change of B against A.  offset: sd of a worker "
            "process's lasting offset; within: sd inside one process (from A's three "
