@@ -274,6 +274,10 @@ mutant cpu_count_ignores_affinity harness/core/cpu_count.c mb_cpu_count \
     'if (allowed >= 1)' 'if (0)' \
     '^test_cpu_count/' 'test_cpu_count' \
     'thread pools are sized for every online CPU, not the ones the process may use'
+mutant max_cells_before_filter harness/run/cell_select.c mb_cells_selected \
+    'kept += mb_cell_filter_match(f, name);' 'kept++;' \
+    '^test_cell_select/selected_count_follows_the_filter$|^test_hostile/input_size_limits$' 'test_cell_select test_hostile mpsbench' \
+    'run.max_cells counts the whole matrix, so a --filter that selects a few cells of a wide one cannot run'
 mutant filter_ignored harness/run/cell_select.c mb_cell_filter_match \
     'if (f->n == 0)' 'if (1)' \
     '^test_cell_select/filter|^test_cli/filter_' 'test_cell_select test_cli' \

@@ -72,6 +72,21 @@ bool mb_cell_filter_match(const mb_cell_filter *f, const char *bench_name)
     return false;
 }
 
+size_t mb_cells_selected(const mb_scenario *s, const mb_cell *cells, size_t n,
+                         const mb_cell_filter *f)
+{
+    bool frontier = s->search.batch_frontier;
+    size_t kept = 0;
+    for (size_t j = 0; j < n; j++) {
+        if (frontier && mb_cell_frontier_twin(s, &cells[j]))
+            continue;
+        char *name = mb_cell_bench_name(s, &cells[j], frontier);
+        kept += mb_cell_filter_match(f, name);
+        free(name);
+    }
+    return kept;
+}
+
 void mb_cell_filter_free(mb_cell_filter *f)
 {
     for (size_t i = 0; i < f->n; i++)

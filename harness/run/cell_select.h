@@ -34,6 +34,11 @@ typedef struct mb_cell_filter {
 int mb_cell_filter_init(mb_cell_filter *f, const char *const *patterns, size_t n, mb_err *err);
 bool mb_cell_filter_match(const mb_cell_filter *f, const char *bench_name);
 void mb_cell_filter_free(mb_cell_filter *f);
+/* How many of a scenario's expanded cells the run keeps: the frontier's
+ * one cell per combination, the ones the filter matches.  run.max_cells
+ * bounds this count, so a filter can bring a wide matrix under it. */
+size_t mb_cells_selected(const mb_scenario *s, const mb_cell *cells, size_t n,
+                         const mb_cell_filter *f);
 /* The error for a filter that left no cell (MB_EUSAGE). */
 int mb_cell_filter_none(const mb_run_config *cfg, size_t n_cells, mb_err *err);
 

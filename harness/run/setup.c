@@ -174,17 +174,28 @@ int mb_prepare_cells(run_ctx *run, mb_scenario **scenarios, size_t n_scenarios,
                      mb_cell **cell_arrays, size_t *cell_counts, mb_image_set *images,
                      mb_err *err)
 {
+    mb_cell_filter filter;
+    int frc = mb_cell_filter_init(&filter, run->cfg->filters, run->cfg->n_filters, err);
+    if (frc != 0)
+        return frc;
     size_t total = 0;
     for (size_t i = 0; i < n_scenarios; i++) {
         int rc = mb_matrix_expand(scenarios[i], &cell_arrays[i], &cell_counts[i], err);
-        if (rc != 0)
+        if (rc == 0)
+            mb_cells_apply_overrides(&run->cfg->overrides, cell_arrays[i], cell_counts[i]);
+        total += rc == 0 ? cell_counts[i] : 0;
+        /* The bound is on what runs: after --filter. */
+        size_t selected = rc == 0 ? mb_cells_selected(scenarios[i], cell_arrays[i],
+                                                      cell_counts[i], &filter) : 0;
+        if (rc == 0 && selected > (size_t)scenarios[i]->run.max_cells && !run->cfg->yes)
+            rc = mb_err_set(err, MB_EUSAGE, "%s: the run selects %zu cells, more than "
+                            "run.max_cells (%d); pass --yes, raise run.max_cells or select "
+                            "fewer with --filter to run it",
+                            scenarios[i]->path, selected, scenarios[i]->run.max_cells);
+        if (rc != 0) {
+            mb_cell_filter_free(&filter);
             return rc;
-        mb_cells_apply_overrides(&run->cfg->overrides, cell_arrays[i], cell_counts[i]);
-        total += cell_counts[i];
-        if (cell_counts[i] > (size_t)scenarios[i]->run.max_cells && !run->cfg->yes)
-            return mb_err_set(err, MB_EUSAGE, "%s: the matrix has %zu cells, more than "
-                              "run.max_cells (%d); pass --yes or raise run.max_cells to run it",
-                              scenarios[i]->path, cell_counts[i], scenarios[i]->run.max_cells);
+        }
     }
     if (total > MB_RUN_ANNOUNCE_CELLS && !run->cfg->quiet)
         announce_size(scenarios, n_scenarios, cell_arrays, cell_counts, total);
@@ -192,10 +203,6 @@ int mb_prepare_cells(run_ctx *run, mb_scenario **scenarios, size_t n_scenarios,
               run->cfg->n_candidate_fault > 0;
     /* An A/B run adds a candidate twin of every cell (ab.c). */
     run->cells = mb_calloc(ab ? 2 * total : total, sizeof *run->cells);
-    mb_cell_filter filter;
-    int frc = mb_cell_filter_init(&filter, run->cfg->filters, run->cfg->n_filters, err);
-    if (frc != 0)
-        return frc;
     for (size_t i = 0; i < n_scenarios; i++) {
         bool frontier = scenarios[i]->search.batch_frontier;
         for (size_t j = 0; j < cell_counts[i]; j++) {

@@ -126,7 +126,31 @@ static void frontier_keeps_one_cell_per_combination(void **state)
     mb_scenario_free(s);
 }
 
+/* run.max_cells bounds the cells that run: what --filter keeps, the
+ * frontier's one cell per combination, not the whole matrix. */
+static void selected_count_follows_the_filter(void **state)
+{
+    (void)state;
+    mb_scenario *s = load(adaptive_yaml);
+    mb_cell *cells = NULL;
+    size_t n = 0;
+    mb_err err;
+    assert_int_equal(mb_matrix_expand(s, &cells, &n, &err), 0);
+    assert_int_equal(n, 2);
+    mb_cell_filter f;
+    assert_int_equal(mb_cell_filter_init(&f, NULL, 0, &err), 0);
+    assert_int_equal(mb_cells_selected(s, cells, n, &f), 2);
+    mb_cell_filter_free(&f);
+    const char *pats[] = {"batch:4$"};
+    assert_int_equal(mb_cell_filter_init(&f, pats, 1, &err), 0);
+    assert_int_equal(mb_cells_selected(s, cells, n, &f), 1);
+    mb_cell_filter_free(&f);
+    mb_cells_free(cells, n);
+    mb_scenario_free(s);
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(selected_count_follows_the_filter),
     cmocka_unit_test(overrides_reach_every_cell_and_not_the_names),
     cmocka_unit_test(filter_matches_names_as_posix_ere),
     cmocka_unit_test(frontier_keeps_one_cell_per_combination),
