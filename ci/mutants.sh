@@ -278,6 +278,10 @@ mutant max_cells_before_filter harness/run/cell_select.c mb_cells_selected \
     'kept += mb_cell_filter_match(f, name);' 'kept++;' \
     '^test_cell_select/selected_count_follows_the_filter$|^test_hostile/input_size_limits$' 'test_cell_select test_hostile mpsbench' \
     'run.max_cells counts the whole matrix, so a --filter that selects a few cells of a wide one cannot run'
+mutant eta_bound_unsaid harness/run/progress.c mb_progress_format_eta \
+    'const char *bound = at_most ? "≤" : "";' 'const char *bound = "";' \
+    '^test_progress/eta_from_pace_and_its_text$' 'test_progress' \
+    'the ETA of a run with adaptive cells, counted at their maximum, reads as an estimate instead of an upper bound'
 mutant filter_ignored harness/run/cell_select.c mb_cell_filter_match \
     'if (f->n == 0)' 'if (1)' \
     '^test_cell_select/filter|^test_cli/filter_' 'test_cell_select test_cli' \

@@ -99,19 +99,20 @@ double mb_progress_eta_s(double elapsed_s, long reps_done, long reps_left)
     return elapsed_s / (double)reps_done * (double)reps_left;
 }
 
-void mb_progress_format_eta(double seconds, char *buf, size_t size)
+void mb_progress_format_eta(double seconds, bool at_most, char *buf, size_t size)
 {
     if (seconds < 0) {
         snprintf(buf, size, "ETA ?");
         return;
     }
+    const char *bound = at_most ? "≤" : "";
     long s = (long)(seconds + 0.5);
     if (s < 60)
-        snprintf(buf, size, "ETA %lds", s);
+        snprintf(buf, size, "ETA %s%lds", bound, s);
     else if (s < 3600)
-        snprintf(buf, size, "ETA %ldm%02lds", s / 60, s % 60);
+        snprintf(buf, size, "ETA %s%ldm%02lds", bound, s / 60, s % 60);
     else
-        snprintf(buf, size, "ETA %ldh%02ldm", s / 3600, (s % 3600) / 60);
+        snprintf(buf, size, "ETA %s%ldh%02ldm", bound, s / 3600, (s % 3600) / 60);
 }
 
 char *mb_progress_format_line(int width, const char *counter, const char *name,
@@ -170,7 +171,7 @@ static void erase_line(mb_progress_state *p)
 }
 
 void mb_progress_update(mb_progress_state *p, size_t cell, size_t n_cells, const char *name,
-                        const char *what, long reps_done, long reps_left)
+                        const char *what, long reps_done, long reps_left, bool at_most)
 {
     if (p->quiet || !p->live)
         return;
@@ -183,7 +184,7 @@ void mb_progress_update(mb_progress_state *p, size_t cell, size_t n_cells, const
     snprintf(counter, sizeof counter, "[%zu/%zu]", cell + 1, n_cells);
     mb_progress_format_eta(mb_progress_eta_s((now - p->started_ms) / 1000.0,
                                              reps_done - p->reps_at_start, reps_left),
-                           eta, sizeof eta);
+                           at_most, eta, sizeof eta);
     char *line = mb_progress_format_line(mb_progress_terminal_width(fileno(p->out)), counter,
                                          name, what, eta);
     fputs("\r\033[K", p->out);

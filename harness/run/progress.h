@@ -24,9 +24,11 @@ void mb_progress_init(mb_progress_state *p, FILE *out, bool live, bool quiet);
 
 /* Redraws the live line: "[cell/n_cells] NAME  WHAT  ETA ...".  reps_done
  * and reps_left count repetitions of the whole schedule; the pace is
- * measured from the first update.  Does nothing unless live. */
+ * measured from the first update.  at_most: reps_left counts adaptive
+ * cells at their maximum, which they may not need, so the ETA is an upper
+ * bound and says so ("ETA ≤3m20s").  Does nothing unless live. */
 void mb_progress_update(mb_progress_state *p, size_t cell, size_t n_cells, const char *name,
-                        const char *what, long reps_done, long reps_left);
+                        const char *what, long reps_done, long reps_left, bool at_most);
 
 /* A finished cell: "NAME  TEXT" on a line of its own (replacing the live
  * line on a terminal, where the name is cut to fit the width). */
@@ -46,8 +48,9 @@ size_t mb_progress_columns(const char *s);
 /* Seconds left at the measured pace, or -1 when nothing measured yet. */
 double mb_progress_eta_s(double elapsed_s, long reps_done, long reps_left);
 
-/* "ETA 45s", "ETA 3m20s", "ETA 2h05m", or "ETA ?" for a negative time. */
-void mb_progress_format_eta(double seconds, char *buf, size_t size);
+/* "ETA 45s", "ETA 3m20s", "ETA 2h05m", or "ETA ?" for a negative time;
+ * "ETA ≤3m20s" for an upper bound (at_most). */
+void mb_progress_format_eta(double seconds, bool at_most, char *buf, size_t size);
 
 /* "COUNTER NAME  WHAT  ETA" in at most width - 1 columns (the last column
  * is left free: writing into it makes some terminals wrap).  Only the name

@@ -173,20 +173,26 @@ void mb_rep_counter(rep_record *rec, const char *name, double value, int flags)
 }
 
 /* The live line (progress.c), with the schedule's repetitions done and
- * still to run for its estimate of the time left. */
+ * still to run for its estimate of the time left: an upper bound while an
+ * adaptive cell, counted at its maximum, may stop sooner. */
 void mb_progress(const cell_state *cs, const char *what)
 {
     run_ctx *run = cs->run;
     long done = 0, left = 0;
+    bool at_most = false;
     for (size_t i = 0; i < run->n_cells; i++) {
         const cell_state *c = &run->cells[i];
         /* The repetition now running is not done yet. */
         done += c->repetition - (c == cs ? 1 : 0);
-        if (c->skip_reason == NULL && !c->stop_early && !c->adaptive_stopped && !c->cut_short)
-            left += c->n_planned - c->repetition + (c == cs ? 1 : 0);
+        if (c->skip_reason == NULL && !c->stop_early && !c->adaptive_stopped && !c->cut_short) {
+            long cell_left = c->n_planned - c->repetition + (c == cs ? 1 : 0);
+            left += cell_left;
+            at_most |= cell_left > 0 && c->cell->run.target_ci > 0 &&
+                       c->cell->run.repetitions_min < c->n_planned;
+        }
     }
     mb_progress_update(&run->progress, run->current_cell, run->n_cells, cs->bench_name, what,
-                       done, left);
+                       done, left, at_most);
 }
 
 /* A repetition that failed or never ran, with the message Google Benchmark

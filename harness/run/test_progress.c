@@ -89,14 +89,19 @@ static void eta_from_pace_and_its_text(void **state)
     assert_true(mb_progress_eta_s(10, 2, 8) == 40);
     assert_true(mb_progress_eta_s(10, 4, 0) == 0);
     char buf[32];
-    mb_progress_format_eta(-1, buf, sizeof buf);
+    mb_progress_format_eta(-1, false, buf, sizeof buf);
     assert_string_equal(buf, "ETA ?");
-    mb_progress_format_eta(44.6, buf, sizeof buf);
+    mb_progress_format_eta(44.6, false, buf, sizeof buf);
     assert_string_equal(buf, "ETA 45s");
-    mb_progress_format_eta(200, buf, sizeof buf);
+    mb_progress_format_eta(200, false, buf, sizeof buf);
     assert_string_equal(buf, "ETA 3m20s");
-    mb_progress_format_eta(3600 + 5 * 60 + 9, buf, sizeof buf);
+    mb_progress_format_eta(3600 + 5 * 60 + 9, false, buf, sizeof buf);
     assert_string_equal(buf, "ETA 1h05m");
+    /* Adaptive cells counted at their maximum: an upper bound, said so. */
+    mb_progress_format_eta(200, true, buf, sizeof buf);
+    assert_string_equal(buf, "ETA ≤3m20s");
+    mb_progress_format_eta(44.6, true, buf, sizeof buf);
+    assert_string_equal(buf, "ETA ≤45s");
 }
 
 /* A finished cell: cut to the width on a terminal, whole in a log. */

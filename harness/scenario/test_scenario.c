@@ -1085,7 +1085,7 @@ static void test_shipped_scenarios(void **state)
     (void)state;
     static const struct { const char *file; size_t cells; } shipped[] = {
         {"default.yaml", 9}, {"smoke.yaml", 4}, {"gpu-vs-cpu.yaml", 24},
-        {"watermark-sweep.yaml", 96},
+        {"watermark-sweep.yaml", 96}, {"gpu-rq.yaml", 1}, {"gpu-rq-12mp.yaml", 2},
     };
     for (size_t i = 0; i < sizeof shipped / sizeof shipped[0]; i++) {
         char *path = mb_asprintf("%s/scenarios/%s", MB_SOURCE_DIR, shipped[i].file);
