@@ -282,6 +282,10 @@ mutant eta_bound_unsaid harness/run/progress.c mb_progress_format_eta \
     'const char *bound = at_most ? "≤" : "";' 'const char *bound = "";' \
     '^test_progress/eta_from_pace_and_its_text$' 'test_progress' \
     'the ETA of a run with adaptive cells, counted at their maximum, reads as an estimate instead of an upper bound'
+mutant summary_torch_unknown_for_rq harness/run/report.c mb_report_write_summary \
+    'any_rq |= run->cells[i].cell->worker_kind == MB_WORKER_RQ;' 'any_rq |= false;' \
+    '^test_rq/rq_jobs_succeed_beside_native$|^test_rq/failing_job_text_comes_back$' 'test_rq mpsbench' \
+    'summary.md says "torch ?" for an RQ run instead of where torch runs'
 mutant filter_ignored harness/run/cell_select.c mb_cell_filter_match \
     'if (f->n == 0)' 'if (1)' \
     '^test_cell_select/filter|^test_cli/filter_' 'test_cell_select test_cli' \

@@ -461,12 +461,21 @@ int mb_report_write_summary(const run_ctx *run, mb_err *err)
         skipped += v == CELL_SKIPPED;
         incomplete += v == CELL_INCOMPLETE;
     }
+    /* The native worker says its torch version in its hello; an RQ worker's
+     * Python side says nothing of it. */
+    bool any_rq = false;
+    for (size_t i = 0; i < run->n_cells; i++)
+        any_rq |= run->cells[i].cell->worker_kind == MB_WORKER_RQ;
+    char *torch_text = mb_asprintf(
+        "torch %s%s", run->torch_version ? run->torch_version : any_rq ? "(python side, not "
+                      "reported)" : "?", run->torch_version && any_rq ? " (native worker; the "
+                      "RQ side's not reported)" : "");
     mb_strbuf_printf(&b, "## mpsbench run\n\n%s %d passed, %d failed, %d skipped",
                      fail ? "❌" : incomplete ? "⏸️" : "✅", pass, fail, skipped);
     if (incomplete)
         mb_strbuf_printf(&b, ", %d incomplete (the run stopped early)", incomplete);
-    mb_strbuf_printf(&b, " · torch %s · `%s`\n\n",
-              run->torch_version ? run->torch_version : "?", run->dir);
+    mb_strbuf_printf(&b, " · %s · `%s`\n\n", torch_text, run->dir);
+    free(torch_text);
     summary_overrides(&b, &run->cfg->overrides);
     mb_strbuf_printf(&b, "| cell | device | fix | image | batch | images/s (median) | p50 job ms | peak RSS | "
                   "peak device | OOM | verdict |\n");

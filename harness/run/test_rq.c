@@ -119,6 +119,18 @@ static int run_scenario(fixture *f, const char *name, const char *text, char **o
     return code;
 }
 
+/* <tmp>/<name>/summary.md (heap). */
+static char *summary_of(fixture *f, const char *name)
+{
+    char *path = mb_asprintf("%s/%s/summary.md", f->env.tmp, name);
+    size_t len;
+    char *text = mb_read_file(path, &len);
+    if (text == NULL)
+        fail_msg("cannot read %s", path);
+    free(path);
+    return text;
+}
+
 static json_t *cell_named(json_t *run, const char *part)
 {
     size_t i;
@@ -182,6 +194,10 @@ static void rq_jobs_succeed_beside_native(void **state)
     assert_true(listed);
     assert_string_equal(json_string_value(json_object_get(cell_named(run, "worker:native/"),
                                                            "verdict")), "pass");
+    /* The summary's torch version is the native worker's, and says so. */
+    char *summary = summary_of(f, "both");
+    assert_non_null(strstr(summary, " (native worker; the RQ side's not reported) · "));
+    free(summary);
     json_decref(run);
     free(output);
 }
@@ -260,6 +276,10 @@ static void failing_job_text_comes_back(void **state)
     assert_non_null(strstr(error, "ValueError: cannot decode "));
     assert_non_null(strstr(error, "/fixtures/images/corrupt/"));
     assert_non_null(strstr(error, "RQ job failed"));
+    /* No native worker: the summary says where torch is, not "torch ?". */
+    char *summary = summary_of(f, "corrupt");
+    assert_non_null(strstr(summary, " · torch (python side, not reported) · "));
+    free(summary);
     json_decref(run);
     free(output);
     free(text);
