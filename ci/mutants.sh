@@ -286,6 +286,10 @@ mutant summary_torch_unknown_for_rq harness/run/report.c mb_report_write_summary
     'any_rq |= run->cells[i].cell->worker_kind == MB_WORKER_RQ;' 'any_rq |= false;' \
     '^test_rq/rq_jobs_succeed_beside_native$|^test_rq/failing_job_text_comes_back$' 'test_rq mpsbench' \
     'summary.md says "torch ?" for an RQ run instead of where torch runs'
+mutant summary_contrast_full_name harness/run/report.c mb_report_write_summary \
+    'char *line = mb_contrast_sentence_named(run, i, label);' 'char *line = mb_contrast_sentence_named(run, i, NULL);' \
+    '^test_ab/watermark_fix_is_contrasted$' 'test_ab mpsbench' \
+    'summary.md'"'"'s contrast sentences name cells by their full names instead of the table'"'"'s labels'
 mutant filter_ignored harness/run/cell_select.c mb_cell_filter_match \
     'if (f->n == 0)' 'if (1)' \
     '^test_cell_select/filter|^test_cli/filter_' 'test_cell_select test_cli' \

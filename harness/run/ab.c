@@ -472,6 +472,11 @@ static void percent(char *buf, size_t size, double x)
 
 char *mb_contrast_sentence(const run_ctx *run, size_t i)
 {
+    return mb_contrast_sentence_named(run, i, NULL);
+}
+
+char *mb_contrast_sentence_named(const run_ctx *run, size_t i, const char *name)
+{
     const mb_compare_cell *c = &run->contrasts->cells[i];
     char change[32], lo[32], hi[32], mde[32];
     percent(change, sizeof change, c->change);
@@ -500,7 +505,8 @@ char *mb_contrast_sentence(const run_ctx *run, size_t i)
         verdict = owned = mb_asprintf("not comparable (%s)", c->reason ? c->reason : "?");
         break;
     }
-    char *text = mb_asprintf("%s: %s [%s, %s], %s (%s, %zu rounds)", c->cell, change, lo, hi,
+    char *text = mb_asprintf("%s: %s [%s, %s], %s (%s, %zu rounds)", name ? name : c->cell,
+                             change, lo, hi,
                              verdict, run->contrast_axes[i], c->n_baseline);
     free(owned);
     const mb_contrast_gate *g = mb_contrast_gate_of(run, i);

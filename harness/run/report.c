@@ -350,6 +350,43 @@ static char *short_label(const cell_state *cs)
     return b.s;
 }
 
+/* A contrast's name in the summary's sentence: the short label of its
+ * first side, the columns' settings that the contrast keeps (device, fix,
+ * image, batch: a sentence has no columns beside it, and the contrasted
+ * axis is named by its values after the colon), then those values:
+ * "fix · cpu 64x48 batch 2: on vs off".  The full name is in run.json. */
+static char *contrast_label(const run_ctx *run, size_t i)
+{
+    const char *name = run->contrasts->cells[i].cell;
+    const char *values = strstr(name, ": ");
+    const cell_state *cs = NULL;
+    for (size_t k = 0; values != NULL && k < run->n_cells && cs == NULL; k++) {
+        size_t len = strlen(run->cells[k].bench_name);
+        if ((size_t)(values - name) == len && strncmp(name, run->cells[k].bench_name, len) == 0)
+            cs = &run->cells[k];
+    }
+    if (cs == NULL)
+        return mb_strdup(name);
+    static const char *const columns[] = {"device:", "fix:", "image:", "batch:"};
+    static const char *const shown_as[] = {"", "fix ", "", "batch "};
+    bool fix_axis = strcmp(run->contrast_axes[i], "watermark_fix") == 0;
+    mb_strbuf b = {0};
+    char *label = short_label(cs);
+    mb_strbuf_add(&b, label);
+    free(label);
+    const char *sep = " · ";
+    for (size_t k = 0; k < sizeof columns / sizeof columns[0]; k++) {
+        const char *at = strstr(cs->bench_name, columns[k]);
+        if (at == NULL || (k == 1 && fix_axis) || (at > cs->bench_name && at[-1] != '/'))
+            continue;
+        at += strlen(columns[k]);
+        mb_strbuf_printf(&b, "%s%s%.*s", sep, shown_as[k], (int)strcspn(at, "/"), at);
+        sep = " ";
+    }
+    mb_strbuf_add(&b, values);
+    return b.s;
+}
+
 /* "Overrides: jobs 3, repetitions 2" when the command line changed the
  * scenario's run: settings, else nothing. */
 static void summary_overrides(mb_strbuf *b, const mb_run_overrides *ov)
@@ -493,9 +530,11 @@ int mb_report_write_summary(const run_ctx *run, mb_err *err)
                              "round (the change of the first side against the second, its 95%% "
                              "interval, and the smallest difference these rounds could detect):\n\n");
         for (size_t i = 0; i < run->contrasts->n_cells; i++) {
-            char *line = mb_contrast_sentence(run, i);
+            char *label = contrast_label(run, i);
+            char *line = mb_contrast_sentence_named(run, i, label);
             mb_strbuf_printf(&b, "- %s\n", line);
             free(line);
+            free(label);
         }
     }
     if (run->compare != NULL) {

@@ -352,6 +352,8 @@ bool mb_cell_contrasted(const run_ctx *run, const cell_state *cs);
 /* "watermark fix on vs off, cpu 224x224 batch 8: -0.4% [-1.1%, +0.3%], no
  * cost detectable above 1.2%": one line per contrast (heap). */
 char *mb_contrast_sentence(const run_ctx *run, size_t i);
+/* The same with name (NULL: the contrast's full cell name) in front. */
+char *mb_contrast_sentence_named(const run_ctx *run, size_t i, const char *name);
 /* The gate of contrast i, or NULL when it has none. */
 const mb_contrast_gate *mb_contrast_gate_of(const run_ctx *run, size_t i);
 /* Folds the gates into the exit code: a failed gate is MB_EXIT_EXPECTATION,
