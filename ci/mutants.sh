@@ -290,6 +290,14 @@ mutant summary_contrast_full_name harness/run/report.c mb_report_write_summary \
     'char *line = mb_contrast_sentence_named(run, i, label);' 'char *line = mb_contrast_sentence_named(run, i, NULL);' \
     '^test_ab/watermark_fix_is_contrasted$' 'test_ab mpsbench' \
     'summary.md'"'"'s contrast sentences name cells by their full names instead of the table'"'"'s labels'
+mutant junit_gate_never_fails harness/report/junit.c gate_suite \
+    'k.outcome = strcmp(verdict, "fail") == 0 ' 'k.outcome = strcmp(verdict, "xfail") == 0 ' \
+    '^test_ab/contrast_gate_fails_beyond_max_cost$' 'test_ab mpsbench' \
+    'junit.xml passes a contrast gate that failed, so a CI page shows green'
+mutant compare_md_without_gates harness/run/runner.c finish_run \
+    'rc = mb_contrast_gates_publish(run, &werr);' 'rc = 0;' \
+    '^test_ab/contrast_gate_fails_beyond_max_cost$' 'test_ab mpsbench' \
+    'compare.md leaves out the contrasts'"'"' max_cost gates'
 mutant filter_ignored harness/run/cell_select.c mb_cell_filter_match \
     'if (f->n == 0)' 'if (1)' \
     '^test_cell_select/filter|^test_cli/filter_' 'test_cell_select test_cli' \

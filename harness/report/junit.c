@@ -4,6 +4,7 @@
  * happened in the case's system-out; a skipped device is a skipped case.
  * Valid against Jenkins' junit-10.xsd (ci/schemas/), which every CI page
  * that reads JUnit accepts. */
+#include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,12 +96,12 @@ static void cell_cases(const mb_run_file *f, const mb_rf_cell *c, junit_case k[3
     }
 }
 
-static void write_case(mb_strbuf *b, const mb_rf_cell *c, const junit_case *k)
+static void write_case(mb_strbuf *b, const char *suite, const char *name, const junit_case *k)
 {
     mb_strbuf_printf(b, "    <testcase classname=\"mpsbench.");
-    sb_xml(b, c->scenario);
+    sb_xml(b, suite);
     mb_strbuf_printf(b, "\" name=\"");
-    sb_xml(b, c->name);
+    sb_xml(b, name);
     mb_strbuf_printf(b, " [%s]\" time=\"%.3f\">", k->check, k->seconds);
     const char *message = k->message ? k->message : "";
     if (k->outcome == CASE_FAIL) {
@@ -119,6 +120,58 @@ static void write_case(mb_strbuf *b, const mb_rf_cell *c, const junit_case *k)
         mb_strbuf_printf(b, "</system-out>\n    ");
     }
     mb_strbuf_printf(b, "</testcase>\n");
+}
+
+/* The contrasts' max_cost gates of run.json, one case each: a failed gate
+ * is a failed case whose message is the gate's sentence (the cost, its 95%
+ * interval, the bound), an inconclusive one a skipped case saying why.
+ * Read here from run.json's "contrasts" until the run-directory readers
+ * carry them.  Appends the suite to body; adds to the totals. */
+static void gate_suite(const mb_run_file *f, mb_strbuf *body, int *tests, int *failures,
+                       int *skipped)
+{
+    char *path = mb_asprintf("%s/run.json", f->dir);
+    json_t *root = json_load_file(path, 0, NULL);
+    free(path);
+    mb_strbuf cases = {0};
+    int t = 0, fl = 0, sk = 0;
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(root, "contrasts"), i, c) {
+        json_t *g = json_object_get(c, "gate");
+        const char *verdict = json_string_value(json_object_get(g, "verdict"));
+        const char *name = json_string_value(json_object_get(c, "name"));
+        if (verdict == NULL || name == NULL)
+            continue;
+        junit_case k = {.check = "max_cost"};
+        k.outcome = strcmp(verdict, "fail") == 0           ? CASE_FAIL
+                    : strcmp(verdict, "inconclusive") == 0 ? CASE_SKIP
+                                                           : CASE_PASS;
+        const char *summary = json_string_value(json_object_get(g, "summary"));
+        char *text = mb_strdup(summary ? summary : verdict);
+        if (k.outcome == CASE_PASS)
+            k.out = text;
+        else
+            k.message = text;
+        write_case(&cases, "contrasts", name, &k);
+        free(text);
+        t++;
+        fl += k.outcome == CASE_FAIL;
+        sk += k.outcome == CASE_SKIP;
+    }
+    json_decref(root);
+    if (t == 0)
+        return;
+    mb_strbuf_printf(body, "  <testsuite name=\"contrast gates\" tests=\"%d\" failures=\"%d\" "
+                           "errors=\"0\" skipped=\"%d\" time=\"0.000\" timestamp=\"", t, fl, sk);
+    sb_xml(body, f->written_at);
+    mb_strbuf_printf(body, "\" hostname=\"");
+    sb_xml(body, f->hostname);
+    mb_strbuf_printf(body, "\">\n%s  </testsuite>\n", cases.s);
+    free(cases.s);
+    *tests += t;
+    *failures += fl;
+    *skipped += sk;
 }
 
 typedef struct suite_totals {
@@ -146,7 +199,7 @@ char *mb_junit_render(const mb_run_file *f)
             junit_case k[3];
             cell_cases(f, c, k);
             for (int n = 0; n < 3; n++) {
-                write_case(&cases, c, &k[n]);
+                write_case(&cases, c->scenario, c->name, &k[n]);
                 t.tests++;
                 t.failures += k[n].outcome == CASE_FAIL;
                 t.skipped += k[n].outcome == CASE_SKIP;
@@ -171,6 +224,7 @@ char *mb_junit_render(const mb_run_file *f)
         all.seconds += t.seconds;
     }
     free(done);
+    gate_suite(f, &body, &all.tests, &all.failures, &all.skipped);
     mb_strbuf b = {0};
     mb_strbuf_printf(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     mb_strbuf_printf(&b, "<testsuites name=\"mpsbench\" tests=\"%d\" failures=\"%d\" errors=\"0\" "

@@ -519,3 +519,45 @@ char *mb_contrast_sentence_named(const run_ctx *run, size_t i, const char *name)
     }
     return text;
 }
+
+/* compare.md's section of the contrasts' max_cost gates, one row each with
+ * the interval the verdict rests on; NULL when no contrast has a gate. */
+static char *gates_markdown(const run_ctx *run)
+{
+    mb_strbuf b = {0};
+    for (size_t i = 0; run->contrasts != NULL && i < run->contrasts->n_cells; i++) {
+        const mb_contrast_gate *g = mb_contrast_gate_of(run, i);
+        if (g == NULL)
+            continue;
+        if (b.s == NULL)
+            mb_strbuf_add(&b, "### Contrast gates\n\nEach `max_cost` bound on what one side "
+                              "costs against the other, paired by round: pass when the upper "
+                              "end of the cost's 95% interval is within the bound, fail when "
+                              "its lower end is beyond it, inconclusive otherwise.\n\n"
+                              "| contrast | gate | verdict |\n|---|---|---|\n");
+        char *text = mb_contrast_gate_sentence(g);
+        mb_strbuf_printf(&b, "| %s | %s | %s |\n", run->contrasts->cells[i].cell, text,
+                         mb_gate_verdict_name(g->verdict));
+        free(text);
+    }
+    return b.s;
+}
+
+int mb_contrast_gates_publish(const run_ctx *run, mb_err *err)
+{
+    char *md = gates_markdown(run);
+    if (md == NULL)
+        return 0;
+    char *path = mb_asprintf("%s/compare.md", run->dir);
+    /* After the comparison's own table, or on its own when there is none
+     * (a stale file from an earlier run in a --force'd folder goes). */
+    FILE *f = fopen(path, run->compare != NULL ? "a" : "w");
+    int rc = 0;
+    if (f == NULL || fprintf(f, "%s%s", run->compare != NULL ? "\n" : "", md) < 0)
+        rc = mb_err_set(err, MB_EIO, "cannot write %s", path);
+    if (f != NULL && fclose(f) != 0 && rc == 0)
+        rc = mb_err_set(err, MB_EIO, "cannot write %s", path);
+    free(path);
+    free(md);
+    return rc;
+}

@@ -361,6 +361,9 @@ const mb_contrast_gate *mb_contrast_gate_of(const run_ctx *run, size_t i);
  * exit_code is returned unchanged.  Prints a notice for each gate that did
  * not pass (unless quiet). */
 int mb_contrast_gates_exit(const run_ctx *run, int exit_code);
+/* The gates' section of compare.md: after the comparison's table, or the
+ * whole file when the run compared nothing else; nothing without gates. */
+int mb_contrast_gates_publish(const run_ctx *run, mb_err *err);
 void mb_contrasts_free(run_ctx *run);
 /* A gate as run.json records it: max_cost, verdict, cost and its interval,
  * mde, rounds, reason and the sentence. */

@@ -139,6 +139,8 @@ static int finish_run(run_ctx *run, int exit_code, mb_err *err)
     }
     if (rc == 0)
         rc = mb_report_write_run_json(run, status, &werr);
+    if (rc == 0 && complete)
+        rc = mb_contrast_gates_publish(run, &werr);
     if (rc == 0)
         rc = mb_report_write_summary(run, &werr);
     /* Charts before the rendered reports: report.html inlines them. */

@@ -291,6 +291,25 @@ static void contrast_gate_fails_beyond_max_cost(void **state)
     assert_non_null(strstr(summary, "gate: exec=fork_per_job costs at most 2.0%: measured +"));
     free(summary);
     free(path);
+    /* compare.md (no other comparison in this run) holds the gate, and
+     * junit.xml fails a testcase with the interval in its message. */
+    path = mb_asprintf("%s/compare.md", out);
+    char *md = mb_read_file(path, NULL);
+    if (md == NULL || strstr(md, "### Contrast gates") == NULL ||
+        strstr(md, "costs at most 2.0%: measured +") == NULL || strstr(md, " | fail |") == NULL)
+        fail_msg("compare.md:\n%s", md ? md : "(none)");
+    free(md);
+    free(path);
+    path = mb_asprintf("%s/junit.xml", out);
+    char *junit = mb_read_file(path, NULL);
+    assert_non_null(junit);
+    const char *failure = strstr(junit, "<failure type=\"max_cost\" message=\"exec=fork_per_job "
+                                        "costs at most 2.0%: measured +");
+    if (failure == NULL || strstr(failure, "% [+") == NULL ||
+        strstr(junit, "<testsuite name=\"contrast gates\" tests=\"1\" failures=\"1\"") == NULL)
+        fail_msg("junit.xml:\n%s", junit);
+    free(junit);
+    free(path);
     free(out);
     json_decref(r);
     free(scenario);
