@@ -159,8 +159,9 @@ do_targets() {
         --batches 1,8,16,32,64 --json "$OUT/torchvision.json" 2>&1 | tee -a "$OUT/summary.txt"
     local size
     for size in 4032x3024 224x224; do
-        "$bin/mpsbench-decode-bench" --size "$size" --images 64 --batch 32 \
-            --dir "$MPSBENCH_CACHE/decode-bench" --json "$OUT/decode-$size.json" \
+        # The fixtures of `mpsbench run` (its image cache), made once here.
+        "$bin/mpsbench-decode-bench" --size "$size" --images 128 --batch 32 \
+            --dir "$MPSBENCH_CACHE/jpeg" --json "$OUT/decode-$size.json" \
             2>&1 | tee -a "$OUT/summary.txt" || status=1
     done
     run_scenario gpu-e2e
@@ -182,7 +183,7 @@ do_parity() {
             --filter 'forward/' --out "$OUT/parity-worker${cl:+-cl}.json" $cl \
             >>"$OUT/parity.log" 2>&1 || { tail -5 "$OUT/parity.log"; status=1; }
         taskset -c "$cpus" "$PY" "$ROOT/harness/bench/torchvision_forward.py" --device cpu \
-            --threads 2 --batches 16 --min-time 20 --min-iters 5 $cl \
+            --threads 2 --batches 16 --min-time 10 --min-iters 3 $cl \
             --json "$OUT/parity-torchvision${cl:+-cl}.json" 2>&1 | tee -a "$OUT/summary.txt"
         "$PY" - "$OUT/parity-worker${cl:+-cl}.json" <<'PY' | tee -a "$OUT/summary.txt"
 import json, sys

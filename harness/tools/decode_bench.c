@@ -12,8 +12,10 @@
  *   both             the host threads and the GPU at once, on halves of the
  *                    images: whether the two add up
  *
- * Usage: mpsbench-decode-bench [--size 4032x3024] [--images 64] [--batch 32]
- *        [--side 224] [--threads N] [--dir DIR] [--json FILE] */
+ * Usage: mpsbench-decode-bench [--size 4032x3024] [--images 128] [--distinct 16]
+ *        [--batch 32] [--side 224] [--threads N] [--dir DIR] [--json FILE]
+ * The images are `distinct` generated fixtures (those of `mpsbench run` when
+ * dir is its image cache), each used images/distinct times. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +29,7 @@
 #include "torch_api.h"
 
 typedef struct bench {
-    int w, h, n, batch, side, threads;
+    int w, h, n, distinct, batch, side, threads;
     const char *dir, *json;
     unsigned char **data;
     size_t *lens;
@@ -45,8 +47,8 @@ static int host_one(const bench *b, int i, float *row)
 {
     mb_image img = {0}, sized = {0};
     mb_err err;
-    if (mb_image_decode_memory(b->data[i], b->lens[i], b->paths[i], b->side, b->side, &img,
-                               &err) != 0) {
+    if (mb_image_decode_memory(b->data[i], b->lens[i], b->paths[i % b->distinct], b->side,
+                               b->side, &img, &err) != 0) {
         fprintf(stderr, "%s\n", err.msg);
         return -1;
     }
@@ -132,16 +134,18 @@ static void *gpu_run(void *arg)
     return NULL;
 }
 
-enum { OPT_SIZE = 1, OPT_IMAGES, OPT_BATCH, OPT_SIDE, OPT_THREADS, OPT_DIR, OPT_JSON };
+enum { OPT_SIZE = 1, OPT_IMAGES, OPT_BATCH, OPT_SIDE, OPT_THREADS, OPT_DIR, OPT_JSON,
+       OPT_DISTINCT };
 
 static int parse(int argc, char **argv, bench *b)
 {
     static const mb_opt opts[] = {
         {"size", 0, 1, OPT_SIZE},       {"images", 0, 1, OPT_IMAGES}, {"batch", 0, 1, OPT_BATCH},
         {"side", 0, 1, OPT_SIDE},       {"threads", 0, 1, OPT_THREADS},
-        {"dir", 0, 1, OPT_DIR},         {"json", 0, 1, OPT_JSON},     {NULL, 0, 0, 0},
+        {"dir", 0, 1, OPT_DIR},         {"json", 0, 1, OPT_JSON},
+        {"distinct", 0, 1, OPT_DISTINCT}, {NULL, 0, 0, 0},
     };
-    *b = (bench){.w = 4032, .h = 3024, .n = 64, .batch = 32, .side = 224,
+    *b = (bench){.w = 4032, .h = 3024, .n = 128, .distinct = 16, .batch = 32, .side = 224,
                  .threads = mb_cpu_count(), .dir = "/tmp/mpsbench-decode-bench"};
     mb_opt_iter it;
     mb_opt_init(&it, argc, argv, 1);
@@ -164,7 +168,8 @@ static int parse(int argc, char **argv, bench *b)
         if (c != OPT_SIZE && c != MB_OPT_POSITIONAL && mb_parse_long(it.arg, &v) == 0 && v > 0 &&
             v <= 100000) {
             int *field = c == OPT_IMAGES ? &b->n : c == OPT_BATCH ? &b->batch
-                         : c == OPT_SIDE ? &b->side : &b->threads;
+                         : c == OPT_SIDE ? &b->side : c == OPT_DISTINCT ? &b->distinct
+                         : &b->threads;
             *field = (int)v;
             continue;
         }
@@ -177,19 +182,25 @@ static int parse(int argc, char **argv, bench *b)
 static int load_images(bench *b)
 {
     mb_err err;
+    if (b->distinct > b->n)
+        b->distinct = b->n;
     if (mb_mkdir_p(b->dir, 0755) != 0 ||
-        mb_fixture_ensure(b->dir, b->w, b->h, MB_FORMAT_JPEG, b->n, &b->paths, &err) != 0) {
+        mb_fixture_ensure(b->dir, b->w, b->h, MB_FORMAT_JPEG, b->distinct, &b->paths, &err) != 0) {
         fprintf(stderr, "fixtures in %s: %s\n", b->dir, err.msg);
         return 1;
     }
     b->data = mb_calloc((size_t)b->n, sizeof *b->data);
     b->lens = mb_calloc((size_t)b->n, sizeof *b->lens);
-    for (int i = 0; i < b->n; i++) {
+    for (int i = 0; i < b->distinct; i++) {
         b->data[i] = (unsigned char *)mb_read_file(b->paths[i], &b->lens[i]);
         if (b->data[i] == NULL) {
             fprintf(stderr, "cannot read %s\n", b->paths[i]);
             return 1;
         }
+    }
+    for (int i = b->distinct; i < b->n; i++) {
+        b->data[i] = b->data[i % b->distinct];
+        b->lens[i] = b->lens[i % b->distinct];
     }
     return 0;
 }
@@ -204,7 +215,8 @@ int main(int argc, char **argv)
     double one = host_run(&b, 0, b.n < 16 ? b.n : 16, 1);
     int n_one = b.n < 16 ? b.n : 16;
     double many = host_run(&b, 0, b.n, b.threads);
-    printf("%dx%d JPEG -> %dx%d, %d images\n", b.w, b.h, b.side, b.side, b.n);
+    printf("%dx%d JPEG -> %dx%d, %d images (%d distinct)\n", b.w, b.h, b.side, b.side, b.n,
+           b.distinct);
     printf("host, 1 thread:   %.2f ms per image\n", one / n_one);
     printf("host, %d threads: %.1f images/s\n", b.threads, b.n * 1000.0 / many);
     FILE *json = b.json ? fopen(b.json, "w") : NULL;
@@ -251,10 +263,10 @@ int main(int argc, char **argv)
         fputs("}\n", json);
         fclose(json);
     }
-    for (int i = 0; i < b.n; i++)
+    for (int i = 0; i < b.distinct; i++)
         free(b.data[i]);
     free(b.data);
     free(b.lens);
-    mb_fixture_paths_free(b.paths, b.n);
+    mb_fixture_paths_free(b.paths, b.distinct);
     return rc;
 }
