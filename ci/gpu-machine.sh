@@ -180,7 +180,8 @@ do_parity() {
     local cpus=${PARITY_CPUS:-2,3} cl
     for cl in "" --channels-last; do
         taskset -c "$cpus" "$BUILD/bin/mpsbench-microbench" --device cpu --batches 16 \
-            --filter 'forward/' --out "$OUT/parity-worker${cl:+-cl}.json" $cl \
+            --precisions fp32 --iterations 8 --filter "forward/" \
+            --out "$OUT/parity-worker${cl:+-cl}.json" $cl \
             >>"$OUT/parity.log" 2>&1 || { tail -5 "$OUT/parity.log"; status=1; }
         taskset -c "$cpus" "$PY" "$ROOT/harness/bench/torchvision_forward.py" --device cpu \
             --threads 2 --batches 16 --min-time 10 --min-iters 3 $cl \

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "decode_split.h"
 #include "env_policy.h"
 #include "gpu_decode.h"
 #include "host_memory.h"
@@ -60,6 +61,8 @@ struct mb_batch_slot {
      * a row they decoded on the host); the device side decodes them into
      * gpu_batch, which lives until the batch is collected. */
     bool gpu;
+    double host_share;      /* of the JPEG rows nvJPEG could take, the host's */
+    double pool_wait_ms;    /* the device side's wait for this batch's tasks */
     unsigned char **jpegs;
     size_t *lens;
     int gpu_rows;
@@ -84,6 +87,7 @@ void mb_pipeline_init(mb_pipeline *p, mb_torch_model *model, mb_device device)
     text = getenv("GPU_BATCH_SIZE");
     if (text != NULL && mb_parse_long(text, &batch) == 0 && batch > 0 && batch <= 65536)
         p->forced_batch_size = (int)batch;
+    p->host_share = MB_SPLIT_START;
     p->slots = mb_calloc(N_SLOTS, sizeof *p->slots);
     for (int i = 0; i < N_SLOTS; i++) {
         mb_latch_init(&p->slots[i].done);
@@ -242,8 +246,8 @@ static int host_image(struct mb_batch_slot *s, int index, const char *path,
 }
 
 /* One image for the GPU: read it, and keep it for nvJPEG when its frame
- * header says nvJPEG takes it; else (progressive, CMYK, grey, cut short,
- * unreadable) decode it here on the host. */
+ * header says nvJPEG takes it and the row is not the host's share; else
+ * (progressive, CMYK, grey, cut short, unreadable) decode it here. */
 static int gpu_image(struct mb_batch_slot *s, int index, const char *path, double *pre_ms,
                      mb_err *err)
 {
@@ -253,7 +257,8 @@ static int gpu_image(struct mb_batch_slot *s, int index, const char *path, doubl
         return host_image(s, index, path, NULL, 0, pre_ms, err);
     mb_jpeg_info info;
     mb_err ignored;
-    if (mb_jpeg_read_info(data, len, &info, &ignored) == 0 && mb_jpeg_gpu_decodable(&info)) {
+    if (mb_jpeg_read_info(data, len, &info, &ignored) == 0 && mb_jpeg_gpu_decodable(&info) &&
+        !mb_split_host_row(s->host_share, index)) {
         s->jpegs[index] = data;
         s->lens[index] = len;
         return 0;
@@ -286,7 +291,7 @@ static void image_task_run(void *arg)
 /* Queues the images of batch b on the pool (or runs them here when there is
  * no pool). */
 static void start_batch(mb_pipeline *p, const mb_job *job, int batch_size, size_t b, int side,
-                        bool gpu, struct mb_batch_slot *s)
+                        bool gpu, double host_share, struct mb_batch_slot *s)
 {
     s->job = job;
     s->first = b * (size_t)batch_size;
@@ -313,6 +318,7 @@ static void start_batch(mb_pipeline *p, const mb_job *job, int batch_size, size_
     }
     memset(s->images, 0, (size_t)s->n * sizeof *s->images);
     s->gpu = gpu;
+    s->host_share = host_share;
     s->gpu_rows = 0;
     s->busy = true;
     if (side > 0 &&
@@ -337,7 +343,9 @@ static void start_batch(mb_pipeline *p, const mb_job *job, int batch_size, size_
  * r's status and error. */
 static int wait_batch(mb_pipeline *p, struct mb_batch_slot *s, mb_result *r)
 {
+    double wait_start = mb_now_ms();
     mb_latch_wait(&s->done);
+    s->pool_wait_ms = mb_now_ms() - wait_start;
     s->busy = false;
     r->decode_ms += s->decode_ms;
     r->preprocess_ms += s->preprocess_ms;
@@ -528,6 +536,8 @@ void mb_pipeline_run(mb_pipeline *p, const mb_job *job, mb_result *r)
         r->embeddings = mb_calloc(r->n_embeddings, sizeof(float));
     }
     bool gpu = decode == MB_DECODE_GPU;
+    /* auto shares the batches with the host pool; gpu is nvJPEG alone. */
+    bool split = gpu && job->decode == MB_DECODE_AUTO;
     /* nvJPEG's batches come out at the model's size, whatever resize_on says. */
     int side = job->input_size > 0 && (!job->resize_on_device || gpu) ? job->input_size : 0;
     bool overlap = side > 0 && (size_t)batch_size * 3u * (size_t)side * (size_t)side *
@@ -541,7 +551,7 @@ void mb_pipeline_run(mb_pipeline *p, const mb_job *job, mb_result *r)
     struct mb_batch_slot *pending = NULL;
     for (size_t k = 0; k < n_batches; k++) {
         while (started < n_batches && started <= k + lookahead) {
-            start_batch(p, job, batch_size, started, side, gpu,
+            start_batch(p, job, batch_size, started, side, gpu, split ? p->host_share : 0,
                         &p->slots[started % (size_t)n_slots]);
             started++;
         }
@@ -553,6 +563,7 @@ void mb_pipeline_run(mb_pipeline *p, const mb_job *job, mb_result *r)
             rc = emulated_mps_check(p, 4.0 * 3.0 * s->n * s->h * s->w, &err);
             device_failed = rc != 0;
         }
+        double device_t0 = mb_now_ms();
         if (rc == 0) {
             rc = submit_batch(p, s, resize_to, r, &err);
             device_failed = rc != 0;
@@ -564,6 +575,9 @@ void mb_pipeline_run(mb_pipeline *p, const mb_job *job, mb_result *r)
             prev_rc = collect_batch(p, pending, &tot, r);
             pending = NULL;
         }
+        if (split && rc == 0)
+            p->host_share = mb_split_next(p->host_share, s->pool_wait_ms,
+                                          mb_now_ms() - device_t0);
         if (device_failed && prev_rc == 0) {
             fail(r, rc == MB_EOOM ? MB_JOB_OOM : MB_JOB_ERROR, err.msg);
             mb_torch_empty_cache(p->device);

@@ -44,6 +44,9 @@ typedef struct mb_pipeline {
      * fails, why (and `decode: auto` means the host from then on). */
     struct mb_gpu_decoder *gpu;
     char *gpu_unavailable;
+    /* `decode: auto` on the GPU: the share of each batch the pool decodes on
+     * the host meanwhile, tuned batch by batch (decode_split.h). */
+    double host_share;
 } mb_pipeline;
 
 void mb_pipeline_init(mb_pipeline *p, mb_torch_model *model, mb_device device);
