@@ -118,6 +118,10 @@ def judge(e2e_cells, anchor):
             continue
         ratio = e2e[0] / den
         text = "%.0f%%" % (100 * ratio) if factor < 1.5 else "%.1fx" % ratio
+        shown = float(text.rstrip("x%")) / (100 if factor < 1.5 else 1)
+        if ratio < factor <= shown:
+            # Rounded up to the target while short of it: one more digit.
+            text = "%.1f%%" % (100 * ratio) if factor < 1.5 else "%.2fx" % ratio
         rows.append((what, text, "met" if ratio >= factor else "NOT met"))
     return rows
 

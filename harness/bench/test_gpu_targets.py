@@ -64,6 +64,14 @@ class Targets(unittest.TestCase):
         self.assertEqual(rows[gt.TARGETS[3][0]], ("20.0x", "met"))     # 300 / 15
         self.assertEqual(by_start("e2e 4032x3024 >= 25x"), ("20.0x", "NOT met"))
 
+    def test_a_ratio_short_of_its_target_never_rounds_up_to_it(self):
+        e2e = gt.cells(run(rep(E2E % "4032x3024", 600.28)))
+        rq = gt.cells(run(rep(RQ % "1", 24.05)))
+        rows = {what: (text, verdict) for what, text, verdict in
+                gt.judge(e2e, gt.anchors(self.fwd_w, rq))}
+        self.assertEqual(rows[gt.TARGETS[4][0]], ("24.96x", "NOT met"))
+        self.assertEqual(rows[gt.TARGETS[3][0]], ("25.0x", "met"))
+
     def test_missing_anchor_is_not_a_number_from_elsewhere(self):
         rows = gt.judge(self.e2e, gt.anchors({}, {}))
         self.assertTrue(all(r[1] == "(not measured)" and r[2] == "not checked" for r in rows))
