@@ -260,7 +260,8 @@ int mb_gpu_decode_batch(mb_gpu_decoder *d, const unsigned char *const *jpegs,
                 if (jpegs[i] != nullptr)
                     continue;
                 if (host_rows == nullptr)
-                    return mb_err_set(err, MB_EINVAL, "row %d has neither a JPEG nor host pixels", i);
+                    return mb_err_set(err, MB_EINVAL, "row %d has neither a JPEG nor host pixels",
+                                      i);
                 at::Tensor host = torch::from_blob(
                     const_cast<float *>(host_rows) + static_cast<size_t>(i) * 3u * side * side,
                     {3, side, side}, torch::TensorOptions().dtype(torch::kFloat));

@@ -80,8 +80,8 @@ int mb_torch_model_submit_device(mb_torch_model *m, const float *device_nchw, in
     int rc = mb_guard(err, [&]() -> int {
         c10::InferenceMode guard;
         c10::cuda::CUDAStream compute = c10::cuda::getCurrentCUDAStream(mb_cuda_index());
-        at::Tensor x = torch::from_blob(const_cast<float *>(device_nchw), {n, 3, h, w},
-                                        torch::TensorOptions().dtype(torch::kFloat).device(m->device));
+        auto on_device = torch::TensorOptions().dtype(torch::kFloat).device(m->device);
+        at::Tensor x = torch::from_blob(const_cast<float *>(device_nchw), {n, 3, h, w}, on_device);
         /* No copy: the transfer's events enclose nothing. */
         f->copy_start.record(compute);
         f->copy_end.record(compute);
