@@ -511,6 +511,23 @@ static int resolve_decode(mb_pipeline *p, const mb_job *job, mb_decode_mode *out
     return 0;
 }
 
+/* Batches decoded ahead of a failure still hold tasks on the pool, which
+ * write into the slots and read the job: waits for them and frees what they
+ * made. */
+static void drain_slots(mb_pipeline *p, int n_slots)
+{
+    for (int i = 0; i < n_slots; i++) {
+        struct mb_batch_slot *s = &p->slots[i];
+        if (!s->busy)
+            continue;
+        mb_latch_wait(&s->done);
+        s->busy = false;
+        for (int j = 0; j < s->n; j++)
+            mb_image_free(&s->images[j]);
+        slot_release_gpu(s);
+    }
+}
+
 void mb_pipeline_run(mb_pipeline *p, const mb_job *job, mb_result *r)
 {
     double start = mb_now_ms();
@@ -596,18 +613,7 @@ void mb_pipeline_run(mb_pipeline *p, const mb_job *job, mb_result *r)
     }
     if (pending != NULL)
         collect_batch(p, pending, &tot, r);
-    /* Batches decoded ahead of a failure still hold tasks on the pool, which
-     * write into the slots and read the job: wait for them. */
-    for (int i = 0; i < n_slots; i++) {
-        struct mb_batch_slot *s = &p->slots[i];
-        if (!s->busy)
-            continue;
-        mb_latch_wait(&s->done);
-        s->busy = false;
-        for (int j = 0; j < s->n; j++)
-            mb_image_free(&s->images[j]);
-        slot_release_gpu(s);
-    }
+    drain_slots(p, n_slots);
     free(tot.emb);
     r->checksum = tot.checksum;
     mb_device_memory mem = {0};
