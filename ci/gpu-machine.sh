@@ -2,8 +2,15 @@
 # Builds, tests and benchmarks mpsbench on a lent GPU machine (Ubuntu 24.04,
 # CUDA, a torch wheel in /opt/torch/.venv, no package registry), for issue 7.
 #
-#   ci/gpu-machine.sh [all|build|test|targets|reference|detector]...   (default: all)
+#   ci/gpu-machine.sh [all|build|test|targets|reference|parity|detector]...   (default: all)
 #
+# all        build, test, targets and reference; each step's seconds go to
+#            summary.txt.  On the H200 (2026-12-02) the build of the needed
+#            targets took 56 s, targets 228 s and reference more than 200 s
+#            (cut there): `all` has not been seen inside one 10-minute
+#            command yet; `build test targets` then `reference` in two fit.
+#            The detector and the CPU parity are steps of their own: they
+#            measure the CPU for minutes.
 # build      unpack the carried Debian 12 .deb files (.debs/, made here with
 #            `apt-get download`, see below) into a prefix, configure against
 #            the wheel's libtorch, build
@@ -11,12 +18,18 @@
 # targets    every anchor in this run on this card: the forward-only ceiling
 #            of the worker's ResNet-50 (mpsbench-microbench) and of
 #            torchvision's (harness/bench/torchvision_forward.py, same torch),
-#            scenarios/gpu-e2e.yaml through the queue, and the service's real
+#            mpsbench-decode-bench (host decode against nvJPEG, 12 MP and
+#            224x224), scenarios/gpu-e2e.yaml (decode: auto, so nvJPEG) and
+#            gpu-e2e-host.yaml (decode: host) through the queue, the service's real
 #            pipeline, the stock RQ SimpleWorker through Redis
 #            (scenarios/gpu-rq.yaml, gpu-rq-12mp.yaml: PIL draft mode on and
 #            off); then the ratios (targets.md, harness/bench/gpu_targets.py)
 # reference  scenarios/gpu-watermark-sweep.yaml, gpu-vs-cpu.yaml and
 #            oom-frontier.yaml on CUDA (the cap is a real CUDA memory fraction)
+# parity     the CPU forward of the worker's ResNet-50 against torchvision's
+#            on the same torch, both pinned to CPUs 2 and 3 (taskset) with 2
+#            threads, batch 16 at 224x224, NCHW and channels-last
+#            (parity-*.json)
 # detector   mpsbench-bench-detector pinned to CPUs 2 and 3 (taskset; the
 #            target machine has 2 cores) on this machine's quiet CPU, within
 #            $DETECTOR_SECONDS (default 480) in all: --mode fresh (new workers
@@ -61,6 +74,14 @@ mkdir -p "$OUT" "$RUNS"
 status=0
 
 note() { printf '== %s\n' "$*" | tee -a "$OUT/summary.txt"; }
+# Runs one step and notes its seconds, so that `all` can be held to its limit.
+timed() {
+    local t0=$SECONDS rc
+    "$@"
+    rc=$?
+    note "$1: $((SECONDS - t0)) s"
+    return $rc
+}
 
 # The Debian packages unpack into $PREFIX; pkg-config then sees only them,
 # through a sysroot, so their .pc files (prefix=/usr) need no rewriting.
@@ -144,13 +165,42 @@ do_targets() {
         >"$OUT/microbench.log" 2>&1 || { tail -20 "$OUT/microbench.log"; status=1; }
     PYTHONUNBUFFERED=1 "$PY" "$ROOT/harness/bench/torchvision_forward.py" --device cuda \
         --batches 1,8,16,32,64 --json "$OUT/torchvision.json" 2>&1 | tee -a "$OUT/summary.txt"
+    local size
+    for size in 4032x3024 224x224; do
+        # The fixtures of `mpsbench run` (its image cache), made once here.
+        "$bin/mpsbench-decode-bench" --size "$size" --images 128 --batch 32 \
+            --dir "$MPSBENCH_CACHE/jpeg" --json "$OUT/decode-$size.json" \
+            2>&1 | tee -a "$OUT/summary.txt" || status=1
+    done
     run_scenario gpu-e2e
+    run_scenario gpu-e2e-host
     if (rq_env); then
         (rq_env && run_scenario gpu-rq && run_scenario gpu-rq-12mp) || status=1
     fi
     "$PY" "$ROOT/harness/bench/gpu_targets.py" --card "$card" --microbench "$OUT/microbench.json" \
-        --torchvision "$OUT/torchvision.json" --e2e "$RUNS/gpu-e2e" --rq "$RUNS/gpu-rq" \
+        --torchvision "$OUT/torchvision.json" --e2e "$RUNS/gpu-e2e" \
+        --e2e-host "$RUNS/gpu-e2e-host" --decode "$OUT/decode-4032x3024.json" \
+        --decode "$OUT/decode-224x224.json" --rq "$RUNS/gpu-rq" \
         --rq "$RUNS/gpu-rq-12mp" >"$OUT/targets.md" && cat "$OUT/targets.md"
+}
+
+do_parity() {
+    local cpus=${PARITY_CPUS:-2,3} cl
+    for cl in "" --channels-last; do
+        taskset -c "$cpus" "$BUILD/bin/mpsbench-microbench" --device cpu --batches 16 \
+            --precisions fp32 --iterations 8 --filter "forward/" \
+            --out "$OUT/parity-worker${cl:+-cl}.json" $cl \
+            >>"$OUT/parity.log" 2>&1 || { tail -5 "$OUT/parity.log"; status=1; }
+        taskset -c "$cpus" "$PY" "$ROOT/harness/bench/torchvision_forward.py" --device cpu \
+            --threads 2 --batches 16 --min-time 10 --min-iters 3 $cl \
+            --json "$OUT/parity-torchvision${cl:+-cl}.json" 2>&1 | tee -a "$OUT/summary.txt"
+        "$PY" - "$OUT/parity-worker${cl:+-cl}.json" <<'PY' | tee -a "$OUT/summary.txt"
+import json, sys
+for b in json.load(open(sys.argv[1]))["benchmarks"]:
+    if b.get("run_type") == "iteration" and "images_per_second" in b:
+        print("worker %s: %.2f img/s" % (b["name"], b["images_per_second"]))
+PY
+    done
 }
 
 # One detector run pinned to the CPUs, bounded by its share of the time
@@ -209,11 +259,13 @@ steps=("$@")
 [ ${#steps[@]} -eq 0 ] && steps=(all)
 for step in "${steps[@]}"; do
     case $step in
-        all) do_build && { do_test || status=1; do_targets; } || status=1 ;;
-        build) do_build || status=1 ;;
-        test) do_test || status=1 ;;
-        targets) do_targets ;;
-        reference) do_reference ;;
+        all) timed do_build && { timed do_test || status=1; timed do_targets;
+                                 timed do_reference; } || status=1 ;;
+        build) timed do_build || status=1 ;;
+        test) timed do_test || status=1 ;;
+        targets) timed do_targets ;;
+        reference) timed do_reference ;;
+        parity) timed do_parity ;;
         detector) do_detector ;;
         *) echo "unknown step '$step'"; exit 2 ;;
     esac

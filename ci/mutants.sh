@@ -347,6 +347,30 @@ mutant results_format_unstamped harness/results/run_dir_write.c mb_res_run_json_
     'json_object_set_new(doc, "format", json_integer(MB_RES_FORMAT));' ';' \
     '^test_results/' 'test_results' \
     'the run.json writer leaves out the format the reader requires'
+mutant jpeg_progressive_to_gpu harness/imaging/jpeg_info.c mb_jpeg_gpu_decodable \
+    '(info->sof == 0xC0 || info->sof == 0xC1)' '(info->sof >= 0xC0)' \
+    '^test_jpeg_info/' 'test_jpeg_info' \
+    'progressive and other non-sequential JPEGs are handed to nvJPEG instead of the host'
+mutant jpeg_cut_to_gpu harness/imaging/jpeg_info.c mb_jpeg_gpu_decodable \
+    'info->ends_with_eoi && ' '' \
+    '^test_jpeg_info/' 'test_jpeg_info' \
+    'a JPEG cut short goes to nvJPEG, which may decode it into grey rows without an error'
+mutant split_wrong_way harness/worker/decode_split.c mb_split_next \
+    'pool_behind ? -MB_SPLIT_STEP : MB_SPLIT_STEP' 'pool_behind ? MB_SPLIT_STEP : -MB_SPLIT_STEP' \
+    '^test_decode_split/' 'test_decode_split' \
+    'decode: auto gives the host pool more images when it is already behind'
+mutant decode_gpu_silently_host harness/worker/pipeline.c resolve_decode \
+    'bool want_gpu = job->decode == MB_DECODE_GPU;' 'bool want_gpu = false;' \
+    '^test_worker/decode_modes' 'test_worker mpsbench-worker' \
+    'decode: gpu on a worker without nvJPEG decodes on the host instead of failing with the reason'
+mutant result_decode_dropped harness/protocol/protocol.c mb_result_encode \
+    'if (r->decode != MB_DECODE_AUTO) {' 'if (0) {' \
+    '^test_protocol/|^test_worker/decode_modes' 'test_protocol test_worker mpsbench-worker' \
+    'the result no longer says where its images were decoded'
+mutant job_decode_dropped harness/protocol/protocol.c mb_job_encode \
+    'if (job->decode != MB_DECODE_AUTO)' 'if (0)' \
+    '^test_protocol/|^test_worker/decode_modes' 'test_protocol test_worker mpsbench-worker' \
+    'the decode mode of a job is not sent to the worker'
 # ---------------------------------------------------------------------------
 
 usage()

@@ -35,6 +35,7 @@ typedef struct bench_config {
     int n_precisions;
     bool channels_last;
     bool quiet;
+    int iterations;         /* forward passes timed per case; 0: Google Benchmark's choice */
 } bench_config;
 
 typedef struct forward_case {
@@ -54,7 +55,7 @@ typedef struct image_case {
 
 enum {
     OPT_OUT = 1, OPT_DEVICE, OPT_MODEL, OPT_BATCHES, OPT_PRECISIONS, OPT_FILTER, OPT_CACHE,
-    OPT_INPUT, OPT_CL, OPT_QUIET, OPT_HELP
+    OPT_INPUT, OPT_CL, OPT_QUIET, OPT_HELP, OPT_ITERATIONS
 };
 
 static const mb_opt bench_opts[] = {
@@ -67,6 +68,7 @@ static const mb_opt bench_opts[] = {
     {"image-cache", 0, 1, OPT_CACHE},
     {"input-size", 0, 1, OPT_INPUT},
     {"channels-last", 0, 0, OPT_CL},
+    {"iterations", 0, 1, OPT_ITERATIONS},
     {"quiet", 'q', 0, OPT_QUIET},
     {"help", 'h', 0, OPT_HELP},
     {NULL, 0, 0, 0},
@@ -76,7 +78,7 @@ static void usage(FILE *f)
 {
     fputs("usage: mpsbench-microbench [--out FILE.json] [--device auto|cuda|mps|cpu]\n"
           "         [--model SPEC] [--batches 1,2,4,...] [--precisions fp32,fp16,bf16]\n"
-          "         [--input-size N] [--channels-last] [--filter REGEX]\n"
+          "         [--input-size N] [--channels-last] [--filter REGEX] [--iterations N]\n"
           "         [--image-cache DIR] [--quiet]\n",
           f);
 }
@@ -151,6 +153,12 @@ static int parse_args(int argc, char **argv, bench_config *c, mb_err *err)
         case OPT_FILTER: c->filter = it.arg; break;
         case OPT_CACHE: c->cache = it.arg; break;
         case OPT_CL: c->channels_last = true; break;
+        case OPT_ITERATIONS:
+            if (mb_parse_long(it.arg, &n) != 0 || n < 1 || n > 100000)
+                return mb_err_set(err, MB_EUSAGE, "option --iterations: expected 1..100000, got '%s'",
+                                  it.arg);
+            c->iterations = (int)n;
+            break;
         case OPT_QUIET: c->quiet = true; break;
         case OPT_HELP: usage(stdout); exit(0);
         case OPT_BATCHES:
@@ -305,6 +313,10 @@ int main(int argc, char **argv)
                 mb_device_name(dev), desc, mb_torch_version(), mb_torch_get_threads());
 
     mb_gb_options manual = {.use_manual_time = true, .unit = MB_GB_MS};
+    /* On a CPU one pass can outlast Google Benchmark's minimum time, and one
+     * sample is no figure: --iterations fixes the count. */
+    mb_gb_options forward_opts = manual;
+    forward_opts.iterations = c.iterations;
     forward_case *fcs = mb_calloc((size_t)(c.n_precisions * c.n_batches), sizeof *fcs);
     mb_torch_model *models[MAX_LIST] = {0};
     for (int p = 0; p < c.n_precisions; p++) {
@@ -320,7 +332,7 @@ int main(int argc, char **argv)
                                  load_error ? mb_strdup(load_error) : NULL};
             char *name = mb_asprintf("forward/%s/batch:%d", precision_names[c.precisions[p]],
                                      c.batches[b]);
-            mb_gb_register(name, bench_forward, fc, &manual, NULL);
+            mb_gb_register(name, bench_forward, fc, &forward_opts, NULL);
             free(name);
         }
         free(load_error);

@@ -36,7 +36,8 @@ class Targets(unittest.TestCase):
             rep(E2E % "224x224", 5000.0, decode_ms=100.0),
             rep(E2E % "224x224", 5400.0, decode_ms=110.0),
             rep(E2E % "224x224", 5300.0, decode_ms=120.0),
-            rep(E2E % "4032x3024", 300.0)))
+            rep(E2E % "4032x3024", 300.0, gpu_decoded_fraction=1.0)))
+        self.e2e_host = gt.cells(run(rep(E2E % "4032x3024", 250.0)))
         self.rq = gt.cells(run(
             rep(RQ % "1", 15.0), rep(RQ % "1", 15.0),
             rep(RQ % "0", 6.0),
@@ -63,6 +64,14 @@ class Targets(unittest.TestCase):
         self.assertEqual(rows[gt.TARGETS[3][0]], ("20.0x", "met"))     # 300 / 15
         self.assertEqual(by_start("e2e 4032x3024 >= 25x"), ("20.0x", "NOT met"))
 
+    def test_a_ratio_short_of_its_target_never_rounds_up_to_it(self):
+        e2e = gt.cells(run(rep(E2E % "4032x3024", 600.28)))
+        rq = gt.cells(run(rep(RQ % "1", 24.05)))
+        rows = {what: (text, verdict) for what, text, verdict in
+                gt.judge(e2e, gt.anchors(self.fwd_w, rq))}
+        self.assertEqual(rows[gt.TARGETS[4][0]], ("24.96x", "NOT met"))
+        self.assertEqual(rows[gt.TARGETS[3][0]], ("25.0x", "met"))
+
     def test_missing_anchor_is_not_a_number_from_elsewhere(self):
         rows = gt.judge(self.e2e, gt.anchors({}, {}))
         self.assertTrue(all(r[1] == "(not measured)" and r[2] == "not checked" for r in rows))
@@ -75,8 +84,21 @@ class Targets(unittest.TestCase):
                          self.e2e, self.rq)
         self.assertIn("NVIDIA H200, 143771 MiB", text)
         self.assertIn("| 32 | 6000 | 6100 | 0.984 |", text)
-        self.assertIn("| 224x224 | 5300 | 88% | 87% | 600.0 | 8.8x | (not measured) | - |", text)
-        self.assertIn("| 4032x3024 | 300 | 5% | 5% | 15.0 | 20.0x | 6.0 | 50.0x |", text)
+        self.assertIn("| 224x224 | host | 5300 | 88% | 87% | 600.0 | 8.8x | (not measured) | - |",
+                      text)
+        self.assertIn("| 4032x3024 | gpu | 300 | 5% | 5% | 15.0 | 20.0x | 6.0 | 50.0x |", text)
+
+    def test_host_decode_row_and_decoders_alone(self):
+        decode = {"size": "4032x3024", "host_ms_per_image_1_thread": 40.0,
+                  "host_images_per_s": 350.0, "threads": 16, "batch": 32,
+                  "gpu_backend": "hardware", "gpu_images_per_s": 900.0,
+                  "gpu_host_ms_per_image": 0.5, "both_images_per_s": 1100.0}
+        text = gt.render("NVIDIA H200", "2.11", self.fwd_w, self.fwd_tv, self.e2e, self.rq,
+                         self.e2e_host, [decode])
+        self.assertIn("| 4032x3024 | host | 250 | 4% | 4% | 15.0 | 16.7x | 6.0 | 41.7x |", text)
+        self.assertIn("| 4032x3024 | mpsbench-worker, decode gpu |", text)
+        self.assertIn("| 4032x3024 | 40.00 | 350 (16) | 900 (hardware, 32) | 0.50 | 1100 |", text)
+        self.assertNotIn("%%", text)
         self.assertNotIn("%%", text)
 
 

@@ -53,18 +53,26 @@ def main():
     ap.add_argument("--input-size", type=int, default=224)
     ap.add_argument("--min-time", type=float, default=1.0, help="seconds of timed passes")
     ap.add_argument("--min-iters", type=int, default=10)
+    ap.add_argument("--threads", type=int, default=0,
+                    help="torch.set_num_threads (0: torch's default)")
+    ap.add_argument("--channels-last", action="store_true")
     ap.add_argument("--json", required=True)
     a = ap.parse_args()
+    if a.threads > 0:
+        torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     out = {"model": "torchvision.models.resnet50(weights=None), fc=Identity",
            "device": a.device, "torch_version": torch.__version__,
            "torchvision_version": torchvision.__version__,
            "card": torch.cuda.get_device_name() if a.device.startswith("cuda") else "cpu",
-           "input_size": a.input_size, "benchmarks": []}
+           "input_size": a.input_size, "threads": torch.get_num_threads(),
+           "channels_last": a.channels_last, "benchmarks": []}
     for prec in a.precisions.split(","):
         net = torchvision.models.resnet50(weights=None)
         net.fc = torch.nn.Identity()
         net = net.eval().to(a.device, DTYPES[prec])
+        if a.channels_last:
+            net = net.to(memory_format=torch.channels_last)
         for b in (int(v) for v in a.batches.split(",")):
             ips, iters, total = measure(net, a.device, b, a.input_size, DTYPES[prec],
                                         a.min_time, a.min_iters)

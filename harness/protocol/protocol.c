@@ -34,6 +34,27 @@ int mb_job_status_parse(const char *name)
     return -1;
 }
 
+static const char *const decode_names[] = {
+    [MB_DECODE_AUTO] = "auto",
+    [MB_DECODE_HOST] = "host",
+    [MB_DECODE_GPU] = "gpu",
+};
+
+const char *mb_decode_mode_name(mb_decode_mode m)
+{
+    if ((size_t)m < sizeof decode_names / sizeof decode_names[0])
+        return decode_names[m];
+    return "unknown";
+}
+
+int mb_decode_mode_parse(const char *name)
+{
+    for (size_t i = 0; i < sizeof decode_names / sizeof decode_names[0]; i++)
+        if (strcmp(name, decode_names[i]) == 0)
+            return (int)i;
+    return -1;
+}
+
 double mb_embedding_checksum(const float *emb, size_t n, size_t offset)
 {
     double sum = 0;
@@ -94,6 +115,8 @@ char *mb_job_encode(const mb_job *job)
                           "return_embeddings", job->return_embeddings);
     if (job->fault_slowdown > 0)
         json_object_set_new(o, "fault_slowdown", json_real(job->fault_slowdown));
+    if (job->decode != MB_DECODE_AUTO)
+        json_object_set_new(o, "decode", json_string(mb_decode_mode_name(job->decode)));
     return dump_and_free(o);
 }
 
@@ -195,6 +218,19 @@ static json_t *parse_object(const char *json, size_t len, mb_err *err)
     return o;
 }
 
+/* "decode": absent is auto. */
+static int get_decode_mode(json_t *o, mb_decode_mode *out, mb_err *err)
+{
+    json_t *v = json_object_get(o, "decode");
+    if (v == NULL)
+        return 0;
+    int m = json_is_string(v) ? mb_decode_mode_parse(json_string_value(v)) : -1;
+    if (m < 0)
+        return mb_err_set(err, MB_EPROTO, "field 'decode' must be \"auto\", \"host\" or \"gpu\"");
+    *out = (mb_decode_mode)m;
+    return 0;
+}
+
 int mb_job_decode(const char *json, size_t len, mb_job *out, mb_err *err)
 {
     memset(out, 0, sizeof *out);
@@ -209,7 +245,8 @@ int mb_job_decode(const char *json, size_t len, mb_job *out, mb_err *err)
         (rc = get_int(o, "input_size", false, 0, 16384, &out->input_size, err)) ||
         (rc = get_bool(o, "resize_on_device", &out->resize_on_device, err)) ||
         (rc = get_bool(o, "return_embeddings", &out->return_embeddings, err)) ||
-        (rc = get_number(o, "fault_slowdown", 0, 100, &out->fault_slowdown, err)))
+        (rc = get_number(o, "fault_slowdown", 0, 100, &out->fault_slowdown, err)) ||
+        (rc = get_decode_mode(o, &out->decode, err)))
         goto done;
     json_t *images = json_object_get(o, "images");
     if (!json_is_array(images) || json_array_size(images) == 0 ||
@@ -274,6 +311,10 @@ char *mb_result_encode(const mb_result *r)
                           "checksum", finite_or_zero(r->checksum),
                           "embedding_dim", r->embedding_dim);
     json_object_set_new(o, "batch_size", json_integer(r->batch_size));
+    if (r->decode != MB_DECODE_AUTO) {
+        json_object_set_new(o, "decode", json_string(mb_decode_mode_name(r->decode)));
+        json_object_set_new(o, "gpu_images", json_integer(r->gpu_images));
+    }
     json_object_set_new(o, "peak_rss_bytes", json_integer((json_int_t)r->peak_rss_bytes));
     json_object_set_new(o, "peak_allocated_bytes", json_integer((json_int_t)r->peak_allocated_bytes));
     json_object_set_new(o, "peak_reserved_bytes", json_integer((json_int_t)r->peak_reserved_bytes));
@@ -312,7 +353,9 @@ int mb_result_decode(const char *json, size_t len, mb_result *out, mb_err *err)
         (rc = get_int(o, "embedding_dim", false, 0, 1 << 20, &out->embedding_dim, err)) ||
         (rc = get_u64(o, "peak_rss_bytes", &out->peak_rss_bytes, err)) ||
         (rc = get_u64(o, "peak_allocated_bytes", &out->peak_allocated_bytes, err)) ||
-        (rc = get_u64(o, "peak_reserved_bytes", &out->peak_reserved_bytes, err)))
+        (rc = get_u64(o, "peak_reserved_bytes", &out->peak_reserved_bytes, err)) ||
+        (rc = get_decode_mode(o, &out->decode, err)) ||
+        (rc = get_int(o, "gpu_images", false, 0, MB_JOB_MAX_IMAGES, &out->gpu_images, err)))
         goto done;
     int st = mb_job_status_parse(status);
     if (st < 0) {

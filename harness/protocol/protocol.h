@@ -17,6 +17,13 @@
 #define MB_JOB_MAX_IMAGES 100000
 #define MB_MSG_MAX_BYTES (64u * 1024u * 1024u)
 
+/* Where a job's JPEGs are decoded: on the host (libjpeg-turbo on the decode
+ * pool), on the GPU (nvJPEG, a worker built with it on a CUDA device), or
+ * auto: the GPU where the worker can, else the host. */
+typedef enum { MB_DECODE_AUTO = 0, MB_DECODE_HOST, MB_DECODE_GPU } mb_decode_mode;
+const char *mb_decode_mode_name(mb_decode_mode m);
+int mb_decode_mode_parse(const char *name);   /* -1 when unknown */
+
 typedef struct mb_job {
     char *id;               /* unique within a run, e.g. "c3.r1.j7" */
     char *cell;             /* benchmark name of the cell, for the record */
@@ -25,6 +32,7 @@ typedef struct mb_job {
     int batch_size;         /* images per forward pass */
     int input_size;         /* model input side; 0 = native size */
     bool resize_on_device;
+    mb_decode_mode decode;  /* "decode", absent = auto */
     bool return_embeddings; /* include the embeddings in the result (tests) */
     /* Fault injection, for testing the harness itself; all off by default. */
     double fault_slowdown;  /* extra fraction of time to sleep, e.g. 0.1 */
@@ -57,6 +65,9 @@ typedef struct mb_result {
     uint64_t peak_rss_bytes;        /* host */
     uint64_t peak_allocated_bytes;  /* device (CUDA peak / MPS current) */
     uint64_t peak_reserved_bytes;   /* device (CUDA reserved / MPS driver) */
+    mb_decode_mode decode;  /* where the job's images were decoded: host or gpu
+                               (auto only in a result from an older worker) */
+    int gpu_images;         /* of them, decoded by nvJPEG (the rest: host fallback) */
     double checksum;        /* sum over embeddings of value * (1 + index % 7) */
     int embedding_dim;
     float *embeddings;      /* images * embedding_dim, only if requested */

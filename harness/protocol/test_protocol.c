@@ -19,7 +19,7 @@ static void job_round_trip(void **state)
     char *images[] = {"/data/a.jpg", "/data/b \"quoted\".png"};
     mb_job job = {.id = "j1", .cell = "default/embed/device:cpu", .images = images, .n_images = 2,
                   .batch_size = 8, .input_size = 224, .resize_on_device = true,
-                  .return_embeddings = true, .fault_slowdown = 0.25};
+                  .decode = MB_DECODE_GPU, .return_embeddings = true, .fault_slowdown = 0.25};
     char *text = mb_job_encode(&job);
     mb_job back;
     mb_err err;
@@ -31,6 +31,7 @@ static void job_round_trip(void **state)
     assert_int_equal(back.batch_size, 8);
     assert_int_equal(back.input_size, 224);
     assert_true(back.resize_on_device);
+    assert_int_equal(back.decode, MB_DECODE_GPU);
     assert_true(back.return_embeddings);
     assert_true(back.fault_slowdown > 0.2499 && back.fault_slowdown < 0.2501);
     mb_job_clear(&back);
@@ -46,7 +47,8 @@ static void result_round_trip(void **state)
                    .batches = 1, .decode_ms = 1.5, .preprocess_ms = 2.5, .transfer_ms = 0.5,
                    .forward_ms = 10.25, .wall_ms = 15, .peak_rss_bytes = 123456789012ULL,
                    .peak_allocated_bytes = 42, .peak_reserved_bytes = 43, .checksum = -1.125,
-                   .embedding_dim = 1, .embeddings = emb, .n_embeddings = 3};
+                   .embedding_dim = 1, .embeddings = emb, .n_embeddings = 3,
+                   .decode = MB_DECODE_GPU, .gpu_images = 2};
     char *text = mb_result_encode(&r);
     mb_result back;
     mb_err err;
@@ -61,6 +63,8 @@ static void result_round_trip(void **state)
     assert_true(back.checksum == -1.125);
     assert_int_equal(back.n_embeddings, 3);
     assert_true(back.embeddings[1] == -0.25f);
+    assert_int_equal(back.decode, MB_DECODE_GPU);
+    assert_int_equal(back.gpu_images, 2);
     mb_result_clear(&back);
     free(text);
 }
@@ -80,6 +84,8 @@ static void malformed_messages_are_rejected(void **state)
         {"{\"id\":\"x\",\"images\":[\"a\"],\"batch_size\":0}", "out of range"},
         {"{\"id\":\"x\",\"images\":[\"a\"],\"batch_size\":99999999999}", "out of range"},
         {"{\"v\":9,\"id\":\"x\",\"images\":[\"a\"],\"batch_size\":1}", "protocol version"},
+        {"{\"id\":\"x\",\"images\":[\"a\"],\"batch_size\":1,\"decode\":\"fpga\"}",
+         "field 'decode' must be"},
         {"{\"id\":\"x\",\"id\":\"y\",\"images\":[\"a\"],\"batch_size\":1}", "invalid JSON"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -146,6 +152,9 @@ static void status_names(void **state)
     for (int s = MB_JOB_OK; s < MB_JOB_STATUS_COUNT; s++)
         assert_int_equal(mb_job_status_parse(mb_job_status_name((mb_job_status)s)), s);
     assert_int_equal(mb_job_status_parse("nope"), -1);
+    for (int m = MB_DECODE_AUTO; m <= MB_DECODE_GPU; m++)
+        assert_int_equal(mb_decode_mode_parse(mb_decode_mode_name((mb_decode_mode)m)), m);
+    assert_int_equal(mb_decode_mode_parse("fpga"), -1);
 }
 
 static const struct CMUnitTest tests[] = {

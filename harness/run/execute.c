@@ -17,6 +17,7 @@ typedef struct rep_stats {
     double *latencies;
     size_t n_latencies;
     double decode_ms, preprocess_ms, transfer_ms, forward_ms;
+    double gpu_images;      /* images nvJPEG decoded */
     double peak_rss, peak_device;
     int ok, failed, oom;
 } rep_stats;
@@ -30,6 +31,7 @@ static void rep_add(rep_stats *st, const job_record *rec)
     st->preprocess_ms += r->preprocess_ms;
     st->transfer_ms += r->transfer_ms;
     st->forward_ms += r->forward_ms;
+    st->gpu_images += r->gpu_images;
     if ((double)r->peak_rss_bytes > st->peak_rss)
         st->peak_rss = (double)r->peak_rss_bytes;
     if ((double)r->peak_allocated_bytes > st->peak_device)
@@ -56,6 +58,9 @@ static void set_counters(rep_record *rec, cell_state *cs, const rep_stats *st)
     mb_rep_counter(rec, "preprocess_ms", st->preprocess_ms * per_job, 0);
     mb_rep_counter(rec, "transfer_ms", st->transfer_ms * per_job, 0);
     mb_rep_counter(rec, "forward_ms", st->forward_ms * per_job, 0);
+    /* Where the images were decoded: 1 all by nvJPEG, 0 all on the host. */
+    mb_rep_counter(rec, "gpu_decoded_fraction", st->images > 0 ? st->gpu_images / st->images : 0,
+                   0);
     mb_rep_counter(rec, "peak_rss_bytes", st->peak_rss, 0);
     mb_rep_counter(rec, "peak_device_bytes", st->peak_device, 0);
     mb_rep_counter(rec, "oom_count", st->oom, 0);

@@ -46,6 +46,7 @@ int mb_submit_sized_job(cell_state *cs, int per_job, int batch_size, inflight_jo
     job.batch_size = batch_size;
     job.input_size = cs->scenario->input_size;
     job.resize_on_device = cs->scenario->resize_on == MB_RESIZE_DEVICE;
+    job.decode = (mb_decode_mode)cs->scenario->decode;  /* the same order */
     job.fault_slowdown = cs->scenario->fault.slowdown;
     out->batch_size = batch_size;
     out->submitted_ms = mb_now_ms();

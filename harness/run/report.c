@@ -46,6 +46,10 @@ static json_t *record_json(const job_record *rec)
                           "peak_reserved_bytes", (json_int_t)r->peak_reserved_bytes);
     json_object_set_new(o, "batch_size", json_integer(rec->batch_size));
     json_object_set_new(o, "embedding_dim", json_integer(r->embedding_dim));
+    if (r->decode != MB_DECODE_AUTO) {
+        json_object_set_new(o, "decode", json_string(mb_decode_mode_name(r->decode)));
+        json_object_set_new(o, "gpu_images", json_integer(r->gpu_images));
+    }
     if (r->batch_size > 0 && r->batch_size != rec->batch_size)
         json_object_set_new(o, "batch_size_used", json_integer(r->batch_size));
     json_object_set_new(o, "reported_at_ms", json_real(rec->reported_at_ms));

@@ -48,6 +48,9 @@ typedef enum { MB_ORDER_INTERLEAVED = 0, MB_ORDER_SEQUENTIAL } mb_order;
 typedef enum { MB_FRESH_AUTO = 0, MB_FRESH_ALWAYS, MB_FRESH_NEVER } mb_fresh_workers;
 typedef enum { MB_ON_OOM_CONTINUE = 0, MB_ON_OOM_EXIT } mb_on_oom;
 typedef enum { MB_RESIZE_HOST = 0, MB_RESIZE_DEVICE } mb_resize_on;
+/* Where the worker decodes JPEGs; the same order as protocol.h's
+ * mb_decode_mode, which run/jobs.c copies it into. */
+typedef enum { MB_SCENARIO_DECODE_AUTO = 0, MB_SCENARIO_DECODE_HOST, MB_SCENARIO_DECODE_GPU } mb_scenario_decode;
 /* Which program serves the jobs: mpsbench-worker over the queue protocol,
  * or the service's own Python RQ worker (harness/queue/PROTOCOL.md, "The RQ
  * worker"). */
@@ -153,6 +156,7 @@ typedef struct mb_scenario {
     mb_pos model_pos;       /* where `model:` is written ({0,0}: the default) */
     int input_size;         /* model input side in pixels; 0 = native */
     mb_resize_on resize_on;
+    mb_scenario_decode decode;
     mb_images images;
     mb_axis *axes;          /* worker-config axes first (worker, device,
                                watermark_fix, exec, precision, env.*), then

@@ -29,6 +29,7 @@
 
 static const char *const formats[] = {"jpeg", "png"};
 static const char *const resize_on[] = {"host", "device"};
+static const char *const decodes[] = {"auto", "host", "gpu"};
 static const char *const on_oom[] = {"continue", "exit"};
 static const char *const orders[] = {"interleaved", "sequential"};
 static const char *const fresh[] = {"auto", "always", "never"};
@@ -178,6 +179,8 @@ static const mb__key root_keys[] = {
                "the model's input side in pixels"),
     ENUM_ROW(mb_scenario, "resize_on", resize_on, "resize_on", resize_on, "host",
              "where images are resized"),
+    ENUM_ROW(mb_scenario, "decode", decode, "decode", decodes, "auto",
+             "where the native worker decodes JPEGs: host, gpu (nvJPEG), auto (gpu where it can)"),
     TABLE_ROW(mb_scenario, "images", images, images_table, "the images the jobs carry"),
     {.name = "matrix", .type = MB__KEY_CUSTOM, .read = mb__read_matrix, .sub = &mb__matrix_table,
      .doc_type = "mapping", .help = "the axes; every combination is a cell"},

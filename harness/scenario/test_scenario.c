@@ -70,6 +70,7 @@ static void test_full_fixture(void **state)
     assert_string_equal(s->model, FIXTURES "/data/model.pt");
     assert_int_equal(s->input_size, 256);
     assert_int_equal(s->resize_on, MB_RESIZE_DEVICE);
+    assert_int_equal(s->decode, MB_SCENARIO_DECODE_GPU);
     assert_string_equal(s->images.dir, FIXTURES "/data/photos");
     assert_int_equal(s->images.per_job, 8);
     assert_int_equal(s->images.format, MB_FORMAT_PNG);
@@ -259,6 +260,7 @@ static void test_defaults(void **state)
     assert_string_equal(s->model, "builtin:tiny");
     assert_int_equal(s->input_size, 224);
     assert_int_equal(s->resize_on, MB_RESIZE_HOST);
+    assert_int_equal(s->decode, MB_SCENARIO_DECODE_AUTO);
     assert_null(s->images.dir);
     assert_int_equal(s->images.per_job, 32);
     assert_int_equal(s->images.format, MB_FORMAT_JPEG);
@@ -472,7 +474,7 @@ static void test_unknown_keys(void **state)
                 "t.yaml:1:10: expect.ooms: unknown key 'ooms' (did you mean 'oom'?)");
     check_error("zzzzzzzz: 1\n",
                 "t.yaml:1:1: zzzzzzzz: unknown key 'zzzzzzzz' (expected name, model, input_size, "
-                "resize_on, images, matrix, run, expect, require, overrides, fault, search, "
+                "resize_on, decode, images, matrix, run, expect, require, overrides, fault, search, "
                 "worker or contrasts)");
     check_error("matrix: {qqqqqqqq: 1}\n",
                 "t.yaml:1:10: matrix.qqqqqqqq: unknown key 'qqqqqqqq' (expected device, "
@@ -565,6 +567,8 @@ static void test_value_errors(void **state)
     check_error("input_size: natve\n", "t.yaml:1:13: input_size: expected an integer, got 'natve'");
     check_error("resize_on: gpu\n",
                 "t.yaml:1:12: resize_on: unknown resize_on 'gpu' (expected host or device)");
+    check_error("decode: cuda\n",
+                "t.yaml:1:9: decode: unknown decode 'cuda' (expected auto, host or gpu)");
     check_error("name: has space\n",
                 "t.yaml:1:7: name: 'has space' may use only letters, digits, '-', '_' and '.'");
     check_error("images: {per_job: 0}\n",

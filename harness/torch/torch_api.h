@@ -102,6 +102,13 @@ int mb_torch_model_submit(mb_torch_model *m, const float *nchw, int n, int h, in
 int mb_torch_model_collect(mb_torch_model *m, mb_torch_inflight *f, float *out,
                            mb_embed_timing *timing, mb_err *err) MB_NOEXCEPT;
 void mb_torch_inflight_free(mb_torch_inflight *f) MB_NOEXCEPT;
+/* mb_torch_model_submit for a batch already on the GPU: device_nchw is
+ * [n,3,h,w] float32 CUDA memory, ready for the forward pass once the work
+ * already queued on the current stream is done (gpu_decode.h's batches
+ * are), and kept by the caller until the matching collect returns.  The
+ * timing's transfer_ms is 0.  MB_EINVAL on a model not on CUDA. */
+int mb_torch_model_submit_device(mb_torch_model *m, const float *device_nchw, int n, int h,
+                                 int w, mb_torch_inflight **out, mb_err *err) MB_NOEXCEPT;
 
 /* Host memory for batches: page-locked on CUDA, so that copies to the device
  * are asynchronous DMA transfers, and 64-byte aligned plain memory elsewhere

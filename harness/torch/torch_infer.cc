@@ -26,6 +26,29 @@ struct mb_torch_inflight {
 #endif
 };
 
+#if MB_TORCH_HAVE_CUDA
+namespace {
+
+/* Queues the forward pass of x (on the device) on the compute stream, and
+ * the copy of its embeddings back to pinned memory, timed by f's events. */
+void mb_forward_async(mb_torch_model &m, mb_torch_inflight &f, at::Tensor x, int resize_to,
+                      c10::cuda::CUDAStream compute)
+{
+    f.forward_start.record(compute);
+    at::Tensor y = mb_forward(m, x, resize_to);
+    y = F::normalize(y.to(torch::kFloat), F::NormalizeFuncOptions().p(2).dim(1));
+    TORCH_CHECK(y.size(1) == m.dim, "model output width ", y.size(1),
+                " differs from the width found at load, ", m.dim);
+    f.host_out = torch::empty({f.n, m.dim},
+                              torch::TensorOptions().dtype(torch::kFloat).pinned_memory(true));
+    f.host_out.copy_(y, /*non_blocking=*/true);
+    f.done.record(compute);
+    f.events = true;
+}
+
+} /* namespace */
+#endif
+
 extern "C" {
 
 int mb_torch_model_embed(mb_torch_model *m, const float *nchw, int n, int h, int w,
@@ -40,6 +63,38 @@ int mb_torch_model_embed(mb_torch_model *m, const float *nchw, int n, int h, int
     if (rc != 0)
         return rc;
     return mb_torch_model_collect(m, f, out, timing, err);
+}
+
+int mb_torch_model_submit_device(mb_torch_model *m, const float *device_nchw, int n, int h,
+                                 int w, mb_torch_inflight **out, mb_err *err) noexcept
+{
+    if (out != nullptr)
+        *out = nullptr;
+    if (m == nullptr || device_nchw == nullptr || out == nullptr || n <= 0 || h <= 0 || w <= 0)
+        return mb_err_set(err, MB_EINVAL, "mb_torch_model_submit_device: bad argument");
+#if MB_TORCH_HAVE_CUDA
+    if (!m->copy_stream)
+        return mb_err_set(err, MB_EINVAL, "a batch on the GPU needs a model on a CUDA device");
+    std::unique_ptr<mb_torch_inflight> f(new mb_torch_inflight());
+    f->n = n;
+    int rc = mb_guard(err, [&]() -> int {
+        c10::InferenceMode guard;
+        c10::cuda::CUDAStream compute = c10::cuda::getCurrentCUDAStream(mb_cuda_index());
+        auto on_device = torch::TensorOptions().dtype(torch::kFloat).device(m->device);
+        at::Tensor x = torch::from_blob(const_cast<float *>(device_nchw), {n, 3, h, w}, on_device);
+        /* No copy: the transfer's events enclose nothing. */
+        f->copy_start.record(compute);
+        f->copy_end.record(compute);
+        mb_forward_async(*m, *f, x, 0, compute);
+        return 0;
+    });
+    if (rc != 0)
+        return rc;
+    *out = f.release();
+    return 0;
+#else
+    return mb_err_set(err, MB_EINVAL, "a batch on the GPU needs a libtorch with CUDA");
+#endif
 }
 
 int mb_torch_model_submit(mb_torch_model *m, const float *nchw, int n, int h, int w,
@@ -77,16 +132,7 @@ int mb_torch_model_submit(mb_torch_model *m, const float *nchw, int n, int h, in
              * handed out again before the forward pass is done with it. */
             x.record_stream(compute);
             f->copy_end.block(compute);
-            f->forward_start.record(compute);
-            at::Tensor y = mb_forward(*m, x, resize_to);
-            y = F::normalize(y.to(torch::kFloat), F::NormalizeFuncOptions().p(2).dim(1));
-            TORCH_CHECK(y.size(1) == m->dim, "model output width ", y.size(1),
-                        " differs from the width found at load, ", m->dim);
-            f->host_out = torch::empty(
-                {n, m->dim}, torch::TensorOptions().dtype(torch::kFloat).pinned_memory(true));
-            f->host_out.copy_(y, /*non_blocking=*/true);
-            f->done.record(compute);
-            f->events = true;
+            mb_forward_async(*m, *f, x, resize_to, compute);
             return 0;
         }
 #endif

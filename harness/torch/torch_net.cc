@@ -46,14 +46,17 @@ struct MbBlock : torch::nn::Module {
         }
     }
 
+    /* In place where torchvision is (ReLU(inplace=True), out += identity):
+     * each of these would otherwise allocate and write a fresh activation,
+     * which on the CPU costs memory bandwidth the convolutions need. */
     at::Tensor forward(const at::Tensor &x)
     {
-        at::Tensor y = torch::relu(bn1->forward(conv1->forward(x)));
+        at::Tensor y = bn1->forward(conv1->forward(x)).relu_();
         y = bn2->forward(conv2->forward(y));
         if (bottleneck_)
-            y = bn3->forward(conv3->forward(torch::relu(y)));
+            y = bn3->forward(conv3->forward(y.relu_()));
         at::Tensor identity = down ? down_bn->forward(down->forward(x)) : x;
-        return torch::relu(y + identity);
+        return y.add_(identity).relu_();
     }
 
     bool bottleneck_;
@@ -86,7 +89,8 @@ std::shared_ptr<MbNet> mb_make_resnet(const int (&layers)[4], bool bottleneck)
     auto net = std::make_shared<MbNet>();
     net->stem = net->register_module(
         "stem", torch::nn::Sequential(
-                    mb_conv(3, 64, 7, 2, 3), torch::nn::BatchNorm2d(64), torch::nn::ReLU(),
+                    mb_conv(3, 64, 7, 2, 3), torch::nn::BatchNorm2d(64),
+                    torch::nn::ReLU(torch::nn::ReLUOptions().inplace(true)),
                     torch::nn::MaxPool2d(torch::nn::MaxPool2dOptions(3).stride(2).padding(1))));
     int64_t in = 64;
     for (int stage = 0; stage < 4; stage++) {

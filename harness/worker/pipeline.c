@@ -7,9 +7,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "decode_split.h"
 #include "env_policy.h"
+#include "gpu_decode.h"
 #include "host_memory.h"
 #include "image.h"
+#include "jpeg_info.h"
 #include "mb_util.h"
 #include "thread_pool.h"
 
@@ -22,6 +25,10 @@ enum { LOOKAHEAD = 2, N_SLOTS = LOOKAHEAD + 2 };
  * memory tests (the OOM frontier), and four buffers of them would move the
  * frontier that such a test looks for. */
 #define MB_OVERLAP_MAX_BATCH_BYTES ((size_t)256 << 20)
+
+/* A file larger than this is not read whole for nvJPEG (the host decoder,
+ * which reads it too, reports it). */
+#define MB_GPU_MAX_FILE_BYTES ((size_t)256 << 20)
 
 typedef struct image_task {
     struct mb_batch_slot *slot;
@@ -50,6 +57,16 @@ struct mb_batch_slot {
     char *err_msg;
     int h, w;
     mb_torch_inflight *inflight;
+    /* Decoding on the GPU: the tasks read each file into jpegs[i] (NULL for
+     * a row they decoded on the host); the device side decodes them into
+     * gpu_batch, which lives until the batch is collected. */
+    bool gpu;
+    double host_share;      /* of the JPEG rows nvJPEG could take, the host's */
+    double pool_wait_ms;    /* the device side's wait for this batch's tasks */
+    unsigned char **jpegs;
+    size_t *lens;
+    int gpu_rows;
+    struct mb_gpu_batch *gpu_batch;
 };
 
 void mb_pipeline_init(mb_pipeline *p, mb_torch_model *model, mb_device device)
@@ -70,6 +87,7 @@ void mb_pipeline_init(mb_pipeline *p, mb_torch_model *model, mb_device device)
     text = getenv("GPU_BATCH_SIZE");
     if (text != NULL && mb_parse_long(text, &batch) == 0 && batch > 0 && batch <= 65536)
         p->forced_batch_size = (int)batch;
+    p->host_share = MB_SPLIT_START;
     p->slots = mb_calloc(N_SLOTS, sizeof *p->slots);
     for (int i = 0; i < N_SLOTS; i++) {
         mb_latch_init(&p->slots[i].done);
@@ -128,6 +146,17 @@ static int emulated_mps_check(mb_pipeline *p, double request_bytes, mb_err *err)
                       a, o, m, t);
 }
 
+/* Frees what a GPU batch holds: the files read and the decoded batch. */
+static void slot_release_gpu(struct mb_batch_slot *s)
+{
+    for (int i = 0; s->jpegs != NULL && i < s->cap; i++) {
+        free(s->jpegs[i]);
+        s->jpegs[i] = NULL;
+    }
+    mb_gpu_batch_free(s->gpu_batch);
+    s->gpu_batch = NULL;
+}
+
 void mb_pipeline_free(mb_pipeline *p)
 {
     mb_pool_free(p->pool);
@@ -135,6 +164,9 @@ void mb_pipeline_free(mb_pipeline *p)
     for (int i = 0; p->slots != NULL && i < N_SLOTS; i++) {
         struct mb_batch_slot *s = &p->slots[i];
         mb_torch_inflight_free(s->inflight);
+        slot_release_gpu(s);
+        free(s->jpegs);
+        free(s->lens);
         mb_torch_host_free(s->host);
         free(s->images);
         free(s->tasks);
@@ -144,6 +176,10 @@ void mb_pipeline_free(mb_pipeline *p)
     }
     free(p->slots);
     p->slots = NULL;
+    mb_gpu_decoder_free(p->gpu);
+    p->gpu = NULL;
+    free(p->gpu_unavailable);
+    p->gpu_unavailable = NULL;
 }
 
 static void fail(mb_result *r, mb_job_status status, const char *msg)
@@ -179,40 +215,74 @@ static void slot_set_error(struct mb_batch_slot *s, int index, int code, const c
     pthread_mutex_unlock(&s->mu);
 }
 
-/* One image: decode, then either resize and normalize straight into its
- * place in the batch, or keep it for the device side to assemble. */
+/* One image on the host: decode (data is the file already read, or NULL),
+ * then either resize and normalize straight into its place in the batch, or
+ * keep it for the device side to assemble.  *pre_ms: the time after decoding. */
+static int host_image(struct mb_batch_slot *s, int index, const char *path,
+                      const unsigned char *data, size_t len, double *pre_ms, mb_err *err)
+{
+    int side = s->side;
+    mb_image img = {0};
+    /* DCT-scaled decoding may shrink a large JPEG, but never below the size
+     * the model will see. */
+    int rc = data != NULL ? mb_image_decode_memory(data, len, path, side, side, &img, err)
+                          : mb_image_decode_file(path, side, side, &img, err);
+    double t1 = mb_now_ms();
+    if (rc == 0 && side > 0) {
+        mb_image sized = img;
+        if (img.width != side || img.height != side) {
+            rc = mb_image_resize(&img, side, side, &sized, err);
+            mb_image_free(&img);
+        }
+        if (rc == 0) {
+            mb_image_to_chw(&sized, s->host + (size_t)index * 3u * (size_t)side * (size_t)side);
+            mb_image_free(&sized);
+        }
+        *pre_ms = mb_now_ms() - t1;
+    } else if (rc == 0) {
+        s->images[index] = img;
+    }
+    return rc;
+}
+
+/* One image for the GPU: read it, and keep it for nvJPEG when its frame
+ * header says nvJPEG takes it and the row is not the host's share; else
+ * (progressive, CMYK, grey, cut short, unreadable) decode it here. */
+static int gpu_image(struct mb_batch_slot *s, int index, const char *path, double *pre_ms,
+                     mb_err *err)
+{
+    size_t len = 0;
+    unsigned char *data = (unsigned char *)mb_read_file_max(path, MB_GPU_MAX_FILE_BYTES, &len);
+    if (data == NULL)
+        return host_image(s, index, path, NULL, 0, pre_ms, err);
+    mb_jpeg_info info;
+    mb_err ignored;
+    if (mb_jpeg_read_info(data, len, &info, &ignored) == 0 && mb_jpeg_gpu_decodable(&info) &&
+        !mb_split_host_row(s->host_share, index)) {
+        s->jpegs[index] = data;
+        s->lens[index] = len;
+        return 0;
+    }
+    int rc = host_image(s, index, path, data, len, pre_ms, err);
+    free(data);
+    return rc;
+}
+
 static void image_task_run(void *arg)
 {
     image_task *t = arg;
     struct mb_batch_slot *s = t->slot;
     const char *path = s->job->images[s->first + (size_t)t->index];
-    int side = s->side;
     mb_err err;
-    mb_image img = {0};
-    double t0 = mb_now_ms();
-    /* DCT-scaled decoding may shrink a large JPEG, but never below the size
-     * the model will see. */
-    int rc = mb_image_decode_file(path, side, side, &img, &err);
-    double t1 = mb_now_ms();
     double pre = 0;
-    if (rc == 0 && side > 0) {
-        mb_image sized = img;
-        if (img.width != side || img.height != side) {
-            rc = mb_image_resize(&img, side, side, &sized, &err);
-            mb_image_free(&img);
-        }
-        if (rc == 0) {
-            mb_image_to_chw(&sized, s->host + (size_t)t->index * 3u * (size_t)side * (size_t)side);
-            mb_image_free(&sized);
-        }
-        pre = mb_now_ms() - t1;
-    } else if (rc == 0) {
-        s->images[t->index] = img;
-    }
+    double t0 = mb_now_ms();
+    int rc = s->gpu ? gpu_image(s, t->index, path, &pre, &err)
+                    : host_image(s, t->index, path, NULL, 0, &pre, &err);
+    double total = mb_now_ms() - t0;
     if (rc != 0)
         slot_set_error(s, t->index, rc, err.msg);
     pthread_mutex_lock(&s->mu);
-    s->decode_ms += t1 - t0;
+    s->decode_ms += total - pre;
     s->preprocess_ms += pre;
     pthread_mutex_unlock(&s->mu);
     mb_latch_count_down(&s->done);
@@ -221,7 +291,7 @@ static void image_task_run(void *arg)
 /* Queues the images of batch b on the pool (or runs them here when there is
  * no pool). */
 static void start_batch(mb_pipeline *p, const mb_job *job, int batch_size, size_t b, int side,
-                        struct mb_batch_slot *s)
+                        bool gpu, double host_share, struct mb_batch_slot *s)
 {
     s->job = job;
     s->first = b * (size_t)batch_size;
@@ -235,13 +305,21 @@ static void start_batch(mb_pipeline *p, const mb_job *job, int batch_size, size_
     s->err_msg = NULL;
     s->h = s->w = 0;
     if (s->n > s->cap) {
+        slot_release_gpu(s);
         free(s->images);
         free(s->tasks);
+        free(s->jpegs);
+        free(s->lens);
         s->images = mb_calloc((size_t)s->n, sizeof *s->images);
         s->tasks = mb_calloc((size_t)s->n, sizeof *s->tasks);
+        s->jpegs = mb_calloc((size_t)s->n, sizeof *s->jpegs);
+        s->lens = mb_calloc((size_t)s->n, sizeof *s->lens);
         s->cap = s->n;
     }
     memset(s->images, 0, (size_t)s->n * sizeof *s->images);
+    s->gpu = gpu;
+    s->host_share = host_share;
+    s->gpu_rows = 0;
     s->busy = true;
     if (side > 0 &&
         slot_host_buffer(p, s, (size_t)s->n * 3u * (size_t)side * (size_t)side) != 0) {
@@ -265,13 +343,17 @@ static void start_batch(mb_pipeline *p, const mb_job *job, int batch_size, size_
  * r's status and error. */
 static int wait_batch(mb_pipeline *p, struct mb_batch_slot *s, mb_result *r)
 {
+    double wait_start = mb_now_ms();
     mb_latch_wait(&s->done);
+    s->pool_wait_ms = mb_now_ms() - wait_start;
     s->busy = false;
     r->decode_ms += s->decode_ms;
     r->preprocess_ms += s->preprocess_ms;
     int rc = 0;
     if (s->side > 0) {
         s->h = s->w = s->side;
+        for (int i = 0; s->gpu && i < s->n; i++)
+            s->gpu_rows += s->jpegs[i] != NULL;
     } else {
         double t0 = mb_now_ms();
         for (int i = 0; i < s->n && rc == 0; i++) {
@@ -331,6 +413,7 @@ static int collect_batch(mb_pipeline *p, struct mb_batch_slot *s, job_totals *to
     mb_err err;
     int rc = mb_torch_model_collect(p->model, s->inflight, tot->emb, &t, &err);
     s->inflight = NULL;
+    slot_release_gpu(s);
     r->transfer_ms += t.transfer_ms;
     r->forward_ms += t.forward_ms;
     if (rc != 0) {
@@ -354,6 +437,97 @@ static int collect_batch(mb_pipeline *p, struct mb_batch_slot *s, job_totals *to
     return 0;
 }
 
+/* A batch nvJPEG refused: its JPEG rows decoded here on the host instead,
+ * so that a corrupt image fails the job with the host decoder's reason. */
+static int host_fallback(struct mb_batch_slot *s, mb_result *r, mb_err *err)
+{
+    double t0 = mb_now_ms();
+    double pre = 0;
+    int rc = 0;
+    for (int i = 0; i < s->n && rc == 0; i++) {
+        if (s->jpegs[i] == NULL)
+            continue;
+        double one = 0;
+        rc = host_image(s, i, s->job->images[s->first + (size_t)i], s->jpegs[i], s->lens[i], &one,
+                        err);
+        pre += one;
+    }
+    r->decode_ms += mb_now_ms() - t0 - pre;
+    r->preprocess_ms += pre;
+    s->gpu_rows = 0;
+    return rc;
+}
+
+/* Queues the batch's device work: nvJPEG and the forward pass on the GPU, or
+ * the host batch's copy and the forward pass.  decode_ms gets the host time
+ * of the batched nvJPEG call (the engines' time is not on the host). */
+static int submit_batch(mb_pipeline *p, struct mb_batch_slot *s, int resize_to, mb_result *r,
+                        mb_err *err)
+{
+    if (s->gpu && s->gpu_rows > 0) {
+        double t0 = mb_now_ms();
+        int rc = mb_gpu_decode_batch(p->gpu, (const unsigned char *const *)s->jpegs, s->lens,
+                                     s->host, s->n, s->side, &s->gpu_batch, err);
+        r->decode_ms += mb_now_ms() - t0;
+        if (rc == 0) {
+            r->gpu_images += s->gpu_rows;
+            return mb_torch_model_submit_device(p->model, mb_gpu_batch_data(s->gpu_batch), s->n,
+                                                s->side, s->side, &s->inflight, err);
+        }
+        if (rc != MB_EIMAGE || (rc = host_fallback(s, r, err)) != 0)
+            return rc;
+    }
+    return mb_torch_model_submit(p->model, s->host, s->n, s->h, s->w, resize_to, &s->inflight,
+                                 err);
+}
+
+/* Where this job's images are decoded: the job's decode mode against what
+ * the worker has.  The GPU decodes into the model's input size, so native
+ * input stays on the host.  MB_EINVAL with the reason for a `gpu` job the
+ * worker cannot serve. */
+static int resolve_decode(mb_pipeline *p, const mb_job *job, mb_decode_mode *out, mb_err *err)
+{
+    *out = MB_DECODE_HOST;
+    if (job->decode == MB_DECODE_HOST)
+        return 0;
+    bool want_gpu = job->decode == MB_DECODE_GPU;
+    if (job->input_size <= 0) {
+        if (want_gpu)
+            return mb_err_set(err, MB_EINVAL, "decode: gpu needs an input_size (native-size "
+                              "input is decoded on the host)");
+        return 0;
+    }
+    if (p->gpu == NULL && p->gpu_unavailable == NULL) {
+        mb_err why;
+        if (mb_gpu_decoder_new(p->device, 65536, &p->gpu, &why) != 0)
+            p->gpu_unavailable = mb_strdup(why.msg);
+    }
+    if (p->gpu == NULL) {
+        if (want_gpu)
+            return mb_err_set(err, MB_EINVAL, "decode: gpu: %s", p->gpu_unavailable);
+        return 0;
+    }
+    *out = MB_DECODE_GPU;
+    return 0;
+}
+
+/* Batches decoded ahead of a failure still hold tasks on the pool, which
+ * write into the slots and read the job: waits for them and frees what they
+ * made. */
+static void drain_slots(mb_pipeline *p, int n_slots)
+{
+    for (int i = 0; i < n_slots; i++) {
+        struct mb_batch_slot *s = &p->slots[i];
+        if (!s->busy)
+            continue;
+        mb_latch_wait(&s->done);
+        s->busy = false;
+        for (int j = 0; j < s->n; j++)
+            mb_image_free(&s->images[j]);
+        slot_release_gpu(s);
+    }
+}
+
 void mb_pipeline_run(mb_pipeline *p, const mb_job *job, mb_result *r)
 {
     double start = mb_now_ms();
@@ -365,24 +539,37 @@ void mb_pipeline_run(mb_pipeline *p, const mb_job *job, mb_result *r)
     mb_torch_memory_reset_peak(p->device);
     if (p->pool == NULL)
         p->pool = mb_pool_new(p->decode_threads > 0 ? p->decode_threads : mb_cpu_count());
+    mb_decode_mode decode;
+    mb_err derr;
+    if (resolve_decode(p, job, &decode, &derr) != 0) {
+        fail(r, MB_JOB_ERROR, derr.msg);
+        r->wall_ms = mb_now_ms() - start;
+        return;
+    }
+    r->decode = decode;
     job_totals tot = {.emb = mb_calloc((size_t)batch_size * (size_t)p->dim, sizeof(float))};
     if (job->return_embeddings) {
         r->n_embeddings = job->n_images * (size_t)p->dim;
         r->embeddings = mb_calloc(r->n_embeddings, sizeof(float));
     }
-    int side = job->input_size > 0 && !job->resize_on_device ? job->input_size : 0;
+    bool gpu = decode == MB_DECODE_GPU;
+    /* auto shares the batches with the host pool; gpu is nvJPEG alone. */
+    bool split = gpu && job->decode == MB_DECODE_AUTO;
+    /* nvJPEG's batches come out at the model's size, whatever resize_on says. */
+    int side = job->input_size > 0 && (!job->resize_on_device || gpu) ? job->input_size : 0;
     bool overlap = side > 0 && (size_t)batch_size * 3u * (size_t)side * (size_t)side *
                                        sizeof(float) <= MB_OVERLAP_MAX_BATCH_BYTES;
     int n_slots = overlap ? N_SLOTS : 1;
     size_t lookahead = overlap ? LOOKAHEAD : 0;
     size_t n_batches = (job->n_images + (size_t)batch_size - 1) / (size_t)batch_size;
-    int resize_to = job->resize_on_device ? job->input_size : 0;
+    int resize_to = job->resize_on_device && side == 0 ? job->input_size : 0;
     size_t started = 0;
     /* The batch whose device work is queued but not collected. */
     struct mb_batch_slot *pending = NULL;
     for (size_t k = 0; k < n_batches; k++) {
         while (started < n_batches && started <= k + lookahead) {
-            start_batch(p, job, batch_size, started, side, &p->slots[started % (size_t)n_slots]);
+            start_batch(p, job, batch_size, started, side, gpu, split ? p->host_share : 0,
+                        &p->slots[started % (size_t)n_slots]);
             started++;
         }
         struct mb_batch_slot *s = &p->slots[k % (size_t)n_slots];
@@ -393,9 +580,9 @@ void mb_pipeline_run(mb_pipeline *p, const mb_job *job, mb_result *r)
             rc = emulated_mps_check(p, 4.0 * 3.0 * s->n * s->h * s->w, &err);
             device_failed = rc != 0;
         }
+        double device_t0 = mb_now_ms();
         if (rc == 0) {
-            rc = mb_torch_model_submit(p->model, s->host, s->n, s->h, s->w, resize_to,
-                                       &s->inflight, &err);
+            rc = submit_batch(p, s, resize_to, r, &err);
             device_failed = rc != 0;
         }
         /* The batch before this one comes first in the job, and its result
@@ -405,6 +592,9 @@ void mb_pipeline_run(mb_pipeline *p, const mb_job *job, mb_result *r)
             prev_rc = collect_batch(p, pending, &tot, r);
             pending = NULL;
         }
+        if (split && rc == 0)
+            p->host_share = mb_split_next(p->host_share, s->pool_wait_ms,
+                                          mb_now_ms() - device_t0);
         if (device_failed && prev_rc == 0) {
             fail(r, rc == MB_EOOM ? MB_JOB_OOM : MB_JOB_ERROR, err.msg);
             mb_torch_empty_cache(p->device);
@@ -412,6 +602,7 @@ void mb_pipeline_run(mb_pipeline *p, const mb_job *job, mb_result *r)
         if (rc != 0 || prev_rc != 0) {
             mb_torch_inflight_free(s->inflight);
             s->inflight = NULL;
+            slot_release_gpu(s);
             break;
         }
         if (overlap) {
@@ -422,17 +613,7 @@ void mb_pipeline_run(mb_pipeline *p, const mb_job *job, mb_result *r)
     }
     if (pending != NULL)
         collect_batch(p, pending, &tot, r);
-    /* Batches decoded ahead of a failure still hold tasks on the pool, which
-     * write into the slots and read the job: wait for them. */
-    for (int i = 0; i < n_slots; i++) {
-        struct mb_batch_slot *s = &p->slots[i];
-        if (!s->busy)
-            continue;
-        mb_latch_wait(&s->done);
-        s->busy = false;
-        for (int j = 0; j < s->n; j++)
-            mb_image_free(&s->images[j]);
-    }
+    drain_slots(p, n_slots);
     free(tot.emb);
     r->checksum = tot.checksum;
     mb_device_memory mem = {0};

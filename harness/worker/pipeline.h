@@ -8,7 +8,14 @@
  * of one batch overlaps the forward pass of the one before.  Every image is
  * preprocessed by the same code into its own place in the batch, so the
  * embeddings are the same, bit for bit, as when the stages run one after
- * the other. */
+ * the other.
+ *
+ * With `decode: gpu` (or auto where the worker has nvJPEG on CUDA) the pool
+ * only reads the files and checks their frame headers; the device side
+ * decodes the batch with nvJPEG into the model's input on the GPU
+ * (gpu_decode.h).  Images nvJPEG does not take are decoded on the pool as
+ * usual and copied into their rows; a batch nvJPEG refuses is decoded on
+ * the host, where a corrupt image fails the job with the host's reason. */
 #ifndef MB_PIPELINE_H
 #define MB_PIPELINE_H
 
@@ -17,6 +24,7 @@
 
 struct mb_pool;
 struct mb_batch_slot;
+struct mb_gpu_decoder;
 
 typedef struct mb_pipeline {
     mb_torch_model *model;
@@ -32,6 +40,13 @@ typedef struct mb_pipeline {
     /* Fault injection: run the MPS allocator's watermark check before every
      * forward pass, with the seed's garbage "other allocations" figure. */
     bool emulate_mps_accounting;
+    /* nvJPEG, started by the first job that decodes on the GPU; once a start
+     * fails, why (and `decode: auto` means the host from then on). */
+    struct mb_gpu_decoder *gpu;
+    char *gpu_unavailable;
+    /* `decode: auto` on the GPU: the share of each batch the pool decodes on
+     * the host meanwhile, tuned batch by batch (decode_split.h). */
+    double host_share;
 } mb_pipeline;
 
 void mb_pipeline_init(mb_pipeline *p, mb_torch_model *model, mb_device device);

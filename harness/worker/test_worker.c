@@ -167,6 +167,43 @@ static void corrupt_image_fails_only_its_job(void **state)
     assert_true(mb_proc_alive(&f->env.worker));
 }
 
+/* On the CPU, `decode: auto` decodes on the host and says so, and `decode:
+ * gpu` fails its job with the reason; the worker lives on. */
+static void decode_modes_on_the_cpu(void **state)
+{
+    fixture *f = *state;
+    NEED_ENV(f);
+    assert_true(mb_test_start_worker(&f->env, "builtin:tiny", NULL));
+    mb_job job = make_job("auto", f->images, 3, 2);
+    mb_test_submit(&f->env, &job);
+    job = make_job("gpu", f->images, 3, 2);
+    job.decode = MB_DECODE_GPU;
+    mb_test_submit(&f->env, &job);
+    job = make_job("host", f->images, 3, 2);
+    job.decode = MB_DECODE_HOST;
+    mb_test_submit(&f->env, &job);
+    mb_result r;
+    assert_true(mb_test_next_result(&f->env, 60000, &r));
+    assert_string_equal(r.job_id, "auto");
+    assert_int_equal(r.status, MB_JOB_OK);
+    assert_int_equal(r.decode, MB_DECODE_HOST);
+    assert_int_equal(r.gpu_images, 0);
+    mb_result_clear(&r);
+    assert_true(mb_test_next_result(&f->env, 60000, &r));
+    assert_string_equal(r.job_id, "gpu");
+    assert_int_equal(r.status, MB_JOB_ERROR);
+    assert_non_null(r.error);
+    if (strstr(r.error, "decode: gpu: ") == NULL ||
+        (strstr(r.error, "without nvJPEG") == NULL && strstr(r.error, "needs the CUDA") == NULL))
+        fail_msg("error '%s' does not say why the GPU cannot decode", r.error);
+    mb_result_clear(&r);
+    assert_true(mb_test_next_result(&f->env, 60000, &r));
+    assert_string_equal(r.job_id, "host");
+    assert_int_equal(r.status, MB_JOB_OK);
+    assert_int_equal(r.decode, MB_DECODE_HOST);
+    mb_result_clear(&r);
+}
+
 /* A malformed message on the jobs stream is answered with an error naming
  * the stream entry, and the worker keeps consuming. */
 static void malformed_job_is_reported(void **state)
@@ -242,6 +279,49 @@ static void sigterm_stops_cleanly(void **state)
     assert_null(hello);
 }
 
+/* nvJPEG's embeddings against the host-decoded ones (first): the decoders
+ * and resizers differ in rounding only; a corrupt JPEG still fails its job
+ * with the host decoder's reason. */
+static void cuda_gpu_decode_matches_host(fixture *f, const mb_result *first)
+{
+    mb_job job = make_job("g", f->images, 6, 4);
+    job.return_embeddings = true;
+    job.decode = MB_DECODE_GPU;
+    mb_test_submit(&f->env, &job);
+    char *cut = mb_test_source_path("fixtures/images/corrupt/truncated.jpg");
+    char *images[] = {f->images[0], cut};
+    mb_job bad = make_job("gbad", images, 2, 2);
+    bad.decode = MB_DECODE_GPU;
+    mb_test_submit(&f->env, &bad);
+    mb_result r;
+    assert_true(mb_test_next_result(&f->env, 120000, &r));
+    if (r.status != MB_JOB_OK)
+        fail_msg("GPU-decoded job failed: %s", r.error ? r.error : "?");
+    assert_int_equal(r.decode, MB_DECODE_GPU);
+    assert_int_equal(r.gpu_images, 6);
+    int dim = r.embedding_dim;
+    for (int row = 0; row < 6; row++) {
+        double dot = 0, na = 0, nb = 0;
+        for (int k = 0; k < dim; k++) {
+            double x = first->embeddings[row * dim + k], y = r.embeddings[row * dim + k];
+            dot += x * y;
+            na += x * x;
+            nb += y * y;
+        }
+        double cosine = dot / sqrt(na * nb);
+        printf("gpu decode row %d: cosine %.6f against host decode\n", row, cosine);
+        if (cosine < 0.99)
+            fail_msg("gpu decode row %d: cosine %.6f against host decode", row, cosine);
+    }
+    mb_result_clear(&r);
+    assert_true(mb_test_next_result(&f->env, 120000, &r));
+    assert_int_equal(r.status, MB_JOB_ERROR);
+    if (r.error == NULL || strstr(r.error, "truncated JPEG") == NULL)
+        fail_msg("corrupt JPEG under decode: gpu: '%s'", r.error ? r.error : "(no error)");
+    mb_result_clear(&r);
+    free(cut);
+}
+
 /* The same worker on CUDA, where the machine has a usable GPU (skipped
  * visibly otherwise): every batch size gives the same embeddings to within
  * what cuDNN's algorithm choice and TF32 allow, and the device times and
@@ -266,6 +346,7 @@ static void cuda_worker_serves_jobs(void **state)
     for (size_t b = 0; b < 3; b++) {
         mb_job job = make_job("c", f->images, 6, batches[b]);
         job.return_embeddings = true;
+        job.decode = MB_DECODE_HOST;
         mb_test_submit(&f->env, &job);
         mb_result r;
         assert_true(mb_test_next_result(&f->env, 120000, &r));
@@ -292,6 +373,7 @@ static void cuda_worker_serves_jobs(void **state)
         }
         mb_result_clear(&r);
     }
+    cuda_gpu_decode_matches_host(f, &first);
     mb_result_clear(&first);
 }
 
@@ -299,6 +381,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(every_job_comes_back, setup, teardown),
     cmocka_unit_test_setup_teardown(embeddings_do_not_depend_on_batch_size, setup, teardown),
     cmocka_unit_test_setup_teardown(corrupt_image_fails_only_its_job, setup, teardown),
+    cmocka_unit_test_setup_teardown(decode_modes_on_the_cpu, setup, teardown),
     cmocka_unit_test_setup_teardown(malformed_job_is_reported, setup, teardown),
     cmocka_unit_test_setup_teardown(torchscript_model_serves_jobs, setup, teardown),
     cmocka_unit_test_setup_teardown(bad_model_is_announced, setup, teardown),

@@ -1,4 +1,4 @@
-# latency: drawn by `mpsbench plot` from results/reference/gpu-h200/gpu-e2e/run.json.
+# latency: drawn by `mpsbench plot` from gpu-e2e/run.json.
 # Edit and re-plot from this folder: gnuplot latency.gp
 # One format only: gnuplot -e "fmt='png'" latency.gp
 # Device colours, the same in every chart: cuda #5a9e00, mps #8e44ad, cpu #1f77b4.
@@ -32,7 +32,7 @@ set title "224x224 images"
 set yrange [-0.6:0.6]
 set ytics ("cuda b32" 0) scale 0 font ",10"
 unset logscale x
-set xrange [0:105.954]
+set xrange [0:116.322]
 plot 'latency.dat' index 0 using 4:1:2:6:8 with xerrorbars ps 0 lw 1.5 lc rgb variable notitle, \
      '' index 0 using 4:1:3:5:($1-0.3):($1+0.3):8 with boxxyerror fs solid 0.35 border lc rgb variable notitle, \
      '' index 0 using 4:1:4:4:($1-0.3):($1+0.3) with boxxyerror lw 2.5 lc rgb "black" notitle, \
@@ -43,7 +43,7 @@ set title "4032x3024 images"
 set yrange [-0.6:0.6]
 set ytics ("cuda b32" 0) scale 0 font ",10"
 unset logscale x
-set xrange [0:1863.19]
+set xrange [0:1164.88]
 plot 'latency.dat' index 2 using 4:1:2:6:8 with xerrorbars ps 0 lw 1.5 lc rgb variable notitle, \
      '' index 2 using 4:1:3:5:($1-0.3):($1+0.3):8 with boxxyerror fs solid 0.35 border lc rgb variable notitle, \
      '' index 2 using 4:1:4:4:($1-0.3):($1+0.3) with boxxyerror lw 2.5 lc rgb "black" notitle, \

@@ -1,4 +1,4 @@
-# memory: drawn by `mpsbench plot` from results/reference/gpu-h200/gpu-e2e/run.json.
+# memory: drawn by `mpsbench plot` from gpu-e2e/run.json.
 # Edit and re-plot from this folder: gnuplot memory.gp
 # One format only: gnuplot -e "fmt='png'" memory.gp
 # Device colours, the same in every chart: cuda #5a9e00, mps #8e44ad, cpu #1f77b4.
@@ -32,7 +32,7 @@ unset arrow
 unset label
 set ytics ("cuda" 0) scale 0 font ",10"
 set yrange [-0.6:0.6]
-set xrange [0:640.305]
+set xrange [0:548.737]
 plot 'memory.dat' index 0 using 1:2:3 with points pt 7 ps 1.5 lc rgb variable notitle, \
      '' index 1 using 1:2 with points pt 2 ps 2.2 lw 3 lc rgb "#d62728" notitle
 set origin 0.0000,0.0176
@@ -42,7 +42,7 @@ unset arrow
 unset label
 set ytics ("cuda" 0) scale 0 font ",10"
 set yrange [-0.6:0.6]
-set xrange [0:640.305]
+set xrange [0:1314.34]
 plot 'memory.dat' index 2 using 1:2:3 with points pt 7 ps 1.5 lc rgb variable notitle, \
      '' index 3 using 1:2 with points pt 2 ps 2.2 lw 3 lc rgb "#d62728" notitle
 unset multiplot

@@ -1,4 +1,4 @@
-# throughput: drawn by `mpsbench plot` from results/reference/gpu-h200/gpu-rq/run.json.
+# throughput: drawn by `mpsbench plot` from gpu-rq/run.json.
 # Edit and re-plot from this folder: gnuplot throughput.gp
 # One format only: gnuplot -e "fmt='png'" throughput.gp
 # Device colours, the same in every chart: cuda #5a9e00, mps #8e44ad, cpu #1f77b4.
@@ -30,7 +30,7 @@ set size 1.0000,0.6482
 set title "224x224 images"
 set ytics ("cuda" 0) scale 0 font ",10"
 set yrange [-1.6:0.6]
-set xrange [0:727.848]
+set xrange [0:888.321]
 plot 'throughput.dat' index 0 using 2:1:3:4 with xerrorbars lc rgb "#5a9e00" lw 2 pt 7 ps 1.3 dt 1 title "cuda"
 unset multiplot
 set output
