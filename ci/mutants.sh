@@ -247,7 +247,7 @@ mutant run_html_before_charts harness/run/runner.c finish_run \
     '^test_tracking/run_writes_report_html_with_its_charts$' 'test_tracking mpsbench' \
     'mpsbench run renders report.html before the charts exist, so the page has none'
 mutant plot_single_batch_stacked harness/plot/chart_throughput.c mb__plot_chart_throughput \
-    'bool rows = nb == 1;' 'bool rows = false;' \
+    'bool rows = g.nb == 1;' 'bool rows = false;' \
     '^test_plot/test_long_cell_sets_stay_readable$' 'test_plot mpsbench' \
     'a throughput chart of one batch size stacks every configuration'"'"'s point on one x'
 mutant detector_change_unpaired harness/compare/detector_logic.c mb_det_paired_change \

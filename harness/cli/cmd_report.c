@@ -20,6 +20,24 @@ static const mb_opt report_opts[] = {
     {NULL, 0, 0, 0},
 };
 
+/* The next option of a reader verb (report, export), whose one positional
+ * argument is the run directory: takes that into *dir here, refusing a
+ * second, and hands every other option to the caller in *id (MB_OPT_END
+ * at the end).  Returns 0 or the error of a bad option. */
+static int reader_next(const char *verb, mb_opt_iter *it, const mb_opt *opts, const char **dir,
+                       int *id, mb_err *err)
+{
+    for (;;) {
+        int rc = mb_opt_next(it, opts, id, err);
+        if (rc != 0 || *id != MB_OPT_POSITIONAL)
+            return rc;
+        if (*dir != NULL)
+            return mb_err_set(err, MB_EUSAGE, "%s: one run directory, got '%s' and '%s'", verb,
+                              *dir, it->arg);
+        *dir = it->arg;
+    }
+}
+
 int mb_cmd_report(int argc, char **argv, mb_err *err)
 {
     const char *dir = NULL;
@@ -29,17 +47,11 @@ int mb_cmd_report(int argc, char **argv, mb_err *err)
     mb_opt_init(&it, argc, argv, 2);
     for (;;) {
         int id, rc;
-        if ((rc = mb_opt_next(&it, report_opts, &id, err)) != 0)
+        if ((rc = reader_next("report", &it, report_opts, &dir, &id, err)) != 0)
             return rc;
         if (id == MB_OPT_END)
             break;
         switch (id) {
-        case MB_OPT_POSITIONAL:
-            if (dir != NULL)
-                return mb_err_set(err, MB_EUSAGE, "report: one run directory, got '%s' and '%s'",
-                                  dir, it.arg);
-            dir = it.arg;
-            break;
         case OPT_BASELINE: plot_opt.baseline = it.arg; break;
         case OPT_QUIET: quiet = true; break;
         case OPT_HELP: mb_cli_verb_usage("report", stdout); return MB_EXIT_OK;
@@ -83,17 +95,11 @@ int mb_cmd_export(int argc, char **argv, mb_err *err)
     mb_opt_init(&it, argc, argv, 2);
     for (;;) {
         int id, rc;
-        if ((rc = mb_opt_next(&it, export_opts, &id, err)) != 0)
+        if ((rc = reader_next("export", &it, export_opts, &dir, &id, err)) != 0)
             return rc;
         if (id == MB_OPT_END)
             break;
         switch (id) {
-        case MB_OPT_POSITIONAL:
-            if (dir != NULL)
-                return mb_err_set(err, MB_EUSAGE, "export: one run directory, got '%s' and '%s'",
-                                  dir, it.arg);
-            dir = it.arg;
-            break;
         case OPT_FORMAT:
             if ((rc = mb_export_format_parse(it.arg, &format, err)) != 0)
                 return rc;

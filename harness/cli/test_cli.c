@@ -42,17 +42,6 @@ static bool exists(const char *path)
     return stat(path, &st) == 0;
 }
 
-static json_t *load_json(const char *dir, const char *name)
-{
-    char *path = mb_asprintf("%s/%s", dir, name);
-    json_error_t jerr;
-    json_t *o = json_load_file(path, 0, &jerr);
-    if (o == NULL)
-        fail_msg("%s: %s", path, jerr.text);
-    free(path);
-    return o;
-}
-
 /* Lines of text that contain needle. */
 static int count_lines(const char *text, const char *needle)
 {
@@ -110,7 +99,7 @@ static void filter_and_overrides_shape_the_run(void **state)
                           "--warmup-jobs", "0", NULL};
     char *output;
     EXPECT_EXIT(mb_test_run_cli(&f->env, args, &output), 0, output);
-    json_t *run = load_json(out, "run.json");
+    json_t *run = mb_test_load_json(out, "run.json");
     mb_test_assert_jobs_accounted(run);
     json_t *cells = json_object_get(run, "cells");
     assert_int_equal(json_array_size(cells), 2);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "mb_test_files.h"
 #include "mb_test_main.h"
 
 #include <dirent.h>
@@ -46,18 +47,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fx *f = *state;
-    DIR *d = opendir(f->dir);
-    struct dirent *e;
-    while (d != NULL && (e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        char *p = mb_asprintf("%s/%s", f->dir, e->d_name);
-        unlink(p);
-        free(p);
-    }
-    if (d != NULL)
-        closedir(d);
-    rmdir(f->dir);
+    mb_test_remove_tree(f->dir);
     free(f->dir);
     free(f);
     return 0;
@@ -521,37 +511,13 @@ static void test_kill9_anywhere(void **state)
     free(target);
 }
 
-static int run_cli(const char *const *args, const char *out_path)
-{
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd >= 0) {
-            dup2(fd, STDOUT_FILENO);
-            dup2(fd, STDERR_FILENO);
-        }
-        const char *argv[16] = {MB_BINARY_DIR "/bin/mpsbench"};
-        size_t n = 1;
-        for (; args[n - 1] != NULL && n < 15; n++)
-            argv[n] = args[n - 1];
-        argv[n] = NULL;
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    int status;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    return WEXITSTATUS(status);
-}
-
 static void test_cli(void **state)
 {
     fx *f = *state;
     char *out = mb_asprintf("%s.out", f->dir);
     const char *update[] = {"baseline", "update", FIXTURE("run-threshold"), "--dir", f->dir,
                             NULL};
-    assert_int_equal(run_cli(update, out), 0);
+    assert_int_equal(mb_test_run_mpsbench(update, out), 0);
     char *text = slurp(out, NULL);
     char *expected = mb_asprintf("%s/%s.json\n", f->dir, KEY);
     assert_string_equal(text, expected);
@@ -559,37 +525,37 @@ static void test_cli(void **state)
     free(expected);
 
     const char *key[] = {"baseline", "key", FIXTURE("baseline.json"), NULL};
-    assert_int_equal(run_cli(key, out), 0);
+    assert_int_equal(mb_test_run_mpsbench(key, out), 0);
     text = slurp(out, NULL);
     assert_string_equal(text, KEY "\n");
     free(text);
 
     const char *corrupt[] = {"baseline", "update", FIXTURE("corrupt.json"), "--dir", f->dir,
                              NULL};
-    assert_int_equal(run_cli(corrupt, out), 2);
+    assert_int_equal(mb_test_run_mpsbench(corrupt, out), 2);
     const char *usage[] = {"baseline", "frobnicate", NULL};
-    assert_int_equal(run_cli(usage, out), 2);
+    assert_int_equal(mb_test_run_mpsbench(usage, out), 2);
 
     char *target = mb_asprintf("%s/%s.json", f->dir, KEY);
     put_file(target, "garbage");
-    assert_int_equal(run_cli(update, out), 2);
+    assert_int_equal(mb_test_run_mpsbench(update, out), 2);
     text = slurp(target, NULL);
     assert_string_equal(text, "garbage");
     free(text);
     const char *force[] = {"baseline", "update", FIXTURE("run-threshold"), "--dir", f->dir,
                            "--force", NULL};
-    assert_int_equal(run_cli(force, out), 0);
+    assert_int_equal(mb_test_run_mpsbench(force, out), 0);
     assert_int_equal(history_runs(target), 1);
     assert_true(latest_is(target, FIXTURE("run-threshold/results.json")));
 
     const char *keep[] = {"baseline", "update", FIXTURE("baseline.json"), "--dir", f->dir,
                           "--keep", "1", NULL};
-    assert_int_equal(run_cli(keep, out), 0);
+    assert_int_equal(mb_test_run_mpsbench(keep, out), 0);
     assert_int_equal(history_runs(target), 1);
     assert_true(latest_is(target, FIXTURE("baseline.json")));
     const char *bad_keep[] = {"baseline", "update", FIXTURE("baseline.json"), "--dir", f->dir,
                               "--keep", "0", NULL};
-    assert_int_equal(run_cli(bad_keep, out), 2);
+    assert_int_equal(mb_test_run_mpsbench(bad_keep, out), 2);
     unlink(out);
     free(out);
     free(target);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "mb_test_files.h"
 #include "mb_test_main.h"
 
 #include <fcntl.h>
@@ -547,30 +548,6 @@ static void test_history_verdicts(void **state)
 }
 
 /* Runs the real mpsbench with stdout and stderr to out_path; exit status. */
-static int run_cli(const char *const *args, const char *out_path)
-{
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd >= 0) {
-            dup2(fd, STDOUT_FILENO);
-            dup2(fd, STDERR_FILENO);
-        }
-        const char *argv[16] = {MB_BINARY_DIR "/bin/mpsbench"};
-        size_t n = 1;
-        for (; args[n - 1] != NULL && n < 15; n++)
-            argv[n] = args[n - 1];
-        argv[n] = NULL;
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    int status;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    return WEXITSTATUS(status);
-}
-
 static void test_cli_exit_codes(void **state)
 {
     (void)state;
@@ -584,7 +561,7 @@ static void test_cli_exit_codes(void **state)
      * every repetition apart, because the drift between runs is unmeasured. */
     const char *two_runs[] = {"compare", FIXTURE("baseline.json"), FIXTURE("slower20.json"),
                               NULL};
-    assert_int_equal(run_cli(two_runs, out), 0);
+    assert_int_equal(mb_test_run_mpsbench(two_runs, out), 0);
     char *text = mb_read_file(out, NULL);
     assert_non_null(strstr(text, "one run on each side"));
     assert_non_null(strstr(text, "Notice: 2 cell(s) inconclusive"));
@@ -593,12 +570,12 @@ static void test_cli_exit_codes(void **state)
     free(text);
     const char *two_runs_strict[] = {"compare", FIXTURE("baseline.json"),
                                      FIXTURE("slower20.json"), "--fail-on-inconclusive", NULL};
-    assert_int_equal(run_cli(two_runs_strict, out), 1);
+    assert_int_equal(mb_test_run_mpsbench(two_runs_strict, out), 1);
 
     /* The rest judges on the repetitions alone (--assume-no-drift). */
     const char *same[] = {"compare", FIXTURE("baseline.json"), FIXTURE("same.json"),
                           "--assume-no-drift", NULL};
-    assert_int_equal(run_cli(same, out), 0);
+    assert_int_equal(mb_test_run_mpsbench(same, out), 0);
     text = mb_read_file(out, NULL);
     assert_non_null(strstr(text, "no change"));
     assert_non_null(strstr(text, CELL_A));
@@ -606,7 +583,7 @@ static void test_cli_exit_codes(void **state)
 
     const char *slower[] = {"compare", FIXTURE("baseline.json"), FIXTURE("slower20.json"),
                             "--json", json, "--markdown", md, "--assume-no-drift", NULL};
-    assert_int_equal(run_cli(slower, out), 1);
+    assert_int_equal(mb_test_run_mpsbench(slower, out), 1);
     text = mb_read_file(out, NULL);
     assert_non_null(strstr(text, "regression"));
     assert_non_null(strstr(text, "-20.0%"));
@@ -623,7 +600,7 @@ static void test_cli_exit_codes(void **state)
 
     const char *to_stdout[] = {"compare", FIXTURE("baseline.json"), FIXTURE("same.json"),
                                "--quiet", "--json", "-", NULL};
-    assert_int_equal(run_cli(to_stdout, out), 0);
+    assert_int_equal(mb_test_run_mpsbench(to_stdout, out), 0);
     root = json_load_file(out, 0, &jerr);
     assert_non_null(root);
     assert_int_equal(json_array_size(json_object_get(root, "cells")), 2);
@@ -632,48 +609,48 @@ static void test_cli_exit_codes(void **state)
     /* A 25% threshold from the command line lets the 20% drop pass. */
     const char *lenient[] = {"compare", FIXTURE("baseline.json"), FIXTURE("slower20.json"),
                              "--threshold", "25%", "--assume-no-drift", NULL};
-    assert_int_equal(run_cli(lenient, out), 0);
+    assert_int_equal(mb_test_run_mpsbench(lenient, out), 0);
 
     const char *corrupt[] = {"compare", FIXTURE("corrupt.json"), FIXTURE("same.json"), NULL};
-    assert_int_equal(run_cli(corrupt, out), 2);
+    assert_int_equal(mb_test_run_mpsbench(corrupt, out), 2);
     text = mb_read_file(out, NULL);
     assert_non_null(strstr(text, "corrupt.json"));
     free(text);
     const char *corrupt_cur[] = {"compare", FIXTURE("baseline.json"), FIXTURE("corrupt.json"),
                                  NULL};
-    assert_int_equal(run_cli(corrupt_cur, out), 2);
+    assert_int_equal(mb_test_run_mpsbench(corrupt_cur, out), 2);
     /* Inconclusive is exit 0 with a notice, 1 when the caller says so. */
     const char *few[] = {"compare", FIXTURE("three.json"), FIXTURE("three-slower20.json"),
                          "--assume-no-drift", NULL};
-    assert_int_equal(run_cli(few, out), 0);
+    assert_int_equal(mb_test_run_mpsbench(few, out), 0);
     text = mb_read_file(out, NULL);
     assert_non_null(strstr(text, "inconclusive: 3 against 3 repetitions"));
     assert_non_null(strstr(text, "Notice: 1 cell(s) inconclusive"));
     free(text);
     const char *strict[] = {"compare", FIXTURE("three.json"), FIXTURE("three-slower20.json"),
                             "--fail-on-inconclusive", "--assume-no-drift", NULL};
-    assert_int_equal(run_cli(strict, out), 1);
+    assert_int_equal(mb_test_run_mpsbench(strict, out), 1);
     /* A regression stays 1 whatever the flag. */
     const char *strict_reg[] = {"compare", FIXTURE("baseline.json"), FIXTURE("slower20.json"),
                                 "--fail-on-inconclusive", "--assume-no-drift", NULL};
-    assert_int_equal(run_cli(strict_reg, out), 1);
+    assert_int_equal(mb_test_run_mpsbench(strict_reg, out), 1);
 
     /* Nothing comparable: exit 2, saying why. */
     const char *other[] = {"compare", FIXTURE("baseline.json"), FIXTURE("other-scenario.json"),
                            NULL};
-    assert_int_equal(run_cli(other, out), 2);
+    assert_int_equal(mb_test_run_mpsbench(other, out), 2);
     text = mb_read_file(out, NULL);
     assert_non_null(strstr(text, "nothing to compare: 4 cell(s) not comparable"));
     assert_non_null(strstr(text, "different scenario?"));
     free(text);
     const char *device[] = {"compare", FIXTURE("baseline.json"), FIXTURE("device.json"), NULL};
-    assert_int_equal(run_cli(device, out), 2);
+    assert_int_equal(mb_test_run_mpsbench(device, out), 2);
 
     const char *one[] = {"compare", FIXTURE("baseline.json"), NULL};
-    assert_int_equal(run_cli(one, out), 2);
+    assert_int_equal(mb_test_run_mpsbench(one, out), 2);
     const char *bad_threshold[] = {"compare", FIXTURE("baseline.json"), FIXTURE("same.json"),
                                    "--threshold", "five", NULL};
-    assert_int_equal(run_cli(bad_threshold, out), 2);
+    assert_int_equal(mb_test_run_mpsbench(bad_threshold, out), 2);
 
     unlink(out);
     unlink(json);

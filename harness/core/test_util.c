@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "mb_test_files.h"
 #include "mb_test_main.h"
 
 #include <dirent.h>
@@ -45,18 +46,7 @@ static int teardown(void **state)
     fx *f = *state;
     if (f->held >= 0)
         close(f->held);
-    DIR *d = opendir(f->dir);
-    struct dirent *e;
-    while (d != NULL && (e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        char *p = mb_asprintf("%s/%s", f->dir, e->d_name);
-        unlink(p);
-        free(p);
-    }
-    if (d != NULL)
-        closedir(d);
-    rmdir(f->dir);
+    mb_test_remove_tree(f->dir);
     free(f->dir);
     free(f->path);
     free(f);

@@ -89,18 +89,13 @@ int mb__plot_chart_latency(const mb__plot_ctx *ctx, const char *name, char **rea
         free(cells);
         return mb__plot_skip(reason, "no successful measured job in this run");
     }
-    size_t widest = 1, maxlab = 8;
+    size_t widest, maxlab = 8;
+    mb__plot_rows_extent(run, images, ni, has_latencies, tick_label, &widest, &maxlab);
+    /* Every cell with latencies stands in one of the panels. */
     bool devices_seen[4] = {false, false, false, false};
-    for (size_t i = 0; i < ni; i++) {
-        size_t n = mb__plot_cells_of_image(run, images[i]->image, has_latencies, cells);
-        widest = n > widest ? n : widest;
-        for (size_t k = 0; k < n; k++) {
-            char *lab = tick_label(cells[k]);
-            maxlab = strlen(lab) > maxlab ? strlen(lab) : maxlab;
-            free(lab);
-            devices_seen[mb__plot_device_rank(cells[k]->device)] = true;
-        }
-    }
+    for (size_t k = 0; k < run->n_cells; k++)
+        if (has_latencies(&run->cells[k]))
+            devices_seen[mb__plot_device_rank(run->cells[k].device)] = true;
     mb_strbuf dat = {0}, body = {0}, legend = {0};
     mb_strbuf_printf(&legend, ", NaN with points pt 7 ps 0.6 lc rgb \"#333333\" title \"one job\"");
     static const char *const rank_names[4] = {"cuda", "mps", "", "cpu"};

@@ -50,22 +50,12 @@ static void memory_lines(const mb__plot_ctx *ctx, const char *name, const mb__pl
                 || (c->n_ok == 0 && c->n_oom > 0))
                 continue;
             if (!any)
-                mb_strbuf_printf(dat, "# series: %s%s%s, image %s\n", series[s].device,
-                                 *series[s].variant ? ", " : "", series[s].variant, image);
+                mb__plot_series_block(dat, &series[s], image);
             any = true;
             mb_strbuf_printf(dat, "%d %.6g\n", c->batch, c->peak_memory / mib);
         }
-        if (!any)
-            continue;
-        mb_strbuf_printf(dat, "\n\n");
-        char *t = mb__plot_series_title(&series[s]);
-        char *qt = mb__plot_gp_quote(t);
-        mb_strbuf_printf(plot, "%s'%s.dat' index %d using 1:2 with linespoints ",
-                         plot->len ? ", \\\n     " : "plot ", name, (*index)++);
-        mb__plot_series_style(plot, &series[s]);
-        mb_strbuf_printf(plot, " title %s", qt);
-        free(t);
-        free(qt);
+        if (any)
+            mb__plot_series_line(dat, plot, name, index, "1:2 with linespoints", &series[s]);
     }
 }
 
@@ -137,11 +127,7 @@ static void memory_rows(const mb__plot_run *run, const char *name, const mb__plo
         if ((device != NULL && strcmp(series[s].device, device) != 0) || c == NULL
             || !has_memory(c))
             continue;
-        char *t = mb__plot_series_title(&series[s]);
-        char *qt = mb__plot_gp_quote(t);
-        mb_strbuf_printf(&ytics, "%s%s %d", rows ? ", " : "", qt, -rows);
-        free(t);
-        free(qt);
+        mb__plot_row_label(&ytics, &series[s], rows);
         if (c->n_oom > 0) {
             double y = cap > 0 ? cap / mib : isfinite(c->peak_memory) ? c->peak_memory / mib : 0;
             mb_strbuf_printf(&oom, "%.6g %d\n", y, -rows);
@@ -190,22 +176,16 @@ static double panel_range(const mb__plot_run *run, const char *image, const char
 int mb__plot_chart_memory(const mb__plot_ctx *ctx, const char *name, char **reason, mb_err *err)
 {
     const mb__plot_run *run = ctx->run;
-    const mb__plot_cell **images = mb_calloc(run->n_cells + 1, sizeof *images);
-    int *batches = mb_calloc(run->n_cells + 1, sizeof *batches);
-    mb__plot_series *series = mb_calloc(run->n_cells + 1, sizeof *series);
-    size_t ni = mb__plot_image_sizes(run, has_memory, images);
-    size_t nb = mb__plot_batch_sizes(run, has_memory, batches);
-    size_t ns = mb__plot_series_of(run, has_memory, series);
-    mb__plot_panel *panels = mb_calloc(ns * ni + 1, sizeof *panels);
-    size_t np = mb__plot_panels_of(series, ns, ni, panels);
+    mb__plot_grid g;
+    mb__plot_grid_of(run, has_memory, &g);
     int rc;
-    if (ni == 0) {
+    if (g.ni == 0) {
         rc = mb__plot_skip(reason,
                            "no memory figures in this run (no measured job reported its peak)");
         goto out;
     }
     mb_strbuf dat = {0}, body = {0}, legend = {0};
-    size_t longest = mb__plot_legend_series(&legend, series, ns);
+    size_t longest = mb__plot_legend_series(&legend, g.series, g.ns);
     double all_lo = INFINITY, all_hi = 0;
     bool any_oom_cell = false;
     for (size_t k = 0; k < run->n_cells; k++) {
@@ -225,44 +205,37 @@ int mb__plot_chart_memory(const mb__plot_ctx *ctx, const char *name, char **reas
                          ", NaN with points pt 2 ps 2.6 lw 3 lc rgb \"%s\" "
                          "title \"out of memory\"",
                          MB__PLOT_OOM_RED);
-    bool rows = nb == 1; /* a row per series: memory_rows */
-    mb__plot_layout l = mb__plot_layout_make(
+    bool rows = g.nb == 1; /* a row per series: memory_rows */
+    mb__plot_layout l = mb__plot_layout_measure(
         ctx,
         "Peak memory against batch size: device memory (peak allocated) on GPUs, resident set "
         "on the CPU; crosses mark cells that ran out of memory",
-        np, rows ? 1 : 3, rows ? 620 + (int)longest * 7 : 430, rows ? 140 + 24 * (int)ns : 400,
-        rows ? (size_t)any_oom_cell : ns + any_oom_cell, rows ? 40 : longest);
+        &g, rows, longest, rows ? (size_t)any_oom_cell : g.ns + any_oom_cell,
+        rows ? 40 : longest);
     mb_strbuf_printf(&dat, "# peak memory per cell: device memory (peak allocated) on GPUs, "
                            "peak RSS on the CPU\n"
                            "# columns: batch_size peak_MiB (OOM blocks: batch_size y_MiB)\n");
     mb__plot_layout_begin(&body, &l);
-    if (rows)
-        mb_strbuf_printf(&body,
-                         "set xlabel \"peak memory (MiB), batch size %d\"\nunset ylabel\n"
-                         "set lmargin %zu\n",
-                         batches[0], longest * 8 / 10 + 3);
-    else {
-        mb__plot_batch_axis(&body, batches, nb);
-        mb_strbuf_printf(&body, "set ylabel \"peak memory (MiB)\"\n");
-    }
+    mb__plot_measure_axes(&body, &g, rows, "peak memory (MiB)", longest);
     int index = 0;
-    for (size_t p = 0; p < np; p++) {
-        const char *image = images[panels[p].image]->image, *device = panels[p].device;
+    for (size_t p = 0; p < g.np; p++) {
+        const char *image = g.images[g.panels[p].image]->image, *device = g.panels[p].device;
         double lo = INFINITY, hi = 0, cap = panel_range(run, image, device, &lo, &hi);
         if (rows) {
             mb__plot_layout_panel(&body, &l, (int)p);
-            mb_strbuf_printf(&body, "set title \"%s%s%s images\"\nunset arrow\nunset label\n",
-                             device ? device : "", device ? ", " : "", image);
-            memory_rows(run, name, series, ns, batches[0], image, device, cap, &index, &dat, &body,
-                        &hi);
+            mb__plot_panel_title(&body, &g.panels[p], image);
+            mb_strbuf_printf(&body, "unset arrow\nunset label\n");
+            memory_rows(run, name, g.series, g.ns, g.batches[0], image, device, cap, &index, &dat,
+                        &body, &hi);
             continue;
         }
         mb_strbuf plot = {0};
-        memory_lines(ctx, name, series, ns, batches, nb, image, device, &index, &dat, &plot);
+        memory_lines(ctx, name, g.series, g.ns, g.batches, g.nb, image, device, &index, &dat,
+                     &plot);
         memory_ooms(run, name, image, device, cap, &lo, &hi, &index, &dat, &plot);
         mb__plot_layout_panel(&body, &l, (int)p);
-        mb_strbuf_printf(&body, "set title \"%s%s%s images\"\nunset arrow\nunset label\n",
-                         device ? device : "", device ? ", " : "", image);
+        mb__plot_panel_title(&body, &g.panels[p], image);
+        mb_strbuf_printf(&body, "unset arrow\nunset label\n");
         memory_cap_line(&body, cap, &lo, &hi);
         mb__plot_panel_y_axis(&body, mb__plot_spans_decade(all_lo, all_hi), lo, hi);
         mb_strbuf_printf(&body, "%s\n", plot.s ? plot.s : "plot NaN notitle");
@@ -280,9 +253,6 @@ int mb__plot_chart_memory(const mb__plot_ctx *ctx, const char *name, char **reas
     mb__plot_strbuf_free(&legend);
     rc = mb__plot_finish(ctx, name, "memory.dat", &dat, &body, l.width, l.height, err);
 out:
-    free(images);
-    free(batches);
-    free(series);
-    free(panels);
+    mb__plot_grid_free(&g);
     return rc;
 }

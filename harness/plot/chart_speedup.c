@@ -53,24 +53,14 @@ static void speedup_panel(const mb__plot_run *run, const char *name, const mb__p
                 continue;
             double x = g->ips_median / c->ips_median;
             if (!any)
-                mb_strbuf_printf(dat, "# series: %s%s%s, image %s\n", series[s].device,
-                                 *series[s].variant ? ", " : "", series[s].variant, image);
+                mb__plot_series_block(dat, &series[s], image);
             any = true;
             *lo = fmin(*lo, x);
             *hi = fmax(*hi, x);
             mb_strbuf_printf(dat, "%d %.6g %.6g %.6g\n", g->batch, x, g->ips_median, c->ips_median);
         }
-        if (!any)
-            continue;
-        mb_strbuf_printf(dat, "\n\n");
-        char *t = mb__plot_series_title(&series[s]);
-        char *qt = mb__plot_gp_quote(t);
-        mb_strbuf_printf(plot, "%s'%s.dat' index %d using 1:2 with linespoints ",
-                         plot->len ? ", \\\n     " : "plot ", name, (*index)++);
-        mb__plot_series_style(plot, &series[s]);
-        mb_strbuf_printf(plot, " title %s", qt);
-        free(t);
-        free(qt);
+        if (any)
+            mb__plot_series_line(dat, plot, name, index, "1:2 with linespoints", &series[s]);
     }
 }
 
@@ -88,24 +78,20 @@ int mb__plot_chart_speedup(const mb__plot_ctx *ctx, const char *name, char **rea
     if (n_cpu == 0)
         return mb__plot_skip(reason,
                              "GPU vs CPU: no CPU cell with a successful repetition in this run");
-    const mb__plot_cell **images = mb_calloc(run->n_cells + 1, sizeof *images);
-    int *batches = mb_calloc(run->n_cells + 1, sizeof *batches);
-    mb__plot_series *series = mb_calloc(run->n_cells + 1, sizeof *series);
-    size_t ni = mb__plot_image_sizes(run, gpu_with_ips, images);
-    size_t nb = mb__plot_batch_sizes(run, gpu_with_ips, batches);
-    size_t ns = mb__plot_series_of(run, gpu_with_ips, series);
+    mb__plot_grid g;
+    mb__plot_grid_of(run, gpu_with_ips, &g);
     mb_strbuf dat = {0}, body = {0}, legend = {0};
-    mb_strbuf *plots = mb_calloc(ni + 1, sizeof *plots);
-    double *lo = mb_calloc(ni + 1, sizeof *lo), *hi = mb_calloc(ni + 1, sizeof *hi);
+    mb_strbuf *plots = mb_calloc(g.ni + 1, sizeof *plots);
+    double *lo = mb_calloc(g.ni + 1, sizeof *lo), *hi = mb_calloc(g.ni + 1, sizeof *hi);
     mb_strbuf_printf(&dat, "# GPU/CPU speedup: median images/s of a GPU cell over its CPU twin\n"
                            "# columns: batch_size speedup gpu_images_per_s cpu_images_per_s\n");
     int index = 0;
     double all_lo = 1.0, all_hi = 1.0;
-    for (size_t i = 0; i < ni; i++) {
+    for (size_t i = 0; i < g.ni; i++) {
         lo[i] = 1.0;
         hi[i] = 1.0;
-        speedup_panel(run, name, series, ns, batches, nb, images[i]->image, &index, &dat, &plots[i],
-                      &lo[i], &hi[i]);
+        speedup_panel(run, name, g.series, g.ns, g.batches, g.nb, g.images[i]->image, &index, &dat,
+                      &plots[i], &lo[i], &hi[i]);
         all_lo = fmin(all_lo, lo[i]);
         all_hi = fmax(all_hi, hi[i]);
     }
@@ -117,16 +103,16 @@ int mb__plot_chart_speedup(const mb__plot_ctx *ctx, const char *name, char **rea
         mb__plot_strbuf_free(&dat);
         goto out;
     }
-    size_t longest = mb__plot_legend_series(&legend, series, ns);
+    size_t longest = mb__plot_legend_series(&legend, g.series, g.ns);
     mb__plot_layout l = mb__plot_layout_make(
         ctx,
         "GPU speedup over the CPU: median images/s of each GPU cell over the CPU cell of the same "
         "image and batch size (above 1: the GPU is faster)",
-        ni, 3, 430, 400, ns, longest);
+        g.ni, 3, 430, 400, g.ns, longest);
     mb__plot_layout_begin(&body, &l);
-    mb__plot_batch_axis(&body, batches, nb);
+    mb__plot_batch_axis(&body, g.batches, g.nb);
     mb_strbuf_printf(&body, "set ylabel \"speedup over the CPU (×)\"\n");
-    for (size_t i = 0; i < ni; i++) {
+    for (size_t i = 0; i < g.ni; i++) {
         mb__plot_layout_panel(&body, &l, (int)i);
         mb_strbuf_printf(&body,
                          "set title \"%s images\"\nunset arrow\nunset label\n"
@@ -134,21 +120,19 @@ int mb__plot_chart_speedup(const mb__plot_ctx *ctx, const char *name, char **rea
                          "lc rgb \"#888888\"\n"
                          "set label \"as fast as the CPU\" at graph 0.01, first 1 offset 0,0.6 "
                          "tc rgb \"#666666\"\n",
-                         images[i]->image);
+                         g.images[i]->image);
         mb__plot_panel_y_axis(&body, mb__plot_spans_decade(all_lo, all_hi), lo[i], hi[i]);
         mb_strbuf_printf(&body, "%s\n", plots[i].s ? plots[i].s : "plot NaN notitle");
     }
     mb__plot_layout_legend(&body, &l, legend.s);
     rc = mb__plot_finish(ctx, name, "speedup.dat", &dat, &body, l.width, l.height, err);
 out:
-    for (size_t i = 0; i < ni; i++)
+    for (size_t i = 0; i < g.ni; i++)
         mb__plot_strbuf_free(&plots[i]);
     mb__plot_strbuf_free(&legend);
     free(plots);
     free(lo);
     free(hi);
-    free(images);
-    free(batches);
-    free(series);
+    mb__plot_grid_free(&g);
     return rc;
 }

@@ -80,16 +80,8 @@ int mb__plot_chart_stages(const mb__plot_ctx *ctx, const char *name, char **reas
         goto out;
     }
     mb_strbuf dat = {0}, body = {0}, legend = {0};
-    size_t widest = 1, longest = 8;
-    for (size_t i = 0; i < ni; i++) {
-        size_t n = mb__plot_cells_of_image(run, images[i]->image, has_stages, cells);
-        widest = n > widest ? n : widest;
-        for (size_t k = 0; k < n; k++) {
-            char *lab = row_label(cells[k]);
-            longest = strlen(lab) > longest ? strlen(lab) : longest;
-            free(lab);
-        }
-    }
+    size_t widest, longest = 8;
+    mb__plot_rows_extent(run, images, ni, has_stages, row_label, &widest, &longest);
     for (int s = 0; s < MB__PLOT_N_STAGES; s++)
         mb_strbuf_printf(&legend, ", NaN with boxes fs solid 0.9 lc rgb \"%s\" title \"%s\"",
                          stage_colours[s], stage_names[s]);

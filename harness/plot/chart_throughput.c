@@ -32,8 +32,7 @@ static void throughput_panel(const mb__plot_ctx *ctx, const char *name,
             if (c == NULL || !mb__plot_has_ips(c))
                 continue;
             if (!any)
-                mb_strbuf_printf(dat, "# series: %s%s%s, image %s\n", series[s].device,
-                                 *series[s].variant ? ", " : "", series[s].variant, image);
+                mb__plot_series_block(dat, &series[s], image);
             any = true;
             double mn = mb_stats_min(c->ips, c->n_ips), mx = mb_stats_max(c->ips, c->n_ips);
             *lo = fmin(*lo, mn);
@@ -43,48 +42,34 @@ static void throughput_panel(const mb__plot_ctx *ctx, const char *name,
         }
         if (!any)
             continue;
-        mb_strbuf_printf(dat, "\n\n");
-        char *t = mb__plot_series_title(&series[s]);
-        char *qt = mb__plot_gp_quote(t);
         if (ytics != NULL)
-            mb_strbuf_printf(ytics, "%s%s %d", rows ? ", " : "", qt, -rows);
+            mb__plot_row_label(ytics, &series[s], rows);
         rows++;
-        mb_strbuf_printf(plot, "%s'%s.dat' index %d using %s ", plot->len ? ", \\\n     " : "plot ",
-                         name, (*index)++,
-                         ytics ? "2:1:3:4 with xerrorbars" : "1:2:3:4 with yerrorlines");
-        mb__plot_series_style(plot, &series[s]);
-        mb_strbuf_printf(plot, " title %s", qt);
-        free(t);
-        free(qt);
+        mb__plot_series_line(dat, plot, name, index,
+                             ytics ? "2:1:3:4 with xerrorbars" : "1:2:3:4 with yerrorlines",
+                             &series[s]);
     }
 }
 
 int mb__plot_chart_throughput(const mb__plot_ctx *ctx, const char *name, char **reason, mb_err *err)
 {
     const mb__plot_run *run = ctx->run;
-    const mb__plot_cell **images = mb_calloc(run->n_cells + 1, sizeof *images);
-    int *batches = mb_calloc(run->n_cells + 1, sizeof *batches);
-    mb__plot_series *series = mb_calloc(run->n_cells + 1, sizeof *series);
-    size_t ni = mb__plot_image_sizes(run, mb__plot_has_ips, images);
-    size_t nb = mb__plot_batch_sizes(run, mb__plot_has_ips, batches);
-    size_t ns = mb__plot_series_of(run, mb__plot_has_ips, series);
-    mb__plot_panel *panels = mb_calloc(ns * ni + 1, sizeof *panels);
-    size_t np = mb__plot_panels_of(series, ns, ni, panels);
+    mb__plot_grid g;
+    mb__plot_grid_of(run, mb__plot_has_ips, &g);
     int rc;
-    if (ni == 0) {
+    if (g.ni == 0) {
         rc = mb__plot_skip(reason, "no cell has a successful repetition to measure throughput on");
         goto out;
     }
     mb_strbuf dat = {0}, body = {0}, legend = {0};
-    size_t longest = mb__plot_legend_series(&legend, series, ns);
+    size_t longest = mb__plot_legend_series(&legend, g.series, g.ns);
     /* One batch size: a row per series, labelled on the left. */
-    bool rows = nb == 1;
-    mb__plot_layout l = mb__plot_layout_make(
+    bool rows = g.nb == 1;
+    mb__plot_layout l = mb__plot_layout_measure(
         ctx,
         "Throughput against batch size: points are the median images/s of the repetitions, "
         "bars span their min to max",
-        np, rows ? 1 : 3, rows ? 620 + (int)longest * 7 : 430, rows ? 140 + 24 * (int)ns : 400,
-        rows ? 0 : ns, longest);
+        &g, rows, longest, rows ? 0 : g.ns, longest);
     double all_lo = INFINITY, all_hi = 0;
     for (size_t k = 0; k < run->n_cells; k++)
         if (mb__plot_has_ips(&run->cells[k])) {
@@ -94,31 +79,21 @@ int mb__plot_chart_throughput(const mb__plot_ctx *ctx, const char *name, char **
     mb_strbuf_printf(&dat, "# throughput: images/s per repetition of each cell\n"
                            "# columns: batch_size median min max repetitions\n");
     mb__plot_layout_begin(&body, &l);
-    if (rows)
-        mb_strbuf_printf(&body,
-                         "set xlabel \"throughput (images/s), batch size %d\"\nunset ylabel\n"
-                         "set lmargin %zu\n",
-                         batches[0], longest * 8 / 10 + 3);
-    else {
-        mb__plot_batch_axis(&body, batches, nb);
-        mb_strbuf_printf(&body, "set ylabel \"throughput (images/s)\"\n");
-    }
+    mb__plot_measure_axes(&body, &g, rows, "throughput (images/s)", longest);
     int index = 0;
-    for (size_t p = 0; p < np; p++) {
+    for (size_t p = 0; p < g.np; p++) {
         double lo = INFINITY, hi = 0;
         mb_strbuf plot = {0}, ytics = {0};
-        const char *image = images[panels[p].image]->image;
-        throughput_panel(ctx, name, series, ns, batches, nb, image, panels[p].device, &index, &dat,
-                         &plot, rows ? &ytics : NULL, &lo, &hi);
+        const char *image = g.images[g.panels[p].image]->image;
+        throughput_panel(ctx, name, g.series, g.ns, g.batches, g.nb, image, g.panels[p].device,
+                         &index, &dat, &plot, rows ? &ytics : NULL, &lo, &hi);
         mb__plot_layout_panel(&body, &l, (int)p);
-        mb_strbuf_printf(&body, "set title \"%s%s%s images\"\n",
-                         panels[p].device ? panels[p].device : "", panels[p].device ? ", " : "",
-                         image);
+        mb__plot_panel_title(&body, &g.panels[p], image);
         if (rows)
             mb_strbuf_printf(&body,
                              "set ytics (%s) scale 0 font \",10\"\nset yrange [-%zu.6:0.6]\n"
                              "set xrange [0:%g]\n",
-                             ytics.s ? ytics.s : "", ns, hi * 1.1);
+                             ytics.s ? ytics.s : "", g.ns, hi * 1.1);
         else
             mb__plot_panel_y_axis(&body, mb__plot_spans_decade(all_lo, all_hi), lo, hi);
         mb__plot_strbuf_free(&ytics);
@@ -130,9 +105,6 @@ int mb__plot_chart_throughput(const mb__plot_ctx *ctx, const char *name, char **
     mb__plot_strbuf_free(&legend);
     rc = mb__plot_finish(ctx, name, "throughput.dat", &dat, &body, l.width, l.height, err);
 out:
-    free(images);
-    free(batches);
-    free(series);
-    free(panels);
+    mb__plot_grid_free(&g);
     return rc;
 }

@@ -290,6 +290,103 @@ size_t mb__plot_panels_of(const mb__plot_series *series, size_t ns, size_t n_ima
     return n;
 }
 
+void mb__plot_grid_of(const mb__plot_run *run, bool (*keep)(const mb__plot_cell *),
+                      mb__plot_grid *g)
+{
+    g->images = mb_calloc(run->n_cells + 1, sizeof *g->images);
+    g->batches = mb_calloc(run->n_cells + 1, sizeof *g->batches);
+    g->series = mb_calloc(run->n_cells + 1, sizeof *g->series);
+    g->ni = mb__plot_image_sizes(run, keep, g->images);
+    g->nb = mb__plot_batch_sizes(run, keep, g->batches);
+    g->ns = mb__plot_series_of(run, keep, g->series);
+    g->panels = mb_calloc(g->ns * g->ni + 1, sizeof *g->panels);
+    g->np = mb__plot_panels_of(g->series, g->ns, g->ni, g->panels);
+}
+
+void mb__plot_grid_free(mb__plot_grid *g)
+{
+    free(g->images);
+    free(g->batches);
+    free(g->series);
+    free(g->panels);
+    memset(g, 0, sizeof *g);
+}
+
+void mb__plot_series_block(mb_strbuf *dat, const mb__plot_series *s, const char *image)
+{
+    mb_strbuf_printf(dat, "# series: %s%s%s, image %s\n", s->device, *s->variant ? ", " : "",
+                     s->variant, image);
+}
+
+void mb__plot_series_line(mb_strbuf *dat, mb_strbuf *plot, const char *name, int *index,
+                          const char *using, const mb__plot_series *s)
+{
+    mb_strbuf_printf(dat, "\n\n");
+    char *t = mb__plot_series_title(s);
+    char *qt = mb__plot_gp_quote(t);
+    mb_strbuf_printf(plot, "%s'%s.dat' index %d using %s ", plot->len ? ", \\\n     " : "plot ",
+                     name, (*index)++, using);
+    mb__plot_series_style(plot, s);
+    mb_strbuf_printf(plot, " title %s", qt);
+    free(t);
+    free(qt);
+}
+
+void mb__plot_rows_extent(const mb__plot_run *run, const mb__plot_cell *const *images, size_t ni,
+                          bool (*keep)(const mb__plot_cell *),
+                          char *(*label)(const mb__plot_cell *), size_t *widest,
+                          size_t *longest)
+{
+    const mb__plot_cell **cells = mb_calloc(run->n_cells + 1, sizeof *cells);
+    *widest = 1;
+    for (size_t i = 0; i < ni; i++) {
+        size_t n = mb__plot_cells_of_image(run, images[i]->image, keep, cells);
+        *widest = n > *widest ? n : *widest;
+        for (size_t k = 0; k < n; k++) {
+            char *lab = label(cells[k]);
+            *longest = strlen(lab) > *longest ? strlen(lab) : *longest;
+            free(lab);
+        }
+    }
+    free(cells);
+}
+
+void mb__plot_row_label(mb_strbuf *ytics, const mb__plot_series *s, int row)
+{
+    char *t = mb__plot_series_title(s);
+    char *qt = mb__plot_gp_quote(t);
+    mb_strbuf_printf(ytics, "%s%s %d", row > 0 ? ", " : "", qt, -row);
+    free(t);
+    free(qt);
+}
+
+void mb__plot_panel_title(mb_strbuf *b, const mb__plot_panel *panel, const char *image)
+{
+    mb_strbuf_printf(b, "set title \"%s%s%s images\"\n", panel->device ? panel->device : "",
+                     panel->device ? ", " : "", image);
+}
+
+mb__plot_layout mb__plot_layout_measure(const mb__plot_ctx *ctx, const char *title,
+                                        const mb__plot_grid *g, bool rows, size_t longest,
+                                        size_t key_entries, size_t key_chars)
+{
+    return mb__plot_layout_make(ctx, title, g->np, rows ? 1 : 3,
+                                rows ? 620 + (int)longest * 7 : 430,
+                                rows ? 140 + 24 * (int)g->ns : 400, key_entries, key_chars);
+}
+
+void mb__plot_measure_axes(mb_strbuf *b, const mb__plot_grid *g, bool rows, const char *measure,
+                           size_t longest)
+{
+    if (rows) {
+        mb_strbuf_printf(b, "set xlabel \"%s, batch size %d\"\nunset ylabel\nset lmargin %zu\n",
+                         measure, g->batches[0], longest * 8 / 10 + 3);
+        return;
+    }
+    mb__plot_batch_axis(b, g->batches, g->nb);
+    mb_strbuf_printf(b, "set ylabel \"%s\"\n", measure);
+}
+
 /* Roughly the width of a character of the title font (",12"), in pixels. */
 #define TITLE_CHAR_PX 9
 

@@ -183,6 +183,51 @@ const char *mb__plot_series_color(const mb__plot_series *s);
 void mb__plot_series_style(mb_strbuf *b, const mb__plot_series *s);
 size_t mb__plot_panels_of(const mb__plot_series *series, size_t ns, size_t n_images,
                           mb__plot_panel *out);
+/* What a chart of small multiples draws from: the image sizes, batch sizes
+ * and series of the cells that pass keep, and its panels (per image size,
+ * or per device and image size).  mb__plot_grid_free frees the arrays. */
+typedef struct mb__plot_grid {
+    const mb__plot_cell **images;
+    size_t ni;
+    int *batches;
+    size_t nb;
+    mb__plot_series *series;
+    size_t ns;
+    mb__plot_panel *panels;
+    size_t np;
+} mb__plot_grid;
+void mb__plot_grid_of(const mb__plot_run *run, bool (*keep)(const mb__plot_cell *),
+                      mb__plot_grid *g);
+void mb__plot_grid_free(mb__plot_grid *g);
+/* Opens series s's block of the data file, at image size image. */
+void mb__plot_series_block(mb_strbuf *dat, const mb__plot_series *s, const char *image);
+/* Closes the block and adds its line to plot: "'NAME.dat' index I using
+ * USING" (I is *index, then incremented), the series' style and title. */
+void mb__plot_series_line(mb_strbuf *dat, mb_strbuf *plot, const char *name, int *index,
+                          const char *using, const mb__plot_series *s);
+/* For the charts with a row per cell in a panel per image size: the most
+ * cells (passing keep) that one of the ni image sizes holds, at least 1,
+ * and the longest label of them, at least *longest on entry. */
+void mb__plot_rows_extent(const mb__plot_run *run, const mb__plot_cell *const *images, size_t ni,
+                          bool (*keep)(const mb__plot_cell *),
+                          char *(*label)(const mb__plot_cell *), size_t *widest,
+                          size_t *longest);
+/* Adds series s as the label of row row (at y = -row) to a ytics list. */
+void mb__plot_row_label(mb_strbuf *ytics, const mb__plot_series *s, int row);
+/* "set title" of a panel: its device (when the chart is split by device)
+ * and image size. */
+void mb__plot_panel_title(mb_strbuf *b, const mb__plot_panel *panel, const char *image);
+/* The charts of one measure against the batch size (throughput, memory):
+ * with one batch size, rows (a row per series, labelled on the left, the
+ * measure along x); else a line per series in panels of three columns.
+ * key_entries and key_chars size the legend band (mb__plot_layout_make). */
+mb__plot_layout mb__plot_layout_measure(const mb__plot_ctx *ctx, const char *title,
+                                        const mb__plot_grid *g, bool rows, size_t longest,
+                                        size_t key_entries, size_t key_chars);
+/* Their axes: measure ("peak memory (MiB)") along x in rows, along y
+ * against the batch axis otherwise. */
+void mb__plot_measure_axes(mb_strbuf *b, const mb__plot_grid *g, bool rows, const char *measure,
+                           size_t longest);
 /* "GPU + CPU model · model NAME · N images per job · libtorch V": what
  * every chart names under its title.  Heap. */
 char *mb__plot_subject(const mb__plot_run *run);

@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
+#include "mb_test_files.h"
 #include "mb_test_main.h"
-#include <dirent.h>
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -37,30 +37,6 @@ typedef struct state {
     char *charts;       /* dir/charts */
 } state;
 
-static void remove_tree(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0)
-        return;
-    if (S_ISDIR(st.st_mode)) {
-        DIR *d = opendir(path);
-        if (d != NULL) {
-            struct dirent *e;
-            while ((e = readdir(d)) != NULL) {
-                if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                    continue;
-                char *child = mb_asprintf("%s/%s", path, e->d_name);
-                remove_tree(child);
-                free(child);
-            }
-            closedir(d);
-        }
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
-
 static int setup(void **st)
 {
     state *s = mb_calloc(1, sizeof *s);
@@ -78,7 +54,7 @@ static int setup(void **st)
 static int teardown(void **st)
 {
     state *s = *st;
-    remove_tree(s->dir);
+    mb_test_remove_tree(s->dir);
     free(s->charts);
     free(s);
     unsetenv("MPSBENCH_GNUPLOT");
@@ -162,14 +138,6 @@ static int block_rows(const char *dat, const char *title)
     return rows;
 }
 
-static int count(const char *text, const char *needle)
-{
-    int n = 0;
-    for (const char *p = strstr(text, needle); p != NULL; p = strstr(p + 1, needle))
-        n++;
-    return n;
-}
-
 static const mb_plot_chart *chart(const mb_plot_report *rep, const char *name)
 {
     for (size_t i = 0; i < rep->n_charts; i++)
@@ -205,7 +173,7 @@ static void test_gpu_run_every_chart(void **st)
 
     dat = read_chart_file(s, "speedup.dat");
     assert_int_equal(block_rows(dat, "mps, fix on, cleanup off, image 224x224"), 2);
-    assert_int_equal(count(dat, "# series: cpu"), 0);
+    assert_int_equal(mb_test_count(dat, "# series: cpu"), 0);
     free(dat);
 
     dat = read_chart_file(s, "memory.dat");
@@ -222,7 +190,7 @@ static void test_gpu_run_every_chart(void **st)
      * on: two squares of 9/9, never one pooled 18/18. */
     dat = read_chart_file(s, "oom-matrix.dat");
     assert_int_equal(block_rows(dat, "configurations"), 5 * 4);
-    assert_int_equal(count(dat, "\"OOM 9/9\" 16 1024x768"), 2);
+    assert_int_equal(mb_test_count(dat, "\"OOM 9/9\" 16 1024x768"), 2);
     assert_null(strstr(dat, "18/18"));
     assert_non_null(strstr(dat, "\"skipped\""));
     free(dat);
@@ -259,7 +227,7 @@ static void test_gpu_run_every_chart(void **st)
     free(md);
 
     char *index = read_chart_file(s, "index.md");
-    assert_int_equal(count(index, "!["), 8);
+    assert_int_equal(mb_test_count(index, "!["), 8);
     assert_null(strstr(index, "Not drawn"));
     free(index);
     mb_plot_report_free(&rep);
@@ -291,7 +259,7 @@ static void test_cpu_only_run(void **st)
     assert_non_null(strstr(index, "GPU vs CPU: no GPU cell"));
     free(index);
     char *dat = read_chart_file(s, "throughput.dat");
-    assert_int_equal(count(dat, "# series: cpu, image "), 2);
+    assert_int_equal(mb_test_count(dat, "# series: cpu, image "), 2);
     free(dat);
     /* No GPU figures, so nothing of the seed's table either. */
     char *md = mb_asprintf("%s/seed-options.md", s->charts);
@@ -590,7 +558,7 @@ static void test_titles_name_machine_model_job(void **st)
     mb_plot_report rep = plot_reference(s, "gpu-h200/gpu-watermark-sweep");
     assert_titles(s, &rep, "NVIDIA H200", "model resnet50", "32 images per job");
     mb_plot_report_free(&rep);
-    remove_tree(s->charts);
+    mb_test_remove_tree(s->charts);
     rep = plot_reference(s, "cpu-seed-options");
     assert_titles(s, &rep, "AMD EPYC", "model resnet50", "16 images per job");
     mb_plot_report_free(&rep);
@@ -614,8 +582,8 @@ static void test_many_series_get_colours_and_panels(void **st)
     for (int i = 0; i < 4; i++)
         colours += strstr(legend, palette[i]) != NULL;
     assert_int_equal(colours, 4);
-    assert_int_equal(count(legend, "title \"fix "), 4);
-    assert_int_equal(count(legend, NO_EFFECT), 4);
+    assert_int_equal(mb_test_count(legend, "title \"fix "), 4);
+    assert_int_equal(mb_test_count(legend, NO_EFFECT), 4);
     free(gp);
     mb_plot_report_free(&rep);
 }
@@ -662,21 +630,21 @@ static void test_long_cell_sets_stay_readable(void **st)
         gp = read_chart_file(s, one_batch[i]);
         assert_null(strstr(gp, "\nset logscale x"));
         assert_non_null(strstr(gp, ", batch size 16\"\nunset ylabel"));
-        assert_true(count(gp, "\"cpu, fix on" NO_EFFECT ", FORCE_CPU=") >= 8);
+        assert_true(mb_test_count(gp, "\"cpu, fix on" NO_EFFECT ", FORCE_CPU=") >= 8);
         free(gp);
     }
     /* 16 configurations: one row each in the OOM matrix, none pooled. */
     dat = read_chart_file(s, "oom-matrix.dat");
     assert_int_equal(block_rows(dat, "configurations"), 16);
-    assert_int_equal(count(dat, "\"OOM 1/1\""), 4);
+    assert_int_equal(mb_test_count(dat, "\"OOM 1/1\""), 4);
     free(dat);
     mb_plot_report_free(&rep);
-    remove_tree(s->charts);
+    mb_test_remove_tree(s->charts);
     rep = plot_reference(s, "gpu-h200/gpu-watermark-sweep");
     gp = read_chart_file(s, "latency.gp");
     assert_true(script_width(gp) <= 1400);
     assert_null(strstr(gp, "rotate"));
-    assert_int_equal(count(gp, "images\"\nset yrange"), 3);
+    assert_int_equal(mb_test_count(gp, "images\"\nset yrange"), 3);
     free(gp);
     mb_plot_report_free(&rep);
 }

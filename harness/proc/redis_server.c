@@ -1,5 +1,6 @@
 #include "redis_server.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,4 +79,31 @@ void mb_redis_server_stop(mb_redis_server *s)
     free(s->dir);
     free(s->url);
     memset(s, 0, sizeof *s);
+}
+
+int mb_redis_server_start_scratch(const char *prefix, char **scratch, mb_redis_server *s,
+                                  mb_err *err)
+{
+    memset(s, 0, sizeof *s);
+    *scratch = mb_asprintf("/tmp/%s-XXXXXX", prefix);
+    if (mkdtemp(*scratch) == NULL) {
+        int rc = mb_err_set(err, MB_EIO, "cannot create %s: %s", *scratch, strerror(errno));
+        free(*scratch);
+        *scratch = NULL;
+        return rc;
+    }
+    char *log = mb_asprintf("%s/redis.log", *scratch);
+    int rc = mb_redis_server_start(log, s, err);
+    free(log);
+    return rc;
+}
+
+void mb_scratch_remove(const char *dir)
+{
+    if (dir == NULL)
+        return;
+    char *argv[] = {"rm", "-rf", (char *)dir, NULL};
+    mb_proc p;
+    if (mb_spawn(argv, NULL, NULL, &p, NULL) == 0)
+        mb_proc_wait(&p, 10000);
 }

@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "mb_test_files.h"
 #include "mb_test_main.h"
 #include <dirent.h>
 #include <fcntl.h>
@@ -39,29 +40,6 @@ typedef struct state {
     char *run;      /* dir/run: the copied run directory */
 } state;
 
-static void remove_tree(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0)
-        return;
-    if (S_ISDIR(st.st_mode)) {
-        DIR *d = opendir(path);
-        struct dirent *e;
-        while (d != NULL && (e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            char *child = mb_asprintf("%s/%s", path, e->d_name);
-            remove_tree(child);
-            free(child);
-        }
-        if (d != NULL)
-            closedir(d);
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
-
 static int setup(void **st)
 {
     state *s = mb_calloc(1, sizeof *s);
@@ -78,7 +56,7 @@ static int setup(void **st)
 static int teardown(void **st)
 {
     state *s = *st;
-    remove_tree(s->dir);
+    mb_test_remove_tree(s->dir);
     free(s->run);
     free(s);
     return 0;
@@ -121,14 +99,6 @@ static const char *chromium(void)
     return mb_test_have_program("chromium")          ? "chromium"
            : mb_test_have_program("chromium-browser") ? "chromium-browser"
                                                       : NULL;
-}
-
-static int count(const char *text, const char *needle)
-{
-    int n = 0;
-    for (const char *p = strstr(text, needle); p != NULL; p = strstr(p + 1, needle))
-        n++;
-    return n;
 }
 
 /* Copies the reference run.json with one cell's reason set to PROBE. */
@@ -190,8 +160,8 @@ static void test_page_holds_the_run_escaped(void **st)
     char *html = render(s);
     int drawn = charts_drawn(s);
     assert_true(drawn >= 5);
-    assert_int_equal(count(html, "<svg"), drawn);
-    assert_int_equal(count(html, "<?xml"), 0);
+    assert_int_equal(mb_test_count(html, "<svg"), drawn);
+    assert_int_equal(mb_test_count(html, "<?xml"), 0);
     /* The seed-options run: its table, the machine, the model, torch. */
     assert_non_null(strstr(html, "id=\"seed-options\""));
     assert_non_null(strstr(html, "<code>seed-options/embed/device:cpu/"));
@@ -254,7 +224,7 @@ static void test_page_renders_in_chromium(void **st)
     assert_int_equal(run_program(argv, dom_log, limit), 0);
     char *dom = mb_read_file(dom_log, NULL);
     assert_non_null(dom);
-    assert_int_equal(count(dom, "<svg"), drawn);
+    assert_int_equal(mb_test_count(dom, "<svg"), drawn);
     /* Console messages reach stderr as "...:CONSOLE(line)] ...". */
     if (strstr(dom, ":CONSOLE(") != NULL)
         fail_msg("the page wrote to the console: %s", strstr(dom, ":CONSOLE("));

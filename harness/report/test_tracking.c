@@ -84,23 +84,12 @@ static const char *python_with_scipy(void)
 
 #define COMPARE_PY "/usr/share/benchmark/compare.py"
 
-static json_t *load(const char *dir, const char *name)
-{
-    char *path = mb_asprintf("%s/%s", dir, name);
-    json_error_t jerr;
-    json_t *o = json_load_file(path, 0, &jerr);
-    if (o == NULL)
-        fail_msg("%s: %s", path, jerr.text);
-    free(path);
-    return o;
-}
-
 static void results_json_has_no_failed_entry(void **state)
 {
     fixture *f = *state;
     MB_TEST_NEED(f);
     char *out = oom_run(f);
-    json_t *results = load(out, "results.json");
+    json_t *results = mb_test_load_json(out, "results.json");
     size_t i;
     json_t *b;
     int on = 0;
@@ -117,7 +106,7 @@ static void results_json_has_no_failed_entry(void **state)
     assert_true(on >= 2);
     json_decref(results);
     /* run.json keeps the failed repetitions. */
-    json_t *run = load(out, "run.json");
+    json_t *run = mb_test_load_json(out, "run.json");
     json_array_foreach(json_object_get(run, "cells"), i, b) {
         if (!json_is_true(json_object_get(b, "watermark_fix")))
             assert_true(json_integer_value(json_object_get(json_object_get(b, "counts"), "oom")) >= 1);
@@ -174,7 +163,7 @@ static void exports_carry_the_oom_count(void **state)
     fixture *f = *state;
     MB_TEST_NEED(f);
     char *out = oom_run(f);
-    json_t *bmf = load(out, "bencher.json");
+    json_t *bmf = mb_test_load_json(out, "bencher.json");
     const char *name;
     json_t *m;
     int cells = 0;
@@ -196,7 +185,7 @@ static void exports_carry_the_oom_count(void **state)
     assert_int_equal(cells, 2);
     json_decref(bmf);
 
-    json_t *gab = load(out, "gab.json");
+    json_t *gab = mb_test_load_json(out, "gab.json");
     size_t i;
     json_array_foreach(gab, i, m) {
         assert_null(strstr(json_string_value(json_object_get(m, "name")), "fix:off"));
@@ -206,7 +195,7 @@ static void exports_carry_the_oom_count(void **state)
     assert_int_equal(json_array_size(gab), 1);
     json_decref(gab);
 
-    json_t *smaller = load(out, "gab-smaller.json");
+    json_t *smaller = mb_test_load_json(out, "gab-smaller.json");
     bool oom_seen = false;
     json_array_foreach(smaller, i, m) {
         const char *n = json_string_value(json_object_get(m, "name"));

@@ -46,20 +46,9 @@ static int run(fixture *f, const char *scenario, const char *name, const char *c
                json_t **run_json, char **out_dir)
 {
     char *out = mb_asprintf("%s/%s", f->env.tmp, name);
-    const char *args[24] = {"run", scenario, "--out", out, "--image-cache", f->cache, "--no-charts"};
-    size_t n = 7;
-    for (size_t i = 0; more != NULL && more[i] != NULL && n < 23; i++)
-        args[n++] = more[i];
-    args[n] = NULL;
     char *output;
-    int code = mb_test_run_cli(&f->env, args, &output);
-    char *path = mb_asprintf("%s/run.json", out);
-    json_error_t jerr;
-    *run_json = json_load_file(path, 0, &jerr);
-    if (*run_json == NULL)
-        fail_msg("%s: %s\n%s", path, jerr.text, output);
-    mb_test_assert_jobs_accounted(*run_json);
-    free(path);
+    int code = mb_test_run_scenario(f, scenario, out, more, &output);
+    *run_json = mb_test_run_json(out, output);
     free(output);
     if (out_dir != NULL)
         *out_dir = out;

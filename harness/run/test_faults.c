@@ -51,31 +51,6 @@ static int run_cli(fixture *f, const char *scenario, const char *out)
     return finish_cli(&p);
 }
 
-static json_t *run_json(const char *out)
-{
-    char *path = mb_asprintf("%s/run.json", out);
-    json_error_t jerr;
-    json_t *o = json_load_file(path, 0, &jerr);
-    if (o == NULL)
-        fail_msg("%s: %s", path, jerr.text);
-    free(path);
-    /* Whatever the fault, every enqueued job is in it exactly once. */
-    mb_test_assert_jobs_accounted(o);
-    return o;
-}
-
-static json_t *cell_named(json_t *run, const char *fragment)
-{
-    size_t i;
-    json_t *c;
-    json_array_foreach(json_object_get(run, "cells"), i, c) {
-        if (strstr(json_string_value(json_object_get(c, "name")), fragment) != NULL)
-            return c;
-    }
-    fail_msg("no cell named like %s", fragment);
-    return NULL;
-}
-
 static const char *str(json_t *o, const char *key)
 {
     const char *v = json_string_value(json_object_get(o, key));
@@ -145,13 +120,15 @@ static void real_cap_ooms_large_batches(void **state)
     char *probe_path = mb_test_write_file(&f->env, "cap-probe.yaml", probe);
     char *probe_out = mb_asprintf("%s/cap-probe", f->env.tmp);
     assert_int_equal(run_cli(f, probe_path, probe_out), 0);
-    json_t *measured = run_json(probe_out);
+    json_t *measured = mb_test_run_json(probe_out, NULL);
     json_t *memory = json_object_get(json_array_get(json_object_get(measured, "workers"), 0),
                                      "host_memory");
     double ready_data = json_number_value(json_object_get(memory, "data_bytes"));
     double ready_rss = json_number_value(json_object_get(memory, "rss_bytes"));
-    double grow_small = job_number(cell_named(measured, "batch:4"), "peak_rss_bytes") - ready_rss;
-    double grow_large = job_number(cell_named(measured, "batch:256"), "peak_rss_bytes") - ready_rss;
+    double grow_small =
+        job_number(mb_test_cell_named(measured, "batch:4"), "peak_rss_bytes") - ready_rss;
+    double grow_large =
+        job_number(mb_test_cell_named(measured, "batch:256"), "peak_rss_bytes") - ready_rss;
     json_decref(measured);
     free(probe_out);
     free(probe_path);
@@ -178,9 +155,9 @@ static void real_cap_ooms_large_batches(void **state)
     char *out = mb_asprintf("%s/cap", f->env.tmp);
     int code = run_cli(f, scenario, out);
     assert_int_equal(code, 0);
-    json_t *run = run_json(out);
-    json_t *small = cell_named(run, "batch:4");
-    json_t *large = cell_named(run, "batch:256");
+    json_t *run = mb_test_run_json(out, NULL);
+    json_t *small = mb_test_cell_named(run, "batch:4");
+    json_t *large = mb_test_cell_named(run, "batch:256");
     assert_string_equal(str(small, "verdict"), "pass");
     assert_int_equal(count(small, "ok"), 2);
     assert_accounted(small, 2);
@@ -219,7 +196,7 @@ static void emulated_fault_fails_fix_off_only(void **state)
         "fault: {emulate_mps_accounting: true}\n");
     char *out = mb_asprintf("%s/emu", f->env.tmp);
     assert_int_equal(run_cli(f, scenario, out), 1);   /* expect.oom: never */
-    json_t *run = run_json(out);
+    json_t *run = mb_test_run_json(out, NULL);
     size_t i;
     json_t *c;
     json_array_foreach(json_object_get(run, "cells"), i, c) {
@@ -315,8 +292,8 @@ static void killed_worker_is_detected_and_replaced(void **state)
 
     /* Rounds interleave the two cells: the kill lands in whichever ran
      * then, and the other runs to the end on a restarted worker. */
-    json_t *run = run_json(out);
-    json_t *small = cell_named(run, "batch:2"), *large = cell_named(run, "batch:4");
+    json_t *run = mb_test_run_json(out, NULL);
+    json_t *small = mb_test_cell_named(run, "batch:2"), *large = mb_test_cell_named(run, "batch:4");
     bool small_hit = strcmp(str(small, "verdict"), "fail") == 0;
     json_t *first = small_hit ? small : large, *second = small_hit ? large : small;
     assert_string_equal(str(first, "verdict"), "fail");
@@ -361,7 +338,7 @@ static void stopped_worker_is_killed_by_the_watchdog(void **state)
     assert_false(process_exists(pid));
     /* Whichever cell the stop landed in has exactly one timeout; every job
      * of every cell is accounted for. */
-    json_t *run = run_json(out);
+    json_t *run = mb_test_run_json(out, NULL);
     int timeouts = 0;
     size_t i;
     json_t *c;
@@ -394,8 +371,8 @@ static void hung_worker_times_out(void **state)
         "fault: {hang_after_jobs: 1}\n");
     char *out = mb_asprintf("%s/hang", f->env.tmp);
     assert_int_equal(run_cli(f, scenario, out), 1);
-    json_t *run = run_json(out);
-    json_t *cell = cell_named(run, "batch:2");
+    json_t *run = mb_test_run_json(out, NULL);
+    json_t *cell = mb_test_cell_named(run, "batch:2");
     assert_int_equal(count(cell, "ok"), 1);
     assert_int_equal(count(cell, "timeout"), 1);
     assert_accounted(cell, 2);
@@ -420,7 +397,7 @@ static void on_oom_exit_restarts_the_worker(void **state)
         "expect: {oom: expected}\n");
     char *out = mb_asprintf("%s/exit", f->env.tmp);
     assert_int_equal(run_cli(f, scenario, out), 0);
-    json_t *run = run_json(out);
+    json_t *run = mb_test_run_json(out, NULL);
     size_t i;
     json_t *c;
     json_array_foreach(json_object_get(run, "cells"), i, c) {
@@ -448,9 +425,9 @@ static void fork_per_job_matches_persistent(void **state)
         "run: {jobs: 2, warmup_jobs: 0, repetitions: 1, threads: 1}\n");
     char *out = mb_asprintf("%s/fork", f->env.tmp);
     assert_int_equal(run_cli(f, scenario, out), 0);
-    json_t *run = run_json(out);
-    json_t *persistent = cell_named(run, "exec:persistent");
-    json_t *forked = cell_named(run, "exec:fork_per_job");
+    json_t *run = mb_test_run_json(out, NULL);
+    json_t *persistent = mb_test_cell_named(run, "exec:persistent");
+    json_t *forked = mb_test_cell_named(run, "exec:fork_per_job");
     assert_int_equal(count(forked, "ok"), 2);
     double a = json_number_value(json_object_get(json_array_get(json_object_get(persistent, "jobs"), 0), "checksum"));
     double b = json_number_value(json_object_get(json_array_get(json_object_get(forked, "jobs"), 0), "checksum"));
@@ -472,8 +449,8 @@ static void gpu_batch_size_knob_is_honoured(void **state)
         "run: {jobs: 1, warmup_jobs: 0, repetitions: 1, threads: 1}\n");
     char *out = mb_asprintf("%s/knob", f->env.tmp);
     assert_int_equal(run_cli(f, scenario, out), 0);
-    json_t *run = run_json(out);
-    json_t *job = json_array_get(json_object_get(cell_named(run, "batch:8"), "jobs"), 0);
+    json_t *run = mb_test_run_json(out, NULL);
+    json_t *job = json_array_get(json_object_get(mb_test_cell_named(run, "batch:8"), "jobs"), 0);
     assert_int_equal(json_integer_value(json_object_get(job, "batch_size_used")), 2);
     assert_int_equal(json_integer_value(json_object_get(job, "batches")), 4);
     json_decref(run);
@@ -496,8 +473,8 @@ static void required_device_skip_fails(void **state)
         "run: {jobs: 1, warmup_jobs: 0, repetitions: 1}\n");
     char *out = mb_asprintf("%s/req", f->env.tmp);
     int code = run_cli(f, scenario, out);
-    json_t *run = run_json(out);
-    json_t *cell = cell_named(run, "device:mps");
+    json_t *run = mb_test_run_json(out, NULL);
+    json_t *cell = mb_test_cell_named(run, "device:mps");
     assert_int_equal(code, 1);
     assert_string_equal(str(cell, "verdict"), "fail");
     assert_non_null(strstr(str(cell, "reason"), "required device MPS unusable"));
@@ -505,13 +482,6 @@ static void required_device_skip_fails(void **state)
     free(out);
     free(scenario);
 }
-
-static const char long_scenario[] =
-    "name: long\nmodel: builtin:tiny\ninput_size: 32\n"
-    "images: {sizes: [64x48], per_job: 8}\n"
-    "matrix: {device: [cpu], batch_size: [2, 4, 8]}\n"
-    "run: {jobs: 400, warmup_jobs: 0, repetitions: 1, threads: 1}\n"
-    "fault: {slowdown: 100%}\n";
 
 /* Waits until the run has a worker (its run.json names one) and returns it. */
 static json_t *wait_for_worker(const char *out)
@@ -543,7 +513,7 @@ static void interrupted_run_cleans_up(void **state)
 {
     fixture *f = *state;
     NEED_ENV(f);
-    char *scenario = mb_test_write_file(&f->env, "long.yaml", long_scenario);
+    char *scenario = mb_test_write_file(&f->env, "long.yaml", mb_test_long_scenario);
     const int signals[] = {SIGTERM, SIGINT};
     for (size_t k = 0; k < 2; k++) {
         char *out = mb_asprintf("%s/int%zu", f->env.tmp, k);
@@ -554,7 +524,7 @@ static void interrupted_run_cleans_up(void **state)
         nanosleep(&ts, NULL);
         assert_int_equal(kill(cli.pid, signals[k]), 0);
         assert_int_equal(finish_cli(&cli), 3);
-        json_t *run = run_json(out);
+        json_t *run = mb_test_run_json(out, NULL);
         assert_string_equal(str(run, "status"), "incomplete");
         long redis_pid = (long)json_integer_value(json_object_get(json_object_get(run, "redis"), "pid"));
         assert_true(redis_pid > 0);
@@ -594,7 +564,7 @@ static void redis_killed_mid_run(void **state)
 {
     fixture *f = *state;
     NEED_ENV(f);
-    char *scenario = mb_test_write_file(&f->env, "long.yaml", long_scenario);
+    char *scenario = mb_test_write_file(&f->env, "long.yaml", mb_test_long_scenario);
     char *out = mb_asprintf("%s/redis-dies", f->env.tmp);
     mb_proc cli;
     start_cli(f, scenario, out, true, &cli);
@@ -609,7 +579,7 @@ static void redis_killed_mid_run(void **state)
      * not the folder name, which also says redis. */
     if (strstr(text, "mpsbench: redis ") == NULL && strstr(text, "mpsbench: cannot connect to redis") == NULL)
         fail_msg("no Redis error in the output:\n%s", text);
-    json_t *run = run_json(out);
+    json_t *run = mb_test_run_json(out, NULL);
     assert_string_equal(str(run, "status"), "incomplete");
     json_decref(run);
     free(text);
@@ -685,7 +655,7 @@ static void concurrent_runs_do_not_interfere(void **state)
     assert_int_equal(finish_cli(&pb), 0);
     const char *outs[] = {a, b};
     for (int k = 0; k < 2; k++) {
-        json_t *run = run_json(outs[k]);
+        json_t *run = mb_test_run_json(outs[k], NULL);
         size_t i;
         json_t *c;
         json_array_foreach(json_object_get(run, "cells"), i, c) {

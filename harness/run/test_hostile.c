@@ -34,19 +34,16 @@ static void pause_ms(long ms)
 /* `mpsbench run SCENARIO --out OUT` plus extra arguments (NULL-ended). */
 static int run_cli(fixture *f, const char *scenario, const char *out, char **output, ...)
 {
-    const char *args[16] = {"run", scenario, "--out", out, "--image-cache", f->cache,
-                            "--no-charts"};
-    size_t n = 7;
+    const char *more[16];
+    size_t n = 0;
     va_list ap;
     va_start(ap, output);
     const char *a;
     while ((a = va_arg(ap, const char *)) != NULL && n < 15)
-        args[n++] = a;
+        more[n++] = a;
     va_end(ap);
-    args[n] = NULL;
-    int code = mb_test_run_cli(&f->env, args, output);
-    assert_true(code >= 0);
-    return code;
+    more[n] = NULL;
+    return mb_test_run_scenario(f, scenario, out, more, output);
 }
 
 /* The exit code, or the CLI's output when it is not the one wanted. */
@@ -56,18 +53,6 @@ static int run_cli(fixture *f, const char *scenario, const char *out, char **out
         if (got_ != (want))                                                      \
             fail_msg("exit %d, not %d:\n%s", got_, (want), *(output));           \
     } while (0)
-
-static json_t *run_json(const char *out)
-{
-    char *path = mb_asprintf("%s/run.json", out);
-    json_error_t jerr;
-    json_t *o = json_load_file(path, 0, &jerr);
-    if (o == NULL)
-        fail_msg("%s: %s", path, jerr.text);
-    free(path);
-    mb_test_assert_jobs_accounted(o);
-    return o;
-}
 
 static const char *cell_reason(json_t *run)
 {
@@ -132,7 +117,7 @@ static void symlink_loop_in_images_dir_ends(void **state)
     if (code != 0)
         fail_msg("exit %d:\n%s", code, output);
     assert_true(mb_now_ms() - t0 < 120000);
-    json_t *run = run_json(out);
+    json_t *run = mb_test_run_json(out, NULL);
     assert_string_equal(json_string_value(json_object_get(run, "status")), "passed");
 
     /* Item 6: the same run, once marked incomplete (or left running by a
@@ -240,7 +225,7 @@ static void sigterm_during_fixture_generation(void **state)
     assert_int_equal(WEXITSTATUS(p.exit_status), 3);
     for (int i = 0; i < n_kids; i++)
         assert_true(mb_test_wait_pid_gone(kids[i], 2000));
-    json_t *run = run_json(out);
+    json_t *run = mb_test_run_json(out, NULL);
     assert_string_equal(json_string_value(json_object_get(run, "status")), "incomplete");
     json_decref(run);
     free(jpeg);
@@ -267,7 +252,7 @@ static void out_dir_checks(void **state)
     expect_in(output, "--force");
     free(output);
     EXPECT_EXIT(run_cli(f, scenario, out, &output, "--force", NULL), 0, &output);
-    json_t *run = run_json(out);
+    json_t *run = mb_test_run_json(out, NULL);
     json_decref(run);
     free(output);
     free(old);
@@ -323,7 +308,7 @@ static void unreadable_photos_are_listed(void **state)
     char *out = mb_asprintf("%s/mixed-run", f->env.tmp);
     char *output = NULL;
     EXPECT_EXIT(run_cli(f, scenario, out, &output, NULL), 1, &output);
-    json_t *run = run_json(out);
+    json_t *run = mb_test_run_json(out, NULL);
     assert_string_equal(cell_verdict(run), "fail");
     expect_in(cell_reason(run), "1 photo(s) in images.dir cannot be read");
     expect_in(cell_reason(run), "text.jpg");
@@ -341,7 +326,7 @@ static void unreadable_photos_are_listed(void **state)
                                      "allow_unreadable: true}");
     char *out2 = mb_asprintf("%s/allowed-run", f->env.tmp);
     EXPECT_EXIT(run_cli(f, allowed, out2, &output, NULL), 0, &output);
-    run = run_json(out2);
+    run = mb_test_run_json(out2, NULL);
     assert_string_equal(cell_verdict(run), "pass");
     expect_in(cell_reason(run), "text.jpg");
     json_decref(run);
@@ -350,7 +335,7 @@ static void unreadable_photos_are_listed(void **state)
     char *as_is = scenario_for_dir(f, "asis.yaml", "{dir: mixed, group_by_size: false, per_job: 1}");
     char *out3 = mb_asprintf("%s/asis-run", f->env.tmp);
     EXPECT_EXIT(run_cli(f, as_is, out3, &output, NULL), 1, &output);
-    run = run_json(out3);
+    run = mb_test_run_json(out3, NULL);
     assert_string_equal(cell_verdict(run), "fail");
     expect_in(cell_reason(run), "never ran");
     json_decref(run);
@@ -389,7 +374,7 @@ static void jpeg_cut_and_closed_fails_the_job(void **state)
     char *out = mb_asprintf("%s/cut-run", f->env.tmp);
     char *output = NULL;
     EXPECT_EXIT(run_cli(f, scenario, out, &output, NULL), 1, &output);
-    json_t *run = run_json(out);
+    json_t *run = mb_test_run_json(out, NULL);
     expect_in(cell_reason(run), "premature end");
     json_decref(run);
     free(output);

@@ -35,13 +35,6 @@ typedef mb_test_fixture fixture;
 /* How long a worker may take to start (a sanitized one is slow). */
 #define START_MS 120000
 
-static const char long_scenario[] =
-    "name: long\nmodel: builtin:tiny\ninput_size: 32\n"
-    "images: {sizes: [64x48], per_job: 8}\n"
-    "matrix: {device: [cpu], batch_size: [2, 4, 8]}\n"
-    "run: {jobs: 400, warmup_jobs: 0, repetitions: 1, threads: 1}\n"
-    "fault: {slowdown: 100%}\n";
-
 static void pause_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000 * 1000};
@@ -193,7 +186,7 @@ static void killed_harness_leaves_no_child(void **state)
 {
     fixture *f = *state;
     MB_TEST_NEED(f);
-    char *scenario = mb_test_write_file(&f->env, "long.yaml", long_scenario);
+    char *scenario = mb_test_write_file(&f->env, "long.yaml", mb_test_long_scenario);
     char *out = mb_asprintf("%s/killed", f->env.tmp);
     kill_harness_mid_run(f, scenario, out, NULL, NULL);
     free(out);
@@ -242,12 +235,8 @@ static void killed_test_binary_leaves_no_child(void **state)
     assert_all_gone(&k, t0, "SIGKILL");
     assert_true(k.n >= 3);   /* the watcher was among them, and went too */
     /* The probe's own temp folder, which it had no chance to remove. */
-    if (strncmp(tmp, "/tmp/mb-test-", 13) == 0) {
-        char *rm[] = {"rm", "-rf", tmp, NULL};
-        mb_proc r;
-        if (mb_spawn(rm, NULL, NULL, &r, NULL) == 0)
-            mb_proc_wait(&r, 10000);
-    }
+    if (strncmp(tmp, "/tmp/mb-test-", 13) == 0)
+        mb_scratch_remove(tmp);
     free(text);
     free(log);
 }
@@ -261,7 +250,7 @@ static void harness_killed_by_sigxfsz_leaves_no_child(void **state)
 {
     fixture *f = *state;
     MB_TEST_NEED(f);
-    char *scenario = mb_test_write_file(&f->env, "long.yaml", long_scenario);
+    char *scenario = mb_test_write_file(&f->env, "long.yaml", mb_test_long_scenario);
     char *out = mb_asprintf("%s/measure", f->env.tmp);
     off_t with_worker = 0;
     size_t hello_len = 0;

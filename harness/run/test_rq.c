@@ -105,15 +105,8 @@ static int run_scenario(fixture *f, const char *name, const char *text, char **o
     char *path = mb_asprintf("%s/%s.yaml", f->env.tmp, name);
     assert_int_equal(mb_write_file_atomic(path, text, strlen(text)), 0);
     char *out = mb_asprintf("%s/%s", f->env.tmp, name);
-    const char *args[] = {"run", path, "--out", out, "--image-cache", f->cache, "--no-charts", NULL};
-    int code = mb_test_run_cli(&f->env, args, output);
-    char *file = mb_asprintf("%s/run.json", out);
-    json_error_t jerr;
-    *run_json = json_load_file(file, 0, &jerr);
-    if (*run_json == NULL)
-        fail_msg("%s: %s\n%s", file, jerr.text, *output);
-    mb_test_assert_jobs_accounted(*run_json);
-    free(file);
+    int code = mb_test_run_scenario(f, path, out, NULL, output);
+    *run_json = mb_test_run_json(out, *output);
     free(out);
     free(path);
     return code;
@@ -129,18 +122,6 @@ static char *summary_of(fixture *f, const char *name)
         fail_msg("cannot read %s", path);
     free(path);
     return text;
-}
-
-static json_t *cell_named(json_t *run, const char *part)
-{
-    size_t i;
-    json_t *c;
-    json_array_foreach(json_object_get(run, "cells"), i, c) {
-        if (strstr(json_string_value(json_object_get(c, "name")), part) != NULL)
-            return c;
-    }
-    fail_msg("no cell named *%s*", part);
-    return NULL;
 }
 
 static json_t *first_job(json_t *cell, const char *status)
@@ -172,7 +153,7 @@ static void rq_jobs_succeed_beside_native(void **state)
                             &output, &run);
     if (code != 0)
         fail_msg("exit %d:\n%s", code, output);
-    json_t *cell = cell_named(run, "worker:rq/");
+    json_t *cell = mb_test_cell_named(run, "worker:rq/");
     assert_string_equal(json_string_value(json_object_get(cell, "verdict")), "pass");
     json_t *job = first_job(cell, "ok");
     assert_int_equal(json_integer_value(json_object_get(job, "images")), 3);
@@ -192,7 +173,7 @@ static void rq_jobs_succeed_beside_native(void **state)
         listed |= json_is_string(json_object_get(w, "kind")) &&
                   strcmp(json_string_value(json_object_get(w, "kind")), "rq") == 0;
     assert_true(listed);
-    assert_string_equal(json_string_value(json_object_get(cell_named(run, "worker:native/"),
+    assert_string_equal(json_string_value(json_object_get(mb_test_cell_named(run, "worker:native/"),
                                                            "verdict")), "pass");
     /* The summary's torch version is the native worker's, and says so. */
     char *summary = summary_of(f, "both");
@@ -270,7 +251,7 @@ static void failing_job_text_comes_back(void **state)
     json_t *run;
     int code = run_scenario(f, "corrupt", text, &output, &run);
     assert_int_equal(code, 1);
-    json_t *job = first_job(cell_named(run, "worker:rq/"), "error");
+    json_t *job = first_job(mb_test_cell_named(run, "worker:rq/"), "error");
     const char *error = json_string_value(json_object_get(job, "error"));
     assert_non_null(error);
     assert_non_null(strstr(error, "ValueError: cannot decode "));
@@ -304,7 +285,7 @@ static void oom_text_is_classified(void **state)
                             &output, &run);
     if (code != 0)
         fail_msg("exit %d:\n%s", code, output);
-    json_t *job = first_job(cell_named(run, "worker:rq/"), "oom");
+    json_t *job = first_job(mb_test_cell_named(run, "worker:rq/"), "oom");
     assert_non_null(strstr(json_string_value(json_object_get(job, "error")),
                            "MPS backend out of memory"));
     json_decref(run);
@@ -328,10 +309,10 @@ static void killed_worker_is_reported(void **state)
                             " timeout: 60s}\n",
                             &output, &run);
     assert_int_equal(code, 1);
-    json_t *simple = first_job(cell_named(run, "exec:persistent"), "crashed");
+    json_t *simple = first_job(mb_test_cell_named(run, "exec:persistent"), "crashed");
     assert_non_null(strstr(json_string_value(json_object_get(simple, "error")),
                            "killed by signal 9"));
-    json_t *forked = first_job(cell_named(run, "exec:fork_per_job"), "crashed");
+    json_t *forked = first_job(mb_test_cell_named(run, "exec:fork_per_job"), "crashed");
     assert_non_null(strstr(json_string_value(json_object_get(forked, "error")),
                            "Work-horse terminated unexpectedly"));
     json_decref(run);

@@ -59,18 +59,11 @@ bool mb_test_env_start(mb_test_env *t)
         fprintf(stderr, "SKIP: redis-server is not installed\n");
         return false;
     }
-    t->tmp = mb_strdup("/tmp/mb-test-XXXXXX");
-    if (mkdtemp(t->tmp) == NULL) {
-        perror("mkdtemp");
-        abort();
-    }
-    char *log = mb_asprintf("%s/redis.log", t->tmp);
     mb_err err;
-    if (mb_redis_server_start(log, &t->redis, &err) != 0) {
+    if (mb_redis_server_start_scratch("mb-test", &t->tmp, &t->redis, &err) != 0) {
         fprintf(stderr, "redis-server failed: %s\n", err.msg);
         abort();
     }
-    free(log);
     if (mb_queue_connect(t->redis.url, 5000, &t->q, &err) != 0) {
         fprintf(stderr, "connect failed: %s\n", err.msg);
         abort();
@@ -82,22 +75,13 @@ bool mb_test_env_start(mb_test_env *t)
     return true;
 }
 
-static void remove_tree(const char *dir)
-{
-    /* Only our own mkdtemp folder, holding plain files. */
-    char *argv[] = {"rm", "-rf", (char *)dir, NULL};
-    mb_proc p;
-    if (mb_spawn(argv, NULL, NULL, &p, NULL) == 0)
-        mb_proc_wait(&p, 10000);
-}
-
 void mb_test_env_stop(mb_test_env *t)
 {
     mb_proc_stop(&t->worker, 5000);
     mb_queue_free(t->q);
     mb_redis_server_stop(&t->redis);
     if (t->tmp != NULL && getenv("MB_TEST_KEEP") == NULL)
-        remove_tree(t->tmp);
+        mb_scratch_remove(t->tmp);
     free(t->tmp);
     free(t->jobs);
     free(t->results);
@@ -211,6 +195,68 @@ int mb_test_run_cli(const mb_test_env *t, const char *const *args, char **output
         *output = mb_strdup("");
     free(log);
     return code;
+}
+
+const char mb_test_long_scenario[] =
+    "name: long\nmodel: builtin:tiny\ninput_size: 32\n"
+    "images: {sizes: [64x48], per_job: 8}\n"
+    "matrix: {device: [cpu], batch_size: [2, 4, 8]}\n"
+    "run: {jobs: 400, warmup_jobs: 0, repetitions: 1, threads: 1}\n"
+    "fault: {slowdown: 100%}\n";
+
+int mb_test_run_scenario(const mb_test_fixture *f, const char *scenario, const char *out,
+                         const char *const *more, char **output)
+{
+    enum { FIXED = 7, MAX_ARGS = 32 };
+    const char *args[MAX_ARGS] = {"run", scenario, "--out", out, "--image-cache", f->cache,
+                                  "--no-charts"};
+    size_t n = FIXED;
+    for (size_t i = 0; more != NULL && more[i] != NULL; i++) {
+        if (n == MAX_ARGS - 1)
+            fail_msg("mb_test_run_scenario: more than %d arguments", MAX_ARGS - 1 - FIXED);
+        args[n++] = more[i];
+    }
+    args[n] = NULL;
+    int code = mb_test_run_cli(&f->env, args, output);
+    if (code < 0)
+        fail_msg("mpsbench run %s did not exit by itself:\n%s", scenario, *output);
+    return code;
+}
+
+json_t *mb_test_load_json(const char *dir, const char *name)
+{
+    char *path = mb_asprintf("%s/%s", dir, name);
+    json_error_t jerr;
+    json_t *o = json_load_file(path, 0, &jerr);
+    if (o == NULL)
+        fail_msg("%s: %s", path, jerr.text);
+    free(path);
+    return o;
+}
+
+json_t *mb_test_run_json(const char *out, const char *output)
+{
+    char *path = mb_asprintf("%s/run.json", out);
+    json_error_t jerr;
+    json_t *o = json_load_file(path, 0, &jerr);
+    if (o == NULL)
+        fail_msg("%s: %s\n%s", path, jerr.text, output != NULL ? output : "");
+    free(path);
+    /* Whatever happened in the run, every enqueued job is in it exactly once. */
+    mb_test_assert_jobs_accounted(o);
+    return o;
+}
+
+json_t *mb_test_cell_named(json_t *run, const char *fragment)
+{
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(run, "cells"), i, c) {
+        if (strstr(json_string_value(json_object_get(c, "name")), fragment) != NULL)
+            return c;
+    }
+    fail_msg("no cell named like *%s*", fragment);
+    return NULL;
 }
 
 bool mb_test_pid_gone(pid_t pid)

@@ -63,11 +63,34 @@ int mb_test_finish_cli(mb_proc *p);
 /* Both, with the output read back into *output (heap; never NULL). */
 int mb_test_run_cli(const mb_test_env *t, const char *const *args, char **output);
 
+struct json_t;
+
+/* A scenario of 400 jobs, each slowed down, on the CPU: it runs long enough
+ * for a test to act on a run in progress (kill its redis-server, signal the
+ * harness). */
+extern const char mb_test_long_scenario[];
+
+/* `mpsbench run SCENARIO --out OUT --image-cache CACHE --no-charts`, then
+ * the arguments of more (NULL-terminated; more may be NULL), with f's redis
+ * and image cache.  Returns the exit status and the output as
+ * mb_test_run_cli does; fails the test when the CLI did not exit. */
+int mb_test_run_scenario(const mb_test_fixture *f, const char *scenario, const char *out,
+                         const char *const *more, char **output);
+
+/* Reads dir/name as JSON; fails the test when it cannot. */
+struct json_t *mb_test_load_json(const char *dir, const char *name);
+/* Reads out/run.json and checks that every enqueued job is in it once
+ * (mb_test_assert_jobs_accounted); fails the test, printing output when it
+ * is not NULL (the CLI's, to say why), when run.json cannot be read. */
+struct json_t *mb_test_run_json(const char *out, const char *output);
+/* The first cell of run.json whose name contains fragment; fails the test
+ * when there is none. */
+struct json_t *mb_test_cell_named(struct json_t *run, const char *fragment);
+
 /* The accounting oracle: run.json's jobs_enqueued, counted by the harness
  * when each job reached the queue, says which ids were enqueued (j0 ..
  * j<n-1>); each must appear exactly once over all cells, with a final
  * status, and each cell's counts must match its jobs.  Fails the test. */
-struct json_t;
 void mb_test_assert_jobs_accounted(struct json_t *run_json);
 
 /* True when pid no longer runs: no such process, or a zombie (kill(pid, 0)

@@ -501,12 +501,7 @@ static int parse_args(int argc, char **argv, det_config *c, bool *help, mb_err *
 
 static int setup(det *d, mb_err *err)
 {
-    d->tmp = mb_strdup("/tmp/mb-detector-XXXXXX");
-    if (mkdtemp(d->tmp) == NULL)
-        return mb_err_set(err, MB_EIO, "mkdtemp: cannot create a temp folder");
-    char *log = mb_asprintf("%s/redis.log", d->tmp);
-    int rc = mb_redis_server_start(log, &d->redis, err);
-    free(log);
+    int rc = mb_redis_server_start_scratch("mb-detector", &d->tmp, &d->redis, err);
     if (rc == 0)
         rc = mb_queue_connect(d->redis.url, 5000, &d->q, err);
     if (rc != 0)
@@ -533,12 +528,7 @@ static void teardown(det *d)
         mb_proc_stop(&d->worker[side], 5000);
     mb_queue_free(d->q);
     mb_redis_server_stop(&d->redis);
-    if (d->tmp != NULL) {
-        char *argv[] = {"rm", "-rf", d->tmp, NULL};
-        mb_proc p;
-        if (mb_spawn(argv, NULL, NULL, &p, NULL) == 0)
-            mb_proc_wait(&p, 10000);
-    }
+    mb_scratch_remove(d->tmp);
     if (d->images != NULL)
         mb_fixture_paths_free(d->images, d->cfg.per_job);
     free(d->rounds);

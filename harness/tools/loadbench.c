@@ -363,15 +363,6 @@ static void cpu_snapshot(const load_state *st, double *harness, double *redis, d
     }
 }
 
-static void remove_tree(const char *dir)
-{
-    /* Only our own mkdtemp folder of plain files; rm by argv, no shell. */
-    char *argv[] = {"rm", "-rf", (char *)dir, NULL};
-    mb_proc p;
-    if (mb_spawn(argv, NULL, NULL, &p, NULL) == 0)
-        mb_proc_wait(&p, 10000);
-}
-
 /* Stops everything.  Returns false when a worker did not exit cleanly on
  * SIGTERM: under the sanitizers that is how a leak or undefined behaviour in
  * the worker shows, so the smoke test catches it. */
@@ -399,7 +390,7 @@ static bool teardown(load_state *st, bool judge_exits, bool keep)
         if (keep)
             fprintf(stderr, "mpsbench-bench-load: logs kept in %s\n", st->tmp);
         else
-            remove_tree(st->tmp);
+            mb_scratch_remove(st->tmp);
     }
     free(st->tmp);
     free(st->image);
@@ -412,20 +403,11 @@ static bool teardown(load_state *st, bool judge_exits, bool keep)
 
 static int setup(load_state *st, const char *worker_path, mb_err *err)
 {
-    st->tmp = mb_strdup("/tmp/mb-load-XXXXXX");
-    if (mkdtemp(st->tmp) == NULL) {
-        int e = errno;
-        free(st->tmp);
-        st->tmp = NULL;
-        return mb_err_set(err, MB_EIO, "mkdtemp: %s", strerror(e));
-    }
-    st->image = mb_asprintf("%s/tiny-16x16.png", st->tmp);
-    int rc = mb_fixture_write(st->image, 16, 16, 1, MB_FORMAT_PNG, err);
+    int rc = mb_redis_server_start_scratch("mb-load", &st->tmp, &st->redis, err);
     if (rc != 0)
         return rc;
-    char *log = mb_asprintf("%s/redis.log", st->tmp);
-    rc = mb_redis_server_start(log, &st->redis, err);
-    free(log);
+    st->image = mb_asprintf("%s/tiny-16x16.png", st->tmp);
+    rc = mb_fixture_write(st->image, 16, 16, 1, MB_FORMAT_PNG, err);
     if (rc != 0)
         return rc;
     rc = mb_queue_connect(st->redis.url, 5000, &st->q, err);
