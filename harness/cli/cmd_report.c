@@ -20,8 +20,9 @@ static const mb_opt report_opts[] = {
     {NULL, 0, 0, 0},
 };
 
-int mb_cmd_report(int argc, char **argv, mb_err *err)
+int mb_cmd_report(int argc, char **argv, mb_outcome *outcome, mb_err *err)
 {
+    (void)outcome;  /* judges nothing: the exit code is the error's */
     const char *dir = NULL;
     bool quiet = false;
     mb_plot_options plot_opt = {0};
@@ -42,7 +43,7 @@ int mb_cmd_report(int argc, char **argv, mb_err *err)
             break;
         case OPT_BASELINE: plot_opt.baseline = it.arg; break;
         case OPT_QUIET: quiet = true; break;
-        case OPT_HELP: mb_cli_verb_usage("report", stdout); return MB_EXIT_OK;
+        case OPT_HELP: mb_cli_verb_usage("report", stdout); return MB_OK;
         }
     }
     if (dir == NULL)
@@ -75,8 +76,9 @@ static const mb_opt export_opts[] = {
     {NULL, 0, 0, 0},
 };
 
-int mb_cmd_export(int argc, char **argv, mb_err *err)
+int mb_cmd_export(int argc, char **argv, mb_outcome *outcome, mb_err *err)
 {
+    (void)outcome;  /* judges nothing: the exit code is the error's */
     const char *dir = NULL, *out = NULL;
     mb_export_format format = MB_EXPORT_COUNT;
     mb_opt_iter it;
@@ -99,7 +101,7 @@ int mb_cmd_export(int argc, char **argv, mb_err *err)
                 return rc;
             break;
         case OPT_OUT: out = it.arg; break;
-        case OPT_HELP: mb_cli_verb_usage("export", stdout); return MB_EXIT_OK;
+        case OPT_HELP: mb_cli_verb_usage("export", stdout); return MB_OK;
         }
     }
     if (dir == NULL)
@@ -121,9 +123,7 @@ int mb_cmd_export(int argc, char **argv, mb_err *err)
         if (fflush(stdout) != 0)
             rc = mb_err_set(err, MB_EIO, "export: cannot write to stdout");
     } else {
-        int wrc = mb_write_file_atomic(out, text, strlen(text));
-        if (wrc != 0)
-            rc = mb_err_set(err, MB_EIO, "cannot write %s: %s", out, strerror(-wrc));
+        rc = mb_write_file_atomic(out, text, strlen(text), err);
     }
     free(text);
     return rc;

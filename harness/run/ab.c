@@ -441,7 +441,7 @@ json_t *mb_contrast_gate_json(const mb_contrast_gate *g)
     return o;
 }
 
-int mb_contrast_gates_exit(const run_ctx *run, int exit_code)
+void mb_contrast_gates_count(const run_ctx *run, mb_outcome *outcome)
 {
     for (size_t i = 0; run->contrasts != NULL && i < run->contrasts->n_cells; i++) {
         const mb_contrast_gate *g = mb_contrast_gate_of(run, i);
@@ -456,10 +456,11 @@ int mb_contrast_gates_exit(const run_ctx *run, int exit_code)
                                                                 : "");
             free(text);
         }
-        if (fails && exit_code == MB_EXIT_OK)
-            exit_code = MB_EXIT_EXPECTATION;
+        if (g->verdict == MB_GATE_FAIL)
+            outcome->gates_failed++;
+        else
+            outcome->gates_inconclusive++;
     }
-    return exit_code;
 }
 
 static void percent(char *buf, size_t size, double x)

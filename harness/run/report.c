@@ -168,11 +168,9 @@ static json_t *cell_json(const cell_state *cs)
 static int write_text(const run_ctx *run, const char *name, const char *text, mb_err *err)
 {
     char *path = mb_asprintf("%s/%s", run->dir, name);
-    int rc = mb_write_file_atomic(path, text, strlen(text));
-    if (rc != 0)
-        mb_err_set(err, MB_EIO, "cannot write %s: %s", path, strerror(-rc));
+    int rc = mb_write_file_atomic(path, text, strlen(text), err);
     free(path);
-    return rc == 0 ? 0 : MB_EIO;
+    return rc;
 }
 
 /* The order the repetitions ran in (run.json's "schedule"): interleaved,

@@ -356,11 +356,11 @@ char *mb_contrast_sentence(const run_ctx *run, size_t i);
 char *mb_contrast_sentence_named(const run_ctx *run, size_t i, const char *name);
 /* The gate of contrast i, or NULL when it has none. */
 const mb_contrast_gate *mb_contrast_gate_of(const run_ctx *run, size_t i);
-/* Folds the gates into the exit code: a failed gate is MB_EXIT_EXPECTATION,
- * an inconclusive one too under --fail-on-inconclusive; otherwise
- * exit_code is returned unchanged.  Prints a notice for each gate that did
- * not pass (unless quiet). */
-int mb_contrast_gates_exit(const run_ctx *run, int exit_code);
+/* Counts the gates that failed or could not decide into the outcome (an
+ * inconclusive one fails the run under --fail-on-inconclusive, as
+ * mb_outcome_failed says).  Prints a notice for each gate that did not
+ * pass (unless quiet). */
+void mb_contrast_gates_count(const run_ctx *run, mb_outcome *outcome);
 /* The gates' section of compare.md: after the comparison's table, or the
  * whole file when the run compared nothing else; nothing without gates. */
 int mb_contrast_gates_publish(const run_ctx *run, mb_err *err);

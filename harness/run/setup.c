@@ -56,7 +56,7 @@ int mb_probe_devices(run_ctx *run, mb_err *err)
         mb_proc_stop(&p, 1000);
         rc = mb_err_set(err, MB_EWORKER, "device probe did not finish within 120 s");
     }
-    char *text = rc == 0 ? mb_read_file(out, NULL) : NULL;
+    char *text = rc == 0 ? mb_read_file(out, NULL, NULL) : NULL;
     free(out);
     if (rc != 0)
         return rc;
@@ -340,7 +340,7 @@ int mb_check_models(const mb_run_config *cfg, mb_scenario **scenarios, size_t n,
                                             : "120 s were not enough to load", s->model);
             }
         }
-        char *text = rc == 0 ? mb_read_file_max(log, 65536, NULL) : NULL;
+        char *text = rc == 0 ? mb_read_file_max(log, 65536, NULL, NULL) : NULL;
         unlink(log);
         free(log);
         if (rc != 0) {

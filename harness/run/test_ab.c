@@ -286,7 +286,7 @@ static void contrast_gate_fails_beyond_max_cost(void **state)
     assert_true(json_number_value(json_object_get(g, "cost_low")) > 0.02);
     assert_true(json_number_value(json_object_get(g, "max_cost")) == 0.02);
     char *path = mb_asprintf("%s/summary.md", out);
-    char *summary = mb_read_file(path, NULL);
+    char *summary = mb_read_file(path, NULL, NULL);
     assert_non_null(summary);
     assert_non_null(strstr(summary, "gate: exec=fork_per_job costs at most 2.0%: measured +"));
     free(summary);

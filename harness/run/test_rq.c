@@ -50,7 +50,7 @@ static const char *check_python(void)
     char *rq = find_rq();
     if (rq == NULL)
         return "no `rq` in PATH (install python3-rq)";
-    char *script = mb_read_file(rq, NULL);
+    char *script = mb_read_file(rq, NULL, NULL);
     free(rq);
     if (script == NULL || strncmp(script, "#!", 2) != 0) {
         free(script);
@@ -103,7 +103,7 @@ static int run_scenario(fixture *f, const char *name, const char *text, char **o
                         json_t **run_json)
 {
     char *path = mb_asprintf("%s/%s.yaml", f->env.tmp, name);
-    assert_int_equal(mb_write_file_atomic(path, text, strlen(text)), 0);
+    assert_int_equal(mb_write_file_atomic(path, text, strlen(text), NULL), 0);
     char *out = mb_asprintf("%s/%s", f->env.tmp, name);
     const char *args[] = {"run", path, "--out", out, "--image-cache", f->cache, "--no-charts", NULL};
     int code = mb_test_run_cli(&f->env, args, output);
@@ -351,7 +351,7 @@ static void shared_redis_is_left_clean(void **state)
                        "matrix: {device: [cpu], exec: [persistent, fork_per_job]}\n"
                        "run: {jobs: 1, warmup_jobs: 0, repetitions: 1, threads: 1}\n";
     char *path = mb_asprintf("%s/shared.yaml", f->env.tmp);
-    assert_int_equal(mb_write_file_atomic(path, text, strlen(text)), 0);
+    assert_int_equal(mb_write_file_atomic(path, text, strlen(text), NULL), 0);
     char *out = mb_asprintf("%s/shared", f->env.tmp);
     const char *args[] = {"run", path, "--out", out, "--image-cache", f->cache, "--no-charts",
                           "--redis", f->env.redis.url, NULL};
