@@ -165,13 +165,13 @@ mutant gate_interval_not_negated harness/run/contrast_gate.c mb_contrast_gate_ju
     'out->cost_low = 1.0 - hi;' 'out->cost_low = 1.0 - lo;' \
     '^test_contrast_gate/' 'test_contrast_gate' \
     'the cost interval is taken from the wrong ends of the ratio interval'
-mutant gate_ignored_by_exit_code harness/run/ab.c mb_contrast_gates_exit \
-    'exit_code = MB_EXIT_EXPECTATION;' 'exit_code = exit_code;' \
+mutant gate_ignored_by_exit_code harness/run/ab.c mb_contrast_gates_count \
+    'outcome->gates_failed++;' '(void)outcome;' \
     '^test_ab/contrast_gate_fails_beyond_max_cost$' 'test_ab' \
     'a failed contrast gate does not fail the run'
-mutant gate_inconclusive_never_fails harness/run/ab.c mb_contrast_gates_exit \
-    'g->verdict == MB_GATE_FAIL || run->cfg->fail_on_inconclusive' 'g->verdict == MB_GATE_FAIL' \
-    '^test_ab/unmeasured_gate_is_inconclusive$' 'test_ab' \
+mutant gate_inconclusive_never_fails harness/core/mb_outcome.h mb_outcome_failed \
+    '(o->inconclusive > 0 || o->gates_inconclusive > 0)' 'o->inconclusive > 0' \
+    '^test_ab/unmeasured_gate_is_inconclusive$|^test_exit_code/' 'test_ab test_exit_code' \
     'an inconclusive contrast gate passes under --fail-on-inconclusive'
 mutant schema_defaults_ignored harness/scenario/loader.c apply_table \
     'if (k->def != NULL && convert(' 'if (0 && convert(' \
@@ -371,6 +371,34 @@ mutant job_decode_dropped harness/protocol/protocol.c mb_job_encode \
     'if (job->decode != MB_DECODE_AUTO)' 'if (0)' \
     '^test_protocol/|^test_worker/decode_modes' 'test_protocol test_worker mpsbench-worker' \
     'the decode mode of a job is not sent to the worker'
+mutant exit_table_row_wrong harness/core/mb_error.c mb_err_exit_code \
+    'case MB_E##name: return exit_code;' 'case MB_E##name: return MB_E##name == MB_EIO ? 2 : exit_code;' \
+    '^test_exit_code/' 'test_exit_code' \
+    'one row of the exit code table is wrong: an I/O error is exit 2 instead of 3'
+mutant exit_interrupt_not_infra harness/cli/exit_code.c mb_cli_exit_code \
+    'return MB_EXIT_INFRA;' 'return MB_EXIT_EXPECTATION;' \
+    '^test_exit_code/|^test_faults/interrupted_run_cleans_up$' 'test_exit_code test_faults' \
+    'an interrupted run is exit 1 (a failed expectation) instead of 3'
+mutant exit_error_outranked harness/cli/exit_code.c mb_cli_exit_code \
+    'if (error != MB_OK)' 'if (error != MB_OK && outcome == NULL)' \
+    '^test_exit_code/' 'test_exit_code' \
+    'an error is hidden behind what the command judged (its exit code lost)'
+mutant run_fail_not_counted harness/run/runner.c count_cell \
+    'o->cells_failed++;' '(void)o;' \
+    '^test_faults/hung_worker_times_out$' 'test_faults' \
+    'a cell that failed (a timeout) does not make the run exit 1'
+mutant run_interrupt_ignored harness/run/runner.c mb_run \
+    'o->interrupted = mb_run_interrupted();' 'o->interrupted = false;' \
+    '^test_faults/interrupted_run_cleans_up$' 'test_faults' \
+    'a run stopped by SIGINT/SIGTERM exits 0 with its cells incomplete'
+mutant compare_regression_lost harness/compare/compare.c mb_compare_outcome \
+    'out->regressions = r->n_regressions;' '(void)out;' \
+    '^test_compare/' 'test_compare' \
+    'a comparison with a regression does not tell the CLI, which exits 0'
+mutant file_error_raw_errno harness/core/mb_util.c mb_mkdir_p \
+    'rc = mb_err_set(err, MB_EIO,' 'rc = -errno; mb_err_set(err, MB_EIO,' \
+    '^test_util/|^test_image_set/' 'test_util test_image_set' \
+    'a folder that cannot be made returns a raw -errno, which reads as an MB_E* code'
 # ---------------------------------------------------------------------------
 
 usage()
