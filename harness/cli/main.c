@@ -126,16 +126,16 @@ int main(int argc, char **argv)
     mb_err_clear(&err);
     if (argc < 2) {
         mb_cli_usage(stderr);
-        return MB_EXIT_USAGE;
+        return mb_cli_exit_code(MB_EUSAGE, NULL);
     }
     const char *verb = argv[1];
     if (strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0 || strcmp(verb, "help") == 0) {
         mb_cli_usage(stdout);
-        return MB_EXIT_OK;
+        return mb_cli_exit_code(MB_OK, NULL);
     }
     if (strcmp(verb, "--version") == 0) {
         puts("mpsbench " MB_VERSION);
-        return MB_EXIT_OK;
+        return mb_cli_exit_code(MB_OK, NULL);
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(verb, commands[i].name) != 0)
@@ -148,5 +148,5 @@ int main(int argc, char **argv)
     }
     fprintf(stderr, "mpsbench: unknown command '%s'\n", verb);
     mb_cli_usage(stderr);
-    return MB_EXIT_USAGE;
+    return mb_cli_exit_code(MB_EUSAGE, NULL);
 }

@@ -320,7 +320,9 @@ int mb_run(const mb_run_config *cfg, char **run_dir_out, mb_outcome *outcome, mb
 
     if ((rc = measure(&run, scenarios, err)) != 0)
         goto out;
-    if (run.infra_failed) {
+    /* A repetition cut by the stop request fails like a lost worker; the
+     * interrupt, not the infrastructure, is then what happened. */
+    if (run.infra_failed && !mb_run_interrupted()) {
         *err = run.infra_err;
         rc = run.infra_err.code;
     }
