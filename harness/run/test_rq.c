@@ -124,7 +124,7 @@ static char *summary_of(fixture *f, const char *name)
 {
     char *path = mb_asprintf("%s/%s/summary.md", f->env.tmp, name);
     size_t len;
-    char *text = mb_read_file(path, &len);
+    char *text = mb_read_file(path, &len, NULL);
     if (text == NULL)
         fail_msg("cannot read %s", path);
     free(path);
