@@ -46,7 +46,7 @@ static void print_contrasts(const run_ctx *run)
         return;
     fprintf(stderr, "Contrasts (paired by round; change of the first side against the second):\n");
     for (size_t i = 0; i < run->contrasts->n_cells; i++) {
-        char *line = mb_contrast_sentence(run, i);
+        char *line = mb__contrast_sentence(run, i);
         fprintf(stderr, "  %s\n", line);
         free(line);
     }
@@ -107,7 +107,7 @@ static void count_cell(const cell_state *cs, mb_outcome *o)
 static int make_comparison(run_ctx *run, mb_err *err)
 {
     if (run->n_candidates > 0) {
-        run->compare = mb_ab_report(run);
+        run->compare = mb__ab_report(run);
         return publish_comparison(run, err);
     }
     return compare_with_baseline(run, err);
@@ -121,18 +121,18 @@ static int finish_run(run_ctx *run, int error, mb_outcome *o, mb_err *err)
 {
     bool complete = error == 0 && !o->interrupted;
     for (size_t i = 0; i < run->n_cells; i++) {
-        mb_decide_cell(&run->cells[i]);
+        mb__decide_cell(&run->cells[i]);
         count_cell(&run->cells[i], o);
     }
-    mb_contrasts_make(run);
+    mb__contrasts_make(run);
     if (!run->cfg->quiet)
-        mb_worker_compare_print(run, stderr);
+        mb__worker_compare_print(run, stderr);
     print_contrasts(run);
     /* A contrast's max_cost gate is an expectation like any other. */
-    mb_contrast_gates_count(run, o);
+    mb__contrast_gates_count(run, o);
     const char *status = !complete ? "incomplete" : mb_outcome_failed(o) ? "failed" : "passed";
     mb_err werr;
-    int rc = mb_report_write_run_json(run, status, &werr);
+    int rc = mb__report_write_run_json(run, status, &werr);
     if (rc == 0 && complete && (run->cfg->baseline != NULL || run->n_candidates > 0)) {
         mb_err cerr;
         int crc = make_comparison(run, &cerr);
@@ -147,11 +147,11 @@ static int finish_run(run_ctx *run, int error, mb_outcome *o, mb_err *err)
         status = !made ? "incomplete" : crc != 0 || mb_outcome_failed(o) ? "failed" : "passed";
     }
     if (rc == 0)
-        rc = mb_report_write_run_json(run, status, &werr);
+        rc = mb__report_write_run_json(run, status, &werr);
     if (rc == 0 && complete)
-        rc = mb_contrast_gates_publish(run, &werr);
+        rc = mb__contrast_gates_publish(run, &werr);
     if (rc == 0)
-        rc = mb_report_write_summary(run, &werr);
+        rc = mb__report_write_summary(run, &werr);
     /* Charts before the rendered reports: report.html inlines them. */
     if (rc == 0 && !run->cfg->no_charts) {
         mb_err perr;
@@ -190,7 +190,7 @@ static int open_queue(run_ctx *run, mb_redis_server *server, mb_err *err)
         free(log);
         run->redis_pid = (long)server->proc.pid;
         if (rc == 0)
-            mb_leftovers_note_child(run, "redis", run->redis_pid);
+            mb__leftovers_note_child(run, "redis", run->redis_pid);
         if (rc == 0)
             rc = mb_queue_connect(server->url, 5000, &run->q, err);
     }
@@ -209,15 +209,15 @@ static int resolve_auto_devices(run_ctx *run, mb_scenario **scenarios, mb_err *e
     size_t n = run->cfg->n_scenarios;
     bool need_probe = false;
     for (size_t i = 0; i < n; i++)
-        need_probe |= mb_axis_has(scenarios[i], "device", "auto");
-    int rc = mb_probe_devices(run, err);
+        need_probe |= mb__axis_has(scenarios[i], "device", "auto");
+    int rc = mb__probe_devices(run, err);
     if (!need_probe)
         return 0;
     if (rc != 0)
         return rc;
-    char *usable = mb_usable_devices(run);
+    char *usable = mb__usable_devices(run);
     for (size_t i = 0; i < n && rc == 0; i++)
-        if (mb_axis_has(scenarios[i], "device", "auto"))
+        if (mb__axis_has(scenarios[i], "device", "auto"))
             rc = mb_scenario_set_axis(scenarios[i], "device", usable, err);
     free(usable);
     return rc;
@@ -238,13 +238,13 @@ static int measure(run_ctx *run, mb_scenario **scenarios, mb_err *err)
             .use_manual_time = true,
             .unit = MB_GB_MS,
         };
-        if ((rc = mb_gb_register(cs->bench_name, mb_replay_cell, cs, &opt, err)) != 0)
+        if ((rc = mb_gb_register(cs->bench_name, mb__replay_cell, cs, &opt, err)) != 0)
             return rc;
     }
-    mb_add_context(run, scenarios, cfg->n_scenarios);
-    run->schedule.seed = cfg->seed_set ? cfg->seed : mb_seed_from_clock();
-    mb_schedule_run(run);
-    mb_slot_stop_all(run);
+    mb__add_context(run, scenarios, cfg->n_scenarios);
+    run->schedule.seed = cfg->seed_set ? cfg->seed : mb__seed_from_clock();
+    mb__schedule_run(run);
+    mb__slot_stop_all(run);
     char *json_tmp = mb_asprintf("%s/results.json.partial", run->dir);
     char *json_out = mb_asprintf("%s/results.json", run->dir);
     mb_gb_run_options ro = {.json_out = json_tmp};
@@ -257,7 +257,7 @@ static int measure(run_ctx *run, mb_scenario **scenarios, mb_err *err)
         rc = mb_err_set(err, MB_EIO, "cannot write %s", json_out);
     free(json_tmp);
     free(json_out);
-    mb_slot_stop_all(run);
+    mb__slot_stop_all(run);
     return rc < 0 ? rc : 0;
 }
 
@@ -275,7 +275,7 @@ int mb_run(const mb_run_config *cfg, char **run_dir_out, mb_outcome *outcome, mb
     mb_progress_init(&run.progress, stderr, cfg->progress, cfg->quiet);
     mb_redis_server server = {0};
     mb_image_set *images = NULL;
-    int rc = mb_load_scenarios(cfg, scenarios, err);
+    int rc = mb__load_scenarios(cfg, scenarios, err);
     if (rc == 0 && cfg->list) {
         /* Before any process starts or is reaped: --list runs nothing. */
         rc = mb_run_list(cfg, scenarios, stdout, err);
@@ -286,15 +286,15 @@ int mb_run(const mb_run_config *cfg, char **run_dir_out, mb_outcome *outcome, mb
     /* Before the folder is judged: a run killed outright there may have
      * left processes behind. */
     if (rc == 0)
-        mb_leftovers_reap(cfg->out_dir, cfg->quiet);
+        mb__leftovers_reap(cfg->out_dir, cfg->quiet);
     if (rc == 0)
-        rc = mb_check_out_dir(cfg, err);
+        rc = mb__check_out_dir(cfg, err);
     if (rc == 0)
-        rc = mb_check_models(cfg, scenarios, cfg->n_scenarios, err);
+        rc = mb__check_models(cfg, scenarios, cfg->n_scenarios, err);
     if (rc != 0)
         goto out;
 
-    run.dir = cfg->out_dir ? mb_strdup(cfg->out_dir) : mb_default_run_dir(scenarios[0]);
+    run.dir = cfg->out_dir ? mb_strdup(cfg->out_dir) : mb__default_run_dir(scenarios[0]);
     char *logs = mb_asprintf("%s/logs", run.dir);
     rc = mb_mkdir_p(logs, 0755, err);
     free(logs);
@@ -312,17 +312,17 @@ int mb_run(const mb_run_config *cfg, char **run_dir_out, mb_outcome *outcome, mb
 
     const char *cache = cfg->image_cache;
     images = mb_image_set_new(cache);
-    mb_image_set_set_cancel(images, mb_run_interrupted);
-    if ((rc = mb_prepare_cells(&run, scenarios, cfg->n_scenarios, cell_arrays, cell_counts, images,
+    mb_image_set_set_cancel(images, mb__run_interrupted);
+    if ((rc = mb__prepare_cells(&run, scenarios, cfg->n_scenarios, cell_arrays, cell_counts, images,
                             err)) != 0)
         goto out;
-    mb_report_write_run_json(&run, "running", NULL);
+    mb__report_write_run_json(&run, "running", NULL);
 
     if ((rc = measure(&run, scenarios, err)) != 0)
         goto out;
     /* A repetition cut by the stop request fails like a lost worker; the
      * interrupt, not the infrastructure, is then what happened. */
-    if (run.infra_failed && !mb_run_interrupted()) {
+    if (run.infra_failed && !mb__run_interrupted()) {
         *err = run.infra_err;
         rc = run.infra_err.code;
     }
@@ -330,10 +330,10 @@ int mb_run(const mb_run_config *cfg, char **run_dir_out, mb_outcome *outcome, mb
 out:
     /* Set-up stopped by a signal says so through its error; a measurement
      * stopped by one is an outcome: the cells that ran are judged. */
-    o->interrupted = mb_run_interrupted();
+    o->interrupted = mb__run_interrupted();
     if (run.dir != NULL && run.cells != NULL)
         rc = finish_run(&run, rc, o, err);
-    mb_slot_stop_all(&run);
+    mb__slot_stop_all(&run);
     if (run.q != NULL && cfg->redis_url != NULL) {
         /* A shared Redis keeps nothing of ours once the run is over. */
         char *pattern = mb_asprintf("mb:%s:*", run.ns);
@@ -343,7 +343,7 @@ out:
     mb_queue_free(run.q);
     mb_redis_server_stop(&server);
     mb_image_set_free(images);
-    mb_free_cells(&run);
+    mb__free_cells(&run);
     for (size_t i = 0; i < cfg->n_scenarios; i++) {
         mb_cells_free(cell_arrays[i], cell_counts[i]);
         mb_scenario_free(scenarios[i]);

@@ -391,7 +391,7 @@ static void compare_table_pairs_cells(void **state)
     assert_int_equal(n, 4);
     run_ctx run;
     memset(&run, 0, sizeof run);
-    assert_null(mb_worker_compare_table(&run));
+    assert_null(mb__worker_compare_table(&run));
     cell_state cs[4];
     memset(cs, 0, sizeof cs);
     /* native 224, native 1024, rq 224, rq 1024 (the worker axis is outermost) */
@@ -405,7 +405,7 @@ static void compare_table_pairs_cells(void **state)
     }
     run.cells = cs;
     run.n_cells = 4;
-    char *md = mb_worker_compare_table(&run);
+    char *md = mb__worker_compare_table(&run);
     assert_non_null(md);
     assert_non_null(strstr(md, "| nvr | device:cpu/fix:on/image:224x224/batch:16 | 25.00 | 5.00 "
                                "| 5.00x |\n"));
