@@ -91,11 +91,11 @@ mutant baseline_unstaged harness/compare/baseline.c install \
     'mb_asprintf("%s/.%s.json.staged.%ld", dir, key, (long)getpid())' 'mb_strdup(final)' \
     '^test_baseline/' 'test_baseline' \
     'a baseline update replaces the old baseline before its staging step is done'
-mutant watchdog_never_fires harness/run/jobs.c mb_await_result \
+mutant watchdog_never_fires harness/run/jobs.c mb__await_result \
     'bool late = mb_now_ms() - jobs[0].submitted_ms > timeout_ms;' 'bool late = false;' \
     '^test_faults/hung_worker_times_out$' 'test_faults' \
     'a job that never answers is waited for forever (no timeout)'
-mutant crash_not_detected harness/run/jobs.c mb_await_result \
+mutant crash_not_detected harness/run/jobs.c mb__await_result \
     'bool dead = !mb_proc_alive(&run->worker.proc);' 'bool dead = false;' \
     '^test_faults/killed_worker_is_detected_and_replaced$' 'test_faults' \
     'a worker that died with a job in flight is not noticed as dead'
@@ -104,7 +104,7 @@ mutant lost_job_not_counted harness/run/jobs.c record_lost \
     '^test_faults/killed_worker_is_detected_and_replaced$|^test_faults/hung_worker_times_out$' \
     'test_faults' \
     'job accounting: a job lost to a crash or timeout is left out of the counts'
-mutant result_record_dropped harness/run/jobs.c mb_record_result \
+mutant result_record_dropped harness/run/jobs.c mb__record_result \
     'job_record *rec = add_record(cs);' \
     'job_record *rec = add_record(cs); if (repetition == 1) cs->n_records--;' \
     '^test_run/run_writes_the_run_directory$|^test_faults/killed_worker_is_detected_and_replaced$' \
@@ -120,7 +120,7 @@ mutant watermark_env_not_removed harness/workerclient/workerclient.c mb_worker_e
     '^test_run/native_worker_gets_the_watermark_rule$|^test_rq/rq_worker_gets_the_watermark_rule$' \
     'test_run test_rq' \
     'the harness leaves the shell'"'"'s watermark variable in a worker'"'"'s environment when the rule removes it'
-mutant rq_workers_not_parked harness/run/worker_slots.c mb_slot_select \
+mutant rq_workers_not_parked harness/run/worker_slots.c mb__slot_select \
     'w->backend != NULL && max_live > 1' 'w->backend == &mb_native_backend && max_live > 1' \
     '^test_rq/rq_workers_are_parked_between_rounds$' 'test_rq' \
     'an RQ worker is stopped and restarted whenever interleaved cells alternate, instead of parked'
@@ -132,7 +132,7 @@ mutant leftovers_pid_reuse_ignored harness/run/leftovers.c same_process \
     'now == p->start' '1' \
     '^test_leftovers/reused_pid_is_left_alone$' 'test_leftovers' \
     'a leftover is stopped by pid alone: a reused pid (another start time) is killed'
-mutant rounds_not_shuffled harness/run/schedule.c mb_schedule_run \
+mutant rounds_not_shuffled harness/run/schedule.c mb__schedule_run \
     'shuffle(order, n, &state);' '(void)state;' \
     '^test_ab/rounds_are_shuffled_from_the_seed$' 'test_ab' \
     'interleaved rounds all run the cells in the same order'
@@ -165,13 +165,13 @@ mutant gate_interval_not_negated harness/run/contrast_gate.c mb_contrast_gate_ju
     'out->cost_low = 1.0 - hi;' 'out->cost_low = 1.0 - lo;' \
     '^test_contrast_gate/' 'test_contrast_gate' \
     'the cost interval is taken from the wrong ends of the ratio interval'
-mutant gate_ignored_by_exit_code harness/run/ab.c mb_contrast_gates_exit \
-    'exit_code = MB_EXIT_EXPECTATION;' 'exit_code = exit_code;' \
+mutant gate_ignored_by_exit_code harness/run/ab.c mb__contrast_gates_count \
+    'outcome->gates_failed++;' '(void)outcome;' \
     '^test_ab/contrast_gate_fails_beyond_max_cost$' 'test_ab' \
     'a failed contrast gate does not fail the run'
-mutant gate_inconclusive_never_fails harness/run/ab.c mb_contrast_gates_exit \
-    'g->verdict == MB_GATE_FAIL || run->cfg->fail_on_inconclusive' 'g->verdict == MB_GATE_FAIL' \
-    '^test_ab/unmeasured_gate_is_inconclusive$' 'test_ab' \
+mutant gate_inconclusive_never_fails harness/core/mb_outcome.h mb_outcome_failed \
+    '(o->inconclusive > 0 || o->gates_inconclusive > 0)' 'o->inconclusive > 0' \
+    '^test_ab/unmeasured_gate_is_inconclusive$|^test_exit_code/' 'test_ab test_exit_code' \
     'an inconclusive contrast gate passes under --fail-on-inconclusive'
 mutant schema_defaults_ignored harness/scenario/loader.c apply_table \
     'if (k->def != NULL && convert(' 'if (0 && convert(' \
@@ -198,8 +198,8 @@ mutant reference_stale harness/scenario/reference.c rows \
     'cell(b, k->help);' 'cell(b, k->name);' \
     '^test_schema/readme_reference_is_generated$' 'test_schema' \
     'the generated reference changes and the README no longer matches it'
-mutant ab_workers_kept harness/run/schedule.c mb_schedule_run \
-    'mb_slot_retire(run, pair[p]);' '(void)0;' \
+mutant ab_workers_kept harness/run/schedule.c mb__schedule_run \
+    'mb__slot_retire(run, pair[p]);' '(void)0;' \
     '^test_ab/ab_finds_a_slow_candidate_and_no_change_in_aa$' 'test_ab' \
     'the two sides of an A/B pair keep one worker process each for the whole run'
 mutant fresh_worker_not_warmed harness/run/execute.c ready_to_measure \
@@ -282,12 +282,12 @@ mutant eta_bound_unsaid harness/run/progress.c mb_progress_format_eta \
     'const char *bound = at_most ? "≤" : "";' 'const char *bound = "";' \
     '^test_progress/eta_from_pace_and_its_text$' 'test_progress' \
     'the ETA of a run with adaptive cells, counted at their maximum, reads as an estimate instead of an upper bound'
-mutant summary_torch_unknown_for_rq harness/run/report.c mb_report_write_summary \
+mutant summary_torch_unknown_for_rq harness/run/report.c mb__report_write_summary \
     'any_rq |= run->cells[i].cell->worker_kind == MB_WORKER_RQ;' 'any_rq |= false;' \
     '^test_rq/rq_jobs_succeed_beside_native$|^test_rq/failing_job_text_comes_back$' 'test_rq mpsbench' \
     'summary.md says "torch ?" for an RQ run instead of where torch runs'
-mutant summary_contrast_full_name harness/run/report.c mb_report_write_summary \
-    'char *line = mb_contrast_sentence_named(run, i, label);' 'char *line = mb_contrast_sentence_named(run, i, NULL);' \
+mutant summary_contrast_full_name harness/run/report.c mb__report_write_summary \
+    'char *line = mb__contrast_sentence_named(run, i, label);' 'char *line = mb__contrast_sentence_named(run, i, NULL);' \
     '^test_ab/watermark_fix_is_contrasted$' 'test_ab mpsbench' \
     'summary.md'"'"'s contrast sentences name cells by their full names instead of the table'"'"'s labels'
 mutant junit_gate_never_fails harness/report/junit.c gate_suite \
@@ -295,7 +295,7 @@ mutant junit_gate_never_fails harness/report/junit.c gate_suite \
     '^test_ab/contrast_gate_fails_beyond_max_cost$' 'test_ab mpsbench' \
     'junit.xml passes a contrast gate that failed, so a CI page shows green'
 mutant compare_md_without_gates harness/run/runner.c finish_run \
-    'rc = mb_contrast_gates_publish(run, &werr);' 'rc = 0;' \
+    'rc = mb__contrast_gates_publish(run, &werr);' 'rc = 0;' \
     '^test_ab/contrast_gate_fails_beyond_max_cost$' 'test_ab mpsbench' \
     'compare.md leaves out the contrasts'"'"' max_cost gates'
 mutant filter_ignored harness/run/cell_select.c mb_cell_filter_match \
@@ -371,6 +371,34 @@ mutant job_decode_dropped harness/protocol/protocol.c mb_job_encode \
     'if (job->decode != MB_DECODE_AUTO)' 'if (0)' \
     '^test_protocol/|^test_worker/decode_modes' 'test_protocol test_worker mpsbench-worker' \
     'the decode mode of a job is not sent to the worker'
+mutant exit_table_row_wrong harness/core/mb_error.c mb_err_exit_code \
+    'case MB_E##name: return exit_code;' 'case MB_E##name: return MB_E##name == MB_EIO ? 2 : exit_code;' \
+    '^test_exit_code/' 'test_exit_code' \
+    'one row of the exit code table is wrong: an I/O error is exit 2 instead of 3'
+mutant exit_interrupt_not_infra harness/cli/exit_code.c mb_cli_exit_code \
+    'return MB_EXIT_INFRA;' 'return MB_EXIT_EXPECTATION;' \
+    '^test_exit_code/|^test_faults/interrupted_run_cleans_up$' 'test_exit_code test_faults' \
+    'an interrupted run is exit 1 (a failed expectation) instead of 3'
+mutant exit_error_outranked harness/cli/exit_code.c mb_cli_exit_code \
+    'if (error != MB_OK)' 'if (error != MB_OK && outcome == NULL)' \
+    '^test_exit_code/' 'test_exit_code' \
+    'an error is hidden behind what the command judged (its exit code lost)'
+mutant run_fail_not_counted harness/run/runner.c count_cell \
+    'o->cells_failed++;' '(void)o;' \
+    '^test_faults/hung_worker_times_out$' 'test_faults' \
+    'a cell that failed (a timeout) does not make the run exit 1'
+mutant run_interrupt_ignored harness/run/runner.c mb_run \
+    'o->interrupted = mb__run_interrupted();' 'o->interrupted = false;' \
+    '^test_faults/interrupted_run_cleans_up$' 'test_faults' \
+    'a run stopped by SIGINT/SIGTERM exits 0 with its cells incomplete'
+mutant compare_regression_lost harness/compare/compare.c mb_compare_outcome \
+    'out->regressions = r->n_regressions;' '(void)out;' \
+    '^test_compare/' 'test_compare' \
+    'a comparison with a regression does not tell the CLI, which exits 0'
+mutant file_error_raw_errno harness/core/mb_util.c mb_mkdir_p \
+    'rc = mb_err_set(err, MB_EIO,' 'rc = -errno; mb_err_set(err, MB_EIO,' \
+    '^test_util/|^test_image_set/' 'test_util test_image_set' \
+    'a folder that cannot be made returns a raw -errno, which reads as an MB_E* code'
 # ---------------------------------------------------------------------------
 
 usage()

@@ -21,12 +21,13 @@ static const mb_opt baseline_opts[] = {
     {NULL, 0, 0, 0},
 };
 
-int mb_cmd_baseline(int argc, char **argv, mb_err *err)
+int mb_cmd_baseline(int argc, char **argv, mb_outcome *outcome, mb_err *err)
 {
+    (void)outcome;  /* judges nothing: the exit code is the error's */
     if (argc < 3 || (strcmp(argv[2], "update") != 0 && strcmp(argv[2], "key") != 0)) {
         if (argc >= 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
             mb_cli_verb_usage("baseline", stdout);
-            return MB_EXIT_OK;
+            return MB_OK;
         }
         return mb_err_set(err, MB_EUSAGE, "baseline: expected 'update RUN_DIR' or "
                           "'key RUN_DIR'");
@@ -62,7 +63,7 @@ int mb_cmd_baseline(int argc, char **argv, mb_err *err)
             opt.keep = (size_t)keep;
             break;
         }
-        case OPT_HELP: mb_cli_verb_usage("baseline", stdout); return MB_EXIT_OK;
+        case OPT_HELP: mb_cli_verb_usage("baseline", stdout); return MB_OK;
         }
     }
     if (run == NULL)

@@ -26,7 +26,7 @@ static const mb_opt compare_opts[] = {
     {NULL, 0, 0, 0},
 };
 
-int mb_cmd_compare(int argc, char **argv, mb_err *err)
+int mb_cmd_compare(int argc, char **argv, mb_outcome *outcome, mb_err *err)
 {
     mb_compare_options opt = {0};
     const char *files[2] = {NULL, NULL};
@@ -60,7 +60,7 @@ int mb_cmd_compare(int argc, char **argv, mb_err *err)
         case OPT_QUIET: quiet = true; break;
         case OPT_FAIL_INCONCLUSIVE: fail_on_inconclusive = true; break;
         case OPT_NO_DRIFT: opt.assume_no_drift = true; break;
-        case OPT_HELP: mb_cli_verb_usage("compare", stdout); return MB_EXIT_OK;
+        case OPT_HELP: mb_cli_verb_usage("compare", stdout); return MB_OK;
         }
     }
     if (n_files != 2)
@@ -76,8 +76,9 @@ int mb_cmd_compare(int argc, char **argv, mb_err *err)
         rc = mb_compare_save_json(report, json_path, err);
     if (rc == 0 && md_path != NULL)
         rc = mb_compare_save_markdown(report, md_path, err);
+    outcome->fail_on_inconclusive = fail_on_inconclusive;
     if (rc == 0)
-        rc = mb_compare_outcome(report, fail_on_inconclusive, err);
+        rc = mb_compare_outcome(report, outcome, err);
     mb_compare_report_free(report);
     return rc;
 }

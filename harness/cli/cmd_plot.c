@@ -44,8 +44,9 @@ static int parse_formats(const char *text, unsigned *out, mb_err *err)
     return 0;
 }
 
-int mb_cmd_plot(int argc, char **argv, mb_err *err)
+int mb_cmd_plot(int argc, char **argv, mb_outcome *outcome, mb_err *err)
 {
+    (void)outcome;  /* judges nothing: the exit code is the error's */
     mb_plot_options opt = {0};
     const char *input = NULL;
     bool quiet = false;
@@ -71,7 +72,7 @@ int mb_cmd_plot(int argc, char **argv, mb_err *err)
                 return rc;
             break;
         case OPT_QUIET: quiet = true; break;
-        case OPT_HELP: mb_cli_verb_usage("plot", stdout); return MB_EXIT_OK;
+        case OPT_HELP: mb_cli_verb_usage("plot", stdout); return MB_OK;
         }
     }
     if (input == NULL)

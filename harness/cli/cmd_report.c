@@ -38,8 +38,9 @@ static int reader_next(const char *verb, mb_opt_iter *it, const mb_opt *opts, co
     }
 }
 
-int mb_cmd_report(int argc, char **argv, mb_err *err)
+int mb_cmd_report(int argc, char **argv, mb_outcome *outcome, mb_err *err)
 {
+    (void)outcome;  /* judges nothing: the exit code is the error's */
     const char *dir = NULL;
     bool quiet = false;
     mb_plot_options plot_opt = {0};
@@ -54,7 +55,7 @@ int mb_cmd_report(int argc, char **argv, mb_err *err)
         switch (id) {
         case OPT_BASELINE: plot_opt.baseline = it.arg; break;
         case OPT_QUIET: quiet = true; break;
-        case OPT_HELP: mb_cli_verb_usage("report", stdout); return MB_EXIT_OK;
+        case OPT_HELP: mb_cli_verb_usage("report", stdout); return MB_OK;
         }
     }
     if (dir == NULL)
@@ -87,8 +88,9 @@ static const mb_opt export_opts[] = {
     {NULL, 0, 0, 0},
 };
 
-int mb_cmd_export(int argc, char **argv, mb_err *err)
+int mb_cmd_export(int argc, char **argv, mb_outcome *outcome, mb_err *err)
 {
+    (void)outcome;  /* judges nothing: the exit code is the error's */
     const char *dir = NULL, *out = NULL;
     mb_export_format format = MB_EXPORT_COUNT;
     mb_opt_iter it;
@@ -105,7 +107,7 @@ int mb_cmd_export(int argc, char **argv, mb_err *err)
                 return rc;
             break;
         case OPT_OUT: out = it.arg; break;
-        case OPT_HELP: mb_cli_verb_usage("export", stdout); return MB_EXIT_OK;
+        case OPT_HELP: mb_cli_verb_usage("export", stdout); return MB_OK;
         }
     }
     if (dir == NULL)
@@ -127,9 +129,7 @@ int mb_cmd_export(int argc, char **argv, mb_err *err)
         if (fflush(stdout) != 0)
             rc = mb_err_set(err, MB_EIO, "export: cannot write to stdout");
     } else {
-        int wrc = mb_write_file_atomic(out, text, strlen(text));
-        if (wrc != 0)
-            rc = mb_err_set(err, MB_EIO, "cannot write %s: %s", out, strerror(-wrc));
+        rc = mb_write_file_atomic(out, text, strlen(text), err);
     }
     free(text);
     return rc;

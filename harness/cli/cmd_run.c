@@ -189,7 +189,7 @@ static int cell_option(int id, const char *arg, mb_run_config *cfg, const char *
     }
 }
 
-int mb_cmd_run(int argc, char **argv, mb_err *err)
+int mb_cmd_run(int argc, char **argv, mb_outcome *outcome, mb_err *err)
 {
     mb_run_config cfg = {0};
     const char **scenarios = mb_calloc((size_t)argc, sizeof *scenarios);
@@ -258,10 +258,12 @@ int mb_cmd_run(int argc, char **argv, mb_err *err)
     install_stop_handlers();
     char *dir = NULL;
     if (cfg.list) {
-        rc = mb_run(&cfg, NULL, err);
+        rc = mb_run(&cfg, NULL, outcome, err);
         goto out;
     }
-    rc = mb_run(&cfg, &dir, err);
+    rc = mb_run(&cfg, &dir, outcome, err);
+    if (dir != NULL && outcome->interrupted && rc == 0)
+        fprintf(stderr, "mpsbench: interrupted; partial results are in %s\n", dir);
     if (dir != NULL && !cfg.quiet)
         fprintf(stderr, "mpsbench: results in %s\n", dir);
     free(dir);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "exit_code.h"
 #include "mb_error.h"
 
 void mb_cli_usage(FILE *f)
@@ -105,11 +106,11 @@ void mb_cli_verb_usage(const char *verb, FILE *f)
     mb_cli_usage(f);
 }
 
-/* One row per verb; each command returns an exit code, or a negative MB_E*
- * code that main maps to one. */
+/* One row per verb; each returns 0 or an MB_E* code and fills an outcome,
+ * which mb_cli_exit_code turns into the exit code. */
 static const struct {
     const char *name;
-    int (*run)(int argc, char **argv, mb_err *err);
+    int (*run)(int argc, char **argv, mb_outcome *outcome, mb_err *err);
 } commands[] = {
     {"run", mb_cmd_run},
     {"plot", mb_cmd_plot},
@@ -125,28 +126,27 @@ int main(int argc, char **argv)
     mb_err_clear(&err);
     if (argc < 2) {
         mb_cli_usage(stderr);
-        return MB_EXIT_USAGE;
+        return mb_cli_exit_code(MB_EUSAGE, NULL);
     }
     const char *verb = argv[1];
     if (strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0 || strcmp(verb, "help") == 0) {
         mb_cli_usage(stdout);
-        return MB_EXIT_OK;
+        return mb_cli_exit_code(MB_OK, NULL);
     }
     if (strcmp(verb, "--version") == 0) {
         puts("mpsbench " MB_VERSION);
-        return MB_EXIT_OK;
+        return mb_cli_exit_code(MB_OK, NULL);
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(verb, commands[i].name) != 0)
             continue;
-        int code = commands[i].run(argc, argv, &err);
-        if (code < 0)
-            code = mb_err_exit_code(code);
+        mb_outcome outcome = {0};
+        int rc = commands[i].run(argc, argv, &outcome, &err);
         if (err.code != MB_OK)
             fprintf(stderr, "mpsbench: %s\n", err.msg);
-        return code;
+        return mb_cli_exit_code(rc, &outcome);
     }
     fprintf(stderr, "mpsbench: unknown command '%s'\n", verb);
     mb_cli_usage(stderr);
-    return MB_EXIT_USAGE;
+    return mb_cli_exit_code(MB_EUSAGE, NULL);
 }

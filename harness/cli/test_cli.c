@@ -130,7 +130,7 @@ static void filter_and_overrides_shape_the_run(void **state)
     assert_int_equal(count_lines(output, "img/s (median of 2)\n"), 2);
     assert_int_equal(count_lines(output, "cli/embed/"), 2);
     char *summary_path = mb_asprintf("%s/summary.md", out);
-    char *summary = mb_read_file(summary_path, NULL);
+    char *summary = mb_read_file(summary_path, NULL, NULL);
     assert_non_null(summary);
     assert_non_null(strstr(summary, "overrides of every cell: repetitions 2, jobs 2, warm-up jobs 0"));
     /* The cell's label leaves the axes to their columns. */
@@ -198,7 +198,7 @@ static void override_values_are_checked(void **state)
 static void check_help_of(fixture *f, const char *source, const char *verb)
 {
     char *path = mb_test_source_path(source);
-    char *text = mb_read_file(path, NULL);
+    char *text = mb_read_file(path, NULL, NULL);
     assert_non_null(text);
     char *head = mb_asprintf("static const mb_opt %s_opts[] = {", verb);
     const char *p = strstr(text, head);

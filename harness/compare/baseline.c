@@ -270,9 +270,8 @@ static int install(const char *dir, const char *key, const char *final, const ch
                    mb_err *err)
 {
     char *staged = mb_asprintf("%s/.%s.json.staged.%ld", dir, key, (long)getpid());
-    int rc = mb_write_file_atomic(staged, text, strlen(text));
+    int rc = mb_write_file_atomic(staged, text, strlen(text), err);
     if (rc != 0) {
-        mb_err_set(err, MB_EIO, "%s: cannot write: %s", staged, strerror(-rc));
         unlink(staged);
         free(staged);
         return MB_EIO;
@@ -322,9 +321,7 @@ int mb_baseline_update(const char *run_path, const mb_baseline_options *opt, cha
             rc = key_of(&run, &key, err);
     }
     if (rc == 0) {
-        int mk = mb_mkdir_p(dir, 0755);
-        if (mk != 0)
-            rc = mb_err_set(err, MB_EIO, "%s: cannot create: %s", dir, strerror(-mk));
+        rc = mb_mkdir_p(dir, 0755, err);
     }
     if (rc == 0) {
         final = mb_asprintf("%s/%s.json", dir, key);

@@ -629,7 +629,7 @@ void mb_compare_report_free(mb_compare_report *r)
     free(r);
 }
 
-int mb_compare_outcome(const mb_compare_report *r, bool fail_on_inconclusive, mb_err *err)
+int mb_compare_outcome(const mb_compare_report *r, mb_outcome *out, mb_err *err)
 {
     if (r == NULL)
         return mb_err_set(err, MB_EINVAL, "nothing to compare: no report");
@@ -650,15 +650,8 @@ int mb_compare_outcome(const mb_compare_report *r, bool fail_on_inconclusive, mb
                           "(the first: %s)", r->n_cells,
                           r->cells[0].reason ? r->cells[0].reason : "no reason");
     }
-    if (r->n_regressions > 0)
-        return MB_EXIT_EXPECTATION;
-    if (fail_on_inconclusive && r->n_inconclusive > 0)
-        return MB_EXIT_EXPECTATION;
-    return MB_EXIT_OK;
-}
-
-int mb_compare_exit_code(const mb_compare_report *r)
-{
-    int rc = mb_compare_outcome(r, false, NULL);
-    return rc < 0 ? mb_err_exit_code(rc) : rc;
+    out->regressions = r->n_regressions;
+    out->inconclusive = r->n_inconclusive;
+    out->not_comparable = r->n_not_comparable;
+    return 0;
 }

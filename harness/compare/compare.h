@@ -38,6 +38,7 @@
 #include <stdio.h>
 
 #include "mb_error.h"
+#include "mb_outcome.h"
 
 #define MB_COMPARE_DEFAULT_THRESHOLD 0.05
 #define MB_COMPARE_DEFAULT_ALPHA 0.05
@@ -141,21 +142,16 @@ typedef struct mb_compare_report {
  * MB_EBASELINE (for the baseline) or MB_EINVAL (for the current file or its
  * run.json), with err->msg naming the file; both map to exit code 2.  A
  * regression is not an error: look at (*out)->n_regressions, or use
- * mb_compare_exit_code. */
+ * mb_compare_outcome. */
 int mb_compare_files(const char *baseline, const char *current, const mb_compare_options *opt,
                      mb_compare_report **out, mb_err *err);
 void mb_compare_report_free(mb_compare_report *r);
 
-/* What the report means for a command: MB_EXIT_EXPECTATION (1) when a cell
- * regressed, or when fail_on_inconclusive and a cell is inconclusive;
- * MB_EINVAL (exit code 2) with err saying why when no cell at all was
- * comparable ("nothing to compare: ..."); else 0.  Inconclusive cells count
- * as compared. */
-int mb_compare_outcome(const mb_compare_report *r, bool fail_on_inconclusive, mb_err *err);
-
-/* The CLI exit code of mb_compare_outcome without --fail-on-inconclusive:
- * 0, 1 or 2. */
-int mb_compare_exit_code(const mb_compare_report *r);
+/* The report's verdicts into out (regressions, inconclusive, not_comparable;
+ * its other fields are left as they are): 0, or MB_EINVAL with err saying
+ * why when no cell at all was comparable ("nothing to compare: ...").
+ * Inconclusive cells count as compared.  The CLI decides the exit code. */
+int mb_compare_outcome(const mb_compare_report *r, mb_outcome *out, mb_err *err);
 
 /* The two-file rule on two samples of throughputs (baseline a, current b),
  * for callers that have numbers rather than files (the detector benchmark).

@@ -2,6 +2,7 @@
  * job summaries, and a JSON report for tools (charts, dashboards). */
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -297,22 +298,20 @@ static int save(const char *path, char *text, mb_err *err)
     int rc = 0;
     if (strcmp(path, "-") == 0) {
         if (fwrite(text, 1, len, stdout) != len || fflush(stdout) != 0)
-            rc = -EIO;
+            rc = mb_err_set(err, MB_EIO, "%s: cannot write: %s", path, strerror(EIO));
     } else if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
         FILE *f = fopen(path, "w");
-        if (f == NULL)
-            rc = -errno;
-        else if (fwrite(text, 1, len, f) != len)
-            rc = -EIO;
-        if (f != NULL && fclose(f) != 0 && rc == 0)
-            rc = -EIO;
+        bool ok = f != NULL && fwrite(text, 1, len, f) == len;
+        int e = f == NULL ? errno : EIO;
+        if (f != NULL && fclose(f) != 0)
+            ok = false;
+        if (!ok)
+            rc = mb_err_set(err, MB_EIO, "%s: cannot write: %s", path, strerror(e));
     } else {
-        rc = mb_write_file_atomic(path, text, len);
+        rc = mb_write_file_atomic(path, text, len, err);
     }
     free(text);
-    if (rc != 0)
-        return mb_err_set(err, MB_EIO, "%s: cannot write: %s", path, strerror(-rc));
-    return 0;
+    return rc;
 }
 
 int mb_compare_save_markdown(const mb_compare_report *r, const char *path, mb_err *err)

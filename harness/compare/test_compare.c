@@ -28,6 +28,16 @@
 #define CELL_C "fixture/embed/device:cpu/fix:on/image:1024x768/batch:8"
 #define FIXTURE(name) MB_SOURCE_DIR "/fixtures/compare/" name
 
+/* What the comparison found, as the CLI's exit code reads it: MB_EINVAL
+ * when nothing was comparable, else 1 when a cell failed (a regression, or
+ * an inconclusive cell under fail_on_inconclusive), else 0. */
+static int judged(const mb_compare_report *r, bool fail_on_inconclusive)
+{
+    mb_outcome o = {.fail_on_inconclusive = fail_on_inconclusive};
+    int rc = mb_compare_outcome(r, &o, NULL);
+    return rc != 0 ? rc : mb_outcome_failed(&o) ? 1 : 0;
+}
+
 static void check_close(double actual, double expected, double eps, const char *file, int line)
 {
     if (!(fabs(actual - expected) <= eps))
@@ -93,7 +103,7 @@ static void test_no_change(void **state)
         assert_string_equal(c->device, "cpu");
     }
     assert_close(cell(r, CELL_A)->baseline_median, 100.0, 1e-9);
-    assert_int_equal(mb_compare_exit_code(r), 0);
+    assert_int_equal(judged(r, false), 0);
     assert_string_equal(r->baseline_torch, "1.13.0");
     mb_compare_report_free(r);
 }
@@ -110,7 +120,7 @@ static void test_regression_20(void **state)
     assert_true(a->p_exact);
     assert_true(a->ci_low <= -0.2 && a->ci_high < -0.15);
     assert_close(a->current_median, 80.0, 1e-9);
-    assert_int_equal(mb_compare_exit_code(r), 1);
+    assert_int_equal(judged(r, false), 1);
     mb_compare_report_free(r);
 }
 
@@ -122,7 +132,7 @@ static void test_significant_but_within_threshold(void **state)
     assert_close(a->p_value, P_SEPARATED, 1e-12);
     assert_close(a->change, -0.03, 1e-9);
     assert_int_equal(a->verdict, MB_VERDICT_NO_CHANGE);
-    assert_int_equal(mb_compare_exit_code(r), 0);
+    assert_int_equal(judged(r, false), 0);
     mb_compare_report_free(r);
 
     /* The same data against a 2% threshold is a regression. */
@@ -140,7 +150,7 @@ static void test_improvement(void **state)
     assert_close(cell(r, CELL_A)->change, 0.2, 1e-9);
     assert_int_equal(cell(r, CELL_B)->verdict, MB_VERDICT_NO_CHANGE);
     assert_int_equal(r->n_improvements, 1);
-    assert_int_equal(mb_compare_exit_code(r), 0);
+    assert_int_equal(judged(r, false), 0);
     mb_compare_report_free(r);
 }
 
@@ -160,7 +170,7 @@ static void test_missing_cells(void **state)
     assert_int_equal(r->cells[2].verdict, MB_VERDICT_NOT_COMPARABLE);
     assert_string_equal(r->cells[2].reason, "missing in current");
     assert_int_equal(r->n_not_comparable, 2);
-    assert_int_equal(mb_compare_exit_code(r), 0);
+    assert_int_equal(judged(r, false), 0);
     mb_compare_report_free(r);
 }
 
@@ -177,9 +187,10 @@ static void test_device_mismatch(void **state)
     }
     /* The 20% drop of cell A is not judged: other hardware, other numbers.
      * With no cell comparable at all the comparison says nothing: exit 2. */
-    assert_int_equal(mb_compare_exit_code(r), 2);
+    assert_int_equal(judged(r, false), MB_EINVAL);
     mb_err err;
-    assert_int_equal(mb_compare_outcome(r, false, &err), MB_EINVAL);
+    mb_outcome o = {0};
+    assert_int_equal(mb_compare_outcome(r, &o, &err), MB_EINVAL);
     assert_non_null(strstr(err.msg, "nothing to compare: 2 cell(s) not comparable"));
     assert_non_null(strstr(err.msg, "device differs"));
     mb_compare_report_free(r);
@@ -193,7 +204,7 @@ static void test_torch_mismatch(void **state)
     assert_string_equal(cell(r, CELL_A)->reason,
                         "torch version differs (baseline 1.13.0, current 2.1.0)");
     assert_string_equal(r->current_torch, "2.1.0");
-    assert_int_equal(mb_compare_exit_code(r), 2);
+    assert_int_equal(judged(r, false), MB_EINVAL);
     mb_compare_report_free(r);
 }
 
@@ -226,8 +237,8 @@ static void test_three_repetitions_cannot_decide(void **state)
     assert_int_equal(r->n_inconclusive, 1);
     assert_int_equal(r->n_unchanged, 1);
     /* Inconclusive counts as compared: exit 0 unless asked otherwise. */
-    assert_int_equal(mb_compare_exit_code(r), 0);
-    assert_int_equal(mb_compare_outcome(r, true, NULL), 1);
+    assert_int_equal(judged(r, false), 0);
+    assert_int_equal(judged(r, true), 1);
     mb_compare_report_free(r);
 }
 
@@ -562,7 +573,7 @@ static void test_cli_exit_codes(void **state)
     const char *two_runs[] = {"compare", FIXTURE("baseline.json"), FIXTURE("slower20.json"),
                               NULL};
     assert_int_equal(mb_test_run_mpsbench(two_runs, out), 0);
-    char *text = mb_read_file(out, NULL);
+    char *text = mb_read_file(out, NULL, NULL);
     assert_non_null(strstr(text, "one run on each side"));
     assert_non_null(strstr(text, "Notice: 2 cell(s) inconclusive"));
     assert_non_null(strstr(text, "0 regression(s)"));
@@ -576,7 +587,7 @@ static void test_cli_exit_codes(void **state)
     const char *same[] = {"compare", FIXTURE("baseline.json"), FIXTURE("same.json"),
                           "--assume-no-drift", NULL};
     assert_int_equal(mb_test_run_mpsbench(same, out), 0);
-    text = mb_read_file(out, NULL);
+    text = mb_read_file(out, NULL, NULL);
     assert_non_null(strstr(text, "no change"));
     assert_non_null(strstr(text, CELL_A));
     free(text);
@@ -584,7 +595,7 @@ static void test_cli_exit_codes(void **state)
     const char *slower[] = {"compare", FIXTURE("baseline.json"), FIXTURE("slower20.json"),
                             "--json", json, "--markdown", md, "--assume-no-drift", NULL};
     assert_int_equal(mb_test_run_mpsbench(slower, out), 1);
-    text = mb_read_file(out, NULL);
+    text = mb_read_file(out, NULL, NULL);
     assert_non_null(strstr(text, "regression"));
     assert_non_null(strstr(text, "-20.0%"));
     free(text);
@@ -594,7 +605,7 @@ static void test_cli_exit_codes(void **state)
     assert_int_equal(json_integer_value(json_object_get(json_object_get(root, "summary"),
                                                         "regression")), 2);
     json_decref(root);
-    text = mb_read_file(md, NULL);
+    text = mb_read_file(md, NULL, NULL);
     assert_non_null(strstr(text, "regression"));
     free(text);
 
@@ -613,7 +624,7 @@ static void test_cli_exit_codes(void **state)
 
     const char *corrupt[] = {"compare", FIXTURE("corrupt.json"), FIXTURE("same.json"), NULL};
     assert_int_equal(mb_test_run_mpsbench(corrupt, out), 2);
-    text = mb_read_file(out, NULL);
+    text = mb_read_file(out, NULL, NULL);
     assert_non_null(strstr(text, "corrupt.json"));
     free(text);
     const char *corrupt_cur[] = {"compare", FIXTURE("baseline.json"), FIXTURE("corrupt.json"),
@@ -623,7 +634,7 @@ static void test_cli_exit_codes(void **state)
     const char *few[] = {"compare", FIXTURE("three.json"), FIXTURE("three-slower20.json"),
                          "--assume-no-drift", NULL};
     assert_int_equal(mb_test_run_mpsbench(few, out), 0);
-    text = mb_read_file(out, NULL);
+    text = mb_read_file(out, NULL, NULL);
     assert_non_null(strstr(text, "inconclusive: 3 against 3 repetitions"));
     assert_non_null(strstr(text, "Notice: 1 cell(s) inconclusive"));
     free(text);
@@ -639,7 +650,7 @@ static void test_cli_exit_codes(void **state)
     const char *other[] = {"compare", FIXTURE("baseline.json"), FIXTURE("other-scenario.json"),
                            NULL};
     assert_int_equal(mb_test_run_mpsbench(other, out), 2);
-    text = mb_read_file(out, NULL);
+    text = mb_read_file(out, NULL, NULL);
     assert_non_null(strstr(text, "nothing to compare: 4 cell(s) not comparable"));
     assert_non_null(strstr(text, "different scenario?"));
     free(text);

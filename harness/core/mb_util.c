@@ -243,7 +243,7 @@ int mb_parse_size(const char *s, int *width, int *height)
     return 0;
 }
 
-int mb_mkdir_p(const char *path, unsigned mode)
+int mb_mkdir_p(const char *path, unsigned mode, mb_err *err)
 {
     char *copy = mb_strdup(path);
     int rc = 0;
@@ -252,7 +252,8 @@ int mb_mkdir_p(const char *path, unsigned mode)
             char saved = *p;
             *p = '\0';
             if (mkdir(copy, (mode_t)mode) != 0 && errno != EEXIST) {
-                rc = -errno;
+                rc = mb_err_set(err, MB_EIO, "%s: cannot create directory: %s", copy,
+                                strerror(errno));
                 break;
             }
             *p = saved;
@@ -264,16 +265,18 @@ int mb_mkdir_p(const char *path, unsigned mode)
     return rc;
 }
 
-char *mb_read_file(const char *path, size_t *len_out)
+char *mb_read_file(const char *path, size_t *len_out, mb_err *err)
 {
-    return mb_read_file_max(path, 0, len_out);
+    return mb_read_file_max(path, 0, len_out, err);
 }
 
-char *mb_read_file_max(const char *path, size_t max, size_t *len_out)
+char *mb_read_file_max(const char *path, size_t max, size_t *len_out, mb_err *err)
 {
     FILE *f = fopen(path, "rb");
-    if (f == NULL)
+    if (f == NULL) {
+        mb_err_set(err, MB_EIO, "%s: cannot read: %s", path, strerror(errno));
         return NULL;
+    }
     size_t cap = 4096, len = 0;
     char *buf = mb_realloc(NULL, cap);
     size_t n;
@@ -290,10 +293,14 @@ char *mb_read_file_max(const char *path, size_t max, size_t *len_out)
         }
     }
     int failed = ferror(f);
+    int e = errno;
     fclose(f);
-    if (failed || too_big) {
+    if (too_big || failed) {
         free(buf);
-        errno = too_big ? EFBIG : EIO;
+        if (too_big)
+            mb_err_set(err, MB_EINVAL, "%s: larger than %zu bytes", path, max);
+        else
+            mb_err_set(err, MB_EIO, "%s: cannot read: %s", path, strerror(e != 0 ? e : EIO));
         return NULL;
     }
     buf[len] = '\0';
@@ -302,42 +309,45 @@ char *mb_read_file_max(const char *path, size_t max, size_t *len_out)
     return buf;
 }
 
-int mb_write_file_atomic(const char *path, const void *data, size_t len)
+/* The write half of mb_write_file_atomic: data into a new file at tmp,
+ * flushed to the disk.  The cause is in errno when it fails. */
+static bool write_synced(const char *tmp, const void *data, size_t len)
 {
-    char *tmp = mb_asprintf("%s.tmp.%ld", path, (long)getpid());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0) {
-        int e = errno;
-        free(tmp);
-        return -e;
-    }
+    if (fd < 0)
+        return false;
     const char *p = data;
     size_t left = len;
     while (left > 0) {
         ssize_t n = write(fd, p, left);
+        if (n < 0 && errno == EINTR)
+            continue;
         if (n < 0) {
-            if (errno == EINTR)
-                continue;
             int e = errno;
             close(fd);
-            unlink(tmp);
-            free(tmp);
-            return -e;
+            errno = e;
+            return false;
         }
         p += n;
         left -= (size_t)n;
     }
-    if (fsync(fd) != 0 || close(fd) != 0) {
+    if (fsync(fd) != 0) {
         int e = errno;
-        unlink(tmp);
-        free(tmp);
-        return -e;
+        close(fd);
+        errno = e;
+        return false;
     }
-    if (rename(tmp, path) != 0) {
+    return close(fd) == 0;
+}
+
+int mb_write_file_atomic(const char *path, const void *data, size_t len, mb_err *err)
+{
+    char *tmp = mb_asprintf("%s.tmp.%ld", path, (long)getpid());
+    if (!write_synced(tmp, data, len) || rename(tmp, path) != 0) {
         int e = errno;
         unlink(tmp);
         free(tmp);
-        return -e;
+        return mb_err_set(err, MB_EIO, "%s: cannot write: %s", path, strerror(e));
     }
     free(tmp);
     /* Make the rename itself durable. */

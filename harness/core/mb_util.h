@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mb_error.h"
+
 /* Monotonic clock in milliseconds / nanoseconds. */
 double mb_now_ms(void);
 uint64_t mb_now_ns(void);
@@ -39,6 +41,15 @@ __attribute__((format(printf, 2, 3)))
 #endif
 void mb_strbuf_printf(mb_strbuf *b, const char *fmt, ...);
 
+/* Two conventions, one per kind of helper.  The parsers below are pure
+ * and return 0 or -1: only the caller knows what the text was (an option,
+ * a scenario key at file:line:column), so the caller writes the one error
+ * message.  The helpers that touch the file system follow the project's
+ * model (mb_error.h): they take a caller-owned mb_err (may be NULL), name
+ * the path and the cause (strerror) there, and return 0 or MB_EIO; a
+ * reader that produces a buffer returns it, NULL on failure with err set,
+ * so callers pass err->msg on instead of wording the failure again. */
+
 /* Strict number parsing: the whole string must be the number.  0 or -1. */
 int mb_parse_long(const char *s, long *out);
 int mb_parse_double(const char *s, double *out);
@@ -51,15 +62,19 @@ int mb_parse_fraction(const char *s, double *out);
 /* "1024x768" -> 1024, 768.  0 or -1. */
 int mb_parse_size(const char *s, int *width, int *height);
 
-/* Creates every missing directory of path with mode; 0 or -errno. */
-int mb_mkdir_p(const char *path, unsigned mode);
-/* Reads a whole file into a NUL-terminated heap buffer; NULL on failure. */
-char *mb_read_file(const char *path, size_t *len_out);
-/* The same, refusing (NULL, errno EFBIG) past max bytes; max 0 = no cap. */
-char *mb_read_file_max(const char *path, size_t max, size_t *len_out);
+/* Creates every missing directory of path with mode.  0 or MB_EIO
+ * ("DIR: cannot create directory: CAUSE", DIR the first that failed). */
+int mb_mkdir_p(const char *path, unsigned mode, mb_err *err);
+/* Reads a whole file into a NUL-terminated heap buffer; NULL on failure
+ * with err set: MB_EIO ("PATH: cannot read: CAUSE"). */
+char *mb_read_file(const char *path, size_t *len_out, mb_err *err);
+/* The same, refusing past max bytes (max 0 = no cap): MB_EINVAL
+ * ("PATH: larger than MAX bytes"). */
+char *mb_read_file_max(const char *path, size_t max, size_t *len_out, mb_err *err);
 /* Writes data to path atomically: temp file in the same directory, fsync,
- * rename, fsync of the directory.  0 or -errno. */
-int mb_write_file_atomic(const char *path, const void *data, size_t len);
+ * rename, fsync of the directory.  0 or MB_EIO ("PATH: cannot write:
+ * CAUSE"); no temp file is left behind. */
+int mb_write_file_atomic(const char *path, const void *data, size_t len, mb_err *err);
 
 /* Number of CPUs this process may run on (at least 1): on Linux the
  * affinity mask (taskset, a container's cpuset), elsewhere the online CPUs.

@@ -1,7 +1,8 @@
 /* mb_write_file_atomic: a reader never sees a partial file.  The old file
  * is replaced by a rename, never rewritten in place, so a reader that opened
  * it before the write still reads the old contents whole, and no temp file
- * is left behind. */
+ * is left behind.  The file helpers' errors: MB_EIO (or MB_EINVAL past a
+ * read cap) with the path and the cause, never a raw -errno. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -69,13 +70,13 @@ static size_t entries(const char *dir)
 static void test_write_replaces_by_rename(void **state)
 {
     fx *f = *state;
-    assert_int_equal(mb_write_file_atomic(f->path, OLD_TEXT, strlen(OLD_TEXT)), 0);
+    assert_int_equal(mb_write_file_atomic(f->path, OLD_TEXT, strlen(OLD_TEXT), NULL), 0);
     struct stat before;
     assert_int_equal(stat(f->path, &before), 0);
     f->held = open(f->path, O_RDONLY);
     assert_true(f->held >= 0);
 
-    assert_int_equal(mb_write_file_atomic(f->path, NEW_TEXT, strlen(NEW_TEXT)), 0);
+    assert_int_equal(mb_write_file_atomic(f->path, NEW_TEXT, strlen(NEW_TEXT), NULL), 0);
 
     /* A write in place would have truncated the file the reader holds. */
     char buf[64] = {0};
@@ -87,7 +88,7 @@ static void test_write_replaces_by_rename(void **state)
     assert_true(after.st_ino != before.st_ino);
 
     size_t len = 0;
-    char *text = mb_read_file(f->path, &len);
+    char *text = mb_read_file(f->path, &len, NULL);
     assert_non_null(text);
     assert_string_equal(text, NEW_TEXT);
     free(text);
@@ -98,15 +99,64 @@ static void test_write_into_missing_dir_fails(void **state)
 {
     fx *f = *state;
     char *path = mb_asprintf("%s/missing/file.json", f->dir);
-    int rc = mb_write_file_atomic(path, NEW_TEXT, strlen(NEW_TEXT));
+    mb_err err;
+    int rc = mb_write_file_atomic(path, NEW_TEXT, strlen(NEW_TEXT), &err);
+    /* The project's code, never a raw -errno (which overlaps MB_E*). */
+    assert_int_equal(rc, MB_EIO);
+    assert_int_equal(err.code, MB_EIO);
+    char *want = mb_asprintf("%s: cannot write: No such file or directory", path);
+    assert_string_equal(err.msg, want);
+    free(want);
     free(path);
-    assert_true(rc < 0);
     assert_int_equal(entries(f->dir), 0);
+}
+
+/* mkdir -p below a regular file: the error names the folder that could
+ * not be made and why. */
+static void test_mkdir_below_a_file_names_path_and_cause(void **state)
+{
+    fx *f = *state;
+    assert_int_equal(mb_write_file_atomic(f->path, OLD_TEXT, strlen(OLD_TEXT), NULL), 0);
+    char *dir = mb_asprintf("%s/a/b", f->path);
+    mb_err err;
+    assert_int_equal(mb_mkdir_p(dir, 0755, &err), MB_EIO);
+    char *want = mb_asprintf("%s/a: cannot create directory: Not a directory", f->path);
+    assert_string_equal(err.msg, want);
+    free(want);
+    free(dir);
+    /* An existing folder is success, and err may be NULL. */
+    assert_int_equal(mb_mkdir_p(f->dir, 0755, NULL), 0);
+}
+
+static void test_read_failures_name_path_and_cause(void **state)
+{
+    fx *f = *state;
+    mb_err err;
+    size_t len = 99;
+    assert_null(mb_read_file(f->path, &len, &err));
+    assert_int_equal(err.code, MB_EIO);
+    char *want = mb_asprintf("%s: cannot read: No such file or directory", f->path);
+    assert_string_equal(err.msg, want);
+    free(want);
+    assert_int_equal(len, 99);
+
+    assert_int_equal(mb_write_file_atomic(f->path, OLD_TEXT, strlen(OLD_TEXT), NULL), 0);
+    assert_null(mb_read_file_max(f->path, 4, NULL, &err));
+    assert_int_equal(err.code, MB_EINVAL);
+    want = mb_asprintf("%s: larger than 4 bytes", f->path);
+    assert_string_equal(err.msg, want);
+    free(want);
+    char *text = mb_read_file_max(f->path, strlen(OLD_TEXT), &len, &err);
+    assert_non_null(text);
+    assert_int_equal(len, strlen(OLD_TEXT));
+    free(text);
 }
 
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_write_replaces_by_rename, setup, teardown),
     cmocka_unit_test_setup_teardown(test_write_into_missing_dir_fails, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_mkdir_below_a_file_names_path_and_cause, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_read_failures_name_path_and_cause, setup, teardown),
 };
 
 MB_TEST_MAIN("util", tests, NULL, NULL)

@@ -492,10 +492,7 @@ static int render(int w, int h, uint32_t seed, mb_image_format fmt, int png_leve
 
 static int write_atomic(const char *path, const void *data, size_t len, mb_err *err)
 {
-    int e = mb_write_file_atomic(path, data, len);
-    if (e != 0)
-        return mb_err_set(err, MB_EIO, "%s: cannot write: %s", path, strerror(-e));
-    return 0;
+    return mb_write_file_atomic(path, data, len, err);
 }
 
 /* Noisy photo-like pixels barely compress at any zlib level, and level 1
@@ -541,9 +538,9 @@ int mb_fixture_ensure(const char *dir, int w, int h, mb_image_format fmt, int co
     if (dir == NULL || paths == NULL || count < 0)
         return mb_err_set(err, MB_EINVAL, "mb_fixture_ensure: bad argument");
     *paths = NULL;
-    int e = mb_mkdir_p(dir, 0755);
+    int e = mb_mkdir_p(dir, 0755, err);
     if (e != 0)
-        return mb_err_set(err, MB_EIO, "%s: cannot create directory: %s", dir, strerror(-e));
+        return e;
     char **list = mb_calloc(count > 0 ? (size_t)count : 1, sizeof(char *));
     const char *ext = fmt == MB_FORMAT_PNG ? "png" : "jpg";
     for (int i = 0; i < count; i++) {
@@ -618,9 +615,9 @@ int mb_fixture_write_corrupt_set(const char *dir, mb_err *err)
 {
     if (dir == NULL)
         return mb_err_set(err, MB_EINVAL, "mb_fixture_write_corrupt_set: NULL dir");
-    int e = mb_mkdir_p(dir, 0755);
+    int e = mb_mkdir_p(dir, 0755, err);
     if (e != 0)
-        return mb_err_set(err, MB_EIO, "%s: cannot create directory: %s", dir, strerror(-e));
+        return e;
     unsigned char *jpeg = NULL, *png = NULL, *raw = NULL, *tiny = NULL;
     size_t jpeg_len = 0, png_len = 0, raw_len = 0, tiny_len = 0;
     char *path = NULL;

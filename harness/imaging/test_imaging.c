@@ -68,7 +68,7 @@ static char *in_dir(void **state, const char *name)
 
 static unsigned char *slurp(const char *path, size_t *len)
 {
-    char *data = mb_read_file(path, len);
+    char *data = mb_read_file(path, len, NULL);
     assert_non_null(data);
     return (unsigned char *)data;
 }

@@ -55,11 +55,9 @@ char *mb__plot_gp_quote(const char *s)
 int mb__plot_write_file(const mb__plot_ctx *ctx, const char *file, const char *text, mb_err *err)
 {
     char *path = mb_asprintf("%s/%s", ctx->out_dir, file);
-    int rc = mb_write_file_atomic(path, text, strlen(text));
-    if (rc != 0)
-        mb_err_set(err, MB_EIO, "cannot write %s: %s", path, strerror(-rc));
+    int rc = mb_write_file_atomic(path, text, strlen(text), err);
     free(path);
-    return rc == 0 ? 0 : MB_EIO;
+    return rc;
 }
 
 int mb__plot_write_script(const mb__plot_ctx *ctx, const char *name, int width, int height,
@@ -166,7 +164,7 @@ static char *single_quoted(const char *s)
 static void log_tail(const char *path, char *buf, size_t size)
 {
     size_t len = 0;
-    char *text = mb_read_file(path, &len);
+    char *text = mb_read_file(path, &len, NULL);
     buf[0] = '\0';
     if (text == NULL)
         return;

@@ -92,11 +92,8 @@ int mb_plot_run_dir(const char *run_dir, const mb_plot_options *opt, mb_plot_rep
     }
     rep->out_dir = opt->out_dir != NULL ? mb_strdup(opt->out_dir)
                                         : mb_asprintf("%s/charts", run.dir);
-    int mk = mb_mkdir_p(rep->out_dir, 0755);
-    if (mk != 0) {
-        rc = mb_err_set(err, MB_EIO, "cannot create %s: %s", rep->out_dir, strerror(-mk));
+    if ((rc = mb_mkdir_p(rep->out_dir, 0755, err)) != 0)
         goto out;
-    }
     mb__plot_ctx ctx = {
         .run = &run,
         .baseline = opt->baseline != NULL ? &baseline : NULL,

@@ -69,7 +69,7 @@ static void need_gnuplot(void)
 static char *read_chart_file(const state *s, const char *file)
 {
     char *path = mb_asprintf("%s/%s", s->charts, file);
-    char *text = mb_read_file(path, NULL);
+    char *text = mb_read_file(path, NULL, NULL);
     if (text == NULL)
         fail_msg("%s was not written", path);
     free(path);
@@ -79,9 +79,9 @@ static char *read_chart_file(const state *s, const char *file)
 static void copy_file(const char *from, const char *to)
 {
     size_t len = 0;
-    char *text = mb_read_file(from, &len);
+    char *text = mb_read_file(from, &len, NULL);
     assert_non_null(text);
-    assert_int_equal(mb_write_file_atomic(to, text, len), 0);
+    assert_int_equal(mb_write_file_atomic(to, text, len, NULL), 0);
     free(text);
 }
 
@@ -90,7 +90,7 @@ static void assert_rendered(const state *s, const char *name)
 {
     char *svg_path = mb_asprintf("%s/%s.svg", s->charts, name);
     size_t len = 0;
-    char *svg = mb_read_file(svg_path, &len);
+    char *svg = mb_read_file(svg_path, &len, NULL);
     if (svg == NULL)
         fail_msg("%s missing", svg_path);
     assert_true(len > 200);
@@ -99,7 +99,7 @@ static void assert_rendered(const state *s, const char *name)
     free(svg);
     free(svg_path);
     char *png_path = mb_asprintf("%s/%s.png", s->charts, name);
-    char *png = mb_read_file(png_path, &len);
+    char *png = mb_read_file(png_path, &len, NULL);
     if (png == NULL)
         fail_msg("%s missing", png_path);
     assert_true(len > 1000);
@@ -386,7 +386,7 @@ static void assert_run_untouched(const state *s)
     for (size_t i = 0; i < 2; i++) {
         char *path = mb_asprintf("%s/%s", s->dir, files[i]);
         char *orig = mb_asprintf(FIXTURES "/cpu/%s", files[i]);
-        char *a = mb_read_file(path, NULL), *b = mb_read_file(orig, NULL);
+        char *a = mb_read_file(path, NULL, NULL), *b = mb_read_file(orig, NULL, NULL);
         assert_non_null(a);
         assert_non_null(b);
         assert_string_equal(a, b);
@@ -437,7 +437,7 @@ static void test_cli_missing_gnuplot(void **st)
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 3);
-    char *out = mb_read_file(log, NULL);
+    char *out = mb_read_file(log, NULL, NULL);
     assert_non_null(out);
     assert_non_null(strstr(out, "gnuplot not found"));
     free(out);

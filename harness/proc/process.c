@@ -196,7 +196,7 @@ int mb_proc_start_time(pid_t pid, unsigned long long *start)
         return -1;
     char path[64];
     snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
-    char *text = mb_read_file(path, NULL);
+    char *text = mb_read_file(path, NULL, NULL);
     const char *p = text != NULL ? strrchr(text, ')') : NULL;
     int rc = -1;
     for (int field = 2; p != NULL && *p != '\0'; p++) {

@@ -219,11 +219,9 @@ char *mb_export_render(const mb_run_file *f, mb_export_format format)
 static int write_in(const char *dir, const char *name, const char *text, mb_err *err)
 {
     char *path = mb_asprintf("%s/%s", dir, name);
-    int rc = mb_write_file_atomic(path, text, strlen(text));
-    if (rc != 0)
-        mb_err_set(err, MB_EIO, "cannot write %s: %s", path, strerror(-rc));
+    int rc = mb_write_file_atomic(path, text, strlen(text), err);
     free(path);
-    return rc == 0 ? 0 : MB_EIO;
+    return rc;
 }
 
 int mb_report_render_dir(const char *run_dir, mb_err *err)

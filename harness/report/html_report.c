@@ -95,7 +95,7 @@ static void machine_section(mb_strbuf *b, const mb_run_file *f)
 static void inline_svg(mb_strbuf *b, const char *charts, const char *name)
 {
     char *path = mb_asprintf("%s/%s.svg", charts, name);
-    char *svg = mb_read_file(path, NULL);
+    char *svg = mb_read_file(path, NULL, NULL);
     free(path);
     const char *start = svg ? strstr(svg, "<svg") : NULL;
     if (start == NULL) {
@@ -116,7 +116,7 @@ static void charts_section(mb_strbuf *b, const char *run_dir)
 {
     char *charts = mb_asprintf("%s/charts", run_dir);
     char *index_path = mb_asprintf("%s/index.md", charts);
-    char *index = mb_read_file(index_path, NULL);
+    char *index = mb_read_file(index_path, NULL, NULL);
     free(index_path);
     mb_strbuf_add(b, "<h2 id=\"charts\">Charts</h2>\n");
     if (index == NULL) {
@@ -317,7 +317,7 @@ static void md_row(mb_strbuf *b, const char *line, size_t len, const char *tag)
 static void seed_section(mb_strbuf *b, const char *run_dir)
 {
     char *path = mb_asprintf("%s/charts/seed-options.md", run_dir);
-    char *md = mb_read_file(path, NULL);
+    char *md = mb_read_file(path, NULL, NULL);
     free(path);
     if (md == NULL)
         return;
@@ -367,9 +367,7 @@ int mb_report_html_write(const char *run_dir, const mb_run_file *f, mb_err *err)
 {
     char *html = mb_report_html_render(run_dir, f);
     char *path = mb_asprintf("%s/report.html", run_dir);
-    int rc = mb_write_file_atomic(path, html, strlen(html));
-    if (rc != 0)
-        rc = mb_err_set(err, MB_EIO, "cannot write %s: %s", path, strerror(-rc));
+    int rc = mb_write_file_atomic(path, html, strlen(html), err);
     free(path);
     free(html);
     return rc;

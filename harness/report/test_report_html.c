@@ -124,12 +124,12 @@ static char *render(const state *s)
     char *argv[] = {MB_BINARY_DIR "/bin/mpsbench", "report", s->run, NULL};
     int rc = run_program(argv, log, 120 * mb_test_time_scale());
     if (rc != 0) {
-        char *text = mb_read_file(log, NULL);
+        char *text = mb_read_file(log, NULL, NULL);
         fail_msg("mpsbench report exited %d: %s", rc, text ? text : "");
     }
     free(log);
     char *path = mb_asprintf("%s/report.html", s->run);
-    char *html = mb_read_file(path, NULL);
+    char *html = mb_read_file(path, NULL, NULL);
     if (html == NULL)
         fail_msg("%s was not written", path);
     free(path);
@@ -222,13 +222,13 @@ static void test_page_renders_in_chromium(void **st)
     char *dom_log = mb_asprintf("%s/dom.html", s->dir);
     argv[N_BASE] = "--dump-dom";
     assert_int_equal(run_program(argv, dom_log, limit), 0);
-    char *dom = mb_read_file(dom_log, NULL);
+    char *dom = mb_read_file(dom_log, NULL, NULL);
     assert_non_null(dom);
     assert_int_equal(mb_test_count(dom, "<svg"), drawn);
     /* Console messages reach stderr as "...:CONSOLE(line)] ...". */
     if (strstr(dom, ":CONSOLE(") != NULL)
         fail_msg("the page wrote to the console: %s", strstr(dom, ":CONSOLE("));
-    char *shot_log = mb_read_file(log, NULL);
+    char *shot_log = mb_read_file(log, NULL, NULL);
     if (shot_log != NULL && strstr(shot_log, ":CONSOLE(") != NULL)
         fail_msg("the page wrote to the console: %s", strstr(shot_log, ":CONSOLE("));
     free(shot_log);

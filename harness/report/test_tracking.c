@@ -208,7 +208,7 @@ static void exports_carry_the_oom_count(void **state)
     json_decref(smaller);
 
     char *csv_path = mb_asprintf("%s/results.csv", out);
-    char *csv = mb_read_file(csv_path, NULL);
+    char *csv = mb_read_file(csv_path, NULL, NULL);
     assert_non_null(csv);
     assert_true(strncmp(csv, "name,scenario,device,watermark_fix,", 35) == 0);
     free(csv_path);
@@ -240,7 +240,7 @@ static void junit_is_valid_and_report_renders_it_again(void **state)
         fail_msg("%s exited %d:\n%s", cmd, rc, output);
     free(output);
     char *junit_path = mb_asprintf("%s/junit.xml", out);
-    char *xml = mb_read_file(junit_path, NULL);
+    char *xml = mb_read_file(junit_path, NULL, NULL);
     assert_non_null(xml);
     /* The allowed OOM passes, saying what happened. */
     char *allowed = strstr(xml, "fix:off");
@@ -252,16 +252,16 @@ static void junit_is_valid_and_report_renders_it_again(void **state)
 
     /* `mpsbench report` renders the same files from run.json alone. */
     char *csv_path = mb_asprintf("%s/results.csv", out);
-    char *csv = mb_read_file(csv_path, NULL);
+    char *csv = mb_read_file(csv_path, NULL, NULL);
     assert_int_equal(remove(junit_path), 0);
     assert_int_equal(remove(csv_path), 0);
     const char *args[] = {"report", out, "--quiet", NULL};
     assert_int_equal(mb_test_run_cli(&f->env, args, &output), 0);
     free(output);
-    char *again = mb_read_file(junit_path, NULL);
+    char *again = mb_read_file(junit_path, NULL, NULL);
     assert_non_null(again);
     assert_string_equal(again, xml);
-    char *csv_again = mb_read_file(csv_path, NULL);
+    char *csv_again = mb_read_file(csv_path, NULL, NULL);
     assert_non_null(csv_again);
     assert_string_equal(csv_again, csv);
     free(csv_again);
@@ -330,14 +330,14 @@ static void run_writes_report_html_with_its_charts(void **state)
         fail_msg("mpsbench run exited %d:\n%s", code, output);
     free(output);
     char *index_path = mb_asprintf("%s/charts/index.md", out);
-    char *index = mb_read_file(index_path, NULL);
+    char *index = mb_read_file(index_path, NULL, NULL);
     assert_non_null(index);
     int drawn = 0;
     for (const char *p = strstr(index, ".svg)"); p != NULL; p = strstr(p + 1, ".svg)"))
         drawn++;
     assert_true(drawn >= 3);
     char *html_path = mb_asprintf("%s/report.html", out);
-    char *html = mb_read_file(html_path, NULL);
+    char *html = mb_read_file(html_path, NULL, NULL);
     assert_non_null(html);
     int svgs = 0;
     for (const char *p = strstr(html, "<svg"); p != NULL; p = strstr(p + 1, "<svg"))

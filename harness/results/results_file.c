@@ -222,10 +222,11 @@ int mb_res_gb_load(const char *path, int code, mb_res_gb_file *out, mb_err *err)
 {
     memset(out, 0, sizeof *out);
     out->path = mb_res_results_path(path);
-    out->text = mb_read_file(out->path, &out->len);
+    mb_err rerr;
+    out->text = mb_read_file(out->path, &out->len, &rerr);
     if (out->text == NULL) {
-        int e = errno;
-        mb_err_set(err, code, "%s: cannot read: %s", out->path, strerror(e));
+        /* The message as read; the code says which side was unreadable. */
+        mb_err_set(err, code, "%s", rerr.msg);
         mb_res_gb_clear(out);
         return code;
     }

@@ -107,11 +107,9 @@ int mb_res_run_json_write(const char *path, json_t *doc, mb_err *err)
     char *text = json_dumps(doc, JSON_INDENT(1) | JSON_REAL_PRECISION(15));
     if (text == NULL)
         return mb_err_set(err, MB_EIO, "cannot write %s: the document cannot be encoded", path);
-    int rc = mb_write_file_atomic(path, text, strlen(text));
+    int rc = mb_write_file_atomic(path, text, strlen(text), err);
     free(text);
-    if (rc != 0)
-        return mb_err_set(err, MB_EIO, "cannot write %s: %s", path, strerror(-rc));
-    return 0;
+    return rc;
 }
 
 int mb_res_run_write(const char *path, const mb_res_run *run, mb_res_parts *parts, mb_err *err)

@@ -53,7 +53,7 @@ static int teardown(void **state)
 
 static void put(const fx *f, const char *text)
 {
-    assert_int_equal(mb_write_file_atomic(f->run_json, text, strlen(text)), 0);
+    assert_int_equal(mb_write_file_atomic(f->run_json, text, strlen(text), NULL), 0);
 }
 
 /* A cell with one successful and one failed repetition, and its jobs. */
@@ -320,7 +320,7 @@ static void test_results_json_failed_row(void **state)
         "   \"forward_ms\": 30, \"oom_count\": 1},"
         "  {\"name\": \"s/embed/device:cpu/batch:2/iterations:4\", \"run_type\": \"iteration\","
         "   \"error_occurred\": true, \"error_message\": \"worker crashed\"}]}";
-    assert_int_equal(mb_write_file_atomic(path, text, strlen(text)), 0);
+    assert_int_equal(mb_write_file_atomic(path, text, strlen(text), NULL), 0);
     mb_res_gb_file gb;
     mb_err err;
     mb_err_clear(&err);

@@ -112,7 +112,7 @@ static mb_cell *candidate_cell(const run_ctx *run, const mb_cell *cell)
     return c;
 }
 
-int mb_ab_add_candidates(run_ctx *run, size_t n_base, mb_err *err)
+int mb__ab_add_candidates(run_ctx *run, size_t n_base, mb_err *err)
 {
     for (size_t i = 0; i < run->cfg->n_candidate_env; i++) {
         const char *spec = run->cfg->candidate_env[i];
@@ -156,7 +156,7 @@ int mb_ab_add_candidates(run_ctx *run, size_t n_base, mb_err *err)
     return 0;
 }
 
-void mb_ab_free(run_ctx *run)
+void mb__ab_free(run_ctx *run)
 {
     for (size_t i = 0; i < run->n_candidates; i++) {
         mb_cell *c = run->candidate_cells[i];
@@ -262,7 +262,7 @@ static void count(mb_compare_report *r, const mb_compare_cell *c)
     }
 }
 
-mb_compare_report *mb_ab_report(const run_ctx *run)
+mb_compare_report *mb__ab_report(const run_ctx *run)
 {
     char *current = mb_asprintf("candidate: %s%s%s",
                                 run->cfg->candidate_worker ? run->cfg->candidate_worker
@@ -344,7 +344,7 @@ static bool differ_only_in(const cell_state *a, const cell_state *b, size_t skip
     return strcmp(a->cell->values[skip], b->cell->values[skip]) != 0;
 }
 
-bool mb_cell_contrasted(const run_ctx *run, const cell_state *cs)
+bool mb__cell_contrasted(const run_ctx *run, const cell_state *cs)
 {
     if (cs->candidate || cs->frontier)
         return false;
@@ -362,7 +362,7 @@ bool mb_cell_contrasted(const run_ctx *run, const cell_state *cs)
     return false;
 }
 
-void mb_contrasts_make(run_ctx *run)
+void mb__contrasts_make(run_ctx *run)
 {
     size_t cap = run->n_cells * 4 + 1, n = 0;
     mb_compare_report *r = new_report("reference side", "other side", cap);
@@ -405,7 +405,7 @@ void mb_contrasts_make(run_ctx *run)
     run->contrast_gates = gates;
 }
 
-void mb_contrasts_free(run_ctx *run)
+void mb__contrasts_free(run_ctx *run)
 {
     for (size_t i = 0; run->contrasts != NULL && i < run->contrasts->n_cells; i++) {
         free(run->contrast_axes[i]);
@@ -419,13 +419,13 @@ void mb_contrasts_free(run_ctx *run)
     run->contrasts = NULL;
 }
 
-const mb_contrast_gate *mb_contrast_gate_of(const run_ctx *run, size_t i)
+const mb_contrast_gate *mb__contrast_gate_of(const run_ctx *run, size_t i)
 {
     const mb_contrast_gate *g = &run->contrast_gates[i];
     return isnan(g->max_cost) ? NULL : g;
 }
 
-json_t *mb_contrast_gate_json(const mb_contrast_gate *g)
+json_t *mb__contrast_gate_json(const mb_contrast_gate *g)
 {
     char *sentence = mb_contrast_gate_sentence(g);
     json_t *o = json_pack("{s:s, s:s, s:I}", "verdict", mb_gate_verdict_name(g->verdict),
@@ -441,10 +441,10 @@ json_t *mb_contrast_gate_json(const mb_contrast_gate *g)
     return o;
 }
 
-int mb_contrast_gates_exit(const run_ctx *run, int exit_code)
+void mb__contrast_gates_count(const run_ctx *run, mb_outcome *outcome)
 {
     for (size_t i = 0; run->contrasts != NULL && i < run->contrasts->n_cells; i++) {
-        const mb_contrast_gate *g = mb_contrast_gate_of(run, i);
+        const mb_contrast_gate *g = mb__contrast_gate_of(run, i);
         if (g == NULL || g->verdict == MB_GATE_PASS)
             continue;
         bool fails = g->verdict == MB_GATE_FAIL || run->cfg->fail_on_inconclusive;
@@ -456,10 +456,11 @@ int mb_contrast_gates_exit(const run_ctx *run, int exit_code)
                                                                 : "");
             free(text);
         }
-        if (fails && exit_code == MB_EXIT_OK)
-            exit_code = MB_EXIT_EXPECTATION;
+        if (g->verdict == MB_GATE_FAIL)
+            outcome->gates_failed++;
+        else
+            outcome->gates_inconclusive++;
     }
-    return exit_code;
 }
 
 static void percent(char *buf, size_t size, double x)
@@ -470,12 +471,12 @@ static void percent(char *buf, size_t size, double x)
         snprintf(buf, size, "?");
 }
 
-char *mb_contrast_sentence(const run_ctx *run, size_t i)
+char *mb__contrast_sentence(const run_ctx *run, size_t i)
 {
-    return mb_contrast_sentence_named(run, i, NULL);
+    return mb__contrast_sentence_named(run, i, NULL);
 }
 
-char *mb_contrast_sentence_named(const run_ctx *run, size_t i, const char *name)
+char *mb__contrast_sentence_named(const run_ctx *run, size_t i, const char *name)
 {
     const mb_compare_cell *c = &run->contrasts->cells[i];
     char change[32], lo[32], hi[32], mde[32];
@@ -509,7 +510,7 @@ char *mb_contrast_sentence_named(const run_ctx *run, size_t i, const char *name)
                              change, lo, hi,
                              verdict, run->contrast_axes[i], c->n_baseline);
     free(owned);
-    const mb_contrast_gate *g = mb_contrast_gate_of(run, i);
+    const mb_contrast_gate *g = mb__contrast_gate_of(run, i);
     if (g != NULL) {
         char *gate = mb_contrast_gate_sentence(g);
         char *both = mb_asprintf("%s; gate: %s", text, gate);
@@ -526,7 +527,7 @@ static char *gates_markdown(const run_ctx *run)
 {
     mb_strbuf b = {0};
     for (size_t i = 0; run->contrasts != NULL && i < run->contrasts->n_cells; i++) {
-        const mb_contrast_gate *g = mb_contrast_gate_of(run, i);
+        const mb_contrast_gate *g = mb__contrast_gate_of(run, i);
         if (g == NULL)
             continue;
         if (b.s == NULL)
@@ -543,7 +544,7 @@ static char *gates_markdown(const run_ctx *run)
     return b.s;
 }
 
-int mb_contrast_gates_publish(const run_ctx *run, mb_err *err)
+int mb__contrast_gates_publish(const run_ctx *run, mb_err *err)
 {
     char *md = gates_markdown(run);
     if (md == NULL)

@@ -48,24 +48,24 @@ static void set_counters(rep_record *rec, cell_state *cs, const rep_stats *st)
 {
     double per_job = st->n_latencies ? 1.0 / (double)st->n_latencies : 0;
     double ips = st->seconds > 0 ? st->images / st->seconds : 0;
-    mb_rep_counter(rec, "images_per_second", ips, MB_GB_COUNTER_DEFAULT);
+    mb__rep_counter(rec, "images_per_second", ips, MB_GB_COUNTER_DEFAULT);
     const double *lat = st->latencies;
     size_t n_lat = st->n_latencies;
-    mb_rep_counter(rec, "latency_p50_ms", mb_stats_percentile(lat, n_lat, 50), 0);
-    mb_rep_counter(rec, "latency_p90_ms", mb_stats_percentile(lat, n_lat, 90), 0);
-    mb_rep_counter(rec, "latency_p99_ms", mb_stats_percentile(lat, n_lat, 99), 0);
-    mb_rep_counter(rec, "decode_ms", st->decode_ms * per_job, 0);
-    mb_rep_counter(rec, "preprocess_ms", st->preprocess_ms * per_job, 0);
-    mb_rep_counter(rec, "transfer_ms", st->transfer_ms * per_job, 0);
-    mb_rep_counter(rec, "forward_ms", st->forward_ms * per_job, 0);
+    mb__rep_counter(rec, "latency_p50_ms", mb_stats_percentile(lat, n_lat, 50), 0);
+    mb__rep_counter(rec, "latency_p90_ms", mb_stats_percentile(lat, n_lat, 90), 0);
+    mb__rep_counter(rec, "latency_p99_ms", mb_stats_percentile(lat, n_lat, 99), 0);
+    mb__rep_counter(rec, "decode_ms", st->decode_ms * per_job, 0);
+    mb__rep_counter(rec, "preprocess_ms", st->preprocess_ms * per_job, 0);
+    mb__rep_counter(rec, "transfer_ms", st->transfer_ms * per_job, 0);
+    mb__rep_counter(rec, "forward_ms", st->forward_ms * per_job, 0);
     /* Where the images were decoded: 1 all by nvJPEG, 0 all on the host. */
-    mb_rep_counter(rec, "gpu_decoded_fraction", st->images > 0 ? st->gpu_images / st->images : 0,
+    mb__rep_counter(rec, "gpu_decoded_fraction", st->images > 0 ? st->gpu_images / st->images : 0,
                    0);
-    mb_rep_counter(rec, "peak_rss_bytes", st->peak_rss, 0);
-    mb_rep_counter(rec, "peak_device_bytes", st->peak_device, 0);
-    mb_rep_counter(rec, "oom_count", st->oom, 0);
-    mb_rep_counter(rec, "batch_size", cs->cell->batch_size, 0);
-    mb_rep_counter(rec, "images_per_job", cs->scenario->images.per_job, 0);
+    mb__rep_counter(rec, "peak_rss_bytes", st->peak_rss, 0);
+    mb__rep_counter(rec, "peak_device_bytes", st->peak_device, 0);
+    mb__rep_counter(rec, "oom_count", st->oom, 0);
+    mb__rep_counter(rec, "batch_size", cs->cell->batch_size, 0);
+    mb__rep_counter(rec, "images_per_job", cs->scenario->images.per_job, 0);
     rec->images_per_s = ips;
     if (st->failed == 0) {
         cs->rep_images_per_s = mb_realloc(cs->rep_images_per_s,
@@ -86,7 +86,7 @@ static bool adaptive_target_met(cell_state *cs)
     if (!(cs->final_halfwidth <= run->target_ci))
         return false;
     cs->adaptive_stopped = true;
-    mb_report_cell(cs, NULL);
+    mb__report_cell(cs, NULL);
     return true;
 }
 
@@ -102,7 +102,7 @@ static const char *device_label(const char *device)
     return device;
 }
 
-bool mb_cell_done(cell_state *cs)
+bool mb__cell_done(cell_state *cs)
 {
     if (cs->repetition >= cs->n_planned || cs->skip_reason != NULL || cs->stop_early ||
         cs->adaptive_stopped)
@@ -117,32 +117,32 @@ static bool ready_to_measure(cell_state *cs, rep_record *rec)
 {
     run_ctx *run = cs->run;
     mb_err err;
-    mb_slot_select(run, cs);
+    mb__slot_select(run, cs);
     if (cs->backend->ensure(run, cs->cell, cs->scenario, &err) != 0) {
-        mb_infra_failure(cs, rec, &err);
+        mb__infra_failure(cs, rec, &err);
         return false;
     }
     cs->paravirtual = run->worker.paravirtual;
     if (run->worker.unusable) {
         cs->skip_reason = mb_asprintf("%s unusable (%s)", device_label(cs->cell->device),
                                       run->worker.unusable_reason);
-        mb_rep_fail(rec, "skipped: ", cs->skip_reason);
-        mb_report_cell(cs, rec->error);
+        mb__rep_fail(rec, "skipped: ", cs->skip_reason);
+        mb__report_cell(cs, rec->error);
         return false;
     }
     if (cs->frontier) {
-        mb_execute_frontier(cs, rec);
+        mb__execute_frontier(cs, rec);
         return false;
     }
     /* Warm-up on every new worker process: a fresh process (run.fresh_workers,
      * a restart, a parked one stopped) starts cold again. */
     if (!cs->warmed_up || cs->warmed_on != run->worker.generation) {
-        mb_progress(cs, "warming up");
+        mb__progress(cs, "warming up");
         cs->warming = true;
-        int wrc = mb_run_warmup(cs, &err);
+        int wrc = mb__run_warmup(cs, &err);
         cs->warming = false;
         if (wrc != 0) {
-            mb_infra_failure(cs, rec, &err);
+            mb__infra_failure(cs, rec, &err);
             return false;
         }
         cs->warmed_up = true;
@@ -151,15 +151,15 @@ static bool ready_to_measure(cell_state *cs, rep_record *rec)
     return true;
 }
 
-void mb_execute_repetition(cell_state *cs, int round)
+void mb__execute_repetition(cell_state *cs, int round)
 {
     run_ctx *run = cs->run;
     run->current_cell = (size_t)(cs - run->cells);
     rep_record *rec = &cs->reps[cs->repetition++];
     rec->round = round;
     mb_err err;
-    if (run->infra_failed || mb_run_interrupted()) {
-        mb_rep_fail(rec, "not run: the run was stopped", "");
+    if (run->infra_failed || mb__run_interrupted()) {
+        mb__rep_fail(rec, "not run: the run was stopped", "");
         cs->cut_short = true;
         return;
     }
@@ -179,7 +179,7 @@ void mb_execute_repetition(cell_state *cs, int round)
     int rc = 0;
     double t_prev = mb_now_ms();
     while (n_inflight < depth && submitted < total && rc == 0) {
-        rc = mb_submit_job(cs, &jobs[n_inflight], &err);
+        rc = mb__submit_job(cs, &jobs[n_inflight], &err);
         if (rc == 0) {
             n_inflight++;
             submitted++;
@@ -190,7 +190,7 @@ void mb_execute_repetition(cell_state *cs, int round)
         double latency;
         int batch;
         bool lost;
-        rc = mb_await_result(cs, jobs, &n_inflight, &lost, &r, &latency, &batch, &err);
+        rc = mb__await_result(cs, jobs, &n_inflight, &lost, &r, &latency, &batch, &err);
         if (rc != 0)
             break;
         double now = mb_now_ms();
@@ -202,7 +202,7 @@ void mb_execute_repetition(cell_state *cs, int round)
             failed = true;
             break;
         }
-        mb_record_result(cs, &r, latency, batch, repetition);
+        mb__record_result(cs, &r, latency, batch, repetition);
         rep_add(&st, &cs->records[cs->n_records - 1]);
         if (cs->records[cs->n_records - 1].result.status != MB_JOB_OK) {
             failed = true;
@@ -211,9 +211,9 @@ void mb_execute_repetition(cell_state *cs, int round)
         char what[96];
         snprintf(what, sizeof what, "rep %d/%d  job %d/%lld", repetition + 1,
                  cs->cell->run.repetitions, st.ok, (long long)total);
-        mb_progress(cs, what);
+        mb__progress(cs, what);
         if (submitted < total) {
-            rc = mb_submit_job(cs, &jobs[n_inflight], &err);
+            rc = mb__submit_job(cs, &jobs[n_inflight], &err);
             if (rc == 0) {
                 n_inflight++;
                 submitted++;
@@ -221,25 +221,25 @@ void mb_execute_repetition(cell_state *cs, int round)
         }
     }
     if (rc == 0)
-        rc = mb_drain(cs, jobs, &n_inflight, repetition, &err);
+        rc = mb__drain(cs, jobs, &n_inflight, repetition, &err);
     for (int i = 0; i < n_inflight; i++)
-        mb_inflight_clear(&jobs[i]);
+        mb__inflight_clear(&jobs[i]);
     free(jobs);
     if (rc != 0) {
-        mb_infra_failure(cs, rec, &err);
-        mb_report_cell(cs, err.msg);
+        mb__infra_failure(cs, rec, &err);
+        mb__report_cell(cs, err.msg);
     } else if (failed) {
         /* One OOM or crash decides the cell; repeating it would only
          * repeat the failure at great cost. */
         cs->stop_early = true;
-        mb_rep_fail(rec, "", cs->first_error);
-        mb_report_cell(cs, cs->first_error);
+        mb__rep_fail(rec, "", cs->first_error);
+        mb__report_cell(cs, cs->first_error);
     } else {
         rec->outcome = REP_OK;
         set_counters(rec, cs, &st);
         cs->rep_seconds += st.seconds;
         if (repetition + 1 == cs->n_planned)
-            mb_report_cell(cs, NULL);
+            mb__report_cell(cs, NULL);
     }
     free(st.latencies);
 }

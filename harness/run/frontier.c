@@ -18,18 +18,18 @@ static int probe_batch(cell_state *cs, int batch, mb_err *err)
 {
     inflight_job job[1] = {{0}};
     int n = 1;
-    if (mb_submit_sized_job(cs, batch, batch, &job[0], err) != 0)
+    if (mb__submit_sized_job(cs, batch, batch, &job[0], err) != 0)
         return err->code;
     mb_result r;
     double latency;
     int b;
     bool lost;
-    int rc = mb_await_result(cs, job, &n, &lost, &r, &latency, &b, err);
+    int rc = mb__await_result(cs, job, &n, &lost, &r, &latency, &b, err);
     if (rc != 0)
         return rc;
     if (lost)
         return 0;
-    mb_record_result(cs, &r, latency, b, 0);
+    mb__record_result(cs, &r, latency, b, 0);
     return cs->records[cs->n_records - 1].result.status == MB_JOB_OK ? 1 : 0;
 }
 
@@ -43,7 +43,7 @@ static int find_frontier(cell_state *cs, int *probes, mb_err *err)
     for (int b = 1; b <= max; b *= 2) {
         char what[64];
         snprintf(what, sizeof what, "probing batch %d", b);
-        mb_progress(cs, what);
+        mb__progress(cs, what);
         if ((rc = probe_batch(cs, b, err)) < 0)
             return rc;
         (*probes)++;
@@ -67,7 +67,7 @@ static int find_frontier(cell_state *cs, int *probes, mb_err *err)
         int mid = lo + (hi - lo) / 2;
         char what[64];
         snprintf(what, sizeof what, "bisecting: batch %d", mid);
-        mb_progress(cs, what);
+        mb__progress(cs, what);
         if ((rc = probe_batch(cs, mid, err)) < 0)
             return rc;
         (*probes)++;
@@ -81,32 +81,32 @@ static int find_frontier(cell_state *cs, int *probes, mb_err *err)
     return 0;
 }
 
-void mb_execute_frontier(cell_state *cs, rep_record *rec)
+void mb__execute_frontier(cell_state *cs, rep_record *rec)
 {
     run_ctx *run = cs->run;
     mb_err err;
     /* Each search starts from a fresh worker, so memory one search left
      * cached or fragmented does not lower the next one's frontier. */
-    mb_slot_stop(run);
+    mb__slot_stop(run);
     if (cs->backend->ensure(run, cs->cell, cs->scenario, &err) != 0) {
-        mb_infra_failure(cs, rec, &err);
-        mb_report_cell(cs, err.msg);
+        mb__infra_failure(cs, rec, &err);
+        mb__report_cell(cs, err.msg);
         return;
     }
     double t0 = mb_now_ms();
     int probes = 0;
     if (find_frontier(cs, &probes, &err) != 0) {
-        mb_infra_failure(cs, rec, &err);
-        mb_report_cell(cs, err.msg);
+        mb__infra_failure(cs, rec, &err);
+        mb__report_cell(cs, err.msg);
         return;
     }
     rec->outcome = REP_OK;
     rec->job_seconds = mb_calloc(1, sizeof *rec->job_seconds);
     rec->job_seconds[0] = (mb_now_ms() - t0) / 1000.0;
     rec->n_jobs = 1;
-    mb_rep_counter(rec, "largest_batch", cs->largest_ok_batch, 0);
-    mb_rep_counter(rec, "first_failing_batch", cs->first_failing_batch, 0);
-    mb_rep_counter(rec, "probes", probes, 0);
-    mb_rep_counter(rec, "memory_limit_bytes", (double)cs->cell->run.memory_limit, 0);
-    mb_report_cell(cs, NULL);
+    mb__rep_counter(rec, "largest_batch", cs->largest_ok_batch, 0);
+    mb__rep_counter(rec, "first_failing_batch", cs->first_failing_batch, 0);
+    mb__rep_counter(rec, "probes", probes, 0);
+    mb__rep_counter(rec, "memory_limit_bytes", (double)cs->cell->run.memory_limit, 0);
+    mb__report_cell(cs, NULL);
 }

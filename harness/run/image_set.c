@@ -348,13 +348,11 @@ int mb_image_set_for_cell(mb_image_set *set, const mb_scenario *s, const mb_cell
     }
     if (s->images.dir == NULL) {
         char *dir = mb_asprintf("%s/%s", set->cache_dir, fmt);
-        int rc = mb_mkdir_p(dir, 0755);
+        int rc = mb_mkdir_p(dir, 0755, err);
         char **generated = NULL;
         if (rc == 0)
             rc = mb_fixture_ensure(dir, cell->image_width, cell->image_height, s->images.format,
                                    FIXTURES_PER_SIZE, &generated, err);
-        else
-            mb_err_set(err, MB_EIO, "cannot create image cache %s", dir);
         free(dir);
         if (rc != 0) {
             free(key);

@@ -29,7 +29,7 @@ static void note_error(cell_state *cs, const char *msg)
 
 /* Sends one job of per_job images at batch_size (the cell's, unless a
  * frontier probe asks for another). */
-int mb_submit_sized_job(cell_state *cs, int per_job, int batch_size, inflight_job *out,
+int mb__submit_sized_job(cell_state *cs, int per_job, int batch_size, inflight_job *out,
                         mb_err *err)
 {
     run_ctx *run = cs->run;
@@ -58,12 +58,12 @@ int mb_submit_sized_job(cell_state *cs, int per_job, int batch_size, inflight_jo
     return rc;
 }
 
-int mb_submit_job(cell_state *cs, inflight_job *out, mb_err *err)
+int mb__submit_job(cell_state *cs, inflight_job *out, mb_err *err)
 {
-    return mb_submit_sized_job(cs, cs->scenario->images.per_job, cs->cell->batch_size, out, err);
+    return mb__submit_sized_job(cs, cs->scenario->images.per_job, cs->cell->batch_size, out, err);
 }
 
-void mb_inflight_clear(inflight_job *j)
+void mb__inflight_clear(inflight_job *j)
 {
     free(j->id);
     free(j->entry_id);
@@ -94,7 +94,7 @@ static void record_stopped(cell_state *cs, inflight_job *jobs, int *n_inflight, 
 {
     for (int i = 0; i < *n_inflight; i++) {
         record_lost(cs, &jobs[i], MB_JOB_INTERRUPTED, why);
-        mb_inflight_clear(&jobs[i]);
+        mb__inflight_clear(&jobs[i]);
     }
     *n_inflight = 0;
 }
@@ -104,14 +104,14 @@ static void record_stopped(cell_state *cs, inflight_job *jobs, int *n_inflight, 
  * job whose worker was replaced) and is ignored.  When the worker dies or
  * the job times out, every in-flight job is recorded as crashed/timeout,
  * the worker is restarted, and 1 is returned with *lost set. */
-int mb_await_result(cell_state *cs, inflight_job *jobs, int *n_inflight, bool *lost,
+int mb__await_result(cell_state *cs, inflight_job *jobs, int *n_inflight, bool *lost,
                     mb_result *out, double *latency_ms, int *batch_size, mb_err *err)
 {
     run_ctx *run = cs->run;
     *lost = false;
     double timeout_ms = cs->cell->run.timeout_s * 1000.0;
     for (;;) {
-        if (mb_run_interrupted()) {
+        if (mb__run_interrupted()) {
             record_stopped(cs, jobs, n_inflight, "the run was interrupted before this job's result came");
             return mb_err_set(err, MB_EWORKER, "interrupted");
         }
@@ -139,7 +139,7 @@ int mb_await_result(cell_state *cs, inflight_job *jobs, int *n_inflight, bool *l
                 mb_proc_wait(&run->worker.proc, 10000);
             }
             *out = r;
-            mb_inflight_clear(&jobs[0]);
+            mb__inflight_clear(&jobs[0]);
             memmove(jobs, jobs + 1, (size_t)(*n_inflight - 1) * sizeof *jobs);
             (*n_inflight)--;
             return 0;
@@ -166,7 +166,7 @@ int mb_await_result(cell_state *cs, inflight_job *jobs, int *n_inflight, bool *l
             record_lost(cs, &jobs[i], status, why);
             /* Reported, not re-queued: no worker may pick it up again. */
             cs->backend->abandon(run, jobs[i].entry_id);
-            mb_inflight_clear(&jobs[i]);
+            mb__inflight_clear(&jobs[i]);
         }
         *n_inflight = 0;
         *lost = true;
@@ -177,7 +177,7 @@ int mb_await_result(cell_state *cs, inflight_job *jobs, int *n_inflight, bool *l
 /* Records a worker's answer.  OOMs are classified from the text, so a
  * worker that reports a memory error as a plain error (the RQ worker, an
  * exception wrapped by the service) is still counted as an OOM. */
-void mb_record_result(cell_state *cs, mb_result *r, double latency_ms, int batch_size,
+void mb__record_result(cell_state *cs, mb_result *r, double latency_ms, int batch_size,
                       int repetition)
 {
     job_record *rec = add_record(cs);
@@ -206,39 +206,39 @@ void mb_record_result(cell_state *cs, mb_result *r, double latency_ms, int batch
 
 /* Drains in-flight jobs after an early exit from the measured loop so that
  * every enqueued job is accounted for before the next cell starts. */
-int mb_drain(cell_state *cs, inflight_job *jobs, int *n_inflight, int repetition, mb_err *err)
+int mb__drain(cell_state *cs, inflight_job *jobs, int *n_inflight, int repetition, mb_err *err)
 {
     while (*n_inflight > 0) {
         mb_result r;
         double latency;
         int batch;
         bool lost;
-        int rc = mb_await_result(cs, jobs, n_inflight, &lost, &r, &latency, &batch, err);
+        int rc = mb__await_result(cs, jobs, n_inflight, &lost, &r, &latency, &batch, err);
         if (rc != 0)
             return rc;
         if (!lost)
-            mb_record_result(cs, &r, latency, batch, repetition);
+            mb__record_result(cs, &r, latency, batch, repetition);
     }
     return 0;
 }
 
-int mb_run_warmup(cell_state *cs, mb_err *err)
+int mb__run_warmup(cell_state *cs, mb_err *err)
 {
     for (int i = 0; i < cs->cell->run.warmup_jobs; i++) {
         inflight_job job[1] = {{0}};
         int n = 1;
-        if (mb_submit_job(cs, &job[0], err) != 0)
+        if (mb__submit_job(cs, &job[0], err) != 0)
             return err->code;
         mb_result r;
         double latency;
         int batch;
         bool lost;
-        int rc = mb_await_result(cs, job, &n, &lost, &r, &latency, &batch, err);
+        int rc = mb__await_result(cs, job, &n, &lost, &r, &latency, &batch, err);
         if (rc != 0)
             return rc;
         if (lost)
             return 0;
-        mb_record_result(cs, &r, latency, batch, -1);
+        mb__record_result(cs, &r, latency, batch, -1);
     }
     return 0;
 }

@@ -19,7 +19,7 @@
 #include "run_dir.h"
 #include "run_private.h"
 
-void mb_leftovers_note_child(run_ctx *run, const char *role, long pid)
+void mb__leftovers_note_child(run_ctx *run, const char *role, long pid)
 {
     run_child c = {.pid = pid};
     snprintf(c.role, sizeof c.role, "%s", role);
@@ -37,7 +37,7 @@ static void set_process(mb_res_process *p, const char *role, long pid,
     p->start = start;
 }
 
-void mb_leftovers_fill(const run_ctx *run, mb_res_run *h)
+void mb__leftovers_fill(const run_ctx *run, mb_res_run *h)
 {
     unsigned long long start = 0;
     pid_t self = getpid();
@@ -105,7 +105,7 @@ static void mark_incomplete(const char *path, const char *pids)
     json_decref(o);
 }
 
-void mb_leftovers_reap(const char *dir, bool quiet)
+void mb__leftovers_reap(const char *dir, bool quiet)
 {
     if (dir == NULL)
         return;

@@ -87,7 +87,7 @@ static int start_worker(run_ctx *run, const mb_cell *cell, const mb_scenario *s,
         return rc;
     w->hello = mb_hello_with_watermark(hello, cell->watermark_fix, &rule);
     free(hello);
-    mb_hello_log_add(run, w->hello, (long)w->proc.pid);
+    mb__hello_log_add(run, w->hello, (long)w->proc.pid);
     return read_hello(run, err);
 }
 
@@ -99,7 +99,7 @@ static int native_ensure(run_ctx *run, const mb_cell *cell, const mb_scenario *s
     if (same && (w->unusable || mb_proc_alive(&w->proc)))
         return 0;
     if (!same) {
-        mb_slot_stop(run);
+        mb__slot_stop(run);
         w->backend = &mb_native_backend;
         w->key = mb_strdup(cell->worker_key);
         w->scenario = s;
@@ -134,7 +134,7 @@ static void native_abandon(run_ctx *run, const char *entry_id)
 static void native_stop(run_ctx *run, worker_slot *w)
 {
     mb_worker_stop(run->q, &w->proc, w->hello_key, 5000);
-    mb_slot_clear(w);
+    mb__slot_clear(w);
 }
 
 const worker_backend mb_native_backend = {

@@ -15,7 +15,7 @@
 /* Google Benchmark calls this once per repetition of the cell, after the
  * schedule ran them all: each call hands it one recorded repetition, with
  * the jobs' measured times as its iterations' manual times. */
-void mb_replay_cell(mb_gb_state *gb, void *arg)
+void mb__replay_cell(mb_gb_state *gb, void *arg)
 {
     cell_state *cs = arg;
     if (cs->n_replayed >= cs->n_planned) {
@@ -93,13 +93,13 @@ static void account_never_ran(cell_state *cs)
         return;
     char *note = mb_asprintf("%lld of %lld planned jobs never ran (%s)", planned - ran, planned,
                              cs->stop_early ? "the cell stops at its first failed job"
-                             : mb_run_interrupted() ? "the run was interrupted"
+                             : mb__run_interrupted() ? "the run was interrupted"
                              : "the run stopped");
     append_reason(cs, note);
     free(note);
 }
 
-void mb_decide_cell(cell_state *cs)
+void mb__decide_cell(cell_state *cs)
 {
     const mb_expect *ex = &cs->cell->expect;
     int oom = cs->counts[MB_JOB_OOM];
@@ -162,7 +162,7 @@ void mb_decide_cell(cell_state *cs)
     account_never_ran(cs);
 }
 
-void mb_rep_counter(rep_record *rec, const char *name, double value, int flags)
+void mb__rep_counter(rep_record *rec, const char *name, double value, int flags)
 {
     if (rec->n_counters >= MB_REP_MAX_COUNTERS)
         return;
@@ -175,7 +175,7 @@ void mb_rep_counter(rep_record *rec, const char *name, double value, int flags)
 /* The live line (progress.c), with the schedule's repetitions done and
  * still to run for its estimate of the time left: an upper bound while an
  * adaptive cell, counted at its maximum, may stop sooner. */
-void mb_progress(const cell_state *cs, const char *what)
+void mb__progress(const cell_state *cs, const char *what)
 {
     run_ctx *run = cs->run;
     long done = 0, left = 0;
@@ -197,7 +197,7 @@ void mb_progress(const cell_state *cs, const char *what)
 
 /* A repetition that failed or never ran, with the message Google Benchmark
  * will report for it. */
-void mb_rep_fail(rep_record *rec, const char *prefix, const char *what)
+void mb__rep_fail(rep_record *rec, const char *prefix, const char *what)
 {
     rec->outcome = REP_FAILED;
     free(rec->error);
@@ -205,7 +205,7 @@ void mb_rep_fail(rep_record *rec, const char *prefix, const char *what)
 }
 
 /* One line per finished cell, replacing the live progress line. */
-void mb_report_cell(const cell_state *cs, const char *error)
+void mb__report_cell(const cell_state *cs, const char *error)
 {
     char *text;
     if (error != NULL)
@@ -230,10 +230,10 @@ void mb_report_cell(const cell_state *cs, const char *error)
 }
 
 /* The run cannot go on (Redis gone, a worker that cannot start). */
-void mb_infra_failure(cell_state *cs, rep_record *rec, const mb_err *err)
+void mb__infra_failure(cell_state *cs, rep_record *rec, const mb_err *err)
 {
     cs->cut_short = true;
     cs->run->infra_failed = true;
     cs->run->infra_err = *err;
-    mb_rep_fail(rec, "", err->msg);
+    mb__rep_fail(rec, "", err->msg);
 }

@@ -168,11 +168,9 @@ static json_t *cell_json(const cell_state *cs)
 static int write_text(const run_ctx *run, const char *name, const char *text, mb_err *err)
 {
     char *path = mb_asprintf("%s/%s", run->dir, name);
-    int rc = mb_write_file_atomic(path, text, strlen(text));
-    if (rc != 0)
-        mb_err_set(err, MB_EIO, "cannot write %s: %s", path, strerror(-rc));
+    int rc = mb_write_file_atomic(path, text, strlen(text), err);
     free(path);
-    return rc == 0 ? 0 : MB_EIO;
+    return rc;
 }
 
 /* The order the repetitions ran in (run.json's "schedule"): interleaved,
@@ -213,7 +211,7 @@ static json_t *contrasts_json(const run_ctx *run)
     json_t *contrasts = json_array();
     for (size_t i = 0; run->contrasts != NULL && i < run->contrasts->n_cells; i++) {
         const mb_compare_cell *cc = &run->contrasts->cells[i];
-        char *sentence = mb_contrast_sentence(run, i);
+        char *sentence = mb__contrast_sentence(run, i);
         json_t *c = json_pack("{s:s, s:s, s:s, s:s, s:I}", "name", cc->cell, "axis",
                               run->contrast_axes[i], "verdict", mb_verdict_name(cc->verdict),
                               "summary", sentence, "rounds", (json_int_t)cc->n_baseline);
@@ -226,9 +224,9 @@ static json_t *contrasts_json(const run_ctx *run)
             json_object_set_new(c, f[k].name, isfinite(f[k].v) ? json_real(f[k].v) : json_null());
         if (cc->reason != NULL)
             json_object_set_new(c, "reason", json_string(cc->reason));
-        const mb_contrast_gate *g = mb_contrast_gate_of(run, i);
+        const mb_contrast_gate *g = mb__contrast_gate_of(run, i);
         if (g != NULL)
-            json_object_set_new(c, "gate", mb_contrast_gate_json(g));
+            json_object_set_new(c, "gate", mb__contrast_gate_json(g));
         json_array_append_new(contrasts, c);
     }
     return contrasts;
@@ -270,10 +268,10 @@ static void fill_header(const run_ctx *run, const char *status, mb_res_run *h)
         h->override_repetitions = ov->repetitions;
     h->redis_external = run->cfg->redis_url != NULL;
     h->redis_pid = (long)run->redis_pid;
-    mb_leftovers_fill(run, h);
+    mb__leftovers_fill(run, h);
 }
 
-int mb_report_write_run_json(const run_ctx *run, const char *status, mb_err *err)
+int mb__report_write_run_json(const run_ctx *run, const char *status, mb_err *err)
 {
     mb_res_run h;
     mb_res_run_init(&h);
@@ -491,7 +489,7 @@ static void summary_frontier(mb_strbuf *b, const run_ctx *run)
     }
 }
 
-int mb_report_write_summary(const run_ctx *run, mb_err *err)
+int mb__report_write_summary(const run_ctx *run, mb_err *err)
 {
     mb_strbuf b = {0};
     int pass = 0, fail = 0, skipped = 0, incomplete = 0;
@@ -524,7 +522,7 @@ int mb_report_write_summary(const run_ctx *run, mb_err *err)
     for (size_t i = 0; i < run->n_cells; i++)
         summary_row(&b, &run->cells[i]);
     summary_frontier(&b, run);
-    char *workers_md = mb_worker_compare_table(run);
+    char *workers_md = mb__worker_compare_table(run);
     if (workers_md != NULL) {
         mb_strbuf_printf(&b, "\n%s", workers_md);
         free(workers_md);
@@ -535,7 +533,7 @@ int mb_report_write_summary(const run_ctx *run, mb_err *err)
                              "interval, and the smallest difference these rounds could detect):\n\n");
         for (size_t i = 0; i < run->contrasts->n_cells; i++) {
             char *label = contrast_label(run, i);
-            char *line = mb_contrast_sentence_named(run, i, label);
+            char *line = mb__contrast_sentence_named(run, i, label);
             mb_strbuf_printf(&b, "- %s\n", line);
             free(line);
             free(label);

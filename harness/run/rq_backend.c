@@ -110,7 +110,7 @@ static void rq_stop(run_ctx *run, worker_slot *w)
     rq_state *st = w->rq;
     stop_process(&w->proc);
     if (st == NULL) {
-        mb_slot_clear(w);
+        mb__slot_clear(w);
         return;
     }
     if (run->q != NULL && st->queue != NULL) {
@@ -135,7 +135,7 @@ static void rq_stop(run_ctx *run, worker_slot *w)
     free(st->worker_name);
     free(st);
     w->rq = NULL;
-    mb_slot_clear(w);
+    mb__slot_clear(w);
 }
 
 /* ---- starting ---------------------------------------------------------- */
@@ -304,7 +304,7 @@ static int start_rq_worker(run_ctx *run, const mb_cell *cell, const mb_scenario 
         char *hello = hello_record(run, cell, s, argv, argc, &env);
         w->hello = mb_hello_with_watermark(hello, cell->watermark_fix, &rule);
         free(hello);
-        mb_hello_log_add(run, w->hello, (long)w->proc.pid);
+        mb__hello_log_add(run, w->hello, (long)w->proc.pid);
     }
     mb_env_free(&env);
     for (size_t i = 0; i < argc; i++)
@@ -337,7 +337,7 @@ static int rq_ensure(run_ctx *run, const mb_cell *cell, const mb_scenario *s, mb
         return 0;
     }
     if (!same) {
-        mb_slot_stop(run);
+        mb__slot_stop(run);
         w->backend = &mb_rq_backend;
         w->key = mb_strdup(cell->worker_key);
         w->scenario = s;

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "mb_error.h"
+#include "mb_outcome.h"
 
 /* Command-line values that replace the scenario's run: settings in every
  * cell (--jobs, --warmup-jobs, --repetitions).  Recorded in run.json's
@@ -60,10 +61,13 @@ typedef struct mb_run_config {
     bool quiet;
 } mb_run_config;
 
-/* Runs everything and returns the CLI exit code (0 all expectations met,
- * 1 an expectation failed, 2 bad scenario, 3 infrastructure); err says why
- * for 2 and 3.  *run_dir_out (may be NULL) receives the run directory. */
-int mb_run(const mb_run_config *cfg, char **run_dir_out, mb_err *err);
+/* Runs everything.  Returns 0 or the MB_E* code that ended or spoiled the
+ * run (err says why), and fills *outcome (may be NULL) with what the run
+ * judged: failed cells, OOMs, gates, verdicts, an interrupt (err then says
+ * where the partial results are).  The CLI turns both into the exit code
+ * (cli/exit_code.c).  *run_dir_out (may be NULL) receives the run
+ * directory. */
+int mb_run(const mb_run_config *cfg, char **run_dir_out, mb_outcome *outcome, mb_err *err);
 
 /* Asks the run in progress (or the next one) to stop: the jobs in flight
  * are recorded as interrupted, the cells not finished as incomplete, and

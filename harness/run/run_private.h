@@ -1,7 +1,8 @@
 /* State shared by the run module's files: the run, its cells and its
  * supervised worker.  Lifecycle: mb_run creates a run_ctx, each cell gets a
  * cell_state that outlives Google Benchmark's calls, and the worker slot is
- * reused by consecutive cells with the same worker_key. */
+ * reused by consecutive cells with the same worker_key.  Not part of the
+ * module's interface: its functions are mb__ (DESIGN.md section 4). */
 #ifndef MB_RUN_PRIVATE_H
 #define MB_RUN_PRIVATE_H
 
@@ -220,67 +221,67 @@ extern const worker_backend mb_rq_backend;
 
 /* worker_slots.c */
 /* Frees a slot's strings and zeroes it (its process must be stopped). */
-void mb_slot_clear(worker_slot *w);
+void mb__slot_clear(worker_slot *w);
 /* Stops whatever worker the run holds, of any backend. */
-void mb_slot_stop(run_ctx *run);
+void mb__slot_stop(run_ctx *run);
 /* Before a cell runs: makes the worker for its worker key the current one.
  * The current worker is parked (kept alive, of any backend, at most
  * schedule.max_live_workers in all, the longest parked stopped first) or
  * stopped, and a parked worker with the cell's key becomes current again.
  * backend->ensure then starts one if none is there. */
-void mb_slot_select(run_ctx *run, const cell_state *cs);
+void mb__slot_select(run_ctx *run, const cell_state *cs);
 /* Stops the current worker and every parked one. */
-void mb_slot_stop_all(run_ctx *run);
+void mb__slot_stop_all(run_ctx *run);
 /* Stops the process serving cs (live or parked): its next repetition
  * starts a fresh one. */
-void mb_slot_retire(run_ctx *run, const cell_state *cs);
+void mb__slot_retire(run_ctx *run, const cell_state *cs);
 /* Adds a started worker's hello record to run.json's list and rewrites
  * run.json, so the worker's pid is recorded while it runs. */
-void mb_hello_log_add(run_ctx *run, const char *hello, long pid);
+void mb__hello_log_add(run_ctx *run, const char *hello, long pid);
 
 /* leftovers.c: run.json's "harness" and "processes", and the leftovers of
  * an earlier run found in the run directory. */
-void mb_leftovers_note_child(run_ctx *run, const char *role, long pid);
+void mb__leftovers_note_child(run_ctx *run, const char *role, long pid);
 struct mb_res_run;
-void mb_leftovers_fill(const run_ctx *run, struct mb_res_run *h);
+void mb__leftovers_fill(const run_ctx *run, struct mb_res_run *h);
 /* When dir/run.json says "running" and its harness is gone: stops its
  * children that are still the same processes, marks it incomplete, and
  * says so on stderr (unless quiet). */
-void mb_leftovers_reap(const char *dir, bool quiet);
+void mb__leftovers_reap(const char *dir, bool quiet);
 
 /* worker_compare.c: the "native vs rq" table (images/s of both worker
  * kinds per image size and their ratio), as Markdown for summary.md, or
  * NULL when no scenario of the run has both kinds.  Heap string. */
-char *mb_worker_compare_table(const run_ctx *run);
+char *mb__worker_compare_table(const run_ctx *run);
 /* Prints that table to out (nothing when there is none). */
-void mb_worker_compare_print(const run_ctx *run, FILE *out);
+void mb__worker_compare_print(const run_ctx *run, FILE *out);
 
 /* stop.c: true once mb_run_request_stop (the CLI's SIGINT/SIGTERM
  * handler) asked the run to stop. */
-bool mb_run_interrupted(void);
+bool mb__run_interrupted(void);
 
 /* setup.c: the steps before the first job (each returns an mb_err code). */
-int mb_load_scenarios(const mb_run_config *cfg, mb_scenario **scenarios, mb_err *err);
+int mb__load_scenarios(const mb_run_config *cfg, mb_scenario **scenarios, mb_err *err);
 /* --out must name a folder that is empty or absent, unless --force. */
-int mb_check_out_dir(const mb_run_config *cfg, mb_err *err);
+int mb__check_out_dir(const mb_run_config *cfg, mb_err *err);
 /* Every distinct model loads (mpsbench-worker --check-model), else exit 2. */
-int mb_check_models(const mb_run_config *cfg, mb_scenario **scenarios, size_t n, mb_err *err);
+int mb__check_models(const mb_run_config *cfg, mb_scenario **scenarios, size_t n, mb_err *err);
 /* results/runs/<time>-<first scenario's name> (heap). */
-char *mb_default_run_dir(const mb_scenario *first);
+char *mb__default_run_dir(const mb_scenario *first);
 /* Asks a worker which devices it can use; run->devices_json keeps the answer. */
-int mb_probe_devices(run_ctx *run, mb_err *err);
+int mb__probe_devices(run_ctx *run, mb_err *err);
 /* The usable devices of the probe, comma-separated (heap). */
-char *mb_usable_devices(const run_ctx *run);
-bool mb_axis_has(const mb_scenario *s, const char *axis, const char *value);
+char *mb__usable_devices(const run_ctx *run);
+bool mb__axis_has(const mb_scenario *s, const char *axis, const char *value);
 /* Expands the scenarios into run->cells, with their images and backends. */
 struct mb_image_set;
-int mb_prepare_cells(run_ctx *run, mb_scenario **scenarios, size_t n_scenarios,
+int mb__prepare_cells(run_ctx *run, mb_scenario **scenarios, size_t n_scenarios,
                      mb_cell **cell_arrays, size_t *cell_counts, struct mb_image_set *images,
                      mb_err *err);
-void mb_free_cells(run_ctx *run);
+void mb__free_cells(run_ctx *run);
 /* The machine, the torch version and the scenarios, for Google Benchmark's context. */
-void mb_add_context(const run_ctx *run, mb_scenario **scenarios, size_t n);
-unsigned long long mb_seed_from_clock(void);
+void mb__add_context(const run_ctx *run, mb_scenario **scenarios, size_t n);
+unsigned long long mb__seed_from_clock(void);
 
 /* jobs.c: the job flow of one cell. */
 typedef struct inflight_job {
@@ -290,87 +291,87 @@ typedef struct inflight_job {
     double submitted_ms;
 } inflight_job;
 /* Submits one job of per_job images in batches of batch_size. */
-int mb_submit_sized_job(cell_state *cs, int per_job, int batch_size, inflight_job *out,
+int mb__submit_sized_job(cell_state *cs, int per_job, int batch_size, inflight_job *out,
                         mb_err *err);
 /* Submits the cell's next job (its own images per job and batch size). */
-int mb_submit_job(cell_state *cs, inflight_job *out, mb_err *err);
-void mb_inflight_clear(inflight_job *j);
+int mb__submit_job(cell_state *cs, inflight_job *out, mb_err *err);
+void mb__inflight_clear(inflight_job *j);
 /* Waits for the oldest in-flight job's result; 1 with *lost set when the
  * worker died or the job timed out (the jobs are recorded as lost). */
-int mb_await_result(cell_state *cs, inflight_job *jobs, int *n_inflight, bool *lost,
+int mb__await_result(cell_state *cs, inflight_job *jobs, int *n_inflight, bool *lost,
                     mb_result *out, double *latency_ms, int *batch_size, mb_err *err);
 /* Records one result against the cell (repetition -1: warm-up). */
-void mb_record_result(cell_state *cs, mb_result *r, double latency_ms, int batch_size,
+void mb__record_result(cell_state *cs, mb_result *r, double latency_ms, int batch_size,
                       int repetition);
 /* Waits for every in-flight job. */
-int mb_drain(cell_state *cs, inflight_job *jobs, int *n_inflight, int repetition, mb_err *err);
+int mb__drain(cell_state *cs, inflight_job *jobs, int *n_inflight, int repetition, mb_err *err);
 /* The cell's warm-up jobs, before its first repetition. */
-int mb_run_warmup(cell_state *cs, mb_err *err);
+int mb__run_warmup(cell_state *cs, mb_err *err);
 
 /* execute.c: runs the cell's next repetition (warm-up first when it is the
  * cell's first) and fills its rep_record.  round is recorded with it. */
-void mb_execute_repetition(cell_state *cs, int round);
+void mb__execute_repetition(cell_state *cs, int round);
 /* execute.c: true when the cell needs no more repetitions: all planned ones
  * ran, it was skipped or decided by a failure, or adaptive repetitions met
  * their target (checked here). */
-bool mb_cell_done(cell_state *cs);
+bool mb__cell_done(cell_state *cs);
 /* frontier.c: the batch-size frontier search, as the cell's one repetition. */
-void mb_execute_frontier(cell_state *cs, rep_record *rec);
+void mb__execute_frontier(cell_state *cs, rep_record *rec);
 
 /* record.c: what a repetition recorded, and the cell's line. */
 /* The live progress line (a terminal) or nothing. */
-void mb_progress(const cell_state *cs, const char *what);
-void mb_rep_counter(rep_record *rec, const char *name, double value, int flags);
+void mb__progress(const cell_state *cs, const char *what);
+void mb__rep_counter(rep_record *rec, const char *name, double value, int flags);
 /* Marks the repetition failed with prefix + what as Google Benchmark's error. */
-void mb_rep_fail(rep_record *rec, const char *prefix, const char *what);
+void mb__rep_fail(rep_record *rec, const char *prefix, const char *what);
 /* The cell's line on stderr once it is decided or finished. */
-void mb_report_cell(const cell_state *cs, const char *error);
+void mb__report_cell(const cell_state *cs, const char *error);
 /* An infrastructure failure: the run stops, the repetition fails. */
-void mb_infra_failure(cell_state *cs, rep_record *rec, const mb_err *err);
+void mb__infra_failure(cell_state *cs, rep_record *rec, const mb_err *err);
 /* record.c: Google Benchmark's function for every cell: replays the
  * recorded repetitions (arg is the cell_state). */
 struct mb_gb_state;
-void mb_replay_cell(struct mb_gb_state *gb, void *arg);
+void mb__replay_cell(struct mb_gb_state *gb, void *arg);
 /* The cell's verdict from its jobs, its expectations and what never ran. */
-void mb_decide_cell(cell_state *cs);
+void mb__decide_cell(cell_state *cs);
 
 /* schedule.c: runs every planned repetition of every cell, interleaved in
  * seeded random rounds or one cell after another, then gives the
  * repetitions that never ran their records. */
-void mb_schedule_run(run_ctx *run);
+void mb__schedule_run(run_ctx *run);
 
 /* ab.c: the candidate side of an A/B run (run->cfg->candidate_*): a twin of
  * every cell.  MB_EUSAGE for a --candidate-fault that does not parse. */
-int mb_ab_add_candidates(run_ctx *run, size_t n_base, mb_err *err);
-void mb_ab_free(run_ctx *run);
+int mb__ab_add_candidates(run_ctx *run, size_t n_base, mb_err *err);
+void mb__ab_free(run_ctx *run);
 /* The A/B verdicts (a report named after the baseline side's cells), and
  * the contrasts of cells that differ in one axis; both paired by round. */
-struct mb_compare_report *mb_ab_report(const run_ctx *run);
-void mb_contrasts_make(run_ctx *run);
-/* Whether cs will be one side of a contrast (same rule as mb_contrasts_make). */
-bool mb_cell_contrasted(const run_ctx *run, const cell_state *cs);
+struct mb_compare_report *mb__ab_report(const run_ctx *run);
+void mb__contrasts_make(run_ctx *run);
+/* Whether cs will be one side of a contrast (same rule as mb__contrasts_make). */
+bool mb__cell_contrasted(const run_ctx *run, const cell_state *cs);
 /* "watermark fix on vs off, cpu 224x224 batch 8: -0.4% [-1.1%, +0.3%], no
  * cost detectable above 1.2%": one line per contrast (heap). */
-char *mb_contrast_sentence(const run_ctx *run, size_t i);
+char *mb__contrast_sentence(const run_ctx *run, size_t i);
 /* The same with name (NULL: the contrast's full cell name) in front. */
-char *mb_contrast_sentence_named(const run_ctx *run, size_t i, const char *name);
+char *mb__contrast_sentence_named(const run_ctx *run, size_t i, const char *name);
 /* The gate of contrast i, or NULL when it has none. */
-const mb_contrast_gate *mb_contrast_gate_of(const run_ctx *run, size_t i);
-/* Folds the gates into the exit code: a failed gate is MB_EXIT_EXPECTATION,
- * an inconclusive one too under --fail-on-inconclusive; otherwise
- * exit_code is returned unchanged.  Prints a notice for each gate that did
- * not pass (unless quiet). */
-int mb_contrast_gates_exit(const run_ctx *run, int exit_code);
+const mb_contrast_gate *mb__contrast_gate_of(const run_ctx *run, size_t i);
+/* Counts the gates that failed or could not decide into the outcome (an
+ * inconclusive one fails the run under --fail-on-inconclusive, as
+ * mb_outcome_failed says).  Prints a notice for each gate that did not
+ * pass (unless quiet). */
+void mb__contrast_gates_count(const run_ctx *run, mb_outcome *outcome);
 /* The gates' section of compare.md: after the comparison's table, or the
  * whole file when the run compared nothing else; nothing without gates. */
-int mb_contrast_gates_publish(const run_ctx *run, mb_err *err);
-void mb_contrasts_free(run_ctx *run);
+int mb__contrast_gates_publish(const run_ctx *run, mb_err *err);
+void mb__contrasts_free(run_ctx *run);
 /* A gate as run.json records it: max_cost, verdict, cost and its interval,
  * mde, rounds, reason and the sentence. */
-struct json_t *mb_contrast_gate_json(const mb_contrast_gate *g);
+struct json_t *mb__contrast_gate_json(const mb_contrast_gate *g);
 
 /* report.c */
-int mb_report_write_run_json(const run_ctx *run, const char *status, mb_err *err);
-int mb_report_write_summary(const run_ctx *run, mb_err *err);
+int mb__report_write_run_json(const run_ctx *run, const char *status, mb_err *err);
+int mb__report_write_summary(const run_ctx *run, mb_err *err);
 
 #endif

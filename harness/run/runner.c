@@ -46,7 +46,7 @@ static void print_contrasts(const run_ctx *run)
         return;
     fprintf(stderr, "Contrasts (paired by round; change of the first side against the second):\n");
     for (size_t i = 0; i < run->contrasts->n_cells; i++) {
-        char *line = mb_contrast_sentence(run, i);
+        char *line = mb__contrast_sentence(run, i);
         fprintf(stderr, "  %s\n", line);
         free(line);
     }
@@ -87,70 +87,82 @@ static int draw_charts(run_ctx *run, mb_err *err)
     return rc;
 }
 
+/* One cell's verdict and OOMs into the outcome.  An OOM is unexpected
+ * where it failed its cell (expect.oom: never); the frontier search's
+ * OOMs are its method, and a paravirtual device's cap is not an MPS OOM. */
+static void count_cell(const cell_state *cs, mb_outcome *o)
+{
+    size_t ooms = (size_t)cs->counts[MB_JOB_OOM];
+    bool unexpected = cs->verdict == CELL_FAIL && !cs->frontier &&
+                      cs->cell->expect.oom == MB_OOM_NEVER;
+    if (cs->verdict == CELL_FAIL)
+        o->cells_failed++;
+    if (unexpected)
+        o->ooms_unexpected += ooms;
+    else
+        o->ooms_expected += ooms;
+}
+
+/* The baseline comparison or the A/B report, made and written. */
+static int make_comparison(run_ctx *run, mb_err *err)
+{
+    if (run->n_candidates > 0) {
+        run->compare = mb__ab_report(run);
+        return publish_comparison(run, err);
+    }
+    return compare_with_baseline(run, err);
+}
+
 /* Verdicts, the baseline comparison, then every report and chart.  Runs for
  * complete and incomplete runs alike, so a run that died still leaves valid
- * files; returns the exit code. */
-static int finish_run(run_ctx *run, int exit_code, mb_err *err)
+ * files.  error is what stopped the run (0 when it ran to the end); returns
+ * the run's error, that one or a later one. */
+static int finish_run(run_ctx *run, int error, mb_outcome *o, mb_err *err)
 {
-    bool complete = exit_code == MB_EXIT_OK;
+    bool complete = error == 0 && !o->interrupted;
     for (size_t i = 0; i < run->n_cells; i++) {
-        mb_decide_cell(&run->cells[i]);
-        if (run->cells[i].verdict == CELL_FAIL && exit_code == MB_EXIT_OK)
-            exit_code = MB_EXIT_EXPECTATION;
+        mb__decide_cell(&run->cells[i]);
+        count_cell(&run->cells[i], o);
     }
-    mb_contrasts_make(run);
+    mb__contrasts_make(run);
     if (!run->cfg->quiet)
-        mb_worker_compare_print(run, stderr);
+        mb__worker_compare_print(run, stderr);
     print_contrasts(run);
     /* A contrast's max_cost gate is an expectation like any other. */
-    exit_code = mb_contrast_gates_exit(run, exit_code);
-    const char *status = !complete ? "incomplete"
-                       : exit_code == MB_EXIT_OK ? "passed" : "failed";
+    mb__contrast_gates_count(run, o);
+    const char *status = !complete ? "incomplete" : mb_outcome_failed(o) ? "failed" : "passed";
     mb_err werr;
-    int rc = mb_report_write_run_json(run, status, &werr);
-    bool ab = run->n_candidates > 0;
-    if (rc == 0 && complete && (run->cfg->baseline != NULL || ab)) {
+    int rc = mb__report_write_run_json(run, status, &werr);
+    if (rc == 0 && complete && (run->cfg->baseline != NULL || run->n_candidates > 0)) {
         mb_err cerr;
-        int outcome;
-        int crc = 0;
-        if (ab) {
-            run->compare = mb_ab_report(run);
-            crc = publish_comparison(run, &cerr);
-        } else {
-            crc = compare_with_baseline(run, &cerr);
-        }
+        int crc = make_comparison(run, &cerr);
+        bool made = crc == 0;
+        /* A baseline with no cell in common is an error, saying why. */
+        if (made)
+            crc = mb_compare_outcome(run->compare, o, &cerr);
         if (crc != 0) {
             *err = cerr;
-            exit_code = mb_err_exit_code(cerr.code);
-            status = "incomplete";
-        } else if ((outcome = mb_compare_outcome(run->compare, run->cfg->fail_on_inconclusive,
-                                                 &cerr)) != 0) {
-            /* A regression (or an inconclusive cell under
-             * --fail-on-inconclusive) is 1; a baseline with no cell in
-             * common is 2, saying why. */
-            if (outcome < 0) {
-                *err = cerr;
-                exit_code = mb_err_exit_code(outcome);
-            } else {
-                exit_code = MB_EXIT_EXPECTATION;
-            }
-            status = "failed";
+            error = crc;
         }
+        status = !made ? "incomplete" : crc != 0 || mb_outcome_failed(o) ? "failed" : "passed";
     }
     if (rc == 0)
-        rc = mb_report_write_run_json(run, status, &werr);
+        rc = mb__report_write_run_json(run, status, &werr);
     if (rc == 0 && complete)
-        rc = mb_contrast_gates_publish(run, &werr);
+        rc = mb__contrast_gates_publish(run, &werr);
     if (rc == 0)
-        rc = mb_report_write_summary(run, &werr);
+        rc = mb__report_write_summary(run, &werr);
     /* Charts before the rendered reports: report.html inlines them. */
     if (rc == 0 && !run->cfg->no_charts) {
         mb_err perr;
+        /* Charts are a by-product: their failure is the run's error only
+         * when the run itself passed, so that a missing gnuplot never hides
+         * a failed expectation. */
         if (draw_charts(run, &perr) != 0) {
             fprintf(stderr, "mpsbench: no charts: %s\n", perr.msg);
-            if (exit_code == MB_EXIT_OK) {
+            if (error == 0 && !o->interrupted && !mb_outcome_failed(o)) {
                 *err = perr;
-                exit_code = MB_EXIT_INFRA;
+                error = perr.code;
             }
         }
     }
@@ -160,9 +172,9 @@ static int finish_run(run_ctx *run, int exit_code, mb_err *err)
         rc = mb_report_render_dir(run->dir, &werr);
     if (rc != 0) {
         *err = werr;
-        return MB_EXIT_INFRA;
+        return rc;
     }
-    return exit_code;
+    return error;
 }
 
 /* The run's Redis: --redis, or an embedded redis-server logging into the
@@ -178,7 +190,7 @@ static int open_queue(run_ctx *run, mb_redis_server *server, mb_err *err)
         free(log);
         run->redis_pid = (long)server->proc.pid;
         if (rc == 0)
-            mb_leftovers_note_child(run, "redis", run->redis_pid);
+            mb__leftovers_note_child(run, "redis", run->redis_pid);
         if (rc == 0)
             rc = mb_queue_connect(server->url, 5000, &run->q, err);
     }
@@ -191,29 +203,28 @@ static int open_queue(run_ctx *run, mb_redis_server *server, mb_err *err)
 }
 
 /* Probes the devices (run.json records them) and replaces `device: auto`
- * by the usable ones.  An exit code: MB_EXIT_OK when the run can go on. */
+ * by the usable ones.  A probe that fails matters only to `device: auto`. */
 static int resolve_auto_devices(run_ctx *run, mb_scenario **scenarios, mb_err *err)
 {
     size_t n = run->cfg->n_scenarios;
     bool need_probe = false;
     for (size_t i = 0; i < n; i++)
-        need_probe |= mb_axis_has(scenarios[i], "device", "auto");
-    int rc = mb_probe_devices(run, err);
-    if (rc != 0 && need_probe)
-        return MB_EXIT_INFRA;
+        need_probe |= mb__axis_has(scenarios[i], "device", "auto");
+    int rc = mb__probe_devices(run, err);
     if (!need_probe)
-        return MB_EXIT_OK;
-    char *usable = mb_usable_devices(run);
+        return 0;
+    if (rc != 0)
+        return rc;
+    char *usable = mb__usable_devices(run);
     for (size_t i = 0; i < n && rc == 0; i++)
-        if (mb_axis_has(scenarios[i], "device", "auto"))
+        if (mb__axis_has(scenarios[i], "device", "auto"))
             rc = mb_scenario_set_axis(scenarios[i], "device", usable, err);
     free(usable);
-    return rc != 0 ? mb_err_exit_code(rc) : MB_EXIT_OK;
+    return rc;
 }
 
 /* Registers one Google Benchmark per cell, runs the schedule, then lets
- * Google Benchmark replay the recorded repetitions into results.json.  An
- * exit code: MB_EXIT_OK when the run got that far. */
+ * Google Benchmark replay the recorded repetitions into results.json. */
 static int measure(run_ctx *run, mb_scenario **scenarios, mb_err *err)
 {
     const mb_run_config *cfg = run->cfg;
@@ -227,13 +238,13 @@ static int measure(run_ctx *run, mb_scenario **scenarios, mb_err *err)
             .use_manual_time = true,
             .unit = MB_GB_MS,
         };
-        if ((rc = mb_gb_register(cs->bench_name, mb_replay_cell, cs, &opt, err)) != 0)
-            return MB_EXIT_INFRA;
+        if ((rc = mb_gb_register(cs->bench_name, mb__replay_cell, cs, &opt, err)) != 0)
+            return rc;
     }
-    mb_add_context(run, scenarios, cfg->n_scenarios);
-    run->schedule.seed = cfg->seed_set ? cfg->seed : mb_seed_from_clock();
-    mb_schedule_run(run);
-    mb_slot_stop_all(run);
+    mb__add_context(run, scenarios, cfg->n_scenarios);
+    run->schedule.seed = cfg->seed_set ? cfg->seed : mb__seed_from_clock();
+    mb__schedule_run(run);
+    mb__slot_stop_all(run);
     char *json_tmp = mb_asprintf("%s/results.json.partial", run->dir);
     char *json_out = mb_asprintf("%s/results.json", run->dir);
     mb_gb_run_options ro = {.json_out = json_tmp};
@@ -246,13 +257,16 @@ static int measure(run_ctx *run, mb_scenario **scenarios, mb_err *err)
         rc = mb_err_set(err, MB_EIO, "cannot write %s", json_out);
     free(json_tmp);
     free(json_out);
-    mb_slot_stop_all(run);
-    return rc < 0 ? MB_EXIT_INFRA : MB_EXIT_OK;
+    mb__slot_stop_all(run);
+    return rc < 0 ? rc : 0;
 }
 
-int mb_run(const mb_run_config *cfg, char **run_dir_out, mb_err *err)
+int mb_run(const mb_run_config *cfg, char **run_dir_out, mb_outcome *outcome, mb_err *err)
 {
     mb_err_clear(err);
+    mb_outcome ignored;
+    mb_outcome *o = outcome != NULL ? outcome : &ignored;
+    *o = (mb_outcome){.fail_on_inconclusive = cfg->fail_on_inconclusive};
     mb_scenario **scenarios = mb_calloc(cfg->n_scenarios, sizeof *scenarios);
     mb_cell **cell_arrays = mb_calloc(cfg->n_scenarios, sizeof *cell_arrays);
     size_t *cell_counts = mb_calloc(cfg->n_scenarios, sizeof *cell_counts);
@@ -261,11 +275,10 @@ int mb_run(const mb_run_config *cfg, char **run_dir_out, mb_err *err)
     mb_progress_init(&run.progress, stderr, cfg->progress, cfg->quiet);
     mb_redis_server server = {0};
     mb_image_set *images = NULL;
-    int exit_code = MB_EXIT_OK;
-    int rc = mb_load_scenarios(cfg, scenarios, err);
+    int rc = mb__load_scenarios(cfg, scenarios, err);
     if (rc == 0 && cfg->list) {
         /* Before any process starts or is reaped: --list runs nothing. */
-        exit_code = mb_err_exit_code(mb_run_list(cfg, scenarios, stdout, err));
+        rc = mb_run_list(cfg, scenarios, stdout, err);
         goto out;
     }
     if (rc == 0)
@@ -273,62 +286,54 @@ int mb_run(const mb_run_config *cfg, char **run_dir_out, mb_err *err)
     /* Before the folder is judged: a run killed outright there may have
      * left processes behind. */
     if (rc == 0)
-        mb_leftovers_reap(cfg->out_dir, cfg->quiet);
+        mb__leftovers_reap(cfg->out_dir, cfg->quiet);
     if (rc == 0)
-        rc = mb_check_out_dir(cfg, err);
+        rc = mb__check_out_dir(cfg, err);
     if (rc == 0)
-        rc = mb_check_models(cfg, scenarios, cfg->n_scenarios, err);
-    if (rc != 0) {
-        exit_code = mb_err_exit_code(rc);
+        rc = mb__check_models(cfg, scenarios, cfg->n_scenarios, err);
+    if (rc != 0)
         goto out;
-    }
 
-    run.dir = cfg->out_dir ? mb_strdup(cfg->out_dir) : mb_default_run_dir(scenarios[0]);
+    run.dir = cfg->out_dir ? mb_strdup(cfg->out_dir) : mb__default_run_dir(scenarios[0]);
     char *logs = mb_asprintf("%s/logs", run.dir);
-    rc = mb_mkdir_p(logs, 0755);
+    rc = mb_mkdir_p(logs, 0755, err);
     free(logs);
-    if (rc != 0) {
-        rc = mb_err_set(err, MB_EIO, "cannot create run directory %s: %s", run.dir, strerror(-rc));
-        exit_code = MB_EXIT_INFRA;
+    if (rc != 0)
         goto out;
-    }
     if (run_dir_out != NULL)
         *run_dir_out = mb_strdup(run.dir);
 
-    if ((rc = open_queue(&run, &server, err)) != 0) {
-        /* A URL that does not parse is bad usage (2); a Redis that does not
-         * answer is infrastructure (3). */
-        exit_code = mb_err_exit_code(rc);
+    /* A URL that does not parse is bad usage (2); a Redis that does not
+     * answer is infrastructure (3). */
+    if ((rc = open_queue(&run, &server, err)) != 0)
         goto out;
-    }
-
-    if ((exit_code = resolve_auto_devices(&run, scenarios, err)) != MB_EXIT_OK)
+    if ((rc = resolve_auto_devices(&run, scenarios, err)) != 0)
         goto out;
 
     const char *cache = cfg->image_cache;
     images = mb_image_set_new(cache);
-    mb_image_set_set_cancel(images, mb_run_interrupted);
-    if ((rc = mb_prepare_cells(&run, scenarios, cfg->n_scenarios, cell_arrays, cell_counts, images,
-                            err)) != 0) {
-        exit_code = mb_err_exit_code(rc);
+    mb_image_set_set_cancel(images, mb__run_interrupted);
+    if ((rc = mb__prepare_cells(&run, scenarios, cfg->n_scenarios, cell_arrays, cell_counts, images,
+                            err)) != 0)
         goto out;
-    }
-    mb_report_write_run_json(&run, "running", NULL);
+    mb__report_write_run_json(&run, "running", NULL);
 
-    if ((exit_code = measure(&run, scenarios, err)) != MB_EXIT_OK)
+    if ((rc = measure(&run, scenarios, err)) != 0)
         goto out;
-    if (run.infra_failed) {
+    /* A repetition cut by the stop request fails like a lost worker; the
+     * interrupt, not the infrastructure, is then what happened. */
+    if (run.infra_failed && !mb__run_interrupted()) {
         *err = run.infra_err;
-        exit_code = MB_EXIT_INFRA;
-    } else if (mb_run_interrupted()) {
-        mb_err_set(err, MB_EWORKER, "interrupted; partial results are in %s", run.dir);
-        exit_code = MB_EXIT_INFRA;
+        rc = run.infra_err.code;
     }
 
 out:
+    /* Set-up stopped by a signal says so through its error; a measurement
+     * stopped by one is an outcome: the cells that ran are judged. */
+    o->interrupted = mb__run_interrupted();
     if (run.dir != NULL && run.cells != NULL)
-        exit_code = finish_run(&run, exit_code, err);
-    mb_slot_stop_all(&run);
+        rc = finish_run(&run, rc, o, err);
+    mb__slot_stop_all(&run);
     if (run.q != NULL && cfg->redis_url != NULL) {
         /* A shared Redis keeps nothing of ours once the run is over. */
         char *pattern = mb_asprintf("mb:%s:*", run.ns);
@@ -338,7 +343,7 @@ out:
     mb_queue_free(run.q);
     mb_redis_server_stop(&server);
     mb_image_set_free(images);
-    mb_free_cells(&run);
+    mb__free_cells(&run);
     for (size_t i = 0; i < cfg->n_scenarios; i++) {
         mb_cells_free(cell_arrays[i], cell_counts[i]);
         mb_scenario_free(scenarios[i]);
@@ -354,5 +359,5 @@ out:
     free(run.devices_json);
     free(run.plot_error);
     mb_compare_report_free(run.compare);
-    return exit_code;
+    return rc;
 }

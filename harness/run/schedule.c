@@ -8,7 +8,7 @@
  * run last, and two cells compared round by round (a contrast, or an A/B
  * of two workers) are measured minutes apart at most.  This is randomized
  * multiple interleaved trials (Abedi and Brecht, ICPE 2017).  Workers stay
- * alive across rounds (mb_slot_select), up to run.max_live_workers, RQ
+ * alive across rounds (mb__slot_select), up to run.max_live_workers, RQ
  * workers as well as native ones; a run with more worker configurations
  * than that runs sequentially and says why.
  *
@@ -103,7 +103,7 @@ static bool fresh_worker(const run_ctx *run, const cell_state *cs)
     switch (cs->cell->run.fresh_workers) {
     case MB_FRESH_ALWAYS: return true;
     case MB_FRESH_NEVER: return false;
-    default: return cs->partner != NULL || mb_cell_contrasted(run, cs);
+    default: return cs->partner != NULL || mb__cell_contrasted(run, cs);
     }
 }
 
@@ -135,7 +135,7 @@ static void settle_options(run_ctx *run)
 
 static bool stopped(const run_ctx *run)
 {
-    return run->infra_failed || mb_run_interrupted();
+    return run->infra_failed || mb__run_interrupted();
 }
 
 /* Repetitions that never ran get the record Google Benchmark must report
@@ -164,7 +164,7 @@ static void finish_records(cell_state *cs)
     cs->repetition = cs->n_planned;
 }
 
-void mb_schedule_run(run_ctx *run)
+void mb__schedule_run(run_ctx *run)
 {
     run_schedule *s = &run->schedule;
     settle_options(run);
@@ -172,9 +172,9 @@ void mb_schedule_run(run_ctx *run)
     if (s->order == MB_ORDER_SEQUENTIAL) {
         for (size_t i = 0; i < run->n_cells && !stopped(run); i++) {
             cell_state *cs = &run->cells[i];
-            while (!mb_cell_done(cs) && !stopped(run)) {
+            while (!mb__cell_done(cs) && !stopped(run)) {
                 note_ran(s, (int)i);
-                mb_execute_repetition(cs, cs->repetition);
+                mb__execute_repetition(cs, cs->repetition);
             }
         }
         s->rounds = 0;
@@ -186,11 +186,11 @@ void mb_schedule_run(run_ctx *run)
             bool any = false;
             for (size_t i = 0; i < run->n_cells; i++) {
                 cell_state *cs = &run->cells[i];
-                bool done = mb_cell_done(cs);
+                bool done = mb__cell_done(cs);
                 any |= !done;
                 if (cs->candidate)
                     continue;
-                if (!done || (cs->partner != NULL && !mb_cell_done(cs->partner)))
+                if (!done || (cs->partner != NULL && !mb__cell_done(cs->partner)))
                     order[n++] = (int)i;
             }
             if (!any)
@@ -205,12 +205,12 @@ void mb_schedule_run(run_ctx *run)
                 }
                 cell_state *pair[2] = {first, second};
                 for (size_t p = 0; p < 2 && !stopped(run); p++) {
-                    if (pair[p] == NULL || mb_cell_done(pair[p]))
+                    if (pair[p] == NULL || mb__cell_done(pair[p]))
                         continue;
                     note_ran(s, (int)(pair[p] - run->cells));
                     if (pair[p]->fresh_worker)
-                        mb_slot_retire(run, pair[p]);
-                    mb_execute_repetition(pair[p], round);
+                        mb__slot_retire(run, pair[p]);
+                    mb__execute_repetition(pair[p], round);
                 }
             }
             note_ran(s, -1);

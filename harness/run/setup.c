@@ -28,13 +28,13 @@
 
 /* A seed for the interleaved order when none is given: differs from run to
  * run, and is recorded in run.json so that an order can be replayed. */
-unsigned long long mb_seed_from_clock(void)
+unsigned long long mb__seed_from_clock(void)
 {
     unsigned long long t = (unsigned long long)(mb_wall_ms() * 1000.0);
     return t ^ ((unsigned long long)getpid() << 32);
 }
 
-char *mb_default_run_dir(const mb_scenario *first)
+char *mb__default_run_dir(const mb_scenario *first)
 {
     char stamp[32];
     time_t t = time(NULL);
@@ -45,7 +45,7 @@ char *mb_default_run_dir(const mb_scenario *first)
 }
 
 /* Runs `mpsbench-worker --probe` once, for device: auto. */
-int mb_probe_devices(run_ctx *run, mb_err *err)
+int mb__probe_devices(run_ctx *run, mb_err *err)
 {
     char *out = mb_asprintf("%s/logs/probe.json", run->dir);
     char *argv[] = {(char *)run->cfg->worker_path, "--probe", NULL};
@@ -56,7 +56,7 @@ int mb_probe_devices(run_ctx *run, mb_err *err)
         mb_proc_stop(&p, 1000);
         rc = mb_err_set(err, MB_EWORKER, "device probe did not finish within 120 s");
     }
-    char *text = rc == 0 ? mb_read_file(out, NULL) : NULL;
+    char *text = rc == 0 ? mb_read_file(out, NULL, NULL) : NULL;
     free(out);
     if (rc != 0)
         return rc;
@@ -73,7 +73,7 @@ int mb_probe_devices(run_ctx *run, mb_err *err)
 }
 
 /* "cuda,cpu": the usable devices, GPU first, as device: auto means. */
-char *mb_usable_devices(const run_ctx *run)
+char *mb__usable_devices(const run_ctx *run)
 {
     json_t *o = json_loads(run->devices_json, 0, NULL);
     json_t *devices = json_object_get(o, "devices");
@@ -90,7 +90,7 @@ char *mb_usable_devices(const run_ctx *run)
     return csv;
 }
 
-bool mb_axis_has(const mb_scenario *s, const char *axis, const char *value)
+bool mb__axis_has(const mb_scenario *s, const char *axis, const char *value)
 {
     const mb_axis *a = mb_scenario_axis(s, axis);
     for (size_t i = 0; a != NULL && i < a->n_values; i++)
@@ -99,7 +99,7 @@ bool mb_axis_has(const mb_scenario *s, const char *axis, const char *value)
     return false;
 }
 
-void mb_add_context(const run_ctx *run, mb_scenario **scenarios, size_t n)
+void mb__add_context(const run_ctx *run, mb_scenario **scenarios, size_t n)
 {
     struct utsname u;
     if (uname(&u) == 0) {
@@ -170,7 +170,7 @@ static const worker_backend *backend_for(mb_worker_kind kind)
     return &mb_native_backend;
 }
 
-int mb_prepare_cells(run_ctx *run, mb_scenario **scenarios, size_t n_scenarios,
+int mb__prepare_cells(run_ctx *run, mb_scenario **scenarios, size_t n_scenarios,
                      mb_cell **cell_arrays, size_t *cell_counts, mb_image_set *images,
                      mb_err *err)
 {
@@ -240,11 +240,11 @@ int mb_prepare_cells(run_ctx *run, mb_scenario **scenarios, size_t n_scenarios,
     if (run->n_cells == 0 && run->cfg->n_filters > 0)
         return mb_cell_filter_none(run->cfg, total, err);
     if (ab)
-        return mb_ab_add_candidates(run, run->n_cells, err);
+        return mb__ab_add_candidates(run, run->n_cells, err);
     return 0;
 }
 
-void mb_free_cells(run_ctx *run)
+void mb__free_cells(run_ctx *run)
 {
     for (size_t i = 0; i < run->n_cells; i++) {
         cell_state *cs = &run->cells[i];
@@ -264,8 +264,8 @@ void mb_free_cells(run_ctx *run)
         free(cs->unreadable);
     }
     free(run->cells);
-    mb_ab_free(run);
-    mb_contrasts_free(run);
+    mb__ab_free(run);
+    mb__contrasts_free(run);
     for (size_t i = 0; i < run->hellos.n; i++)
         free(run->hellos.records[i]);
     free(run->hellos.records);
@@ -273,7 +273,7 @@ void mb_free_cells(run_ctx *run)
     free(run->schedule.fallback);
 }
 
-int mb_load_scenarios(const mb_run_config *cfg, mb_scenario **scenarios, mb_err *err)
+int mb__load_scenarios(const mb_run_config *cfg, mb_scenario **scenarios, mb_err *err)
 {
     for (size_t i = 0; i < cfg->n_scenarios; i++) {
         int rc = mb_scenario_load(cfg->scenarios[i], &scenarios[i], err);
@@ -287,7 +287,7 @@ int mb_load_scenarios(const mb_run_config *cfg, mb_scenario **scenarios, mb_err 
 
 /* --out '' would write into the current folder's root or '/'; a folder
  * that holds files would mix two runs' reports and charts. */
-int mb_check_out_dir(const mb_run_config *cfg, mb_err *err)
+int mb__check_out_dir(const mb_run_config *cfg, mb_err *err)
 {
     if (cfg->out_dir == NULL)
         return 0;
@@ -312,7 +312,7 @@ int mb_check_out_dir(const mb_run_config *cfg, mb_err *err)
  * (the harness does not link libtorch), before any benchmark worker starts:
  * a file libtorch cannot load is a scenario mistake (exit 2) that names the
  * key and the path, not a worker failure in the middle of the matrix. */
-int mb_check_models(const mb_run_config *cfg, mb_scenario **scenarios, size_t n,
+int mb__check_models(const mb_run_config *cfg, mb_scenario **scenarios, size_t n,
                     mb_err *err)
 {
     for (size_t i = 0; i < n; i++) {
@@ -333,14 +333,14 @@ int mb_check_models(const mb_run_config *cfg, mb_scenario **scenarios, size_t n,
         int rc = mb_spawn(argv, NULL, log, &p, err);
         double t0 = mb_now_ms();
         while (rc == 0 && !mb_proc_wait(&p, 100)) {
-            if (mb_run_interrupted() || mb_now_ms() - t0 > 120000) {
+            if (mb__run_interrupted() || mb_now_ms() - t0 > 120000) {
                 mb_proc_stop(&p, 500);
-                rc = mb_err_set(err, mb_run_interrupted() ? MB_EIO : MB_EWORKER, "%s model '%s'",
-                                mb_run_interrupted() ? "interrupted while checking"
+                rc = mb_err_set(err, mb__run_interrupted() ? MB_EIO : MB_EWORKER, "%s model '%s'",
+                                mb__run_interrupted() ? "interrupted while checking"
                                             : "120 s were not enough to load", s->model);
             }
         }
-        char *text = rc == 0 ? mb_read_file_max(log, 65536, NULL) : NULL;
+        char *text = rc == 0 ? mb_read_file_max(log, 65536, NULL, NULL) : NULL;
         unlink(log);
         free(log);
         if (rc != 0) {

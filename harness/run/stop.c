@@ -12,7 +12,7 @@ void mb_run_request_stop(void)
     stop_requested = 1;
 }
 
-bool mb_run_interrupted(void)
+bool mb__run_interrupted(void)
 {
     return stop_requested != 0;
 }

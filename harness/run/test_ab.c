@@ -216,7 +216,7 @@ static void watermark_fix_is_contrasted(void **state)
      * settings the table shows in columns, not by the full name. */
     char *path = mb_asprintf("%s/summary.md", out);
     size_t len;
-    char *summary = mb_read_file(path, &len);
+    char *summary = mb_read_file(path, &len, NULL);
     assert_non_null(summary);
     if (strstr(summary, "\n- fix · cpu 64x48 batch 2: on vs off: ") == NULL ||
         strstr(summary, "- fix/embed/") != NULL)
@@ -275,7 +275,7 @@ static void contrast_gate_fails_beyond_max_cost(void **state)
     assert_true(json_number_value(json_object_get(g, "cost_low")) > 0.02);
     assert_true(json_number_value(json_object_get(g, "max_cost")) == 0.02);
     char *path = mb_asprintf("%s/summary.md", out);
-    char *summary = mb_read_file(path, NULL);
+    char *summary = mb_read_file(path, NULL, NULL);
     assert_non_null(summary);
     assert_non_null(strstr(summary, "gate: exec=fork_per_job costs at most 2.0%: measured +"));
     free(summary);
@@ -283,14 +283,14 @@ static void contrast_gate_fails_beyond_max_cost(void **state)
     /* compare.md (no other comparison in this run) holds the gate, and
      * junit.xml fails a testcase with the interval in its message. */
     path = mb_asprintf("%s/compare.md", out);
-    char *md = mb_read_file(path, NULL);
+    char *md = mb_read_file(path, NULL, NULL);
     if (md == NULL || strstr(md, "### Contrast gates") == NULL ||
         strstr(md, "costs at most 2.0%: measured +") == NULL || strstr(md, " | fail |") == NULL)
         fail_msg("compare.md:\n%s", md ? md : "(none)");
     free(md);
     free(path);
     path = mb_asprintf("%s/junit.xml", out);
-    char *junit = mb_read_file(path, NULL);
+    char *junit = mb_read_file(path, NULL, NULL);
     assert_non_null(junit);
     const char *failure = strstr(junit, "<failure type=\"max_cost\" message=\"exec=fork_per_job "
                                         "costs at most 2.0%: measured +");

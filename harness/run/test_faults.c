@@ -542,7 +542,7 @@ static void interrupted_run_cleans_up(void **state)
         json_array_foreach(json_object_get(run, "cells"), i, c)
             assert_string_equal(str(c, "verdict"), "incomplete");
         char *junit = mb_asprintf("%s/junit.xml", out);
-        char *xml = mb_read_file(junit, NULL);
+        char *xml = mb_read_file(junit, NULL, NULL);
         assert_non_null(xml);
         assert_null(strstr(xml, "<failure"));
         free(xml);
@@ -574,7 +574,7 @@ static void redis_killed_mid_run(void **state)
     assert_int_equal(kill(f->env.redis.proc.pid, SIGKILL), 0);
     assert_int_equal(finish_cli(&cli), 3);
     char *log = mb_asprintf("%s.log", out);
-    char *text = mb_read_file(log, NULL);
+    char *text = mb_read_file(log, NULL, NULL);
     /* The error line of the queue layer ("mpsbench: redis XREAD: ..."),
      * not the folder name, which also says redis. */
     if (strstr(text, "mpsbench: redis ") == NULL && strstr(text, "mpsbench: cannot connect to redis") == NULL)
@@ -623,7 +623,7 @@ static void full_disk_is_a_clear_error(void **state)
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 3);
-    char *text = mb_read_file(log, NULL);
+    char *text = mb_read_file(log, NULL, NULL);
     assert_non_null(text);
     if (strstr(text, "File too large") == NULL && strstr(text, "cannot write") == NULL)
         fail_msg("no clear error in:\n%s", text);

@@ -78,7 +78,7 @@ static void expect_in(const char *text, const char *needle)
 static char *photo_dir(fixture *f, const char *name)
 {
     char *dir = mb_asprintf("%s/%s", f->env.tmp, name);
-    assert_int_equal(mb_mkdir_p(dir, 0755), 0);
+    assert_int_equal(mb_mkdir_p(dir, 0755, NULL), 0);
     char *good = mb_asprintf("%s/good.jpg", dir);
     mb_err err;
     assert_int_equal(mb_fixture_write(good, 64, 48, 7, MB_FORMAT_JPEG, &err), 0);
@@ -158,7 +158,7 @@ static void deep_images_dir_is_refused(void **state)
         free(dir);
         dir = next;
     }
-    assert_int_equal(mb_mkdir_p(dir, 0755), 0);
+    assert_int_equal(mb_mkdir_p(dir, 0755, NULL), 0);
     char *scenario = scenario_for_dir(f, "deep.yaml", "{dir: deep, group_by_size: false}");
     char *out = mb_asprintf("%s/deep-run", f->env.tmp);
     char *output = NULL;
@@ -170,7 +170,7 @@ static void deep_images_dir_is_refused(void **state)
     /* An empty folder is a bad scenario too (2), not an infrastructure
      * failure. */
     char *empty = mb_asprintf("%s/empty", f->env.tmp);
-    assert_int_equal(mb_mkdir_p(empty, 0755), 0);
+    assert_int_equal(mb_mkdir_p(empty, 0755, NULL), 0);
     char *scenario2 = scenario_for_dir(f, "empty.yaml", "{dir: empty, group_by_size: false}");
     char *out2 = mb_asprintf("%s/empty-run", f->env.tmp);
     EXPECT_EXIT(run_cli(f, scenario2, out2, &output, NULL), 2, &output);
@@ -245,7 +245,7 @@ static void out_dir_checks(void **state)
     expect_in(output, "option --out: empty folder name");
     free(output);
     char *out = mb_asprintf("%s/used", f->env.tmp);
-    assert_int_equal(mb_mkdir_p(out, 0755), 0);
+    assert_int_equal(mb_mkdir_p(out, 0755, NULL), 0);
     char *old = mb_test_write_file(&f->env, "used/compare.md", "an earlier run's\n");
     EXPECT_EXIT(run_cli(f, scenario, out, &output, NULL), 2, &output);
     expect_in(output, "is not empty");
@@ -313,7 +313,7 @@ static void unreadable_photos_are_listed(void **state)
     expect_in(cell_reason(run), "1 photo(s) in images.dir cannot be read");
     expect_in(cell_reason(run), "text.jpg");
     char *summary_path = mb_asprintf("%s/summary.md", out);
-    char *summary = mb_read_file(summary_path, NULL);
+    char *summary = mb_read_file(summary_path, NULL, NULL);
     assert_non_null(summary);
     expect_in(summary, "text.jpg");
     json_decref(run);
@@ -357,16 +357,16 @@ static void jpeg_cut_and_closed_fails_the_job(void **state)
     fixture *f = *state;
     MB_TEST_NEED(f);
     char *dir = mb_asprintf("%s/cut", f->env.tmp);
-    assert_int_equal(mb_mkdir_p(dir, 0755), 0);
+    assert_int_equal(mb_mkdir_p(dir, 0755, NULL), 0);
     char *big = mb_asprintf("%s/big.jpg.src", f->env.tmp);
     mb_err err;
     assert_int_equal(mb_fixture_write(big, 640, 480, 3, MB_FORMAT_JPEG, &err), 0);
     size_t len = 0;
-    char *data = mb_read_file(big, &len);
+    char *data = mb_read_file(big, &len, NULL);
     assert_true(len > 8000);
     memcpy(data + 8000, "\xff\xd9", 2);
     char *cut = mb_asprintf("%s/t.jpg", dir);
-    assert_int_equal(mb_write_file_atomic(cut, data, 8002), 0);
+    assert_int_equal(mb_write_file_atomic(cut, data, 8002, NULL), 0);
     mb_image img = {0};
     assert_int_equal(mb_image_decode_file(cut, 0, 0, &img, &err), MB_EIMAGE);
     expect_in(err.msg, "premature end of data segment");

@@ -48,7 +48,7 @@ static char *fake_left_running(fixture *f, const mb_proc *child, unsigned long l
     pid_t harness = gone_pid(&harness_start);
     assert_int_equal(mb_proc_start_time(child->pid, &child_start), 0);
     char *out = mb_asprintf("%s/left", f->env.tmp);
-    assert_int_equal(mb_mkdir_p(out, 0755), 0);
+    assert_int_equal(mb_mkdir_p(out, 0755, NULL), 0);
     json_t *o = json_pack("{s:i, s:s, s:[], s:{s:s, s:I, s:I}, s:[{s:s, s:I, s:I}]}", "format",
                           1, "status", "running", "cells", "harness", "role", "harness", "pid",
                           (json_int_t)harness, "start", (json_int_t)harness_start,

@@ -212,7 +212,7 @@ static void killed_test_binary_leaves_no_child(void **state)
     char *text = NULL;
     double deadline = mb_now_ms() + START_MS;
     for (;;) {
-        text = mb_read_file(log, NULL);
+        text = mb_read_file(log, NULL, NULL);
         if (text != NULL && strstr(text, "ready\n") != NULL)
             break;
         if (!mb_proc_alive(&p) || mb_now_ms() > deadline)
@@ -296,7 +296,7 @@ static void harness_killed_by_sigxfsz_leaves_no_child(void **state)
     double t0 = mb_now_ms();
     assert_int_equal(r, pid);
     if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGXFSZ) {
-        char *text = mb_read_file(log, NULL);
+        char *text = mb_read_file(log, NULL, NULL);
         fail_msg("the harness under a %ld-byte RLIMIT_FSIZE ended with wait status %d, not "
                  "SIGXFSZ:\n%s", (long)limit, status, text ? text : "");
     }

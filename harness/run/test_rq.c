@@ -50,7 +50,7 @@ static const char *check_python(void)
     char *rq = find_rq();
     if (rq == NULL)
         return "no `rq` in PATH (install python3-rq)";
-    char *script = mb_read_file(rq, NULL);
+    char *script = mb_read_file(rq, NULL, NULL);
     free(rq);
     if (script == NULL || strncmp(script, "#!", 2) != 0) {
         free(script);
@@ -103,7 +103,7 @@ static int run_scenario(fixture *f, const char *name, const char *text, char **o
                         json_t **run_json)
 {
     char *path = mb_asprintf("%s/%s.yaml", f->env.tmp, name);
-    assert_int_equal(mb_write_file_atomic(path, text, strlen(text)), 0);
+    assert_int_equal(mb_write_file_atomic(path, text, strlen(text), NULL), 0);
     char *out = mb_asprintf("%s/%s", f->env.tmp, name);
     int code = mb_test_run_scenario(f, path, out, NULL, output);
     *run_json = mb_test_run_json(out, *output);
@@ -117,7 +117,7 @@ static char *summary_of(fixture *f, const char *name)
 {
     char *path = mb_asprintf("%s/%s/summary.md", f->env.tmp, name);
     size_t len;
-    char *text = mb_read_file(path, &len);
+    char *text = mb_read_file(path, &len, NULL);
     if (text == NULL)
         fail_msg("cannot read %s", path);
     free(path);
@@ -332,7 +332,7 @@ static void shared_redis_is_left_clean(void **state)
                        "matrix: {device: [cpu], exec: [persistent, fork_per_job]}\n"
                        "run: {jobs: 1, warmup_jobs: 0, repetitions: 1, threads: 1}\n";
     char *path = mb_asprintf("%s/shared.yaml", f->env.tmp);
-    assert_int_equal(mb_write_file_atomic(path, text, strlen(text)), 0);
+    assert_int_equal(mb_write_file_atomic(path, text, strlen(text), NULL), 0);
     char *out = mb_asprintf("%s/shared", f->env.tmp);
     const char *args[] = {"run", path, "--out", out, "--image-cache", f->cache, "--no-charts",
                           "--redis", f->env.redis.url, NULL};
@@ -372,7 +372,7 @@ static void compare_table_pairs_cells(void **state)
     assert_int_equal(n, 4);
     run_ctx run;
     memset(&run, 0, sizeof run);
-    assert_null(mb_worker_compare_table(&run));
+    assert_null(mb__worker_compare_table(&run));
     cell_state cs[4];
     memset(cs, 0, sizeof cs);
     /* native 224, native 1024, rq 224, rq 1024 (the worker axis is outermost) */
@@ -386,7 +386,7 @@ static void compare_table_pairs_cells(void **state)
     }
     run.cells = cs;
     run.n_cells = 4;
-    char *md = mb_worker_compare_table(&run);
+    char *md = mb__worker_compare_table(&run);
     assert_non_null(md);
     assert_non_null(strstr(md, "| nvr | device:cpu/fix:on/image:224x224/batch:16 | 25.00 | 5.00 "
                                "| 5.00x |\n"));

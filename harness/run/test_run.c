@@ -103,7 +103,7 @@ static void run_writes_the_run_directory(void **state)
     json_decref(run);
 
     char *junit = mb_asprintf("%s/junit.xml", out);
-    char *xml = mb_read_file(junit, NULL);
+    char *xml = mb_read_file(junit, NULL, NULL);
     assert_non_null(xml);
     /* Three checks per cell (OOM, crash, regression); without a baseline
      * the regression check is skipped, visibly. */
@@ -111,7 +111,7 @@ static void run_writes_the_run_directory(void **state)
     assert_non_null(strstr(xml, "tests=\"12\" failures=\"0\" errors=\"0\" skipped=\"4\" time=\""));
     assert_non_null(strstr(xml, "[regression]\" time=\"0.000\">\n      <skipped message=\"no baseline given\"/>"));
     char *summary_path = mb_asprintf("%s/summary.md", out);
-    char *summary = mb_read_file(summary_path, NULL);
+    char *summary = mb_read_file(summary_path, NULL, NULL);
     assert_non_null(summary);
     assert_non_null(strstr(summary, "4 passed, 0 failed, 0 skipped"));
     free(xml);
@@ -270,7 +270,7 @@ static void unusable_device_is_skipped_visibly(void **state)
     assert_int_equal(json_array_size(json_object_get(cell, "jobs")), 0);
     json_decref(run);
     char *junit = mb_asprintf("%s/junit.xml", out);
-    char *xml = mb_read_file(junit, NULL);
+    char *xml = mb_read_file(junit, NULL, NULL);
     assert_non_null(strstr(xml, "<skipped message=\""));
     free(xml);
     free(junit);
@@ -362,7 +362,7 @@ static void run_against_baseline(void **state)
     assert_string_equal(json_string_value(json_object_get(run, "status")), "failed");
     json_decref(run);
     char *junit = mb_asprintf("%s/junit.xml", third);
-    char *xml = mb_read_file(junit, NULL);
+    char *xml = mb_read_file(junit, NULL, NULL);
     assert_non_null(strstr(xml, "[regression]\" time=\"0.000\">\n      <failure type=\"regression\" message=\"regression:"));
     free(xml);
     free(junit);

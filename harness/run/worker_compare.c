@@ -109,7 +109,7 @@ static void free_rows(compare_row *rows, size_t n)
     free(rows);
 }
 
-char *mb_worker_compare_table(const run_ctx *run)
+char *mb__worker_compare_table(const run_ctx *run)
 {
     compare_row *rows;
     size_t n = collect(run, &rows);
@@ -133,7 +133,7 @@ char *mb_worker_compare_table(const run_ctx *run)
     return md;
 }
 
-void mb_worker_compare_print(const run_ctx *run, FILE *out)
+void mb__worker_compare_print(const run_ctx *run, FILE *out)
 {
     compare_row *rows;
     size_t n = collect(run, &rows);

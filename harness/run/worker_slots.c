@@ -9,7 +9,7 @@
 #include "mb_util.h"
 #include "run_private.h"
 
-void mb_slot_clear(worker_slot *w)
+void mb__slot_clear(worker_slot *w)
 {
     free(w->key);
     free(w->jobs_stream);
@@ -21,13 +21,13 @@ void mb_slot_clear(worker_slot *w)
     memset(w, 0, sizeof *w);
 }
 
-void mb_slot_stop(run_ctx *run)
+void mb__slot_stop(run_ctx *run)
 {
     worker_slot *w = &run->worker;
     if (w->backend != NULL)
         w->backend->stop(run, w);
     else
-        mb_slot_clear(w);
+        mb__slot_clear(w);
 }
 
 static void stop_parked(run_ctx *run, worker_slot *w)
@@ -35,7 +35,7 @@ static void stop_parked(run_ctx *run, worker_slot *w)
     if (w->backend != NULL)
         w->backend->stop(run, w);
     else
-        mb_slot_clear(w);
+        mb__slot_clear(w);
 }
 
 static bool serves(const worker_slot *w, const cell_state *cs)
@@ -60,7 +60,7 @@ static bool take_parked(run_ctx *run, const cell_state *cs, worker_slot *out)
     return false;
 }
 
-void mb_slot_select(run_ctx *run, const cell_state *cs)
+void mb__slot_select(run_ctx *run, const cell_state *cs)
 {
     worker_slot *w = &run->worker;
     if (serves(w, cs))
@@ -83,36 +83,36 @@ void mb_slot_select(run_ctx *run, const cell_state *cs)
         run->parked[run->n_parked++] = *w;
         memset(w, 0, sizeof *w);
     } else {
-        mb_slot_stop(run);
+        mb__slot_stop(run);
     }
     if (unparking)
         *w = next;
 }
 
-void mb_slot_retire(run_ctx *run, const cell_state *cs)
+void mb__slot_retire(run_ctx *run, const cell_state *cs)
 {
     worker_slot parked;
     if (serves(&run->worker, cs))
-        mb_slot_stop(run);
+        mb__slot_stop(run);
     else if (take_parked(run, cs, &parked))
         stop_parked(run, &parked);
 }
 
-void mb_slot_stop_all(run_ctx *run)
+void mb__slot_stop_all(run_ctx *run)
 {
-    mb_slot_stop(run);
+    mb__slot_stop(run);
     for (size_t i = 0; i < run->n_parked; i++)
         stop_parked(run, &run->parked[i]);
     run->n_parked = 0;
 }
 
-void mb_hello_log_add(run_ctx *run, const char *hello, long pid)
+void mb__hello_log_add(run_ctx *run, const char *hello, long pid)
 {
-    mb_leftovers_note_child(run, "worker", pid);
+    mb__leftovers_note_child(run, "worker", pid);
     hello_log *log = &run->hellos;
     log->records = mb_realloc(log->records, (log->n + 1) * sizeof *log->records);
     log->records[log->n++] = mb_strdup(hello);
     /* run.json names every worker's pid as soon as it is up, so whoever
      * finds a run that was killed knows which processes belonged to it. */
-    mb_report_write_run_json(run, "running", NULL);
+    mb__report_write_run_json(run, "running", NULL);
 }

@@ -215,16 +215,22 @@ int mb_scenario_load(const char *path, mb_scenario **out, mb_err *err)
     if (path == NULL || out == NULL)
         return mb_err_set(err, MB_EINVAL, "mb_scenario_load: NULL argument");
     size_t len;
-    errno = 0;
     /* A scenario is a few KiB; the cap keeps `mpsbench run /dev/zero` (or a
      * FIFO, or a huge file named by mistake) from reading without end. */
-    char *text = mb_read_file_max(path, MB_SCENARIO_MAX_BYTES, &len);
-    if (text == NULL && errno == EFBIG)
+    mb_err rerr;
+    char *text = mb_read_file_max(path, MB_SCENARIO_MAX_BYTES, &len, &rerr);
+    /* The scenario's own wording: every scenario error names file:line:column
+     * (here the file as a whole) and is exit 2, whatever the file system said. */
+    if (text == NULL && rerr.code == MB_EINVAL)
         return mb_err_set(err, MB_ESCENARIO, "%s: (file): larger than %d KiB; a scenario is a "
                           "short YAML file", path, MB_SCENARIO_MAX_BYTES / 1024);
-    if (text == NULL)
-        return mb_err_set(err, MB_ESCENARIO, "%s: (file): cannot read: %s", path,
-                          strerror(errno != 0 ? errno : EIO));
+    if (text == NULL) {
+        /* rerr.msg is "PATH: cannot read: CAUSE"; the position goes after PATH. */
+        size_t n = strlen(path);
+        bool named = strncmp(rerr.msg, path, n) == 0 && strncmp(rerr.msg + n, ": ", 2) == 0;
+        return mb_err_set(err, MB_ESCENARIO, "%s: (file): %s", path,
+                          named ? rerr.msg + n + 2 : rerr.msg);
+    }
     char *dir = folder_of(path);
     int rc = mb_scenario_load_string(text, len, path, dir, out, err);
     free(dir);

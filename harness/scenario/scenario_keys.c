@@ -21,9 +21,10 @@ static int usage(void)
 
 static int with_file(const char *mode, const char *path)
 {
-    char *text = mb_read_file(path, NULL);
+    mb_err err;
+    char *text = mb_read_file(path, NULL, &err);
     if (text == NULL) {
-        fprintf(stderr, "mpsbench-scenario-keys: %s: %s\n", path, strerror(errno));
+        fprintf(stderr, "mpsbench-scenario-keys: %s\n", err.msg);
         return 1;
     }
     char *spliced = mb_scenario_reference_splice(text);
@@ -40,9 +41,8 @@ static int with_file(const char *mode, const char *path)
             rc = 1;
         }
     } else {
-        int wrc = mb_write_file_atomic(path, spliced, strlen(spliced));
-        if (wrc != 0) {
-            fprintf(stderr, "mpsbench-scenario-keys: %s: %s\n", path, strerror(-wrc));
+        if (mb_write_file_atomic(path, spliced, strlen(spliced), &err) != 0) {
+            fprintf(stderr, "mpsbench-scenario-keys: %s\n", err.msg);
             rc = 1;
         }
     }

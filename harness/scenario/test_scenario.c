@@ -397,7 +397,7 @@ static void test_bad_fixtures(void **state)
         if (len < 6 || strcmp(e->d_name + len - 5, ".yaml") != 0)
             continue;
         char *path = mb_asprintf("%s/%s", folder, e->d_name);
-        char *text = mb_read_file(path, NULL);
+        char *text = mb_read_file(path, NULL, NULL);
         assert_non_null(text);
         const char *prefix = "# expect: ";
         assert_true(strncmp(text, prefix, strlen(prefix)) == 0);
@@ -1120,7 +1120,7 @@ static void test_truncations(void **state)
 {
     (void)state;
     size_t len;
-    char *text = mb_read_file(FIXTURES "/full.yaml", &len);
+    char *text = mb_read_file(FIXTURES "/full.yaml", &len, NULL);
     assert_non_null(text);
     for (size_t cut = 0; cut <= len; cut++) {
         mb_scenario *s = NULL;

@@ -21,7 +21,7 @@
 static void readme_reference_is_generated(void **state)
 {
     (void)state;
-    char *readme = mb_read_file(README, NULL);
+    char *readme = mb_read_file(README, NULL, NULL);
     assert_non_null(readme);
     char *section = mb_scenario_reference_section(readme);
     if (section == NULL)

@@ -152,8 +152,9 @@ bool mb_test_next_result(mb_test_env *t, int timeout_ms, mb_result *out)
 char *mb_test_write_file(const mb_test_env *t, const char *name, const char *text)
 {
     char *path = mb_asprintf("%s/%s", t->tmp, name);
-    if (mb_write_file_atomic(path, text, strlen(text)) != 0) {
-        perror(path);
+    mb_err err;
+    if (mb_write_file_atomic(path, text, strlen(text), &err) != 0) {
+        fprintf(stderr, "%s\n", err.msg);
         abort();
     }
     return path;
@@ -190,7 +191,7 @@ int mb_test_run_cli(const mb_test_env *t, const char *const *args, char **output
     unlink(log);
     mb_proc p;
     int code = mb_test_start_cli(args, log, &p) ? mb_test_finish_cli(&p) : -1;
-    *output = mb_read_file(log, NULL);
+    *output = mb_read_file(log, NULL, NULL);
     if (*output == NULL)
         *output = mb_strdup("");
     free(log);

@@ -184,7 +184,7 @@ static int load_images(bench *b)
     mb_err err;
     if (b->distinct > b->n)
         b->distinct = b->n;
-    if (mb_mkdir_p(b->dir, 0755) != 0 ||
+    if (mb_mkdir_p(b->dir, 0755, &err) != 0 ||
         mb_fixture_ensure(b->dir, b->w, b->h, MB_FORMAT_JPEG, b->distinct, &b->paths, &err) != 0) {
         fprintf(stderr, "fixtures in %s: %s\n", b->dir, err.msg);
         return 1;
@@ -192,9 +192,9 @@ static int load_images(bench *b)
     b->data = mb_calloc((size_t)b->n, sizeof *b->data);
     b->lens = mb_calloc((size_t)b->n, sizeof *b->lens);
     for (int i = 0; i < b->distinct; i++) {
-        b->data[i] = (unsigned char *)mb_read_file(b->paths[i], &b->lens[i]);
+        b->data[i] = (unsigned char *)mb_read_file(b->paths[i], &b->lens[i], &err);
         if (b->data[i] == NULL) {
-            fprintf(stderr, "cannot read %s\n", b->paths[i]);
+            fprintf(stderr, "%s\n", err.msg);
             return 1;
         }
     }

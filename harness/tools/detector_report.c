@@ -372,8 +372,10 @@ int mb_det_write_json(const det *d, mode_result res[N_MODES][MAX_REP_COUNTS], mb
     char *text = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
     json_decref(root);
     int rc = 0;
-    if (text == NULL || mb_write_file_atomic(c->json_path, text, strlen(text)) != 0)
-        rc = mb_err_set(err, MB_EIO, "option --json: cannot write %s", c->json_path);
+    if (text == NULL)
+        rc = mb_err_set(err, MB_ENOMEM, "option --json: cannot encode %s", c->json_path);
+    else
+        rc = mb_write_file_atomic(c->json_path, text, strlen(text), err);
     free(text);
     return rc;
 }
@@ -580,8 +582,10 @@ int mb_det_write_fresh_json(const det *d, mode_result res[MAX_VARIANTS][MAX_REP_
     char *text = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
     json_decref(root);
     int rc = 0;
-    if (text == NULL || mb_write_file_atomic(c->json_path, text, strlen(text)) != 0)
-        rc = mb_err_set(err, MB_EIO, "option --json: cannot write %s", c->json_path);
+    if (text == NULL)
+        rc = mb_err_set(err, MB_ENOMEM, "option --json: cannot encode %s", c->json_path);
+    else
+        rc = mb_write_file_atomic(c->json_path, text, strlen(text), err);
     free(text);
     return rc;
 }

@@ -343,7 +343,7 @@ int main(int argc, char **argv)
     char *cache = c.cache ? mb_strdup(c.cache) : default_cache();
     image_case ics[3][2];
     memset(ics, 0, sizeof ics);
-    int rc = mb_mkdir_p(cache, 0755);
+    int rc = mb_mkdir_p(cache, 0755, &err);
     for (int s = 0; s < 3 && rc == 0; s++) {
         char **paths = NULL;
         rc = mb_fixture_ensure(cache, sizes[s][0], sizes[s][1], MB_FORMAT_JPEG, FIXTURES, &paths,

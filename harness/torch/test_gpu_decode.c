@@ -96,7 +96,7 @@ static void test_cuda_gpu_decode_matches_host(void **state)
     size_t lens[N];
     for (int i = 0; i < N; i++) {
         host_row(paths[i], want + (size_t)i * row);
-        jpegs[i] = (const unsigned char *)mb_read_file(paths[i], &lens[i]);
+        jpegs[i] = (const unsigned char *)mb_read_file(paths[i], &lens[i], NULL);
         assert_non_null(jpegs[i]);
     }
     /* Row 4 comes from the host, as an image nvJPEG does not take would. */

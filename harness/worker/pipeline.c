@@ -252,7 +252,8 @@ static int gpu_image(struct mb_batch_slot *s, int index, const char *path, doubl
                      mb_err *err)
 {
     size_t len = 0;
-    unsigned char *data = (unsigned char *)mb_read_file_max(path, MB_GPU_MAX_FILE_BYTES, &len);
+    unsigned char *data =
+        (unsigned char *)mb_read_file_max(path, MB_GPU_MAX_FILE_BYTES, &len, NULL);
     if (data == NULL)
         return host_image(s, index, path, NULL, 0, pre_ms, err);
     mb_jpeg_info info;

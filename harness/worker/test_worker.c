@@ -31,7 +31,7 @@ static int setup(void **state)
     }
     mb_err err;
     char *dir = mb_asprintf("%s/images", f->env.tmp);
-    if (mb_mkdir_p(dir, 0755) != 0 ||
+    if (mb_mkdir_p(dir, 0755, NULL) != 0 ||
         mb_fixture_ensure(dir, 96, 80, MB_FORMAT_JPEG, 6, &f->images, &err) != 0) {
         fprintf(stderr, "fixtures: %s\n", err.msg);
         return -1;
