@@ -228,7 +228,7 @@ do_detector() {
     local live=$((total * 6 / 10))
     local rest=$((total - live))
     detector_run detector-fresh "$live" --mode fresh --rounds 1000 \
-        --max-seconds $((live > 80 ? live - 40 : live / 2))
+        --max-seconds $((live > 150 ? live - 90 : live / 2))
     detector_run detector-variants "$rest" --mode fresh --rounds 1000 \
         --variants default,decode1,bind,noaslr,nothp --repetitions 8 --resamples 500 \
         --max-seconds $((rest > 80 ? rest - 40 : rest / 2))
