@@ -213,6 +213,19 @@ static void summary_section(mb_strbuf *b, const mb_run_file *f)
     mb_strbuf_add(b, "</table>\n");
 }
 
+/* The change, its 95% interval and p of a comparison or contrast row, as
+ * three cells (the caller has opened the first). */
+static void change_cells(mb_strbuf *b, double change, double low, double high, double p)
+{
+    num(b, "%+.1f%%", change * 100);
+    mb_strbuf_add(b, "</td><td class=\"n\">");
+    num(b, "%+.1f%%", low * 100);
+    mb_strbuf_add(b, " … ");
+    num(b, "%+.1f%%", high * 100);
+    mb_strbuf_add(b, "</td><td class=\"n\">");
+    num(b, "%.3g", p);
+}
+
 /* Cells compared with a baseline, or the two sides of an A/B run. */
 static void comparison_section(mb_strbuf *b, const mb_run_file *f)
 {
@@ -231,13 +244,7 @@ static void comparison_section(mb_strbuf *b, const mb_run_file *f)
                          strcmp(c->compare_verdict, "regression") == 0 ? "fail" : "");
         esc(b, c->compare_verdict);
         mb_strbuf_add(b, "</td><td class=\"n\">");
-        num(b, "%+.1f%%", c->change * 100);
-        mb_strbuf_add(b, "</td><td class=\"n\">");
-        num(b, "%+.1f%%", c->ci_low * 100);
-        mb_strbuf_add(b, " … ");
-        num(b, "%+.1f%%", c->ci_high * 100);
-        mb_strbuf_add(b, "</td><td class=\"n\">");
-        num(b, "%.3g", c->p_value);
+        change_cells(b, c->change, c->ci_low, c->ci_high, c->p_value);
         mb_strbuf_add(b, "</td><td class=\"n\">");
         num(b, "%.0f%%", c->threshold * 100);
         mb_strbuf_add(b, "</td><td>");
@@ -266,13 +273,7 @@ static void contrasts_section(mb_strbuf *b, const mb_run_file *f)
             mb_strbuf_add(b, "</td>");
         }
         mb_strbuf_add(b, "<td class=\"n\">");
-        num(b, "%+.1f%%", c->change * 100);
-        mb_strbuf_add(b, "</td><td class=\"n\">");
-        num(b, "%+.1f%%", c->ci_low * 100);
-        mb_strbuf_add(b, " … ");
-        num(b, "%+.1f%%", c->ci_high * 100);
-        mb_strbuf_add(b, "</td><td class=\"n\">");
-        num(b, "%.3g", c->p_value);
+        change_cells(b, c->change, c->ci_low, c->ci_high, c->p_value);
         mb_strbuf_add(b, "</td><td class=\"n\">");
         num(b, "%.0f", c->rounds);
         mb_strbuf_add(b, "</td><td>");

@@ -323,6 +323,20 @@ static json_t *config_json(const det *d, int primary)
     return o;
 }
 
+/* Writes the report's JSON document (taking root) to path, atomically. */
+static int write_json(json_t *root, const char *path, mb_err *err)
+{
+    char *text = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
+    json_decref(root);
+    int rc = 0;
+    if (text == NULL)
+        rc = mb_err_set(err, MB_ENOMEM, "option --json: cannot encode %s", path);
+    else
+        rc = mb_write_file_atomic(path, text, strlen(text), err);
+    free(text);
+    return rc;
+}
+
 int mb_det_write_json(const det *d, mode_result res[N_MODES][MAX_REP_COUNTS], mb_err *err)
 {
     const det_config *c = &d->cfg;
@@ -369,15 +383,7 @@ int mb_det_write_json(const det *d, mode_result res[N_MODES][MAX_REP_COUNTS], mb
         json_object_set_new(modes, mb_det_mode_names[k], o);
     }
     json_object_set_new(root, "modes", modes);
-    char *text = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
-    json_decref(root);
-    int rc = 0;
-    if (text == NULL)
-        rc = mb_err_set(err, MB_ENOMEM, "option --json: cannot encode %s", c->json_path);
-    else
-        rc = mb_write_file_atomic(c->json_path, text, strlen(text), err);
-    free(text);
-    return rc;
+    return write_json(root, c->json_path, err);
 }
 
 /* ---- the fresh design, measured live ---------------------------------------- */
@@ -579,13 +585,5 @@ int mb_det_write_fresh_json(const det *d, mode_result res[MAX_VARIANTS][MAX_REP_
         json_object_set_new(vars, var->name, o);
     }
     json_object_set_new(root, "variants", vars);
-    char *text = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
-    json_decref(root);
-    int rc = 0;
-    if (text == NULL)
-        rc = mb_err_set(err, MB_ENOMEM, "option --json: cannot encode %s", c->json_path);
-    else
-        rc = mb_write_file_atomic(c->json_path, text, strlen(text), err);
-    free(text);
-    return rc;
+    return write_json(root, c->json_path, err);
 }
