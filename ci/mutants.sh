@@ -291,7 +291,7 @@ mutant summary_contrast_full_name harness/run/report.c mb__report_write_summary 
     '^test_ab/watermark_fix_is_contrasted$' 'test_ab mpsbench' \
     'summary.md'"'"'s contrast sentences name cells by their full names instead of the table'"'"'s labels'
 mutant junit_gate_never_fails harness/report/junit.c gate_suite \
-    'k.outcome = strcmp(verdict, "fail") == 0 ' 'k.outcome = strcmp(verdict, "xfail") == 0 ' \
+    'k.outcome = strcmp(g->verdict, "fail") == 0 ' 'k.outcome = strcmp(g->verdict, "xfail") == 0 ' \
     '^test_ab/contrast_gate_fails_beyond_max_cost$' 'test_ab mpsbench' \
     'junit.xml passes a contrast gate that failed, so a CI page shows green'
 mutant compare_md_without_gates harness/run/runner.c finish_run \
@@ -343,7 +343,7 @@ mutant results_running_finished harness/results/run_dir_read.c mb_res_run_unfini
     '|| strcmp(run->status, "running") == 0' '' \
     '^test_results/|^test_compare/|^test_baseline/' 'test_results test_compare test_baseline' \
     'a run.json still "running" (its harness died) reads as a finished run'
-mutant results_format_unstamped harness/results/run_dir_write.c mb_res_run_json_write \
+mutant results_format_unstamped harness/results/run_dir_write.c write_doc \
     'json_object_set_new(doc, "format", json_integer(MB_RES_FORMAT));' ';' \
     '^test_results/' 'test_results' \
     'the run.json writer leaves out the format the reader requires'
@@ -399,6 +399,16 @@ mutant file_error_raw_errno harness/core/mb_util.c mb_mkdir_p \
     'rc = mb_err_set(err, MB_EIO,' 'rc = -errno; mb_err_set(err, MB_EIO,' \
     '^test_util/|^test_image_set/' 'test_util test_image_set' \
     'a folder that cannot be made returns a raw -errno, which reads as an MB_E* code'
+mutant results_incomplete_drops_key harness/results/run_dir_write.c mb_res_run_mark_incomplete \
+    'json_object_set_new(doc, "status", json_string("incomplete"));' \
+    'json_object_del(doc, "devices"); json_object_set_new(doc, "status", json_string("incomplete"));' \
+    '^test_results/' 'test_results' \
+    'a dead run marked incomplete by a later run loses a key of its run.json the model does not read'
+mutant results_gate_lost harness/results/run_dir_read.c read_contrast \
+    'k->gate.rounds = number(r, g, sub, "rounds", NAN);' \
+    'k->gate.rounds = NAN; k->gated = strcmp(k->gate.verdict ? k->gate.verdict : "", "fail") != 0;' \
+    '^test_results/|^test_report_junit/' 'test_results test_report_junit' \
+    'the run.json reader drops a failed contrast gate, so junit.xml shows no failed max_cost case'
 # ---------------------------------------------------------------------------
 
 usage()

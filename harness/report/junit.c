@@ -4,7 +4,6 @@
  * happened in the case's system-out; a skipped device is a skipped case.
  * Valid against Jenkins' junit-10.xsd (ci/schemas/), which every CI page
  * that reads JUnit accepts. */
-#include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,41 +124,32 @@ static void write_case(mb_strbuf *b, const char *suite, const char *name, const 
 /* The contrasts' max_cost gates of run.json, one case each: a failed gate
  * is a failed case whose message is the gate's sentence (the cost, its 95%
  * interval, the bound), an inconclusive one a skipped case saying why.
- * Read here from run.json's "contrasts" until the run-directory readers
- * carry them.  Appends the suite to body; adds to the totals. */
+ * Appends the suite to body; adds to the totals. */
 static void gate_suite(const mb_run_file *f, mb_strbuf *body, int *tests, int *failures,
                        int *skipped)
 {
-    char *path = mb_asprintf("%s/run.json", f->dir);
-    json_t *root = json_load_file(path, 0, NULL);
-    free(path);
     mb_strbuf cases = {0};
     int t = 0, fl = 0, sk = 0;
-    size_t i;
-    json_t *c;
-    json_array_foreach(json_object_get(root, "contrasts"), i, c) {
-        json_t *g = json_object_get(c, "gate");
-        const char *verdict = json_string_value(json_object_get(g, "verdict"));
-        const char *name = json_string_value(json_object_get(c, "name"));
-        if (verdict == NULL || name == NULL)
+    for (size_t i = 0; i < f->run.n_contrasts; i++) {
+        const mb_res_contrast *c = &f->run.contrasts[i];
+        if (!c->gated || c->name == NULL)
             continue;
+        const mb_res_gate *g = &c->gate;
         junit_case k = {.check = "max_cost"};
-        k.outcome = strcmp(verdict, "fail") == 0           ? CASE_FAIL
-                    : strcmp(verdict, "inconclusive") == 0 ? CASE_SKIP
-                                                           : CASE_PASS;
-        const char *summary = json_string_value(json_object_get(g, "summary"));
-        char *text = mb_strdup(summary ? summary : verdict);
+        k.outcome = strcmp(g->verdict, "fail") == 0           ? CASE_FAIL
+                    : strcmp(g->verdict, "inconclusive") == 0 ? CASE_SKIP
+                                                              : CASE_PASS;
+        char *text = mb_strdup(g->summary ? g->summary : g->verdict);
         if (k.outcome == CASE_PASS)
             k.out = text;
         else
             k.message = text;
-        write_case(&cases, "contrasts", name, &k);
+        write_case(&cases, "contrasts", c->name, &k);
         free(text);
         t++;
         fl += k.outcome == CASE_FAIL;
         sk += k.outcome == CASE_SKIP;
     }
-    json_decref(root);
     if (t == 0)
         return;
     mb_strbuf_printf(body, "  <testsuite name=\"contrast gates\" tests=\"%d\" failures=\"%d\" "

@@ -87,10 +87,20 @@ typedef struct mb_res_worker {
     char *model;                /* or NULL */
 } mb_res_worker;
 
+/* A contrast's max_cost gate: the cost of one side, bounded. */
+typedef struct mb_res_gate {
+    char *verdict;          /* "pass", "fail", "inconclusive" */
+    char *summary;          /* the gate's sentence, or NULL */
+    char *reason;           /* why it is inconclusive, or NULL */
+    double max_cost, cost, cost_low, cost_high, mde, rounds;    /* NAN when absent */
+} mb_res_gate;
+
 /* A paired contrast: an axis compared within rounds. */
 typedef struct mb_res_contrast {
     char *name, *axis, *verdict, *summary;      /* NULL when absent */
     double change, ci_low, ci_high, p_value, rounds;            /* NAN when absent */
+    bool gated;             /* the scenario bounds its cost: `gate` holds it */
+    mb_res_gate gate;
 } mb_res_contrast;
 
 /* A process of the run, recorded so that a later run can stop what a
@@ -174,9 +184,14 @@ typedef struct mb_res_parts {
  * (mb_write_file_atomic): a reader, or a harness killed mid-write, sees the
  * previous whole file or the new one.  MB_EIO with the path named. */
 int mb_res_run_write(const char *path, const mb_res_run *run, mb_res_parts *parts, mb_err *err);
-/* Rewrites a document read raw (a dead run marked incomplete, every key
- * kept) the same way: format stamped, atomic. */
-int mb_res_run_json_write(const char *path, struct json_t *doc, mb_err *err);
+/* Marks the run.json at path, left "running" by a harness that died,
+ * incomplete: status "incomplete" and "stopped_by_a_later_run":
+ * stopped_by (the processes a later run stopped, "" for none).  Every
+ * other key of the file is kept as it is, keys the model does not read
+ * included, and the file is rewritten like mb_res_run_write's: format
+ * stamped, replaced atomically.  MB_EIO when it cannot be read or written,
+ * MB_EINVAL when it is not a JSON object; the path named. */
+int mb_res_run_mark_incomplete(const char *path, const char *stopped_by, mb_err *err);
 /* A header with nothing recorded: the numbers that mean "absent" set. */
 void mb_res_run_init(mb_res_run *run);
 

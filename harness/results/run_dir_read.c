@@ -86,12 +86,38 @@ static void read_kvs(reader *r, json_t *o, const char *where, const char *key, m
     }
 }
 
-static void read_job(reader *r, json_t *o, const char *where, mb_res_job *j)
+/* What each_object calls for one element: o is an object, item the
+ * zeroed element to fill, where its place ("cells[2].jobs[0]"). */
+typedef void fill_fn(reader *r, json_t *o, const char *where, void *item);
+
+/* The array under key (absent: empty) read into a heap array of elements
+ * of size bytes, *n of them, each filled by fill.  An element that is not
+ * an object is an error ("WHERE.KEY[i]: an object is expected"), unless
+ * blank_ok keeps it as a zeroed element.  The one loop behind every array
+ * of objects in run.json, so they all index, check and name alike. */
+static void *each_object(reader *r, json_t *o, const char *where, const char *key, size_t size,
+                         size_t *n, fill_fn *fill, bool blank_ok)
 {
-    if (!json_is_object(o)) {
-        expected(r, where, "", "an object");
-        return;
+    json_t *list = member(r, o, where, key, true), *v;
+    char *items = mb_calloc(json_array_size(list) + 1, size);
+    size_t i;
+    json_array_foreach(list, i, v) {
+        char sub[128];
+        snprintf(sub, sizeof sub, "%s%s%s[%zu]", where, *where ? "." : "", key, i);
+        if (json_is_object(v))
+            fill(r, v, sub, items + *n * size);
+        else if (!blank_ok) {
+            expected(r, sub, "", "an object");
+            continue;
+        }
+        (*n)++;
     }
+    return items;
+}
+
+static void read_job(reader *r, json_t *o, const char *where, void *item)
+{
+    mb_res_job *j = item;
     j->status = text(r, o, where, "status", NULL);
     if (j->status == NULL)
         expected(r, where, "status", "a string");
@@ -150,8 +176,9 @@ static void read_throughput(reader *r, json_t *o, const char *where, mb_res_cell
     }
 }
 
-static void read_cell(reader *r, json_t *o, const char *where, mb_res_cell *c)
+static void read_cell(reader *r, json_t *o, const char *where, void *item)
 {
+    mb_res_cell *c = item;
     c->name = text(r, o, where, "name", NULL);
     if (c->name == NULL) {
         expected(r, where, "name", "a string");
@@ -182,13 +209,7 @@ static void read_cell(reader *r, json_t *o, const char *where, mb_res_cell *c)
     read_kvs(r, o, where, "axes", &c->axes, &c->n_axes);
     read_kvs(r, o, where, "env", &c->env, &c->n_env);
     read_throughput(r, o, where, c);
-    json_t *jobs = member(r, o, where, "jobs", true), *job;
-    size_t i;
-    c->jobs = mb_calloc(json_array_size(jobs) + 1, sizeof *c->jobs);
-    json_array_foreach(jobs, i, job) {
-        snprintf(sub, sizeof sub, "%s.jobs[%zu]", where, i);
-        read_job(r, job, sub, &c->jobs[c->n_jobs++]);
-    }
+    c->jobs = each_object(r, o, where, "jobs", sizeof *c->jobs, &c->n_jobs, read_job, false);
     json_t *cmp = member(r, o, where, "baseline", false);
     if (cmp != NULL) {
         snprintf(sub, sizeof sub, "%s.baseline", where);
@@ -198,12 +219,9 @@ static void read_cell(reader *r, json_t *o, const char *where, mb_res_cell *c)
     c->frontier = member(r, o, where, "frontier", false) != NULL;
 }
 
-static void read_process(reader *r, json_t *o, const char *where, mb_res_process *p)
+static void read_process(reader *r, json_t *o, const char *where, void *item)
 {
-    if (!json_is_object(o)) {
-        expected(r, where, "", "an object");
-        return;
-    }
+    mb_res_process *p = item;
     p->role = text(r, o, where, "role", "child");
     json_t *pid = json_object_get(o, "pid"), *start = json_object_get(o, "start");
     if (!json_is_integer(pid))
@@ -248,13 +266,46 @@ static void read_provenance(reader *r, json_t *root, mb_res_run *run)
     run->has_harness = harness != NULL;
     if (harness != NULL)
         read_process(r, harness, "harness", &run->harness);
-    list = member(r, root, "", "processes", true);
-    run->processes = mb_calloc(json_array_size(list) + 1, sizeof *run->processes);
-    json_array_foreach(list, i, v) {
-        char sub[32];
-        snprintf(sub, sizeof sub, "processes[%zu]", i);
-        read_process(r, v, sub, &run->processes[run->n_processes++]);
-    }
+    run->processes = each_object(r, root, "", "processes", sizeof *run->processes,
+                                 &run->n_processes, read_process, false);
+}
+
+static void read_worker(reader *r, json_t *o, const char *where, void *item)
+{
+    mb_res_worker *k = item;
+    k->device_description = text(r, o, where, "device_description", NULL);
+    k->model = text(r, o, where, "model", NULL);
+}
+
+static void read_contrast(reader *r, json_t *o, const char *where, void *item)
+{
+    mb_res_contrast *k = item;
+    k->name = text(r, o, where, "name", NULL);
+    k->axis = text(r, o, where, "axis", NULL);
+    k->verdict = text(r, o, where, "verdict", NULL);
+    k->summary = text(r, o, where, "summary", NULL);
+    k->change = number(r, o, where, "change", NAN);
+    k->ci_low = number(r, o, where, "ci_low", NAN);
+    k->ci_high = number(r, o, where, "ci_high", NAN);
+    k->p_value = number(r, o, where, "p_value", NAN);
+    k->rounds = number(r, o, where, "rounds", NAN);
+    json_t *g = member(r, o, where, "gate", false);
+    if (g == NULL)
+        return;
+    char sub[160];
+    snprintf(sub, sizeof sub, "%s.gate", where);
+    k->gated = true;
+    k->gate.verdict = text(r, g, sub, "verdict", NULL);
+    if (k->gate.verdict == NULL)
+        expected(r, sub, "verdict", "a string");
+    k->gate.summary = text(r, g, sub, "summary", NULL);
+    k->gate.reason = text(r, g, sub, "reason", NULL);
+    k->gate.max_cost = number(r, g, sub, "max_cost", NAN);
+    k->gate.cost = number(r, g, sub, "cost", NAN);
+    k->gate.cost_low = number(r, g, sub, "cost_low", NAN);
+    k->gate.cost_high = number(r, g, sub, "cost_high", NAN);
+    k->gate.mde = number(r, g, sub, "mde", NAN);
+    k->gate.rounds = number(r, g, sub, "rounds", NAN);
 }
 
 static void read_header(reader *r, json_t *root, mb_res_run *run)
@@ -270,39 +321,11 @@ static void read_header(reader *r, json_t *root, mb_res_run *run)
     run->arch = text(r, m, "machine", "arch", "");
     run->hostname = text(r, m, "machine", "hostname", "");
     run->cpus = (int)number(r, m, "machine", "cpus", 0);
-    json_t *workers = member(r, root, "", "workers", true), *w;
-    size_t i;
-    run->workers = mb_calloc(json_array_size(workers) + 1, sizeof *run->workers);
-    json_array_foreach(workers, i, w) {
-        /* A hello record that was not JSON is kept as its text: no fields. */
-        mb_res_worker *k = &run->workers[run->n_workers++];
-        if (!json_is_object(w))
-            continue;
-        char sub[32];
-        snprintf(sub, sizeof sub, "workers[%zu]", i);
-        k->device_description = text(r, w, sub, "device_description", NULL);
-        k->model = text(r, w, sub, "model", NULL);
-    }
-    json_t *contrasts = member(r, root, "", "contrasts", true), *c;
-    run->contrasts = mb_calloc(json_array_size(contrasts) + 1, sizeof *run->contrasts);
-    json_array_foreach(contrasts, i, c) {
-        char sub[32];
-        snprintf(sub, sizeof sub, "contrasts[%zu]", i);
-        if (!json_is_object(c)) {
-            expected(r, sub, "", "an object");
-            continue;
-        }
-        mb_res_contrast *k = &run->contrasts[run->n_contrasts++];
-        k->name = text(r, c, sub, "name", NULL);
-        k->axis = text(r, c, sub, "axis", NULL);
-        k->verdict = text(r, c, sub, "verdict", NULL);
-        k->summary = text(r, c, sub, "summary", NULL);
-        k->change = number(r, c, sub, "change", NAN);
-        k->ci_low = number(r, c, sub, "ci_low", NAN);
-        k->ci_high = number(r, c, sub, "ci_high", NAN);
-        k->p_value = number(r, c, sub, "p_value", NAN);
-        k->rounds = number(r, c, sub, "rounds", NAN);
-    }
+    /* A hello record that was not JSON is kept as its text: no fields. */
+    run->workers = each_object(r, root, "", "workers", sizeof *run->workers, &run->n_workers,
+                               read_worker, true);
+    run->contrasts = each_object(r, root, "", "contrasts", sizeof *run->contrasts,
+                                 &run->n_contrasts, read_contrast, false);
 }
 
 static void read_root(reader *r, json_t *root, mb_res_run *run)
@@ -314,23 +337,13 @@ static void read_root(reader *r, json_t *root, mb_res_run *run)
                                "run.json this mpsbench writes)", r->path, MB_RES_FORMAT);
         return;
     }
-    json_t *cells = member(r, root, "", "cells", true), *c;
-    if (cells == NULL)
+    if (member(r, root, "", "cells", true) == NULL)
         expected(r, "", "cells", "an array");
     read_header(r, root, run);
-    size_t i;
-    run->cells = mb_calloc(json_array_size(cells) + 1, sizeof *run->cells);
-    json_array_foreach(cells, i, c) {
-        char where[32];
-        snprintf(where, sizeof where, "cells[%zu]", i);
-        if (!json_is_object(c)) {
-            expected(r, where, "", "an object");
-            break;
-        }
-        mb_res_cell *cell = &run->cells[run->n_cells++];
-        read_cell(r, c, where, cell);
-        run->any_compared |= cell->compared;
-    }
+    run->cells = each_object(r, root, "", "cells", sizeof *run->cells, &run->n_cells, read_cell,
+                             false);
+    for (size_t i = 0; i < run->n_cells; i++)
+        run->any_compared |= run->cells[i].compared;
 }
 
 int mb_res_run_load_file(const char *path, mb_res_run *out, mb_err *err)
@@ -418,6 +431,9 @@ void mb_res_run_free(mb_res_run *run)
         free(c->axis);
         free(c->verdict);
         free(c->summary);
+        free(c->gate.verdict);
+        free(c->gate.summary);
+        free(c->gate.reason);
     }
     for (size_t i = 0; i < run->n_scenarios; i++)
         free(run->scenarios[i]);

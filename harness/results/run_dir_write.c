@@ -101,7 +101,7 @@ static json_t *run_json(const mb_res_run *run, mb_res_parts *parts)
     return o;
 }
 
-int mb_res_run_json_write(const char *path, json_t *doc, mb_err *err)
+static int write_doc(const char *path, json_t *doc, mb_err *err)
 {
     json_object_set_new(doc, "format", json_integer(MB_RES_FORMAT));
     char *text = json_dumps(doc, JSON_INDENT(1) | JSON_REAL_PRECISION(15));
@@ -115,7 +115,27 @@ int mb_res_run_json_write(const char *path, json_t *doc, mb_err *err)
 int mb_res_run_write(const char *path, const mb_res_run *run, mb_res_parts *parts, mb_err *err)
 {
     json_t *doc = run_json(run, parts);
-    int rc = mb_res_run_json_write(path, doc, err);
+    int rc = write_doc(path, doc, err);
+    json_decref(doc);
+    return rc;
+}
+
+/* Read raw, not through the model, which keeps only what readers need:
+ * the rewrite must keep every key. */
+int mb_res_run_mark_incomplete(const char *path, const char *stopped_by, mb_err *err)
+{
+    json_error_t jerr;
+    json_t *doc = json_load_file(path, 0, &jerr);
+    if (doc == NULL)
+        return mb_err_set(err, jerr.line <= 0 ? MB_EIO : MB_EINVAL, "%s: %s", path, jerr.text);
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        return mb_err_set(err, MB_EINVAL, "%s: not a run.json (the top level is not an object)",
+                          path);
+    }
+    json_object_set_new(doc, "status", json_string("incomplete"));
+    json_object_set_new(doc, "stopped_by_a_later_run", json_string(stopped_by ? stopped_by : ""));
+    int rc = write_doc(path, doc, err);
     json_decref(doc);
     return rc;
 }

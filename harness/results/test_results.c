@@ -134,13 +134,16 @@ static void test_failed_repetition_has_no_throughput(void **state)
 static void test_round_trip(void **state)
 {
     fx *f = *state;
+    mb_res_run h;
+    mb_res_run_init(&h);
+    h.status = mb_strdup("running");
+    h.written_at = mb_strdup("2026-12-02T02:00:00Z");
     json_error_t jerr;
-    json_t *doc = json_loads("{\"status\": \"running\", \"written_at\": \"2026-12-02T02:00:00Z\","
-                             " \"cells\": [" CELL_TWO_REPS "]}", 0, &jerr);
-    assert_non_null(doc);
+    mb_res_parts parts = {.cells = json_loads("[" CELL_TWO_REPS "]", 0, &jerr)};
+    assert_non_null(parts.cells);
     mb_err err;
     mb_err_clear(&err);
-    assert_int_equal(mb_res_run_json_write(f->run_json, doc, &err), 0);
+    assert_int_equal(mb_res_run_write(f->run_json, &h, &parts, &err), 0);
     mb_res_run run;
     assert_int_equal(mb_res_run_load(f->dir, &run, &err), 0);
     assert_true(mb_res_run_unfinished(&run));
@@ -157,21 +160,61 @@ static void test_round_trip(void **state)
     assert_string_equal(c->jobs[1].status, "crashed");
     mb_res_run_free(&run);
 
-    json_object_set_new(doc, "status", json_string("failed"));
-    assert_int_equal(mb_res_run_json_write(f->run_json, doc, &err), 0);
+    free(h.status);
+    h.status = mb_strdup("failed");
+    assert_int_equal(mb_res_run_write(f->run_json, &h, &(mb_res_parts){0}, &err), 0);
     assert_int_equal(mb_res_run_load(f->dir, &run, &err), 0);
     assert_false(mb_res_run_unfinished(&run));
     assert_string_equal(run.status, "failed");
     mb_res_run_free(&run);
-    json_decref(doc);
 
     /* A folder that is not there: the writer says which file. */
-    doc = json_object();
     char *nowhere = mb_asprintf("%s/missing/run.json", f->dir);
-    assert_int_equal(mb_res_run_json_write(nowhere, doc, &err), MB_EIO);
+    assert_int_equal(mb_res_run_write(nowhere, &h, &(mb_res_parts){0}, &err), MB_EIO);
     assert_non_null(strstr(err.msg, nowhere));
     free(nowhere);
-    json_decref(doc);
+    mb_res_run_free(&h);
+}
+
+/* A dead run's run.json marked incomplete keeps every key it had, those
+ * the model never reads included: only the status and the note of what
+ * the later run stopped change, and the format is stamped. */
+static void test_mark_incomplete_keeps_every_key(void **state)
+{
+    fx *f = *state;
+    static const char text[] =
+        "{\"format\": 1, \"status\": \"running\", \"devices\": {\"cpu\": {\"name\": \"x\"}},"
+        " \"a_key_of_tomorrow\": [1, {\"b\": null}], \"schedule\": {\"rounds\": [[\"s/x\"]]},"
+        " \"cells\": [" CELL_TWO_REPS "]}";
+    put(f, text);
+    mb_err err;
+    mb_err_clear(&err);
+    assert_int_equal(mb_res_run_mark_incomplete(f->run_json, "worker 4250", &err), 0);
+    json_error_t jerr;
+    json_t *want = json_loads(text, 0, &jerr), *got = json_load_file(f->run_json, 0, &jerr);
+    assert_non_null(want);
+    assert_non_null(got);
+    json_object_set_new(want, "status", json_string("incomplete"));
+    json_object_set_new(want, "stopped_by_a_later_run", json_string("worker 4250"));
+    if (!json_equal(want, got)) {
+        char *dump = json_dumps(got, JSON_SORT_KEYS);
+        fail_msg("the rewrite changed more than the status: %s", dump);
+    }
+    json_decref(want);
+    json_decref(got);
+    mb_res_run run;
+    assert_int_equal(mb_res_run_load(f->dir, &run, &err), 0);
+    assert_string_equal(run.status, "incomplete");
+    assert_true(mb_res_run_unfinished(&run));
+    mb_res_run_free(&run);
+
+    /* What cannot be marked says why, with the path. */
+    put(f, "[1, 2]");
+    assert_int_equal(mb_res_run_mark_incomplete(f->run_json, "", &err), MB_EINVAL);
+    assert_non_null(strstr(err.msg, f->run_json));
+    unlink(f->run_json);
+    assert_int_equal(mb_res_run_mark_incomplete(f->run_json, "", &err), MB_EIO);
+    assert_non_null(strstr(err.msg, f->run_json));
 }
 
 /* The header the runner fills, written with its parts and read back: the
@@ -305,6 +348,39 @@ static void test_malformed_file_names_file_and_field(void **state)
     assert_non_null(strstr(err.msg, f->run_json));
 }
 
+/* The contrasts read back with their max_cost gates; a contrast without a
+ * gate has none, and a gate without a verdict is refused. */
+static void test_reads_contrast_gates(void **state)
+{
+    fx *f = *state;
+    put(f, "{\"format\": 1, \"cells\": [], \"contrasts\": ["
+           " {\"name\": \"s/x: on vs off\", \"axis\": \"watermark_fix\", \"rounds\": 8,"
+           "  \"change\": -0.05, \"mde\": 0.01, \"threshold\": 0.02, \"reason\": \"r\","
+           "  \"gate\": {\"verdict\": \"fail\", \"summary\": \"costs 5%\", \"rounds\": 8,"
+           "           \"max_cost\": 0.02, \"cost\": 0.05, \"cost_low\": 0.04,"
+           "           \"cost_high\": 0.06, \"mde\": 0.01, \"reason\": null}},"
+           " {\"name\": \"s/y: a vs b\", \"axis\": \"exec\"}]}");
+    mb_res_run run;
+    mb_err err;
+    mb_err_clear(&err);
+    assert_int_equal(mb_res_run_load(f->dir, &run, &err), 0);
+    assert_int_equal(run.n_contrasts, 2);
+    const mb_res_contrast *c = &run.contrasts[0];
+    assert_true(c->gated);
+    assert_string_equal(c->gate.verdict, "fail");
+    assert_string_equal(c->gate.summary, "costs 5%");
+    assert_null(c->gate.reason);
+    assert_true(c->gate.cost_low == 0.04);
+    assert_true(c->gate.max_cost == 0.02);
+    assert_false(run.contrasts[1].gated);
+    mb_res_run_free(&run);
+    expect_refusal(f, "{\"format\": 1, \"cells\": [], \"contrasts\": [{\"name\": \"a\","
+                      " \"gate\": {\"summary\": \"s\"}}]}",
+                   "contrasts[0].gate.verdict: a string is expected");
+    expect_refusal(f, "{\"format\": 1, \"cells\": [], \"contrasts\": [3]}",
+                   "contrasts[0]: an object is expected");
+}
+
 /* results.json: a repetition that failed (an error row, as older files
  * have) is a failure of its cell and no throughput; the rows keep each
  * repetition's figures for the charts. */
@@ -376,9 +452,11 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_reads_a_run, setup, teardown),
     cmocka_unit_test_setup_teardown(test_failed_repetition_has_no_throughput, setup, teardown),
     cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_mark_incomplete_keeps_every_key, setup, teardown),
     cmocka_unit_test_setup_teardown(test_header_round_trip, setup, teardown),
     cmocka_unit_test_setup_teardown(test_partial_run_reads_as_unfinished, setup, teardown),
     cmocka_unit_test_setup_teardown(test_malformed_file_names_file_and_field, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_reads_contrast_gates, setup, teardown),
     cmocka_unit_test_setup_teardown(test_results_json_failed_row, setup, teardown),
     cmocka_unit_test(test_reference_runs_load),
 };

@@ -7,7 +7,6 @@
  * pid and the start time both match: a pid the system has reused for
  * someone else's process is never signalled), marks that run incomplete
  * and says so. */
-#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,22 +86,12 @@ static size_t stop_leftovers(const mb_res_run *dead, char *pids, size_t size)
     return n;
 }
 
-/* The dead run's document rewritten whole, every key kept, with its status
- * changed: read raw rather than through the model, which keeps only what
- * readers need. */
+/* The dead run's run.json marked incomplete, every key kept (results/). */
 static void mark_incomplete(const char *path, const char *pids)
 {
-    json_t *o = json_load_file(path, 0, NULL);
     mb_err werr;
-    if (o == NULL) {
-        fprintf(stderr, "mpsbench: cannot mark %s incomplete: it cannot be read again\n", path);
-        return;
-    }
-    json_object_set_new(o, "status", json_string("incomplete"));
-    json_object_set_new(o, "stopped_by_a_later_run", json_string(pids));
-    if (mb_res_run_json_write(path, o, &werr) != 0)
+    if (mb_res_run_mark_incomplete(path, pids, &werr) != 0)
         fprintf(stderr, "mpsbench: cannot mark %s incomplete: %s\n", path, werr.msg);
-    json_decref(o);
 }
 
 void mb__leftovers_reap(const char *dir, bool quiet)
