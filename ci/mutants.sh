@@ -344,7 +344,7 @@ mutant results_running_finished harness/results/run_dir_read.c mb_res_run_unfini
     '^test_results/|^test_compare/|^test_baseline/' 'test_results test_compare test_baseline' \
     'a run.json still "running" (its harness died) reads as a finished run'
 mutant results_format_unstamped harness/results/run_dir_write.c write_doc \
-    'json_object_set_new(doc, "format", json_integer(MB_RES_FORMAT));' ';' \
+    'json_pack("{s:i}", "format", MB_RES_FORMAT)' 'json_object()' \
     '^test_results/' 'test_results' \
     'the run.json writer leaves out the format the reader requires'
 mutant jpeg_progressive_to_gpu harness/imaging/jpeg_info.c mb_jpeg_gpu_decodable \

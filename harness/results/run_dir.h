@@ -1,10 +1,14 @@
 /* The run directory as one typed model: run.json read back into structs,
  * validated on the way in, so that the reports, the exports, the charts,
  * compare and the CLI read the same figures and none of them walks the
- * JSON by hand.  Only the keys some reader needs are in the model.  The
- * runner composes the whole document (DESIGN.md section 4, "The run
- * directory"), and run_dir_write.c writes it: the format stamp and the
- * atomic replace live here, next to the reader that checks them.
+ * JSON by hand.  The runner fills the same model with plain values (the
+ * cells with every job, the contrasts with their gates, the header) and
+ * run_dir_write.c composes and writes the document (DESIGN.md section 4,
+ * "The run directory"): no file outside results/ builds run.json's keys,
+ * and the format stamp and the atomic replace live here, next to the
+ * reader that checks them.  What the model does not read back (the device
+ * probe's and workers' records as they came, the schedule's rounds) is
+ * passed to the writer as mb_res_parts.
  *
  * A failed repetition has no throughput: it is a NAN in `reps` and is left
  * out of `ips`, so no reader can take a failed cell for a fast one.  A
@@ -28,12 +32,23 @@ typedef struct mb_res_kv {
 
 /* One job record (warm-up jobs included: repetition < 0). */
 typedef struct mb_res_job {
+    char *id, *worker;      /* "" when not recorded */
     char *status;           /* "ok", "oom", "error", "crashed", "timeout", "interrupted", "skipped" */
     int repetition;         /* -1 for a warm-up job */
     int batch_size;         /* 0 when not recorded */
+    int batch_size_used;    /* the batch the worker used, when not batch_size; else 0 */
+    int images, batches, embedding_dim;                         /* 0 when not recorded */
     double latency_ms;      /* NAN when not recorded */
-    double decode_ms, preprocess_ms, transfer_ms, forward_ms;  /* 0 when not recorded */
-    double peak_rss_bytes, peak_allocated_bytes;               /* 0 when not recorded */
+    double wall_ms, decode_ms, preprocess_ms, transfer_ms, forward_ms;  /* 0 when not recorded */
+    double checksum;        /* 0 when not recorded */
+    double peak_rss_bytes, peak_allocated_bytes, peak_reserved_bytes;  /* 0 when not recorded */
+    double reported_at_ms;  /* since the run started; 0 when not recorded */
+    char *decode;           /* the decode path asked for when not "auto", or NULL */
+    int gpu_images;         /* images nvJPEG decoded (with decode only) */
+    char *error;            /* the worker's message, or NULL */
+    char *oom_kind;         /* "cuda", "mps", "cpu", "paravirtual_limit"; NULL: no OOM */
+    /* What the OOM message says, in bytes; -1 where it does not say. */
+    double oom_allocated, oom_other, oom_max_allowed, oom_tried;
 } mb_res_job;
 
 /* One repetition of a cell, in the order run.json lists them. */
@@ -47,14 +62,27 @@ typedef struct mb_res_verdict {
     char *verdict;          /* "regression", "no_change", ... */
     char *test;             /* or NULL */
     char *reason;           /* or NULL */
-    double change, ci_low, ci_high, p_value, threshold;         /* NAN when absent */
+    double baseline_median, current_median;                     /* NAN when absent */
+    double change, ci_low, ci_high, p_value, mde, threshold;    /* NAN when absent */
 } mb_res_verdict;
+
+/* An adaptive cell (run.target_ci): how many repetitions it could stop
+ * after and what stopping early saved. */
+typedef struct mb_res_adaptive {
+    int min, max;
+    double target_ci;
+    bool stopped_early;
+    int repetitions_saved;
+    double seconds_saved;
+} mb_res_adaptive;
 
 typedef struct mb_res_cell {
     char *name;             /* "<scenario>/<cell>", as in results.json */
     char *scenario;         /* "" when not recorded */
     char *device;           /* "" when not recorded */
     char *model;            /* "" when not recorded */
+    char *precision;        /* "fp32" when not recorded */
+    char *side;             /* "baseline" or "candidate" (A/B); NULL when not recorded */
     char *verdict;          /* "pass", "fail", "skipped"; "fail" when not recorded */
     char *reason;           /* or NULL */
     char *skip_reason;      /* or NULL */
@@ -63,9 +91,11 @@ typedef struct mb_res_cell {
     int batch_size;         /* 0 for a frontier search */
     int image_width, image_height;     /* 0: the images as they are */
     int images_per_job;     /* 0 when not recorded */
+    int input_size;         /* the model's input side; 0 when not recorded */
     double memory_limit_bytes;         /* 0: none */
     double expect_regression;          /* NAN when not recorded */
     int n_ok, n_oom, n_crashed, n_timeout, n_error;     /* the job counts */
+    int n_skipped, n_interrupted;
     mb_res_kv *axes;
     size_t n_axes;
     mb_res_kv *env;
@@ -78,7 +108,11 @@ typedef struct mb_res_cell {
     size_t n_jobs;
     bool compared;          /* `baseline` holds a verdict */
     mb_res_verdict baseline;
+    bool adaptive;          /* `adapt` holds its adaptive stop */
+    mb_res_adaptive adapt;
     bool frontier;          /* the cell is a frontier search */
+    int largest_batch;      /* frontier: the largest batch that fit */
+    int first_failing_batch;    /* frontier: the first that did not; 0: none failed */
 } mb_res_cell;
 
 /* A worker's hello record, as far as the reports describe it. */
@@ -98,7 +132,8 @@ typedef struct mb_res_gate {
 /* A paired contrast: an axis compared within rounds. */
 typedef struct mb_res_contrast {
     char *name, *axis, *verdict, *summary;      /* NULL when absent */
-    double change, ci_low, ci_high, p_value, rounds;            /* NAN when absent */
+    char *reason;           /* why it is not comparable, or NULL */
+    double change, ci_low, ci_high, p_value, mde, threshold, rounds;    /* NAN when absent */
     bool gated;             /* the scenario bounds its cost: `gate` holds it */
     mb_res_gate gate;
 } mb_res_contrast;
@@ -111,8 +146,9 @@ typedef struct mb_res_process {
     unsigned long long start;   /* its start time, as mb_proc_start_time gives it */
 } mb_res_process;
 
-/* The whole run: the header (written by mb_res_run_write, read back by
- * mb_res_run_load) and, read back only, the cells, workers and contrasts. */
+/* The whole run: the header, the cells with their jobs and the contrasts
+ * (written by mb_res_run_write, read back by mb_res_run_load), and, read
+ * back only, the workers. */
 typedef struct mb_res_run {
     char *path;             /* the run.json read */
     char *dir;              /* the run directory */
@@ -162,28 +198,32 @@ bool mb_res_run_unfinished(const mb_res_run *run);
 /* The cell named name, or NULL. */
 const mb_res_cell *mb_res_run_cell(const mb_res_run *run, const char *name);
 
-/* The parts of run.json the runner composes from its own records, as
- * jansson values (struct json_t, so that readers need not include
- * jansson.h).  mb_res_run_write takes each (NULL: an empty array, or null
- * for devices). */
-struct json_t;
+/* The parts of run.json that are the runner's records kept as they came
+ * (the probe's and the workers' JSON), or that the model does not read
+ * back (the schedule's rounds), as plain values.  mb_res_run_write takes
+ * each; NULL or 0 is an empty array, or null for the devices. */
 typedef struct mb_res_parts {
-    struct json_t *cells;           /* every cell with its jobs */
-    struct json_t *devices;         /* the device probe */
-    struct json_t *workers;         /* the workers' hello records */
-    struct json_t *rounds;          /* schedule.rounds: the cell names of each round */
-    struct json_t *fresh_workers;   /* schedule.fresh_workers */
-    struct json_t *contrasts;
+    const char *devices;            /* the device probe's answer, JSON text */
+    char *const *hellos;            /* the workers' hello records as they came: JSON
+                                     * text, kept as a string when it is not JSON */
+    size_t n_hellos;
+    const char *const *ran;         /* schedule.rounds: the cell names in the order
+                                     * they ran, a NULL closing each round */
+    size_t n_ran;
+    const char *const *fresh_workers;   /* schedule.fresh_workers: cell names */
+    size_t n_fresh_workers;
 } mb_res_parts;
 
 /* Writes run.json at path: the header fields of run (status, written_at,
  * machine, scenarios, torch_version, jobs_enqueued, the schedule's order,
  * seed, max_live_workers and fallback, overrides, redis, harness,
- * processes) with the parts, format MB_RES_FORMAT.  The runner rewrites it
+ * processes), its cells with their jobs and its contrasts with their
+ * gates, with the parts, format MB_RES_FORMAT.  The runner rewrites it
  * as the run goes ("running"), so it is replaced atomically
  * (mb_write_file_atomic): a reader, or a harness killed mid-write, sees the
  * previous whole file or the new one.  MB_EIO with the path named. */
-int mb_res_run_write(const char *path, const mb_res_run *run, mb_res_parts *parts, mb_err *err);
+int mb_res_run_write(const char *path, const mb_res_run *run, const mb_res_parts *parts,
+                     mb_err *err);
 /* Marks the run.json at path, left "running" by a harness that died,
  * incomplete: status "incomplete" and "stopped_by_a_later_run":
  * stopped_by (the processes a later run stopped, "" for none).  Every

@@ -115,9 +115,27 @@ static void *each_object(reader *r, json_t *o, const char *where, const char *ke
     return items;
 }
 
+/* What a job's OOM message said; -1 for a figure it did not give. */
+static void read_oom(reader *r, json_t *o, const char *where, mb_res_job *j)
+{
+    j->oom_allocated = j->oom_other = j->oom_max_allowed = j->oom_tried = -1;
+    json_t *oom = member(r, o, where, "oom", false);
+    if (oom == NULL)
+        return;
+    char sub[160];
+    snprintf(sub, sizeof sub, "%s.oom", where);
+    j->oom_kind = text(r, oom, sub, "kind", "none");
+    j->oom_allocated = number(r, oom, sub, "allocated_bytes", -1);
+    j->oom_other = number(r, oom, sub, "other_bytes", -1);
+    j->oom_max_allowed = number(r, oom, sub, "max_allowed_bytes", -1);
+    j->oom_tried = number(r, oom, sub, "tried_bytes", -1);
+}
+
 static void read_job(reader *r, json_t *o, const char *where, void *item)
 {
     mb_res_job *j = item;
+    j->id = text(r, o, where, "id", "");
+    j->worker = text(r, o, where, "worker", "");
     j->status = text(r, o, where, "status", NULL);
     if (j->status == NULL)
         expected(r, where, "status", "a string");
@@ -126,13 +144,25 @@ static void read_job(reader *r, json_t *o, const char *where, void *item)
         expected(r, where, "repetition", "an integer");
     j->repetition = (int)json_integer_value(rep);
     j->batch_size = (int)number(r, o, where, "batch_size", 0);
+    j->batch_size_used = (int)number(r, o, where, "batch_size_used", 0);
+    j->images = (int)number(r, o, where, "images", 0);
+    j->batches = (int)number(r, o, where, "batches", 0);
+    j->embedding_dim = (int)number(r, o, where, "embedding_dim", 0);
     j->latency_ms = number(r, o, where, "latency_ms", NAN);
+    j->wall_ms = number(r, o, where, "wall_ms", 0);
     j->decode_ms = number(r, o, where, "decode_ms", 0);
     j->preprocess_ms = number(r, o, where, "preprocess_ms", 0);
     j->transfer_ms = number(r, o, where, "transfer_ms", 0);
     j->forward_ms = number(r, o, where, "forward_ms", 0);
+    j->checksum = number(r, o, where, "checksum", 0);
     j->peak_rss_bytes = number(r, o, where, "peak_rss_bytes", 0);
     j->peak_allocated_bytes = number(r, o, where, "peak_allocated_bytes", 0);
+    j->peak_reserved_bytes = number(r, o, where, "peak_reserved_bytes", 0);
+    j->reported_at_ms = number(r, o, where, "reported_at_ms", 0);
+    j->decode = text(r, o, where, "decode", NULL);
+    j->gpu_images = (int)number(r, o, where, "gpu_images", 0);
+    j->error = text(r, o, where, "error", NULL);
+    read_oom(r, o, where, j);
 }
 
 static void read_verdict(reader *r, json_t *o, const char *where, mb_res_verdict *v)
@@ -140,6 +170,9 @@ static void read_verdict(reader *r, json_t *o, const char *where, mb_res_verdict
     v->verdict = text(r, o, where, "verdict", "not_comparable");
     v->test = text(r, o, where, "test", NULL);
     v->reason = text(r, o, where, "reason", NULL);
+    v->baseline_median = number(r, o, where, "baseline_median", NAN);
+    v->current_median = number(r, o, where, "current_median", NAN);
+    v->mde = number(r, o, where, "mde", NAN);
     v->change = number(r, o, where, "change", NAN);
     v->ci_low = number(r, o, where, "ci_low", NAN);
     v->ci_high = number(r, o, where, "ci_high", NAN);
@@ -176,6 +209,26 @@ static void read_throughput(reader *r, json_t *o, const char *where, mb_res_cell
     }
 }
 
+/* How the cell searched: its adaptive stop and its frontier search. */
+static void read_searches(reader *r, json_t *o, const char *where, mb_res_cell *c)
+{
+    char sub[160];
+    json_t *a = member(r, o, where, "adaptive", false);
+    c->adaptive = a != NULL;
+    snprintf(sub, sizeof sub, "%s.adaptive", where);
+    c->adapt.min = (int)number(r, a, sub, "min", 0);
+    c->adapt.max = (int)number(r, a, sub, "max", 0);
+    c->adapt.target_ci = number(r, a, sub, "target_ci", NAN);
+    c->adapt.stopped_early = boolean(r, a, sub, "stopped_early");
+    c->adapt.repetitions_saved = (int)number(r, a, sub, "repetitions_saved", 0);
+    c->adapt.seconds_saved = number(r, a, sub, "seconds_saved", 0);
+    json_t *f = member(r, o, where, "frontier", false);
+    c->frontier = f != NULL;
+    snprintf(sub, sizeof sub, "%s.frontier", where);
+    c->largest_batch = (int)number(r, f, sub, "largest_batch", 0);
+    c->first_failing_batch = (int)number(r, f, sub, "first_failing_batch", 0);
+}
+
 static void read_cell(reader *r, json_t *o, const char *where, void *item)
 {
     mb_res_cell *c = item;
@@ -187,6 +240,8 @@ static void read_cell(reader *r, json_t *o, const char *where, void *item)
     c->scenario = text(r, o, where, "scenario", "");
     c->device = text(r, o, where, "device", "");
     c->model = text(r, o, where, "model", "");
+    c->precision = text(r, o, where, "precision", "fp32");
+    c->side = text(r, o, where, "side", NULL);
     c->verdict = text(r, o, where, "verdict", "fail");
     c->reason = text(r, o, where, "reason", NULL);
     c->skip_reason = text(r, o, where, "skip_reason", NULL);
@@ -196,6 +251,7 @@ static void read_cell(reader *r, json_t *o, const char *where, void *item)
     c->image_width = (int)number(r, o, where, "image_width", 0);
     c->image_height = (int)number(r, o, where, "image_height", 0);
     c->images_per_job = (int)number(r, o, where, "images_per_job", 0);
+    c->input_size = (int)number(r, o, where, "input_size", 0);
     c->memory_limit_bytes = number(r, o, where, "memory_limit_bytes", 0);
     c->expect_regression = number(r, o, where, "expect_regression", NAN);
     char sub[96];
@@ -206,6 +262,8 @@ static void read_cell(reader *r, json_t *o, const char *where, void *item)
     c->n_crashed = (int)number(r, counts, sub, "crashed", 0);
     c->n_timeout = (int)number(r, counts, sub, "timeout", 0);
     c->n_error = (int)number(r, counts, sub, "error", 0);
+    c->n_skipped = (int)number(r, counts, sub, "skipped", 0);
+    c->n_interrupted = (int)number(r, counts, sub, "interrupted", 0);
     read_kvs(r, o, where, "axes", &c->axes, &c->n_axes);
     read_kvs(r, o, where, "env", &c->env, &c->n_env);
     read_throughput(r, o, where, c);
@@ -216,7 +274,7 @@ static void read_cell(reader *r, json_t *o, const char *where, void *item)
         c->compared = true;
         read_verdict(r, cmp, sub, &c->baseline);
     }
-    c->frontier = member(r, o, where, "frontier", false) != NULL;
+    read_searches(r, o, where, c);
 }
 
 static void read_process(reader *r, json_t *o, const char *where, void *item)
@@ -288,6 +346,9 @@ static void read_contrast(reader *r, json_t *o, const char *where, void *item)
     k->ci_low = number(r, o, where, "ci_low", NAN);
     k->ci_high = number(r, o, where, "ci_high", NAN);
     k->p_value = number(r, o, where, "p_value", NAN);
+    k->mde = number(r, o, where, "mde", NAN);
+    k->threshold = number(r, o, where, "threshold", NAN);
+    k->reason = text(r, o, where, "reason", NULL);
     k->rounds = number(r, o, where, "rounds", NAN);
     json_t *g = member(r, o, where, "gate", false);
     if (g == NULL)
@@ -391,6 +452,8 @@ static void free_cell(mb_res_cell *c)
     free(c->scenario);
     free(c->device);
     free(c->model);
+    free(c->precision);
+    free(c->side);
     free(c->verdict);
     free(c->reason);
     free(c->skip_reason);
@@ -407,8 +470,15 @@ static void free_cell(mb_res_cell *c)
     free(c->env);
     free(c->ips);
     free(c->reps);
-    for (size_t i = 0; i < c->n_jobs; i++)
-        free(c->jobs[i].status);
+    for (size_t i = 0; i < c->n_jobs; i++) {
+        mb_res_job *j = &c->jobs[i];
+        free(j->id);
+        free(j->worker);
+        free(j->status);
+        free(j->decode);
+        free(j->error);
+        free(j->oom_kind);
+    }
     free(c->jobs);
     free(c->baseline.verdict);
     free(c->baseline.test);
@@ -431,6 +501,7 @@ void mb_res_run_free(mb_res_run *run)
         free(c->axis);
         free(c->verdict);
         free(c->summary);
+        free(c->reason);
         free(c->gate.verdict);
         free(c->gate.summary);
         free(c->gate.reason);

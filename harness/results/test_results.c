@@ -56,6 +56,25 @@ static void put(const fx *f, const char *text)
     assert_int_equal(mb_write_file_atomic(f->run_json, text, strlen(text), NULL), 0);
 }
 
+/* Gives h the cells of a run.json holding cells_json, read through the
+ * model, as the runner gives it its own. */
+static void take_cells(const fx *f, const char *cells_json, mb_res_run *h)
+{
+    char *text = mb_asprintf("{\"format\": 1, \"cells\": [%s]}", cells_json);
+    put(f, text);
+    free(text);
+    mb_res_run run;
+    mb_err err;
+    mb_err_clear(&err);
+    if (mb_res_run_load(f->dir, &run, &err) != 0)
+        fail_msg("%s", err.msg);
+    h->cells = run.cells;
+    h->n_cells = run.n_cells;
+    run.cells = NULL;
+    run.n_cells = 0;
+    mb_res_run_free(&run);
+}
+
 /* A cell with one successful and one failed repetition, and its jobs. */
 #define CELL_TWO_REPS                                                                        \
     "{\"name\": \"s/embed/device:cpu/batch:2\", \"scenario\": \"s\", \"device\": \"cpu\","   \
@@ -138,12 +157,10 @@ static void test_round_trip(void **state)
     mb_res_run_init(&h);
     h.status = mb_strdup("running");
     h.written_at = mb_strdup("2026-12-02T02:00:00Z");
-    json_error_t jerr;
-    mb_res_parts parts = {.cells = json_loads("[" CELL_TWO_REPS "]", 0, &jerr)};
-    assert_non_null(parts.cells);
+    take_cells(f, CELL_TWO_REPS, &h);
     mb_err err;
     mb_err_clear(&err);
-    assert_int_equal(mb_res_run_write(f->run_json, &h, &parts, &err), 0);
+    assert_int_equal(mb_res_run_write(f->run_json, &h, NULL, &err), 0);
     mb_res_run run;
     assert_int_equal(mb_res_run_load(f->dir, &run, &err), 0);
     assert_true(mb_res_run_unfinished(&run));
@@ -245,13 +262,10 @@ static void test_header_round_trip(void **state)
     h.harness = (mb_res_process){mb_strdup("harness"), 4240, 123456789012ULL};
     h.processes = mb_calloc(1, sizeof *h.processes);
     h.processes[h.n_processes++] = (mb_res_process){mb_strdup("worker"), 4250, 99};
-    json_error_t jerr;
-    mb_res_parts parts = {.cells = json_loads("[" CELL_TWO_REPS "]", 0, &jerr)};
-    assert_non_null(parts.cells);
+    take_cells(f, CELL_TWO_REPS, &h);
     mb_err err;
     mb_err_clear(&err);
-    assert_int_equal(mb_res_run_write(f->run_json, &h, &parts, &err), 0);
-    assert_null(parts.cells);  /* taken */
+    assert_int_equal(mb_res_run_write(f->run_json, &h, NULL, &err), 0);
 
     mb_res_run run;
     assert_int_equal(mb_res_run_load(f->dir, &run, &err), 0);
@@ -284,6 +298,139 @@ static void test_header_round_trip(void **state)
     assert_int_equal(run.n_workers, 0);
     mb_res_run_free(&run);
     mb_res_run_free(&h);
+}
+
+/* A cell with every key the runner records, as run.json holds it: a
+ * warm-up job, one whose worker used another batch, an OOM with figures
+ * the message did not give, a failed repetition, an adaptive stop, a
+ * comparison and a frontier search. */
+#define CELL_EVERY_KEY                                                                       \
+    "{\"name\": \"s/embed/device:cpu/batch:2\", \"scenario\": \"s\","                          \
+    " \"axes\": {\"device\": \"cpu\", \"batch_size\": \"2\"}, \"device\": \"cpu\","              \
+    " \"watermark_fix\": true, \"batch_size\": 2, \"image_width\": 320, \"image_height\": 240,"  \
+    " \"verdict\": \"fail\", \"counts\": {\"ok\": 2, \"oom\": 1, \"error\": 0, \"crashed\": 0,"  \
+    " \"timeout\": 0, \"skipped\": 0, \"interrupted\": 0}, \"images_per_second\": [40.5, 30.5]," \
+    " \"jobs\": [" JOB("j0", "-1", "\"decode\": \"host\", \"gpu_images\": 0, ")                  \
+    "\"reported_at_ms\": 1796190691245.5, \"warmup\": true}, "                                 \
+    JOB("j1", "0", "\"batch_size_used\": 1, ") "\"reported_at_ms\": 1796190691300.5}, "            \
+    JOB("j2", "1", "") "\"reported_at_ms\": 1796190691400.5, \"error\": \"out of memory\","       \
+    " \"oom\": {\"kind\": \"cpu\", \"allocated_bytes\": 1024.0, \"other_bytes\": null,"          \
+    " \"max_allowed_bytes\": null, \"tried_bytes\": 2048.0}}],"                                  \
+    " \"expect_oom\": \"never\", \"model\": \"builtin:tiny\", \"input_size\": 160,"             \
+    " \"images_per_job\": 16, \"precision\": \"fp32\", \"memory_limit_bytes\": 0,"               \
+    " \"expect_regression\": 0.05, \"env\": {\"OMP_NUM_THREADS\": \"1\"},"                       \
+    " \"images_per_second_median\": 35.5, \"reason\": \"unexpected OOM: out of memory\","        \
+    " \"adaptive\": {\"min\": 3, \"max\": 12, \"target_ci\": 0.05, \"stopped_early\": false,"     \
+    " \"repetitions_saved\": 0, \"seconds_saved\": 0.0},"                                       \
+    " \"repetitions\": [{\"round\": 0, \"images_per_second\": 40.5},"                           \
+    " {\"round\": 1, \"images_per_second\": null}, {\"round\": 2, \"images_per_second\": 30.5}]," \
+    " \"side\": \"candidate\", \"baseline\": {\"verdict\": \"no_change\", \"test\":"            \
+    " \"mann-whitney-u\", \"baseline_median\": 36.0, \"current_median\": 35.5, \"change\":"     \
+    " -0.0125, \"ci_low\": -0.05, \"ci_high\": 0.02, \"p_value\": 0.5, \"mde\": 0.04,"            \
+    " \"threshold\": null}, \"frontier\": {\"largest_batch\": 8, \"first_failing_batch\": null}}"
+#define JOB(id, rep, extra)                                                                  \
+    "{\"id\": \"" id "\", \"worker\": \"w1.1\", \"status\": \"ok\", \"repetition\": " rep ","     \
+    " \"latency_ms\": 109.25, \"images\": 16, \"batches\": 4, \"wall_ms\": 102.5,"                \
+    " \"decode_ms\": 48.0, \"preprocess_ms\": 23.5, \"transfer_ms\": 0.0625, \"forward_ms\": 19.5," \
+    " \"checksum\": 344.75, \"peak_rss_bytes\": 187457536, \"peak_allocated_bytes\": 0,"         \
+    " \"peak_reserved_bytes\": 0, \"batch_size\": 2, \"embedding_dim\": 64, " extra
+
+/* A cell read into the model and written again is the same JSON: every
+ * key, with its type (an integer stays an integer, null stays null). */
+static void test_cell_written_as_read(void **state)
+{
+    fx *f = *state;
+    mb_res_run h;
+    mb_res_run_init(&h);
+    h.status = mb_strdup("failed");
+    take_cells(f, CELL_EVERY_KEY, &h);
+    assert_int_equal(h.cells[0].jobs[2].oom_tried, 2048);
+    assert_true(h.cells[0].jobs[2].oom_other < 0);
+    mb_err err;
+    mb_err_clear(&err);
+    assert_int_equal(mb_res_run_write(f->run_json, &h, NULL, &err), 0);
+    mb_res_run_free(&h);
+    json_error_t jerr;
+    json_t *want = json_loads(CELL_EVERY_KEY, 0, &jerr);
+    if (want == NULL)
+        fail_msg("the fixture: %s", jerr.text);
+    json_t *doc = json_load_file(f->run_json, 0, &jerr);
+    json_t *got = json_array_get(json_object_get(doc, "cells"), 0);
+    if (!json_equal(want, got)) {
+        char *a = json_dumps(want, JSON_SORT_KEYS), *b = json_dumps(got, JSON_SORT_KEYS);
+        fail_msg("written:\n%s\nexpected:\n%s", b, a);
+    }
+    json_decref(want);
+    json_decref(doc);
+}
+
+/* The runner's records, given as plain values, written and read back:
+ * the contrasts with their gates through the model, the schedule's rounds
+ * (a NULL closes a round), the fresh-worker cells, the device probe and
+ * the hello records (one that is not JSON kept as its text) as JSON. */
+static void test_records_round_trip(void **state)
+{
+    fx *f = *state;
+    mb_res_run h;
+    mb_res_run_init(&h);
+    h.status = mb_strdup("passed");
+    h.contrasts = mb_calloc(2, sizeof *h.contrasts);
+    h.n_contrasts = 1;
+    mb_res_contrast *c = &h.contrasts[0];
+    *c = (mb_res_contrast){.name = mb_strdup("s/x: on vs off"), .axis = mb_strdup("watermark_fix"),
+                           .verdict = mb_strdup("regression"), .summary = mb_strdup("5% slower"),
+                           .change = -0.05, .ci_low = -0.06, .ci_high = -0.04, .p_value = 0.01,
+                           .mde = 0.01, .threshold = NAN, .rounds = 8, .gated = true};
+    c->gate = (mb_res_gate){.verdict = mb_strdup("fail"), .summary = mb_strdup("costs 5%"),
+                            .max_cost = 0.02, .cost = 0.05, .cost_low = 0.04, .cost_high = 0.06,
+                            .mde = 0.01, .rounds = 8};
+    const char *ran[] = {"s/a", "s/b", NULL, NULL, "s/b", "s/a", NULL, "s/a"};
+    const char *fresh[] = {"s/b"};
+    char *hellos[] = {"{\"device_description\": \"AMD EPYC\"}", "not json"};
+    mb_res_parts parts = {.devices = "{\"cpu\": {\"available\": true}}", .hellos = hellos,
+                          .n_hellos = 2, .ran = ran, .n_ran = 8, .fresh_workers = fresh,
+                          .n_fresh_workers = 1};
+    mb_err err;
+    mb_err_clear(&err);
+    assert_int_equal(mb_res_run_write(f->run_json, &h, &parts, &err), 0);
+    mb_res_run_free(&h);
+
+    mb_res_run run;
+    assert_int_equal(mb_res_run_load(f->dir, &run, &err), 0);
+    assert_int_equal(run.n_contrasts, 1);
+    c = &run.contrasts[0];
+    assert_string_equal(c->name, "s/x: on vs off");
+    assert_string_equal(c->verdict, "regression");
+    assert_true(c->ci_low == -0.06 && c->mde == 0.01 && c->rounds == 8);
+    assert_true(isnan(c->threshold));
+    assert_null(c->reason);
+    assert_true(c->gated);
+    assert_string_equal(c->gate.verdict, "fail");
+    assert_string_equal(c->gate.summary, "costs 5%");
+    assert_true(c->gate.cost_high == 0.06 && c->gate.rounds == 8);
+    assert_null(c->gate.reason);
+    assert_int_equal(run.n_workers, 2);
+    assert_string_equal(run.workers[0].device_description, "AMD EPYC");
+    mb_res_run_free(&run);
+
+    json_error_t jerr;
+    json_t *doc = json_load_file(f->run_json, 0, &jerr);
+    assert_non_null(doc);
+    json_t *want = json_loads("{\"rounds\": [[\"s/a\", \"s/b\"], [], [\"s/b\", \"s/a\"], [\"s/a\"]],"
+                              " \"fresh_workers\": [\"s/b\"]}", 0, &jerr);
+    json_t *sched = json_object_get(doc, "schedule");
+    assert_true(json_equal(json_object_get(sched, "rounds"), json_object_get(want, "rounds")));
+    assert_true(json_equal(json_object_get(sched, "fresh_workers"),
+                           json_object_get(want, "fresh_workers")));
+    assert_true(json_is_true(json_object_get(json_object_get(json_object_get(doc, "devices"),
+                                                             "cpu"), "available")));
+    assert_string_equal(json_string_value(json_array_get(json_object_get(doc, "workers"), 1)),
+                        "not json");
+    json_t *gate = json_object_get(json_array_get(json_object_get(doc, "contrasts"), 0), "gate");
+    assert_true(json_is_null(json_object_get(gate, "reason")));
+    assert_true(json_is_integer(json_object_get(gate, "rounds")));
+    json_decref(want);
+    json_decref(doc);
 }
 
 /* A run whose harness died is still "running"; one stopped is
@@ -454,6 +601,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
     cmocka_unit_test_setup_teardown(test_mark_incomplete_keeps_every_key, setup, teardown),
     cmocka_unit_test_setup_teardown(test_header_round_trip, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_records_round_trip, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_cell_written_as_read, setup, teardown),
     cmocka_unit_test_setup_teardown(test_partial_run_reads_as_unfinished, setup, teardown),
     cmocka_unit_test_setup_teardown(test_malformed_file_names_file_and_field, setup, teardown),
     cmocka_unit_test_setup_teardown(test_reads_contrast_gates, setup, teardown),

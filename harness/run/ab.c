@@ -17,10 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "compare.h"
 #include "mb_util.h"
+#include "run_dir.h"
 #include "run_private.h"
 
 /* ---- the candidate side ------------------------------------------------ */
@@ -425,20 +424,17 @@ const mb_contrast_gate *mb__contrast_gate_of(const run_ctx *run, size_t i)
     return isnan(g->max_cost) ? NULL : g;
 }
 
-json_t *mb__contrast_gate_json(const mb_contrast_gate *g)
+void mb__contrast_gate_fill(const mb_contrast_gate *g, mb_res_gate *out)
 {
-    char *sentence = mb_contrast_gate_sentence(g);
-    json_t *o = json_pack("{s:s, s:s, s:I}", "verdict", mb_gate_verdict_name(g->verdict),
-                          "summary", sentence, "rounds", (json_int_t)g->rounds);
-    free(sentence);
-    const struct { const char *name; double v; } f[] = {
-        {"max_cost", g->max_cost}, {"cost", g->cost}, {"cost_low", g->cost_low},
-        {"cost_high", g->cost_high}, {"mde", g->mde},
-    };
-    for (size_t k = 0; k < sizeof f / sizeof f[0]; k++)
-        json_object_set_new(o, f[k].name, isfinite(f[k].v) ? json_real(f[k].v) : json_null());
-    json_object_set_new(o, "reason", g->reason ? json_string(g->reason) : json_null());
-    return o;
+    out->verdict = mb_strdup(mb_gate_verdict_name(g->verdict));
+    out->summary = mb_contrast_gate_sentence(g);
+    out->reason = g->reason ? mb_strdup(g->reason) : NULL;
+    out->rounds = (double)g->rounds;
+    out->max_cost = g->max_cost;
+    out->cost = g->cost;
+    out->cost_low = g->cost_low;
+    out->cost_high = g->cost_high;
+    out->mde = g->mde;
 }
 
 void mb__contrast_gates_count(const run_ctx *run, mb_outcome *outcome)

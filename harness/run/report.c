@@ -3,7 +3,6 @@
  * junit.xml and the exports are rendered from run.json (harness/report).
  * Every file is written atomically, so a run that dies still leaves the
  * last complete version. */
-#include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -24,145 +23,139 @@ static const char *verdict_name(cell_verdict v)
          : v == CELL_INCOMPLETE ? "incomplete" : "skipped";
 }
 
-static json_t *record_json(const job_record *rec)
+static char *dup_or_null(const char *s)
 {
-    const mb_result *r = &rec->result;
-    json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:f, s:i, s:i, s:f, s:f, s:f, s:f, s:f, s:f, s:I, s:I, s:I}",
-                          "id", r->job_id ? r->job_id : "",
-                          "worker", r->worker_id ? r->worker_id : "",
-                          "status", mb_job_status_name(r->status),
-                          "repetition", rec->repetition,
-                          "latency_ms", rec->latency_ms,
-                          "images", r->images,
-                          "batches", r->batches,
-                          "wall_ms", r->wall_ms,
-                          "decode_ms", r->decode_ms,
-                          "preprocess_ms", r->preprocess_ms,
-                          "transfer_ms", r->transfer_ms,
-                          "forward_ms", r->forward_ms,
-                          "checksum", r->checksum,
-                          "peak_rss_bytes", (json_int_t)r->peak_rss_bytes,
-                          "peak_allocated_bytes", (json_int_t)r->peak_allocated_bytes,
-                          "peak_reserved_bytes", (json_int_t)r->peak_reserved_bytes);
-    json_object_set_new(o, "batch_size", json_integer(rec->batch_size));
-    json_object_set_new(o, "embedding_dim", json_integer(r->embedding_dim));
-    if (r->decode != MB_DECODE_AUTO) {
-        json_object_set_new(o, "decode", json_string(mb_decode_mode_name(r->decode)));
-        json_object_set_new(o, "gpu_images", json_integer(r->gpu_images));
-    }
-    if (r->batch_size > 0 && r->batch_size != rec->batch_size)
-        json_object_set_new(o, "batch_size_used", json_integer(r->batch_size));
-    json_object_set_new(o, "reported_at_ms", json_real(rec->reported_at_ms));
-    if (rec->repetition < 0)
-        json_object_set_new(o, "warmup", json_true());
-    if (r->error != NULL)
-        json_object_set_new(o, "error", json_string(r->error));
-    if (rec->oom.kind != MB_OOM_NONE) {
-        /* Figures the message does not carry are null, not a made-up 0. */
-        json_t *oom = json_pack("{s:s}", "kind", rec->paravirtual_limit ? "paravirtual_limit"
-                                                     : mb_oom_kind_name(rec->oom.kind));
-        const struct { const char *name; double v; } f[] = {
-            {"allocated_bytes", rec->oom.allocated}, {"other_bytes", rec->oom.other},
-            {"max_allowed_bytes", rec->oom.max_allowed}, {"tried_bytes", rec->oom.tried},
-        };
-        for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
-            json_object_set_new(oom, f[i].name, f[i].v >= 0 ? json_real(f[i].v) : json_null());
-        json_object_set_new(o, "oom", oom);
-    }
-    return o;
+    return s != NULL ? mb_strdup(s) : NULL;
 }
 
-static json_t *cell_json(const cell_state *cs)
+/* One job as run.json records it (results/run_dir.h). */
+static void fill_job(const job_record *rec, mb_res_job *j)
+{
+    const mb_result *r = &rec->result;
+    j->id = mb_strdup(r->job_id ? r->job_id : "");
+    j->worker = mb_strdup(r->worker_id ? r->worker_id : "");
+    j->status = mb_strdup(mb_job_status_name(r->status));
+    j->repetition = rec->repetition;
+    j->latency_ms = rec->latency_ms;
+    j->images = r->images;
+    j->batches = r->batches;
+    j->wall_ms = r->wall_ms;
+    j->decode_ms = r->decode_ms;
+    j->preprocess_ms = r->preprocess_ms;
+    j->transfer_ms = r->transfer_ms;
+    j->forward_ms = r->forward_ms;
+    j->checksum = r->checksum;
+    j->peak_rss_bytes = (double)r->peak_rss_bytes;
+    j->peak_allocated_bytes = (double)r->peak_allocated_bytes;
+    j->peak_reserved_bytes = (double)r->peak_reserved_bytes;
+    j->batch_size = rec->batch_size;
+    j->embedding_dim = r->embedding_dim;
+    if (r->decode != MB_DECODE_AUTO) {
+        j->decode = mb_strdup(mb_decode_mode_name(r->decode));
+        j->gpu_images = r->gpu_images;
+    }
+    if (r->batch_size > 0 && r->batch_size != rec->batch_size)
+        j->batch_size_used = r->batch_size;
+    j->reported_at_ms = rec->reported_at_ms;
+    j->error = dup_or_null(r->error);
+    j->oom_allocated = j->oom_other = j->oom_max_allowed = j->oom_tried = -1;
+    if (rec->oom.kind != MB_OOM_NONE) {
+        /* Figures the message does not carry stay -1: null, not a made-up 0. */
+        j->oom_kind = mb_strdup(rec->paravirtual_limit ? "paravirtual_limit"
+                                                       : mb_oom_kind_name(rec->oom.kind));
+        j->oom_allocated = rec->oom.allocated;
+        j->oom_other = rec->oom.other;
+        j->oom_max_allowed = rec->oom.max_allowed;
+        j->oom_tried = rec->oom.tried;
+    }
+}
+
+static void fill_verdict(const mb_compare_cell *cc, mb_res_verdict *v)
+{
+    v->verdict = mb_strdup(mb_verdict_name(cc->verdict));
+    v->test = dup_or_null(cc->test);
+    v->reason = dup_or_null(cc->reason);
+    v->baseline_median = cc->baseline_median;
+    v->current_median = cc->current_median;
+    v->change = cc->change;
+    v->ci_low = cc->ci_low;
+    v->ci_high = cc->ci_high;
+    v->p_value = cc->p_value;
+    v->mde = cc->mde;
+    v->threshold = cc->threshold;
+}
+
+/* The cell's settings: its axes' values, the scenario's model and images,
+ * its limits, environment and expectations. */
+static void fill_setup(const cell_state *cs, mb_res_cell *o)
 {
     const mb_cell *c = cs->cell;
-    json_t *values = json_object();
-    for (size_t i = 0; i < cs->scenario->n_axes; i++)
-        json_object_set_new(values, cs->scenario->axes[i].name, json_string(c->values[i]));
-    json_t *jobs = json_array();
-    for (size_t i = 0; i < cs->n_records; i++)
-        json_array_append_new(jobs, record_json(&cs->records[i]));
-    json_t *counts = json_object();
+    o->axes = mb_calloc(cs->scenario->n_axes + 1, sizeof *o->axes);
+    for (size_t i = 0; i < cs->scenario->n_axes; i++) {
+        o->axes[o->n_axes].key = mb_strdup(cs->scenario->axes[i].name);
+        o->axes[o->n_axes++].value = mb_strdup(c->values[i]);
+    }
+    o->env = mb_calloc(c->n_env + 1, sizeof *o->env);
+    for (size_t i = 0; i < c->n_env; i++) {
+        o->env[o->n_env].key = mb_strdup(c->env[i].key);
+        o->env[o->n_env++].value = mb_strdup(c->env[i].value);
+    }
+    o->device = mb_strdup(c->device);
+    o->watermark_fix = c->watermark_fix;
+    o->batch_size = c->batch_size;
+    o->image_width = c->image_width;
+    o->image_height = c->image_height;
+    o->expect_oom = mb_strdup(c->expect.oom == MB_OOM_NEVER ? "never"
+                              : c->expect.oom == MB_OOM_ALLOWED ? "allowed" : "expected");
+    o->model = mb_strdup(cs->scenario->model);
+    o->input_size = cs->scenario->input_size;
+    o->images_per_job = cs->scenario->images.per_job;
+    o->precision = mb_strdup(c->precision ? c->precision : "fp32");
+    o->memory_limit_bytes = (double)c->run.memory_limit;
+    o->expect_regression = c->expect.regression;
+}
+
+/* What the cell did: its verdict, jobs, repetitions (a failed one without
+ * a throughput: NAN, so it never reads as fast), adaptive stop, frontier
+ * search and comparison. */
+static void fill_cell(const cell_state *cs, mb_res_cell *o)
+{
+    o->name = mb_strdup(cs->bench_name);
+    o->scenario = mb_strdup(cs->scenario->name);
+    fill_setup(cs, o);
+    o->verdict = mb_strdup(verdict_name(cs->verdict));
+    o->reason = dup_or_null(cs->verdict_reason);
+    o->skip_reason = dup_or_null(cs->skip_reason);
+    int *n[] = {[MB_JOB_OK] = &o->n_ok, [MB_JOB_OOM] = &o->n_oom, [MB_JOB_ERROR] = &o->n_error,
+                [MB_JOB_CRASHED] = &o->n_crashed, [MB_JOB_TIMEOUT] = &o->n_timeout,
+                [MB_JOB_SKIPPED] = &o->n_skipped, [MB_JOB_INTERRUPTED] = &o->n_interrupted};
     for (int s = MB_JOB_OK; s < MB_JOB_STATUS_COUNT; s++)
-        json_object_set_new(counts, mb_job_status_name((mb_job_status)s), json_integer(cs->counts[s]));
-    json_t *ips = json_array();
+        *n[s] = cs->counts[s];
+    o->jobs = mb_calloc(cs->n_records + 1, sizeof *o->jobs);
+    for (size_t i = 0; i < cs->n_records; i++)
+        fill_job(&cs->records[i], &o->jobs[o->n_jobs++]);
+    o->ips = mb_calloc(cs->n_reps + 1, sizeof *o->ips);
     for (size_t i = 0; i < cs->n_reps; i++)
-        json_array_append_new(ips, json_real(cs->rep_images_per_s[i]));
-    json_t *o = json_pack("{s:s, s:s, s:o, s:s, s:b, s:i, s:i, s:i, s:s, s:o, s:o, s:o}",
-                          "name", cs->bench_name,
-                          "scenario", cs->scenario->name,
-                          "axes", values,
-                          "device", c->device,
-                          "watermark_fix", c->watermark_fix,
-                          "batch_size", c->batch_size,
-                          "image_width", c->image_width,
-                          "image_height", c->image_height,
-                          "verdict", verdict_name(cs->verdict),
-                          "counts", counts,
-                          "images_per_second", ips,
-                          "jobs", jobs);
-    json_object_set_new(o, "expect_oom", json_string(c->expect.oom == MB_OOM_NEVER ? "never"
-                                                     : c->expect.oom == MB_OOM_ALLOWED ? "allowed"
-                                                     : "expected"));
-    json_object_set_new(o, "model", json_string(cs->scenario->model));
-    json_object_set_new(o, "input_size", json_integer(cs->scenario->input_size));
-    json_object_set_new(o, "images_per_job", json_integer(cs->scenario->images.per_job));
-    json_object_set_new(o, "precision", json_string(c->precision ? c->precision : "fp32"));
-    json_object_set_new(o, "memory_limit_bytes", json_integer((json_int_t)c->run.memory_limit));
-    json_object_set_new(o, "expect_regression", json_real(c->expect.regression));
-    json_t *env = json_object();
-    for (size_t i = 0; i < c->n_env; i++)
-        json_object_set_new(env, c->env[i].key, json_string(c->env[i].value));
-    json_object_set_new(o, "env", env);
-    if (cs->n_reps > 0)
-        json_object_set_new(o, "images_per_second_median",
-                            json_real(mb_stats_median(cs->rep_images_per_s, cs->n_reps)));
-    if (cs->verdict_reason != NULL)
-        json_object_set_new(o, "reason", json_string(cs->verdict_reason));
-    if (cs->skip_reason != NULL)
-        json_object_set_new(o, "skip_reason", json_string(cs->skip_reason));
-    if (cs->cell->run.target_ci > 0)
-        json_object_set_new(o, "adaptive",
-                            json_pack("{s:i, s:i, s:f, s:b, s:i, s:f}", "min", cs->cell->run.repetitions_min,
-                                      "max", cs->cell->run.repetitions, "target_ci",
-                                      cs->cell->run.target_ci, "stopped_early",
-                                      cs->adaptive_stopped, "repetitions_saved", cs->reps_saved,
-                                      "seconds_saved", cs->n_reps ? cs->rep_seconds /
-                                      (double)cs->n_reps * cs->reps_saved : 0.0));
-    /* Each repetition's round in the schedule and its throughput (null when
-     * it did not finish), for pairing by round. */
-    json_t *reps = json_array();
+        o->ips[o->n_ips++] = cs->rep_images_per_s[i];
+    o->reps = mb_calloc((size_t)cs->n_planned + 1, sizeof *o->reps);
     for (int k = 0; k < cs->n_planned; k++) {
         const rep_record *rec = &cs->reps[k];
-        json_array_append_new(reps, json_pack("{s:i, s:o}", "round", rec->round,
-                                              "images_per_second",
-                                              rec->outcome == REP_OK ? json_real(rec->images_per_s)
-                                                                     : json_null()));
+        o->reps[o->n_reps++] = (mb_res_rep){rec->round,
+                                            rec->outcome == REP_OK ? rec->images_per_s : NAN};
     }
-    json_object_set_new(o, "repetitions", reps);
-    json_object_set_new(o, "side", json_string(cs->candidate ? "candidate" : "baseline"));
-    if (cs->compared != NULL) {
-        const mb_compare_cell *cc = cs->compared;
-        json_t *cmp = json_pack("{s:s}", "verdict", mb_verdict_name(cc->verdict));
-        if (cc->test != NULL)
-            json_object_set_new(cmp, "test", json_string(cc->test));
-        const struct { const char *name; double v; } f[] = {
-            {"baseline_median", cc->baseline_median}, {"current_median", cc->current_median},
-            {"change", cc->change}, {"ci_low", cc->ci_low}, {"ci_high", cc->ci_high},
-            {"p_value", cc->p_value}, {"mde", cc->mde}, {"threshold", cc->threshold},
-        };
-        for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
-            json_object_set_new(cmp, f[i].name, isfinite(f[i].v) ? json_real(f[i].v) : json_null());
-        if (cc->reason != NULL)
-            json_object_set_new(cmp, "reason", json_string(cc->reason));
-        json_object_set_new(o, "baseline", cmp);
-    }
-    if (cs->frontier)
-        json_object_set_new(o, "frontier",
-                            json_pack("{s:i, s:o}", "largest_batch", cs->largest_ok_batch,
-                                      "first_failing_batch",
-                                      cs->first_failing_batch ? json_integer(cs->first_failing_batch)
-                                                              : json_null()));
-    return o;
+    const mb_run_opts *run = &cs->cell->run;
+    o->adaptive = run->target_ci > 0;
+    o->adapt = (mb_res_adaptive){run->repetitions_min, run->repetitions, run->target_ci,
+                                 cs->adaptive_stopped, cs->reps_saved,
+                                 cs->n_reps ? cs->rep_seconds / (double)cs->n_reps * cs->reps_saved
+                                            : 0.0};
+    o->side = mb_strdup(cs->candidate ? "candidate" : "baseline");
+    o->compared = cs->compared != NULL;
+    if (o->compared)
+        fill_verdict(cs->compared, &o->baseline);
+    o->frontier = cs->frontier;
+    o->largest_batch = cs->largest_ok_batch;
+    o->first_failing_batch = cs->first_failing_batch;
 }
 
 static int write_text(const run_ctx *run, const char *name, const char *text, mb_err *err)
@@ -173,63 +166,53 @@ static int write_text(const run_ctx *run, const char *name, const char *text, mb
     return rc;
 }
 
-/* The order the repetitions ran in (run.json's "schedule"): interleaved,
- * one list of cell names per round, in the order they ran; sequential, one
- * list, the whole run. */
-static json_t *rounds_json(const run_ctx *run)
+/* The order the repetitions ran in (run.json's "schedule"): the cell names
+ * as they ran, a NULL closing each round (run/schedule's -1). */
+static const char **ran_names(const run_ctx *run)
 {
     const run_schedule *s = &run->schedule;
-    json_t *rounds = json_array();
-    json_t *round = json_array();
-    for (size_t i = 0; i < s->n_ran; i++) {
-        if (s->ran[i] >= 0) {
-            json_array_append_new(round, json_string(run->cells[s->ran[i]].bench_name));
-            continue;
-        }
-        json_array_append_new(rounds, round);
-        round = json_array();
-    }
-    if (json_array_size(round) > 0)
-        json_array_append_new(rounds, round);
-    else
-        json_decref(round);
-    return rounds;
+    const char **ran = mb_calloc(s->n_ran + 1, sizeof *ran);
+    for (size_t i = 0; i < s->n_ran; i++)
+        ran[i] = s->ran[i] >= 0 ? run->cells[s->ran[i]].bench_name : NULL;
+    return ran;
 }
 
 /* The cells whose every repetition ran on a new worker process. */
-static json_t *fresh_workers_json(const run_ctx *run)
+static const char **fresh_names(const run_ctx *run, size_t *n)
 {
-    json_t *fresh = json_array();
+    const char **fresh = mb_calloc(run->n_cells + 1, sizeof *fresh);
     for (size_t i = 0; i < run->n_cells; i++)
         if (run->cells[i].fresh_worker && run->schedule.order == MB_ORDER_INTERLEAVED)
-            json_array_append_new(fresh, json_string(run->cells[i].bench_name));
+            fresh[(*n)++] = run->cells[i].bench_name;
     return fresh;
 }
 
-static json_t *contrasts_json(const run_ctx *run)
+/* The contrasts and their gates, as results/ records them. */
+static void fill_contrasts(const run_ctx *run, mb_res_run *h)
 {
-    json_t *contrasts = json_array();
-    for (size_t i = 0; run->contrasts != NULL && i < run->contrasts->n_cells; i++) {
+    size_t n = run->contrasts != NULL ? run->contrasts->n_cells : 0;
+    h->contrasts = mb_calloc(n + 1, sizeof *h->contrasts);
+    for (size_t i = 0; i < n; i++) {
         const mb_compare_cell *cc = &run->contrasts->cells[i];
-        char *sentence = mb__contrast_sentence(run, i);
-        json_t *c = json_pack("{s:s, s:s, s:s, s:s, s:I}", "name", cc->cell, "axis",
-                              run->contrast_axes[i], "verdict", mb_verdict_name(cc->verdict),
-                              "summary", sentence, "rounds", (json_int_t)cc->n_baseline);
-        free(sentence);
-        const struct { const char *name; double v; } f[] = {
-            {"change", cc->change}, {"ci_low", cc->ci_low}, {"ci_high", cc->ci_high},
-            {"p_value", cc->p_value}, {"mde", cc->mde}, {"threshold", cc->threshold},
-        };
-        for (size_t k = 0; k < sizeof f / sizeof f[0]; k++)
-            json_object_set_new(c, f[k].name, isfinite(f[k].v) ? json_real(f[k].v) : json_null());
-        if (cc->reason != NULL)
-            json_object_set_new(c, "reason", json_string(cc->reason));
+        mb_res_contrast *c = &h->contrasts[h->n_contrasts++];
+        c->name = mb_strdup(cc->cell);
+        c->axis = mb_strdup(run->contrast_axes[i]);
+        c->verdict = mb_strdup(mb_verdict_name(cc->verdict));
+        c->summary = mb__contrast_sentence(run, i);
+        c->rounds = (double)cc->n_baseline;
+        c->change = cc->change;
+        c->ci_low = cc->ci_low;
+        c->ci_high = cc->ci_high;
+        c->p_value = cc->p_value;
+        c->mde = cc->mde;
+        c->threshold = cc->threshold;
+        c->reason = cc->reason ? mb_strdup(cc->reason) : NULL;
         const mb_contrast_gate *g = mb__contrast_gate_of(run, i);
-        if (g != NULL)
-            json_object_set_new(c, "gate", mb__contrast_gate_json(g));
-        json_array_append_new(contrasts, c);
+        if (g != NULL) {
+            c->gated = true;
+            mb__contrast_gate_fill(g, &c->gate);
+        }
     }
-    return contrasts;
 }
 
 /* The header of run.json (results/run_dir.h) from the run's state.  Only
@@ -269,6 +252,10 @@ static void fill_header(const run_ctx *run, const char *status, mb_res_run *h)
     h->redis_external = run->cfg->redis_url != NULL;
     h->redis_pid = (long)run->redis_pid;
     mb__leftovers_fill(run, h);
+    h->cells = mb_calloc(run->n_cells + 1, sizeof *h->cells);
+    for (size_t i = 0; i < run->n_cells; i++)
+        fill_cell(&run->cells[i], &h->cells[h->n_cells++]);
+    fill_contrasts(run, h);
 }
 
 int mb__report_write_run_json(const run_ctx *run, const char *status, mb_err *err)
@@ -276,19 +263,18 @@ int mb__report_write_run_json(const run_ctx *run, const char *status, mb_err *er
     mb_res_run h;
     mb_res_run_init(&h);
     fill_header(run, status, &h);
-    mb_res_parts parts = {.cells = json_array(), .workers = json_array(),
-                          .rounds = rounds_json(run), .fresh_workers = fresh_workers_json(run),
-                          .contrasts = contrasts_json(run)};
-    for (size_t i = 0; i < run->n_cells; i++)
-        json_array_append_new(parts.cells, cell_json(&run->cells[i]));
-    parts.devices = run->devices_json ? json_loads(run->devices_json, 0, NULL) : NULL;
-    for (size_t i = 0; i < run->hellos.n; i++) {
-        json_t *hello = json_loads(run->hellos.records[i], 0, NULL);
-        json_array_append_new(parts.workers, hello ? hello : json_string(run->hellos.records[i]));
-    }
+    const char **ran = ran_names(run);
+    size_t n_fresh = 0;
+    const char **fresh = fresh_names(run, &n_fresh);
+    mb_res_parts parts = {.devices = run->devices_json,
+                          .hellos = run->hellos.records, .n_hellos = run->hellos.n, .ran = ran,
+                          .n_ran = run->schedule.n_ran, .fresh_workers = fresh,
+                          .n_fresh_workers = n_fresh};
     char *path = mb_res_run_json_path(run->dir);
     int rc = mb_res_run_write(path, &h, &parts, err);
     free(path);
+    free(ran);
+    free(fresh);
     mb_res_run_free(&h);
     return rc;
 }

@@ -366,9 +366,10 @@ void mb__contrast_gates_count(const run_ctx *run, mb_outcome *outcome);
  * whole file when the run compared nothing else; nothing without gates. */
 int mb__contrast_gates_publish(const run_ctx *run, mb_err *err);
 void mb__contrasts_free(run_ctx *run);
-/* A gate as run.json records it: max_cost, verdict, cost and its interval,
- * mde, rounds, reason and the sentence. */
-struct json_t *mb__contrast_gate_json(const mb_contrast_gate *g);
+/* A gate as run.json records it (results/run_dir.h): max_cost, verdict,
+ * cost and its interval, mde, rounds, reason and the sentence. */
+struct mb_res_gate;
+void mb__contrast_gate_fill(const mb_contrast_gate *g, struct mb_res_gate *out);
 
 /* report.c */
 int mb__report_write_run_json(const run_ctx *run, const char *status, mb_err *err);
