@@ -409,6 +409,10 @@ mutant results_gate_lost harness/results/run_dir_read.c read_contrast \
     'k->gate.rounds = NAN; k->gated = strcmp(k->gate.verdict ? k->gate.verdict : "", "fail") != 0;' \
     '^test_results/|^test_report_junit/' 'test_results test_report_junit' \
     'the run.json reader drops a failed contrast gate, so junit.xml shows no failed max_cost case'
+mutant results_written_failed_rep_fast harness/results/run_dir_write.c throughput_json \
+    'real_or_null(c->reps[i].images_per_second)' 'json_real(isfinite(c->reps[i].images_per_second) ? c->reps[i].images_per_second : 0)' \
+    '^test_results/' 'test_results' \
+    'run.json written: a failed repetition gets a throughput of 0 images/s instead of null'
 # ---------------------------------------------------------------------------
 
 usage()
