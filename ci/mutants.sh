@@ -401,6 +401,26 @@ mutant file_error_raw_errno harness/core/mb_util.c mb_mkdir_p \
     'rc = mb_err_set(err, MB_EIO,' 'rc = -errno; mb_err_set(err, MB_EIO,' \
     '^test_util/|^test_image_set/' 'test_util test_image_set' \
     'a folder that cannot be made returns a raw -errno, which reads as an MB_E* code'
+mutant announce_whole_matrix harness/run/setup.c mb__prepare_cells \
+    'if (run->n_cells > MB_RUN_ANNOUNCE_CELLS' 'if (total > MB_RUN_ANNOUNCE_CELLS' \
+    '^test_hostile/input_size_limits$' 'test_hostile mpsbench' \
+    'a run that --filter brings down to a few cells of a wide matrix announces the matrix'"'"'s size'
+mutant announce_counts_matrix harness/run/setup.c announce_size \
+    'run->n_cells, of,' 'total, of,' \
+    '^test_hostile/size_announcement_counts_the_cells_that_run$' 'test_hostile mpsbench' \
+    'the size announcement counts the whole matrix, not the cells --filter keeps'
+mutant list_count_inside_list harness/run/cell_select.c mb_run_list \
+    'fflush(out);' ';' \
+    '^test_cli/list_count_follows_the_whole_list$' 'test_cli mpsbench' \
+    'run --list into a file or pipe with stderr: the count lands before the list or inside one of its lines'
+mutant stored_file_takes_run_failures harness/results/results_file.c mb_res_gb_load \
+    'if (rc == 0 && is_run_results(out->path))' 'if (rc == 0)' \
+    '^test_compare/test_failures_only_from_own_run_json$' 'test_compare' \
+    'a baseline-results.json stored in a run folder is given that run'"'"'s failures'
+mutant run_failures_dropped harness/results/results_file.c is_run_results \
+    '"results.json") == 0' '"results.json") == 1' \
+    '^test_compare/test_failures_only_from_own_run_json$' 'test_compare' \
+    'a run directory'"'"'s failed repetitions (only in its run.json) are lost to compare'
 # ---------------------------------------------------------------------------
 
 usage()
