@@ -529,7 +529,9 @@ static void run_forked(mb_pipeline *pipeline, const mb_job *job, mb_result *r)
     free(text);
 }
 
-/* Fault injection: what happens when job number `n` (1-based) starts. */
+/* Fault injection: what happens when the worker takes job number `n`
+ * (1-based) from the queue: with a prefetch, while job n-1 still runs, so
+ * that a crash there loses both jobs in hand (the harness reports both). */
 static void inject_faults(const worker_config *c, long n)
 {
     if (c->fault_crash_after > 0 && n > c->fault_crash_after) {
@@ -543,59 +545,166 @@ static void inject_faults(const worker_config *c, long n)
     }
 }
 
+/* One entry taken from the jobs stream, decoded or not. */
+typedef struct taken_job {
+    char *entry_id, *payload;
+    size_t len;
+    bool decoded;
+    mb_job job;
+    char *malformed;        /* why it could not be decoded */
+} taken_job;
+
+static void taken_free(taken_job *t)
+{
+    if (t == NULL)
+        return;
+    if (t->decoded)
+        mb_job_clear(&t->job);
+    free(t->entry_id);
+    free(t->payload);
+    free(t->malformed);
+    free(t);
+}
+
+/* The consume loop's state, shared with the pipeline's tail hook. */
+typedef struct consumer {
+    mb_queue *q;
+    const worker_config *c;
+    mb_pipeline *pipeline;
+    long jobs_taken;
+    taken_job *prefetched;  /* taken during the previous job's last batch */
+    int infra_error;        /* a Redis failure in the hook, for the loop to report */
+} consumer;
+
+/* XREADGROUP (block_ms < 0: only what is already there) and decode.
+ * Returns 1 with *out, 0 when nothing came, <0 on a Redis error. */
+static int take_job(consumer *cs, int block_ms, taken_job **out)
+{
+    *out = NULL;
+    taken_job *t = mb_calloc(1, sizeof *t);
+    mb_err err;
+    int got = mb_queue_read_group(cs->q, cs->c->jobs_stream, cs->c->group, cs->c->worker_id, "job",
+                                  block_ms, &t->entry_id, &t->payload, &t->len, &err);
+    if (got <= 0) {
+        if (got < 0)
+            fprintf(stderr, "mpsbench-worker: %s\n", err.msg);
+        taken_free(t);
+        return got;
+    }
+    if (mb_job_decode(t->payload, t->len, &t->job, &err) == 0) {
+        t->decoded = true;
+        inject_faults(cs->c, ++cs->jobs_taken);
+    } else {
+        t->malformed = mb_strdup(err.msg);
+    }
+    *out = t;
+    return 1;
+}
+
+/* The pipeline's tail hook: while this job's last batch runs on the device,
+ * take the next job if the harness has queued one and start decoding its
+ * first batches.  Taking it is safe by the protocol: the entry stays pending
+ * for this worker until answered, and the harness counts every job it
+ * queued and has no answer for as in flight, so a worker that dies now has
+ * both jobs reported as crashed (PROTOCOL.md, Crashes).  Not when the
+ * worker is about to stop: it answers what it takes. */
+static void prefetch_next(void *ctx)
+{
+    consumer *cs = ctx;
+    if (stop_requested || cs->prefetched != NULL)
+        return;
+    taken_job *t = NULL;
+    int got = take_job(cs, -1, &t);
+    if (got < 0)
+        cs->infra_error = MB_EXIT_INFRA;
+    if (got <= 0)
+        return;
+    cs->prefetched = t;
+    if (t->decoded)
+        mb_pipeline_prefetch(cs->pipeline, &t->job);
+}
+
+/* Runs one taken job into r (a malformed one is answered, not dropped: the
+ * harness learns which entry was bad and why). */
+static void run_job(consumer *cs, taken_job *t, mb_result *r)
+{
+    if (!t->decoded) {
+        r->job_id = mb_asprintf("entry:%s", t->entry_id);
+        r->status = MB_JOB_ERROR;
+        r->error = mb_asprintf("malformed job: %s", t->malformed);
+        return;
+    }
+    r->job_id = mb_strdup(t->job.id);
+    if (cs->c->fork_per_job)
+        run_forked(cs->pipeline, &t->job, r);
+    else
+        mb_pipeline_run(cs->pipeline, &t->job, r);
+    reject_non_finite(r);
+}
+
 static int consume(mb_queue *q, const worker_config *c, mb_pipeline *pipeline)
 {
-    long jobs_started = 0;
     mb_err err;
     if (mb_queue_create_group(q, c->jobs_stream, c->group, &err) != 0) {
         fprintf(stderr, "mpsbench-worker: %s\n", err.msg);
         return MB_EXIT_INFRA;
     }
-    while (!stop_requested) {
-        char *entry_id = NULL, *payload = NULL;
-        size_t len = 0;
-        int got = mb_queue_read_group(q, c->jobs_stream, c->group, c->worker_id, "job", 500,
-                                      &entry_id, &payload, &len, &err);
-        if (got < 0) {
-            fprintf(stderr, "mpsbench-worker: %s\n", err.msg);
-            return MB_EXIT_INFRA;
+    consumer cs = {.q = q, .c = c, .pipeline = pipeline};
+    /* Overlap between jobs only in a persistent worker that outlives an
+     * OOM: a forked work-horse cannot share the decode pool, and a worker
+     * that exits on an OOM must not take a job it will not answer. */
+    if (!c->fork_per_job && !c->exit_on_oom) {
+        pipeline->on_tail = prefetch_next;
+        pipeline->tail_ctx = &cs;
+    }
+    double prev_tail_ms = 0, prev_handoff_ms = 0;
+    int status = 0;
+    /* A prefetched job is answered even after SIGTERM: it was taken. */
+    while ((!stop_requested || cs.prefetched != NULL) && status == 0) {
+        double t0 = mb_now_ms();
+        taken_job *t = cs.prefetched;
+        cs.prefetched = NULL;
+        if (t == NULL) {
+            int got = take_job(&cs, 500, &t);
+            if (got < 0)
+                return MB_EXIT_INFRA;
+            if (got == 0)
+                continue;
         }
-        if (got == 0)
-            continue;
-        mb_job job;
+        double dequeue_ms = mb_now_ms() - t0;
         mb_result r = {0};
-        bool oom = false;
-        if (mb_job_decode(payload, len, &job, &err) != 0) {
-            /* A malformed job is answered, not dropped: the harness learns
-             * which entry was bad and why. */
-            r.job_id = mb_asprintf("entry:%s", entry_id);
-            r.status = MB_JOB_ERROR;
-            r.error = mb_asprintf("malformed job: %s", err.msg);
-        } else {
-            r.job_id = mb_strdup(job.id);
-            inject_faults(c, ++jobs_started);
-            if (c->fork_per_job)
-                run_forked(pipeline, &job, &r);
-            else
-                mb_pipeline_run(pipeline, &job, &r);
-            reject_non_finite(&r);
-            oom = r.status == MB_JOB_OOM;
-            mb_job_clear(&job);
-        }
+        run_job(&cs, t, &r);
+        /* The gap before this job: the previous job's tail and hand-off, and
+         * this job's own dequeue (the read itself, where not prefetched). */
+        double tail_ms = r.gap_tail_ms;
+        r.has_gap = true;
+        r.gap_tail_ms = prev_tail_ms;
+        r.gap_handoff_ms = prev_handoff_ms;
+        r.gap_dequeue_ms = dequeue_ms;
+        bool oom = r.status == MB_JOB_OOM;
+        double h0 = mb_now_ms();
         int rc = send_result(q, c, &r);
         if (rc == 0)
-            rc = mb_queue_ack(q, c->jobs_stream, c->group, entry_id, &err);
+            rc = mb_queue_ack(q, c->jobs_stream, c->group, t->entry_id, &err);
+        prev_handoff_ms = mb_now_ms() - h0;
+        prev_tail_ms = tail_ms;
         mb_result_clear(&r);
-        free(entry_id);
-        free(payload);
-        if (rc != 0)
-            return MB_EXIT_INFRA;
-        if (oom && c->exit_on_oom) {
+        taken_free(t);
+        if (rc != 0 || cs.infra_error != 0) {
+            status = MB_EXIT_INFRA;
+        } else if (oom && c->exit_on_oom) {
             fputs("mpsbench-worker: out of memory; exiting as --on-oom exit asks\n", stderr);
-            return MB_EXIT_EXPECTATION;
+            status = MB_EXIT_EXPECTATION;
         }
     }
-    return 0;
+    /* Only on an infrastructure failure: the job stays pending, and the
+     * harness reports it with the worker's exit. */
+    if (cs.prefetched != NULL) {
+        mb_pipeline_forget(pipeline);
+        taken_free(cs.prefetched);
+    }
+    pipeline->on_tail = NULL;
+    return status;
 }
 
 /* --check-model: the harness (which does not link libtorch) asks whether a
