@@ -671,6 +671,8 @@ void mb_pipeline_run(mb_pipeline *p, const mb_job *job, mb_result *r)
         if (rc == 0) {
             rc = submit_batch(p, s, js.resize_to, r, &err);
             device_failed = rc != 0;
+            if (rc == 0 && k == 0 && p->on_first_submit != NULL)
+                p->on_first_submit(p->tail_ctx);
         }
         /* The batch before this one comes first in the job, and its result
          * first in the checksum, whatever happened to this one. */

@@ -53,7 +53,10 @@ typedef struct mb_pipeline {
      * first batches on the pool in slots the running job no longer uses, so
      * the next job's first forward does not wait for its decoding. */
     void (*on_tail)(void *ctx);
-    void *tail_ctx;
+    /* Once the job's first batch is on the device: the worker sends the
+     * previous job's result then, off the device's path. */
+    void (*on_first_submit)(void *ctx);
+    void *tail_ctx;         /* both hooks' argument */
     const mb_job *prefetched;   /* the job whose first batches are queued */
     size_t prefetched_started;  /* how many */
     int next_slot_base;         /* where the next job's batches start in slots */
