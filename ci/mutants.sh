@@ -421,6 +421,22 @@ mutant run_failures_dropped harness/results/results_file.c is_run_results \
     '"results.json") == 0' '"results.json") == 1' \
     '^test_compare/test_failures_only_from_own_run_json$' 'test_compare' \
     'a run directory'"'"'s failed repetitions (only in its run.json) are lost to compare'
+mutant overlap_prefetch_off harness/worker/job_loop.c mb_job_loop_run \
+    'pipeline->on_tail = prefetch_next;' 'pipeline->on_tail = NULL;' \
+    '^test_worker/prefetched_jobs|^test_faults/crash_while_holding' 'test_worker test_faults' \
+    'the worker no longer takes the next job during the last batch (no overlap between jobs)'
+mutant overlap_slot_collides harness/worker/pipeline.c mb_pipeline_run \
+    '((size_t)base + js.n_batches) % N_SLOTS' '((size_t)base + js.n_batches - 1) % N_SLOTS' \
+    '^test_worker/prefetched_jobs' 'test_worker' \
+    'the next job decodes into the slot of the batch still on the device, mixing two jobs'"'"' results'
+mutant overlap_job_dropped harness/worker/job_loop.c prefetch_next \
+    'cs->prefetched = t;' 'taken_free(t); return;' \
+    '^test_worker/prefetched_jobs' 'test_worker' \
+    'a job taken ahead is dropped: never answered, never acknowledged'
+mutant overlap_lost_job_unreported harness/run/jobs.c mb__await_result \
+    'record_lost(cs, &jobs[i], status, why);' 'if (i == 0) record_lost(cs, &jobs[i], status, why);' \
+    '^test_faults/crash_while_holding' 'test_faults' \
+    'a worker that dies holding a prefetched job has only its first job reported'
 # ---------------------------------------------------------------------------
 
 usage()
