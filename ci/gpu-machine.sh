@@ -27,9 +27,10 @@
 # reference  scenarios/gpu-watermark-sweep.yaml, gpu-vs-cpu.yaml and
 #            oom-frontier.yaml on CUDA (the cap is a real CUDA memory fraction)
 # parity     the CPU forward of the worker's ResNet-50 against torchvision's
-#            on the same torch, both pinned to CPUs 2 and 3 (taskset) with 2
-#            threads, batch 16 at 224x224, NCHW and channels-last
-#            (parity-*.json)
+#            on the same torch in duet rounds: both at once, each on its own
+#            CPU pair (2,3 and 4,5, swapped every round) with 2 threads,
+#            batch 16 at 224x224, NCHW and channels-last; parity.md has each
+#            round's ratio and the verdict (harness/bench/parity_rounds.py)
 # detector   mpsbench-bench-detector pinned to CPUs 2 and 3 (taskset; the
 #            target machine has 2 cores) on this machine's quiet CPU, within
 #            $DETECTOR_SECONDS (default 480) in all: --mode fresh (new workers
@@ -184,23 +185,38 @@ do_targets() {
         --rq "$RUNS/gpu-rq-12mp" >"$OUT/targets.md" && cat "$OUT/targets.md"
 }
 
+# Duet rounds (harness/bench/parity_rounds.py says why): in each round the
+# worker's forward and torchvision's run at the same time, each on its own
+# CPU pair with 2 threads, batch 16 at 224x224, the pairs swapped every
+# round; PARITY_ROUNDS rounds of NCHW, then of channels-last.
 do_parity() {
-    local cpus=${PARITY_CPUS:-2,3} cl
+    local rounds=${PARITY_ROUNDS:-5} pairs cl fmt r
+    local args=()
+    read -r -a pairs <<<"${PARITY_CPUS:-2,3 4,5}"
     for cl in "" --channels-last; do
-        taskset -c "$cpus" "$BUILD/bin/mpsbench-microbench" --device cpu --batches 16 \
-            --precisions fp32 --iterations 8 --filter "forward/" \
-            --out "$OUT/parity-worker${cl:+-cl}.json" $cl \
-            >>"$OUT/parity.log" 2>&1 || { tail -5 "$OUT/parity.log"; status=1; }
-        taskset -c "$cpus" "$PY" "$ROOT/harness/bench/torchvision_forward.py" --device cpu \
-            --threads 2 --batches 16 --min-time 10 --min-iters 3 $cl \
-            --json "$OUT/parity-torchvision${cl:+-cl}.json" 2>&1 | tee -a "$OUT/summary.txt"
-        "$PY" - "$OUT/parity-worker${cl:+-cl}.json" <<'PY' | tee -a "$OUT/summary.txt"
-import json, sys
-for b in json.load(open(sys.argv[1]))["benchmarks"]:
-    if b.get("run_type") == "iteration" and "images_per_second" in b:
-        print("worker %s: %.2f img/s" % (b["name"], b["images_per_second"]))
-PY
+        fmt=${cl:+channels-last}
+        fmt=${fmt:-nchw}
+        args+=(--format "$fmt")
+        for ((r = 1; r <= rounds; r++)); do
+            local w=${pairs[$((r % 2))]} t=${pairs[$(((r + 1) % 2))]}
+            local wj=$OUT/parity-$fmt-$r-worker.json tj=$OUT/parity-$fmt-$r-torchvision.json
+            # shellcheck disable=SC2086 # $cl is an option or nothing
+            taskset -c "$w" "$BUILD/bin/mpsbench-microbench" --device cpu --batches 16 \
+                --precisions fp32 --iterations 10 --filter "forward/" --out "$wj" $cl \
+                >>"$OUT/parity.log" 2>&1 &
+            local wpid=$!
+            # shellcheck disable=SC2086
+            taskset -c "$t" "$PY" "$ROOT/harness/bench/torchvision_forward.py" --device cpu \
+                --threads 2 --batches 16 --min-time 8 --min-iters 3 $cl \
+                --json "$tj" >>"$OUT/parity.log" 2>&1 || status=1
+            wait "$wpid" || status=1
+            args+=("$wj" "$tj")
+        done
     done
+    "$PY" "$ROOT/harness/bench/parity_rounds.py" "${args[@]}" >"$OUT/parity.md" || status=1
+    tee -a "$OUT/summary.txt" <"$OUT/parity.md"
+    # At most 8 files come back: the rounds travel as one archive.
+    (cd "$OUT" && tar czf parity-rounds.tar.gz --remove-files -- parity-*.json)
 }
 
 # One detector run pinned to the CPUs, bounded by its share of the time
@@ -234,14 +250,21 @@ do_detector() {
         --max-seconds $((rest > 80 ? rest - 40 : rest / 2))
 }
 
+# gpu-vs-cpu's CPU cells (ResNet-50 at batch 1 on the CPU) took 194 s of
+# its 10 jobs x 3 repetitions alone: here it runs 3 jobs x 2 repetitions,
+# as gpu-watermark-sweep does, so that `all` fits one 10-minute command.
+# The overrides are recorded in each run.json ("overrides").
+REFERENCE_ARGS=${REFERENCE_ARGS---jobs 3 --repetitions 2 --warmup-jobs 1}
 do_reference() {
     local bin=$BUILD/bin
     for spec in gpu-watermark-sweep:cuda,cpu gpu-vs-cpu:cuda,cpu oom-frontier:cuda; do
-        local name=${spec%%:*} devices=${spec#*:}
+        local name=${spec%%:*} devices=${spec#*:} args=()
+        # shellcheck disable=SC2206 # REFERENCE_ARGS is a list of options
+        [ "$name" = gpu-vs-cpu ] && args=($REFERENCE_ARGS)
         rm -rf "${RUNS:?}/$name"
         "$bin/mpsbench" run "$ROOT/scenarios/$name.yaml" --device "$devices" --out "$RUNS/$name" \
-            --no-charts --quiet >"$OUT/$name.log" 2>&1
-        note "$name ($devices): exit $?"
+            --no-charts --quiet "${args[@]}" >"$OUT/$name.log" 2>&1
+        note "$name ($devices${args[*]:+, ${args[*]}}): exit $?"
         tail -3 "$OUT/$name.log"
     done
 }

@@ -30,6 +30,14 @@ typedef struct mb_res_kv {
     char *value;
 } mb_res_kv;
 
+/* The worker's gap by stage before a job (PROTOCOL.md, issue 18): whether
+ * it took the job during the previous one's last batch, and the time, in
+ * ms, of each stage between the two. */
+typedef struct mb_res_gap {
+    bool prefetched;
+    double tail_ms, handoff_ms, dequeue_ms, setup_ms, first_batch_ms;
+} mb_res_gap;
+
 /* One job record (warm-up jobs included: repetition < 0). */
 typedef struct mb_res_job {
     char *id, *worker;      /* "" when not recorded */
@@ -45,6 +53,8 @@ typedef struct mb_res_job {
     double reported_at_ms;  /* since the run started; 0 when not recorded */
     char *decode;           /* the decode path asked for when not "auto", or NULL */
     int gpu_images;         /* images nvJPEG decoded (with decode only) */
+    bool has_gap;           /* the worker reported `gap` */
+    mb_res_gap gap;
     char *error;            /* the worker's message, or NULL */
     char *oom_kind;         /* "cuda", "mps", "cpu", "paravirtual_limit"; NULL: no OOM */
     /* What the OOM message says, in bytes; -1 where it does not say. */

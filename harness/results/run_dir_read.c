@@ -131,6 +131,22 @@ static void read_oom(reader *r, json_t *o, const char *where, mb_res_job *j)
     j->oom_tried = number(r, oom, sub, "tried_bytes", -1);
 }
 
+static void read_gap(reader *r, json_t *o, const char *where, mb_res_job *j)
+{
+    json_t *gap = member(r, o, where, "gap", false);
+    j->has_gap = gap != NULL;
+    if (gap == NULL)
+        return;
+    char sub[160];
+    snprintf(sub, sizeof sub, "%s.gap", where);
+    j->gap.prefetched = boolean(r, gap, sub, "prefetched");
+    j->gap.tail_ms = number(r, gap, sub, "tail_ms", NAN);
+    j->gap.handoff_ms = number(r, gap, sub, "handoff_ms", NAN);
+    j->gap.dequeue_ms = number(r, gap, sub, "dequeue_ms", NAN);
+    j->gap.setup_ms = number(r, gap, sub, "setup_ms", NAN);
+    j->gap.first_batch_ms = number(r, gap, sub, "first_batch_ms", NAN);
+}
+
 static void read_job(reader *r, json_t *o, const char *where, void *item)
 {
     mb_res_job *j = item;
@@ -161,6 +177,7 @@ static void read_job(reader *r, json_t *o, const char *where, void *item)
     j->reported_at_ms = number(r, o, where, "reported_at_ms", 0);
     j->decode = text(r, o, where, "decode", NULL);
     j->gpu_images = (int)number(r, o, where, "gpu_images", 0);
+    read_gap(r, o, where, j);
     j->error = text(r, o, where, "error", NULL);
     read_oom(r, o, where, j);
 }

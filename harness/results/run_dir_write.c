@@ -156,6 +156,17 @@ static json_t *oom_json(const mb_res_job *j)
     return oom;
 }
 
+static json_t *gap_json(const mb_res_gap *g)
+{
+    json_t *o = json_pack("{s:b}", "prefetched", g->prefetched);
+    set_real(o, "tail_ms", g->tail_ms);
+    set_real(o, "handoff_ms", g->handoff_ms);
+    set_real(o, "dequeue_ms", g->dequeue_ms);
+    set_real(o, "setup_ms", g->setup_ms);
+    set_real(o, "first_batch_ms", g->first_batch_ms);
+    return o;
+}
+
 static json_t *job_json(const mb_res_job *j)
 {
     json_t *o = json_pack("{s:s, s:s, s:s, s:i}", "id", j->id ? j->id : "", "worker",
@@ -181,6 +192,8 @@ static json_t *job_json(const mb_res_job *j)
         json_object_set_new(o, "decode", json_string(j->decode));
         json_object_set_new(o, "gpu_images", json_integer(j->gpu_images));
     }
+    if (j->has_gap)
+        json_object_set_new(o, "gap", gap_json(&j->gap));
     if (j->batch_size_used > 0)
         json_object_set_new(o, "batch_size_used", json_integer(j->batch_size_used));
     set_real(o, "reported_at_ms", j->reported_at_ms);

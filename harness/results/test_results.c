@@ -301,7 +301,8 @@ static void test_header_round_trip(void **state)
 }
 
 /* A cell with every key the runner records, as run.json holds it: a
- * warm-up job, one whose worker used another batch, an OOM with figures
+ * warm-up job, one whose worker used another batch and reported its gap
+ * before the job, an OOM with figures
  * the message did not give, a failed repetition, an adaptive stop, a
  * comparison and a frontier search. */
 #define CELL_EVERY_KEY                                                                       \
@@ -312,7 +313,9 @@ static void test_header_round_trip(void **state)
     " \"timeout\": 0, \"skipped\": 0, \"interrupted\": 0}, \"images_per_second\": [40.5, 30.5]," \
     " \"jobs\": [" JOB("j0", "-1", "\"decode\": \"host\", \"gpu_images\": 0, ")                  \
     "\"reported_at_ms\": 1796190691245.5, \"warmup\": true}, "                                 \
-    JOB("j1", "0", "\"batch_size_used\": 1, ") "\"reported_at_ms\": 1796190691300.5}, "            \
+    JOB("j1", "0", "\"gap\": {\"prefetched\": true, \"tail_ms\": 1.5, \"handoff_ms\": 0.25,"  \
+                   " \"dequeue_ms\": 0.5, \"setup_ms\": 0.0, \"first_batch_ms\": 2.5},"  \
+                   " \"batch_size_used\": 1, ") "\"reported_at_ms\": 1796190691300.5}, "            \
     JOB("j2", "1", "") "\"reported_at_ms\": 1796190691400.5, \"error\": \"out of memory\","       \
     " \"oom\": {\"kind\": \"cpu\", \"allocated_bytes\": 1024.0, \"other_bytes\": null,"          \
     " \"max_allowed_bytes\": null, \"tried_bytes\": 2048.0}}],"                                  \
