@@ -399,6 +399,14 @@ mutant file_error_raw_errno harness/core/mb_util.c mb_mkdir_p \
     'rc = mb_err_set(err, MB_EIO,' 'rc = -errno; mb_err_set(err, MB_EIO,' \
     '^test_util/|^test_image_set/' 'test_util test_image_set' \
     'a folder that cannot be made returns a raw -errno, which reads as an MB_E* code'
+mutant detector_disjoint_spans_streams harness/compare/detector_logic.c mb_det_stream_disjoint \
+    'if (stream[i] != stream[first])' 'if (0)' \
+    '^test_detector/stream_windows_never_span_streams$' 'test_detector' \
+    'a pooled independent verdict takes rounds of two streams (CPU slices) as one run'
+mutant detector_resampled_spans_streams harness/compare/detector_logic.c mb_det_stream_starts \
+    'if (stream[i + n - 1] == stream[i])' 'if (1)' \
+    '^test_detector/stream_windows_never_span_streams$' 'test_detector' \
+    'a pooled resampled window spans two streams'
 # ---------------------------------------------------------------------------
 
 usage()
