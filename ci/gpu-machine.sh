@@ -49,7 +49,8 @@
 #            choose), each saving detector-stream<i>-rounds.json after every
 #            round, all cut (SIGINT) 60 s before DETECTOR_SECONDS; then one
 #            pooled --replay analysis: detector-streams.{txt,json}, the
-#            independent verdicts as its headline.  `lscpu -e` goes into
+#            independent verdicts as its headline, at DETECTOR_RESAMPLES
+#            (200) resampled windows: repeat it elsewhere for 2000.  `lscpu -e` goes into
 #            summary.txt (is a pair one physical core?).  DETECTOR_STREAMS=1
 #            is the single-stream step above.
 #
@@ -244,6 +245,10 @@ detector_streams() {
     [ "${#slices[@]}" -ge "$n" ] || { note "detector-streams: $n streams need $n CPU lists, DETECTOR_CPUS has ${#slices[@]}"; return 1; }
     { echo "CPUs (lscpu -e; a pair with one CORE value is one physical core's two threads):"
       lscpu -e 2>/dev/null || grep -H . /sys/devices/system/cpu/cpu*/topology/thread_siblings_list; } >>"$OUT/summary.txt"
+    # The pooled analysis' time: its resampled verdicts (each with a
+    # bootstrap) cost about 3 CPU-minutes at 2000 resamples whatever the
+    # rounds, so it runs at DETECTOR_RESAMPLES (200); the rounds files come
+    # back for the full analysis elsewhere.
     local measure=$((total > 120 ? total - 60 : total * 2 / 3))
     local listed="${slices[*]:0:$n}"
     for ((i = 0; i < n; i++)); do
@@ -268,7 +273,7 @@ detector_streams() {
     # shellcheck disable=SC2086 # DETECTOR_ARGS is a list of options
     timeout -s INT -k 10 $((total - measure > 20 ? total - measure : 20)) \
         "$BUILD/bin/mpsbench-bench-detector" --mode fresh "${replay[@]}" \
-        --json "$OUT/detector-streams.json" ${DETECTOR_ARGS:-} \
+        --resamples "${DETECTOR_RESAMPLES:-200}" --json "$OUT/detector-streams.json" ${DETECTOR_ARGS:-} \
         >"$OUT/detector-streams.txt" 2>"$OUT/detector-streams.log"
     note "detector-streams (pooled analysis of $((${#replay[@]} / 2)) streams): exit $?"
     cat "$OUT/detector-streams.txt"
