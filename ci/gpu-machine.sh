@@ -44,6 +44,16 @@
 #            analyses them again elsewhere).  DETECTOR_DESIGN=sessions runs
 #            the replayed designs instead (--mode all: detector.{txt,json},
 #            detector-rounds.json).  $DETECTOR_ARGS adds options to each.
+#            DETECTOR_STREAMS (default nproc/2, at most 8) > 1 replaces the
+#            above: that many --mode fresh detectors side by side, stream i
+#            pinned to its own CPU pair (DETECTOR_CPUS="2,3 4,5 ..." to
+#            choose), each saving detector-stream<i>-rounds.json after every
+#            round, all cut (SIGINT) 60 s before DETECTOR_SECONDS; then one
+#            pooled --replay analysis: detector-streams.{txt,json}, the
+#            independent verdicts as its headline, at DETECTOR_RESAMPLES
+#            (200) resampled windows: repeat it elsewhere for 2000.  `lscpu -e` goes into
+#            summary.txt (is a pair one physical core?).  DETECTOR_STREAMS=1
+#            is the single-stream step above.
 #
 # Everything it writes goes under $OUT (default results/runs/gpu-machine):
 # logs, Google Benchmark JSON, and runs.tar.gz with the run directories
@@ -235,10 +245,65 @@ detector_run() {
     cat "$OUT/$name.txt"
 }
 
+# DETECTOR_STREAMS detectors side by side (--mode fresh, live rounds), stream
+# i pinned to its own pair of CPUs (DETECTOR_CPUS: a space-separated list of
+# taskset lists, default pairs from CPU 2 up, leaving 0 and 1 to the system
+# where there is room), all cut with SIGINT at DETECTOR_SECONDS less the
+# analysis' share; each saves its rounds after every round, so a cut stream
+# keeps them.  Then one pooled --replay of every stream's rounds.
+detector_streams() {
+    local total=$1 n=$2 cpus=${DETECTOR_CPUS:-} i pids=()
+    if [ -z "$cpus" ]; then
+        local first=$(( $(nproc) >= 2 * n + 2 ? 2 : 0 ))
+        for ((i = 0; i < n; i++)); do cpus+="$((first + 2 * i)),$((first + 2 * i + 1)) "; done
+    fi
+    read -r -a slices <<<"$cpus"
+    [ "${#slices[@]}" -ge "$n" ] || { note "detector-streams: $n streams need $n CPU lists, DETECTOR_CPUS has ${#slices[@]}"; return 1; }
+    { echo "CPUs (lscpu -e; a pair with one CORE value is one physical core's two threads):"
+      lscpu -e 2>/dev/null || grep -H . /sys/devices/system/cpu/cpu*/topology/thread_siblings_list; } >>"$OUT/summary.txt"
+    # The pooled analysis' time: its resampled verdicts (each with a
+    # bootstrap) cost about 3 CPU-minutes at 2000 resamples whatever the
+    # rounds, so it runs at DETECTOR_RESAMPLES (200); the rounds files come
+    # back for the full analysis elsewhere.
+    local measure=$((total > 120 ? total - 60 : total * 2 / 3))
+    local listed="${slices[*]:0:$n}"
+    for ((i = 0; i < n; i++)); do
+        # shellcheck disable=SC2086 # DETECTOR_ARGS is a list of options
+        timeout -s INT -k 30 "$measure" taskset -c "${slices[$i]}" \
+            "$BUILD/bin/mpsbench-bench-detector" --mode fresh --rounds 100000 \
+            --max-seconds $((measure > 30 ? measure - 10 : measure)) \
+            --rounds-out "$OUT/detector-stream$i-rounds.json" --repetitions 24 --resamples 10 \
+            --machine-note "stream $i of $n run side by side on a $(nproc)-CPU $(uname -m) machine (CPU lists $listed), not a quiet machine: the streams share memory bandwidth and caches; this stream and its workers pinned to CPUs ${slices[$i]} with taskset" \
+            ${DETECTOR_ARGS:-} >"$OUT/detector-stream$i.txt" 2>"$OUT/detector-stream$i.log" &
+        pids+=($!)
+    done
+    for ((i = 0; i < n; i++)); do
+        wait "${pids[$i]}"
+        note "detector-stream$i (CPUs ${slices[$i]}): exit $?"
+    done
+    local replay=()
+    for ((i = 0; i < n; i++)); do
+        [ -s "$OUT/detector-stream$i-rounds.json" ] && replay+=(--replay "$OUT/detector-stream$i-rounds.json")
+    done
+    [ "${#replay[@]}" -gt 0 ] || { note "detector-streams: no stream saved rounds"; return 1; }
+    # shellcheck disable=SC2086 # DETECTOR_ARGS is a list of options
+    timeout -s INT -k 10 $((total - measure > 20 ? total - measure : 20)) \
+        "$BUILD/bin/mpsbench-bench-detector" --mode fresh "${replay[@]}" \
+        --resamples "${DETECTOR_RESAMPLES:-200}" --json "$OUT/detector-streams.json" ${DETECTOR_ARGS:-} \
+        >"$OUT/detector-streams.txt" 2>"$OUT/detector-streams.log"
+    note "detector-streams (pooled analysis of $((${#replay[@]} / 2)) streams): exit $?"
+    cat "$OUT/detector-streams.txt"
+}
+
 do_detector() {
     local total=${DETECTOR_SECONDS:-480}
     if [ "${DETECTOR_DESIGN:-fresh}" = sessions ]; then
         detector_run detector "$total" --mode all
+        return
+    fi
+    local streams=${DETECTOR_STREAMS:-$(( $(nproc) / 2 > 8 ? 8 : $(nproc) / 2 ))}
+    if [ "$streams" -gt 1 ]; then
+        detector_streams "$total" "$streams"
         return
     fi
     local live=$((total * 6 / 10))

@@ -451,6 +451,22 @@ mutant results_written_failed_rep_fast harness/results/run_dir_write.c throughpu
     'real_or_null(c->reps[i].images_per_second)' 'json_real(isfinite(c->reps[i].images_per_second) ? c->reps[i].images_per_second : 0)' \
     '^test_results/' 'test_results' \
     'run.json written: a failed repetition gets a throughput of 0 images/s instead of null'
+mutant detector_disjoint_spans_streams harness/compare/detector_logic.c mb_det_stream_disjoint \
+    'if (stream[i] != stream[first])' 'if (0)' \
+    '^test_detector/stream_windows_never_span_streams$' 'test_detector' \
+    'a pooled independent verdict takes rounds of two streams (CPU slices) as one run'
+mutant detector_resampled_spans_streams harness/compare/detector_logic.c mb_det_stream_starts \
+    'if (stream[i + n - 1] == stream[i])' 'if (1)' \
+    '^test_detector/stream_windows_never_span_streams$' 'test_detector' \
+    'a pooled resampled window spans two streams'
+mutant detector_replay_streams_merged harness/tools/detector_replay.c replay_streams \
+    'rc = replay_live(d, path, i, rows, n, err);' 'rc = replay_live(d, path, 0, rows, n, err);' \
+    '^test_bench_detector/pooled_streams_count_disjoint_verdicts$' 'test_bench_detector mpsbench-bench-detector' \
+    'several --replay files are pooled as one stream, so windows span CPU slices and the independent verdicts are miscounted'
+mutant detector_rounds_saved_at_end harness/tools/detector_live.c mb_det_measure_live \
+    'rc = mb_det_save_rounds(d, err);' '(void)0;' \
+    '^test_bench_detector/cut_stream_keeps_valid_rounds$' 'test_bench_detector mpsbench-bench-detector mpsbench-worker' \
+    'live rounds are saved only when the measurement ends, so a stream killed by its time bound loses them all'
 # ---------------------------------------------------------------------------
 
 usage()
