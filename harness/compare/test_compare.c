@@ -21,6 +21,7 @@
 #include <jansson.h>
 
 #include "compare.h"
+#include "mb_exit.h"
 #include "mb_util.h"
 
 #define CELL_A "fixture/embed/device:cpu/fix:on/image:224x224/batch:1"
@@ -269,7 +270,7 @@ static void expect_error(const char *base, const char *cur, int code, const char
     assert_int_equal(mb_compare_files(base, cur, NULL, &r, &err), code);
     assert_null(r);
     assert_int_equal(err.code, code);
-    assert_int_equal(mb_err_exit_code(code), 2);
+    assert_int_equal(mb_exit_code(code, NULL), 2);
     if (strstr(err.msg, named) == NULL)
         fail_msg("'%s' does not name %s", err.msg, named);
 }

@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "mb_exit.h"
 #include "mb_util.h"
 #include "plot.h"
 #include "plot_private.h"
@@ -406,7 +407,7 @@ static void test_missing_gnuplot(void **st)
     mb_err err = {0};
     int rc = mb_plot_run_dir(s->dir, NULL, &rep, &err);
     assert_int_equal(rc, MB_EGNUPLOT);
-    assert_int_equal(mb_err_exit_code(rc), 3);
+    assert_int_equal(mb_exit_code(rc, NULL), 3);
     assert_non_null(strstr(err.msg, "gnuplot not found"));
     assert_non_null(strstr(err.msg, "gnuplot-nox"));
     assert_int_equal(rep.n_made, 0);

@@ -50,6 +50,7 @@
 #include "detector_logic.h"
 #include "fixtures.h"
 #include "mb_opts.h"
+#include "mb_exit.h"
 #include "mb_util.h"
 #include "process.h"
 #include "protocol.h"
@@ -592,11 +593,11 @@ int main(int argc, char **argv)
     if (parse_args(argc, argv, &d.cfg, &help, &err) != 0) {
         fprintf(stderr, "mpsbench-bench-detector: %s\n", err.msg);
         usage(stderr);
-        return MB_EXIT_USAGE;
+        return mb_exit_code(MB_EUSAGE, NULL);
     }
     if (help) {
         usage(stdout);
-        return MB_EXIT_OK;
+        return mb_exit_code(MB_OK, NULL);
     }
     char *worker = d.cfg.worker ? NULL : default_worker(argv[0]);
     if (worker != NULL)
@@ -628,5 +629,5 @@ int main(int argc, char **argv)
     json_decref(d.machine);
     json_decref(meta);
     free(worker);
-    return rc == 0 ? MB_EXIT_OK : mb_err_exit_code(rc);
+    return mb_exit_code(rc, NULL);
 }
