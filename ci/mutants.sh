@@ -402,11 +402,19 @@ mutant file_error_raw_errno harness/core/mb_util.c mb_mkdir_p \
 mutant exit_shared_error_is_0 harness/core/mb_exit.c error_row \
     'case MB_E##name: return exit_code;' 'case MB_E##name: return MB_E##name == MB_EINVAL ? 0 : exit_code;' \
     '^test_exit_code/|^test_hostile/model_not_torchscript_is_refused$' 'test_exit_code test_hostile' \
-    'the one exit-code mapping sends an error to 0: the CLI and the worker'"'"'s --check-model both pass it off as success'
+    'the one exit-code mapping sends an error to 0: the CLI and the worker (--check-model) both pass it off as success'
 mutant exit_device_unusable_not_4 harness/core/mb_exit.c mb_exit_code \
     'return MB_EXIT_DEVICE_UNUSABLE;' 'return MB_EXIT_INFRA;' \
     '^test_exit_code/' 'test_exit_code' \
     'a worker whose device is unusable exits 3 instead of the 4 PROTOCOL.md promises'
+mutant remove_tree_follows_links harness/core/mb_util.c mb_remove_tree \
+    'lstat(path, &st)' 'stat(path, &st)' \
+    '^test_util/' 'test_util' \
+    'removing a scratch or test folder follows a link inside it and empties what it points to'
+mutant remove_tree_leaves_contents harness/core/mb_util.c mb_remove_tree \
+    'mb_remove_tree(child);' '(void)child;' \
+    '^test_util/' 'test_util' \
+    'a folder with files in it is not removed (the scratch folders of tools and tests pile up)'
 # ---------------------------------------------------------------------------
 
 usage()

@@ -529,7 +529,7 @@ static void teardown(det *d)
         mb_proc_stop(&d->worker[side], 5000);
     mb_queue_free(d->q);
     mb_redis_server_stop(&d->redis);
-    mb_scratch_remove(d->tmp);
+    mb_remove_tree(d->tmp);
     if (d->images != NULL)
         mb_fixture_paths_free(d->images, d->cfg.per_job);
     free(d->rounds);

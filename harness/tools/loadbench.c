@@ -391,7 +391,7 @@ static bool teardown(load_state *st, bool judge_exits, bool keep)
         if (keep)
             fprintf(stderr, "mpsbench-bench-load: logs kept in %s\n", st->tmp);
         else
-            mb_scratch_remove(st->tmp);
+            mb_remove_tree(st->tmp);
     }
     free(st->tmp);
     free(st->image);
