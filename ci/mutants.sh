@@ -415,6 +415,10 @@ mutant remove_tree_leaves_contents harness/core/mb_util.c mb_remove_tree \
     'mb_remove_tree(child);' '(void)child;' \
     '^test_util/' 'test_util' \
     'a folder with files in it is not removed (the scratch folders of tools and tests pile up)'
+mutant test_fixture_each_not_run harness/testing/mb_test_main.c mb_test_main \
+    'cases[i].setup_func = each_setup;' '(void)each_setup;' \
+    '^test_util/' 'test_util' \
+    'MB_TEST_MAIN_EACH runs its cases without their shared fixture'
 # ---------------------------------------------------------------------------
 
 usage()
