@@ -27,9 +27,10 @@
 # reference  scenarios/gpu-watermark-sweep.yaml, gpu-vs-cpu.yaml and
 #            oom-frontier.yaml on CUDA (the cap is a real CUDA memory fraction)
 # parity     the CPU forward of the worker's ResNet-50 against torchvision's
-#            on the same torch, both pinned to CPUs 2 and 3 (taskset) with 2
-#            threads, batch 16 at 224x224, NCHW and channels-last
-#            (parity-*.json)
+#            on the same torch in duet rounds: both at once, each on its own
+#            CPU pair (2,3 and 4,5, swapped every round) with 2 threads,
+#            batch 16 at 224x224, NCHW and channels-last; parity.md has each
+#            round's ratio and the verdict (harness/bench/parity_rounds.py)
 # detector   mpsbench-bench-detector pinned to CPUs 2 and 3 (taskset; the
 #            target machine has 2 cores) on this machine's quiet CPU, within
 #            $DETECTOR_SECONDS (default 480) in all: --mode fresh (new workers
@@ -43,6 +44,16 @@
 #            analyses them again elsewhere).  DETECTOR_DESIGN=sessions runs
 #            the replayed designs instead (--mode all: detector.{txt,json},
 #            detector-rounds.json).  $DETECTOR_ARGS adds options to each.
+#            DETECTOR_STREAMS (default nproc/2, at most 8) > 1 replaces the
+#            above: that many --mode fresh detectors side by side, stream i
+#            pinned to its own CPU pair (DETECTOR_CPUS="2,3 4,5 ..." to
+#            choose), each saving detector-stream<i>-rounds.json after every
+#            round, all cut (SIGINT) 60 s before DETECTOR_SECONDS; then one
+#            pooled --replay analysis: detector-streams.{txt,json}, the
+#            independent verdicts as its headline, at DETECTOR_RESAMPLES
+#            (200) resampled windows: repeat it elsewhere for 2000.  `lscpu -e` goes into
+#            summary.txt (is a pair one physical core?).  DETECTOR_STREAMS=1
+#            is the single-stream step above.
 #
 # Everything it writes goes under $OUT (default results/runs/gpu-machine):
 # logs, Google Benchmark JSON, and runs.tar.gz with the run directories
@@ -184,23 +195,38 @@ do_targets() {
         --rq "$RUNS/gpu-rq-12mp" >"$OUT/targets.md" && cat "$OUT/targets.md"
 }
 
+# Duet rounds (harness/bench/parity_rounds.py says why): in each round the
+# worker's forward and torchvision's run at the same time, each on its own
+# CPU pair with 2 threads, batch 16 at 224x224, the pairs swapped every
+# round; PARITY_ROUNDS rounds of NCHW, then of channels-last.
 do_parity() {
-    local cpus=${PARITY_CPUS:-2,3} cl
+    local rounds=${PARITY_ROUNDS:-5} pairs cl fmt r
+    local args=()
+    read -r -a pairs <<<"${PARITY_CPUS:-2,3 4,5}"
     for cl in "" --channels-last; do
-        taskset -c "$cpus" "$BUILD/bin/mpsbench-microbench" --device cpu --batches 16 \
-            --precisions fp32 --iterations 8 --filter "forward/" \
-            --out "$OUT/parity-worker${cl:+-cl}.json" $cl \
-            >>"$OUT/parity.log" 2>&1 || { tail -5 "$OUT/parity.log"; status=1; }
-        taskset -c "$cpus" "$PY" "$ROOT/harness/bench/torchvision_forward.py" --device cpu \
-            --threads 2 --batches 16 --min-time 10 --min-iters 3 $cl \
-            --json "$OUT/parity-torchvision${cl:+-cl}.json" 2>&1 | tee -a "$OUT/summary.txt"
-        "$PY" - "$OUT/parity-worker${cl:+-cl}.json" <<'PY' | tee -a "$OUT/summary.txt"
-import json, sys
-for b in json.load(open(sys.argv[1]))["benchmarks"]:
-    if b.get("run_type") == "iteration" and "images_per_second" in b:
-        print("worker %s: %.2f img/s" % (b["name"], b["images_per_second"]))
-PY
+        fmt=${cl:+channels-last}
+        fmt=${fmt:-nchw}
+        args+=(--format "$fmt")
+        for ((r = 1; r <= rounds; r++)); do
+            local w=${pairs[$((r % 2))]} t=${pairs[$(((r + 1) % 2))]}
+            local wj=$OUT/parity-$fmt-$r-worker.json tj=$OUT/parity-$fmt-$r-torchvision.json
+            # shellcheck disable=SC2086 # $cl is an option or nothing
+            taskset -c "$w" "$BUILD/bin/mpsbench-microbench" --device cpu --batches 16 \
+                --precisions fp32 --iterations 10 --filter "forward/" --out "$wj" $cl \
+                >>"$OUT/parity.log" 2>&1 &
+            local wpid=$!
+            # shellcheck disable=SC2086
+            taskset -c "$t" "$PY" "$ROOT/harness/bench/torchvision_forward.py" --device cpu \
+                --threads 2 --batches 16 --min-time 8 --min-iters 3 $cl \
+                --json "$tj" >>"$OUT/parity.log" 2>&1 || status=1
+            wait "$wpid" || status=1
+            args+=("$wj" "$tj")
+        done
     done
+    "$PY" "$ROOT/harness/bench/parity_rounds.py" "${args[@]}" >"$OUT/parity.md" || status=1
+    tee -a "$OUT/summary.txt" <"$OUT/parity.md"
+    # At most 8 files come back: the rounds travel as one archive.
+    (cd "$OUT" && tar czf parity-rounds.tar.gz --remove-files -- parity-*.json)
 }
 
 # One detector run pinned to the CPUs, bounded by its share of the time
@@ -219,10 +245,65 @@ detector_run() {
     cat "$OUT/$name.txt"
 }
 
+# DETECTOR_STREAMS detectors side by side (--mode fresh, live rounds), stream
+# i pinned to its own pair of CPUs (DETECTOR_CPUS: a space-separated list of
+# taskset lists, default pairs from CPU 2 up, leaving 0 and 1 to the system
+# where there is room), all cut with SIGINT at DETECTOR_SECONDS less the
+# analysis' share; each saves its rounds after every round, so a cut stream
+# keeps them.  Then one pooled --replay of every stream's rounds.
+detector_streams() {
+    local total=$1 n=$2 cpus=${DETECTOR_CPUS:-} i pids=()
+    if [ -z "$cpus" ]; then
+        local first=$(( $(nproc) >= 2 * n + 2 ? 2 : 0 ))
+        for ((i = 0; i < n; i++)); do cpus+="$((first + 2 * i)),$((first + 2 * i + 1)) "; done
+    fi
+    read -r -a slices <<<"$cpus"
+    [ "${#slices[@]}" -ge "$n" ] || { note "detector-streams: $n streams need $n CPU lists, DETECTOR_CPUS has ${#slices[@]}"; return 1; }
+    { echo "CPUs (lscpu -e; a pair with one CORE value is one physical core's two threads):"
+      lscpu -e 2>/dev/null || grep -H . /sys/devices/system/cpu/cpu*/topology/thread_siblings_list; } >>"$OUT/summary.txt"
+    # The pooled analysis' time: its resampled verdicts (each with a
+    # bootstrap) cost about 3 CPU-minutes at 2000 resamples whatever the
+    # rounds, so it runs at DETECTOR_RESAMPLES (200); the rounds files come
+    # back for the full analysis elsewhere.
+    local measure=$((total > 120 ? total - 60 : total * 2 / 3))
+    local listed="${slices[*]:0:$n}"
+    for ((i = 0; i < n; i++)); do
+        # shellcheck disable=SC2086 # DETECTOR_ARGS is a list of options
+        timeout -s INT -k 30 "$measure" taskset -c "${slices[$i]}" \
+            "$BUILD/bin/mpsbench-bench-detector" --mode fresh --rounds 100000 \
+            --max-seconds $((measure > 30 ? measure - 10 : measure)) \
+            --rounds-out "$OUT/detector-stream$i-rounds.json" --repetitions 24 --resamples 10 \
+            --machine-note "stream $i of $n run side by side on a $(nproc)-CPU $(uname -m) machine (CPU lists $listed), not a quiet machine: the streams share memory bandwidth and caches; this stream and its workers pinned to CPUs ${slices[$i]} with taskset" \
+            ${DETECTOR_ARGS:-} >"$OUT/detector-stream$i.txt" 2>"$OUT/detector-stream$i.log" &
+        pids+=($!)
+    done
+    for ((i = 0; i < n; i++)); do
+        wait "${pids[$i]}"
+        note "detector-stream$i (CPUs ${slices[$i]}): exit $?"
+    done
+    local replay=()
+    for ((i = 0; i < n; i++)); do
+        [ -s "$OUT/detector-stream$i-rounds.json" ] && replay+=(--replay "$OUT/detector-stream$i-rounds.json")
+    done
+    [ "${#replay[@]}" -gt 0 ] || { note "detector-streams: no stream saved rounds"; return 1; }
+    # shellcheck disable=SC2086 # DETECTOR_ARGS is a list of options
+    timeout -s INT -k 10 $((total - measure > 20 ? total - measure : 20)) \
+        "$BUILD/bin/mpsbench-bench-detector" --mode fresh "${replay[@]}" \
+        --resamples "${DETECTOR_RESAMPLES:-200}" --json "$OUT/detector-streams.json" ${DETECTOR_ARGS:-} \
+        >"$OUT/detector-streams.txt" 2>"$OUT/detector-streams.log"
+    note "detector-streams (pooled analysis of $((${#replay[@]} / 2)) streams): exit $?"
+    cat "$OUT/detector-streams.txt"
+}
+
 do_detector() {
     local total=${DETECTOR_SECONDS:-480}
     if [ "${DETECTOR_DESIGN:-fresh}" = sessions ]; then
         detector_run detector "$total" --mode all
+        return
+    fi
+    local streams=${DETECTOR_STREAMS:-$(( $(nproc) / 2 > 8 ? 8 : $(nproc) / 2 ))}
+    if [ "$streams" -gt 1 ]; then
+        detector_streams "$total" "$streams"
         return
     fi
     local live=$((total * 6 / 10))
@@ -234,14 +315,21 @@ do_detector() {
         --max-seconds $((rest > 80 ? rest - 40 : rest / 2))
 }
 
+# gpu-vs-cpu's CPU cells (ResNet-50 at batch 1 on the CPU) took 194 s of
+# its 10 jobs x 3 repetitions alone: here it runs 3 jobs x 2 repetitions,
+# as gpu-watermark-sweep does, so that `all` fits one 10-minute command.
+# The overrides are recorded in each run.json ("overrides").
+REFERENCE_ARGS=${REFERENCE_ARGS---jobs 3 --repetitions 2 --warmup-jobs 1}
 do_reference() {
     local bin=$BUILD/bin
     for spec in gpu-watermark-sweep:cuda,cpu gpu-vs-cpu:cuda,cpu oom-frontier:cuda; do
-        local name=${spec%%:*} devices=${spec#*:}
+        local name=${spec%%:*} devices=${spec#*:} args=()
+        # shellcheck disable=SC2206 # REFERENCE_ARGS is a list of options
+        [ "$name" = gpu-vs-cpu ] && args=($REFERENCE_ARGS)
         rm -rf "${RUNS:?}/$name"
         "$bin/mpsbench" run "$ROOT/scenarios/$name.yaml" --device "$devices" --out "$RUNS/$name" \
-            --no-charts --quiet >"$OUT/$name.log" 2>&1
-        note "$name ($devices): exit $?"
+            --no-charts --quiet "${args[@]}" >"$OUT/$name.log" 2>&1
+        note "$name ($devices${args[*]:+, ${args[*]}}): exit $?"
         tail -3 "$OUT/$name.log"
     done
 }

@@ -9,6 +9,8 @@
 # Exit 0 when every mutant run was killed; 1 when one survived, could not be
 # applied (its pattern is gone: the code was refactored), or did not build;
 # 2 on bad usage or when the covering tests fail without any mutation.
+# MUTANTS_SUITE_PASSED=1 skips that unmutated run (the caller has just run
+# the whole suite on the same sources).
 #
 # The scratch copy lives in MUTANTS_DIR (default build-mutants/ in the
 # checkout, ignored by git): src/ holds the tracked and untracked-but-not-
@@ -399,6 +401,58 @@ mutant file_error_raw_errno harness/core/mb_util.c mb_mkdir_p \
     'rc = mb_err_set(err, MB_EIO,' 'rc = -errno; mb_err_set(err, MB_EIO,' \
     '^test_util/|^test_image_set/' 'test_util test_image_set' \
     'a folder that cannot be made returns a raw -errno, which reads as an MB_E* code'
+mutant announce_whole_matrix harness/run/setup.c mb__prepare_cells \
+    'if (run->n_cells > MB_RUN_ANNOUNCE_CELLS' 'if (total > MB_RUN_ANNOUNCE_CELLS' \
+    '^test_hostile/input_size_limits$' 'test_hostile mpsbench' \
+    'a run that --filter brings down to a few cells of a wide matrix announces the matrix'"'"'s size'
+mutant announce_counts_matrix harness/run/setup.c announce_size \
+    'run->n_cells, of,' 'total, of,' \
+    '^test_hostile/size_announcement_counts_the_cells_that_run$' 'test_hostile mpsbench' \
+    'the size announcement counts the whole matrix, not the cells --filter keeps'
+mutant list_count_inside_list harness/run/cell_select.c mb_run_list \
+    'fflush(out);' ';' \
+    '^test_cli/list_count_follows_the_whole_list$' 'test_cli mpsbench' \
+    'run --list into a file or pipe with stderr: the count lands before the list or inside one of its lines'
+mutant stored_file_takes_run_failures harness/results/results_file.c mb_res_gb_load \
+    'if (rc == 0 && is_run_results(out->path))' 'if (rc == 0)' \
+    '^test_compare/test_failures_only_from_own_run_json$' 'test_compare' \
+    'a baseline-results.json stored in a run folder is given that run'"'"'s failures'
+mutant run_failures_dropped harness/results/results_file.c is_run_results \
+    '"results.json") == 0' '"results.json") == 1' \
+    '^test_compare/test_failures_only_from_own_run_json$' 'test_compare' \
+    'a run directory'"'"'s failed repetitions (only in its run.json) are lost to compare'
+mutant overlap_prefetch_off harness/worker/job_loop.c mb_job_loop_run \
+    'pipeline->on_tail = prefetch_next;' 'pipeline->on_tail = NULL;' \
+    '^test_worker/prefetched_jobs|^test_faults/crash_while_holding' 'test_worker test_faults' \
+    'the worker no longer takes the next job during the last batch (no overlap between jobs)'
+mutant overlap_slot_collides harness/worker/pipeline.c mb_pipeline_run \
+    '((size_t)base + js.n_batches) % N_SLOTS' '((size_t)base + js.n_batches - 1) % N_SLOTS' \
+    '^test_worker/prefetched_jobs' 'test_worker' \
+    'the next job decodes into the slot of the batch still on the device, mixing two jobs'"'"' results'
+mutant overlap_job_dropped harness/worker/job_loop.c prefetch_next \
+    'cs->prefetched = t;' 'taken_free(t); return;' \
+    '^test_worker/prefetched_jobs' 'test_worker' \
+    'a job taken ahead is dropped: never answered, never acknowledged'
+mutant overlap_lost_job_unreported harness/run/jobs.c mb__await_result \
+    'record_lost(cs, &jobs[i], status, why);' 'if (i == 0) record_lost(cs, &jobs[i], status, why);' \
+    '^test_faults/crash_while_holding' 'test_faults' \
+    'a worker that dies holding a prefetched job has only its first job reported'
+mutant detector_disjoint_spans_streams harness/compare/detector_logic.c mb_det_stream_disjoint \
+    'if (stream[i] != stream[first])' 'if (0)' \
+    '^test_detector/stream_windows_never_span_streams$' 'test_detector' \
+    'a pooled independent verdict takes rounds of two streams (CPU slices) as one run'
+mutant detector_resampled_spans_streams harness/compare/detector_logic.c mb_det_stream_starts \
+    'if (stream[i + n - 1] == stream[i])' 'if (1)' \
+    '^test_detector/stream_windows_never_span_streams$' 'test_detector' \
+    'a pooled resampled window spans two streams'
+mutant detector_replay_streams_merged harness/tools/detector_replay.c replay_streams \
+    'rc = replay_live(d, path, i, rows, n, err);' 'rc = replay_live(d, path, 0, rows, n, err);' \
+    '^test_bench_detector/pooled_streams_count_disjoint_verdicts$' 'test_bench_detector mpsbench-bench-detector' \
+    'several --replay files are pooled as one stream, so windows span CPU slices and the independent verdicts are miscounted'
+mutant detector_rounds_saved_at_end harness/tools/detector_live.c mb_det_measure_live \
+    'rc = mb_det_save_rounds(d, err);' '(void)0;' \
+    '^test_bench_detector/cut_stream_keeps_valid_rounds$' 'test_bench_detector mpsbench-bench-detector mpsbench-worker' \
+    'live rounds are saved only when the measurement ends, so a stream killed by its time bound loses them all'
 mutant exit_shared_error_is_0 harness/core/mb_exit.c error_row \
     'case MB_E##name: return exit_code;' 'case MB_E##name: return MB_E##name == MB_EINVAL ? 0 : exit_code;' \
     '^test_exit_code/|^test_hostile/model_not_torchscript_is_refused$' 'test_exit_code test_hostile' \
@@ -514,10 +568,11 @@ build_targets()
     cmake --build "$build" -j "$jobs" --target $1 >"$2" 2>&1
 }
 
+# run_tests REGEX LOG [CTEST_OPTION...]
 run_tests()
 {
     cap_timeouts
-    ctest --test-dir "$build" --timeout 60 -j "$jobs" --no-tests=error -R "$1" >"$2" 2>&1
+    ctest --test-dir "$build" --timeout 60 -j "$jobs" --no-tests=error -R "$1" "${@:3}" >"$2" 2>&1
 }
 
 failed_tests()
@@ -542,11 +597,19 @@ if ! build_targets "$(printf '%s\n' "${all_targets[@]}" | sort -u | paste -sd' '
     echo "mutants: the unmutated tree does not build" >&2
     exit 2
 fi
-echo "mutants: running the covering tests without mutation"
-if ! run_tests "$union_regex" "$logs/unmutated.log"; then
-    cat "$logs/unmutated.log" >&2
-    echo "mutants: tests fail without any mutation; fix them first" >&2
-    exit 2
+# A mutant counts as killed only if its tests pass without it.  CI's test
+# command runs the whole suite on the same sources just before the mutants
+# and stops if it fails, so it sets MUTANTS_SUITE_PASSED=1 to spare this
+# second run of the same tests (minutes on a 2-core machine).
+if [ "${MUTANTS_SUITE_PASSED:-}" = 1 ]; then
+    echo "mutants: the suite passed on these sources just before; not run again unmutated"
+else
+    echo "mutants: running the covering tests without mutation"
+    if ! run_tests "$union_regex" "$logs/unmutated.log"; then
+        cat "$logs/unmutated.log" >&2
+        echo "mutants: tests fail without any mutation; fix them first" >&2
+        exit 2
+    fi
 fi
 echo "mutants: ready after $((SECONDS - start)) s"
 
@@ -610,7 +673,8 @@ for i in "${selected[@]}"; do
         broken=$((broken + 1))
         continue
     fi
-    if run_tests "${tests[$i]}" "$logs/$name.log"; then
+    # One failing test kills the mutant: the rest need not run.
+    if run_tests "${tests[$i]}" "$logs/$name.log" --stop-on-failure; then
         echo "mutant $name survived ($((SECONDS - t0)) s): ${whats[$i]}; tests: ${tests[$i]}"
         survivors=$((survivors + 1))
     else

@@ -153,7 +153,10 @@ case "$mode" in
       echo "setup: missing test prerequisites (their tests $verb):" "${absent//$'\n'/ }"
     fi
     rc=0
-    ctest --test-dir "$build" --output-on-failure --timeout 600 || rc=$?
+    # Two at a time, as the sanitizer run below does: the tests hold no
+    # fixed ports or paths and make no timed assertions, so a loaded machine
+    # slows them but does not change their verdicts.
+    ctest --test-dir "$build" --output-on-failure --timeout 600 -j "$jobs" || rc=$?
     ./ci/skip-reasons.sh "$build"
     [ "$rc" -eq 0 ] || exit "$rc"
     # On Linux the test command also runs the whole suite under ASan+UBSan,
@@ -165,6 +168,6 @@ case "$mode" in
       FUZZ_SECONDS=${FUZZ_SECONDS:-15} ./ci/fuzz.sh
       # Each mutant breaks one behaviour the README promises; the tests that
       # cover it must fail.  A survivor fails the suite.
-      ./ci/mutants.sh
+      MUTANTS_SUITE_PASSED=1 ./ci/mutants.sh
     fi ;;
 esac

@@ -41,7 +41,7 @@ static const struct {
      "      --repetitions N        repetitions of every cell (1-1000; a fixed count)\n"
      "      --jobs N               measured jobs per repetition in every cell (1-100000)\n"
      "      --warmup-jobs N        warm-up jobs of every cell (0-100000)\n"
-     "      --yes                  run a matrix larger than run.max_cells\n"
+     "      --yes                  run more cells than run.max_cells (after --filter)\n"
      "      --redis URL            use this Redis instead of starting one\n"
      "      --image-cache DIR      where generated fixture images are kept\n"
      "  -b, --baseline FILE        compare with a baseline once the run ends\n"
@@ -58,6 +58,8 @@ static const struct {
     {"compare",
      "usage: mpsbench compare BASELINE CURRENT [options]\n"
      "Per-cell verdicts of CURRENT (a run directory or results.json) against BASELINE.\n"
+     "A run directory's failed repetitions come from its run.json; any other results\n"
+     "file (even a baseline stored in a run folder) has only the failures in its rows.\n"
      "  -t, --threshold PCT        regression threshold for every cell\n"
      "      --json FILE            write the verdicts as JSON\n"
      "      --markdown FILE        write the verdicts as Markdown\n"

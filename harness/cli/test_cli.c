@@ -82,6 +82,44 @@ static void list_prints_cells_and_starts_nothing(void **state)
     free(model);
 }
 
+/* stdout and stderr into one file: the count, written on stderr, comes
+ * after the whole list, never before it or inside one of its lines, and
+ * every line ends with a newline.  The list is longer than a stdio buffer,
+ * so without a flush part of it would follow the count. */
+static void list_count_follows_the_whole_list(void **state)
+{
+    fixture *f = *state;
+    MB_TEST_NEED(f);
+    mb_strbuf y = {0};
+    mb_strbuf_add(&y, "name: long\nmodel: builtin:tiny\nimages: {sizes: [64x64], per_job: 2}\n"
+                      "matrix: {device: [cpu], batch_size: [");
+    for (int b = 1; b <= 64; b++)
+        mb_strbuf_printf(&y, "%s%d", b > 1 ? ", " : "", b);
+    mb_strbuf_add(&y, "]}\n");
+    char *scenario = mb_test_write_file(&f->env, "long.yaml", y.s);
+    const char *args[] = {"run", scenario, "--list", "--filter", "batch:[1-9][0-9]$", NULL};
+    char *output;
+    EXPECT_EXIT(mb_test_run_cli(&f->env, args, &output), 0, output);
+    assert_true(strlen(output) > 4096);
+    const char *count = "mpsbench: 55 of 64 cells\n";
+    size_t len = strlen(output), count_len = strlen(count);
+    if (len < count_len || strcmp(output + len - count_len, count) != 0)
+        fail_msg("the output does not end with the count line:\n%s", output);
+    int cells = 0;
+    for (const char *line = output; line < output + len - count_len; line++) {
+        const char *end = strchr(line, '\n');
+        if (strncmp(line, "long/embed/device:cpu/", 22) != 0 || end == NULL ||
+            memchr(line, '\t', (size_t)(end - line)) == NULL)
+            fail_msg("not a line of the list: '%.*s'", end ? (int)(end - line) : 80, line);
+        cells++;
+        line = end;
+    }
+    assert_int_equal(cells, 55);
+    free(output);
+    free(scenario);
+    free(y.s);
+}
+
 /* A filter keeps the cells it matches; the overrides reach every cell and
  * run.json; the names stay those of a run without overrides; stderr, not a
  * terminal here, gets one plain line per finished cell and no "\r". */
@@ -284,6 +322,7 @@ static void readers_refuse_a_folder_that_is_not_a_run(void **state)
 
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(list_prints_cells_and_starts_nothing),
+    cmocka_unit_test(list_count_follows_the_whole_list),
     cmocka_unit_test(filter_and_overrides_shape_the_run),
     cmocka_unit_test(filter_mistakes_are_exit_2),
     cmocka_unit_test(override_values_are_checked),

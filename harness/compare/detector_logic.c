@@ -31,6 +31,30 @@ size_t mb_det_random_window(uint64_t *state, size_t len, size_t n)
     return mb_det_rng_below(state, len - n + 1);
 }
 
+/* Streams are contiguous, so a window within one stream has the same
+ * stream at both ends. */
+size_t mb_det_stream_starts(const int *stream, size_t m, size_t n, size_t *out)
+{
+    size_t count = 0;
+    for (size_t i = 0; n > 0 && i + n <= m; i++)
+        if (stream[i + n - 1] == stream[i])
+            out[count++] = i;
+    return count;
+}
+
+size_t mb_det_stream_disjoint(const int *stream, size_t m, size_t n, size_t *out)
+{
+    size_t count = 0;
+    size_t first = 0; /* where the current stream's rounds begin */
+    for (size_t i = 0; n > 0 && i < m; i++) {
+        if (stream[i] != stream[first])
+            first = i;
+        if ((i - first + 1) % n == 0)
+            out[count++] = i + 1 - n;
+    }
+    return count;
+}
+
 bool mb_det_pick_sessions(uint64_t *state, size_t n, size_t exclude, size_t k, size_t *out)
 {
     size_t available = exclude < n ? n - 1 : n;

@@ -25,6 +25,17 @@ size_t mb_det_rng_below(uint64_t *state, size_t n);
 size_t mb_det_disjoint_windows(size_t len, size_t n);
 size_t mb_det_random_window(uint64_t *state, size_t len, size_t n);
 
+/* Windows of n consecutive rounds over several streams pooled: stream[i]
+ * is the stream (CPU slice, measuring process) of round i, the rounds of a
+ * stream contiguous and in the order measured.  A window never spans two
+ * streams: rounds of different slices are not one run.  Writes the starts
+ * into out (room for m entries) and returns how many: every valid start
+ * (mb_det_stream_starts, for resampled windows) or the disjoint ones, 0, n,
+ * 2n, ... within each stream (mb_det_stream_disjoint, independent
+ * verdicts). */
+size_t mb_det_stream_starts(const int *stream, size_t m, size_t n, size_t *out);
+size_t mb_det_stream_disjoint(const int *stream, size_t m, size_t n, size_t *out);
+
 /* Draws k distinct sessions out of n, none equal to exclude (pass n or more
  * to exclude none), into out in random order.  False, out untouched, when
  * fewer than k are available. */

@@ -1,6 +1,7 @@
 #include "detector_rounds.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "mb_util.h"
 
@@ -17,10 +18,13 @@ int mb_det_rounds_save(const char *path, json_t *meta, const double *rows, size_
         json_array_append_new(list, row);
     }
     json_object_set_new(root, "rounds", list);
-    int rc = json_dump_file(root, path, JSON_COMPACT) == 0
-                 ? 0
-                 : mb_err_set(err, MB_EIO, "cannot write %s", path);
+    /* Written whole or not at all: a stream cut by SIGKILL mid-write keeps
+     * the file of its previous round. */
+    char *text = json_dumps(root, JSON_COMPACT);
     json_decref(root);
+    int rc = text != NULL ? mb_write_file_atomic(path, text, strlen(text), err)
+                          : mb_err_set(err, MB_ENOMEM, "cannot encode %s", path);
+    free(text);
     return rc;
 }
 

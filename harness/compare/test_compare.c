@@ -262,6 +262,64 @@ static void test_threshold_from_run_json(void **state)
     mb_compare_report_free(r);
 }
 
+/* Copies the file from into dir/as (a run folder's results.json, or a
+ * file stored beside it). */
+static void copy_into(const char *from, const char *dir, const char *as)
+{
+    size_t len;
+    char *text = mb_read_file(from, &len, NULL);
+    assert_non_null(text);
+    char *path = mb_asprintf("%s/%s", dir, as);
+    assert_int_equal(mb_write_file_atomic(path, text, len, NULL), 0);
+    free(path);
+    free(text);
+}
+
+/* A run folder whose run.json says cell A's one repetition crashed. */
+static const char crashed_run_json[] =
+    "{\"format\": 1, \"status\": \"passed\", \"torch_version\": \"1.13.0\", \"cells\": ["
+    "{\"name\": \"" CELL_A "\", \"device\": \"cpu\", \"verdict\": \"fail\","
+    " \"reason\": \"worker crashed (killed by signal 9)\", \"images_per_second\": [],"
+    " \"repetitions\": [{\"round\": 0, \"images_per_second\": null}]}]}";
+
+/* Only a run's own results.json takes failures from the run.json beside
+ * it: a baseline stored in the run folder, on either side, says nothing
+ * of that run's failures. */
+static void test_failures_only_from_own_run_json(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/mb-test-compare-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    copy_into(FIXTURE("baseline.json"), dir, "results.json");
+    copy_into(FIXTURE("baseline.json"), dir, "baseline-results.json");
+    char *run_json = mb_asprintf("%s/run.json", dir);
+    assert_int_equal(mb_write_file_atomic(run_json, crashed_run_json,
+                                          strlen(crashed_run_json), NULL), 0);
+    char *stored = mb_asprintf("%s/baseline-results.json", dir);
+
+    /* The run's own results: its crash is noted beside the verdict. */
+    mb_compare_report *r = compare(dir, FIXTURE("same.json"), NULL);
+    const mb_compare_cell *a = cell(r, CELL_A);
+    assert_non_null(a->reason);
+    assert_string_equal(a->reason, "1 failed repetition(s) in baseline left out: "
+                                   "worker crashed (killed by signal 9)");
+    mb_compare_report_free(r);
+
+    /* The stored baseline, as the baseline and as the current side. */
+    r = compare(stored, FIXTURE("same.json"), NULL);
+    assert_null(cell(r, CELL_A)->reason);
+    assert_int_equal(cell(r, CELL_A)->verdict, MB_VERDICT_NO_CHANGE);
+    mb_compare_report_free(r);
+    r = compare(FIXTURE("same.json"), stored, NULL);
+    assert_null(cell(r, CELL_A)->reason);
+    assert_int_equal(cell(r, CELL_A)->verdict, MB_VERDICT_NO_CHANGE);
+    mb_compare_report_free(r);
+
+    mb_remove_tree(dir);
+    free(stored);
+    free(run_json);
+}
+
 static void expect_error(const char *base, const char *cur, int code, const char *named)
 {
     mb_compare_report *r = (mb_compare_report *)1;
@@ -684,6 +742,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_failed_repetitions),
     cmocka_unit_test(test_three_repetitions_cannot_decide),
     cmocka_unit_test(test_threshold_from_run_json),
+    cmocka_unit_test(test_failures_only_from_own_run_json),
     cmocka_unit_test(test_bad_files),
     cmocka_unit_test(test_decide),
     cmocka_unit_test(test_json_report),

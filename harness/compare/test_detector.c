@@ -17,6 +17,31 @@
 #include "detector_rounds.h"
 #include "mb_test_main.h"
 
+/* Two pooled streams (5 and 7 rounds): no window spans the two; the
+ * disjoint ones restart at each stream's first round. */
+static void stream_windows_never_span_streams(void **state)
+{
+    (void)state;
+    const int stream[] = {0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1};
+    size_t m = sizeof stream / sizeof stream[0], out[12];
+    size_t n = mb_det_stream_disjoint(stream, m, 3, out);
+    assert_int_equal(n, 3);
+    assert_int_equal(out[0], 0);
+    assert_int_equal(out[1], 5);
+    assert_int_equal(out[2], 8);
+    n = mb_det_stream_starts(stream, m, 3, out);
+    assert_int_equal(n, 3 + 5);
+    for (size_t k = 0; k < n; k++)
+        assert_int_equal(stream[out[k]], stream[out[k] + 2]);
+    assert_int_equal(out[2], 2);
+    assert_int_equal(out[3], 5);
+    /* One stream is the old single file: len / n windows. */
+    const int one[] = {4, 4, 4, 4, 4, 4, 4};
+    assert_int_equal(mb_det_stream_disjoint(one, 7, 3, out), 2);
+    assert_int_equal(mb_det_stream_disjoint(one, 7, 0, out), 0);
+    assert_int_equal(mb_det_stream_starts(one, 7, 8, out), 0);
+}
+
 static void disjoint_windows_fit_whole(void **state)
 {
     (void)state;
@@ -241,6 +266,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(rounds_file_round_trips),
     cmocka_unit_test(paired_change_cancels_drift),
     cmocka_unit_test(disjoint_windows_fit_whole),
+    cmocka_unit_test(stream_windows_never_span_streams),
     cmocka_unit_test(random_window_stays_inside),
     cmocka_unit_test(same_seed_same_draws),
     cmocka_unit_test(history_sessions_distinct_and_exclude_the_new_run),

@@ -315,6 +315,15 @@ char *mb_result_encode(const mb_result *r)
         json_object_set_new(o, "decode", json_string(mb_decode_mode_name(r->decode)));
         json_object_set_new(o, "gpu_images", json_integer(r->gpu_images));
     }
+    if (r->has_gap)
+        json_object_set_new(o, "gap", json_pack("{s:b, s:f, s:f, s:f, s:f, s:f}",
+                                                "prefetched", r->prefetched,
+                                                "tail_ms", finite_or_zero(r->gap_tail_ms),
+                                                "handoff_ms", finite_or_zero(r->gap_handoff_ms),
+                                                "dequeue_ms", finite_or_zero(r->gap_dequeue_ms),
+                                                "setup_ms", finite_or_zero(r->gap_setup_ms),
+                                                "first_batch_ms",
+                                                finite_or_zero(r->gap_first_batch_ms)));
     json_object_set_new(o, "peak_rss_bytes", json_integer((json_int_t)r->peak_rss_bytes));
     json_object_set_new(o, "peak_allocated_bytes", json_integer((json_int_t)r->peak_allocated_bytes));
     json_object_set_new(o, "peak_reserved_bytes", json_integer((json_int_t)r->peak_reserved_bytes));
@@ -327,6 +336,29 @@ char *mb_result_encode(const mb_result *r)
         json_object_set_new(o, "embeddings", emb);
     }
     return dump_and_free(o);
+}
+
+/* The optional "gap" object: the stages between this job and the one before. */
+static int get_gap(json_t *o, mb_result *out, mb_err *err)
+{
+    json_t *gap = json_object_get(o, "gap");
+    if (gap == NULL)
+        return 0;
+    if (!json_is_object(gap))
+        return mb_err_set(err, MB_EPROTO, "field 'gap' must be an object");
+    json_t *pre = json_object_get(gap, "prefetched");
+    if (pre != NULL && !json_is_boolean(pre))
+        return mb_err_set(err, MB_EPROTO, "field 'gap.prefetched' must be a boolean");
+    out->prefetched = json_is_true(pre);
+    out->has_gap = true;
+    int rc;
+    if ((rc = get_number(gap, "tail_ms", 0, 1e12, &out->gap_tail_ms, err)) ||
+        (rc = get_number(gap, "handoff_ms", 0, 1e12, &out->gap_handoff_ms, err)) ||
+        (rc = get_number(gap, "dequeue_ms", 0, 1e12, &out->gap_dequeue_ms, err)) ||
+        (rc = get_number(gap, "setup_ms", 0, 1e12, &out->gap_setup_ms, err)) ||
+        (rc = get_number(gap, "first_batch_ms", 0, 1e12, &out->gap_first_batch_ms, err)))
+        return rc;
+    return 0;
 }
 
 int mb_result_decode(const char *json, size_t len, mb_result *out, mb_err *err)
@@ -356,6 +388,8 @@ int mb_result_decode(const char *json, size_t len, mb_result *out, mb_err *err)
         (rc = get_u64(o, "peak_reserved_bytes", &out->peak_reserved_bytes, err)) ||
         (rc = get_decode_mode(o, &out->decode, err)) ||
         (rc = get_int(o, "gpu_images", false, 0, MB_JOB_MAX_IMAGES, &out->gpu_images, err)))
+        goto done;
+    if ((rc = get_gap(o, out, err)))
         goto done;
     int st = mb_job_status_parse(status);
     if (st < 0) {

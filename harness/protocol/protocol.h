@@ -68,6 +68,19 @@ typedef struct mb_result {
     mb_decode_mode decode;  /* where the job's images were decoded: host or gpu
                                (auto only in a result from an older worker) */
     int gpu_images;         /* of them, decoded by nvJPEG (the rest: host fallback) */
+    /* The gap by stage: what the worker ran on the device's path between the
+     * previous job's last forward and this job's first (PROTOCOL.md).  The
+     * previous job's part (its tail after the last batch, its result's
+     * hand-off) comes in this job's result, since it ends after that result
+     * is sent; all 0 in the worker's first job.  has_gap: the worker sent
+     * them (older workers do not). */
+    bool has_gap;
+    bool prefetched;        /* taken from the queue during the previous job's last batch */
+    double gap_tail_ms;     /* previous job: after its last batch came back (peaks, slowdown) */
+    double gap_handoff_ms;  /* previous job: result encoded, XADD, XACK */
+    double gap_dequeue_ms;  /* this job: XREADGROUP and decoding, where not prefetched */
+    double gap_setup_ms;    /* this job: from its start to the wait for its first batch */
+    double gap_first_batch_ms;  /* this job: the wait for its first batch's images */
     double checksum;        /* sum over embeddings of value * (1 + index % 7) */
     int embedding_dim;
     float *embeddings;      /* images * embedding_dim, only if requested */

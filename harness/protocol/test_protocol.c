@@ -48,7 +48,9 @@ static void result_round_trip(void **state)
                    .forward_ms = 10.25, .wall_ms = 15, .peak_rss_bytes = 123456789012ULL,
                    .peak_allocated_bytes = 42, .peak_reserved_bytes = 43, .checksum = -1.125,
                    .embedding_dim = 1, .embeddings = emb, .n_embeddings = 3,
-                   .decode = MB_DECODE_GPU, .gpu_images = 2};
+                   .decode = MB_DECODE_GPU, .gpu_images = 2, .has_gap = true,
+                   .prefetched = true, .gap_tail_ms = 0.25, .gap_handoff_ms = 0.5,
+                   .gap_setup_ms = 0.125, .gap_first_batch_ms = 1.5};
     char *text = mb_result_encode(&r);
     mb_result back;
     mb_err err;
@@ -65,6 +67,11 @@ static void result_round_trip(void **state)
     assert_true(back.embeddings[1] == -0.25f);
     assert_int_equal(back.decode, MB_DECODE_GPU);
     assert_int_equal(back.gpu_images, 2);
+    /* The gap by stage (issue 18). */
+    assert_true(back.has_gap && back.prefetched);
+    assert_true(back.gap_tail_ms == 0.25 && back.gap_handoff_ms == 0.5);
+    assert_true(back.gap_dequeue_ms == 0 && back.gap_setup_ms == 0.125);
+    assert_true(back.gap_first_batch_ms == 1.5);
     mb_result_clear(&back);
     free(text);
 }

@@ -313,8 +313,13 @@ int mb_queue_read_group(mb_queue *q, const char *stream, const char *group,
 {
     char block[24];
     snprintf(block, sizeof block, "%d", block_ms);
-    redisReply *r = COMMAND(q, err, "XREADGROUP", "GROUP", group, consumer, "COUNT", "1",
-                            "BLOCK", block, "STREAMS", stream, ">");
+    /* Without BLOCK, XREADGROUP answers at once (BLOCK 0 would wait forever):
+     * the worker's prefetch must never hold up the batch on the device. */
+    redisReply *r = block_ms < 0
+        ? COMMAND(q, err, "XREADGROUP", "GROUP", group, consumer, "COUNT", "1", "STREAMS",
+                  stream, ">")
+        : COMMAND(q, err, "XREADGROUP", "GROUP", group, consumer, "COUNT", "1", "BLOCK", block,
+                  "STREAMS", stream, ">");
     if (r == NULL)
         return err ? err->code : MB_EREDIS;
     int rc = 0;

@@ -32,7 +32,8 @@ int mb_queue_create_group(mb_queue *q, const char *stream, const char *group, mb
 int mb_queue_add(mb_queue *q, const char *stream, const char *field, const char *payload,
                  size_t len, char **entry_id, mb_err *err);
 /* XREADGROUP ... COUNT 1 BLOCK block_ms STREAMS stream >.  Returns 1 with
- * *entry_id and *payload (field `field`) set, 0 on timeout, <0 on error. */
+ * *entry_id and *payload (field `field`) set, 0 on timeout, <0 on error.
+ * block_ms < 0: no BLOCK, 0 at once when the stream has nothing new. */
 int mb_queue_read_group(mb_queue *q, const char *stream, const char *group,
                         const char *consumer, const char *field, int block_ms,
                         char **entry_id, char **payload, size_t *len, mb_err *err);

@@ -187,6 +187,15 @@ static int read_rows(mb_res_gb_file *f, json_t *root, int code, mb_err *err)
     return rc;
 }
 
+/* Only a run directory's own results.json is that run's: any other
+ * results file stored in a run folder (a baseline-results.json, a copy) is
+ * not, and its failures are in the file itself or nowhere. */
+static bool is_run_results(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return strcmp(slash != NULL ? slash + 1 : path, "results.json") == 0;
+}
+
 /* results.json has no entry for a failed repetition (it would carry no
  * time), so its failures come from the run.json beside it, when there is
  * one: each cell's repetitions without a throughput, and the cell's reason.
@@ -245,7 +254,7 @@ int mb_res_gb_load(const char *path, int code, mb_res_gb_file *out, mb_err *err)
     }
     if (rc == 0)
         rc = read_rows(out, root, code, err);
-    if (rc == 0)
+    if (rc == 0 && is_run_results(out->path))
         read_failures_beside(out);
     json_decref(root);
     if (rc != 0)

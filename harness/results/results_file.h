@@ -2,8 +2,9 @@
  * writes it, or a stored baseline with its history) loaded and checked
  * once, reduced to what compare's rule, the baseline's machine key and the
  * charts need.  A failed repetition has no row (README, results.json), so
- * its failure comes from the run.json beside the file (run_dir.h); it is
- * never a throughput. */
+ * its failure comes from the run.json beside a run directory's own
+ * results.json (run_dir.h); any other file's failures are its own rows.  A
+ * failure is never a throughput. */
 #ifndef MB_RESULTS_FILE_H
 #define MB_RESULTS_FILE_H
 
@@ -32,7 +33,8 @@ typedef struct mb_res_gb_cell {
     double *ips;            /* images_per_second of each successful repetition */
     size_t n_ips;
     size_t n_failed;        /* failed repetitions: rows with error_occurred (older
-                             * files), or from the run.json beside the file */
+                             * files), or from the run.json beside a run's
+                             * results.json */
     char *first_error;      /* the first of their messages, or NULL */
     size_t n_no_counter;    /* successful rows without images_per_second */
     mb_res_gb_row *rows;    /* every repetition row of the file, in order */

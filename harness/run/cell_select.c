@@ -185,6 +185,10 @@ int mb_run_list(const mb_run_config *cfg, mb_scenario **scenarios, FILE *out, mb
         return rc;
     if (listed == 0 && cfg->n_filters > 0)
         return mb_cell_filter_none(cfg, total, err);
+    /* The list is whole before the count: stdout to a file or a pipe is
+     * buffered and stderr is not, so where both go to one place the count
+     * would land before the list, or inside a line of it. */
+    fflush(out);
     if (!cfg->quiet) {
         bool ab = cfg->candidate_worker != NULL || cfg->n_candidate_env > 0 ||
                   cfg->n_candidate_fault > 0;

@@ -50,6 +50,15 @@ static json_t *record_json(const job_record *rec)
         json_object_set_new(o, "decode", json_string(mb_decode_mode_name(r->decode)));
         json_object_set_new(o, "gpu_images", json_integer(r->gpu_images));
     }
+    /* The worker's gap by stage before this job (PROTOCOL.md, issue 18). */
+    if (r->has_gap)
+        json_object_set_new(o, "gap", json_pack("{s:b, s:f, s:f, s:f, s:f, s:f}",
+                                                "prefetched", r->prefetched,
+                                                "tail_ms", r->gap_tail_ms,
+                                                "handoff_ms", r->gap_handoff_ms,
+                                                "dequeue_ms", r->gap_dequeue_ms,
+                                                "setup_ms", r->gap_setup_ms,
+                                                "first_batch_ms", r->gap_first_batch_ms));
     if (r->batch_size > 0 && r->batch_size != rec->batch_size)
         json_object_set_new(o, "batch_size_used", json_integer(r->batch_size));
     json_object_set_new(o, "reported_at_ms", json_real(rec->reported_at_ms));

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,19 +140,30 @@ static void note_unreadable(cell_state *cs, mb_image_set *images)
     free(why);
 }
 
-static void announce_size(mb_scenario **scenarios, size_t n_scenarios, mb_cell **cell_arrays,
-                          const size_t *cell_counts, size_t total)
+/* A large run says what it is about to cost before it starts.  It counts
+ * what runs: the cells kept after --filter (the frontier's one cell per
+ * combination), each twice in an A/B run; total: the matrices' cells. */
+static void announce_size(const run_ctx *run, size_t total, bool ab)
 {
     double images = 0;
-    for (size_t i = 0; i < n_scenarios; i++)
-        for (size_t j = 0; j < cell_counts[i]; j++) {
-            const mb_run_opts *r = &cell_arrays[i][j].run;
-            images += (double)(r->warmup_jobs + (int64_t)r->repetitions * r->jobs) *
-                      scenarios[i]->images.per_job;
-        }
-    double hours = images * MB_RUN_GUESS_S_PER_IMAGE / 3600.0;
-    fprintf(stderr, "mpsbench: %zu cells, %.0f images to embed: about %.1f hours at %.0f ms an "
-            "image (the time a CPU takes; a GPU is faster)\n", total, images, hours,
+    for (size_t i = 0; i < run->n_cells; i++) {
+        const mb_run_opts *r = &run->cells[i].cell->run;
+        images += (double)(r->warmup_jobs + (int64_t)r->repetitions * r->jobs) *
+                  run->cells[i].scenario->images.per_job;
+    }
+    if (ab)
+        images *= 2;
+    double minutes = images * MB_RUN_GUESS_S_PER_IMAGE / 60.0;
+    char of[32] = "", when[48];
+    if (run->n_cells < total)
+        snprintf(of, sizeof of, " of %zu", total);
+    if (minutes < 60)
+        snprintf(when, sizeof when, "%.0f min", ceil(minutes));
+    else
+        snprintf(when, sizeof when, "%.1f hours", minutes / 60.0);
+    fprintf(stderr, "mpsbench: %zu%s cells%s, %.0f images to embed: about %s at %.0f ms an "
+            "image (the time a CPU takes; a GPU is faster)\n", run->n_cells, of,
+            ab ? " on each side of the A/B run" : "", images, when,
             MB_RUN_GUESS_S_PER_IMAGE * 1000);
 }
 
@@ -171,39 +183,39 @@ static const worker_backend *backend_for(mb_worker_kind kind)
     return &mb_native_backend;
 }
 
-int mb__prepare_cells(run_ctx *run, mb_scenario **scenarios, size_t n_scenarios,
-                     mb_cell **cell_arrays, size_t *cell_counts, mb_image_set *images,
-                     mb_err *err)
+/* Expands each scenario with the overrides; run.max_cells bounds the cells
+ * it selects, after --filter.  *total counts the cells of the matrices (a
+ * frontier search's as one per combination), as `run --list` does. */
+static int expand_cells(const run_ctx *run, mb_scenario **scenarios, size_t n_scenarios,
+                        mb_cell **cell_arrays, size_t *cell_counts,
+                        const mb_cell_filter *filter, size_t *total, mb_err *err)
 {
-    mb_cell_filter filter;
-    int frc = mb_cell_filter_init(&filter, run->cfg->filters, run->cfg->n_filters, err);
-    if (frc != 0)
-        return frc;
-    size_t total = 0;
+    const mb_cell_filter all = {0};
+    *total = 0;
     for (size_t i = 0; i < n_scenarios; i++) {
         int rc = mb_matrix_expand(scenarios[i], &cell_arrays[i], &cell_counts[i], err);
-        if (rc == 0)
-            mb_cells_apply_overrides(&run->cfg->overrides, cell_arrays[i], cell_counts[i]);
-        total += rc == 0 ? cell_counts[i] : 0;
-        /* The bound is on what runs: after --filter. */
-        size_t selected = rc == 0 ? mb_cells_selected(scenarios[i], cell_arrays[i],
-                                                      cell_counts[i], &filter) : 0;
-        if (rc == 0 && selected > (size_t)scenarios[i]->run.max_cells && !run->cfg->yes)
-            rc = mb_err_set(err, MB_EUSAGE, "%s: the run selects %zu cells, more than "
-                            "run.max_cells (%d); pass --yes, raise run.max_cells or select "
-                            "fewer with --filter to run it",
-                            scenarios[i]->path, selected, scenarios[i]->run.max_cells);
-        if (rc != 0) {
-            mb_cell_filter_free(&filter);
+        if (rc != 0)
             return rc;
-        }
+        mb_cells_apply_overrides(&run->cfg->overrides, cell_arrays[i], cell_counts[i]);
+        *total += mb_cells_selected(scenarios[i], cell_arrays[i], cell_counts[i], &all);
+        size_t selected = mb_cells_selected(scenarios[i], cell_arrays[i], cell_counts[i],
+                                            filter);
+        if (selected > (size_t)scenarios[i]->run.max_cells && !run->cfg->yes)
+            return mb_err_set(err, MB_EUSAGE, "%s: the run selects %zu cells, more than "
+                              "run.max_cells (%d); pass --yes, raise run.max_cells or select "
+                              "fewer with --filter to run it",
+                              scenarios[i]->path, selected, scenarios[i]->run.max_cells);
     }
-    if (total > MB_RUN_ANNOUNCE_CELLS && !run->cfg->quiet)
-        announce_size(scenarios, n_scenarios, cell_arrays, cell_counts, total);
-    bool ab = run->cfg->candidate_worker != NULL || run->cfg->n_candidate_env > 0 ||
-              run->cfg->n_candidate_fault > 0;
-    /* An A/B run adds a candidate twin of every cell (ab.c). */
-    run->cells = mb_calloc(ab ? 2 * total : total, sizeof *run->cells);
+    return 0;
+}
+
+/* run->cells: the cells the run keeps, in matrix order, with their
+ * backends and planned repetitions; their images come later. */
+static void keep_selected(run_ctx *run, mb_scenario **scenarios, size_t n_scenarios,
+                          mb_cell **cell_arrays, const size_t *cell_counts,
+                          const mb_cell_filter *filter, size_t capacity)
+{
+    run->cells = mb_calloc(capacity, sizeof *run->cells);
     for (size_t i = 0; i < n_scenarios; i++) {
         bool frontier = scenarios[i]->search.batch_frontier;
         for (size_t j = 0; j < cell_counts[i]; j++) {
@@ -211,7 +223,7 @@ int mb__prepare_cells(run_ctx *run, mb_scenario **scenarios, size_t n_scenarios,
             if (frontier && mb_cell_frontier_twin(scenarios[i], cell))
                 continue;
             char *bench_name = mb_cell_bench_name(scenarios[i], cell, frontier);
-            if (!mb_cell_filter_match(&filter, bench_name)) {
+            if (!mb_cell_filter_match(filter, bench_name)) {
                 free(bench_name);
                 continue;
             }
@@ -224,22 +236,58 @@ int mb__prepare_cells(run_ctx *run, mb_scenario **scenarios, size_t n_scenarios,
             cs->n_planned = frontier ? 1 : cell->run.repetitions;
             cs->reps = mb_calloc((size_t)cs->n_planned, sizeof *cs->reps);
             cs->bench_name = bench_name;
-            if (!run->cfg->quiet && !run->cfg->progress && cs->cell->image_width > 1000 &&
-                j == 0)
-                fprintf(stderr, "mpsbench: preparing images for %s\n", scenarios[i]->name);
-            int rc = mb_image_set_for_cell(images, scenarios[i], cs->cell, &cs->images,
-                                           &cs->n_images, err);
-            if (rc != 0) {
-                mb_cell_filter_free(&filter);
-                return rc;
-            }
-            if (scenarios[i]->images.dir != NULL)
-                note_unreadable(cs, images);
         }
     }
+}
+
+static int prepare_images(run_ctx *run, mb_image_set *images, mb_err *err)
+{
+    const mb_scenario *said = NULL;
+    for (size_t i = 0; i < run->n_cells; i++) {
+        cell_state *cs = &run->cells[i];
+        /* Large fixtures take a while to generate the first time; without
+         * the live line, say why nothing seems to happen. */
+        if (!run->cfg->quiet && !run->cfg->progress && cs->cell->image_width > 1000 &&
+            cs->scenario != said) {
+            fprintf(stderr, "mpsbench: preparing images for %s\n", cs->scenario->name);
+            said = cs->scenario;
+        }
+        int rc = mb_image_set_for_cell(images, cs->scenario, cs->cell, &cs->images,
+                                       &cs->n_images, err);
+        if (rc != 0)
+            return rc;
+        if (cs->scenario->images.dir != NULL)
+            note_unreadable(cs, images);
+    }
+    return 0;
+}
+
+int mb__prepare_cells(run_ctx *run, mb_scenario **scenarios, size_t n_scenarios,
+                     mb_cell **cell_arrays, size_t *cell_counts, mb_image_set *images,
+                     mb_err *err)
+{
+    mb_cell_filter filter;
+    int rc = mb_cell_filter_init(&filter, run->cfg->filters, run->cfg->n_filters, err);
+    if (rc != 0)
+        return rc;
+    size_t total = 0;
+    rc = expand_cells(run, scenarios, n_scenarios, cell_arrays, cell_counts, &filter, &total,
+                      err);
+    bool ab = run->cfg->candidate_worker != NULL || run->cfg->n_candidate_env > 0 ||
+              run->cfg->n_candidate_fault > 0;
+    /* An A/B run adds a candidate twin of every cell (ab.c). */
+    if (rc == 0)
+        keep_selected(run, scenarios, n_scenarios, cell_arrays, cell_counts, &filter,
+                      ab ? 2 * total : total);
     mb_cell_filter_free(&filter);
+    if (rc != 0)
+        return rc;
     if (run->n_cells == 0 && run->cfg->n_filters > 0)
         return mb_cell_filter_none(run->cfg, total, err);
+    if (run->n_cells > MB_RUN_ANNOUNCE_CELLS && !run->cfg->quiet)
+        announce_size(run, total, ab);
+    if ((rc = prepare_images(run, images, err)) != 0)
+        return rc;
     if (ab)
         return mb__ab_add_candidates(run, run->n_cells, err);
     return 0;

@@ -382,6 +382,43 @@ static void hung_worker_times_out(void **state)
     free(scenario);
 }
 
+/* Overlap between jobs (issue 18): with two jobs queued, the worker takes
+ * the second while the first runs its last batch, and the crash fault
+ * fires there, as it takes job 2.  Both jobs in hand are reported crashed
+ * with the worker's death: none lost, none answered twice.  (A worker that
+ * did not prefetch would answer job 1 and crash in job 2.) */
+static void crash_while_holding_a_prefetched_job(void **state)
+{
+    fixture *f = *state;
+    NEED_ENV(f);
+    /* Large enough images that job 1 is still decoding when the harness
+     * queues job 2 right after it. */
+    char *scenario = mb_test_write_file(&f->env, "prefetch-crash.yaml",
+        "name: prefetch-crash\nmodel: builtin:tiny\ninput_size: 32\n"
+        "images: {sizes: [640x480], per_job: 4}\n"
+        "matrix: {device: [cpu], batch_size: [2]}\n"
+        "run: {jobs: 2, warmup_jobs: 0, repetitions: 1, threads: 1, inflight: 2}\n"
+        "fault: {crash_after_jobs: 1}\n");
+    char *out = mb_asprintf("%s/prefetch-crash", f->env.tmp);
+    assert_int_equal(run_cli(f, scenario, out), 1);
+    json_t *run = mb_test_run_json(out, NULL);
+    json_t *cell = mb_test_cell_named(run, "batch:2");
+    assert_int_equal(count(cell, "ok"), 0);
+    assert_int_equal(count(cell, "crashed"), 2);
+    assert_accounted(cell, 2);
+    json_t *jobs = json_object_get(cell, "jobs");
+    for (size_t i = 0; i < 2; i++) {
+        json_t *job = json_array_get(jobs, i);
+        assert_string_equal(str(job, "status"), "crashed");
+        assert_non_null(strstr(str(job, "error"), "killed by signal 9 (SIGKILL)"));
+    }
+    assert_string_not_equal(str(json_array_get(jobs, 0), "id"),
+                            str(json_array_get(jobs, 1), "id"));
+    json_decref(run);
+    free(out);
+    free(scenario);
+}
+
 /* run.on_oom: exit makes the worker exit after an OOM like the service;
  * the harness restarts it and every job is still accounted for. */
 static void on_oom_exit_restarts_the_worker(void **state)
@@ -674,6 +711,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(emulated_fault_fails_fix_off_only),
     cmocka_unit_test(killed_worker_is_detected_and_replaced),
     cmocka_unit_test(hung_worker_times_out),
+    cmocka_unit_test(crash_while_holding_a_prefetched_job),
     cmocka_unit_test(stopped_worker_is_killed_by_the_watchdog),
     cmocka_unit_test(on_oom_exit_restarts_the_worker),
     cmocka_unit_test(fork_per_job_matches_persistent),

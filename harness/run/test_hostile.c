@@ -416,6 +416,26 @@ static void redis_url_classes(void **state)
     free(scenario);
 }
 
+/* A matrix of 2400 cells (env.A: 60 values, env.B: 40) on the CPU, with
+ * images (a YAML flow mapping) when not NULL. */
+static char *wide_scenario(fixture *f, const char *file, const char *images)
+{
+    mb_strbuf y = {0};
+    mb_strbuf_add(&y, "name: wide\nmodel: builtin:tiny\n");
+    if (images != NULL)
+        mb_strbuf_printf(&y, "images: %s\n", images);
+    mb_strbuf_add(&y, "matrix:\n  device: [cpu]\n  env.A: [");
+    for (int i = 0; i < 60; i++)
+        mb_strbuf_printf(&y, "%s%d", i ? ", " : "", i);
+    mb_strbuf_add(&y, "]\n  env.B: [");
+    for (int i = 0; i < 40; i++)
+        mb_strbuf_printf(&y, "%s%d", i ? ", " : "", i);
+    mb_strbuf_add(&y, "]\n");
+    char *path = mb_test_write_file(&f->env, file, y.s);
+    free(y.s);
+    return path;
+}
+
 /* Item 9: input size limits.  The scenario file is read with a 1 MiB cap
  * (`mpsbench run /dev/zero` ends at once), and a matrix past run.max_cells
  * needs --yes, unless --filter brings it under. */
@@ -429,15 +449,7 @@ static void input_size_limits(void **state)
     expect_in(output, "/dev/zero: (file): larger than 1024 KiB");
     free(output);
 
-    mb_strbuf y = {0};
-    mb_strbuf_add(&y, "name: wide\nmodel: builtin:tiny\nmatrix:\n  device: [cpu]\n  env.A: [");
-    for (int i = 0; i < 60; i++)
-        mb_strbuf_printf(&y, "%s%d", i ? ", " : "", i);
-    mb_strbuf_add(&y, "]\n  env.B: [");
-    for (int i = 0; i < 40; i++)
-        mb_strbuf_printf(&y, "%s%d", i ? ", " : "", i);
-    mb_strbuf_add(&y, "]\n");
-    char *scenario = mb_test_write_file(&f->env, "wide.yaml", y.s);
+    char *scenario = wide_scenario(f, "wide.yaml", NULL);
     char *out2 = mb_asprintf("%s/wide", f->env.tmp);
     EXPECT_EXIT(run_cli(f, scenario, out2, &output, NULL), 2, &output);
     expect_in(output, "2400 cells, more than run.max_cells (2000)");
@@ -447,12 +459,38 @@ static void input_size_limits(void **state)
     char *out3 = mb_asprintf("%s/wide-filtered", f->env.tmp);
     EXPECT_EXIT(run_cli(f, scenario, out3, &output, "--filter", "env.A:7/env.B:3/", "--jobs",
                         "1", "--repetitions", "1", "--warmup-jobs", "0", NULL), 0, &output);
+    /* One cell is no large run: the matrix's 2400 cells are not announced. */
+    if (strstr(output, "images to embed") != NULL)
+        fail_msg("a one-cell run announced its size:\n%s", output);
     free(output);
     free(out3);
     free(out2);
     free(scenario);
-    free(y.s);
     free(out);
+}
+
+/* A run of more than 200 cells says its size before it starts, counting
+ * the cells that run: here the 240 of the 2400 that --filter keeps, each of
+ * one job of 2 images.  Its images.dir is empty, so the run ends (exit 2)
+ * right after the announcement, starting no worker. */
+static void size_announcement_counts_the_cells_that_run(void **state)
+{
+    fixture *f = *state;
+    MB_TEST_NEED(f);
+    char *empty = mb_asprintf("%s/no-photos", f->env.tmp);
+    assert_int_equal(mb_mkdir_p(empty, 0755, NULL), 0);
+    char *scenario = wide_scenario(f, "wide-empty.yaml", "{dir: no-photos, group_by_size: false, per_job: 2}");
+    char *out = mb_asprintf("%s/wide-announced", f->env.tmp);
+    char *output = NULL;
+    EXPECT_EXIT(run_cli(f, scenario, out, &output, "--yes", "--filter", "env.A:[0-5]/",
+                        "--jobs", "1", "--repetitions", "1", "--warmup-jobs", "0", NULL),
+                2, &output);
+    expect_in(output, "mpsbench: 240 of 2400 cells, 480 images to embed: about 1 min at 50 ms an image");
+    expect_in(output, "holds no .jpg");
+    free(output);
+    free(out);
+    free(scenario);
+    free(empty);
 }
 
 static const struct CMUnitTest tests[] = {
@@ -465,6 +503,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(jpeg_cut_and_closed_fails_the_job),
     cmocka_unit_test(redis_url_classes),
     cmocka_unit_test(input_size_limits),
+    cmocka_unit_test(size_announcement_counts_the_cells_that_run),
 };
 
 MB_TEST_MAIN_EACH("hostile inputs (end to end)", tests,

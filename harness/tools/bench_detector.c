@@ -298,7 +298,8 @@ static void usage(FILE *f)
           "         [--batch N] [--size WxH] [--input-size N] [--threads N] [--threshold PCT]\n"
           "         [--repetitions 10,6,15] [--resamples N] [--history-runs K]\n"
           "         [--worker PATH] [--model SPEC] [--machine-note TEXT]\n"
-          "         [--rounds-out FILE] [--replay FILE] [--variants LIST] [--max-seconds S]\n"
+          "         [--rounds-out FILE] [--replay FILE[,FILE...]]... [--variants LIST]\n"
+          "         [--max-seconds S]\n"
           "Measures the false-alarm and detection rates of the three regression designs\n"
           "(two files, A/B rounds, a history baseline) on real worker processes (CPU),\n"
           "and ab_fresh: A/B rounds each from another session, standing for a fresh\n"
@@ -312,6 +313,9 @@ static void usage(FILE *f)
           "analyses such a file instead of measuring (the measuring machine's block, the\n"
           "configuration of the measurement and its time come from the file; the analysis\n"
           "options --repetitions, --resamples, --history-runs, --mode from the command).\n"
+          "Several --replay files of live rounds (repeat the option or list them) are\n"
+          "streams measured side by side on disjoint CPUs: pooled, a verdict's window\n"
+          "never spans two of them.\n"
           "--mode fresh measures the runner's fresh workers live instead: every round\n"
           "starts, warms up and stops a new pair of workers (--rounds rounds of each\n"
           "variant; --repetitions defaults to 8,12,16,24 consecutive rounds per verdict;\n"
@@ -395,6 +399,26 @@ static int parse_variants(const char *text, det_config *c, mb_err *err)
     return c->n_variants > 0 ? 0 : mb_err_set(err, MB_EUSAGE, "option --variants: empty");
 }
 
+/* --replay FILE, repeated or a comma-separated list: each file is one
+ * stream of live rounds (its own CPU slice), pooled by the analysis. */
+static int parse_replay(const char *text, det_config *c, mb_err *err)
+{
+    for (const char *p = text; *p != '\0';) {
+        size_t len = strcspn(p, ",");
+        if (len == 0)
+            return mb_err_set(err, MB_EUSAGE, "option --replay: an empty file name in '%s'",
+                              text);
+        if (c->n_replay == MAX_STREAMS)
+            return mb_err_set(err, MB_EUSAGE, "option --replay: at most %d files", MAX_STREAMS);
+        c->replay_paths[c->n_replay++] = mb_strndup(p, len);
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    c->replay_path = c->n_replay > 0 ? c->replay_paths[0] : NULL;
+    return c->replay_path != NULL ? 0 : mb_err_set(err, MB_EUSAGE, "option --replay: empty");
+}
+
 /* What only the fresh design takes, and its default repetition counts. */
 static void fresh_counts(det_config *c)
 {
@@ -449,7 +473,7 @@ static int parse_args(int argc, char **argv, det_config *c, bool *help, mb_err *
             break;
         case OPT_NOTE: c->machine_note = it.arg; break;
         case OPT_ROUNDS_OUT: c->rounds_path = it.arg; break;
-        case OPT_REPLAY: c->replay_path = it.arg; break;
+        case OPT_REPLAY: rc = parse_replay(it.arg, c, err); break;
         case OPT_COUNTS:
             c->counts_given = true;
             rc = parse_counts(it.arg, c, err);
@@ -605,6 +629,7 @@ int main(int argc, char **argv)
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     json_t *meta = NULL;
+    d.n_streams = 1;
     int rc;
     if (d.cfg.replay_path != NULL) {
         rc = mb_det_replay(&d, &meta, &err);
@@ -627,7 +652,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "mpsbench-bench-detector: %s\n", err.msg);
     teardown(&d);
     json_decref(d.machine);
+    json_decref(d.streams);
     json_decref(meta);
+    for (int i = 0; i < d.cfg.n_replay; i++)
+        free(d.cfg.replay_paths[i]);
     free(worker);
     return mb_exit_code(rc, NULL);
 }

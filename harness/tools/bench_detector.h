@@ -29,6 +29,7 @@
 #define MAX_REP_COUNTS 16
 #define MAX_SESSIONS 256
 #define MAX_VARIANTS 8
+#define MAX_STREAMS 64
 
 /* ab_fresh and fresh come last so that the other designs keep their seeds
  * (and figures) from before they were added.  fresh is measured on its
@@ -60,6 +61,8 @@ typedef struct det_config {
     const char *machine_note;   /* --machine-note: how the machine was shared or pinned */
     const char *rounds_path;    /* --rounds-out: the raw rounds, saved before the analysis */
     const char *replay_path;    /* --replay: analyse such a file instead of measuring */
+    char *replay_paths[MAX_STREAMS]; /* fresh: several, each one stream (owned) */
+    int n_replay;
     int variants[MAX_VARIANTS]; /* fresh: indexes into mb_det_variants, rounds rotate */
     int n_variants;
     double max_seconds;         /* fresh: start no round after this long (0: no bound) */
@@ -76,6 +79,7 @@ typedef struct det_round {
     double sec_a[N_PAIRS], sec_b[N_PAIRS];
     int variant;
     double start_sec, warm_sec;
+    int stream;                 /* replayed: which --replay file (CPU slice) */
 } det_round;
 
 /* A way of starting the fresh design's workers (detector_live.c), each
@@ -115,6 +119,8 @@ typedef struct det {
     double seconds;
     bool interrupted;           /* cut short: only the finished sessions count */
     json_t *machine;            /* replayed: the measuring machine's block */
+    json_t *streams;            /* replayed fresh rounds: per file, its machine */
+    int n_streams;              /* 1 when measured live */
 } det;
 
 typedef struct det_figures {

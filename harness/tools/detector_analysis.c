@@ -323,31 +323,36 @@ static double live_minutes(const det_round *const *r, size_t m, int n)
 }
 
 /* The fresh design on variant v's live rounds: a verdict is n consecutive
- * live rounds, as one run of n rounds with fresh workers would measure
- * them; resampled trials take random windows, disjoint ones every window
- * once. */
+ * live rounds of one stream, as one run of n rounds with fresh workers
+ * would measure them; resampled trials take random windows (overlapping),
+ * disjoint ones every window once (independent verdicts).  No window spans
+ * two streams (mb_det_stream_starts). */
 void mb_det_analyse_fresh(const det *d, int v, int n, mode_result *out)
 {
     memset(out, 0, sizeof *out);
     const det_round **r = mb_calloc(d->n_rounds + 1, sizeof *r);
     size_t m = variant_rounds(d, v, r);
+    int *stream = mb_calloc(m + 1, sizeof *stream);
+    for (size_t i = 0; i < m; i++)
+        stream[i] = r[i]->stream;
+    size_t *starts = mb_calloc(m + 1, sizeof *starts);
+    size_t *disjoint = mb_calloc(m + 1, sizeof *disjoint);
+    size_t n_starts = mb_det_stream_starts(stream, m, (size_t)n, starts);
+    size_t n_disjoint = mb_det_stream_disjoint(stream, m, (size_t)n, disjoint);
     trial_buf t;
     memset(&t, 0, sizeof t);
     t.x = mb_calloc((size_t)n, sizeof(double));
     t.y = mb_calloc((size_t)n, sizeof(double));
     uint64_t rng = 7 + (uint64_t)MODE_FRESH * 1000 + (uint64_t)n + 100000 * (uint64_t)v;
     for (int cond = 0; cond < N_PAIRS; cond++) {
-        for (int i = 0; i < d->cfg.resamples; i++) {
-            size_t w = mb_det_random_window(&rng, m, (size_t)n);
-            if (w >= m)
-                break;
-            fill_live(r, w, n, cond, &t);
+        for (int i = 0; n_starts > 0 && i < d->cfg.resamples; i++) {
+            fill_live(r, starts[mb_det_rng_below(&rng, n_starts)], n, cond, &t);
             judge(d, MODE_FRESH, cond, n, &t, &out->resampled);
         }
         if (cond == 0)
             finish_mde(&t, &out->resampled);
-        for (size_t w = 0; w < mb_det_disjoint_windows(m, (size_t)n); w++) {
-            fill_live(r, w * (size_t)n, n, cond, &t);
+        for (size_t w = 0; w < n_disjoint; w++) {
+            fill_live(r, disjoint[w], n, cond, &t);
             judge(d, MODE_FRESH, cond, n, &t, &out->disjoint);
         }
         if (cond == 0)
@@ -357,5 +362,8 @@ void mb_det_analyse_fresh(const det *d, int v, int n, mode_result *out)
     free(t.x);
     free(t.y);
     free(t.mdes);
+    free(starts);
+    free(disjoint);
+    free(stream);
     free(r);
 }

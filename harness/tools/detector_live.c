@@ -17,6 +17,7 @@
 #include <sys/prctl.h>
 #endif
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -98,6 +99,12 @@ static int live_round(det *d, int v, uint64_t *rng, det_round *r, mb_err *err)
     double t2 = mb_now_ms();
     if (rc == 0)
         rc = mb_det_run_round(d, (int)d->n_rounds, rng, r, err);
+    /* Both told to stop before either is awaited: their exits (the end of a
+     * blocking read, libtorch's teardown) overlap instead of adding up, a
+     * cost of this tool's loop that a verdict does not include. */
+    for (int side = 0; side < N_SIDES; side++)
+        if (mb_proc_alive(&d->worker[side]))
+            kill(d->worker[side].pid, SIGTERM);
     for (int side = 0; side < N_SIDES; side++)
         mb_worker_stop(d->q, &d->worker[side], d->hello_key, 5000);
     r->variant = v;
@@ -135,6 +142,11 @@ int mb_det_measure_live(det *d, mb_err *err)
             rc = live_round(d, order[k], &rng, &d->rounds[d->n_rounds], err);
             if (rc == 0)
                 d->n_rounds++;
+            /* Saved after every round: a stream cut short (SIGINT, then
+             * SIGKILL from a time limit) keeps the rounds it measured. */
+            d->seconds = (mb_now_ms() - start) / 1000;
+            if (rc == 0 && c->rounds_path != NULL)
+                rc = mb_det_save_rounds(d, err);
             fprintf(stderr, "\rlive round %zu/%d (%.0f s)   ", d->n_rounds,
                     c->rounds * c->n_variants, (mb_now_ms() - start) / 1000);
             fflush(stderr);

@@ -156,18 +156,22 @@ static int replay_design(det *d, json_t *meta, mb_err *err)
     return 0;
 }
 
-/* Live rounds: any order of sessions, each variant a known position. */
-static int replay_live(det *d, const double *rows, size_t n, mb_err *err)
+/* Live rounds of stream `stream` appended: any order of sessions, each
+ * variant a known position. */
+static int replay_live(det *d, const char *path, int stream, const double *rows, size_t n,
+                       mb_err *err)
 {
-    d->rounds = mb_calloc(n + 1, sizeof(det_round));
+    d->rounds = mb_realloc(d->rounds, (d->n_rounds + n + 1) * sizeof(det_round));
     for (size_t i = 0; i < n; i++) {
         const double *row = &rows[i * LIVE_WIDTH];
-        det_round *r = &d->rounds[i];
+        det_round *r = &d->rounds[d->n_rounds];
+        memset(r, 0, sizeof *r);
         r->session = (int)row[0];
+        r->stream = stream;
         r->variant = (int)row[ROW_WIDTH];
         if (r->variant < 0 || r->variant >= d->cfg.n_variants)
             return mb_err_set(err, MB_EINVAL, "%s: rounds[%zu]: variant %d out of range",
-                              d->cfg.replay_path, i, r->variant);
+                              path, i, r->variant);
         for (int p = 0; p < N_PAIRS; p++) {
             r->a[p] = row[1 + p];
             r->b[p] = row[1 + N_PAIRS + p];
@@ -178,8 +182,62 @@ static int replay_live(det *d, const double *rows, size_t n, mb_err *err)
         r->warm_sec = row[ROW_WIDTH + 2];
         d->n_rounds++;
     }
-    return n >= 2 ? 0 : mb_err_set(err, MB_EINVAL, "%s: fewer than two live rounds",
-                                   d->cfg.replay_path);
+    return 0;
+}
+
+/* A further stream's file: live rounds measured as the first file's were
+ * (same configuration and variants), so that pooling them is one
+ * measurement spread over several CPU slices. */
+static int same_measurement(const char *path, json_t *first, json_t *meta, mb_err *err)
+{
+    static const char *const keys[] = {"design", "variants", "model", "slowdown",
+                                       "jobs_per_repetition", "warmup_jobs", "images_per_job",
+                                       "batch", "image_width", "image_height", "input_size",
+                                       "threads"};
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+        if (!json_equal(json_object_get(first, keys[k]), json_object_get(meta, keys[k])))
+            return mb_err_set(err, MB_EINVAL, "%s: meta.%s differs from the first --replay "
+                              "file's: streams pooled must be one measurement", path, keys[k]);
+    return 0;
+}
+
+/* Every --replay file of live rounds, each a stream, pooled: the first
+ * gives the configuration; each stream's machine block (with its note:
+ * the CPUs it was pinned to, its neighbours) goes to d->streams, and its
+ * measuring time to d->seconds (the longest: they ran side by side). */
+static int replay_streams(det *d, json_t *first, mb_err *err)
+{
+    d->streams = json_array();
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < d->cfg.n_replay; i++) {
+        const char *path = d->cfg.replay_paths[i];
+        json_t *meta = NULL;
+        double *rows = NULL;
+        size_t n = 0;
+        rc = mb_det_rounds_load(path, &meta, &rows, &n, LIVE_WIDTH, err);
+        if (rc == 0 && i > 0)
+            rc = same_measurement(path, first, meta, err);
+        if (rc == 0)
+            rc = replay_live(d, path, i, rows, n, err);
+        if (rc == 0) {
+            json_t *s = json_object();
+            json_object_set_new(s, "file", json_string(path));
+            json_object_set_new(s, "rounds", json_integer((json_int_t)n));
+            json_object_set(s, "machine", json_object_get(meta, "machine"));
+            json_object_set(s, "seconds", json_object_get(meta, "seconds"));
+            json_object_set(s, "interrupted", json_object_get(meta, "interrupted"));
+            json_array_append_new(d->streams, s);
+            double sec = json_number_value(json_object_get(meta, "seconds"));
+            d->seconds = sec > d->seconds ? sec : d->seconds;
+            d->interrupted = d->interrupted || json_is_true(json_object_get(meta, "interrupted"));
+        }
+        free(rows);
+        json_decref(meta);
+    }
+    d->n_streams = d->cfg.n_replay;
+    if (rc == 0 && d->n_rounds < 2)
+        rc = mb_err_set(err, MB_EINVAL, "%s: fewer than two live rounds", d->cfg.replay_path);
+    return rc;
 }
 
 /* Reads --replay's file into the rounds and the sessions' spans, as
@@ -193,6 +251,9 @@ int mb_det_replay(det *d, json_t **meta, mb_err *err)
     json_t *design = json_object_get(json_object_get(peek, "meta"), "design");
     bool fresh = json_is_string(design) && strcmp(json_string_value(design), "fresh") == 0;
     json_decref(peek);
+    if (!fresh && d->cfg.n_replay > 1)
+        return mb_err_set(err, MB_EUSAGE, "option --replay: several files are for live rounds "
+                          "(--mode fresh); %s holds sessions", d->cfg.replay_path);
     int rc = mb_det_rounds_load(d->cfg.replay_path, meta, &rows, &n,
                                 fresh ? LIVE_WIDTH : ROW_WIDTH, err);
     if (rc == 0)
@@ -202,9 +263,8 @@ int mb_det_replay(det *d, json_t **meta, mb_err *err)
     if (rc != 0)
         return rc;
     if (fresh) {
-        rc = replay_live(d, rows, n, err);
         free(rows);
-        return rc;
+        return replay_streams(d, *meta, err);
     }
     d->rounds = mb_calloc(n + 1, sizeof(det_round));
     int sessions = 0;

@@ -460,6 +460,55 @@ static void fmt(char *buf, size_t size, char kind, double v)
         snprintf(buf, size, "%.0f", v);
 }
 
+/* The fresh design's verdicts per rounds-per-verdict N.  The headline is
+ * the independent verdicts: disjoint windows of N consecutive rounds of one
+ * stream, each round in one verdict only; the resampled figures (random,
+ * overlapping windows: many, smooth, not independent) follow, labelled. */
+static void print_fresh_table(const det *d, const mode_result *res)
+{
+    printf("%4s  %-24s %7s  %-22s %-17s %-17s %7s %6s\n", "N", "verdicts", "windows",
+           "false alarms", "detect 5%", "detect 10%", "MDE", "min");
+    for (int i = 0; i < d->cfg.n_rep_counts; i++) {
+        const det_figures *f[2] = {&res[i].disjoint, &res[i].resampled};
+        for (int k = 0; k < 2; k++) {
+            char fa[48], d5[48], d10[48], u[16], mde[16];
+            count_cell(fa, sizeof fa, &f[k]->tally[0]);
+            pct(u, sizeof u, mb_det_upper95(&f[k]->tally[0]));
+            snprintf(fa + strlen(fa), sizeof fa - strlen(fa), " <=%s", u);
+            count_cell(d5, sizeof d5, &f[k]->tally[1]);
+            count_cell(d10, sizeof d10, &f[k]->tally[2]);
+            pct(mde, sizeof mde, f[k]->mde);
+            if (k == 0)
+                printf("%4d  %-24s %7zu  %-22s %-17s %-17s %7s %6.2f\n", d->cfg.rep_counts[i],
+                       "independent (disjoint)", f[k]->tally[0].trials, fa, d5, d10, mde,
+                       res[i].minutes);
+            else
+                printf("%4s  %-24s %7s  %-22s %-17s %-17s %7s\n", "", "resampled (overlap)",
+                       "", fa, d5, d10, mde);
+        }
+    }
+}
+
+/* Which streams were pooled, where each ran, and what its note says. */
+static void print_streams(const det *d)
+{
+    if (d->n_streams < 2 || d->streams == NULL)
+        return;
+    printf("Streams: %d measured side by side, each on its own CPUs, pooled; a verdict's "
+           "window never spans two streams\n", d->n_streams);
+    size_t i;
+    json_t *s;
+    json_array_foreach(d->streams, i, s) {
+        json_t *m = json_object_get(s, "machine");
+        char *cpus = json_dumps(json_object_get(m, "cpus_allowed"), JSON_COMPACT);
+        json_t *note = json_object_get(m, "note");
+        printf("  stream %zu: %lld rounds, CPUs %s%s%s\n", i,
+               (long long)json_integer_value(json_object_get(s, "rounds")),
+               cpus ? cpus : "?", note ? "; " : "", note ? json_string_value(note) : "");
+        free(cpus);
+    }
+}
+
 void mb_det_print_fresh(const det *d, mode_result res[MAX_VARIANTS][MAX_REP_COUNTS])
 {
     const det_config *c = &d->cfg;
@@ -470,8 +519,9 @@ void mb_det_print_fresh(const det *d, mode_result res[MAX_VARIANTS][MAX_REP_COUN
     printf("Rule: regression = p < %g AND median throughput change < -%g%%; inconclusive "
            "(MDE above the threshold) counts as no alarm\n",
            MB_COMPARE_DEFAULT_ALPHA, 100 * c->threshold);
-    printf("Measured: %zu live rounds (two new workers and 6 repetitions each) in %.0f s%s; "
+    printf("Measured: %zu live rounds (two new workers and 6 repetitions each) in %.0f s%s%s; "
            "load average %.2f at start, %.2f at end\n", d->n_rounds, d->seconds,
+           d->n_streams > 1 ? " (the longest of the streams)" : "",
            d->interrupted ? " (cut short)" : "", d->load_start[0], d->load_end[0]);
     json_t *machine = mb_det_machine_json(d);
     json_t *note = json_object_get(machine, "note");
@@ -479,6 +529,7 @@ void mb_det_print_fresh(const det *d, mode_result res[MAX_VARIANTS][MAX_REP_COUN
            (int)json_integer_value(json_object_get(machine, "cores")), note ? "; " : "",
            note ? json_string_value(note) : "");
     json_decref(machine);
+    print_streams(d);
     printf("\n%-9s %6s %7s %8s %8s %8s  %8s %8s %8s  %7s %7s %7s\n", "variant", "rounds",
            "img/s", "A/A'", "5%", "10%", "offset", "within", "sd A'/A", "start", "warm",
            "rep");
@@ -505,13 +556,14 @@ void mb_det_print_fresh(const det *d, mode_result res[MAX_VARIANTS][MAX_REP_COUN
     for (int v = 0; v < c->n_variants; v++) {
         const det_variant *var = &mb_det_variants[c->variants[v]];
         printf("\n%s [%s: %s]\n", mode_titles[MODE_FRESH], var->name, var->what);
-        print_table(d, res[v]);
+        print_fresh_table(d, res[v]);
     }
-    printf("\nRates over %d resampled trials per column (random windows of n consecutive live "
-           "rounds of the variant; overlapping, so not independent), with the upper end of "
-           "the two-sided 95%% Clopper-Pearson interval; disjoint trials beside them use every "
-           "window once.  min: minutes per cell, both workers' start and warm-up included.\n",
-           c->resamples);
+    printf("\nindependent: every disjoint window of N consecutive live rounds of one stream "
+           "is one verdict (windows = verdicts per column); resampled: %d random windows per "
+           "column, overlapping, so not independent.  k/n and the rate, with <= the upper end "
+           "of the two-sided 95%% Clopper-Pearson interval (a one-sided 97.5%% bound).  MDE: "
+           "median over the A/A verdicts.  min: minutes per cell, both workers' start and "
+           "warm-up included.\n", c->resamples);
 }
 
 static json_t *by_counts_json(const det *d, const mode_result *res)
@@ -571,9 +623,17 @@ int mb_det_write_fresh_json(const det *d, mode_result res[MAX_VARIANTS][MAX_REP_
         "process_offset_sd: sd of log throughput between worker processes beyond what the "
         "within-process noise explains (random-effects ANOVA on A's three repetitions per "
         "round); within_process_sd: sd of log throughput inside one process"));
+    json_object_set_new(m, "streams", json_integer(d->n_streams));
     json_object_set_new(root, "measured", m);
+    if (d->streams != NULL)
+        json_object_set(root, "streams", d->streams);
     json_t *modes = json_object();
-    json_object_set_new(modes, mb_det_mode_names[MODE_FRESH], by_counts_json(d, res[0]));
+    json_t *fresh = by_counts_json(d, res[0]);
+    json_object_set_new(fresh, "headline", json_string(
+        "disjoint: independent verdicts, every window of N consecutive rounds of one stream "
+        "once (no window spans two streams); the top-level figures are the resampled ones "
+        "(overlapping windows, not independent)"));
+    json_object_set_new(modes, mb_det_mode_names[MODE_FRESH], fresh);
     json_object_set_new(root, "modes", modes);
     json_t *vars = json_object();
     for (int v = 0; v < c->n_variants; v++) {

@@ -512,14 +512,55 @@ static int resolve_decode(mb_pipeline *p, const mb_job *job, mb_decode_mode *out
     return 0;
 }
 
+/* How a job runs: its batches, where they are decoded and whether they
+ * overlap.  The same for a prefetched job as when it runs. */
+typedef struct job_shape {
+    int batch_size;
+    mb_decode_mode decode;
+    bool gpu;               /* nvJPEG decodes (some of) its batches */
+    bool split;             /* auto: the host pool shares each batch */
+    int side;               /* host resize side, 0 = native size */
+    bool overlap;           /* batch buffers of their own, decoded ahead */
+    int n_slots;
+    size_t lookahead, n_batches;
+    int resize_to;
+} job_shape;
+
+static int job_shape_of(mb_pipeline *p, const mb_job *job, job_shape *js, mb_err *err)
+{
+    js->batch_size = p->forced_batch_size ? p->forced_batch_size : job->batch_size;
+    if (resolve_decode(p, job, &js->decode, err) != 0)
+        return MB_EINVAL;
+    js->gpu = js->decode == MB_DECODE_GPU;
+    /* auto shares the batches with the host pool; gpu is nvJPEG alone. */
+    js->split = js->gpu && job->decode == MB_DECODE_AUTO;
+    /* nvJPEG's batches come out at the model's size, whatever resize_on says. */
+    js->side = job->input_size > 0 && (!job->resize_on_device || js->gpu) ? job->input_size : 0;
+    js->overlap = js->side > 0 && (size_t)js->batch_size * 3u * (size_t)js->side *
+                                          (size_t)js->side * sizeof(float) <=
+                                      MB_OVERLAP_MAX_BATCH_BYTES;
+    js->n_slots = js->overlap ? N_SLOTS : 1;
+    js->lookahead = js->overlap ? LOOKAHEAD : 0;
+    js->n_batches = (job->n_images + (size_t)js->batch_size - 1) / (size_t)js->batch_size;
+    js->resize_to = job->resize_on_device && js->side == 0 ? job->input_size : 0;
+    return 0;
+}
+
+/* Batch b of a job whose batches start at slot `base`: a prefetched job
+ * starts after the slot of the batch still on the device. */
+static struct mb_batch_slot *slot_of(mb_pipeline *p, const job_shape *js, int base, size_t b)
+{
+    return &p->slots[js->overlap ? ((size_t)base + b) % N_SLOTS : 0];
+}
+
 /* Batches decoded ahead of a failure still hold tasks on the pool, which
  * write into the slots and read the job: waits for them and frees what they
- * made. */
-static void drain_slots(mb_pipeline *p, int n_slots)
+ * made.  Only the job's own: a prefetched job's slots stay queued. */
+static void drain_slots(mb_pipeline *p, const mb_job *job)
 {
-    for (int i = 0; i < n_slots; i++) {
+    for (int i = 0; i < N_SLOTS; i++) {
         struct mb_batch_slot *s = &p->slots[i];
-        if (!s->busy)
+        if (!s->busy || s->job != job)
             continue;
         mb_latch_wait(&s->done);
         s->busy = false;
@@ -529,52 +570,97 @@ static void drain_slots(mb_pipeline *p, int n_slots)
     }
 }
 
+bool mb_pipeline_prefetch(mb_pipeline *p, const mb_job *next)
+{
+    job_shape js;
+    mb_err ignored;
+    if (p->prefetched != NULL || p->pool == NULL || job_shape_of(p, next, &js, &ignored) != 0 ||
+        !js.overlap)
+        return false;
+    /* The batches the job's own loop would start first: as many as there
+     * are free slots, the one on the device excepted. */
+    size_t n = js.n_batches < js.lookahead + 1 ? js.n_batches : js.lookahead + 1;
+    for (size_t b = 0; b < n; b++)
+        start_batch(p, next, js.batch_size, b, js.side, js.gpu, js.split ? p->host_share : 0,
+                    slot_of(p, &js, p->next_slot_base, b));
+    p->prefetched = next;
+    p->prefetched_started = n;
+    return true;
+}
+
+void mb_pipeline_forget(mb_pipeline *p)
+{
+    if (p->prefetched != NULL)
+        drain_slots(p, p->prefetched);
+    p->prefetched = NULL;
+    p->prefetched_started = 0;
+}
+
+/* The job's end: the tail stage of the gap before the next one starts at
+ * tail_start, after its last batch came back. */
+static void finish_job(mb_pipeline *p, const mb_job *job, double start, double tail_start,
+                       job_totals *tot, mb_result *r)
+{
+    drain_slots(p, job);
+    free(tot->emb);
+    r->checksum = tot->checksum;
+    mb_device_memory mem = {0};
+    mb_torch_memory(p->device, &mem);
+    r->peak_allocated_bytes = mem.peak_allocated;
+    r->peak_reserved_bytes = mem.peak_reserved;
+    r->peak_rss_bytes = mb_host_peak_rss();
+    if (job->fault_slowdown > 0)
+        sleep_ms((mb_now_ms() - start) * job->fault_slowdown);
+    double end = mb_now_ms();
+    r->wall_ms = end - start;
+    r->gap_tail_ms = end - tail_start;  /* the worker moves it to the next job's gap */
+}
+
 void mb_pipeline_run(mb_pipeline *p, const mb_job *job, mb_result *r)
 {
     double start = mb_now_ms();
     r->status = MB_JOB_OK;
     r->embedding_dim = p->dim;
-    int batch_size = p->forced_batch_size ? p->forced_batch_size : job->batch_size;
-    r->batch_size = batch_size;
+    /* A job prefetched for another that never ran (cannot happen through the
+     * worker) must not keep tasks on slots this job reuses. */
+    if (p->prefetched != NULL && p->prefetched != job)
+        mb_pipeline_forget(p);
+    size_t started = p->prefetched == job ? p->prefetched_started : 0;
+    int base = p->prefetched == job ? p->next_slot_base : 0;
+    r->prefetched = p->prefetched == job;
+    p->prefetched = NULL;
     mb_host_reset_peak_rss();
     mb_torch_memory_reset_peak(p->device);
     if (p->pool == NULL)
         p->pool = mb_pool_new(p->decode_threads > 0 ? p->decode_threads : mb_cpu_count());
-    mb_decode_mode decode;
+    job_shape js;
     mb_err derr;
-    if (resolve_decode(p, job, &decode, &derr) != 0) {
+    if (job_shape_of(p, job, &js, &derr) != 0) {
         fail(r, MB_JOB_ERROR, derr.msg);
         r->wall_ms = mb_now_ms() - start;
         return;
     }
-    r->decode = decode;
-    job_totals tot = {.emb = mb_calloc((size_t)batch_size * (size_t)p->dim, sizeof(float))};
+    r->batch_size = js.batch_size;
+    r->decode = js.decode;
+    job_totals tot = {.emb = mb_calloc((size_t)js.batch_size * (size_t)p->dim, sizeof(float))};
     if (job->return_embeddings) {
         r->n_embeddings = job->n_images * (size_t)p->dim;
         r->embeddings = mb_calloc(r->n_embeddings, sizeof(float));
     }
-    bool gpu = decode == MB_DECODE_GPU;
-    /* auto shares the batches with the host pool; gpu is nvJPEG alone. */
-    bool split = gpu && job->decode == MB_DECODE_AUTO;
-    /* nvJPEG's batches come out at the model's size, whatever resize_on says. */
-    int side = job->input_size > 0 && (!job->resize_on_device || gpu) ? job->input_size : 0;
-    bool overlap = side > 0 && (size_t)batch_size * 3u * (size_t)side * (size_t)side *
-                                       sizeof(float) <= MB_OVERLAP_MAX_BATCH_BYTES;
-    int n_slots = overlap ? N_SLOTS : 1;
-    size_t lookahead = overlap ? LOOKAHEAD : 0;
-    size_t n_batches = (job->n_images + (size_t)batch_size - 1) / (size_t)batch_size;
-    int resize_to = job->resize_on_device && side == 0 ? job->input_size : 0;
-    size_t started = 0;
     /* The batch whose device work is queued but not collected. */
     struct mb_batch_slot *pending = NULL;
-    for (size_t k = 0; k < n_batches; k++) {
-        while (started < n_batches && started <= k + lookahead) {
-            start_batch(p, job, batch_size, started, side, gpu, split ? p->host_share : 0,
-                        &p->slots[started % (size_t)n_slots]);
+    for (size_t k = 0; k < js.n_batches; k++) {
+        while (started < js.n_batches && started <= k + js.lookahead) {
+            start_batch(p, job, js.batch_size, started, js.side, js.gpu,
+                        js.split ? p->host_share : 0, slot_of(p, &js, base, started));
             started++;
         }
-        struct mb_batch_slot *s = &p->slots[k % (size_t)n_slots];
+        struct mb_batch_slot *s = slot_of(p, &js, base, k);
+        if (k == 0)
+            r->gap_setup_ms = mb_now_ms() - start;
         int rc = wait_batch(p, s, r);
+        if (k == 0)
+            r->gap_first_batch_ms = s->pool_wait_ms;
         mb_err err;
         bool device_failed = false;
         if (rc == 0 && p->emulate_mps_accounting) {
@@ -583,8 +669,10 @@ void mb_pipeline_run(mb_pipeline *p, const mb_job *job, mb_result *r)
         }
         double device_t0 = mb_now_ms();
         if (rc == 0) {
-            rc = submit_batch(p, s, resize_to, r, &err);
+            rc = submit_batch(p, s, js.resize_to, r, &err);
             device_failed = rc != 0;
+            if (rc == 0 && k == 0 && p->on_first_submit != NULL)
+                p->on_first_submit(p->tail_ctx);
         }
         /* The batch before this one comes first in the job, and its result
          * first in the checksum, whatever happened to this one. */
@@ -593,7 +681,7 @@ void mb_pipeline_run(mb_pipeline *p, const mb_job *job, mb_result *r)
             prev_rc = collect_batch(p, pending, &tot, r);
             pending = NULL;
         }
-        if (split && rc == 0)
+        if (js.split && rc == 0)
             p->host_share = mb_split_next(p->host_share, s->pool_wait_ms,
                                           mb_now_ms() - device_t0);
         if (device_failed && prev_rc == 0) {
@@ -606,23 +694,19 @@ void mb_pipeline_run(mb_pipeline *p, const mb_job *job, mb_result *r)
             slot_release_gpu(s);
             break;
         }
-        if (overlap) {
+        if (js.overlap) {
             pending = s;
         } else if (collect_batch(p, s, &tot, r) != 0) {
             break;
         }
     }
+    if (pending != NULL && p->on_tail != NULL) {
+        /* The last batch is on the device: the next job may start decoding
+         * in the slots after it (batches 0..n-2 are collected). */
+        p->next_slot_base = (int)(((size_t)base + js.n_batches) % N_SLOTS);
+        p->on_tail(p->tail_ctx);
+    }
     if (pending != NULL)
         collect_batch(p, pending, &tot, r);
-    drain_slots(p, n_slots);
-    free(tot.emb);
-    r->checksum = tot.checksum;
-    mb_device_memory mem = {0};
-    mb_torch_memory(p->device, &mem);
-    r->peak_allocated_bytes = mem.peak_allocated;
-    r->peak_reserved_bytes = mem.peak_reserved;
-    r->peak_rss_bytes = mb_host_peak_rss();
-    if (job->fault_slowdown > 0)
-        sleep_ms((mb_now_ms() - start) * job->fault_slowdown);
-    r->wall_ms = mb_now_ms() - start;
+    finish_job(p, job, start, mb_now_ms(), &tot, r);
 }

@@ -47,11 +47,34 @@ typedef struct mb_pipeline {
     /* `decode: auto` on the GPU: the share of each batch the pool decodes on
      * the host meanwhile, tuned batch by batch (decode_split.h). */
     double host_share;
+    /* Overlap between jobs (issue 18): once a job's last batch is on the
+     * device, before the pipeline waits for it, on_tail(tail_ctx) may take
+     * the next job and hand it to mb_pipeline_prefetch, which queues its
+     * first batches on the pool in slots the running job no longer uses, so
+     * the next job's first forward does not wait for its decoding. */
+    void (*on_tail)(void *ctx);
+    /* Once the job's first batch is on the device: the worker sends the
+     * previous job's result then, off the device's path. */
+    void (*on_first_submit)(void *ctx);
+    void *tail_ctx;         /* both hooks' argument */
+    const mb_job *prefetched;   /* the job whose first batches are queued */
+    size_t prefetched_started;  /* how many */
+    int next_slot_base;         /* where the next job's batches start in slots */
 } mb_pipeline;
 
 void mb_pipeline_init(mb_pipeline *p, mb_torch_model *model, mb_device device);
 void mb_pipeline_free(mb_pipeline *p);
-/* Runs the job and fills r (status, times, memory, checksum...). */
+/* Runs the job and fills r (status, times, memory, checksum, the gap's
+ * tail, setup and first_batch stages).  A job given to mb_pipeline_prefetch
+ * must be the next one run (or given to mb_pipeline_forget), and must live
+ * until then. */
 void mb_pipeline_run(mb_pipeline *p, const mb_job *job, mb_result *r);
+/* From on_tail only: queues the first batches of the next job.  False when
+ * the job does not overlap (no batch buffers of its own size, a decode
+ * mode the worker cannot serve): it then runs from the start as usual. */
+bool mb_pipeline_prefetch(mb_pipeline *p, const mb_job *next);
+/* Waits for and drops the prefetched job's batches (a worker that stops
+ * before running it). */
+void mb_pipeline_forget(mb_pipeline *p);
 
 #endif

@@ -263,6 +263,87 @@ static void bad_model_is_announced(void **state)
     assert_true(mb_proc_wait(&f->env.worker, 10000));
 }
 
+/* Overlap between jobs (issue 18): with every job queued before the worker
+ * starts, each job after the first is taken while the one before runs its
+ * last batch.  Each still gets exactly one result, in order, with its own
+ * images' embeddings (distinct subsets at batch sizes that rotate the batch
+ * slots), and a corrupt image among them fails only its job. */
+static void prefetched_jobs_keep_their_own_results(void **state)
+{
+    fixture *f = *state;
+    NEED_ENV(f);
+    enum { N_JOBS = 13, BAD_JOB = 7 };
+    char *corrupt = mb_test_source_path("fixtures/images/corrupt/truncated.jpg");
+    char ids[N_JOBS][8];
+    char *paths[N_JOBS][6];
+    size_t counts[N_JOBS];
+    size_t first_image[N_JOBS];
+    for (int i = 0; i < N_JOBS; i++) {
+        snprintf(ids[i], sizeof ids[i], "p%d", i);
+        /* Job 0: all six images in order, the reference rows. */
+        counts[i] = i == 0 ? 6 : 1 + (size_t)i % 6;
+        first_image[i] = i == 0 ? 0 : ((size_t)i * 5) % 6;
+        for (size_t k = 0; k < counts[i]; k++)
+            paths[i][k] = f->images[(first_image[i] + k) % 6];
+        if (i == BAD_JOB)
+            paths[i][counts[i] - 1] = corrupt;
+        mb_job job = make_job(ids[i], paths[i], counts[i], i == 0 ? 1 : 1 + i % 3);
+        job.return_embeddings = true;
+        mb_test_submit(&f->env, &job);
+    }
+    assert_true(mb_test_start_worker(&f->env, "builtin:tiny", NULL));
+    mb_result ref = {0};
+    for (int i = 0; i < N_JOBS; i++) {
+        mb_result r;
+        assert_true(mb_test_next_result(&f->env, 60000, &r));
+        assert_string_equal(r.job_id, ids[i]);
+        assert_true(r.has_gap);
+        /* Deterministic: job i was queued before job i-1 reached its tail;
+         * a job that failed has no tail (its batches stopped at the error). */
+        if (i > 0 && i != BAD_JOB + 1 && !r.prefetched)
+            fail_msg("job %s was not prefetched", ids[i]);
+        if (i == BAD_JOB) {
+            assert_int_equal(r.status, MB_JOB_ERROR);
+            assert_non_null(strstr(r.error, "truncated JPEG"));
+            mb_result_clear(&r);
+            continue;
+        }
+        assert_int_equal(r.status, MB_JOB_OK);
+        assert_int_equal(r.images, (int)counts[i]);
+        assert_int_equal(r.n_embeddings, counts[i] * (size_t)r.embedding_dim);
+        if (i == 0) {
+            ref = r;
+            continue;
+        }
+        size_t dim = (size_t)r.embedding_dim;
+        for (size_t k = 0; k < counts[i]; k++) {
+            const float *row = r.embeddings + k * dim;
+            const float *want = ref.embeddings + ((first_image[i] + k) % 6) * dim;
+            double worst = 0;
+            for (size_t d = 0; d < dim; d++)
+                worst = fmax(worst, fabs((double)row[d] - (double)want[d]));
+            if (worst > 1e-5)
+                fail_msg("job %s image %zu: embedding differs from its image's by %g", ids[i],
+                         k, worst);
+        }
+        mb_result_clear(&r);
+    }
+    /* The reference rows differ, so a row from another image would show. */
+    size_t dim = (size_t)ref.embedding_dim;
+    for (size_t a = 0; a < 6; a++)
+        for (size_t b = a + 1; b < 6; b++) {
+            double diff = 0;
+            for (size_t d = 0; d < dim; d++)
+                diff = fmax(diff, fabs((double)ref.embeddings[a * dim + d] -
+                                       (double)ref.embeddings[b * dim + d]));
+            assert_true(diff > 1e-4);
+        }
+    mb_result extra;
+    assert_false(mb_test_next_result(&f->env, 300, &extra));
+    mb_result_clear(&ref);
+    free(corrupt);
+}
+
 /* SIGTERM stops the worker cleanly between jobs, and it removes its hello. */
 static void sigterm_stops_cleanly(void **state)
 {
@@ -385,6 +466,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(malformed_job_is_reported),
     cmocka_unit_test(torchscript_model_serves_jobs),
     cmocka_unit_test(bad_model_is_announced),
+    cmocka_unit_test(prefetched_jobs_keep_their_own_results),
     cmocka_unit_test(sigterm_stops_cleanly),
     cmocka_unit_test(cuda_worker_serves_jobs),
 };

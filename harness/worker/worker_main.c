@@ -18,6 +18,7 @@
 
 #include "env_policy.h"
 #include "host_memory.h"
+#include "job_loop.h"
 #include "memory_cap.h"
 #include "mps_device.h"
 #include "mb_opts.h"
@@ -416,187 +417,6 @@ static int announce(mb_queue *q, const worker_config *c, const char *hello)
     return 0;
 }
 
-static int send_result(mb_queue *q, const worker_config *c, mb_result *r)
-{
-    r->worker_id = (char *)c->worker_id;
-    char *payload = mb_result_encode(r);
-    r->worker_id = NULL;
-    mb_err err;
-    int rc = mb_queue_add(q, c->results_stream, "result", payload, strlen(payload), NULL, &err);
-    free(payload);
-    if (rc != 0)
-        fprintf(stderr, "mpsbench-worker: cannot send result: %s\n", err.msg);
-    return rc;
-}
-
-/* A model that produces NaN or infinity (fp16 overflow, say) has failed
- * the job: the checksum sums every value, so it is finite exactly when all
- * of them are. */
-static void reject_non_finite(mb_result *r)
-{
-    if (r->status != MB_JOB_OK || isfinite(r->checksum))
-        return;
-    r->status = MB_JOB_ERROR;
-    free(r->error);
-    r->error = mb_strdup("the model produced non-finite embedding values (NaN or infinity)");
-    r->checksum = 0;
-    free(r->embeddings);
-    r->embeddings = NULL;
-    r->n_embeddings = 0;
-}
-
-/* Reads everything from fd until EOF. */
-static char *read_all(int fd)
-{
-    size_t cap = 4096, len = 0;
-    char *buf = mb_calloc(cap, 1);
-    for (;;) {
-        if (len + 1 >= cap) {
-            cap *= 2;
-            buf = mb_realloc(buf, cap);
-        }
-        ssize_t n = read(fd, buf + len, cap - len - 1);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        len += (size_t)n;
-    }
-    buf[len] = '\0';
-    return buf;
-}
-
-/* exec: fork_per_job, as stock RQ does with its work-horse: the job runs in a
- * child forked from the worker that already holds the model and the device.
- * On MPS this is the suspected cause of the garbage memory accounting, which
- * is why it is an axis.  The child sends its result through a pipe; a child
- * that dies without one becomes a `crashed` result, and the worker lives on. */
-static void run_forked(mb_pipeline *pipeline, const mb_job *job, mb_result *r)
-{
-    int fds[2];
-    if (pipe(fds) != 0) {
-        r->status = MB_JOB_ERROR;
-        r->error = mb_asprintf("pipe failed: %s", strerror(errno));
-        return;
-    }
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(fds[0]);
-        close(fds[1]);
-        r->status = MB_JOB_ERROR;
-        r->error = mb_asprintf("fork failed: %s", strerror(errno));
-        return;
-    }
-    if (pid == 0) {
-        close(fds[0]);
-        mb_pipeline_run(pipeline, job, r);
-        reject_non_finite(r);
-        char *text = mb_result_encode(r);
-        size_t left = strlen(text);
-        const char *p = text;
-        while (left > 0) {
-            ssize_t n = write(fds[1], p, left);
-            if (n <= 0)
-                _exit(3);
-            p += n;
-            left -= (size_t)n;
-        }
-        _exit(0);
-    }
-    close(fds[1]);
-    char *text = read_all(fds[0]);
-    close(fds[0]);
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    mb_result child;
-    mb_err err;
-    char *job_id = r->job_id;
-    if (text[0] != '\0' && mb_result_decode(text, strlen(text), &child, &err) == 0) {
-        free(child.job_id);
-        child.job_id = job_id;
-        *r = child;
-    } else {
-        r->status = MB_JOB_CRASHED;
-        if (WIFSIGNALED(status))
-            r->error = mb_asprintf("work-horse killed by signal %d%s", WTERMSIG(status),
-                                   WTERMSIG(status) == SIGKILL ? ", likely out of memory" : "");
-        else
-            r->error = mb_asprintf("work-horse exited with status %d without a result",
-                                   WEXITSTATUS(status));
-    }
-    free(text);
-}
-
-/* Fault injection: what happens when job number `n` (1-based) starts. */
-static void inject_faults(const worker_config *c, long n)
-{
-    if (c->fault_crash_after > 0 && n > c->fault_crash_after) {
-        fprintf(stderr, "mpsbench-worker: fault injection: crashing in job %ld\n", n);
-        raise(SIGKILL);
-    }
-    if (c->fault_hang_after > 0 && n > c->fault_hang_after) {
-        fprintf(stderr, "mpsbench-worker: fault injection: hanging in job %ld\n", n);
-        for (;;)
-            pause();
-    }
-}
-
-static int consume(mb_queue *q, const worker_config *c, mb_pipeline *pipeline)
-{
-    long jobs_started = 0;
-    mb_err err;
-    if (mb_queue_create_group(q, c->jobs_stream, c->group, &err) != 0) {
-        fprintf(stderr, "mpsbench-worker: %s\n", err.msg);
-        return mb_exit_code(MB_EREDIS, NULL);
-    }
-    while (!stop_requested) {
-        char *entry_id = NULL, *payload = NULL;
-        size_t len = 0;
-        int got = mb_queue_read_group(q, c->jobs_stream, c->group, c->worker_id, "job", 500,
-                                      &entry_id, &payload, &len, &err);
-        if (got < 0) {
-            fprintf(stderr, "mpsbench-worker: %s\n", err.msg);
-            return mb_exit_code(MB_EREDIS, NULL);
-        }
-        if (got == 0)
-            continue;
-        mb_job job;
-        mb_result r = {0};
-        bool oom = false;
-        if (mb_job_decode(payload, len, &job, &err) != 0) {
-            /* A malformed job is answered, not dropped: the harness learns
-             * which entry was bad and why. */
-            r.job_id = mb_asprintf("entry:%s", entry_id);
-            r.status = MB_JOB_ERROR;
-            r.error = mb_asprintf("malformed job: %s", err.msg);
-        } else {
-            r.job_id = mb_strdup(job.id);
-            inject_faults(c, ++jobs_started);
-            if (c->fork_per_job)
-                run_forked(pipeline, &job, &r);
-            else
-                mb_pipeline_run(pipeline, &job, &r);
-            reject_non_finite(&r);
-            oom = r.status == MB_JOB_OOM;
-            mb_job_clear(&job);
-        }
-        int rc = send_result(q, c, &r);
-        if (rc == 0)
-            rc = mb_queue_ack(q, c->jobs_stream, c->group, entry_id, &err);
-        mb_result_clear(&r);
-        free(entry_id);
-        free(payload);
-        if (rc != 0)
-            return mb_exit_code(MB_EREDIS, NULL);
-        if (oom && c->exit_on_oom) {
-            fputs("mpsbench-worker: out of memory; exiting as --on-oom exit asks\n", stderr);
-            return mb_exit_code(MB_EOOM, NULL);
-        }
-    }
-    return 0;
-}
-
 /* --check-model: the harness (which does not link libtorch) asks whether a
  * model file loads before any benchmark worker starts.  One line on stdout,
  * libtorch's reason cut to its first line, and exit 2 when it does not. */
@@ -735,7 +555,13 @@ static int serve(worker_config *c, const mb_env_policy *env, worker_session *s)
     pipeline.decode_threads = c->decode_threads;
     /* FORCE_CPU skips MPS altogether, and with it the MPS accounting fault. */
     pipeline.emulate_mps_accounting = c->fault_mps_accounting && !env->force_cpu;
-    int status = consume(s->q, c, &pipeline);
+    mb_job_loop_config lc = {
+        .jobs_stream = c->jobs_stream, .results_stream = c->results_stream, .group = c->group,
+        .worker_id = c->worker_id, .fork_per_job = c->fork_per_job,
+        .exit_on_oom = c->exit_on_oom, .fault_crash_after = c->fault_crash_after,
+        .fault_hang_after = c->fault_hang_after, .stop = &stop_requested,
+    };
+    int status = mb_job_loop_run(s->q, &lc, &pipeline);
     if (hb_running) {
         hb.stop = 1;
         pthread_join(hb.thread, NULL);

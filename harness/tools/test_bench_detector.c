@@ -1,0 +1,147 @@
+/* mpsbench-bench-detector as a program: several --replay streams pooled
+ * into independent verdicts (synthetic rounds, no workers), and a live
+ * stream cut by SIGINT keeping its rounds file (the real worker, CPU). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "detector_rounds.h"
+#include "mb_test_files.h"
+#include "mb_test_main.h"
+#include "mb_util.h"
+#include "process.h"
+
+#define DETECTOR MB_BINARY_DIR "/bin/mpsbench-bench-detector"
+#define LIVE_WIDTH 16
+
+/* A stream's rounds file as detector_live.c writes it: n rounds of the
+ * default variant, A and B equal (no change) so that every verdict is
+ * no_change and the counts are the windows. */
+static void write_stream(const char *path, size_t n, const char *cpus)
+{
+    json_t *meta = json_pack("{s:{s:s, s:i, s:s}, s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, "
+                             "s:i, s:i, s:[f,f,f], s:f, s:b, s:s, s:[s]}",
+                             "machine", "cpu_model", "synthetic", "cores", 16, "note", cpus,
+                             "model", "builtin:tiny", "sessions", 8, "rounds_per_session", 1000,
+                             "jobs_per_repetition", 3, "warmup_jobs", 2, "images_per_job", 64,
+                             "batch", 8, "image_width", 224, "image_height", 224, "input_size",
+                             64, "threads", 1, "slowdown", 0.0, 0.05, 0.1, "seconds", 10.0,
+                             "interrupted", 0, "design", "fresh", "variants", "default");
+    double *rows = mb_calloc(n * LIVE_WIDTH, sizeof(double));
+    for (size_t i = 0; i < n; i++) {
+        double *r = &rows[i * LIVE_WIDTH];
+        r[0] = (double)i;
+        for (int p = 0; p < 3; p++) {
+            r[1 + p] = r[4 + p] = 1000 + (double)(i % 7);
+            r[7 + p] = r[10 + p] = 0.08;
+        }
+        r[14] = 0.9;
+        r[15] = 0.1;
+    }
+    mb_err err;
+    assert_int_equal(mb_det_rounds_save(path, meta, rows, n, LIVE_WIDTH, &err), 0);
+    free(rows);
+    json_decref(meta);
+}
+
+static int run_detector(char **argv, const char *log)
+{
+    mb_proc p;
+    mb_err err;
+    assert_int_equal(mb_spawn(argv, NULL, log, &p, &err), 0);
+    assert_true(mb_proc_wait(&p, 600000));
+    return p.exit_status;
+}
+
+/* Streams of 10 and 11 rounds at 4 rounds per verdict: 2 + 2 independent
+ * windows (pooled as one stream of 21 rounds it would be 5), and the JSON
+ * names both streams with their notes. */
+static void pooled_streams_count_disjoint_verdicts(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/mb-detstreams-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *s0 = mb_asprintf("%s/s0.json", dir), *s1 = mb_asprintf("%s/s1.json", dir);
+    char *out = mb_asprintf("%s/pooled.json", dir), *log = mb_asprintf("%s/log", dir);
+    write_stream(s0, 10, "stream 0");
+    write_stream(s1, 11, "stream 1");
+    char *list = mb_asprintf("%s,%s", s0, s1);
+    char *argv[] = {DETECTOR, "--replay", list, "--repetitions", "4", "--resamples", "20",
+                    "--json", out, NULL};
+    assert_int_equal(run_detector(argv, log), 0);
+    json_t *root = json_load_file(out, 0, NULL);
+    assert_non_null(root);
+    json_t *fresh = json_object_get(json_object_get(root, "modes"), "fresh");
+    json_t *dj = json_object_get(fresh, "disjoint");
+    assert_int_equal(json_integer_value(json_object_get(dj, "false_alarm_trials")), 4);
+    assert_int_equal(json_integer_value(json_object_get(dj, "false_alarm_alarms")), 0);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(root, "measured"),
+                                                        "streams")), 2);
+    json_t *streams = json_object_get(root, "streams");
+    assert_int_equal(json_array_size(streams), 2);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(
+                            json_array_get(streams, 1), "machine"), "note")), "stream 1");
+    json_decref(root);
+    mb_remove_tree(dir);
+    free(s0);
+    free(s1);
+    free(out);
+    free(log);
+    free(list);
+}
+
+/* A live stream cut by SIGINT, as the device step's time bound cuts it,
+ * leaves a rounds file that --replay reads: the rounds measured so far. */
+static void cut_stream_keeps_valid_rounds(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/mb-detcut-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *rounds = mb_asprintf("%s/rounds.json", dir), *log = mb_asprintf("%s/log", dir);
+    char *argv[] = {DETECTOR, "--mode", "fresh", "--rounds", "1000", "--per-job", "8",
+                    "--jobs", "1", "--rounds-out", rounds, "--resamples", "10", NULL};
+    mb_proc p;
+    mb_err err;
+    assert_int_equal(mb_spawn(argv, NULL, log, &p, &err), 0);
+    /* Waits for the first saved round (a generous bound, not a timing). */
+    json_t *meta = NULL;
+    double *rows = NULL;
+    size_t n = 0;
+    for (int i = 0; i < 6000 && n < 1 && mb_proc_alive(&p); i++) {
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        if (access(rounds, F_OK) == 0 &&
+            mb_det_rounds_load(rounds, &meta, &rows, &n, LIVE_WIDTH, &err) == 0) {
+            json_decref(meta);
+            free(rows);
+        }
+    }
+    assert_true(n >= 1);
+    kill(p.pid, SIGINT);
+    assert_true(mb_proc_wait(&p, 300000));
+    assert_int_equal(mb_det_rounds_load(rounds, &meta, &rows, &n, LIVE_WIDTH, &err), 0);
+    assert_true(n >= 1);
+    assert_true(json_is_object(json_object_get(meta, "machine")));
+    json_decref(meta);
+    free(rows);
+    mb_remove_tree(dir);
+    free(rounds);
+    free(log);
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(pooled_streams_count_disjoint_verdicts),
+    cmocka_unit_test(cut_stream_keeps_valid_rounds),
+};
+
+MB_TEST_MAIN("bench_detector", tests, NULL, NULL)
