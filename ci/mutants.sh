@@ -373,15 +373,15 @@ mutant job_decode_dropped harness/protocol/protocol.c mb_job_encode \
     'if (job->decode != MB_DECODE_AUTO)' 'if (0)' \
     '^test_protocol/|^test_worker/decode_modes' 'test_protocol test_worker mpsbench-worker' \
     'the decode mode of a job is not sent to the worker'
-mutant exit_table_row_wrong harness/core/mb_error.c mb_err_exit_code \
+mutant exit_table_row_wrong harness/core/mb_exit.c error_row \
     'case MB_E##name: return exit_code;' 'case MB_E##name: return MB_E##name == MB_EIO ? 2 : exit_code;' \
     '^test_exit_code/' 'test_exit_code' \
     'one row of the exit code table is wrong: an I/O error is exit 2 instead of 3'
-mutant exit_interrupt_not_infra harness/cli/exit_code.c mb_cli_exit_code \
+mutant exit_interrupt_not_infra harness/core/mb_exit.c mb_exit_code \
     'return MB_EXIT_INFRA;' 'return MB_EXIT_EXPECTATION;' \
     '^test_exit_code/|^test_faults/interrupted_run_cleans_up$' 'test_exit_code test_faults' \
     'an interrupted run is exit 1 (a failed expectation) instead of 3'
-mutant exit_error_outranked harness/cli/exit_code.c mb_cli_exit_code \
+mutant exit_error_outranked harness/core/mb_exit.c mb_exit_code \
     'if (error != MB_OK)' 'if (error != MB_OK && outcome == NULL)' \
     '^test_exit_code/' 'test_exit_code' \
     'an error is hidden behind what the command judged (its exit code lost)'
@@ -467,6 +467,26 @@ mutant detector_rounds_saved_at_end harness/tools/detector_live.c mb_det_measure
     'rc = mb_det_save_rounds(d, err);' '(void)0;' \
     '^test_bench_detector/cut_stream_keeps_valid_rounds$' 'test_bench_detector mpsbench-bench-detector mpsbench-worker' \
     'live rounds are saved only when the measurement ends, so a stream killed by its time bound loses them all'
+mutant exit_shared_error_is_0 harness/core/mb_exit.c error_row \
+    'case MB_E##name: return exit_code;' 'case MB_E##name: return MB_E##name == MB_EINVAL ? 0 : exit_code;' \
+    '^test_exit_code/|^test_hostile/model_not_torchscript_is_refused$' 'test_exit_code test_hostile' \
+    'the one exit-code mapping sends an error to 0: the CLI and the worker (--check-model) both pass it off as success'
+mutant exit_device_unusable_not_4 harness/core/mb_exit.c mb_exit_code \
+    'return MB_EXIT_DEVICE_UNUSABLE;' 'return MB_EXIT_INFRA;' \
+    '^test_exit_code/' 'test_exit_code' \
+    'a worker whose device is unusable exits 3 instead of the 4 PROTOCOL.md promises'
+mutant remove_tree_follows_links harness/core/mb_util.c mb_remove_tree \
+    'lstat(path, &st)' 'stat(path, &st)' \
+    '^test_util/' 'test_util' \
+    'removing a scratch or test folder follows a link inside it and empties what it points to'
+mutant remove_tree_leaves_contents harness/core/mb_util.c mb_remove_tree \
+    'mb_remove_tree(child);' '(void)child;' \
+    '^test_util/' 'test_util' \
+    'a folder with files in it is not removed (the scratch folders of tools and tests pile up)'
+mutant test_fixture_each_not_run harness/testing/mb_test_main.c mb_test_main \
+    'cases[i].setup_func = each_setup;' '(void)each_setup;' \
+    '^test_util/' 'test_util' \
+    'MB_TEST_MAIN_EACH runs its cases without their shared fixture'
 # ---------------------------------------------------------------------------
 
 usage()

@@ -356,13 +356,13 @@ static void test_errors(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-    cmocka_unit_test_setup_teardown(test_manual_time_json, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_aggregates_only, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_skip_with_error, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_skipped_repetitions, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_clear_drops_registrations, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_filter, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+    cmocka_unit_test(test_manual_time_json),
+    cmocka_unit_test(test_aggregates_only),
+    cmocka_unit_test(test_skip_with_error),
+    cmocka_unit_test(test_skipped_repetitions),
+    cmocka_unit_test(test_clear_drops_registrations),
+    cmocka_unit_test(test_filter),
+    cmocka_unit_test(test_errors),
 };
 
-MB_TEST_MAIN("gbench", tests, NULL, NULL)
+MB_TEST_MAIN_EACH("gbench", tests, setup, teardown)

@@ -19,7 +19,7 @@ int mb_cli_need_run_dir(const char *verb, const char *path, bool file_ok, mb_err
 
 /* Each verb returns 0 or an MB_E* code (err says why) and fills outcome
  * with what it judged; main turns the two into the exit code
- * (mb_cli_exit_code).  A verb that judges nothing leaves outcome zero. */
+ * (mb_exit_code).  A verb that judges nothing leaves outcome zero. */
 int mb_cmd_run(int argc, char **argv, mb_outcome *outcome, mb_err *err);
 int mb_cmd_plot(int argc, char **argv, mb_outcome *outcome, mb_err *err);
 int mb_cmd_compare(int argc, char **argv, mb_outcome *outcome, mb_err *err);

@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "commands.h"
-#include "exit_code.h"
 #include "mb_error.h"
+#include "mb_exit.h"
 
 void mb_cli_usage(FILE *f)
 {
@@ -109,7 +109,7 @@ void mb_cli_verb_usage(const char *verb, FILE *f)
 }
 
 /* One row per verb; each returns 0 or an MB_E* code and fills an outcome,
- * which mb_cli_exit_code turns into the exit code. */
+ * which mb_exit_code turns into the exit code. */
 static const struct {
     const char *name;
     int (*run)(int argc, char **argv, mb_outcome *outcome, mb_err *err);
@@ -128,16 +128,16 @@ int main(int argc, char **argv)
     mb_err_clear(&err);
     if (argc < 2) {
         mb_cli_usage(stderr);
-        return mb_cli_exit_code(MB_EUSAGE, NULL);
+        return mb_exit_code(MB_EUSAGE, NULL);
     }
     const char *verb = argv[1];
     if (strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0 || strcmp(verb, "help") == 0) {
         mb_cli_usage(stdout);
-        return mb_cli_exit_code(MB_OK, NULL);
+        return mb_exit_code(MB_OK, NULL);
     }
     if (strcmp(verb, "--version") == 0) {
         puts("mpsbench " MB_VERSION);
-        return mb_cli_exit_code(MB_OK, NULL);
+        return mb_exit_code(MB_OK, NULL);
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(verb, commands[i].name) != 0)
@@ -146,9 +146,9 @@ int main(int argc, char **argv)
         int rc = commands[i].run(argc, argv, &outcome, &err);
         if (err.code != MB_OK)
             fprintf(stderr, "mpsbench: %s\n", err.msg);
-        return mb_cli_exit_code(rc, &outcome);
+        return mb_exit_code(rc, &outcome);
     }
     fprintf(stderr, "mpsbench: unknown command '%s'\n", verb);
     mb_cli_usage(stderr);
-    return mb_cli_exit_code(MB_EUSAGE, NULL);
+    return mb_exit_code(MB_EUSAGE, NULL);
 }

@@ -321,13 +321,14 @@ static void readers_refuse_a_folder_that_is_not_a_run(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-    cmocka_unit_test_setup_teardown(list_prints_cells_and_starts_nothing, mb_test_fixture_setup, mb_test_fixture_teardown),
-    cmocka_unit_test_setup_teardown(list_count_follows_the_whole_list, mb_test_fixture_setup, mb_test_fixture_teardown),
-    cmocka_unit_test_setup_teardown(filter_and_overrides_shape_the_run, mb_test_fixture_setup, mb_test_fixture_teardown),
-    cmocka_unit_test_setup_teardown(filter_mistakes_are_exit_2, mb_test_fixture_setup, mb_test_fixture_teardown),
-    cmocka_unit_test_setup_teardown(override_values_are_checked, mb_test_fixture_setup, mb_test_fixture_teardown),
-    cmocka_unit_test_setup_teardown(every_verb_help_describes_each_option, mb_test_fixture_setup, mb_test_fixture_teardown),
-    cmocka_unit_test_setup_teardown(readers_refuse_a_folder_that_is_not_a_run, mb_test_fixture_setup, mb_test_fixture_teardown),
+    cmocka_unit_test(list_prints_cells_and_starts_nothing),
+    cmocka_unit_test(list_count_follows_the_whole_list),
+    cmocka_unit_test(filter_and_overrides_shape_the_run),
+    cmocka_unit_test(filter_mistakes_are_exit_2),
+    cmocka_unit_test(override_values_are_checked),
+    cmocka_unit_test(every_verb_help_describes_each_option),
+    cmocka_unit_test(readers_refuse_a_folder_that_is_not_a_run),
 };
 
-MB_TEST_MAIN("the mpsbench command line", tests, NULL, NULL)
+MB_TEST_MAIN_EACH("the mpsbench command line", tests,
+                  mb_test_fixture_setup, mb_test_fixture_teardown)

@@ -448,6 +448,23 @@ static void unmeasured_drift(mb_compare_cell *c)
     c->verdict = MB_VERDICT_INCONCLUSIVE;
 }
 
+/* The cells of the baseline that the current run lacks: listed, never judged. */
+static void add_missing_in_current(mb_compare_report *r, const mb_res_gb_file *base,
+                                   const mb_res_gb_file *cur, const thresholds *t,
+                                   const mb_compare_options *opt)
+{
+    for (size_t i = 0; i < base->n_cells; i++) {
+        const mb_res_gb_cell *bc = &base->cells[i];
+        if (mb_res_gb_find(cur, bc->name) != NULL)
+            continue;
+        mb_compare_cell *c = add_cell(r, bc->name, bc->device);
+        c->threshold = threshold_for(t, opt, bc->name);
+        c->baseline_median = median_or_nan(bc);
+        c->n_baseline = bc->n_ips;
+        c->reason = mb_strdup("missing in current");
+    }
+}
+
 static void judge(mb_compare_report *r, const mb_res_gb_file *base, const mb_res_gb_file *cur,
                   const thresholds *t, const mb_compare_options *opt)
 {
@@ -473,16 +490,7 @@ static void judge(mb_compare_report *r, const mb_res_gb_file *base, const mb_res
         if (c->reason == NULL)
             c->reason = failure_note(bc, cc);
     }
-    for (size_t i = 0; i < base->n_cells; i++) {
-        const mb_res_gb_cell *bc = &base->cells[i];
-        if (mb_res_gb_find(cur, bc->name) != NULL)
-            continue;
-        mb_compare_cell *c = add_cell(r, bc->name, bc->device);
-        c->threshold = threshold_for(t, opt, bc->name);
-        c->baseline_median = median_or_nan(bc);
-        c->n_baseline = bc->n_ips;
-        c->reason = mb_strdup("missing in current");
-    }
+    add_missing_in_current(r, base, cur, t, opt);
 }
 
 /* The cell's median in each run of the history that measured it. */
@@ -529,16 +537,7 @@ static void judge_history(mb_compare_report *r, const mb_res_gb_file *base,
                                     cc->n_failed, cc->first_error);
     }
     free(medians);
-    for (size_t i = 0; i < base->n_cells; i++) {
-        const mb_res_gb_cell *bc = &base->cells[i];
-        if (mb_res_gb_find(cur, bc->name) != NULL)
-            continue;
-        mb_compare_cell *c = add_cell(r, bc->name, bc->device);
-        c->threshold = threshold_for(t, opt, bc->name);
-        c->baseline_median = median_or_nan(bc);
-        c->n_baseline = bc->n_ips;
-        c->reason = mb_strdup("missing in current");
-    }
+    add_missing_in_current(r, base, cur, t, opt);
 }
 
 static void count(mb_compare_report *r)

@@ -25,6 +25,7 @@
 #include "baseline.h"
 #include "baseline_private.h"
 #include "compare.h"
+#include "mb_exit.h"
 #include "mb_util.h"
 
 #define FIXTURE(name) MB_SOURCE_DIR "/fixtures/compare/" name
@@ -57,7 +58,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fx *f = *state;
-    mb_test_remove_tree(f->dir);
+    mb_remove_tree(f->dir);
     free(f->dir);
     free(f);
     return 0;
@@ -230,7 +231,7 @@ static void test_update_refuses_corrupt_baseline(void **state)
     mb_err err;
     assert_int_equal(mb_baseline_update(FIXTURE("baseline.json"), &opt, NULL, &err),
                      MB_EBASELINE);
-    assert_int_equal(mb_err_exit_code(err.code), 2);
+    assert_int_equal(mb_exit_code(err.code, NULL), 2);
     assert_non_null(strstr(err.msg, target));
     assert_non_null(strstr(err.msg, "--force"));
     char *text = slurp(target, NULL);
@@ -574,15 +575,15 @@ static void test_cli(void **state)
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_key_from_parts),
     cmocka_unit_test(test_machine_key_of_results),
-    cmocka_unit_test_setup_teardown(test_update_writes_the_results, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_update_rejects_corrupt_run, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_update_refuses_corrupt_baseline, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_update_refuses_incomplete_run, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_update_keeps_history, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_update_converts_old_format, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_kill9_before_rename, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_kill9_anywhere, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_cli, setup, teardown),
+    cmocka_unit_test(test_update_writes_the_results),
+    cmocka_unit_test(test_update_rejects_corrupt_run),
+    cmocka_unit_test(test_update_refuses_corrupt_baseline),
+    cmocka_unit_test(test_update_refuses_incomplete_run),
+    cmocka_unit_test(test_update_keeps_history),
+    cmocka_unit_test(test_update_converts_old_format),
+    cmocka_unit_test(test_kill9_before_rename),
+    cmocka_unit_test(test_kill9_anywhere),
+    cmocka_unit_test(test_cli),
 };
 
-MB_TEST_MAIN("baseline", tests, NULL, NULL)
+MB_TEST_MAIN_EACH("baseline", tests, setup, teardown)

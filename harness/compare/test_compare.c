@@ -21,6 +21,7 @@
 #include <jansson.h>
 
 #include "compare.h"
+#include "mb_exit.h"
 #include "mb_util.h"
 
 #define CELL_A "fixture/embed/device:cpu/fix:on/image:224x224/batch:1"
@@ -314,7 +315,7 @@ static void test_failures_only_from_own_run_json(void **state)
     assert_int_equal(cell(r, CELL_A)->verdict, MB_VERDICT_NO_CHANGE);
     mb_compare_report_free(r);
 
-    mb_test_remove_tree(dir);
+    mb_remove_tree(dir);
     free(stored);
     free(run_json);
 }
@@ -327,7 +328,7 @@ static void expect_error(const char *base, const char *cur, int code, const char
     assert_int_equal(mb_compare_files(base, cur, NULL, &r, &err), code);
     assert_null(r);
     assert_int_equal(err.code, code);
-    assert_int_equal(mb_err_exit_code(code), 2);
+    assert_int_equal(mb_exit_code(code, NULL), 2);
     if (strstr(err.msg, named) == NULL)
         fail_msg("'%s' does not name %s", err.msg, named);
 }

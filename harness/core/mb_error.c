@@ -45,14 +45,3 @@ const char *mb_strerror(int code)
     default: return "unknown error";
     }
 }
-
-int mb_err_exit_code(int code)
-{
-    switch (code) {
-    case MB_OK: return MB_EXIT_OK;
-#define MB_ERR_EXIT(name, exit_code, text) case MB_E##name: return exit_code;
-    MB_ERRNO_MAP(MB_ERR_EXIT)
-#undef MB_ERR_EXIT
-    default: return MB_EXIT_INFRA;
-    }
-}

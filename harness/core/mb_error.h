@@ -10,8 +10,8 @@
 extern "C" {
 #endif
 
-/* X(name, exit_code, description).  The exit code is what the CLI returns
- * when this error ends a command (DESIGN.md section 4). */
+/* X(name, exit_code, description).  The exit code is what a program returns
+ * when this error ends its work (mb_exit_code, core/mb_exit.h). */
 #define MB_ERRNO_MAP(X)                                                   \
     X(USAGE,    2, "bad usage")                                           \
     X(SCENARIO, 2, "bad scenario file")                                   \
@@ -38,14 +38,6 @@ typedef enum {
 #undef MB_ERR_ENUM
     MB__ERRNO_END
 } mb_errno;
-
-/* Exit codes of the CLI (DESIGN.md section 4). */
-enum {
-    MB_EXIT_OK = 0,
-    MB_EXIT_EXPECTATION = 1,
-    MB_EXIT_USAGE = 2,
-    MB_EXIT_INFRA = 3
-};
 
 #define MB_ERR_MSG_MAX 2048
 
@@ -74,8 +66,6 @@ void mb_err_clear(mb_err *err);
 /* "MB_EREDIS" style name and the table's description, for logs. */
 const char *mb_err_name(int code);
 const char *mb_strerror(int code);
-/* The CLI exit code an error maps to. */
-int mb_err_exit_code(int code);
 
 #ifdef __cplusplus
 }

@@ -1,7 +1,7 @@
 /* What a command found apart from an error: the expectations and verdicts
  * it judged.  The library fills an mb_outcome and returns 0 or an MB_E*
- * code; only the CLI turns the two into a process exit code, in one
- * function (cli/exit_code.c, DESIGN.md section 4). */
+ * code; every program turns the two into its exit code through one
+ * function (mb_exit_code, core/mb_exit.h, DESIGN.md section 4). */
 #ifndef MB_OUTCOME_H
 #define MB_OUTCOME_H
 
@@ -24,6 +24,7 @@ typedef struct mb_outcome {
     size_t not_comparable;      /* cells missing or failed on one side: information */
     bool fail_on_inconclusive;  /* --fail-on-inconclusive: inconclusive is a failure */
     bool interrupted;           /* SIGINT or SIGTERM stopped the run */
+    bool device_unusable;       /* the worker's device cannot run jobs (PROTOCOL.md) */
 } mb_outcome;
 
 /* Whether an expectation failed (run.json's "failed", exit code 1):

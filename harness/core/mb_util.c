@@ -1,5 +1,6 @@
 #include "mb_util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -263,6 +264,29 @@ int mb_mkdir_p(const char *path, unsigned mode, mb_err *err)
     }
     free(copy);
     return rc;
+}
+
+void mb_remove_tree(const char *path)
+{
+    struct stat st;
+    if (path == NULL || lstat(path, &st) != 0)
+        return;
+    if (!S_ISDIR(st.st_mode)) {
+        unlink(path);
+        return;
+    }
+    DIR *d = opendir(path);
+    struct dirent *e;
+    while (d != NULL && (e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char *child = mb_asprintf("%s/%s", path, e->d_name);
+        mb_remove_tree(child);
+        free(child);
+    }
+    if (d != NULL)
+        closedir(d);
+    rmdir(path);
 }
 
 char *mb_read_file(const char *path, size_t *len_out, mb_err *err)

@@ -65,6 +65,11 @@ int mb_parse_size(const char *s, int *width, int *height);
 /* Creates every missing directory of path with mode.  0 or MB_EIO
  * ("DIR: cannot create directory: CAUSE", DIR the first that failed). */
 int mb_mkdir_p(const char *path, unsigned mode, mb_err *err);
+/* Removes path and, for a folder, everything below it, in C (no rm child,
+ * no shell) and without following links.  Best effort and quiet: what
+ * cannot be removed stays, as with rm -rf, for cleanups that must not turn
+ * a finished run or test into a failure.  NULL is ignored. */
+void mb_remove_tree(const char *path);
 /* Reads a whole file into a NUL-terminated heap buffer; NULL on failure
  * with err set: MB_EIO ("PATH: cannot read: CAUSE"). */
 char *mb_read_file(const char *path, size_t *len_out, mb_err *err);

@@ -624,6 +624,21 @@ double mb_stats_mde_paired(double sd_log, size_t n, double alpha, double power)
     return expm1(t * sd_log / sqrt((double)n) / sqrt(3.0 / MB_PI));
 }
 
+/* One step of Lentz's method for a continued fraction: folds the partial
+ * numerator aa into c and d (kept away from 0) and returns the factor the
+ * step multiplies the fraction by. */
+static double lentz_step(double aa, double *c, double *d, double tiny)
+{
+    *d = 1.0 + aa * *d;
+    if (fabs(*d) < tiny)
+        *d = tiny;
+    *c = 1.0 + aa / *c;
+    if (fabs(*c) < tiny)
+        *c = tiny;
+    *d = 1.0 / *d;
+    return *d * *c;
+}
+
 /* The continued fraction of I_x(a, b) (Numerical Recipes' betacf), by the
  * modified Lentz method; it converges fast for x < (a + 1) / (a + b + 2). */
 static double beta_cf(double a, double b, double x)
@@ -638,23 +653,9 @@ static double beta_cf(double a, double b, double x)
     for (int m = 1; m <= 1000; m++) {
         double dm = (double)m, m2 = 2.0 * dm;
         double aa = dm * (b - dm) * x / ((qam + m2) * (a + m2));
-        d = 1.0 + aa * d;
-        if (fabs(d) < tiny)
-            d = tiny;
-        c = 1.0 + aa / c;
-        if (fabs(c) < tiny)
-            c = tiny;
-        d = 1.0 / d;
-        h *= d * c;
+        h *= lentz_step(aa, &c, &d, tiny);
         aa = -(a + dm) * (qab + dm) * x / ((a + m2) * (qap + m2));
-        d = 1.0 + aa * d;
-        if (fabs(d) < tiny)
-            d = tiny;
-        c = 1.0 + aa / c;
-        if (fabs(c) < tiny)
-            c = tiny;
-        d = 1.0 / d;
-        double del = d * c;
+        double del = lentz_step(aa, &c, &d, tiny);
         h *= del;
         if (fabs(del - 1.0) < eps)
             break;

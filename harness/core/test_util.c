@@ -47,7 +47,7 @@ static int teardown(void **state)
     fx *f = *state;
     if (f->held >= 0)
         close(f->held);
-    mb_test_remove_tree(f->dir);
+    mb_remove_tree(f->dir);
     free(f->dir);
     free(f->path);
     free(f);
@@ -152,11 +152,47 @@ static void test_read_failures_name_path_and_cause(void **state)
     free(text);
 }
 
+/* mb_remove_tree: a folder with nested folders and files goes whole; a link
+ * inside it goes, never what it points to; a plain file path is removed;
+ * NULL and a missing path are nothing. */
+static void test_remove_tree_removes_all_and_follows_no_link(void **state)
+{
+    fx *f = *state;
+    char *outside = mb_asprintf("%s/outside", f->dir);
+    char *kept = mb_asprintf("%s/kept.txt", outside);
+    char *tree = mb_asprintf("%s/tree/a/b", f->dir);
+    char *deep = mb_asprintf("%s/deep.txt", tree);
+    char *link = mb_asprintf("%s/tree/a/link", f->dir);
+    char *top = mb_asprintf("%s/tree", f->dir);
+    assert_int_equal(mb_mkdir_p(outside, 0755, NULL), 0);
+    assert_int_equal(mb_mkdir_p(tree, 0755, NULL), 0);
+    assert_int_equal(mb_write_file_atomic(kept, "x", 1, NULL), 0);
+    assert_int_equal(mb_write_file_atomic(deep, "y", 1, NULL), 0);
+    assert_int_equal(symlink(outside, link), 0);
+
+    mb_remove_tree(top);
+    struct stat st;
+    assert_int_not_equal(lstat(top, &st), 0);
+    assert_int_equal(stat(kept, &st), 0);
+    mb_remove_tree(kept);
+    assert_int_not_equal(lstat(kept, &st), 0);
+    assert_int_equal(stat(outside, &st), 0);
+    mb_remove_tree(NULL);
+    mb_remove_tree(top);
+    free(outside);
+    free(kept);
+    free(tree);
+    free(deep);
+    free(link);
+    free(top);
+}
+
 static const struct CMUnitTest tests[] = {
-    cmocka_unit_test_setup_teardown(test_write_replaces_by_rename, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_write_into_missing_dir_fails, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_mkdir_below_a_file_names_path_and_cause, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_read_failures_name_path_and_cause, setup, teardown),
+    cmocka_unit_test(test_write_replaces_by_rename),
+    cmocka_unit_test(test_write_into_missing_dir_fails),
+    cmocka_unit_test(test_mkdir_below_a_file_names_path_and_cause),
+    cmocka_unit_test(test_read_failures_name_path_and_cause),
+    cmocka_unit_test(test_remove_tree_removes_all_and_follows_no_link),
 };
 
-MB_TEST_MAIN("util", tests, NULL, NULL)
+MB_TEST_MAIN_EACH("util", tests, setup, teardown)

@@ -205,29 +205,40 @@ static void grain_add_row(mb_gen_grain *g, int *row, int w, int y)
     }
 }
 
-/* Renders the picture: a two-colour gradient, soft shapes with stripes and
- * highlights, grain at two scales, a vignette-like light falloff, then luma
- * and chroma noise. */
-static unsigned char *generate(int w, int h, uint32_t seed)
+/* One picture's random choices, drawn once from its seed, in the order that
+ * keeps every fixture's pixels what they have always been. */
+typedef struct mb_gen_scene {
+    int c0[3], c1[3];       /* the gradient's two colours */
+    int gx, gy;             /* its direction */
+    int64_t tmin, tscale;   /* its position mapped to 0..4096 */
+    int lx, ly;             /* the light's centre */
+    int64_t light_inv;      /* the light's falloff */
+    int n_shapes;
+    mb_gen_shape *shapes;
+    int luma_noise;
+    mb_gen_grain fine, coarse;
+} mb_gen_scene;
+
+static void scene_free(mb_gen_scene *sc)
 {
-    unsigned char *rgb = malloc((size_t)w * (size_t)h * 3);
-    int *row = malloc(sizeof(int) * (size_t)w * 3);
-    uint64_t rng = 0x6d62666978747572ull ^ ((uint64_t)seed << 17) ^ seed;
-    int n_shapes = rng_int(&rng, 6, 12);
-    mb_gen_shape *shapes = calloc((size_t)n_shapes, sizeof *shapes);
-    if (rgb == NULL || row == NULL || shapes == NULL) {
-        free(rgb);
-        free(row);
-        free(shapes);
-        return NULL;
-    }
-    int c0[3], c1[3];
+    grain_free(&sc->fine);
+    grain_free(&sc->coarse);
+    free(sc->shapes);
+}
+
+static int scene_init(mb_gen_scene *sc, int w, int h, uint64_t *rng)
+{
+    memset(sc, 0, sizeof *sc);
+    sc->n_shapes = rng_int(rng, 6, 12);
+    sc->shapes = calloc((size_t)sc->n_shapes, sizeof *sc->shapes);
+    if (sc->shapes == NULL)
+        return -1;
     for (int c = 0; c < 3; c++) {
-        c0[c] = rng_int(&rng, 30, 225) * MB_GEN_ONE;
-        c1[c] = rng_int(&rng, 30, 225) * MB_GEN_ONE;
+        sc->c0[c] = rng_int(rng, 30, 225) * MB_GEN_ONE;
+        sc->c1[c] = rng_int(rng, 30, 225) * MB_GEN_ONE;
     }
-    int gx = rng_int(&rng, 200, 1000) * (rng_int(&rng, 0, 1) ? 1 : -1);
-    int gy = rng_int(&rng, -1000, 1000);
+    int gx = sc->gx = rng_int(rng, 200, 1000) * (rng_int(rng, 0, 1) ? 1 : -1);
+    int gy = sc->gy = rng_int(rng, -1000, 1000);
     int64_t corners[4] = {0, (int64_t)(w - 1) * gx, (int64_t)(h - 1) * gy,
                           (int64_t)(w - 1) * gx + (int64_t)(h - 1) * gy};
     int64_t tmin = corners[0], tmax = corners[0];
@@ -236,97 +247,112 @@ static unsigned char *generate(int w, int h, uint32_t seed)
         tmax = corners[i] > tmax ? corners[i] : tmax;
     }
     int64_t trange = tmax - tmin > 0 ? tmax - tmin : 1;
-    int64_t tscale = ((int64_t)4096 << 16) / trange;
+    sc->tmin = tmin;
+    sc->tscale = ((int64_t)4096 << 16) / trange;
 
-    int lx = rng_int(&rng, 0, w - 1), ly = rng_int(&rng, 0, h - 1);
+    int lx = sc->lx = rng_int(rng, 0, w - 1), ly = sc->ly = rng_int(rng, 0, h - 1);
     int64_t fx = lx > w - 1 - lx ? lx : w - 1 - lx;
     int64_t fy = ly > h - 1 - ly ? ly : h - 1 - ly;
     int64_t dmax2 = fx * fx + fy * fy > 0 ? fx * fx + fy * fy : 1;
-    int64_t vignette = rng_int(&rng, 40, 110);
-    int64_t light_inv = (vignette << 32) / dmax2;
+    int64_t vignette = rng_int(rng, 40, 110);
+    sc->light_inv = (vignette << 32) / dmax2;
 
-    for (int i = 0; i < n_shapes; i++)
-        shape_init(&shapes[i], &rng, w, h);
-    int luma_noise = rng_int(&rng, 8, 12);
-    mb_gen_grain fine, coarse;
-    int fine_ok = grain_init(&fine, w, 1, rng_int(&rng, 8, 20) * MB_GEN_ONE, splitmix64(&rng));
-    int coarse_ok = grain_init(&coarse, w, 4, rng_int(&rng, 10, 25) * MB_GEN_ONE,
-                               splitmix64(&rng));
-    if (fine_ok != 0 || coarse_ok != 0) {
-        grain_free(&fine);
-        grain_free(&coarse);
-        free(rgb);
-        free(row);
-        free(shapes);
-        return NULL;
+    for (int i = 0; i < sc->n_shapes; i++)
+        shape_init(&sc->shapes[i], rng, w, h);
+    sc->luma_noise = rng_int(rng, 8, 12);
+    int fine_ok = grain_init(&sc->fine, w, 1, rng_int(rng, 8, 20) * MB_GEN_ONE, splitmix64(rng));
+    int coarse_ok = grain_init(&sc->coarse, w, 4, rng_int(rng, 10, 25) * MB_GEN_ONE,
+                               splitmix64(rng));
+    return fine_ok == 0 && coarse_ok == 0 ? 0 : -1;
+}
+
+/* Blends the shapes that cross image row y over the row. */
+static void shapes_add_row(const mb_gen_scene *sc, int *row, int y)
+{
+    for (int i = 0; i < sc->n_shapes; i++) {
+        const mb_gen_shape *s = &sc->shapes[i];
+        if (y < s->y0 || y > s->y1)
+            continue;
+        int64_t dy = y - s->cy;
+        int64_t dy_term;
+        if (s->ellipse) {
+            dy_term = dy * dy * s->ay;
+        } else {
+            int64_t ady = dy < 0 ? -dy : dy;
+            dy_term = clamp_int((int)((s->ry - ady) * s->inv_edge / 256) + 128, 0, 256);
+        }
+        /* Lighter towards the top of the shape, like a lit object. */
+        int shade = (int)(-(int64_t)s->shade * dy / s->ry);
+        for (int x = s->x0; x <= s->x1; x++) {
+            int cov = shape_coverage(s, x, dy_term);
+            if (cov == 0)
+                continue;
+            int a = (cov * s->alpha) >> 8;
+            int tex = shape_texture(s, x, y);
+            for (int c = 0; c < 3; c++) {
+                int target = clamp_int(s->color[c] + shade + tex, 0, MB_GEN_MAX);
+                row[3 * x + c] = (row[3 * x + c] * (256 - a) + target * a) >> 8;
+            }
+        }
     }
+}
 
+/* Lights image row y and adds the sensor noise, writing its bytes to out. */
+static void light_and_noise_row(const mb_gen_scene *sc, const int *row, unsigned char *out,
+                                int w, int y, uint64_t *rng)
+{
+    int64_t ddy = y - sc->ly;
+    for (int x = 0; x < w; x++) {
+        int64_t ddx = x - sc->lx;
+        int light = 256 - (int)(((ddx * ddx + ddy * ddy) * sc->light_inv) >> 32);
+        uint64_t r = splitmix64(rng);
+        /* Sums of two uniform bytes approximate sensor noise's bell
+         * shape; luma noise is shared, chroma noise is weaker. */
+        int luma = ((int)(r & 0xff) + (int)((r >> 8) & 0xff) - 255) * sc->luma_noise;
+        for (int c = 0; c < 3; c++) {
+            int chroma = (int)((r >> (16 + 8 * c)) & 0xff) - 128;
+            int v = ((row[3 * x + c] * light) >> 8) + luma / 16 + chroma / 8;
+            v = clamp_int(v, 0, MB_GEN_MAX);
+            out[3 * x + c] = (unsigned char)((v + MB_GEN_ONE / 2) / MB_GEN_ONE);
+        }
+    }
+}
+
+/* Renders the picture: a two-colour gradient, soft shapes with stripes and
+ * highlights, grain at two scales, a vignette-like light falloff, then luma
+ * and chroma noise. */
+static unsigned char *generate(int w, int h, uint32_t seed)
+{
+    unsigned char *rgb = malloc((size_t)w * (size_t)h * 3);
+    int *row = malloc(sizeof(int) * (size_t)w * 3);
+    uint64_t rng = 0x6d62666978747572ull ^ ((uint64_t)seed << 17) ^ seed;
+    mb_gen_scene sc;
+    if (rgb == NULL || row == NULL || scene_init(&sc, w, h, &rng) != 0)
+        goto fail;
     for (int y = 0; y < h; y++) {
         /* A 12-megapixel fixture takes seconds: an interrupt is heard
          * every 64 rows, well within a second. */
-        if ((y & 63) == 0 && fixture_cancelled != NULL && fixture_cancelled()) {
-            grain_free(&fine);
-            grain_free(&coarse);
-            free(rgb);
-            free(row);
-            free(shapes);
-            return NULL;
-        }
+        if ((y & 63) == 0 && fixture_cancelled != NULL && fixture_cancelled())
+            goto fail;
         for (int x = 0; x < w; x++) {
-            int64_t t = (((int64_t)x * gx + (int64_t)y * gy - tmin) * tscale) >> 16;
+            int64_t t = (((int64_t)x * sc.gx + (int64_t)y * sc.gy - sc.tmin) * sc.tscale) >> 16;
             for (int c = 0; c < 3; c++)
-                row[3 * x + c] = (int)((c0[c] * (4096 - t) + c1[c] * t) >> 12);
+                row[3 * x + c] = (int)((sc.c0[c] * (4096 - t) + sc.c1[c] * t) >> 12);
         }
-        for (int i = 0; i < n_shapes; i++) {
-            const mb_gen_shape *s = &shapes[i];
-            if (y < s->y0 || y > s->y1)
-                continue;
-            int64_t dy = y - s->cy;
-            int64_t dy_term;
-            if (s->ellipse) {
-                dy_term = dy * dy * s->ay;
-            } else {
-                int64_t ady = dy < 0 ? -dy : dy;
-                dy_term = clamp_int((int)((s->ry - ady) * s->inv_edge / 256) + 128, 0, 256);
-            }
-            /* Lighter towards the top of the shape, like a lit object. */
-            int shade = (int)(-(int64_t)s->shade * dy / s->ry);
-            for (int x = s->x0; x <= s->x1; x++) {
-                int cov = shape_coverage(s, x, dy_term);
-                if (cov == 0)
-                    continue;
-                int a = (cov * s->alpha) >> 8;
-                int tex = shape_texture(s, x, y);
-                for (int c = 0; c < 3; c++) {
-                    int target = clamp_int(s->color[c] + shade + tex, 0, MB_GEN_MAX);
-                    row[3 * x + c] = (row[3 * x + c] * (256 - a) + target * a) >> 8;
-                }
-            }
-        }
-        grain_add_row(&fine, row, w, y);
-        grain_add_row(&coarse, row, w, y);
-        unsigned char *out = rgb + (size_t)y * (size_t)w * 3;
-        int64_t ddy = y - ly;
-        for (int x = 0; x < w; x++) {
-            int64_t ddx = x - lx;
-            int light = 256 - (int)(((ddx * ddx + ddy * ddy) * light_inv) >> 32);
-            uint64_t r = splitmix64(&rng);
-            /* Sums of two uniform bytes approximate sensor noise's bell
-             * shape; luma noise is shared, chroma noise is weaker. */
-            int luma = ((int)(r & 0xff) + (int)((r >> 8) & 0xff) - 255) * luma_noise;
-            for (int c = 0; c < 3; c++) {
-                int chroma = (int)((r >> (16 + 8 * c)) & 0xff) - 128;
-                int v = ((row[3 * x + c] * light) >> 8) + luma / 16 + chroma / 8;
-                v = clamp_int(v, 0, MB_GEN_MAX);
-                out[3 * x + c] = (unsigned char)((v + MB_GEN_ONE / 2) / MB_GEN_ONE);
-            }
-        }
+        shapes_add_row(&sc, row, y);
+        grain_add_row(&sc.fine, row, w, y);
+        grain_add_row(&sc.coarse, row, w, y);
+        light_and_noise_row(&sc, row, rgb + (size_t)y * (size_t)w * 3, w, y, &rng);
     }
-    grain_free(&fine);
-    grain_free(&coarse);
+    scene_free(&sc);
     free(row);
-    free(shapes);
     return rgb;
+fail:
+    if (rgb != NULL && row != NULL)
+        scene_free(&sc);
+    free(rgb);
+    free(row);
+    return NULL;
 }
 
 unsigned char *mb__fixture_pixels(int w, int h, uint32_t seed)

@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "mb_exit.h"
 #include "mb_util.h"
 #include "plot.h"
 #include "plot_private.h"
@@ -54,7 +55,7 @@ static int setup(void **st)
 static int teardown(void **st)
 {
     state *s = *st;
-    mb_test_remove_tree(s->dir);
+    mb_remove_tree(s->dir);
     free(s->charts);
     free(s);
     unsetenv("MPSBENCH_GNUPLOT");
@@ -406,7 +407,7 @@ static void test_missing_gnuplot(void **st)
     mb_err err = {0};
     int rc = mb_plot_run_dir(s->dir, NULL, &rep, &err);
     assert_int_equal(rc, MB_EGNUPLOT);
-    assert_int_equal(mb_err_exit_code(rc), 3);
+    assert_int_equal(mb_exit_code(rc, NULL), 3);
     assert_non_null(strstr(err.msg, "gnuplot not found"));
     assert_non_null(strstr(err.msg, "gnuplot-nox"));
     assert_int_equal(rep.n_made, 0);
@@ -558,7 +559,7 @@ static void test_titles_name_machine_model_job(void **st)
     mb_plot_report rep = plot_reference(s, "gpu-h200/gpu-watermark-sweep");
     assert_titles(s, &rep, "NVIDIA H200", "model resnet50", "32 images per job");
     mb_plot_report_free(&rep);
-    mb_test_remove_tree(s->charts);
+    mb_remove_tree(s->charts);
     rep = plot_reference(s, "cpu-seed-options");
     assert_titles(s, &rep, "AMD EPYC", "model resnet50", "16 images per job");
     mb_plot_report_free(&rep);
@@ -639,7 +640,7 @@ static void test_long_cell_sets_stay_readable(void **st)
     assert_int_equal(mb_test_count(dat, "\"OOM 1/1\""), 4);
     free(dat);
     mb_plot_report_free(&rep);
-    mb_test_remove_tree(s->charts);
+    mb_remove_tree(s->charts);
     rep = plot_reference(s, "gpu-h200/gpu-watermark-sweep");
     gp = read_chart_file(s, "latency.gp");
     assert_true(script_width(gp) <= 1400);
@@ -650,20 +651,20 @@ static void test_long_cell_sets_stay_readable(void **st)
 }
 
 static const struct CMUnitTest tests[] = {
-    cmocka_unit_test_setup_teardown(test_gpu_run_every_chart, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_cpu_only_run, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_cpu_seed_options, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_frontier_probes, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_results_json_alone, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_svg_only, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_missing_gnuplot, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_cli_missing_gnuplot, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_failing_gnuplot, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_bad_inputs, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_titles_name_machine_model_job, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_many_series_get_colours_and_panels, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_empty_chart_listed_not_drawn, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_long_cell_sets_stay_readable, setup, teardown),
+    cmocka_unit_test(test_gpu_run_every_chart),
+    cmocka_unit_test(test_cpu_only_run),
+    cmocka_unit_test(test_cpu_seed_options),
+    cmocka_unit_test(test_frontier_probes),
+    cmocka_unit_test(test_results_json_alone),
+    cmocka_unit_test(test_svg_only),
+    cmocka_unit_test(test_missing_gnuplot),
+    cmocka_unit_test(test_cli_missing_gnuplot),
+    cmocka_unit_test(test_failing_gnuplot),
+    cmocka_unit_test(test_bad_inputs),
+    cmocka_unit_test(test_titles_name_machine_model_job),
+    cmocka_unit_test(test_many_series_get_colours_and_panels),
+    cmocka_unit_test(test_empty_chart_listed_not_drawn),
+    cmocka_unit_test(test_long_cell_sets_stay_readable),
 };
 
-MB_TEST_MAIN("plot", tests, NULL, NULL)
+MB_TEST_MAIN_EACH("plot", tests, setup, teardown)

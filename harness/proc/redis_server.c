@@ -98,12 +98,3 @@ int mb_redis_server_start_scratch(const char *prefix, char **scratch, mb_redis_s
     return rc;
 }
 
-void mb_scratch_remove(const char *dir)
-{
-    if (dir == NULL)
-        return;
-    char *argv[] = {"rm", "-rf", (char *)dir, NULL};
-    mb_proc p;
-    if (mb_spawn(argv, NULL, NULL, &p, NULL) == 0)
-        mb_proc_wait(&p, 10000);
-}

@@ -21,11 +21,8 @@ void mb_redis_server_stop(mb_redis_server *s);
 /* The start of a program or a test that owns a scratch folder for its
  * files: creates *scratch, /tmp/PREFIX-XXXXXX (heap), and starts the server
  * with its log in SCRATCH/redis.log.  On failure *scratch is what was made
- * (or NULL), for the caller's usual cleanup with mb_scratch_remove. */
+ * (or NULL), for the caller's usual cleanup with mb_remove_tree. */
 int mb_redis_server_start_scratch(const char *prefix, char **scratch, mb_redis_server *s,
                                   mb_err *err);
-/* Removes a scratch folder and all it holds (rm -rf by argv, no shell).
- * NULL is ignored; the string is not freed. */
-void mb_scratch_remove(const char *dir);
 
 #endif

@@ -56,7 +56,7 @@ static int setup(void **st)
 static int teardown(void **st)
 {
     state *s = *st;
-    mb_test_remove_tree(s->dir);
+    mb_remove_tree(s->dir);
     free(s->run);
     free(s);
     return 0;

@@ -352,14 +352,14 @@ static void run_writes_report_html_with_its_charts(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-    cmocka_unit_test_setup_teardown(summary_renders_as_one_row_per_cell, mb_test_fixture_setup, mb_test_fixture_teardown),
-    cmocka_unit_test_setup_teardown(results_json_has_no_failed_entry, mb_test_fixture_setup, mb_test_fixture_teardown),
-    cmocka_unit_test_setup_teardown(tracking_tools_read_no_zero_time, mb_test_fixture_setup, mb_test_fixture_teardown),
-    cmocka_unit_test_setup_teardown(compare_py_reads_no_zero_time, mb_test_fixture_setup, mb_test_fixture_teardown),
-    cmocka_unit_test_setup_teardown(exports_carry_the_oom_count, mb_test_fixture_setup, mb_test_fixture_teardown),
-    cmocka_unit_test_setup_teardown(junit_is_valid_and_report_renders_it_again, mb_test_fixture_setup, mb_test_fixture_teardown),
-    cmocka_unit_test_setup_teardown(run_writes_report_html_with_its_charts, mb_test_fixture_setup,
-                                    mb_test_fixture_teardown),
+    cmocka_unit_test(summary_renders_as_one_row_per_cell),
+    cmocka_unit_test(results_json_has_no_failed_entry),
+    cmocka_unit_test(tracking_tools_read_no_zero_time),
+    cmocka_unit_test(compare_py_reads_no_zero_time),
+    cmocka_unit_test(exports_carry_the_oom_count),
+    cmocka_unit_test(junit_is_valid_and_report_renders_it_again),
+    cmocka_unit_test(run_writes_report_html_with_its_charts),
 };
 
-MB_TEST_MAIN("tracking tools and CI pages on a run with OOMs", tests, NULL, NULL)
+MB_TEST_MAIN_EACH("tracking tools and CI pages on a run with OOMs", tests,
+                  mb_test_fixture_setup, mb_test_fixture_teardown)

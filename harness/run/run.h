@@ -65,7 +65,7 @@ typedef struct mb_run_config {
  * run (err says why), and fills *outcome (may be NULL) with what the run
  * judged: failed cells, OOMs, gates, verdicts, an interrupt (err then says
  * where the partial results are).  The CLI turns both into the exit code
- * (cli/exit_code.c).  *run_dir_out (may be NULL) receives the run
+ * (mb_exit_code, core/mb_exit.h).  *run_dir_out (may be NULL) receives the run
  * directory. */
 int mb_run(const mb_run_config *cfg, char **run_dir_out, mb_outcome *outcome, mb_err *err);
 

@@ -16,6 +16,7 @@
 #include "compare.h"
 #include "gbench_c.h"
 #include "image_set.h"
+#include "mb_exit.h"
 #include "mb_util.h"
 #include "mps_device.h"
 #include "cell_select.h"

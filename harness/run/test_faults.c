@@ -707,20 +707,21 @@ static void concurrent_runs_do_not_interfere(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-    cmocka_unit_test_setup_teardown(real_cap_ooms_large_batches, mb_test_fixture_setup, mb_test_fixture_teardown),
-    cmocka_unit_test_setup_teardown(emulated_fault_fails_fix_off_only, mb_test_fixture_setup, mb_test_fixture_teardown),
-    cmocka_unit_test_setup_teardown(killed_worker_is_detected_and_replaced, mb_test_fixture_setup, mb_test_fixture_teardown),
-    cmocka_unit_test_setup_teardown(hung_worker_times_out, mb_test_fixture_setup, mb_test_fixture_teardown),
-    cmocka_unit_test_setup_teardown(crash_while_holding_a_prefetched_job, mb_test_fixture_setup, mb_test_fixture_teardown),
-    cmocka_unit_test_setup_teardown(stopped_worker_is_killed_by_the_watchdog, mb_test_fixture_setup, mb_test_fixture_teardown),
-    cmocka_unit_test_setup_teardown(on_oom_exit_restarts_the_worker, mb_test_fixture_setup, mb_test_fixture_teardown),
-    cmocka_unit_test_setup_teardown(fork_per_job_matches_persistent, mb_test_fixture_setup, mb_test_fixture_teardown),
-    cmocka_unit_test_setup_teardown(gpu_batch_size_knob_is_honoured, mb_test_fixture_setup, mb_test_fixture_teardown),
-    cmocka_unit_test_setup_teardown(required_device_skip_fails, mb_test_fixture_setup, mb_test_fixture_teardown),
-    cmocka_unit_test_setup_teardown(interrupted_run_cleans_up, mb_test_fixture_setup, mb_test_fixture_teardown),
-    cmocka_unit_test_setup_teardown(redis_killed_mid_run, mb_test_fixture_setup, mb_test_fixture_teardown),
-    cmocka_unit_test_setup_teardown(full_disk_is_a_clear_error, mb_test_fixture_setup, mb_test_fixture_teardown),
-    cmocka_unit_test_setup_teardown(concurrent_runs_do_not_interfere, mb_test_fixture_setup, mb_test_fixture_teardown),
+    cmocka_unit_test(real_cap_ooms_large_batches),
+    cmocka_unit_test(emulated_fault_fails_fix_off_only),
+    cmocka_unit_test(killed_worker_is_detected_and_replaced),
+    cmocka_unit_test(hung_worker_times_out),
+    cmocka_unit_test(crash_while_holding_a_prefetched_job),
+    cmocka_unit_test(stopped_worker_is_killed_by_the_watchdog),
+    cmocka_unit_test(on_oom_exit_restarts_the_worker),
+    cmocka_unit_test(fork_per_job_matches_persistent),
+    cmocka_unit_test(gpu_batch_size_knob_is_honoured),
+    cmocka_unit_test(required_device_skip_fails),
+    cmocka_unit_test(interrupted_run_cleans_up),
+    cmocka_unit_test(redis_killed_mid_run),
+    cmocka_unit_test(full_disk_is_a_clear_error),
+    cmocka_unit_test(concurrent_runs_do_not_interfere),
 };
 
-MB_TEST_MAIN("devices, caps, OOMs and faults (end to end)", tests, NULL, NULL)
+MB_TEST_MAIN_EACH("devices, caps, OOMs and faults (end to end)", tests,
+                  mb_test_fixture_setup, mb_test_fixture_teardown)

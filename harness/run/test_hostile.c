@@ -494,16 +494,17 @@ static void size_announcement_counts_the_cells_that_run(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-    cmocka_unit_test_setup_teardown(symlink_loop_in_images_dir_ends, mb_test_fixture_setup, mb_test_fixture_teardown),
-    cmocka_unit_test_setup_teardown(deep_images_dir_is_refused, mb_test_fixture_setup, mb_test_fixture_teardown),
-    cmocka_unit_test_setup_teardown(sigterm_during_fixture_generation, mb_test_fixture_setup, mb_test_fixture_teardown),
-    cmocka_unit_test_setup_teardown(out_dir_checks, mb_test_fixture_setup, mb_test_fixture_teardown),
-    cmocka_unit_test_setup_teardown(model_not_torchscript_is_refused, mb_test_fixture_setup, mb_test_fixture_teardown),
-    cmocka_unit_test_setup_teardown(unreadable_photos_are_listed, mb_test_fixture_setup, mb_test_fixture_teardown),
-    cmocka_unit_test_setup_teardown(jpeg_cut_and_closed_fails_the_job, mb_test_fixture_setup, mb_test_fixture_teardown),
-    cmocka_unit_test_setup_teardown(redis_url_classes, mb_test_fixture_setup, mb_test_fixture_teardown),
-    cmocka_unit_test_setup_teardown(input_size_limits, mb_test_fixture_setup, mb_test_fixture_teardown),
-    cmocka_unit_test_setup_teardown(size_announcement_counts_the_cells_that_run, mb_test_fixture_setup, mb_test_fixture_teardown),
+    cmocka_unit_test(symlink_loop_in_images_dir_ends),
+    cmocka_unit_test(deep_images_dir_is_refused),
+    cmocka_unit_test(sigterm_during_fixture_generation),
+    cmocka_unit_test(out_dir_checks),
+    cmocka_unit_test(model_not_torchscript_is_refused),
+    cmocka_unit_test(unreadable_photos_are_listed),
+    cmocka_unit_test(jpeg_cut_and_closed_fails_the_job),
+    cmocka_unit_test(redis_url_classes),
+    cmocka_unit_test(input_size_limits),
+    cmocka_unit_test(size_announcement_counts_the_cells_that_run),
 };
 
-MB_TEST_MAIN("hostile inputs (end to end)", tests, NULL, NULL)
+MB_TEST_MAIN_EACH("hostile inputs (end to end)", tests,
+                  mb_test_fixture_setup, mb_test_fixture_teardown)

@@ -236,7 +236,7 @@ static void killed_test_binary_leaves_no_child(void **state)
     assert_true(k.n >= 3);   /* the watcher was among them, and went too */
     /* The probe's own temp folder, which it had no chance to remove. */
     if (strncmp(tmp, "/tmp/mb-test-", 13) == 0)
-        mb_scratch_remove(tmp);
+        mb_remove_tree(tmp);
     free(text);
     free(log);
 }

@@ -390,15 +390,15 @@ static void unknown_command_is_usage_error(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-    cmocka_unit_test_setup_teardown(run_writes_the_run_directory, mb_test_fixture_setup, mb_test_fixture_teardown),
-    cmocka_unit_test_setup_teardown(bad_scenario_exits_2_with_position, mb_test_fixture_setup, mb_test_fixture_teardown),
-    cmocka_unit_test_setup_teardown(external_redis_is_used_and_left_clean, mb_test_fixture_setup, mb_test_fixture_teardown),
-    cmocka_unit_test_setup_teardown(unusable_device_is_skipped_visibly, mb_test_fixture_setup, mb_test_fixture_teardown),
-    cmocka_unit_test_setup_teardown(native_worker_gets_the_watermark_rule, mb_test_fixture_setup,
-                                    mb_test_fixture_teardown),
-    cmocka_unit_test_setup_teardown(run_draws_charts, mb_test_fixture_setup, mb_test_fixture_teardown),
-    cmocka_unit_test_setup_teardown(run_against_baseline, mb_test_fixture_setup, mb_test_fixture_teardown),
-    cmocka_unit_test_setup_teardown(unknown_command_is_usage_error, mb_test_fixture_setup, mb_test_fixture_teardown),
+    cmocka_unit_test(run_writes_the_run_directory),
+    cmocka_unit_test(bad_scenario_exits_2_with_position),
+    cmocka_unit_test(external_redis_is_used_and_left_clean),
+    cmocka_unit_test(unusable_device_is_skipped_visibly),
+    cmocka_unit_test(native_worker_gets_the_watermark_rule),
+    cmocka_unit_test(run_draws_charts),
+    cmocka_unit_test(run_against_baseline),
+    cmocka_unit_test(unknown_command_is_usage_error),
 };
 
-MB_TEST_MAIN("mpsbench run (end to end)", tests, NULL, NULL)
+MB_TEST_MAIN_EACH("mpsbench run (end to end)", tests,
+                  mb_test_fixture_setup, mb_test_fixture_teardown)

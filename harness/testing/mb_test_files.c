@@ -1,6 +1,5 @@
 #include "mb_test_files.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,33 +12,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-void mb_test_remove_tree(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0)
-        return;
-    if (!S_ISDIR(st.st_mode)) {
-        unlink(path);
-        return;
-    }
-    DIR *d = opendir(path);
-    struct dirent *e;
-    while (d != NULL && (e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        size_t len = strlen(path) + strlen(e->d_name) + 2;
-        char *child = malloc(len);
-        if (child == NULL)
-            break;
-        snprintf(child, len, "%s/%s", path, e->d_name);
-        mb_test_remove_tree(child);
-        free(child);
-    }
-    if (d != NULL)
-        closedir(d);
-    rmdir(path);
-}
 
 int mb_test_count(const char *text, const char *needle)
 {

@@ -3,11 +3,6 @@
 #ifndef MB_TEST_FILES_H
 #define MB_TEST_FILES_H
 
-/* Removes path and, for a folder, everything below it, without a shell
- * and without following links.  Quiet: a test's temp folder that cannot
- * be removed must not fail the test. */
-void mb_test_remove_tree(const char *path);
-
 /* How many times needle stands in text (overlapping ones counted). */
 int mb_test_count(const char *text, const char *needle);
 

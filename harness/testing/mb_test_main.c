@@ -98,7 +98,8 @@ static const struct CMUnitTest *find_case(const struct CMUnitTest *tests, size_t
 }
 
 int mb_test_main(int argc, char **argv, const char *group, const struct CMUnitTest *tests,
-                 size_t n_tests, CMFixtureFunction setup, CMFixtureFunction teardown)
+                 size_t n_tests, CMFixtureFunction group_setup, CMFixtureFunction group_teardown,
+                 CMFixtureFunction each_setup, CMFixtureFunction each_teardown)
 {
     if (argc == 2 && strcmp(argv[1], "--list") == 0) {
         for (size_t i = 0; i < n_tests; i++)
@@ -118,7 +119,18 @@ int mb_test_main(int argc, char **argv, const char *group, const struct CMUnitTe
         fprintf(stderr, "usage: %s [--list | --run CASE]\n", argv[0]);
         return 2;
     }
-    int failed = _cmocka_run_group_tests(group, run, n_run, setup, teardown);
+    struct CMUnitTest *cases = malloc(n_run * sizeof *cases);
+    if (cases == NULL)
+        return 1;
+    for (size_t i = 0; i < n_run; i++) {
+        cases[i] = run[i];
+        if (cases[i].setup_func == NULL && cases[i].teardown_func == NULL) {
+            cases[i].setup_func = each_setup;
+            cases[i].teardown_func = each_teardown;
+        }
+    }
+    int failed = _cmocka_run_group_tests(group, cases, n_run, group_setup, group_teardown);
+    free(cases);
     if (failed != 0)
         return 1;
     /* Every case skipped: tell CTest, which shows it as "Skipped". */

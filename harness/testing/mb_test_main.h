@@ -58,15 +58,30 @@ double mb_test_time_scale(void);
 bool mb_test_have_program(const char *name);
 
 /* --list prints the case names; --run NAME runs one case; no argument
- * runs them all.  Exit 0 passed, 1 failed, 77 skipped, 2 bad usage. */
+ * runs them all.  Exit 0 passed, 1 failed, 77 skipped, 2 bad usage.
+ * group_setup and group_teardown run once around the cases; each_setup and
+ * each_teardown around every case whose row names neither of its own (a
+ * cmocka_unit_test row).  Any of the four may be NULL. */
 int mb_test_main(int argc, char **argv, const char *group, const struct CMUnitTest *tests,
-                 size_t n_tests, CMFixtureFunction setup, CMFixtureFunction teardown);
+                 size_t n_tests, CMFixtureFunction group_setup, CMFixtureFunction group_teardown,
+                 CMFixtureFunction each_setup, CMFixtureFunction each_teardown);
 
+/* The main of a test binary: setup and teardown run once, around the group. */
 #define MB_TEST_MAIN(group, tests, setup, teardown)                                     \
     int main(int argc, char **argv)                                                      \
     {                                                                                    \
         return mb_test_main(argc, argv, group, tests, sizeof(tests) / sizeof((tests)[0]), \
-                            setup, teardown);                                            \
+                            setup, teardown, NULL, NULL);                                \
+    }
+
+/* The same where most cases share one fixture: setup and teardown run
+ * around each case that names none of its own, so the table lists the
+ * cases (cmocka_unit_test) and only the exceptions name theirs. */
+#define MB_TEST_MAIN_EACH(group, tests, setup, teardown)                                \
+    int main(int argc, char **argv)                                                      \
+    {                                                                                    \
+        return mb_test_main(argc, argv, group, tests, sizeof(tests) / sizeof((tests)[0]), \
+                            NULL, NULL, setup, teardown);                                \
     }
 
 #endif

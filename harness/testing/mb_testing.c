@@ -81,7 +81,7 @@ void mb_test_env_stop(mb_test_env *t)
     mb_queue_free(t->q);
     mb_redis_server_stop(&t->redis);
     if (t->tmp != NULL && getenv("MB_TEST_KEEP") == NULL)
-        mb_scratch_remove(t->tmp);
+        mb_remove_tree(t->tmp);
     free(t->tmp);
     free(t->jobs);
     free(t->results);

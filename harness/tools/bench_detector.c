@@ -50,6 +50,7 @@
 #include "detector_logic.h"
 #include "fixtures.h"
 #include "mb_opts.h"
+#include "mb_exit.h"
 #include "mb_util.h"
 #include "process.h"
 #include "protocol.h"
@@ -552,7 +553,7 @@ static void teardown(det *d)
         mb_proc_stop(&d->worker[side], 5000);
     mb_queue_free(d->q);
     mb_redis_server_stop(&d->redis);
-    mb_scratch_remove(d->tmp);
+    mb_remove_tree(d->tmp);
     if (d->images != NULL)
         mb_fixture_paths_free(d->images, d->cfg.per_job);
     free(d->rounds);
@@ -616,11 +617,11 @@ int main(int argc, char **argv)
     if (parse_args(argc, argv, &d.cfg, &help, &err) != 0) {
         fprintf(stderr, "mpsbench-bench-detector: %s\n", err.msg);
         usage(stderr);
-        return MB_EXIT_USAGE;
+        return mb_exit_code(MB_EUSAGE, NULL);
     }
     if (help) {
         usage(stdout);
-        return MB_EXIT_OK;
+        return mb_exit_code(MB_OK, NULL);
     }
     char *worker = d.cfg.worker ? NULL : default_worker(argv[0]);
     if (worker != NULL)
@@ -656,5 +657,5 @@ int main(int argc, char **argv)
     for (int i = 0; i < d.cfg.n_replay; i++)
         free(d.cfg.replay_paths[i]);
     free(worker);
-    return rc == 0 ? MB_EXIT_OK : mb_err_exit_code(rc);
+    return mb_exit_code(rc, NULL);
 }

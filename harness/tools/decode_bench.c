@@ -24,6 +24,7 @@
 #include "fixtures.h"
 #include "gpu_decode.h"
 #include "image.h"
+#include "mb_exit.h"
 #include "mb_opts.h"
 #include "mb_util.h"
 #include "torch_api.h"
@@ -154,7 +155,7 @@ static int parse(int argc, char **argv, bench *b)
         int c;
         if (mb_opt_next(&it, opts, &c, &err) != 0) {
             fprintf(stderr, "mpsbench-decode-bench: %s\n", err.msg);
-            return 2;
+            return MB_EUSAGE;
         }
         if (c == MB_OPT_END)
             break;
@@ -174,7 +175,7 @@ static int parse(int argc, char **argv, bench *b)
             continue;
         }
         fprintf(stderr, "mpsbench-decode-bench: bad argument '%s'\n", it.arg ? it.arg : "");
-        return 2;
+        return MB_EUSAGE;
     }
     return 0;
 }
@@ -187,7 +188,7 @@ static int load_images(bench *b)
     if (mb_mkdir_p(b->dir, 0755, &err) != 0 ||
         mb_fixture_ensure(b->dir, b->w, b->h, MB_FORMAT_JPEG, b->distinct, &b->paths, &err) != 0) {
         fprintf(stderr, "fixtures in %s: %s\n", b->dir, err.msg);
-        return 1;
+        return MB_EIMAGE;
     }
     b->data = mb_calloc((size_t)b->n, sizeof *b->data);
     b->lens = mb_calloc((size_t)b->n, sizeof *b->lens);
@@ -195,7 +196,7 @@ static int load_images(bench *b)
         b->data[i] = (unsigned char *)mb_read_file(b->paths[i], &b->lens[i], &err);
         if (b->data[i] == NULL) {
             fprintf(stderr, "%s\n", err.msg);
-            return 1;
+            return MB_EIMAGE;
         }
     }
     for (int i = b->distinct; i < b->n; i++) {
@@ -210,7 +211,7 @@ int main(int argc, char **argv)
     bench b;
     int rc = parse(argc, argv, &b);
     if (rc != 0 || (rc = load_images(&b)) != 0)
-        return rc;
+        return mb_exit_code(rc, NULL);
     host_run(&b, 0, b.threads < b.n ? b.threads : b.n, b.threads);  /* warm-up */
     double one = host_run(&b, 0, b.n < 16 ? b.n : 16, 1);
     int n_one = b.n < 16 ? b.n : 16;
@@ -236,7 +237,7 @@ int main(int argc, char **argv)
         gpu_run(&g);
         if (g.rc != 0) {
             printf("gpu: failed: %s\n", g.err.msg);
-            rc = 1;
+            rc = MB_EIMAGE;
         } else {
             printf("gpu (%s backend), batch %d: %.1f images/s, host time in the call %.2f ms "
                    "per image\n", mb_gpu_decoder_backend(d), b.batch, b.n * 1000.0 / g.wall_ms,
@@ -268,5 +269,5 @@ int main(int argc, char **argv)
     free(b.data);
     free(b.lens);
     mb_fixture_paths_free(b.paths, b.distinct);
-    return rc;
+    return mb_exit_code(rc, NULL);
 }

@@ -29,6 +29,7 @@
 #include "fixtures.h"
 #include "mb_error.h"
 #include "mb_opts.h"
+#include "mb_exit.h"
 #include "mb_util.h"
 #include "process.h"
 #include "protocol.h"
@@ -390,7 +391,7 @@ static bool teardown(load_state *st, bool judge_exits, bool keep)
         if (keep)
             fprintf(stderr, "mpsbench-bench-load: logs kept in %s\n", st->tmp);
         else
-            mb_scratch_remove(st->tmp);
+            mb_remove_tree(st->tmp);
     }
     free(st->tmp);
     free(st->image);
@@ -430,8 +431,9 @@ static void print_ms(const char *label, const double *x, size_t n)
            mb_stats_mean(x, n), mb_stats_max(x, n));
 }
 
-/* Checks every job and prints the figures.  Returns the exit status. */
-static int report(const load_state *st, double wall_s)
+/* Checks every job and prints the figures.  Returns whether every job was
+ * answered once and ok. */
+static bool report(const load_state *st, double wall_s)
 {
     const load_config *c = st->cfg;
     long lost = 0, duplicated = 0, failed = 0;
@@ -484,7 +486,7 @@ static int report(const load_state *st, double wall_s)
     free(latency);
     free(worker);
     free(overhead);
-    return lost || duplicated || failed || st->unknown_answers ? MB_EXIT_EXPECTATION : MB_EXIT_OK;
+    return !(lost || duplicated || failed || st->unknown_answers);
 }
 
 int main(int argc, char **argv)
@@ -493,21 +495,24 @@ int main(int argc, char **argv)
     mb_err err;
     int prc = parse_args(argc, argv, &c, &err);
     if (prc == 1)
-        return MB_EXIT_OK;
+        return mb_exit_code(MB_OK, NULL);
     if (prc != 0) {
         fprintf(stderr, "mpsbench-bench-load: %s\n", err.msg);
         usage(stderr);
-        return MB_EXIT_USAGE;
+        return mb_exit_code(MB_EUSAGE, NULL);
     }
     char *worker_path = find_worker(argv[0], c.worker_path);
     load_state st = {.cfg = &c};
     st.n_slots = c.warmup + c.jobs;
     st.slots = mb_calloc((size_t)st.n_slots, sizeof *st.slots);
-    int status = MB_EXIT_OK;
+    /* The run is one expectation: every job answered once and ok, and every
+     * worker stopped cleanly. */
+    int error = MB_OK;
+    mb_outcome found = {0};
     bool started = setup(&st, worker_path, &err) == 0;
     if (!started) {
         fprintf(stderr, "mpsbench-bench-load: %s\n", err.msg);
-        status = MB_EXIT_INFRA;
+        error = MB_ESPAWN;
     } else {
         long window = c.workers * c.inflight;
         long got = run_jobs(&st, 0, c.warmup, window, &err);
@@ -523,18 +528,19 @@ int main(int argc, char **argv)
         st.cpu_workers_ms = w0 < 0 || w1 < 0 ? -1 : w1 - w0;
         if (got < 0) {
             fprintf(stderr, "mpsbench-bench-load: %s\n", err.msg);
-            status = MB_EXIT_INFRA;
+            error = MB_EREDIS;
         } else {
             /* A duplicate would arrive after its original: give stragglers
              * a moment to show up before judging. */
             while (collect_one(&st, 200, &err) == 1)
                 continue;
-            status = report(&st, wall_s);
+            if (!report(&st, wall_s))
+                found.cells_failed = 1;
         }
     }
     /* A failed start keeps the logs that explain it. */
-    if (!teardown(&st, started, c.keep || !started) && status == MB_EXIT_OK)
-        status = MB_EXIT_EXPECTATION;
+    if (!teardown(&st, started, c.keep || !started))
+        found.cells_failed = 1;
     free(worker_path);
-    return status;
+    return mb_exit_code(error, &found);
 }

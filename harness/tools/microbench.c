@@ -17,6 +17,7 @@
 #include "gbench_c.h"
 #include "image.h"
 #include "mb_opts.h"
+#include "mb_exit.h"
 #include "mb_util.h"
 #include "torch_api.h"
 
@@ -286,82 +287,83 @@ static char *default_cache(void)
     return mb_asprintf("%s/.cache/mpsbench/images/jpeg", home && *home ? home : "/tmp");
 }
 
-int main(int argc, char **argv)
+/* Says which device, library and threads the figures are about, in the JSON's
+ * context and (unless --quiet) on stderr. */
+static void describe_device(const bench_config *c, mb_device dev)
 {
-    bench_config c;
-    mb_err err;
-    if (parse_args(argc, argv, &c, &err) != 0) {
-        fprintf(stderr, "mpsbench-microbench: %s\n", err.msg);
-        usage(stderr);
-        return MB_EXIT_USAGE;
-    }
-    mb_device dev = pick_device(c.device);
-    char reason[512];
-    if (!mb_torch_device_usable(dev, reason, sizeof reason)) {
-        fprintf(stderr, "mpsbench-microbench: %s\n", reason);
-        return MB_EXIT_INFRA;
-    }
-    mb_torch_set_threads(mb_cpu_count());
     char desc[256];
     mb_torch_device_description(dev, desc, sizeof desc);
     mb_gb_add_context("mpsbench_device", mb_device_name(dev));
     mb_gb_add_context("mpsbench_device_description", desc);
     mb_gb_add_context("mpsbench_torch_version", mb_torch_version());
-    mb_gb_add_context("mpsbench_model", c.model);
-    if (!c.quiet)
+    mb_gb_add_context("mpsbench_model", c->model);
+    if (!c->quiet)
         fprintf(stderr, "mpsbench-microbench: %s (%s), torch %s, %d threads\n",
                 mb_device_name(dev), desc, mb_torch_version(), mb_torch_get_threads());
+}
 
-    mb_gb_options manual = {.use_manual_time = true, .unit = MB_GB_MS};
+/* Loads one model per precision into models[] and registers a forward case
+ * per precision and batch size; returns the cases (a model that does not
+ * load leaves its cases an error to report). */
+static forward_case *register_forward(const bench_config *c, mb_device dev,
+                                      mb_torch_model **models)
+{
     /* On a CPU one pass can outlast Google Benchmark's minimum time, and one
      * sample is no figure: --iterations fixes the count. */
-    mb_gb_options forward_opts = manual;
-    forward_opts.iterations = c.iterations;
-    forward_case *fcs = mb_calloc((size_t)(c.n_precisions * c.n_batches), sizeof *fcs);
-    mb_torch_model *models[MAX_LIST] = {0};
-    for (int p = 0; p < c.n_precisions; p++) {
-        mb_model_options mo = {.spec = c.model, .device = dev,
-                               .precision = (mb_precision)c.precisions[p],
-                               .channels_last = c.channels_last};
+    mb_gb_options forward_opts = {.use_manual_time = true, .unit = MB_GB_MS};
+    forward_opts.iterations = c->iterations;
+    forward_case *fcs = mb_calloc((size_t)(c->n_precisions * c->n_batches), sizeof *fcs);
+    for (int p = 0; p < c->n_precisions; p++) {
+        mb_model_options mo = {.spec = c->model, .device = dev,
+                               .precision = (mb_precision)c->precisions[p],
+                               .channels_last = c->channels_last};
         char *load_error = NULL;
+        mb_err err;
         if (mb_torch_model_load(&mo, &models[p], &err) != 0)
             load_error = mb_strdup(err.msg);
-        for (int b = 0; b < c.n_batches; b++) {
-            forward_case *fc = &fcs[p * c.n_batches + b];
-            *fc = (forward_case){models[p], c.batches[b], c.input_size,
+        for (int b = 0; b < c->n_batches; b++) {
+            forward_case *fc = &fcs[p * c->n_batches + b];
+            *fc = (forward_case){models[p], c->batches[b], c->input_size,
                                  load_error ? mb_strdup(load_error) : NULL};
-            char *name = mb_asprintf("forward/%s/batch:%d", precision_names[c.precisions[p]],
-                                     c.batches[b]);
+            char *name = mb_asprintf("forward/%s/batch:%d", precision_names[c->precisions[p]],
+                                     c->batches[b]);
             mb_gb_register(name, bench_forward, fc, &forward_opts, NULL);
             free(name);
         }
         free(load_error);
     }
+    return fcs;
+}
 
+enum { IMAGE_SIZES = 3 };
+
+/* Generates (or finds in cache) the fixtures of each size and registers a
+ * decode and a preprocess case per size, at full size and DCT-scaled. */
+static int register_images(const bench_config *c, const char *cache,
+                           image_case ics[IMAGE_SIZES][2], mb_err *err)
+{
     /* Image stages run on one core, as one decoding thread of the worker. */
-    static const int sizes[][2] = {{224, 224}, {1024, 768}, {4032, 3024}};
-    char *cache = c.cache ? mb_strdup(c.cache) : default_cache();
-    image_case ics[3][2];
-    memset(ics, 0, sizeof ics);
-    int rc = mb_mkdir_p(cache, 0755, &err);
-    for (int s = 0; s < 3 && rc == 0; s++) {
+    static const int sizes[IMAGE_SIZES][2] = {{224, 224}, {1024, 768}, {4032, 3024}};
+    mb_gb_options manual = {.use_manual_time = true, .unit = MB_GB_MS};
+    int rc = mb_mkdir_p(cache, 0755, err);
+    for (int s = 0; s < IMAGE_SIZES && rc == 0; s++) {
         char **paths = NULL;
         rc = mb_fixture_ensure(cache, sizes[s][0], sizes[s][1], MB_FORMAT_JPEG, FIXTURES, &paths,
-                               &err);
+                               err);
         if (rc != 0) {
-            fprintf(stderr, "mpsbench-microbench: fixtures: %s\n", err.msg);
+            fprintf(stderr, "mpsbench-microbench: fixtures: %s\n", err->msg);
             break;
         }
         for (int mode = 0; mode < 2; mode++) {
             image_case *ic = &ics[s][mode];
             ic->paths = paths;
             ic->n_paths = FIXTURES;
-            ic->min_side = mode == 1 ? c.input_size : 0;
-            ic->side = c.input_size;
+            ic->min_side = mode == 1 ? c->input_size : 0;
+            ic->side = c->input_size;
             ic->decoded = mb_calloc(FIXTURES, sizeof *ic->decoded);
             for (int i = 0; i < FIXTURES && rc == 0; i++)
                 rc = mb_image_decode_file(paths[i], ic->min_side, ic->min_side, &ic->decoded[i],
-                                          &err);
+                                          err);
             const char *how = mode == 1 ? "dct" : "full";
             char *name = mb_asprintf("decode/%dx%d/%s", sizes[s][0], sizes[s][1], how);
             mb_gb_register(name, bench_decode, ic, &manual, NULL);
@@ -371,17 +373,12 @@ int main(int argc, char **argv)
             free(name);
         }
     }
-    if (rc != 0) {
-        fprintf(stderr, "mpsbench-microbench: %s\n", err.msg);
-        return MB_EXIT_INFRA;
-    }
+    return rc;
+}
 
-    mb_gb_run_options ro = {.json_out = c.out, .console = !c.quiet, .filter = c.filter};
-    int ran = mb_gb_run(&ro, &err);
-    if (ran < 0)
-        fprintf(stderr, "mpsbench-microbench: %s\n", err.msg);
-
-    for (int s = 0; s < 3; s++) {
+static void free_images(image_case ics[IMAGE_SIZES][2])
+{
+    for (int s = 0; s < IMAGE_SIZES; s++) {
         for (int mode = 0; mode < 2; mode++) {
             for (int i = 0; ics[s][mode].decoded != NULL && i < FIXTURES; i++)
                 mb_image_free(&ics[s][mode].decoded[i]);
@@ -389,11 +386,47 @@ int main(int argc, char **argv)
         }
         mb_fixture_paths_free(ics[s][0].paths, FIXTURES);
     }
+}
+
+int main(int argc, char **argv)
+{
+    bench_config c;
+    mb_err err;
+    if (parse_args(argc, argv, &c, &err) != 0) {
+        fprintf(stderr, "mpsbench-microbench: %s\n", err.msg);
+        usage(stderr);
+        return mb_exit_code(MB_EUSAGE, NULL);
+    }
+    mb_device dev = pick_device(c.device);
+    char reason[512];
+    if (!mb_torch_device_usable(dev, reason, sizeof reason)) {
+        fprintf(stderr, "mpsbench-microbench: %s\n", reason);
+        return mb_exit_code(MB_EDEVICE, NULL);
+    }
+    mb_torch_set_threads(mb_cpu_count());
+    describe_device(&c, dev);
+
+    mb_torch_model *models[MAX_LIST] = {0};
+    forward_case *fcs = register_forward(&c, dev, models);
+    char *cache = c.cache ? mb_strdup(c.cache) : default_cache();
+    image_case ics[IMAGE_SIZES][2];
+    memset(ics, 0, sizeof ics);
+    if (register_images(&c, cache, ics, &err) != 0) {
+        fprintf(stderr, "mpsbench-microbench: %s\n", err.msg);
+        return mb_exit_code(MB_EIO, NULL);
+    }
+
+    mb_gb_run_options ro = {.json_out = c.out, .console = !c.quiet, .filter = c.filter};
+    int ran = mb_gb_run(&ro, &err);
+    if (ran < 0)
+        fprintf(stderr, "mpsbench-microbench: %s\n", err.msg);
+
+    free_images(ics);
     for (int i = 0; i < c.n_precisions * c.n_batches; i++)
         free(fcs[i].error);
     free(fcs);
     for (int p = 0; p < c.n_precisions; p++)
         mb_torch_model_free(models[p]);
     free(cache);
-    return ran < 0 ? MB_EXIT_INFRA : 0;
+    return mb_exit_code(ran < 0 ? MB_EIO : MB_OK, NULL);
 }

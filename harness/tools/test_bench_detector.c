@@ -92,7 +92,7 @@ static void pooled_streams_count_disjoint_verdicts(void **state)
     assert_string_equal(json_string_value(json_object_get(json_object_get(
                             json_array_get(streams, 1), "machine"), "note")), "stream 1");
     json_decref(root);
-    mb_test_remove_tree(dir);
+    mb_remove_tree(dir);
     free(s0);
     free(s1);
     free(out);
@@ -134,7 +134,7 @@ static void cut_stream_keeps_valid_rounds(void **state)
     assert_true(json_is_object(json_object_get(meta, "machine")));
     json_decref(meta);
     free(rows);
-    mb_test_remove_tree(dir);
+    mb_remove_tree(dir);
     free(rounds);
     free(log);
 }

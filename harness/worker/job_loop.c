@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "mb_exit.h"
 #include "mb_util.h"
 #include "protocol.h"
 
@@ -229,7 +230,7 @@ static void prefetch_next(void *ctx)
     taken_job *t = NULL;
     int got = take_job(cs, -1, &t);
     if (got < 0)
-        cs->infra_error = MB_EXIT_INFRA;
+        cs->infra_error = mb_exit_code(MB_EREDIS, NULL);
     if (got <= 0)
         return;
     cs->prefetched = t;
@@ -249,9 +250,9 @@ static void hand_off(void *ctx)
     int rc = send_result(cs->q, cs->c, &cs->unsent);
     if (rc == 0 && mb_queue_ack(cs->q, cs->c->jobs_stream, cs->c->group, cs->unsent_job->entry_id,
                                 &err) != 0)
-        rc = MB_EXIT_INFRA;
+        rc = mb_exit_code(MB_EREDIS, NULL);
     if (rc != 0)
-        cs->infra_error = MB_EXIT_INFRA;
+        cs->infra_error = mb_exit_code(MB_EREDIS, NULL);
     cs->handoff_ms = mb_now_ms() - t0;
     mb_result_clear(&cs->unsent);
     taken_free(cs->unsent_job);
@@ -281,7 +282,7 @@ int mb_job_loop_run(mb_queue *q, const mb_job_loop_config *c, mb_pipeline *pipel
     mb_err err;
     if (mb_queue_create_group(q, c->jobs_stream, c->group, &err) != 0) {
         fprintf(stderr, "mpsbench-worker: %s\n", err.msg);
-        return MB_EXIT_INFRA;
+        return mb_exit_code(MB_EREDIS, NULL);
     }
     consumer cs = {.q = q, .c = c, .pipeline = pipeline};
     /* Overlap between jobs only in a persistent worker that outlives an
@@ -302,7 +303,7 @@ int mb_job_loop_run(mb_queue *q, const mb_job_loop_config *c, mb_pipeline *pipel
         if (t == NULL) {
             int got = take_job(&cs, 500, &t);
             if (got < 0) {
-                status = MB_EXIT_INFRA;
+                status = mb_exit_code(MB_EREDIS, NULL);
                 break;
             }
             if (got == 0)
@@ -331,10 +332,10 @@ int mb_job_loop_run(mb_queue *q, const mb_job_loop_config *c, mb_pipeline *pipel
         if (cs.prefetched == NULL)
             hand_off(&cs);
         if (cs.infra_error != 0) {
-            status = MB_EXIT_INFRA;
+            status = mb_exit_code(MB_EREDIS, NULL);
         } else if (oom && c->exit_on_oom) {
             fputs("mpsbench-worker: out of memory; exiting as --on-oom exit asks\n", stderr);
-            status = MB_EXIT_EXPECTATION;
+            status = mb_exit_code(MB_EOOM, NULL);
         }
     }
     /* Only on an infrastructure failure: the job stays pending, and the

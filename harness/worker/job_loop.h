@@ -17,8 +17,8 @@ typedef struct mb_job_loop_config {
 } mb_job_loop_config;
 
 /* Creates the consumer group and serves jobs until *stop (answering any
- * job already taken).  0, or MB_EXIT_INFRA / MB_EXIT_EXPECTATION (an OOM
- * under --on-oom exit). */
+ * job already taken).  0, or the exit code (mb_exit_code) of MB_EREDIS,
+ * or of MB_EOOM (an OOM under --on-oom exit). */
 int mb_job_loop_run(mb_queue *q, const mb_job_loop_config *c, mb_pipeline *pipeline);
 
 #endif

@@ -25,24 +25,32 @@ void mb_memory_cap_apply_host(mb_memory_cap *cap, mb_device device, uint64_t byt
 #endif
 }
 
+/* Sets the device allocator's limit to the cap as a fraction of base bytes
+ * (at most 1 when clamp: CUDA refuses more) and says how, or why not. */
+static void set_fraction(mb_memory_cap *cap, mb_device device, uint64_t base, bool clamp,
+                         const char *what, const char *base_unknown)
+{
+    mb_err err;
+    double fraction = base ? (double)cap->bytes / (double)base : 0;
+    if (clamp && fraction > 1)
+        fraction = 1;
+    if (base == 0 || mb_torch_set_memory_fraction(device, fraction, &err) != 0) {
+        snprintf(cap->how, sizeof cap->how, "%s not set: %.200s", what,
+                 base ? err.msg : base_unknown);
+        return;
+    }
+    cap->enforced = true;
+    snprintf(cap->how, sizeof cap->how, "%s %.4f of %llu bytes", what, fraction,
+             (unsigned long long)base);
+}
+
 void mb_memory_cap_apply_device(mb_memory_cap *cap, mb_device device, bool watermark_fix)
 {
     if (cap->bytes == 0 || device == MB_DEVICE_CPU)
         return;
-    mb_err err;
     if (device == MB_DEVICE_CUDA) {
         uint64_t total = mb_torch_device_total_memory(device);
-        double fraction = total ? (double)cap->bytes / (double)total : 0;
-        if (fraction > 1)
-            fraction = 1;
-        if (total == 0 || mb_torch_set_memory_fraction(device, fraction, &err) != 0) {
-            snprintf(cap->how, sizeof cap->how, "CUDA memory fraction not set: %.200s",
-                     total ? err.msg : "device memory unknown");
-            return;
-        }
-        cap->enforced = true;
-        snprintf(cap->how, sizeof cap->how, "CUDA memory fraction %.4f of %llu bytes", fraction,
-                 (unsigned long long)total);
+        set_fraction(cap, device, total, true, "CUDA memory fraction", "device memory unknown");
         return;
     }
     if (watermark_fix) {
@@ -54,13 +62,6 @@ void mb_memory_cap_apply_device(mb_memory_cap *cap, mb_device device, bool water
     mb_device_memory mem;
     mb_torch_memory(device, &mem);
     uint64_t base = mem.recommended_max ? mem.recommended_max : mb_torch_device_total_memory(device);
-    double ratio = base ? (double)cap->bytes / (double)base : 0;
-    if (base == 0 || mb_torch_set_memory_fraction(device, ratio, &err) != 0) {
-        snprintf(cap->how, sizeof cap->how, "MPS watermark ratio not set: %.200s",
-                 base ? err.msg : "recommended working set unknown");
-        return;
-    }
-    cap->enforced = true;
-    snprintf(cap->how, sizeof cap->how, "MPS high watermark ratio %.4f of %llu bytes", ratio,
-             (unsigned long long)base);
+    set_fraction(cap, device, base, false, "MPS high watermark ratio",
+                 "recommended working set unknown");
 }

@@ -459,16 +459,16 @@ static void cuda_worker_serves_jobs(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-    cmocka_unit_test_setup_teardown(every_job_comes_back, setup, teardown),
-    cmocka_unit_test_setup_teardown(embeddings_do_not_depend_on_batch_size, setup, teardown),
-    cmocka_unit_test_setup_teardown(corrupt_image_fails_only_its_job, setup, teardown),
-    cmocka_unit_test_setup_teardown(decode_modes_on_the_cpu, setup, teardown),
-    cmocka_unit_test_setup_teardown(malformed_job_is_reported, setup, teardown),
-    cmocka_unit_test_setup_teardown(torchscript_model_serves_jobs, setup, teardown),
-    cmocka_unit_test_setup_teardown(bad_model_is_announced, setup, teardown),
-    cmocka_unit_test_setup_teardown(prefetched_jobs_keep_their_own_results, setup, teardown),
-    cmocka_unit_test_setup_teardown(sigterm_stops_cleanly, setup, teardown),
-    cmocka_unit_test_setup_teardown(cuda_worker_serves_jobs, setup, teardown),
+    cmocka_unit_test(every_job_comes_back),
+    cmocka_unit_test(embeddings_do_not_depend_on_batch_size),
+    cmocka_unit_test(corrupt_image_fails_only_its_job),
+    cmocka_unit_test(decode_modes_on_the_cpu),
+    cmocka_unit_test(malformed_job_is_reported),
+    cmocka_unit_test(torchscript_model_serves_jobs),
+    cmocka_unit_test(bad_model_is_announced),
+    cmocka_unit_test(prefetched_jobs_keep_their_own_results),
+    cmocka_unit_test(sigterm_stops_cleanly),
+    cmocka_unit_test(cuda_worker_serves_jobs),
 };
 
-MB_TEST_MAIN("worker (integration)", tests, NULL, NULL)
+MB_TEST_MAIN_EACH("worker (integration)", tests, setup, teardown)

@@ -22,13 +22,12 @@
 #include "memory_cap.h"
 #include "mps_device.h"
 #include "mb_opts.h"
+#include "mb_exit.h"
 #include "mb_util.h"
 #include "pipeline.h"
 #include "protocol.h"
 #include "queue.h"
 #include "torch_api.h"
-
-enum { EXIT_UNUSABLE_DEVICE = 4 };
 
 typedef struct worker_config {
     const char *redis_url;
@@ -413,7 +412,7 @@ static int announce(mb_queue *q, const worker_config *c, const char *hello)
     mb_err err;
     if (mb_queue_set(q, c->hello_key, hello, c->heartbeat_s * 5, &err) != 0) {
         fprintf(stderr, "mpsbench-worker: %s\n", err.msg);
-        return MB_EXIT_INFRA;
+        return MB_EREDIS;
     }
     return 0;
 }
@@ -436,11 +435,140 @@ static int check_model(const char *path)
             *nl = '\0';
         printf("not loadable: %s\n", err.msg[0] ? err.msg : "libtorch refused it");
         fflush(stdout);
-        return MB_EXIT_USAGE;
+        return mb_exit_code(MB_EINVAL, NULL);
     }
     mb_torch_model_free(m);
     printf("ok\n");
-    return MB_EXIT_OK;
+    return mb_exit_code(MB_OK, NULL);
+}
+
+/* What start-up leaves to the job loop, freed by worker_session_free. */
+typedef struct worker_session {
+    char default_id[64];
+    char *default_hello;
+    mb_queue *q;
+    mb_torch_model *model;
+    json_t *mps_probe;
+    char *hello;
+    mb_device dev;
+} worker_session;
+
+static void worker_session_free(worker_session *s)
+{
+    mb_torch_model_free(s->model);
+    mb_queue_free(s->q);
+    free(s->hello);
+    json_decref(s->mps_probe);
+    free(s->default_hello);
+}
+
+/* The worker's id and hello key when the harness gave none. */
+static void default_names(worker_config *c, worker_session *s)
+{
+    if (c->worker_id == NULL) {
+        snprintf(s->default_id, sizeof s->default_id, "w%ld", (long)getpid());
+        c->worker_id = s->default_id;
+    }
+    if (c->hello_key == NULL)
+        c->hello_key = s->default_hello =
+            mb_asprintf("%s:hello:%s", c->jobs_stream, c->worker_id);
+}
+
+static void install_signal_handlers(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    /* A dead Redis connection is an error to report, not a silent death. */
+    signal(SIGPIPE, SIG_IGN);
+}
+
+/* Probes the device, loads the model and announces the outcome in the hello
+ * record the harness waits for: "ready", or "unusable" or "error" with the
+ * reason.  Returns 0 when ready, else the exit code (after saying why). */
+static int start_up(worker_config *c, const mb_env_policy *env, worker_session *s)
+{
+    mb_err err;
+    mb_err_clear(&err);
+    if (mb_queue_connect(c->redis_url, 5000, &s->q, &err) != 0) {
+        fprintf(stderr, "mpsbench-worker: %s\n", err.msg);
+        return mb_exit_code(MB_EREDIS, NULL);
+    }
+    const char *device = env->force_cpu ? "cpu" : c->device;
+    mb_device dev = s->dev = (mb_device)mb_device_parse(device);
+    int threads = c->threads > 0 ? c->threads : mb_cpu_count();
+    mb_torch_set_threads(threads);
+
+    /* The host cap comes first so that the model itself counts against it. */
+    mb_memory_cap cap;
+    mb_memory_cap_apply_host(&cap, dev, c->memory_limit);
+
+    int error = MB_OK;
+    mb_outcome found = {0};
+    char reason[1024] = "";
+    mb_mps_class mps_class = MB_MPS_UNUSABLE;
+    int precision = parse_precision(c->precision);
+    if (precision < 0) {
+        snprintf(reason, sizeof reason, "unknown precision '%s'", c->precision);
+        s->hello = hello_json(c, env, device, "error", reason, 0, &cap, NULL);
+        error = MB_EUSAGE;
+    } else if (dev == MB_DEVICE_MPS &&
+               (s->mps_probe = probe_mps(large_probe_meaningful(c), &mps_class, reason,
+                                         sizeof reason)) != NULL &&
+               !(mps_class == MB_MPS_USABLE ||
+                 (mps_class == MB_MPS_PARAVIRTUAL && c->allow_paravirtual_mps))) {
+        s->hello = hello_json(c, env, device, "unusable", reason, 0, &cap, s->mps_probe);
+        found.device_unusable = true;
+    } else if (dev != MB_DEVICE_MPS && !mb_torch_device_usable(dev, reason, sizeof reason)) {
+        s->hello = hello_json(c, env, device, "unusable", reason, 0, &cap, NULL);
+        found.device_unusable = true;
+    } else {
+        mb_model_options mo = {.spec = c->model, .device = dev,
+                               .precision = (mb_precision)precision,
+                               .channels_last = c->channels_last};
+        if (mb_torch_model_load(&mo, &s->model, &err) != 0) {
+            s->hello = hello_json(c, env, device, "error", err.msg, 0, &cap, s->mps_probe);
+            error = MB_EWORKER;
+        } else {
+            mb_memory_cap_apply_device(&cap, dev, env->watermark_fix);
+            s->hello = hello_json(c, env, device, "ready", NULL, mb_torch_model_dim(s->model),
+                                  &cap, s->mps_probe);
+        }
+    }
+    int announced = announce(s->q, c, s->hello);
+    int status = mb_exit_code(error, &found);
+    if (status != 0)
+        fprintf(stderr, "mpsbench-worker: %s\n", reason[0] ? reason : err.msg);
+    return status != 0 ? status : mb_exit_code(announced, NULL);
+}
+
+/* Consumes jobs until a stop signal, with the heartbeat beside it; removes
+ * the hello key when done.  Returns the exit code. */
+static int serve(worker_config *c, const mb_env_policy *env, worker_session *s)
+{
+    heartbeat hb = {.config = c, .hello = s->hello};
+    bool hb_running = pthread_create(&hb.thread, NULL, heartbeat_main, &hb) == 0;
+    mb_pipeline pipeline;
+    mb_pipeline_init(&pipeline, s->model, s->dev);
+    pipeline.decode_threads = c->decode_threads;
+    /* FORCE_CPU skips MPS altogether, and with it the MPS accounting fault. */
+    pipeline.emulate_mps_accounting = c->fault_mps_accounting && !env->force_cpu;
+    mb_job_loop_config lc = {
+        .jobs_stream = c->jobs_stream, .results_stream = c->results_stream, .group = c->group,
+        .worker_id = c->worker_id, .fork_per_job = c->fork_per_job,
+        .exit_on_oom = c->exit_on_oom, .fault_crash_after = c->fault_crash_after,
+        .fault_hang_after = c->fault_hang_after, .stop = &stop_requested,
+    };
+    int status = mb_job_loop_run(s->q, &lc, &pipeline);
+    if (hb_running) {
+        hb.stop = 1;
+        pthread_join(hb.thread, NULL);
+    }
+    mb_queue_del(s->q, c->hello_key, NULL);
+    mb_pipeline_free(&pipeline);
+    return status;
 }
 
 int main(int argc, char **argv)
@@ -450,7 +578,7 @@ int main(int argc, char **argv)
     if (parse_args(argc, argv, &c, &err) != 0) {
         fprintf(stderr, "mpsbench-worker: %s\n", err.msg);
         usage(stderr);
-        return MB_EXIT_USAGE;
+        return mb_exit_code(MB_EUSAGE, NULL);
     }
     /* Before anything touches a device: the MPS allocator reads the
      * watermark variables once, when it is created. */
@@ -461,106 +589,12 @@ int main(int argc, char **argv)
     if (c.check_model != NULL)
         return check_model(c.check_model);
 
-    char default_id[64];
-    if (c.worker_id == NULL) {
-        snprintf(default_id, sizeof default_id, "w%ld", (long)getpid());
-        c.worker_id = default_id;
-    }
-    char *default_hello = NULL;
-    if (c.hello_key == NULL)
-        c.hello_key = default_hello = mb_asprintf("%s:hello:%s", c.jobs_stream, c.worker_id);
-
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stop_signal;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    /* A dead Redis connection is an error to report, not a silent death. */
-    signal(SIGPIPE, SIG_IGN);
-
-    mb_queue *q = NULL;
-    if (mb_queue_connect(c.redis_url, 5000, &q, &err) != 0) {
-        fprintf(stderr, "mpsbench-worker: %s\n", err.msg);
-        free(default_hello);
-        return MB_EXIT_INFRA;
-    }
-    const char *device = env.force_cpu ? "cpu" : c.device;
-    mb_device dev = (mb_device)mb_device_parse(device);
-    int threads = c.threads > 0 ? c.threads : mb_cpu_count();
-    mb_torch_set_threads(threads);
-
-    /* The host cap comes first so that the model itself counts against it. */
-    mb_memory_cap cap;
-    mb_memory_cap_apply_host(&cap, dev, c.memory_limit);
-
-    int status = 0;
-    char reason[1024] = "";
-    char *hello = NULL;
-    json_t *mps_probe = NULL;
-    mb_mps_class mps_class = MB_MPS_UNUSABLE;
-    mb_torch_model *model = NULL;
-    int precision = parse_precision(c.precision);
-    if (precision < 0) {
-        snprintf(reason, sizeof reason, "unknown precision '%s'", c.precision);
-        hello = hello_json(&c, &env, device, "error", reason, 0, &cap, NULL);
-        status = MB_EXIT_USAGE;
-    } else if (dev == MB_DEVICE_MPS &&
-               (mps_probe = probe_mps(large_probe_meaningful(&c), &mps_class, reason,
-                                      sizeof reason)) != NULL &&
-               !(mps_class == MB_MPS_USABLE ||
-                 (mps_class == MB_MPS_PARAVIRTUAL && c.allow_paravirtual_mps))) {
-        hello = hello_json(&c, &env, device, "unusable", reason, 0, &cap, mps_probe);
-        status = EXIT_UNUSABLE_DEVICE;
-    } else if (dev != MB_DEVICE_MPS && !mb_torch_device_usable(dev, reason, sizeof reason)) {
-        hello = hello_json(&c, &env, device, "unusable", reason, 0, &cap, NULL);
-        status = EXIT_UNUSABLE_DEVICE;
-    } else {
-        mb_model_options mo = {.spec = c.model, .device = dev, .precision = (mb_precision)precision,
-                               .channels_last = c.channels_last};
-        if (mb_torch_model_load(&mo, &model, &err) != 0) {
-            hello = hello_json(&c, &env, device, "error", err.msg, 0, &cap, mps_probe);
-            status = MB_EXIT_INFRA;
-        } else {
-            mb_memory_cap_apply_device(&cap, dev, env.watermark_fix);
-            hello = hello_json(&c, &env, device, "ready", NULL, mb_torch_model_dim(model), &cap,
-                               mps_probe);
-        }
-    }
-    if (announce(q, &c, hello) != 0 || status != 0) {
-        if (status != 0)
-            fprintf(stderr, "mpsbench-worker: %s\n", reason[0] ? reason : err.msg);
-        free(hello);
-        json_decref(mps_probe);
-        mb_queue_free(q);
-        mb_torch_model_free(model);
-        free(default_hello);
-        return status != 0 ? status : MB_EXIT_INFRA;
-    }
-
-    heartbeat hb = {.config = &c, .hello = hello};
-    bool hb_running = pthread_create(&hb.thread, NULL, heartbeat_main, &hb) == 0;
-    mb_pipeline pipeline;
-    mb_pipeline_init(&pipeline, model, dev);
-    pipeline.decode_threads = c.decode_threads;
-    /* FORCE_CPU skips MPS altogether, and with it the MPS accounting fault. */
-    pipeline.emulate_mps_accounting = c.fault_mps_accounting && !env.force_cpu;
-    mb_job_loop_config lc = {
-        .jobs_stream = c.jobs_stream, .results_stream = c.results_stream, .group = c.group,
-        .worker_id = c.worker_id, .fork_per_job = c.fork_per_job, .exit_on_oom = c.exit_on_oom,
-        .fault_crash_after = c.fault_crash_after, .fault_hang_after = c.fault_hang_after,
-        .stop = &stop_requested,
-    };
-    status = mb_job_loop_run(q, &lc, &pipeline);
-    if (hb_running) {
-        hb.stop = 1;
-        pthread_join(hb.thread, NULL);
-    }
-    mb_queue_del(q, c.hello_key, NULL);
-    mb_pipeline_free(&pipeline);
-    mb_torch_model_free(model);
-    mb_queue_free(q);
-    free(hello);
-    json_decref(mps_probe);
-    free(default_hello);
+    worker_session s = {0};
+    default_names(&c, &s);
+    install_signal_handlers();
+    int status = start_up(&c, &env, &s);
+    if (status == 0)
+        status = serve(&c, &env, &s);
+    worker_session_free(&s);
     return status;
 }
