@@ -118,8 +118,8 @@ typedef struct mb_images {
 typedef struct mb_fault {
     bool emulate_mps_accounting; /* the MPS watermark check with the seed's garbage
                                     "other allocations": fix-off cells OOM on any device */
-    int crash_after_jobs;        /* > 0: the worker kills itself (SIGKILL) in job N+1 */
-    int hang_after_jobs;         /* > 0: the worker stops answering in job N+1 */
+    int crash_after_jobs;        /* > 0: the worker kills itself (SIGKILL) as it takes job N+1 */
+    int hang_after_jobs;         /* > 0: the worker stops answering as it takes job N+1 */
     double slowdown;             /* each job takes this fraction longer */
 } mb_fault;
 

@@ -104,9 +104,11 @@ static const mb__key fault_keys[] = {
     BOOL_ROW(mb_fault, "emulate_mps_accounting", emulate_mps_accounting, "false",
              "harness self-test: fix-off cells OOM as on the seed's Mac"),
     INT_ROW(mb_fault, "crash_after_jobs", crash_after_jobs, 0, 100000, "0",
-            "harness self-test: the worker kills itself in job N+1"),
+            "harness self-test: the worker kills itself as it takes job N+1 (with "
+            "`inflight` > 1, during job N's last batch: both are reported crashed)"),
     INT_ROW(mb_fault, "hang_after_jobs", hang_after_jobs, 0, 100000, "0",
-            "harness self-test: the worker stops answering in job N+1"),
+            "harness self-test: the worker stops answering as it takes job N+1 "
+            "(likewise)"),
     /* Up to 100 times slower: more is no longer a benchmark. */
     FRACTION_ROW(mb_fault, "slowdown", slowdown, 100.0, "0%",
                  "harness self-test: each job takes this much longer"),
