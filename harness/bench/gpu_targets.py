@@ -145,7 +145,60 @@ def decode_section(benches):
     return lines
 
 
-def render(card, torch_version, fwd_w, fwd_tv, e2e, rq, e2e_host=None, decode=()):
+GAP_STAGES = ("tail_ms", "handoff_ms", "dequeue_ms", "setup_ms", "first_batch_ms")
+
+
+def median(values):
+    v = sorted(values)
+    n = len(v)
+    return None if n == 0 else (v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2)
+
+
+def gap_rows(label, run_json):
+    """Rows of the gap section for one e2e run.json: per cell, the time per
+    job that the repetition's throughput implies, the job's own wall and
+    forward (medians of the measured jobs that succeeded), and what runs
+    between two jobs (the worker's `gap` record, issue 18)."""
+    rows = []
+    for c in run_json.get("cells", []):
+        jobs = [j for j in c.get("jobs", []) if not j.get("warmup") and j.get("status") == "ok"]
+        ips = c.get("images_per_second_median")
+        if not jobs or not ips:
+            continue
+        per_job = 1000.0 * c["images_per_job"] / ips
+        wall = median([j["wall_ms"] for j in jobs])
+        fwd = median([j["forward_ms"] for j in jobs])
+        gaps = [j["gap"] for j in jobs if isinstance(j.get("gap"), dict)]
+        stages = [median([g[k] for g in gaps if isinstance(g.get(k), (int, float))])
+                  for k in GAP_STAGES]
+        ahead = "%d/%d" % (sum(1 for g in gaps if g.get("prefetched")), len(gaps)) if gaps else "-"
+        rows.append("| %dx%d | %s | %.1f | %.1f | %.1f | %.0f%% | %s | %s |" % (
+            c["image_width"], c["image_height"], label, per_job, wall, fwd,
+            100 * fwd / per_job, " / ".join(fmt(v, "%.2f") for v in stages), ahead))
+    return rows
+
+
+def gap_section(runs):
+    """runs: (label, run.json) pairs."""
+    rows = [r for label, doc in runs for r in gap_rows(label, doc)]
+    if not rows:
+        return []
+    return ["", "## Where a job's time goes, batch 32 (medians over the measured jobs), ms", "",
+            "Per job in the repetition: the images of a job over the repetition's throughput, "
+            "so it includes the repetition's start and end (the first job decodes with the "
+            "pipeline empty, the harness collects the last result); job wall: the worker's "
+            "`wall_ms` for the job (a job taken ahead starts before the previous one ends, so "
+            "consecutive walls overlap); between jobs: the worker's `gap` record (the previous "
+            "job's tail / its result's hand-off / dequeue / set-up / waiting for the first "
+            "batch), and how many jobs were taken ahead during the previous one's last batch.",
+            "",
+            "| source | decode | per job in the repetition | job wall | forward "
+            "| forward share | between jobs (tail / hand-off / dequeue / setup / first batch) "
+            "| taken ahead |",
+            "|---|---|---|---|---|---|---|---|"] + rows
+
+
+def render(card, torch_version, fwd_w, fwd_tv, e2e, rq, e2e_host=None, decode=(), gaps=()):
     lines = ["# Performance targets on %s" % card, ""]
     lines.append("Every figure below was measured in one run of `ci/gpu-machine.sh targets` "
                  "on this card (torch %s); no anchor comes from another machine." % torch_version)
@@ -191,6 +244,7 @@ def render(card, torch_version, fwd_w, fwd_tv, e2e, rq, e2e_host=None, decode=()
             st = v[1]
             lines.append("| %s | %s | %s |" % (size, who, " | ".join(
                 "%.1f" % st[k] for k in STAGES)))
+    lines += gap_section(gaps)
     if decode:
         lines += decode_section(decode)
     lines += ["", "## Targets (the worker's default, decode: auto)", "",
@@ -226,9 +280,12 @@ def main():
     for d in a.rq:
         rq.update(load_cells(d))
     decode = [load(p) for p in a.decode if os.path.exists(p)]
+    gaps = [(label, load(os.path.join(d, "run.json")))
+            for label, d in (("auto", a.e2e), ("host", a.e2e_host))
+            if d and os.path.exists(os.path.join(d, "run.json"))]
     print(render(a.card, tv.get("torch_version", "?"), fwd_w, forward_table(tv),
                  load_cells(a.e2e), rq, load_cells(a.e2e_host) if a.e2e_host else None,
-                 decode), end="")
+                 decode, gaps), end="")
 
 
 if __name__ == "__main__":

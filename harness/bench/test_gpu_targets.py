@@ -102,5 +102,30 @@ class Targets(unittest.TestCase):
         self.assertNotIn("%%", text)
 
 
+class GapSection(unittest.TestCase):
+    def run_json(self):
+        job = {"status": "ok", "wall_ms": 45.0, "forward_ms": 43.0,
+               "gap": {"prefetched": True, "tail_ms": 0.1, "handoff_ms": 0.3, "dequeue_ms": 0.0,
+                       "setup_ms": 0.02, "first_batch_ms": 0.0}}
+        warm = dict(job, warmup=True, wall_ms=900.0)
+        failed = dict(job, status="oom", wall_ms=1.0)
+        return {"cells": [{"image_width": 224, "image_height": 224, "images_per_job": 256,
+                           "images_per_second_median": 5120.0,
+                           "jobs": [warm, failed, job, dict(job, gap={"prefetched": False})]}]}
+
+    def test_row_divides_the_job_by_the_repetition_throughput(self):
+        rows = gt.gap_rows("auto", self.run_json())
+        self.assertEqual(len(rows), 1)
+        # 256 images at 5120 img/s: 50 ms a job; the forward's share 43/50;
+        # warm-up and failed jobs left out; one of two measured jobs taken ahead
+        self.assertEqual(rows[0], "| 224x224 | auto | 50.0 | 45.0 | 43.0 | 86% "
+                                  "| 0.10 / 0.30 / 0.00 / 0.02 / 0.00 | 1/2 |")
+
+    def test_no_throughput_no_row(self):
+        doc = self.run_json()
+        doc["cells"][0]["images_per_second_median"] = None
+        self.assertEqual(gt.gap_section([("auto", doc)]), [])
+
+
 if __name__ == "__main__":
     unittest.main()
