@@ -1,4 +1,4 @@
-# latency: drawn by `mpsbench plot` from results/reference/gpu-h200/gpu-vs-cpu/run.json.
+# latency: drawn by `mpsbench plot` from gpu-vs-cpu/run.json.
 # Edit and re-plot from this folder: gnuplot latency.gp
 # One format only: gnuplot -e "fmt='png'" latency.gp
 # Device colours, the same in every chart: cuda #5a9e00, mps #8e44ad, cpu #1f77b4.
@@ -32,7 +32,7 @@ set title "224x224 images"
 set yrange [-0.6:7.6]
 set ytics ("cuda b1" 7, "cuda b8" 6, "cuda b16" 5, "cuda b32" 4, "cpu b1" 3, "cpu b8" 2, "cpu b16" 1, "cpu b32" 0) scale 0 font ",10"
 set logscale x
-set xrange [6.28695:1351.9]
+set xrange [6.61408:932.26]
 plot 'latency.dat' index 0 using 4:1:2:6:8 with xerrorbars ps 0 lw 1.5 lc rgb variable notitle, \
      '' index 0 using 4:1:3:5:($1-0.3):($1+0.3):8 with boxxyerror fs solid 0.35 border lc rgb variable notitle, \
      '' index 0 using 4:1:4:4:($1-0.3):($1+0.3) with boxxyerror lw 2.5 lc rgb "black" notitle, \
@@ -43,7 +43,7 @@ set title "1024x768 images"
 set yrange [-0.6:7.6]
 set ytics ("cuda b1" 7, "cuda b8" 6, "cuda b16" 5, "cuda b32" 4, "cpu b1" 3, "cpu b8" 2, "cpu b16" 1, "cpu b32" 0) scale 0 font ",10"
 set logscale x
-set xrange [14.138:1451.4]
+set xrange [10.4228:1366.74]
 plot 'latency.dat' index 2 using 4:1:2:6:8 with xerrorbars ps 0 lw 1.5 lc rgb variable notitle, \
      '' index 2 using 4:1:3:5:($1-0.3):($1+0.3):8 with boxxyerror fs solid 0.35 border lc rgb variable notitle, \
      '' index 2 using 4:1:4:4:($1-0.3):($1+0.3) with boxxyerror lw 2.5 lc rgb "black" notitle, \

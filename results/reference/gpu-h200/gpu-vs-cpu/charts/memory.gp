@@ -1,4 +1,4 @@
-# memory: drawn by `mpsbench plot` from results/reference/gpu-h200/gpu-vs-cpu/run.json.
+# memory: drawn by `mpsbench plot` from gpu-vs-cpu/run.json.
 # Edit and re-plot from this folder: gnuplot memory.gp
 # One format only: gnuplot -e "fmt='png'" memory.gp
 # Device colours, the same in every chart: cuda #5a9e00, mps #8e44ad, cpu #1f77b4.
@@ -33,7 +33,7 @@ set title "224x224 images"
 unset arrow
 unset label
 unset logscale y
-set yrange [0:1205.87]
+set yrange [0:1172.37]
 set format y "%g"
 set ytics autofreq
 set mytics default
@@ -45,7 +45,7 @@ set title "1024x768 images"
 unset arrow
 unset label
 unset logscale y
-set yrange [0:1218.15]
+set yrange [0:1172.14]
 set format y "%g"
 set ytics autofreq
 set mytics default

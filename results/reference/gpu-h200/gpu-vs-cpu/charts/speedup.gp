@@ -1,4 +1,4 @@
-# speedup: drawn by `mpsbench plot` from results/reference/gpu-h200/gpu-vs-cpu/run.json.
+# speedup: drawn by `mpsbench plot` from gpu-vs-cpu/run.json.
 # Edit and re-plot from this folder: gnuplot speedup.gp
 # One format only: gnuplot -e "fmt='png'" speedup.gp
 # Device colours, the same in every chart: cuda #5a9e00, mps #8e44ad, cpu #1f77b4.
@@ -35,9 +35,9 @@ unset label
 set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb "#888888"
 set label "as fast as the CPU" at graph 0.01, first 1 offset 0,0.6 tc rgb "#666666"
 set logscale y
-set yrange [0.625:173.386]
+set yrange [0.625:85.0354]
 set format y "%g"
-set ytics ("1" 1, "2" 2, "5" 5, "10" 10, "20" 20, "50" 50, "100" 100)
+set ytics ("1" 1, "2" 2, "5" 5, "10" 10, "20" 20, "50" 50)
 set mytics 10
 plot 'speedup.dat' index 0 using 1:2 with linespoints lc rgb "#5a9e00" lw 2 pt 7 ps 1.3 dt 1 title "cuda"
 set origin 0.5000,0.0689
@@ -48,7 +48,7 @@ unset label
 set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb "#888888"
 set label "as fast as the CPU" at graph 0.01, first 1 offset 0,0.6 tc rgb "#666666"
 set logscale y
-set yrange [0.625:55.9054]
+set yrange [0.625:51.5108]
 set format y "%g"
 set ytics ("1" 1, "2" 2, "5" 5, "10" 10, "20" 20, "50" 50)
 set mytics 10

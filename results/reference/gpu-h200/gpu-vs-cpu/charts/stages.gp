@@ -1,4 +1,4 @@
-# stages: drawn by `mpsbench plot` from results/reference/gpu-h200/gpu-vs-cpu/run.json.
+# stages: drawn by `mpsbench plot` from gpu-vs-cpu/run.json.
 # Edit and re-plot from this folder: gnuplot stages.gp
 # One format only: gnuplot -e "fmt='png'" stages.gp
 # Device colours, the same in every chart: cuda #5a9e00, mps #8e44ad, cpu #1f77b4.

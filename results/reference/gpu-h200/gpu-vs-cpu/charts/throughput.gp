@@ -1,4 +1,4 @@
-# throughput: drawn by `mpsbench plot` from results/reference/gpu-h200/gpu-vs-cpu/run.json.
+# throughput: drawn by `mpsbench plot` from gpu-vs-cpu/run.json.
 # Edit and re-plot from this folder: gnuplot throughput.gp
 # One format only: gnuplot -e "fmt='png'" throughput.gp
 # Device colours, the same in every chart: cuda #5a9e00, mps #8e44ad, cpu #1f77b4.
@@ -31,7 +31,7 @@ set origin 0.0000,0.0689
 set size 0.5000,0.7449
 set title "224x224 images"
 set logscale y
-set yrange [20.1881:6029.58]
+set yrange [29.3874:5571.5]
 set format y "%g"
 set ytics ("50" 50, "100" 100, "200" 200, "500" 500, "1000" 1000, "2000" 2000, "5000" 5000)
 set mytics 10
@@ -41,9 +41,9 @@ set origin 0.5000,0.0689
 set size 0.5000,0.7449
 set title "1024x768 images"
 set logscale y
-set yrange [19.8925:2309.53]
+set yrange [22.596:3519.55]
 set format y "%g"
-set ytics ("20" 20, "50" 50, "100" 100, "200" 200, "500" 500, "1000" 1000, "2000" 2000)
+set ytics ("50" 50, "100" 100, "200" 200, "500" 500, "1000" 1000, "2000" 2000)
 set mytics 10
 plot 'throughput.dat' index 2 using 1:2:3:4 with yerrorlines lc rgb "#5a9e00" lw 2 pt 7 ps 1.3 dt 1 title "cuda", \
      'throughput.dat' index 3 using 1:2:3:4 with yerrorlines lc rgb "#1f77b4" lw 2 pt 7 ps 1.3 dt 2 title "cpu"

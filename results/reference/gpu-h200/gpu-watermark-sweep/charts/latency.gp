@@ -1,4 +1,4 @@
-# latency: drawn by `mpsbench plot` from results/reference/gpu-h200/gpu-watermark-sweep/run.json.
+# latency: drawn by `mpsbench plot` from gpu-watermark-sweep/run.json.
 # Edit and re-plot from this folder: gnuplot latency.gp
 # One format only: gnuplot -e "fmt='png'" latency.gp
 # Device colours, the same in every chart: cuda #5a9e00, mps #8e44ad, cpu #1f77b4.
@@ -32,7 +32,7 @@ set title "224x224 images"
 set yrange [-0.6:15.6]
 set ytics ("cuda b8, fix off (no effect: MPS only), cleanup off" 15, "cuda b32, fix off (no effect: MPS only), cleanup off" 14, "cuda b8, fix off (no effect: MPS only), cleanup on" 13, "cuda b32, fix off (no effect: MPS only), cleanup on" 12, "cuda b8, fix on (no effect: MPS only), cleanup off" 11, "cuda b32, fix on (no effect: MPS only), cleanup off" 10, "cuda b8, fix on (no effect: MPS only), cleanup on" 9, "cuda b32, fix on (no effect: MPS only), cleanup on" 8, "cpu b8, fix off (no effect: MPS only), cleanup off" 7, "cpu b32, fix off (no effect: MPS only), cleanup off" 6, "cpu b8, fix off (no effect: MPS only), cleanup on" 5, "cpu b32, fix off (no effect: MPS only), cleanup on" 4, "cpu b8, fix on (no effect: MPS only), cleanup off" 3, "cpu b32, fix on (no effect: MPS only), cleanup off" 2, "cpu b8, fix on (no effect: MPS only), cleanup on" 1, "cpu b32, fix on (no effect: MPS only), cleanup on" 0) scale 0 font ",10"
 set logscale x
-set xrange [6.36519:1432.11]
+set xrange [6.19214:1280.58]
 plot 'latency.dat' index 0 using 4:1:2:6:8 with xerrorbars ps 0 lw 1.5 lc rgb variable notitle, \
      '' index 0 using 4:1:3:5:($1-0.3):($1+0.3):8 with boxxyerror fs solid 0.35 border lc rgb variable notitle, \
      '' index 0 using 4:1:4:4:($1-0.3):($1+0.3) with boxxyerror lw 2.5 lc rgb "black" notitle, \
@@ -43,7 +43,7 @@ set title "1024x768 images"
 set yrange [-0.6:15.6]
 set ytics ("cuda b8, fix off (no effect: MPS only), cleanup off" 15, "cuda b32, fix off (no effect: MPS only), cleanup off" 14, "cuda b8, fix off (no effect: MPS only), cleanup on" 13, "cuda b32, fix off (no effect: MPS only), cleanup on" 12, "cuda b8, fix on (no effect: MPS only), cleanup off" 11, "cuda b32, fix on (no effect: MPS only), cleanup off" 10, "cuda b8, fix on (no effect: MPS only), cleanup on" 9, "cuda b32, fix on (no effect: MPS only), cleanup on" 8, "cpu b8, fix off (no effect: MPS only), cleanup off" 7, "cpu b32, fix off (no effect: MPS only), cleanup off" 6, "cpu b8, fix off (no effect: MPS only), cleanup on" 5, "cpu b32, fix off (no effect: MPS only), cleanup on" 4, "cpu b8, fix on (no effect: MPS only), cleanup off" 3, "cpu b32, fix on (no effect: MPS only), cleanup off" 2, "cpu b8, fix on (no effect: MPS only), cleanup on" 1, "cpu b32, fix on (no effect: MPS only), cleanup on" 0) scale 0 font ",10"
 set logscale x
-set xrange [15.0793:1433.94]
+set xrange [11.7025:1303.21]
 plot 'latency.dat' index 2 using 4:1:2:6:8 with xerrorbars ps 0 lw 1.5 lc rgb variable notitle, \
      '' index 2 using 4:1:3:5:($1-0.3):($1+0.3):8 with boxxyerror fs solid 0.35 border lc rgb variable notitle, \
      '' index 2 using 4:1:4:4:($1-0.3):($1+0.3) with boxxyerror lw 2.5 lc rgb "black" notitle, \
@@ -54,7 +54,7 @@ set title "4032x3024 images"
 set yrange [-0.6:15.6]
 set ytics ("cuda b8, fix off (no effect: MPS only), cleanup off" 15, "cuda b32, fix off (no effect: MPS only), cleanup off" 14, "cuda b8, fix off (no effect: MPS only), cleanup on" 13, "cuda b32, fix off (no effect: MPS only), cleanup on" 12, "cuda b8, fix on (no effect: MPS only), cleanup off" 11, "cuda b32, fix on (no effect: MPS only), cleanup off" 10, "cuda b8, fix on (no effect: MPS only), cleanup on" 9, "cuda b32, fix on (no effect: MPS only), cleanup on" 8, "cpu b8, fix off (no effect: MPS only), cleanup off" 7, "cpu b32, fix off (no effect: MPS only), cleanup off" 6, "cpu b8, fix off (no effect: MPS only), cleanup on" 5, "cpu b32, fix off (no effect: MPS only), cleanup on" 4, "cpu b8, fix on (no effect: MPS only), cleanup off" 3, "cpu b32, fix on (no effect: MPS only), cleanup off" 2, "cpu b8, fix on (no effect: MPS only), cleanup on" 1, "cpu b32, fix on (no effect: MPS only), cleanup on" 0) scale 0 font ",10"
 set logscale x
-set xrange [84.1946:1731.67]
+set xrange [74.0503:1284.32]
 plot 'latency.dat' index 4 using 4:1:2:6:8 with xerrorbars ps 0 lw 1.5 lc rgb variable notitle, \
      '' index 4 using 4:1:3:5:($1-0.3):($1+0.3):8 with boxxyerror fs solid 0.35 border lc rgb variable notitle, \
      '' index 4 using 4:1:4:4:($1-0.3):($1+0.3) with boxxyerror lw 2.5 lc rgb "black" notitle, \

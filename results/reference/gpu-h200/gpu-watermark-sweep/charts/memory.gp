@@ -1,4 +1,4 @@
-# memory: drawn by `mpsbench plot` from results/reference/gpu-h200/gpu-watermark-sweep/run.json.
+# memory: drawn by `mpsbench plot` from gpu-watermark-sweep/run.json.
 # Edit and re-plot from this folder: gnuplot memory.gp
 # One format only: gnuplot -e "fmt='png'" memory.gp
 # Device colours, the same in every chart: cuda #5a9e00, mps #8e44ad, cpu #1f77b4.
@@ -35,7 +35,7 @@ unset label
 set arrow from graph 0, first 8192 to graph 1, first 8192 nohead dt 2 lw 1.5 lc rgb "#d62728"
 set label "memory cap 8 GiB" at graph 0.02, first 8192 offset 0,0.7 tc rgb "#d62728"
 set logscale y
-set yrange [144.144:13107.2]
+set yrange [135.532:13107.2]
 set format y "%g"
 set ytics ("200" 200, "500" 500, "1000" 1000, "2000" 2000, "5000" 5000, "10000" 10000)
 set mytics 10
@@ -51,7 +51,7 @@ unset label
 set arrow from graph 0, first 8192 to graph 1, first 8192 nohead dt 2 lw 1.5 lc rgb "#d62728"
 set label "memory cap 8 GiB" at graph 0.02, first 8192 offset 0,0.7 tc rgb "#d62728"
 set logscale y
-set yrange [144.144:13107.2]
+set yrange [135.532:13107.2]
 set format y "%g"
 set ytics ("200" 200, "500" 500, "1000" 1000, "2000" 2000, "5000" 5000, "10000" 10000)
 set mytics 10
@@ -67,9 +67,9 @@ unset label
 set arrow from graph 0, first 8192 to graph 1, first 8192 nohead dt 2 lw 1.5 lc rgb "#d62728"
 set label "memory cap 8 GiB" at graph 0.02, first 8192 offset 0,0.7 tc rgb "#d62728"
 set logscale y
-set yrange [144.144:13107.2]
+set yrange [258.022:13107.2]
 set format y "%g"
-set ytics ("200" 200, "500" 500, "1000" 1000, "2000" 2000, "5000" 5000, "10000" 10000)
+set ytics ("500" 500, "1000" 1000, "2000" 2000, "5000" 5000, "10000" 10000)
 set mytics 10
 plot 'memory.dat' index 8 using 1:2 with linespoints lc rgb "#0072b2" lw 2 pt 7 ps 1.3 dt 1 title "fix on (no effect: MPS only), cleanup off", \
      'memory.dat' index 9 using 1:2 with linespoints lc rgb "#e69f00" lw 2 pt 5 ps 1.3 dt 1 title "fix on (no effect: MPS only), cleanup on", \
@@ -83,7 +83,7 @@ unset label
 set arrow from graph 0, first 8192 to graph 1, first 8192 nohead dt 2 lw 1.5 lc rgb "#d62728"
 set label "memory cap 8 GiB" at graph 0.02, first 8192 offset 0,0.7 tc rgb "#d62728"
 set logscale y
-set yrange [413.862:13107.2]
+set yrange [391.021:13107.2]
 set format y "%g"
 set ytics ("500" 500, "1000" 1000, "2000" 2000, "5000" 5000, "10000" 10000)
 set mytics 10
@@ -99,7 +99,7 @@ unset label
 set arrow from graph 0, first 8192 to graph 1, first 8192 nohead dt 2 lw 1.5 lc rgb "#d62728"
 set label "memory cap 8 GiB" at graph 0.02, first 8192 offset 0,0.7 tc rgb "#d62728"
 set logscale y
-set yrange [428.831:13107.2]
+set yrange [421.206:13107.2]
 set format y "%g"
 set ytics ("500" 500, "1000" 1000, "2000" 2000, "5000" 5000, "10000" 10000)
 set mytics 10
@@ -115,7 +115,7 @@ unset label
 set arrow from graph 0, first 8192 to graph 1, first 8192 nohead dt 2 lw 1.5 lc rgb "#d62728"
 set label "memory cap 8 GiB" at graph 0.02, first 8192 offset 0,0.7 tc rgb "#d62728"
 set logscale y
-set yrange [463.157:13107.2]
+set yrange [447.366:13107.2]
 set format y "%g"
 set ytics ("500" 500, "1000" 1000, "2000" 2000, "5000" 5000, "10000" 10000)
 set mytics 10

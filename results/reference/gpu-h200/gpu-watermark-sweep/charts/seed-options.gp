@@ -1,4 +1,4 @@
-# seed-options: drawn by `mpsbench plot` from results/reference/gpu-h200/gpu-watermark-sweep/run.json.
+# seed-options: drawn by `mpsbench plot` from gpu-watermark-sweep/run.json.
 # Edit and re-plot from this folder: gnuplot seed-options.gp
 # One format only: gnuplot -e "fmt='png'" seed-options.gp
 # Device colours, the same in every chart: cuda #5a9e00, mps #8e44ad, cpu #1f77b4.
@@ -31,21 +31,21 @@ set origin 0.0000,0.4780
 set size 0.5000,0.4409
 set xtics ("no fix\n(reference)" 0, "1: fix on\n(no effect\non cuda)" 1, "2: FORCE_CPU" 2, "3: batch 8" 3, "4: cleanup" 4) scale 0 font ",10"
 set title "224x224 images, reference on cuda"
-set yrange [0:4918.25]
+set yrange [0:4875.15]
 plot 'seed-options.dat' index 0 using 1:2:6 with boxes lc rgb variable notitle, \
      '' index 0 using 1:8:7 with labels font ",10" notitle
 set origin 0.5000,0.4780
 set size 0.5000,0.4409
 set xtics ("no fix\n(reference)" 0, "1: fix on\n(no effect\non cuda)" 1, "2: FORCE_CPU" 2, "3: batch 8" 3, "4: cleanup" 4) scale 0 font ",10"
 set title "1024x768 images, reference on cuda"
-set yrange [0:2019.23]
+set yrange [0:2425.48]
 plot 'seed-options.dat' index 1 using 1:2:6 with boxes lc rgb variable notitle, \
      '' index 1 using 1:8:7 with labels font ",10" notitle
 set origin 0.0000,0.0371
 set size 0.5000,0.4409
 set xtics ("no fix\n(reference)" 0, "1: fix on\n(no effect\non cuda)" 1, "2: FORCE_CPU" 2, "3: batch 8" 3, "4: cleanup" 4) scale 0 font ",10"
 set title "4032x3024 images, reference on cuda"
-set yrange [0:350.865]
+set yrange [0:381.946]
 plot 'seed-options.dat' index 2 using 1:2:6 with boxes lc rgb variable notitle, \
      '' index 2 using 1:8:7 with labels font ",10" notitle
 set origin 0,0

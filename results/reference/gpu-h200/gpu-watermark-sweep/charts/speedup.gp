@@ -1,4 +1,4 @@
-# speedup: drawn by `mpsbench plot` from results/reference/gpu-h200/gpu-watermark-sweep/run.json.
+# speedup: drawn by `mpsbench plot` from gpu-watermark-sweep/run.json.
 # Edit and re-plot from this folder: gnuplot speedup.gp
 # One format only: gnuplot -e "fmt='png'" speedup.gp
 # Device colours, the same in every chart: cuda #5a9e00, mps #8e44ad, cpu #1f77b4.
@@ -35,7 +35,7 @@ unset label
 set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb "#888888"
 set label "as fast as the CPU" at graph 0.01, first 1 offset 0,0.6 tc rgb "#666666"
 set logscale y
-set yrange [0.625:186.126]
+set yrange [0.625:173.035]
 set format y "%g"
 set ytics ("1" 1, "2" 2, "5" 5, "10" 10, "20" 20, "50" 50, "100" 100)
 set mytics 10
@@ -51,7 +51,7 @@ unset label
 set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb "#888888"
 set label "as fast as the CPU" at graph 0.01, first 1 offset 0,0.6 tc rgb "#666666"
 set logscale y
-set yrange [0.625:80.0506]
+set yrange [0.625:78.406]
 set format y "%g"
 set ytics ("1" 1, "2" 2, "5" 5, "10" 10, "20" 20, "50" 50)
 set mytics 10
@@ -67,7 +67,7 @@ unset label
 set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb "#888888"
 set label "as fast as the CPU" at graph 0.01, first 1 offset 0,0.6 tc rgb "#666666"
 set logscale y
-set yrange [0.625:15.6786]
+set yrange [0.625:13.1586]
 set format y "%g"
 set ytics ("1" 1, "2" 2, "5" 5, "10" 10)
 set mytics 10

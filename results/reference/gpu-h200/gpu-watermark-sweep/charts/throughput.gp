@@ -1,4 +1,4 @@
-# throughput: drawn by `mpsbench plot` from results/reference/gpu-h200/gpu-watermark-sweep/run.json.
+# throughput: drawn by `mpsbench plot` from gpu-watermark-sweep/run.json.
 # Edit and re-plot from this folder: gnuplot throughput.gp
 # One format only: gnuplot -e "fmt='png'" throughput.gp
 # Device colours, the same in every chart: cuda #5a9e00, mps #8e44ad, cpu #1f77b4.
@@ -31,7 +31,7 @@ set origin 0.0000,0.5090
 set size 0.3333,0.4251
 set title "cuda, 224x224 images"
 unset logscale y
-set yrange [0:4384.1]
+set yrange [0:4391.46]
 set format y "%g"
 set ytics autofreq
 set mytics default
@@ -43,7 +43,7 @@ set origin 0.3333,0.5090
 set size 0.3333,0.4251
 set title "cuda, 1024x768 images"
 unset logscale y
-set yrange [0:1842.06]
+set yrange [0:2172.6]
 set format y "%g"
 set ytics autofreq
 set mytics default
@@ -55,7 +55,7 @@ set origin 0.6667,0.5090
 set size 0.3333,0.4251
 set title "cuda, 4032x3024 images"
 unset logscale y
-set yrange [0:325.154]
+set yrange [0:339.667]
 set format y "%g"
 set ytics autofreq
 set mytics default
@@ -67,7 +67,7 @@ set origin 0.0000,0.0840
 set size 0.3333,0.4251
 set title "cpu, 224x224 images"
 unset logscale y
-set yrange [0:73.5702]
+set yrange [0:82.0695]
 set format y "%g"
 set ytics autofreq
 set mytics default
@@ -79,7 +79,7 @@ set origin 0.3333,0.0840
 set size 0.3333,0.4251
 set title "cpu, 1024x768 images"
 unset logscale y
-set yrange [0:87.7137]
+set yrange [0:79.2034]
 set format y "%g"
 set ytics autofreq
 set mytics default
@@ -91,7 +91,7 @@ set origin 0.6667,0.0840
 set size 0.3333,0.4251
 set title "cpu, 4032x3024 images"
 unset logscale y
-set yrange [0:55.5473]
+set yrange [0:65.3454]
 set format y "%g"
 set ytics autofreq
 set mytics default

@@ -1,4 +1,4 @@
-# memory: drawn by `mpsbench plot` from results/reference/gpu-h200/oom-frontier/run.json.
+# memory: drawn by `mpsbench plot` from oom-frontier/run.json.
 # Edit and re-plot from this folder: gnuplot memory.gp
 # One format only: gnuplot -e "fmt='png'" memory.gp
 # Device colours, the same in every chart: cuda #5a9e00, mps #8e44ad, cpu #1f77b4.
@@ -24,8 +24,8 @@ set multiplot title "Peak memory against batch size: device memory (peak allocat
 unset key
 set xlabel "batch size (images per forward pass)"
 set logscale x 2
-set xrange [0.666667:192]
-set xtics ("1" 1, "2" 2, "4" 4, "8" 8, "16" 16, "32" 32, "64" 64, "128" 128)
+set xrange [0.666667:384]
+set xtics ("1" 1, "2" 2, "4" 4, "8" 8, "16" 16, "32" 32, "64" 64, "128" 128, "256" 256)
 set ylabel "peak memory (MiB)"
 set origin 0.0000,0.0741
 set size 0.3333,0.8016
@@ -62,11 +62,11 @@ unset arrow
 unset label
 set arrow from graph 0, first 1024 to graph 1, first 1024 nohead dt 2 lw 1.5 lc rgb "#d62728"
 set label "memory cap 1 GiB" at graph 0.02, first 1024 offset 0,0.7 tc rgb "#d62728"
-set logscale y
-set yrange [46.6791:1638.4]
+unset logscale y
+set yrange [0:1177.6]
 set format y "%g"
-set ytics ("50" 50, "100" 100, "200" 200, "500" 500, "1000" 1000)
-set mytics 10
+set ytics autofreq
+set mytics default
 plot 'memory.dat' index 4 using 1:2 with linespoints lc rgb "#5a9e00" lw 2 pt 7 ps 1.3 dt 1 title "cuda", \
      'memory.dat' index 5 using 1:2 with points pt 2 ps 2.6 lw 3 lc rgb "#d62728" title "out of memory"
 set origin 0,0

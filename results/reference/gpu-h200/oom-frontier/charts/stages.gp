@@ -1,4 +1,4 @@
-# stages: drawn by `mpsbench plot` from results/reference/gpu-h200/oom-frontier/run.json.
+# stages: drawn by `mpsbench plot` from oom-frontier/run.json.
 # Edit and re-plot from this folder: gnuplot stages.gp
 # One format only: gnuplot -e "fmt='png'" stages.gp
 # Device colours, the same in every chart: cuda #5a9e00, mps #8e44ad, cpu #1f77b4.
@@ -6,13 +6,13 @@ if (!exists("fmt")) fmt = "svg png"
 do for [f in fmt] {
 if (f eq "png") {
     if (strstrt(GPVAL_TERMINALS, "pngcairo") > 0) {
-        set terminal pngcairo size 703,1135 noenhanced font "Sans,11" background "white"
+        set terminal pngcairo size 703,937 noenhanced font "Sans,11" background "white"
     } else {
-        set terminal png size 703,1135 noenhanced font "Sans,11" background "#ffffff"
+        set terminal png size 703,937 noenhanced font "Sans,11" background "#ffffff"
     }
     set output "stages.png"
 } else {
-    set terminal svg size 703,1135 noenhanced font "Sans,11" background "white"
+    set terminal svg size 703,937 noenhanced font "Sans,11" background "white"
     set output "stages.svg"
 }
 reset
@@ -26,38 +26,38 @@ set xlabel "time per job (ms)"
 set xrange [0:*]
 set lmargin 10
 unset ylabel
-set origin 0.0000,0.6361
-set size 1.0000,0.2925
+set origin 0.0000,0.6297
+set size 1.0000,0.2839
 set title "224x224 images"
-set ytics ("cuda b1" 10, "cuda b2" 9, "cuda b4" 8, "cuda b8" 7, "cuda b16" 6, "cuda b32" 5, "cuda b64" 4, "cuda b96" 3, "cuda b104" 2, "cuda b106" 1, "cuda b107" 0) scale 0 font ",10"
-set yrange [-0.6:10.6]
+set ytics ("cuda b1" 7, "cuda b2" 6, "cuda b4" 5, "cuda b8" 4, "cuda b16" 3, "cuda b32" 2, "cuda b64" 1, "cuda b128" 0) scale 0 font ",10"
+set yrange [-0.6:7.6]
 plot 'stages.dat' index 0 using 8:1:(0):8:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#e69f00" notitle, \
      'stages.dat' index 0 using 9:1:8:9:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#cc79a7" notitle, \
      'stages.dat' index 0 using 10:1:9:10:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#56b4e9" notitle, \
      'stages.dat' index 0 using 11:1:10:11:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#009e73" notitle, \
      'stages.dat' index 0 using 12:1:11:12:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#bbbbbb" notitle
-set origin 0.0000,0.3436
-set size 1.0000,0.2925
+set origin 0.0000,0.3458
+set size 1.0000,0.2839
 set title "1024x768 images"
-set ytics ("cuda b1" 8, "cuda b2" 7, "cuda b4" 6, "cuda b8" 5, "cuda b16" 4, "cuda b32" 3, "cuda b48" 2, "cuda b56" 1, "cuda b58" 0) scale 0 font ",10"
-set yrange [-0.6:8.6]
+set ytics ("cuda b1" 7, "cuda b2" 6, "cuda b4" 5, "cuda b8" 4, "cuda b16" 3, "cuda b32" 2, "cuda b64" 1, "cuda b128" 0) scale 0 font ",10"
+set yrange [-0.6:7.6]
 plot 'stages.dat' index 1 using 8:1:(0):8:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#e69f00" notitle, \
      'stages.dat' index 1 using 9:1:8:9:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#cc79a7" notitle, \
      'stages.dat' index 1 using 10:1:9:10:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#56b4e9" notitle, \
      'stages.dat' index 1 using 11:1:10:11:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#009e73" notitle, \
      'stages.dat' index 1 using 12:1:11:12:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#bbbbbb" notitle
-set origin 0.0000,0.0511
-set size 1.0000,0.2925
+set origin 0.0000,0.0619
+set size 1.0000,0.2839
 set title "4032x3024 images"
-set ytics ("cuda b1" 3, "cuda b2" 2, "cuda b4" 1, "cuda b6" 0) scale 0 font ",10"
-set yrange [-0.6:3.6]
+set ytics ("cuda b1" 6, "cuda b2" 5, "cuda b4" 4, "cuda b8" 3, "cuda b16" 2, "cuda b24" 1, "cuda b25" 0) scale 0 font ",10"
+set yrange [-0.6:6.6]
 plot 'stages.dat' index 2 using 8:1:(0):8:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#e69f00" notitle, \
      'stages.dat' index 2 using 9:1:8:9:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#cc79a7" notitle, \
      'stages.dat' index 2 using 10:1:9:10:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#56b4e9" notitle, \
      'stages.dat' index 2 using 11:1:10:11:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#009e73" notitle, \
      'stages.dat' index 2 using 12:1:11:12:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#bbbbbb" notitle
 set origin 0,0
-set size 1,0.0511
+set size 1,0.0619
 set margins 0,0,0,0
 unset border
 unset tics
