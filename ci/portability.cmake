@@ -16,6 +16,11 @@
 # (ci/test-lint-workflows.sh).
 #
 # All three skip visibly, with the reason, when their tool is missing.
+#
+# include_graph (label ci): harness/'s includes follow docs/DESIGN.md's
+# folder table, no arrow back up the flow and no two modules calling each
+# other (ci/include_graph.py); include_graph_rules: that check's own tests
+# on synthetic trees (ci/test_include_graph.py).  Python 3 only.
 if(NOT BUILD_TESTING)
   return()
 endif()
@@ -93,3 +98,13 @@ endforeach()
 add_test(NAME ci_workflows_lint_rejects COMMAND ${CMAKE_CURRENT_LIST_DIR}/test-lint-workflows.sh)
 set_tests_properties(ci_workflows_lint_rejects PROPERTIES
   LABELS ci TIMEOUT 300 ENVIRONMENT "BUILD_DIR=${PROJECT_BINARY_DIR}")
+
+find_package(Python3 COMPONENTS Interpreter)
+if(Python3_Interpreter_FOUND)
+  add_test(NAME include_graph
+    COMMAND ${Python3_EXECUTABLE} -B ${CMAKE_CURRENT_LIST_DIR}/include_graph.py ${PROJECT_SOURCE_DIR})
+  add_test(NAME include_graph_rules
+    COMMAND ${Python3_EXECUTABLE} -B -m unittest -v test_include_graph
+    WORKING_DIRECTORY ${CMAKE_CURRENT_LIST_DIR})
+  set_tests_properties(include_graph include_graph_rules PROPERTIES LABELS ci TIMEOUT 60)
+endif()
