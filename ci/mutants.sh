@@ -487,6 +487,10 @@ mutant test_fixture_each_not_run harness/testing/mb_test_main.c mb_test_main \
     'cases[i].setup_func = each_setup;' '(void)each_setup;' \
     '^test_util/' 'test_util' \
     'MB_TEST_MAIN_EACH runs its cases without their shared fixture'
+mutant detector_alpha_ignored harness/tools/detector_analysis.c judge \
+    'mb_compare_options o = {.alpha = d->cfg.alpha};' 'mb_compare_options o = {.alpha = 0};' \
+    '^test_bench_detector/alpha' 'test_bench_detector mpsbench-bench-detector' \
+    "the detector's --alpha does not reach the verdicts (always the default 0.05)"
 # ---------------------------------------------------------------------------
 
 usage()

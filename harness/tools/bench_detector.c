@@ -262,7 +262,7 @@ enum {
     OPT_ROUNDS = 1, OPT_SESSIONS, OPT_JOBS, OPT_PER_JOB, OPT_BATCH, OPT_SIZE, OPT_INPUT,
     OPT_THREADS, OPT_THRESHOLD, OPT_COUNTS, OPT_RESAMPLES, OPT_WORKER, OPT_MODEL, OPT_MODE,
     OPT_JSON, OPT_HISTORY, OPT_NOTE, OPT_ROUNDS_OUT, OPT_REPLAY, OPT_VARIANTS, OPT_MAX_SECONDS,
-    OPT_HELP
+    OPT_ALPHA, OPT_HELP
 };
 
 static const mb_opt det_opts[] = {
@@ -275,6 +275,7 @@ static const mb_opt det_opts[] = {
     {"input-size", 0, 1, OPT_INPUT},
     {"threads", 0, 1, OPT_THREADS},
     {"threshold", 0, 1, OPT_THRESHOLD},
+    {"alpha", 0, 1, OPT_ALPHA},
     {"repetitions", 0, 1, OPT_COUNTS},
     {"resamples", 0, 1, OPT_RESAMPLES},
     {"worker", 0, 1, OPT_WORKER},
@@ -296,6 +297,7 @@ static void usage(FILE *f)
     fputs("usage: mpsbench-bench-detector [--mode sequential|ab|ab_fresh|history|all|fresh]\n"
           "         [--json FILE] [--sessions N] [--rounds N] [--jobs N] [--per-job N]\n"
           "         [--batch N] [--size WxH] [--input-size N] [--threads N] [--threshold PCT]\n"
+          "         [--alpha P]\n"
           "         [--repetitions 10,6,15] [--resamples N] [--history-runs K]\n"
           "         [--worker PATH] [--model SPEC] [--machine-note TEXT]\n"
           "         [--rounds-out FILE] [--replay FILE[,FILE...]]... [--variants LIST]\n"
@@ -502,6 +504,14 @@ static int parse_args(int argc, char **argv, det_config *c, bool *help, mb_err *
                 rc = mb_err_set(err, MB_EUSAGE, "option --threshold: '%s' is not a "
                                 "percentage", it.arg);
             break;
+        case OPT_ALPHA:
+            /* An analysis option, like --repetitions: a replay takes it
+             * from the command, so one set of rounds can be judged at
+             * several levels. */
+            if (mb_parse_double(it.arg, &c->alpha) != 0 || !(c->alpha > 0 && c->alpha < 1))
+                rc = mb_err_set(err, MB_EUSAGE, "option --alpha: '%s' is not a level "
+                                "between 0 and 1 (e.g. 0.01)", it.arg);
+            break;
         case OPT_HELP: *help = true; return 0;
         }
         if (rc != 0)
@@ -607,6 +617,7 @@ int main(int argc, char **argv)
         .rounds = 40, .sessions = 8, .jobs = 3, .warmup_jobs = 2,
         .per_job = 64, .batch = 8, .width = 224, .height = 224, .input_size = 64,
         .threads = 1, .history_runs = 5, .threshold = MB_COMPARE_DEFAULT_THRESHOLD,
+        .alpha = MB_COMPARE_DEFAULT_ALPHA,
         .slowdown = {0, 0.05, 0.10}, .rep_counts = {10, 6, 15}, .n_rep_counts = 3,
         .resamples = 2000, .modes = {true, true, true, true, false}, .model = "builtin:tiny",
         .variants = {0}, .n_variants = 1,

@@ -50,6 +50,7 @@ typedef struct det_config {
     int threads;
     int history_runs;           /* K */
     double threshold;
+    double alpha;               /* the verdicts' significance level (--alpha) */
     double slowdown[N_PAIRS];
     int rep_counts[MAX_REP_COUNTS];
     int n_rep_counts;

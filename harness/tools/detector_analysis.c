@@ -50,13 +50,14 @@ static void judge(const det *d, int mode, int cond, int n, trial_buf *t, det_fig
     mb_compare_cell c;
     memset(&c, 0, sizeof c);
     double thr = d->cfg.threshold;
+    mb_compare_options o = {.alpha = d->cfg.alpha};
     if (mode == MODE_SEQUENTIAL)
-        mb_compare_samples(t->x, (size_t)n, t->y, (size_t)n, thr, NULL, &c);
+        mb_compare_samples(t->x, (size_t)n, t->y, (size_t)n, thr, &o, &c);
     else if (mode == MODE_AB || mode == MODE_AB_FRESH || mode == MODE_FRESH)
-        mb_compare_paired(t->x, t->y, (size_t)n, thr, NULL, &c);
+        mb_compare_paired(t->x, t->y, (size_t)n, thr, &o, &c);
     else
         mb_compare_history(t->medians, (size_t)d->cfg.history_runs, t->y, (size_t)n, thr,
-                           NULL, &c);
+                           &o, &c);
     mb_det_tally_add(&f->tally[cond], c.verdict);
     if (cond == 0)
         note_mde(t, c.mde);

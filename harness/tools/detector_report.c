@@ -171,7 +171,7 @@ void mb_det_print_report(const det *d, mode_result res[N_MODES][MAX_REP_COUNTS])
            c->height, c->per_job, c->batch, c->input_size, c->jobs);
     printf("Rule: regression = p < %g AND median throughput change < -%g%%; inconclusive "
            "(MDE above the threshold) counts as no alarm\n",
-           MB_COMPARE_DEFAULT_ALPHA, 100 * c->threshold);
+           c->alpha, 100 * c->threshold);
     printf("Measured: %zu rounds (6 repetitions each) over %d sessions of two workers in "
            "%.0f s; %.0f images/s; load average %.2f at start, %.2f at end\n",
            d->n_rounds, c->sessions, d->seconds, base, d->load_start[0], d->load_end[0]);
@@ -305,7 +305,7 @@ static json_t *config_json(const det *d, int primary)
     json_object_set_new(o, "rounds_per_session", json_integer(c->rounds));
     json_object_set_new(o, "history_runs", json_integer(c->history_runs));
     json_object_set_new(o, "threshold", json_real(c->threshold));
-    json_object_set_new(o, "alpha", json_real(MB_COMPARE_DEFAULT_ALPHA));
+    json_object_set_new(o, "alpha", json_real(c->alpha));
     json_object_set_new(o, "repetitions", json_integer(primary));
     json_t *counts = json_array();
     for (int i = 0; i < c->n_rep_counts; i++)
@@ -518,7 +518,7 @@ void mb_det_print_fresh(const det *d, mode_result res[MAX_VARIANTS][MAX_REP_COUN
            c->input_size, c->jobs, c->warmup_jobs);
     printf("Rule: regression = p < %g AND median throughput change < -%g%%; inconclusive "
            "(MDE above the threshold) counts as no alarm\n",
-           MB_COMPARE_DEFAULT_ALPHA, 100 * c->threshold);
+           c->alpha, 100 * c->threshold);
     printf("Measured: %zu live rounds (two new workers and 6 repetitions each) in %.0f s%s%s; "
            "load average %.2f at start, %.2f at end\n", d->n_rounds, d->seconds,
            d->n_streams > 1 ? " (the longest of the streams)" : "",

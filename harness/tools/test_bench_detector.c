@@ -8,11 +8,13 @@
 #include <cmocka.h>
 
 #include <jansson.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "detector_rounds.h"
@@ -52,6 +54,64 @@ static void write_stream(const char *path, size_t n, const char *cpus)
     assert_int_equal(mb_det_rounds_save(path, meta, rows, n, LIVE_WIDTH, &err), 0);
     free(rows);
     json_decref(meta);
+}
+
+/* One stream of 8 rounds whose 10% pair's B is 10-16% slower in seven
+ * rounds and 0.1% faster in the eighth: the signed-rank statistic is 1, an
+ * exact two-sided p of 4/256 = 0.016, significant at 0.05 and not at 0.01. */
+static void write_nearly_significant_stream(const char *path)
+{
+    write_stream(path, 8, "one stream");
+    json_t *meta;
+    double *rows;
+    size_t n;
+    mb_err err;
+    assert_int_equal(mb_det_rounds_load(path, &meta, &rows, &n, LIVE_WIDTH, &err), 0);
+    for (size_t i = 0; i < n; i++) {
+        double *r = &rows[i * LIVE_WIDTH];
+        r[4 + 2] = r[1 + 2] * (i < 7 ? exp(-0.10 - 0.01 * (double)i) : 1.001);
+    }
+    assert_int_equal(mb_det_rounds_save(path, meta, rows, n, LIVE_WIDTH, &err), 0);
+    free(rows);
+    json_decref(meta);
+}
+
+static int run_detector(char **argv, const char *log);
+
+/* --alpha sets the verdicts' level on a replay: the same 8 rounds detect
+ * the 10% slowdown at 0.05 and not at 0.01, and the JSON says the level. */
+static void alpha_sets_the_level_of_a_replay(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/mb-detalpha-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *in = mb_asprintf("%s/s.json", dir), *log = mb_asprintf("%s/log", dir);
+    write_nearly_significant_stream(in);
+    static const char *const levels[] = {"0.05", "0.01"};
+    for (int k = 0; k < 2; k++) {
+        char *out = mb_asprintf("%s/%d.json", dir, k);
+        char *argv[] = {DETECTOR, "--replay", in, "--repetitions", "8", "--resamples", "20",
+                        "--alpha", (char *)levels[k], "--json", out, NULL};
+        assert_int_equal(run_detector(argv, log), 0);
+        json_t *root = json_load_file(out, 0, NULL);
+        assert_non_null(root);
+        json_t *dj = json_object_get(json_object_get(json_object_get(root, "modes"), "fresh"),
+                                     "disjoint");
+        assert_int_equal(json_integer_value(json_object_get(dj, "detect_10_trials")), 1);
+        assert_int_equal(json_integer_value(json_object_get(dj, "detect_10_alarms")),
+                         k == 0 ? 1 : 0);
+        assert_true(fabs(json_number_value(json_object_get(json_object_get(root, "config"),
+                                                           "alpha")) - atof(levels[k])) < 1e-12);
+        json_decref(root);
+        free(out);
+    }
+    char *argv[] = {DETECTOR, "--replay", in, "--alpha", "2", NULL};
+    int status = run_detector(argv, log); /* a wait status */
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 2);
+    mb_remove_tree(dir);
+    free(in);
+    free(log);
 }
 
 static int run_detector(char **argv, const char *log)
@@ -141,6 +201,7 @@ static void cut_stream_keeps_valid_rounds(void **state)
 
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(pooled_streams_count_disjoint_verdicts),
+    cmocka_unit_test(alpha_sets_the_level_of_a_replay),
     cmocka_unit_test(cut_stream_keeps_valid_rounds),
 };
 
