@@ -5,7 +5,7 @@
 # preprocessor line or comment) to the next line that is exactly "}", the
 # layout every file of the tree follows; N counts the lines between the two.
 # Exits 1 when a function outside a test file is over the limit; test files
-# (test_*.c) are listed but allowed (DESIGN.md section 7).
+# (test_*.c) are listed but allowed (DESIGN.md section 8).
 # Usage: ci/long-functions.sh [LIMIT [DIR]]
 set -eu
 limit=${1:-100}

@@ -21,6 +21,10 @@
 # folder table, no arrow back up the flow and no two modules calling each
 # other (ci/include_graph.py); include_graph_rules: that check's own tests
 # on synthetic trees (ci/test_include_graph.py).  Python 3 only.
+#
+# long_functions, long_files (label ci): no function over 100 lines and no
+# source file over 800 (test files 1200) outside test files
+# (ci/long-functions.sh, ci/long-files.sh; DESIGN.md section 8).
 if(NOT BUILD_TESTING)
   return()
 endif()
@@ -108,3 +112,7 @@ if(Python3_Interpreter_FOUND)
     WORKING_DIRECTORY ${CMAKE_CURRENT_LIST_DIR})
   set_tests_properties(include_graph include_graph_rules PROPERTIES LABELS ci TIMEOUT 60)
 endif()
+
+add_test(NAME long_functions COMMAND ${CMAKE_CURRENT_LIST_DIR}/long-functions.sh)
+add_test(NAME long_files COMMAND ${CMAKE_CURRENT_LIST_DIR}/long-files.sh)
+set_tests_properties(long_functions long_files PROPERTIES LABELS ci TIMEOUT 120)
