@@ -5,10 +5,11 @@
 #   ci/gpu-machine.sh [all|build|test|targets|reference|parity|detector]...   (default: all)
 #
 # all        build, test, targets and reference; each step's seconds go to
-#            summary.txt.  On the H200 (2026-12-02) the build of the needed
-#            targets took 56 s, targets 228 s and reference more than 200 s
-#            (cut there): `all` has not been seen inside one 10-minute
-#            command yet; `build test targets` then `reference` in two fit.
+#            summary.txt.  On the H200 (2026-12-02 06:38) build 63 s, test
+#            85 s, targets 262 s, reference 216 s (gpu-vs-cpu at 3 jobs x 2
+#            repetitions): about 10.5 minutes, so on a lent machine whose
+#            commands stop at 10 it runs detached (setsid) and a second
+#            command waits for its exit status.
 #            The detector and the CPU parity are steps of their own: they
 #            measure the CPU for minutes.
 # build      unpack the carried Debian 12 .deb files (.debs/, made here with
