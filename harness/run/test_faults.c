@@ -51,6 +51,21 @@ static int run_cli(fixture *f, const char *scenario, const char *out)
     return finish_cli(&p);
 }
 
+/* Writes NAME.yaml, runs it into NAME/ under the test's folder, checks the
+ * exit code and returns its run.json (the caller decrefs it). */
+static json_t *run_scenario(fixture *f, const char *name, const char *yaml, int code)
+{
+    char *file = mb_asprintf("%s.yaml", name);
+    char *scenario = mb_test_write_file(&f->env, file, yaml);
+    char *out = mb_asprintf("%s/%s", f->env.tmp, name);
+    assert_int_equal(run_cli(f, scenario, out), code);
+    json_t *run = mb_test_run_json(out, NULL);
+    free(out);
+    free(scenario);
+    free(file);
+    return run;
+}
+
 static const char *str(json_t *o, const char *key)
 {
     const char *v = json_string_value(json_object_get(o, key));
@@ -188,15 +203,12 @@ static void emulated_fault_fails_fix_off_only(void **state)
 {
     fixture *f = *state;
     NEED_ENV(f);
-    char *scenario = mb_test_write_file(&f->env, "emu.yaml",
+    json_t *run = run_scenario(f, "emu",
         "name: emu\nmodel: builtin:tiny\ninput_size: 32\n"
         "images: {sizes: [64x48], per_job: 2}\n"
         "matrix: {device: [cpu], watermark_fix: [on, off], batch_size: [1, 2]}\n"
         "run: {jobs: 2, warmup_jobs: 0, repetitions: 2, threads: 1}\n"
-        "fault: {emulate_mps_accounting: true}\n");
-    char *out = mb_asprintf("%s/emu", f->env.tmp);
-    assert_int_equal(run_cli(f, scenario, out), 1);   /* expect.oom: never */
-    json_t *run = mb_test_run_json(out, NULL);
+        "fault: {emulate_mps_accounting: true}\n", 1); /* expect.oom: never */
     size_t i;
     json_t *c;
     json_array_foreach(json_object_get(run, "cells"), i, c) {
@@ -231,8 +243,6 @@ static void emulated_fault_fails_fix_off_only(void **state)
     }
     assert_true(with_fix >= 1 && without >= 1);
     json_decref(run);
-    free(out);
-    free(scenario);
 }
 
 /* A worker killed with SIGKILL mid-job is detected within 2 s, its job is
@@ -363,23 +373,18 @@ static void hung_worker_times_out(void **state)
 {
     fixture *f = *state;
     NEED_ENV(f);
-    char *scenario = mb_test_write_file(&f->env, "hang.yaml",
+    json_t *run = run_scenario(f, "hang",
         "name: hang\nmodel: builtin:tiny\ninput_size: 32\n"
         "images: {sizes: [64x48], per_job: 2}\n"
         "matrix: {device: [cpu], batch_size: [2]}\n"
         "run: {jobs: 3, warmup_jobs: 0, repetitions: 1, threads: 1, timeout: 2s}\n"
-        "fault: {hang_after_jobs: 1}\n");
-    char *out = mb_asprintf("%s/hang", f->env.tmp);
-    assert_int_equal(run_cli(f, scenario, out), 1);
-    json_t *run = mb_test_run_json(out, NULL);
+        "fault: {hang_after_jobs: 1}\n", 1);
     json_t *cell = mb_test_cell_named(run, "batch:2");
     assert_int_equal(count(cell, "ok"), 1);
     assert_int_equal(count(cell, "timeout"), 1);
     assert_accounted(cell, 2);
     assert_non_null(strstr(str(cell, "reason"), "no result within 2 s"));
     json_decref(run);
-    free(out);
-    free(scenario);
 }
 
 /* Overlap between jobs (issue 18): with two jobs queued, the worker takes
@@ -393,15 +398,12 @@ static void crash_while_holding_a_prefetched_job(void **state)
     NEED_ENV(f);
     /* Large enough images that job 1 is still decoding when the harness
      * queues job 2 right after it. */
-    char *scenario = mb_test_write_file(&f->env, "prefetch-crash.yaml",
+    json_t *run = run_scenario(f, "prefetch-crash",
         "name: prefetch-crash\nmodel: builtin:tiny\ninput_size: 32\n"
         "images: {sizes: [640x480], per_job: 4}\n"
         "matrix: {device: [cpu], batch_size: [2]}\n"
         "run: {jobs: 2, warmup_jobs: 0, repetitions: 1, threads: 1, inflight: 2}\n"
-        "fault: {crash_after_jobs: 1}\n");
-    char *out = mb_asprintf("%s/prefetch-crash", f->env.tmp);
-    assert_int_equal(run_cli(f, scenario, out), 1);
-    json_t *run = mb_test_run_json(out, NULL);
+        "fault: {crash_after_jobs: 1}\n", 1);
     json_t *cell = mb_test_cell_named(run, "batch:2");
     assert_int_equal(count(cell, "ok"), 0);
     assert_int_equal(count(cell, "crashed"), 2);
@@ -415,8 +417,6 @@ static void crash_while_holding_a_prefetched_job(void **state)
     assert_string_not_equal(str(json_array_get(jobs, 0), "id"),
                             str(json_array_get(jobs, 1), "id"));
     json_decref(run);
-    free(out);
-    free(scenario);
 }
 
 /* run.on_oom: exit makes the worker exit after an OOM like the service;
@@ -425,16 +425,13 @@ static void on_oom_exit_restarts_the_worker(void **state)
 {
     fixture *f = *state;
     NEED_ENV(f);
-    char *scenario = mb_test_write_file(&f->env, "exit.yaml",
+    json_t *run = run_scenario(f, "exit",
         "name: exit\nmodel: builtin:tiny\ninput_size: 32\n"
         "images: {sizes: [64x48], per_job: 2}\n"
         "matrix: {device: [cpu], watermark_fix: [off], batch_size: [1, 2]}\n"
         "run: {jobs: 2, warmup_jobs: 0, repetitions: 1, threads: 1, on_oom: exit}\n"
         "fault: {emulate_mps_accounting: true}\n"
-        "expect: {oom: expected}\n");
-    char *out = mb_asprintf("%s/exit", f->env.tmp);
-    assert_int_equal(run_cli(f, scenario, out), 0);
-    json_t *run = mb_test_run_json(out, NULL);
+        "expect: {oom: expected}\n", 0);
     size_t i;
     json_t *c;
     json_array_foreach(json_object_get(run, "cells"), i, c) {
@@ -445,8 +442,6 @@ static void on_oom_exit_restarts_the_worker(void **state)
     /* One worker per cell: the first exited after its OOM. */
     assert_int_equal(json_array_size(json_object_get(run, "workers")), 2);
     json_decref(run);
-    free(out);
-    free(scenario);
 }
 
 /* exec: fork_per_job runs each job in a forked work-horse, as stock RQ
@@ -455,14 +450,11 @@ static void fork_per_job_matches_persistent(void **state)
 {
     fixture *f = *state;
     NEED_ENV(f);
-    char *scenario = mb_test_write_file(&f->env, "fork.yaml",
+    json_t *run = run_scenario(f, "fork",
         "name: fork\nmodel: builtin:tiny\ninput_size: 32\n"
         "images: {sizes: [64x48], per_job: 3}\n"
         "matrix: {device: [cpu], exec: [persistent, fork_per_job], batch_size: [3]}\n"
-        "run: {jobs: 2, warmup_jobs: 0, repetitions: 1, threads: 1}\n");
-    char *out = mb_asprintf("%s/fork", f->env.tmp);
-    assert_int_equal(run_cli(f, scenario, out), 0);
-    json_t *run = mb_test_run_json(out, NULL);
+        "run: {jobs: 2, warmup_jobs: 0, repetitions: 1, threads: 1}\n", 0);
     json_t *persistent = mb_test_cell_named(run, "exec:persistent");
     json_t *forked = mb_test_cell_named(run, "exec:fork_per_job");
     assert_int_equal(count(forked, "ok"), 2);
@@ -470,8 +462,6 @@ static void fork_per_job_matches_persistent(void **state)
     double b = json_number_value(json_object_get(json_array_get(json_object_get(forked, "jobs"), 0), "checksum"));
     assert_true(a != 0 && a == b);
     json_decref(run);
-    free(out);
-    free(scenario);
 }
 
 /* The seed's GPU_BATCH_SIZE knob overrides the job's batch size. */
@@ -479,20 +469,15 @@ static void gpu_batch_size_knob_is_honoured(void **state)
 {
     fixture *f = *state;
     NEED_ENV(f);
-    char *scenario = mb_test_write_file(&f->env, "knob.yaml",
+    json_t *run = run_scenario(f, "knob",
         "name: knob\nmodel: builtin:tiny\ninput_size: 32\n"
         "images: {sizes: [64x48], per_job: 8}\n"
         "matrix: {device: [cpu], env.GPU_BATCH_SIZE: [\"2\"], batch_size: [8]}\n"
-        "run: {jobs: 1, warmup_jobs: 0, repetitions: 1, threads: 1}\n");
-    char *out = mb_asprintf("%s/knob", f->env.tmp);
-    assert_int_equal(run_cli(f, scenario, out), 0);
-    json_t *run = mb_test_run_json(out, NULL);
+        "run: {jobs: 1, warmup_jobs: 0, repetitions: 1, threads: 1}\n", 0);
     json_t *job = json_array_get(json_object_get(mb_test_cell_named(run, "batch:8"), "jobs"), 0);
     assert_int_equal(json_integer_value(json_object_get(job, "batch_size_used")), 2);
     assert_int_equal(json_integer_value(json_object_get(job, "batches")), 4);
     json_decref(run);
-    free(out);
-    free(scenario);
 }
 
 /* A required device that is unusable turns the skip into a failure. */
