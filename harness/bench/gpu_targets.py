@@ -27,6 +27,7 @@ never as a number from elsewhere.
 import argparse
 import json
 import os
+import statistics
 
 # (what, e2e size, anchor key, factor): the targets as the issues state them.
 # anchor keys: "forward" (the worker's forward-only fp32 batch 32), "rq-draft"
@@ -47,6 +48,11 @@ def decode_name(stages):
     (absent from runs that predate it, and from the RQ worker: the host)."""
     f = stages.get("gpu_decoded_fraction", 0.0)
     return "host" if f <= 0 else "gpu" if f >= 0.999 else "gpu %.0f%%" % (100 * f)
+
+
+def median(values):
+    """The median, None for no values."""
+    return statistics.median(values) if values else None
 
 
 def forward_table(bench):
@@ -84,12 +90,9 @@ def cells(results):
         groups.setdefault((size, draft_of(b["name"])), []).append(b)
     out = {}
     for key, reps in groups.items():
-        ips = sorted(r["images_per_second"] for r in reps)
-        mid = len(ips) // 2
-        median = ips[mid] if len(ips) % 2 else (ips[mid - 1] + ips[mid]) / 2
         stages = {k: sum(r.get(k, 0.0) for r in reps) / len(reps)
                   for k in STAGES + ("gpu_decoded_fraction",)}
-        out[key] = (median, stages, len(reps))
+        out[key] = (median([r["images_per_second"] for r in reps]), stages, len(reps))
     return out
 
 
@@ -146,12 +149,6 @@ def decode_section(benches):
 
 
 GAP_STAGES = ("tail_ms", "handoff_ms", "dequeue_ms", "setup_ms", "first_batch_ms")
-
-
-def median(values):
-    v = sorted(values)
-    n = len(v)
-    return None if n == 0 else (v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2)
 
 
 def gap_rows(label, run_json):
