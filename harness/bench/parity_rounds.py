@@ -30,7 +30,10 @@ import sys
 TOLERANCE = 0.02
 
 
-def worker_ips(path):
+def forward_ips(path):
+    """images/s of the first forward/ benchmark in a JSON file of either
+    program: Google Benchmark's (an iteration row, not an aggregate) or
+    torchvision_forward.py's (no run_type)."""
     with open(path) as f:
         doc = json.load(f)
     for b in doc.get("benchmarks", []):
@@ -38,15 +41,6 @@ def worker_ips(path):
                 and b["name"].startswith("forward/"):
             return float(b["images_per_second"])
     raise ValueError("%s: no forward/ benchmark with images_per_second" % path)
-
-
-def torchvision_ips(path):
-    with open(path) as f:
-        doc = json.load(f)
-    for b in doc.get("benchmarks", []):
-        if b["name"].startswith("forward/"):
-            return float(b["images_per_second"])
-    raise ValueError("%s: no forward/ benchmark" % path)
 
 
 def verdict(ratios):
@@ -93,7 +87,7 @@ def main(argv=None):
         pairs = []
         for w, t in zip(files[0::2], files[1::2]):
             try:
-                pairs.append((worker_ips(w), torchvision_ips(t)))
+                pairs.append((forward_ips(w), forward_ips(t)))
             except (OSError, ValueError) as e:
                 print("parity_rounds: round left out: %s" % e, file=sys.stderr)
         out += table(name, pairs)
