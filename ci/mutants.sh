@@ -61,13 +61,21 @@ mutant oom_mps_not_oom harness/core/oom.c mb_oom_parse \
     '^test_oom/' 'test_oom' \
     'the MPS "out of memory" message is classified as no OOM'
 mutant regression_flipped harness/compare/compare.c rule \
-    'change < -threshold' 'change > -threshold' \
+    'lo < -threshold' 'lo > -threshold' \
     '^test_compare/' 'test_compare' \
-    'the regression rule compares the change the wrong way'
+    'the regression rule compares the change'"'"'s interval with the threshold the wrong way'
 mutant significance_ignored harness/compare/compare.c rule \
-    'if (p < alpha && change < -threshold)' 'if (change < -threshold)' \
+    'if (p < alpha && change < 0 && lo < -threshold)' 'if (change < 0 && lo < -threshold)' \
     '^test_compare/' 'test_compare' \
-    'a drop beyond the threshold is a regression whatever the p-value'
+    'a drop whose interval reaches past the threshold is a regression whatever the p-value'
+mutant verdict_median_past_threshold harness/compare/compare.c rule \
+    'change < 0 && lo < -threshold' 'change < -threshold' \
+    '^test_compare/test_paired_threshold_bounds_the_interval$' 'test_compare' \
+    'a regression needs the median change past the threshold (a change of the threshold'"'"'s size is found half the time)'
+mutant verdict_significance_alone harness/compare/compare.c rule \
+    'change > 0 && hi > threshold' 'change > 0' \
+    '^test_compare/test_paired_threshold_bounds_the_interval$' 'test_compare' \
+    'a significant improvement whose whole interval lies within the threshold is called an improvement'
 mutant inconclusive_never harness/compare/compare.c rule \
     'if (!(mde <= threshold))' 'if (0)' \
     '^test_compare/' 'test_compare' \
@@ -490,7 +498,11 @@ mutant test_fixture_each_not_run harness/testing/mb_test_main.c mb_test_main \
 mutant detector_alpha_ignored harness/tools/detector_analysis.c judge \
     'mb_compare_options o = {.alpha = d->cfg.alpha};' 'mb_compare_options o = {.alpha = 0};' \
     '^test_bench_detector/alpha' 'test_bench_detector mpsbench-bench-detector' \
-    "the detector's --alpha does not reach the verdicts (always the default 0.05)"
+    "the detector's --alpha does not reach the verdicts (always the default 0.01)"
+mutant detector_replay_bounded_by_rounds harness/tools/bench_detector.c parse_args \
+    'c->n_replay == 0 && i < c->n_rep_counts' 'i < c->n_rep_counts' \
+    '^test_bench_detector/replay_windows_follow_the_files$' 'test_bench_detector mpsbench-bench-detector' \
+    "a replay refuses windows longer than --rounds (40) however many rounds its files hold"
 # ---------------------------------------------------------------------------
 
 usage()

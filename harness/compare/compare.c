@@ -51,12 +51,20 @@ static bool all_positive(const double *x, size_t n)
     return true;
 }
 
-/* The one rule of compare.h, shared by every design. */
-static mb_verdict rule(double p, double change, double mde, double threshold, double alpha)
+/* The one rule of compare.h, shared by every design.  [lo, hi] is the
+ * change's interval, NaN where the design has none: then the change itself
+ * stands for both ends.  Asking only that the interval reach past the
+ * threshold, not the median, is what lets a real change of the threshold's
+ * size be found as often as the MDE promises (80%): a median must land
+ * beyond it, which a change of exactly that size does half the time. */
+static mb_verdict rule(double p, double change, double lo, double hi, double mde,
+                       double threshold, double alpha)
 {
-    if (p < alpha && change < -threshold)
+    if (isnan(lo) || isnan(hi))
+        lo = hi = change;
+    if (p < alpha && change < 0 && lo < -threshold)
         return MB_VERDICT_REGRESSION;
-    if (p < alpha && change > threshold)
+    if (p < alpha && change > 0 && hi > threshold)
         return MB_VERDICT_IMPROVEMENT;
     /* NaN fails the comparison too: an MDE nobody could compute is noise
      * nobody measured. */
@@ -108,7 +116,7 @@ mb_verdict mb_compare_decide(const double *a, size_t na, const double *b, size_t
     if (p_value != NULL)
         *p_value = mwu.p_value;
     double mde = two_file_mde(a, na, b, nb, alpha, MB_COMPARE_DEFAULT_POWER);
-    return rule(mwu.p_value, delta, mde, threshold, alpha);
+    return rule(mwu.p_value, delta, NAN, NAN, mde, threshold, alpha);
 }
 
 typedef struct levels {
@@ -165,7 +173,8 @@ void mb_compare_samples(const double *a, size_t na, const double *b, size_t nb,
         out->ci_low = out->ci_high = NAN;
     out->mde = two_file_mde(a, na, b, nb, l.alpha, l.power);
     /* The verdict again at the caller's power: decide quotes the default. */
-    out->verdict = rule(out->p_value, out->change, out->mde, threshold, l.alpha);
+    out->verdict = rule(out->p_value, out->change, out->ci_low, out->ci_high, out->mde,
+                        threshold, l.alpha);
     if (out->verdict == MB_VERDICT_INCONCLUSIVE) {
         if (isinf(out->mde))
             set_reason(out, mb_asprintf("%zu against %zu repetitions cannot reach p < %g", na,
@@ -214,7 +223,8 @@ void mb_compare_paired(const double *a, const double *b, size_t n, double thresh
     out->mde = mb_stats_mde_paired(mb_stats_stddev(logr, n), n, l.alpha, l.power);
     free(ratio);
     free(logr);
-    out->verdict = rule(out->p_value, out->change, out->mde, threshold, l.alpha);
+    out->verdict = rule(out->p_value, out->change, out->ci_low, out->ci_high, out->mde,
+                        threshold, l.alpha);
     if (out->verdict == MB_VERDICT_INCONCLUSIVE) {
         if (isinf(out->mde))
             set_reason(out, mb_asprintf("%zu rounds cannot reach p < %g", n, l.alpha));
@@ -282,7 +292,8 @@ void mb_compare_history(const double *run_medians, size_t k, const double *b, si
     out->ci_high = expm1(d + h);
     free(logm);
     free(logb);
-    out->verdict = rule(out->p_value, out->change, out->mde, threshold, l.alpha);
+    out->verdict = rule(out->p_value, out->change, out->ci_low, out->ci_high, out->mde,
+                        threshold, l.alpha);
     if (out->verdict == MB_VERDICT_INCONCLUSIVE)
         set_reason(out, mde_reason(out->mde, threshold));
 }

@@ -224,7 +224,7 @@ static void test_failed_repetitions(void **state)
 static void test_three_repetitions_cannot_decide(void **state)
 {
     (void)state;
-    /* 3 against 3 cannot reach p < 0.05 (at best 2 / C(6, 3) = 0.1): even a
+    /* 3 against 3 cannot reach p < 0.01 (at best 2 / C(6, 3) = 0.1): even a
      * 20% drop cannot be called, so the cell is inconclusive (it was "no
      * change" with this reason before issue 13), and the MDE says why. */
     mb_compare_report *r = compare(FIXTURE("three.json"), FIXTURE("three-slower20.json"), NULL);
@@ -233,7 +233,7 @@ static void test_three_repetitions_cannot_decide(void **state)
     assert_close(a->change, -0.2, 1e-9);
     assert_int_equal(a->verdict, MB_VERDICT_INCONCLUSIVE);
     assert_true(isinf(a->mde));
-    assert_string_equal(a->reason, "3 against 3 repetitions cannot reach p < 0.05");
+    assert_string_equal(a->reason, "3 against 3 repetitions cannot reach p < 0.01");
     assert_string_equal(a->test, MB_COMPARE_TEST_MWU);
     assert_int_equal(r->n_inconclusive, 1);
     assert_int_equal(r->n_unchanged, 1);
@@ -400,7 +400,7 @@ static void test_json_report(void **state)
     /* An infinite MDE has no JSON number: null. */
     assert_true(json_is_null(json_object_get(a, "mde")));
     assert_string_equal(json_string_value(json_object_get(a, "reason")),
-                        "3 against 3 repetitions cannot reach p < 0.05");
+                        "3 against 3 repetitions cannot reach p < 0.01");
     assert_true(json_is_null(json_object_get(json_array_get(cells, 1), "reason")));
     const char *fields[] = {"baseline_median", "current_median", "ci_low", "ci_high",
                             "baseline_n", "current_n", "device", "p_exact"};
@@ -518,12 +518,12 @@ static void test_paired_verdicts(void **state)
     assert_non_null(strstr(c.reason, "% > threshold 5.0%"));
     free(c.reason);
 
-    /* Five rounds all below: p = 2/32 > 0.05, never significant. */
+    /* Five rounds all below: p = 2/32 > 0.01, never significant. */
     memset(&c, 0, sizeof c);
     mb_compare_paired(a, slow, 5, 0.05, NULL, &c);
     assert_int_equal(c.verdict, MB_VERDICT_INCONCLUSIVE);
     assert_true(isinf(c.mde));
-    assert_string_equal(c.reason, "5 rounds cannot reach p < 0.05");
+    assert_string_equal(c.reason, "5 rounds cannot reach p < 0.01");
     free(c.reason);
 
     memset(&c, 0, sizeof c);
@@ -536,6 +536,49 @@ static void test_paired_verdicts(void **state)
     mb_compare_paired(a, zero, 3, 0.05, NULL, &c);
     assert_int_equal(c.verdict, MB_VERDICT_NOT_COMPARABLE);
     free(c.reason);
+}
+
+/* The threshold bounds the change's interval, not its median: a
+ * significant slowdown whose interval reaches past the threshold is a
+ * regression even when its median is within it (a real change of the
+ * threshold's size has a median within it half the time), and a
+ * significant slowdown whose whole interval lies within the threshold is
+ * no change. */
+static void test_paired_threshold_bounds_the_interval(void **state)
+{
+    (void)state;
+    /* Twelve rounds, every one slower: p = 2/4096.  Medians -4% and -2%. */
+    const double wide[12] = {0.90, 0.92, 0.93, 0.94, 0.95, 0.96,
+                             0.96, 0.97, 0.97, 0.98, 0.99, 0.995};
+    const double narrow[12] = {0.976, 0.977, 0.978, 0.979, 0.979, 0.98,
+                               0.98, 0.981, 0.981, 0.982, 0.983, 0.984};
+    double a[12], b_wide[12], b_narrow[12];
+    for (int i = 0; i < 12; i++) {
+        a[i] = 50.0 + (double)i;
+        b_wide[i] = a[i] * wide[i];
+        b_narrow[i] = a[i] * narrow[i];
+    }
+    mb_compare_cell c = {0};
+    mb_compare_paired(a, b_wide, 12, 0.05, NULL, &c);
+    assert_true(c.p_value < 0.01);
+    assert_true(c.change > -0.05 && c.change < -0.03);
+    assert_true(c.ci_low < -0.05);
+    assert_int_equal(c.verdict, MB_VERDICT_REGRESSION);
+
+    memset(&c, 0, sizeof c);
+    mb_compare_paired(a, b_narrow, 12, 0.05, NULL, &c);
+    assert_true(c.p_value < 0.01);
+    assert_true(c.ci_low > -0.05 && c.ci_high < 0);
+    assert_int_equal(c.verdict, MB_VERDICT_NO_CHANGE);
+
+    /* The same, mirrored, for improvements. */
+    memset(&c, 0, sizeof c);
+    mb_compare_paired(b_wide, a, 12, 0.05, NULL, &c);
+    assert_true(c.change < 0.06 && c.ci_high > 0.05);
+    assert_int_equal(c.verdict, MB_VERDICT_IMPROVEMENT);
+    memset(&c, 0, sizeof c);
+    mb_compare_paired(b_narrow, a, 12, 0.05, NULL, &c);
+    assert_int_equal(c.verdict, MB_VERDICT_NO_CHANGE);
 }
 
 /* The history rule: run-to-run spread of a baseline's run medians. */
@@ -577,7 +620,7 @@ static void test_history_verdicts(void **state)
     memset(&c, 0, sizeof c);
     mb_compare_history(runs, 5, same, 5, 0.05, NULL, &c);
     assert_int_equal(c.verdict, MB_VERDICT_NO_CHANGE);
-    assert_close(c.mde, expm1(2.77644510519779 * se), 1e-9);
+    assert_close(c.mde, expm1(4.60409487134999 * se), 1e-9);
     assert_close(c.change, 100.2 / 100 - 1, 1e-12);
 
     memset(&c, 0, sizeof c);
@@ -749,6 +792,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_cli_exit_codes),
     cmocka_unit_test(test_two_file_verdicts),
     cmocka_unit_test(test_paired_verdicts),
+    cmocka_unit_test(test_paired_threshold_bounds_the_interval),
     cmocka_unit_test(test_history_verdicts),
 };
 

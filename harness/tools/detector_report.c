@@ -157,6 +157,14 @@ static void print_mode(const det *d, int mode, const mode_result *res)
     print_table(d, res);
 }
 
+/* compare.h's rule, as the verdicts below apply it. */
+static void print_rule(const det_config *c)
+{
+    printf("Rule: regression = p < %g AND median throughput change < 0 AND its 95%% interval "
+           "reaches below -%g%%; inconclusive (MDE above the threshold) counts as no alarm\n",
+           c->alpha, 100 * c->threshold);
+}
+
 void mb_det_print_report(const det *d, mode_result res[N_MODES][MAX_REP_COUNTS])
 {
     const det_config *c = &d->cfg;
@@ -169,9 +177,7 @@ void mb_det_print_report(const det *d, mode_result res[N_MODES][MAX_REP_COUNTS])
     printf("\nDetector benchmark: %s on the CPU (%d thread(s)), %dx%d JPEG, %d images/job, "
            "batch %d, input %d, %d jobs per repetition\n", c->model, c->threads, c->width,
            c->height, c->per_job, c->batch, c->input_size, c->jobs);
-    printf("Rule: regression = p < %g AND median throughput change < -%g%%; inconclusive "
-           "(MDE above the threshold) counts as no alarm\n",
-           c->alpha, 100 * c->threshold);
+    print_rule(c);
     printf("Measured: %zu rounds (6 repetitions each) over %d sessions of two workers in "
            "%.0f s; %.0f images/s; load average %.2f at start, %.2f at end\n",
            d->n_rounds, c->sessions, d->seconds, base, d->load_start[0], d->load_end[0]);
@@ -516,9 +522,7 @@ void mb_det_print_fresh(const det *d, mode_result res[MAX_VARIANTS][MAX_REP_COUN
            "%dx%d JPEG, %d images/job, batch %d, input %d, %d jobs per repetition, %d warm-up "
            "jobs per worker\n", c->model, c->threads, c->width, c->height, c->per_job, c->batch,
            c->input_size, c->jobs, c->warmup_jobs);
-    printf("Rule: regression = p < %g AND median throughput change < -%g%%; inconclusive "
-           "(MDE above the threshold) counts as no alarm\n",
-           c->alpha, 100 * c->threshold);
+    print_rule(c);
     printf("Measured: %zu live rounds (two new workers and 6 repetitions each) in %.0f s%s%s; "
            "load average %.2f at start, %.2f at end\n", d->n_rounds, d->seconds,
            d->n_streams > 1 ? " (the longest of the streams)" : "",

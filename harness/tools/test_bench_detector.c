@@ -160,6 +160,43 @@ static void pooled_streams_count_disjoint_verdicts(void **state)
     free(list);
 }
 
+/* A replay judges windows as long as its files allow, whatever --rounds
+ * says (40 by default): 45 rounds at 44 a verdict are one window, and the
+ * default counts of a replay keep those longer than 40 (here 16 and 24 give
+ * windows, 64 and 96 none). */
+static void replay_windows_follow_the_files(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/mb-detlong-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *in = mb_asprintf("%s/s.json", dir), *log = mb_asprintf("%s/log", dir);
+    char *out = mb_asprintf("%s/out.json", dir);
+    write_stream(in, 45, "one stream");
+    char *argv[] = {DETECTOR, "--replay", in, "--repetitions", "44", "--resamples", "20",
+                    "--json", out, NULL};
+    assert_int_equal(run_detector(argv, log), 0);
+    json_t *root = json_load_file(out, 0, NULL);
+    assert_non_null(root);
+    json_t *dj = json_object_get(json_object_get(json_object_get(root, "modes"), "fresh"),
+                                 "disjoint");
+    assert_int_equal(json_integer_value(json_object_get(dj, "false_alarm_trials")), 1);
+    json_decref(root);
+    char *plain[] = {DETECTOR, "--replay", in, "--resamples", "20", "--json", out, NULL};
+    assert_int_equal(run_detector(plain, log), 0);
+    root = json_load_file(out, 0, NULL);
+    assert_non_null(root);
+    json_t *counts = json_object_get(json_object_get(root, "config"), "repetition_counts");
+    if (json_array_size(counts) != 5 || json_integer_value(json_array_get(counts, 4)) != 96) {
+        char *text = json_dumps(json_object_get(root, "config"), JSON_COMPACT);
+        fail_msg("a replay's default counts: %s", text);
+    }
+    json_decref(root);
+    mb_remove_tree(dir);
+    free(in);
+    free(log);
+    free(out);
+}
+
 /* A live stream cut by SIGINT, as the device step's time bound cuts it,
  * leaves a rounds file that --replay reads: the rounds measured so far. */
 static void cut_stream_keeps_valid_rounds(void **state)
@@ -202,6 +239,7 @@ static void cut_stream_keeps_valid_rounds(void **state)
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(pooled_streams_count_disjoint_verdicts),
     cmocka_unit_test(alpha_sets_the_level_of_a_replay),
+    cmocka_unit_test(replay_windows_follow_the_files),
     cmocka_unit_test(cut_stream_keeps_valid_rounds),
 };
 
