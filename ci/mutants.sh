@@ -413,10 +413,18 @@ mutant list_count_inside_list harness/run/cell_select.c mb_run_list \
     'fflush(out);' ';' \
     '^test_cli/list_count_follows_the_whole_list$' 'test_cli mpsbench' \
     'run --list into a file or pipe with stderr: the count lands before the list or inside one of its lines'
-mutant stored_file_takes_run_failures harness/results/results_file.c mb_res_gb_load \
-    'if (rc == 0 && is_run_results(out->path))' 'if (rc == 0)' \
+mutant stored_file_takes_run_failures harness/results/results_file.c read_run_failures \
+    'mb_res_gb_run_json(f->path)' 'mb_res_run_json_beside(f->path)' \
     '^test_compare/test_failures_only_from_own_run_json$' 'test_compare' \
     'a baseline-results.json stored in a run folder is given that run'"'"'s failures'
+mutant compare_any_file_takes_run_json harness/compare/compare.c run_json_for \
+    'mb_res_gb_run_json(current_file)' 'mb_res_run_json_beside(current_file)' \
+    '^test_compare/test_run_json_only_for_own_results$' 'test_compare' \
+    'compare takes thresholds and "did not finish" from a run.json beside any results file, not only the run'"'"'s own results.json'
+mutant baseline_any_file_takes_run_json harness/compare/baseline.c check_complete \
+    'mb_res_gb_run_json(f->path)' 'mb_res_run_json_beside(f->path)' \
+    '^test_baseline/test_incomplete_run_json_only_for_own_results$' 'test_baseline' \
+    'baseline update refuses any results file beside an unfinished run'"'"'s run.json, not only that run'"'"'s own results.json'
 mutant run_failures_dropped harness/results/results_file.c is_run_results \
     '"results.json") == 0' '"results.json") == 1' \
     '^test_compare/test_failures_only_from_own_run_json$' 'test_compare' \
