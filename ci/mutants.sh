@@ -410,9 +410,17 @@ mutant announce_counts_matrix harness/run/setup.c announce_size \
     '^test_hostile/size_announcement_counts_the_cells_that_run$' 'test_hostile mpsbench' \
     'the size announcement counts the whole matrix, not the cells --filter keeps'
 mutant list_count_inside_list harness/run/cell_select.c mb_run_list \
-    'fflush(out);' ';' \
+    'rc = mb_flush_checked(out, "standard output", err);' 'rc = 0;' \
     '^test_cli/list_count_follows_the_whole_list$' 'test_cli mpsbench' \
     'run --list into a file or pipe with stderr: the count lands before the list or inside one of its lines'
+mutant stdout_loss_is_success harness/cli/main.c finish \
+    'rc = mb_flush_checked(stdout, "standard output", err);' 'rc = MB_OK;' \
+    '^test_cli/stdout_that_cannot_be_written_is_an_error$' 'test_cli mpsbench' \
+    'compare, export and --help into a full disk or a closed pipe exit 0 with nothing said'
+mutant stdout_error_flag_ignored harness/core/mb_util.c mb_flush_checked \
+    '!ferror(stream)' 'true' \
+    '^test_util/test_flush_checked_sees_every_lost_write$' 'test_util' \
+    'output stdio dropped in an earlier failed write goes unnoticed when the last flush has nothing left to write'
 mutant stored_file_takes_run_failures harness/results/results_file.c read_run_failures \
     'mb_res_gb_run_json(f->path)' 'mb_res_run_json_beside(f->path)' \
     '^test_compare/test_failures_only_from_own_run_json$' 'test_compare' \
