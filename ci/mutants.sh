@@ -421,6 +421,22 @@ mutant stdout_error_flag_ignored harness/core/mb_util.c mb_flush_checked \
     '!ferror(stream)' 'true' \
     '^test_util/test_flush_checked_sees_every_lost_write$' 'test_util' \
     'output stdio dropped in an earlier failed write goes unnoticed when the last flush has nothing left to write'
+mutant charts_of_unmeasured_run harness/plot/plot.c mb_plot_run_dir \
+    'if (!any_measured(&run))' 'if (false)' \
+    '^test_plot/test_unmeasured_run_draws_no_chart$|^test_cli/run_that_measured_nothing_draws_no_chart$' 'test_plot test_cli mpsbench' \
+    'a run that measured no cell (it failed preparing its images) still draws charts of squares that never ran'
+mutant no_charts_unsaid harness/run/runner.c draw_charts \
+    'run->plot_error = mb_strdup(rep.none_drawn);' '(void)0;' \
+    '^test_cli/run_that_measured_nothing_draws_no_chart$' 'test_cli mpsbench' \
+    'summary.md does not say why a run that measured nothing has no charts'
+mutant oom_matrix_not_thinned harness/plot/chart_oom_matrix.c thin \
+    'if (keep >= n)' 'if (true)' \
+    '^test_plot/test_huge_oom_matrix_fits_cairo$' 'test_plot' \
+    'an OOM matrix of thousands of cells asks for a canvas wider than Cairo can make and is not drawn'
+mutant chart_canvas_unchecked harness/plot/layout.c mb__plot_finish \
+    'if (width > MB__PLOT_CAIRO_MAX_PX || height > MB__PLOT_CAIRO_MAX_PX) {' 'if (false) {' \
+    '^test_plot/test_huge_oom_matrix_fits_cairo$' 'test_plot' \
+    'a chart taller than Cairo can make goes to gnuplot, which fails with "Cairo is unhappy"'
 mutant stored_file_takes_run_failures harness/results/results_file.c read_run_failures \
     'mb_res_gb_run_json(f->path)' 'mb_res_run_json_beside(f->path)' \
     '^test_compare/test_failures_only_from_own_run_json$' 'test_compare' \

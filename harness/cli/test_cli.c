@@ -372,6 +372,36 @@ static void stdout_that_cannot_be_written_is_an_error(void **state)
     free(scenario);
 }
 
+/* A run that fails while it prepares its images ran no cell: it draws no
+ * chart (gnuplot once failed on the OOM matrix of squares that never ran)
+ * and says why on stderr and in summary.md. */
+static void run_that_measured_nothing_draws_no_chart(void **state)
+{
+    fixture *f = *state;
+    MB_TEST_NEED(f);
+    MB_NEED("gnuplot", mb_test_have_program("gnuplot"));
+    char *scenario = mb_test_write_file(&f->env, "cli.yaml", three_cells);
+    char *out = mb_asprintf("%s/unmeasured", f->env.tmp);
+    char *cache = mb_asprintf("%s/cli.yaml/images", f->env.tmp);
+    const char *args[] = {"run", scenario, "--out", out, "--image-cache", cache, NULL};
+    char *output;
+    EXPECT_EXIT(mb_test_run_cli(&f->env, args, &output), 3, output);
+    assert_non_null(strstr(output, "mpsbench: no charts: no cell was measured"));
+    char *summary_path = mb_asprintf("%s/summary.md", out);
+    char *summary = mb_read_file(summary_path, NULL, NULL);
+    assert_non_null(summary);
+    assert_non_null(strstr(summary, "\nNo charts: no cell was measured"));
+    char *matrix = mb_asprintf("%s/charts/oom-matrix.gp", out);
+    assert_false(exists(matrix));
+    free(matrix);
+    free(summary);
+    free(summary_path);
+    free(output);
+    free(cache);
+    free(out);
+    free(scenario);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(list_prints_cells_and_starts_nothing),
     cmocka_unit_test(list_count_follows_the_whole_list),
@@ -381,6 +411,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(every_verb_help_describes_each_option),
     cmocka_unit_test(readers_refuse_a_folder_that_is_not_a_run),
     cmocka_unit_test(stdout_that_cannot_be_written_is_an_error),
+    cmocka_unit_test(run_that_measured_nothing_draws_no_chart),
 };
 
 MB_TEST_MAIN_EACH("the mpsbench command line", tests,
