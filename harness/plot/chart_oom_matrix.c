@@ -174,9 +174,8 @@ static size_t thin(void *items, size_t n, size_t size, size_t keep)
     return keep;
 }
 
-/* The squares that fit: how many rows and columns of each kind the canvas
- * holds, the rest thinned out evenly.  The note names what was left out,
- * or stays NULL when everything fits. */
+/* The matrix's axes: the image sizes, batch sizes and configurations it
+ * draws. */
 typedef struct matrix_axes {
     const mb__plot_cell **images;
     size_t ni;
@@ -192,6 +191,9 @@ static void add_left_out(mb_strbuf *note, const char *what, size_t kept, size_t 
         mb_strbuf_printf(note, "%s%zu of %zu %s", note->len ? ", " : "", kept, all, what);
 }
 
+/* Keeps as many rows and columns of each kind as the canvas holds, the
+ * rest thinned out evenly.  Returns the note that names what was left out
+ * (heap), or NULL when everything fits. */
 static char *fit_matrix(matrix_axes *m, bool by_config, size_t longest_title)
 {
     size_t ni = m->ni, nb = m->nb, nc = m->nc;
@@ -218,8 +220,8 @@ static char *fit_matrix(matrix_axes *m, bool by_config, size_t longest_title)
     add_left_out(&note, "configurations", m->nc, nc);
     if (note.s == NULL)
         return NULL;
-    char *text = mb_asprintf("drawn: %s, evenly spaced with the smallest and the largest (the "
-                             "whole matrix would be over %d pixels across; run.json has every "
+    char *text = mb_asprintf("drawn: %s, evenly spaced, the first and the last among them (the "
+                             "whole matrix would be over %d pixels a side; run.json has every "
                              "cell)", note.s, MATRIX_MAX_PX);
     free(note.s);
     return text;
@@ -284,7 +286,8 @@ int mb__plot_chart_oom_matrix(const mb__plot_ctx *ctx, const char *name, char **
                              state_names[s]);
     mb__plot_layout_legend(&body, &l, legend.s);
     mb__plot_strbuf_free(&legend);
-    int rc = mb__plot_finish(ctx, name, reason, "oom-matrix.dat", &dat, &body, l.width, l.height, err);
+    int rc = mb__plot_finish(ctx, name, reason, "oom-matrix.dat", &dat, &body, l.width,
+                             l.height, err);
     free(images);
     free(batches);
     free(configs);
