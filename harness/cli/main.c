@@ -59,8 +59,9 @@ static const struct {
     {"compare",
      "usage: mpsbench compare BASELINE CURRENT [options]\n"
      "Per-cell verdicts of CURRENT (a run directory or results.json) against BASELINE.\n"
-     "A run directory's failed repetitions come from its run.json; any other results\n"
-     "file (even a baseline stored in a run folder) has only the failures in its rows.\n"
+     "A run directory's failed repetitions, per-cell thresholds and whether it finished\n"
+     "come from its run.json; any other results file (a baseline stored in a run\n"
+     "folder, a copy) has only the failures in its rows and the default threshold.\n"
      "  -t, --threshold PCT        regression threshold for every cell\n"
      "      --json FILE            write the verdicts as JSON\n"
      "      --markdown FILE        write the verdicts as Markdown\n"
