@@ -418,13 +418,45 @@ mutant announce_counts_matrix harness/run/setup.c announce_size \
     '^test_hostile/size_announcement_counts_the_cells_that_run$' 'test_hostile mpsbench' \
     'the size announcement counts the whole matrix, not the cells --filter keeps'
 mutant list_count_inside_list harness/run/cell_select.c mb_run_list \
-    'fflush(out);' ';' \
+    'rc = mb_flush_checked(out, "standard output", err);' 'rc = 0;' \
     '^test_cli/list_count_follows_the_whole_list$' 'test_cli mpsbench' \
     'run --list into a file or pipe with stderr: the count lands before the list or inside one of its lines'
-mutant stored_file_takes_run_failures harness/results/results_file.c mb_res_gb_load \
-    'if (rc == 0 && is_run_results(out->path))' 'if (rc == 0)' \
+mutant stdout_loss_is_success harness/cli/main.c finish \
+    'rc = mb_flush_checked(stdout, "standard output", err);' 'rc = MB_OK;' \
+    '^test_cli/stdout_that_cannot_be_written_is_an_error$' 'test_cli mpsbench' \
+    'compare, export and --help into a full disk or a closed pipe exit 0 with nothing said'
+mutant stdout_error_flag_ignored harness/core/mb_util.c mb_flush_checked \
+    '!ferror(stream)' 'true' \
+    '^test_util/test_flush_checked_sees_every_lost_write$' 'test_util' \
+    'output stdio dropped in an earlier failed write goes unnoticed when the last flush has nothing left to write'
+mutant charts_of_unmeasured_run harness/plot/plot.c mb_plot_run_dir \
+    'if (!any_measured(&run))' 'if (false)' \
+    '^test_plot/test_unmeasured_run_draws_no_chart$|^test_cli/run_that_measured_nothing_draws_no_chart$' 'test_plot test_cli mpsbench' \
+    'a run that measured no cell (it failed preparing its images) still draws charts of squares that never ran'
+mutant no_charts_unsaid harness/run/runner.c draw_charts \
+    'run->plot_error = mb_strdup(rep.none_drawn);' '(void)0;' \
+    '^test_cli/run_that_measured_nothing_draws_no_chart$' 'test_cli mpsbench' \
+    'summary.md does not say why a run that measured nothing has no charts'
+mutant oom_matrix_not_thinned harness/plot/chart_oom_matrix.c thin \
+    'if (keep >= n)' 'if (true)' \
+    '^test_plot/test_huge_oom_matrix_fits_cairo$' 'test_plot' \
+    'an OOM matrix of thousands of cells asks for a canvas wider than Cairo can make and is not drawn'
+mutant chart_canvas_unchecked harness/plot/layout.c mb__plot_finish \
+    'if (width > MB__PLOT_CAIRO_MAX_PX || height > MB__PLOT_CAIRO_MAX_PX) {' 'if (false) {' \
+    '^test_plot/test_huge_oom_matrix_fits_cairo$' 'test_plot' \
+    'a chart taller than Cairo can make goes to gnuplot, which fails with "Cairo is unhappy"'
+mutant stored_file_takes_run_failures harness/results/results_file.c read_run_failures \
+    'mb_res_gb_run_json(f->path)' 'mb_res_run_json_beside(f->path)' \
     '^test_compare/test_failures_only_from_own_run_json$' 'test_compare' \
     'a baseline-results.json stored in a run folder is given that run'"'"'s failures'
+mutant compare_any_file_takes_run_json harness/compare/compare.c run_json_for \
+    'mb_res_gb_run_json(current_file)' 'mb_res_run_json_beside(current_file)' \
+    '^test_compare/test_run_json_only_for_own_results$' 'test_compare' \
+    'compare takes thresholds and "did not finish" from a run.json beside any results file, not only the run'"'"'s own results.json'
+mutant baseline_any_file_takes_run_json harness/compare/baseline.c check_complete \
+    'mb_res_gb_run_json(f->path)' 'mb_res_run_json_beside(f->path)' \
+    '^test_baseline/test_incomplete_run_json_only_for_own_results$' 'test_baseline' \
+    'baseline update refuses any results file beside an unfinished run'"'"'s run.json, not only that run'"'"'s own results.json'
 mutant run_failures_dropped harness/results/results_file.c is_run_results \
     '"results.json") == 0' '"results.json") == 1' \
     '^test_compare/test_failures_only_from_own_run_json$' 'test_compare' \

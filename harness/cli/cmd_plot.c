@@ -87,11 +87,14 @@ int mb_cmd_plot(int argc, char **argv, mb_outcome *outcome, mb_err *err)
         for (size_t i = 0; i < rep.n_charts; i++) {
             const mb_plot_chart *c = &rep.charts[i];
             if (c->made)
-                fprintf(stderr, "  drawn    %-13s %s\n", c->name, c->title);
+                fprintf(stderr, "  drawn    %-13s %s%s%s\n", c->name, c->title,
+                        c->note ? ": " : "", c->note ? c->note : "");
             else
                 fprintf(stderr, "  skipped  %-13s %s\n", c->name, c->reason ? c->reason : "");
         }
-        if (rep.out_dir != NULL)
+        if (rep.none_drawn != NULL)
+            fprintf(stderr, "mpsbench: no charts: %s\n", rep.none_drawn);
+        else if (rep.out_dir != NULL)
             fprintf(stderr, "mpsbench: %zu of %zu charts in %s (index.md lists them)\n", rep.n_made,
                     rep.n_charts, rep.out_dir);
     }

@@ -124,13 +124,11 @@ int mb_cmd_export(int argc, char **argv, mb_outcome *outcome, mb_err *err)
         return rc;
     char *text = mb_export_render(&f, format);
     mb_run_file_free(&f);
-    if (out == NULL) {
+    /* On stdout, main checks that it arrived (as for every verb). */
+    if (out == NULL)
         fputs(text, stdout);
-        if (fflush(stdout) != 0)
-            rc = mb_err_set(err, MB_EIO, "export: cannot write to stdout");
-    } else {
+    else
         rc = mb_write_file_atomic(out, text, strlen(text), err);
-    }
     free(text);
     return rc;
 }

@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "mb_error.h"
 #include "mb_exit.h"
+#include "mb_util.h"
 
 void mb_cli_usage(FILE *f)
 {
@@ -58,8 +59,9 @@ static const struct {
     {"compare",
      "usage: mpsbench compare BASELINE CURRENT [options]\n"
      "Per-cell verdicts of CURRENT (a run directory or results.json) against BASELINE.\n"
-     "A run directory's failed repetitions come from its run.json; any other results\n"
-     "file (even a baseline stored in a run folder) has only the failures in its rows.\n"
+     "A run directory's failed repetitions, per-cell thresholds and whether it finished\n"
+     "come from its run.json; any other results file (a baseline stored in a run\n"
+     "folder, a copy) has only the failures in its rows and the default threshold.\n"
      "  -t, --threshold PCT        regression threshold for every cell\n"
      "      --json FILE            write the verdicts as JSON\n"
      "      --markdown FILE        write the verdicts as Markdown\n"
@@ -122,6 +124,19 @@ static const struct {
     {"export", mb_cmd_export},
 };
 
+/* The exit code of a verb that returned rc, once what it printed on stdout
+ * has arrived: an answer lost to a full disk or a closed pipe is an I/O
+ * error, not a success (a verb's own error comes first and is the one
+ * reported).  Every error is reported here, once. */
+static int finish(int rc, const mb_outcome *outcome, mb_err *err)
+{
+    if (rc == MB_OK && err->code == MB_OK)
+        rc = mb_flush_checked(stdout, "standard output", err);
+    if (err->code != MB_OK)
+        fprintf(stderr, "mpsbench: %s\n", err->msg);
+    return mb_exit_code(rc, outcome);
+}
+
 int main(int argc, char **argv)
 {
     mb_err err;
@@ -133,20 +148,18 @@ int main(int argc, char **argv)
     const char *verb = argv[1];
     if (strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0 || strcmp(verb, "help") == 0) {
         mb_cli_usage(stdout);
-        return mb_exit_code(MB_OK, NULL);
+        return finish(MB_OK, NULL, &err);
     }
     if (strcmp(verb, "--version") == 0) {
         puts("mpsbench " MB_VERSION);
-        return mb_exit_code(MB_OK, NULL);
+        return finish(MB_OK, NULL, &err);
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(verb, commands[i].name) != 0)
             continue;
         mb_outcome outcome = {0};
         int rc = commands[i].run(argc, argv, &outcome, &err);
-        if (err.code != MB_OK)
-            fprintf(stderr, "mpsbench: %s\n", err.msg);
-        return mb_exit_code(rc, &outcome);
+        return finish(rc, &outcome, &err);
     }
     fprintf(stderr, "mpsbench: unknown command '%s'\n", verb);
     mb_cli_usage(stderr);

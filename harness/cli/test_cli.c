@@ -15,10 +15,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "mb_test_files.h"
+#include "mb_test_main.h"
 #include "mb_testing.h"
 #include "mb_util.h"
 
 typedef mb_test_fixture fixture;
+
+#define FIXTURES MB_SOURCE_DIR "/fixtures/"
 
 static const char *const three_cells =
     "name: cli\n"
@@ -320,6 +324,84 @@ static void readers_refuse_a_folder_that_is_not_a_run(void **state)
     free(empty);
 }
 
+/* Runs mpsbench with stdout on /dev/full (every write fails: no space
+ * left) and stderr into a file: the verb must not exit 0, and says why. */
+static void expect_stdout_lost(const fixture *f, const char *const *args, int want_exit)
+{
+    char *errors = mb_asprintf("%s/stderr.txt", f->env.tmp);
+    int code = mb_test_run_mpsbench_split(args, "/dev/full", errors);
+    char *text = mb_read_file(errors, NULL, NULL);
+    assert_non_null(text);
+    if (code != want_exit)
+        fail_msg("mpsbench %s %s: exit %d, not %d:\n%s", args[0], args[1] ? args[1] : "", code,
+                 want_exit, text);
+    if (want_exit != 0 && strstr(text, "mpsbench: standard output: cannot write: ") == NULL)
+        fail_msg("mpsbench %s: no message about standard output:\n%s", args[0], text);
+    free(text);
+    free(errors);
+}
+
+/* An answer printed on stdout that did not arrive (a full disk, a closed
+ * pipe) is an I/O error, exit 3, with a message, for every verb that prints
+ * one; the same commands into a file exit 0. */
+static void stdout_that_cannot_be_written_is_an_error(void **state)
+{
+    fixture *f = *state;
+    MB_TEST_NEED(f);
+    if (access("/dev/full", W_OK) != 0)
+        MB_SKIP("no /dev/full on this system");
+    char *scenario = mb_test_write_file(&f->env, "cli.yaml", three_cells);
+    const char *list[] = {"run", scenario, "--list", NULL};
+    const char *compare[] = {"compare", FIXTURES "compare/baseline.json",
+                             FIXTURES "compare/same.json", "--assume-no-drift", NULL};
+    const char *regression[] = {"compare", FIXTURES "compare/baseline.json",
+                                FIXTURES "compare/slower20.json", "--assume-no-drift", NULL};
+    const char *json[] = {"compare", FIXTURES "compare/baseline.json",
+                          FIXTURES "compare/same.json", "--quiet", "--json", "-", NULL};
+    const char *export[] = {"export", FIXTURES "plot/cpu", "--format", "csv", NULL};
+    const char *help[] = {"--help", NULL};
+    const char *const *lost[] = {list, compare, regression, json, export, help};
+    for (size_t i = 0; i < sizeof lost / sizeof lost[0]; i++)
+        expect_stdout_lost(f, lost[i], 3);
+
+    char *file = mb_asprintf("%s/stdout.txt", f->env.tmp);
+    assert_int_equal(mb_test_run_mpsbench_split(list, file, NULL), 0);
+    assert_int_equal(mb_test_run_mpsbench_split(export, file, NULL), 0);
+    assert_int_equal(mb_test_run_mpsbench_split(regression, file, NULL), 1);
+    free(file);
+    free(scenario);
+}
+
+/* A run that fails while it prepares its images ran no cell: it draws no
+ * chart (gnuplot once failed on the OOM matrix of squares that never ran)
+ * and says why on stderr and in summary.md. */
+static void run_that_measured_nothing_draws_no_chart(void **state)
+{
+    fixture *f = *state;
+    MB_TEST_NEED(f);
+    MB_NEED("gnuplot", mb_test_have_program("gnuplot"));
+    char *scenario = mb_test_write_file(&f->env, "cli.yaml", three_cells);
+    char *out = mb_asprintf("%s/unmeasured", f->env.tmp);
+    char *cache = mb_asprintf("%s/cli.yaml/images", f->env.tmp);
+    const char *args[] = {"run", scenario, "--out", out, "--image-cache", cache, NULL};
+    char *output;
+    EXPECT_EXIT(mb_test_run_cli(&f->env, args, &output), 3, output);
+    assert_non_null(strstr(output, "mpsbench: no charts: no cell was measured"));
+    char *summary_path = mb_asprintf("%s/summary.md", out);
+    char *summary = mb_read_file(summary_path, NULL, NULL);
+    assert_non_null(summary);
+    assert_non_null(strstr(summary, "\nNo charts: no cell was measured"));
+    char *matrix = mb_asprintf("%s/charts/oom-matrix.gp", out);
+    assert_false(exists(matrix));
+    free(matrix);
+    free(summary);
+    free(summary_path);
+    free(output);
+    free(cache);
+    free(out);
+    free(scenario);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(list_prints_cells_and_starts_nothing),
     cmocka_unit_test(list_count_follows_the_whole_list),
@@ -328,6 +410,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(override_values_are_checked),
     cmocka_unit_test(every_verb_help_describes_each_option),
     cmocka_unit_test(readers_refuse_a_folder_that_is_not_a_run),
+    cmocka_unit_test(stdout_that_cannot_be_written_is_an_error),
+    cmocka_unit_test(run_that_measured_nothing_draws_no_chart),
 };
 
 MB_TEST_MAIN_EACH("the mpsbench command line", tests,

@@ -155,13 +155,14 @@ static bool has_success(const mb_res_gb_file *f)
     return false;
 }
 
-/* run.json beside the results says whether the run finished; a run that
- * died half-way would make a baseline with cells missing. */
+/* The run's run.json says whether the run finished; a run that died
+ * half-way would make a baseline with cells missing.  Only a run's own
+ * results.json has one (results_file.h). */
 static int check_complete(const mb_res_gb_file *f, mb_err *err)
 {
-    char *path = mb_res_run_json_beside(f->path);
+    char *path = mb_res_gb_run_json(f->path);
     int rc = 0;
-    if (access(path, F_OK) == 0) {
+    if (path != NULL && access(path, F_OK) == 0) {
         mb_res_run run;
         rc = mb_res_run_load_file(path, &run, err);
         if (rc != 0) {

@@ -301,13 +301,15 @@ void mb_compare_history(const double *run_medians, size_t k, const double *b, si
 /* ---- thresholds from run.json ------------------------------------------ */
 
 typedef struct thresholds {
-    bool loaded;            /* run holds the run.json beside the current results */
+    bool loaded;            /* run holds the current run's run.json */
     mb_res_run run;
 } thresholds;
 
+/* The current run's run.json: the one the caller names, else the one of the
+ * run whose own results.json is compared; NULL for any other file. */
 static char *run_json_for(const char *current_file, const mb_compare_options *opt)
 {
-    return opt->run_json ? mb_strdup(opt->run_json) : mb_res_run_json_beside(current_file);
+    return opt->run_json ? mb_strdup(opt->run_json) : mb_res_gb_run_json(current_file);
 }
 
 /* A run that did not finish (interrupted: "incomplete"; killed: still
@@ -321,7 +323,8 @@ static int check_current_complete(const char *current_file, const mb_compare_opt
     mb_res_run run;
     mb_err ignored;
     int rc = 0;
-    if (access(path, F_OK) == 0 && mb_res_run_load_file(path, &run, &ignored) == 0) {
+    if (path != NULL && access(path, F_OK) == 0 &&
+        mb_res_run_load_file(path, &run, &ignored) == 0) {
         bool died = strcmp(run.status, "running") == 0;
         if (mb_res_run_unfinished(&run))
             rc = mb_err_set(err, MB_EIO, "%s: the current run is %s (%s); a run that did not "
@@ -342,7 +345,7 @@ static int load_thresholds(const char *current_file, const mb_compare_options *o
         return 0;
     char *path = run_json_for(current_file, opt);
     int rc = 0;
-    if (opt->run_json != NULL || access(path, F_OK) == 0) {
+    if (opt->run_json != NULL || (path != NULL && access(path, F_OK) == 0)) {
         rc = mb_res_run_load_file(path, &t->run, err);
         t->loaded = rc == 0;
     }

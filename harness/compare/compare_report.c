@@ -297,8 +297,8 @@ static int save(const char *path, char *text, mb_err *err)
     size_t len = strlen(text);
     int rc = 0;
     if (strcmp(path, "-") == 0) {
-        if (fwrite(text, 1, len, stdout) != len || fflush(stdout) != 0)
-            rc = mb_err_set(err, MB_EIO, "%s: cannot write: %s", path, strerror(EIO));
+        fwrite(text, 1, len, stdout);
+        rc = mb_flush_checked(stdout, "standard output", err);
     } else if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
         FILE *f = fopen(path, "w");
         bool ok = f != NULL && fwrite(text, 1, len, f) == len;

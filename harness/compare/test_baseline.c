@@ -281,6 +281,35 @@ static void test_update_refuses_incomplete_run(void **state)
                      MB_EUSAGE);
 }
 
+/* An unfinished run's run.json holds back its own results.json only: the
+ * same results under another name in that folder are not that run's. */
+static void test_incomplete_run_json_only_for_own_results(void **state)
+{
+    fx *f = *state;
+    char *run = mb_asprintf("%s/run", f->dir);
+    assert_int_equal(mb_mkdir_p(run, 0755, NULL), 0);
+    char *text = slurp(FIXTURE("baseline.json"), NULL);
+    char *own = mb_asprintf("%s/results.json", run);
+    char *copy = mb_asprintf("%s/copy.json", run);
+    put_file(own, text);
+    put_file(copy, text);
+    free(text);
+    char *run_json = mb_asprintf("%s/run.json", run);
+    put_file(run_json, "{\"format\": 1, \"status\": \"incomplete\", \"cells\": []}");
+    char *out = mb_asprintf("%s/baselines", f->dir);
+    mb_baseline_options opt = {.dir = out, .key = "ci-box"};
+    mb_err err;
+    assert_int_equal(mb_baseline_update(own, &opt, NULL, &err), MB_EINVAL);
+    assert_non_null(strstr(err.msg, "incomplete"));
+    if (mb_baseline_update(copy, &opt, NULL, &err) != 0)
+        fail_msg("%s", err.msg);
+    free(out);
+    free(run_json);
+    free(copy);
+    free(own);
+    free(run);
+}
+
 /* Each update adds a run and the oldest go beyond --keep; the history is
  * what a comparison against the baseline judges by. */
 static void test_update_keeps_history(void **state)
@@ -579,6 +608,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_update_rejects_corrupt_run),
     cmocka_unit_test(test_update_refuses_corrupt_baseline),
     cmocka_unit_test(test_update_refuses_incomplete_run),
+    cmocka_unit_test(test_incomplete_run_json_only_for_own_results),
     cmocka_unit_test(test_update_keeps_history),
     cmocka_unit_test(test_update_converts_old_format),
     cmocka_unit_test(test_kill9_before_rename),

@@ -320,6 +320,59 @@ static void test_failures_only_from_own_run_json(void **state)
     free(run_json);
 }
 
+/* dir/run.json: the run-threshold fixture's, its status replaced. */
+static void put_run_json(const char *dir, const char *status)
+{
+    size_t len;
+    char *text = mb_read_file(FIXTURE("run-threshold/run.json"), &len, NULL);
+    assert_non_null(text);
+    char *at = strstr(text, "\"passed\"");
+    assert_non_null(at);
+    char *edited = mb_asprintf("%.*s\"%s\"%s", (int)(at - text), text, status,
+                               at + strlen("\"passed\""));
+    char *path = mb_asprintf("%s/run.json", dir);
+    assert_int_equal(mb_write_file_atomic(path, edited, strlen(edited), NULL), 0);
+    free(path);
+    free(edited);
+    free(text);
+}
+
+/* A run's run.json speaks for its own results.json only: the same results
+ * under another name beside it (a copy, another program's output) take
+ * neither its per-cell thresholds nor its "did not finish". */
+static void test_run_json_only_for_own_results(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/mb-test-compare-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    copy_into(FIXTURE("run-threshold/results.json"), dir, "results.json");
+    copy_into(FIXTURE("run-threshold/results.json"), dir, "copy.json");
+    char *own = mb_asprintf("%s/results.json", dir);
+    char *copy = mb_asprintf("%s/copy.json", dir);
+
+    put_run_json(dir, "passed");
+    mb_compare_report *r = compare(FIXTURE("baseline.json"), own, NULL);
+    assert_close(cell(r, CELL_A)->threshold, 0.25, 0);
+    mb_compare_report_free(r);
+    r = compare(FIXTURE("baseline.json"), copy, NULL);
+    assert_close(cell(r, CELL_A)->threshold, MB_COMPARE_DEFAULT_THRESHOLD, 0);
+    mb_compare_report_free(r);
+
+    put_run_json(dir, "incomplete");
+    mb_err err;
+    r = NULL;
+    assert_int_equal(mb_compare_files(FIXTURE("baseline.json"), own, NULL, &r, &err), MB_EIO);
+    assert_non_null(strstr(err.msg, "did not finish"));
+    assert_null(r);
+    r = compare(FIXTURE("baseline.json"), copy, NULL);
+    assert_int_equal(r->n_cells, 2);
+    mb_compare_report_free(r);
+
+    mb_remove_tree(dir);
+    free(copy);
+    free(own);
+}
+
 static void expect_error(const char *base, const char *cur, int code, const char *named)
 {
     mb_compare_report *r = (mb_compare_report *)1;
@@ -786,6 +839,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_three_repetitions_cannot_decide),
     cmocka_unit_test(test_threshold_from_run_json),
     cmocka_unit_test(test_failures_only_from_own_run_json),
+    cmocka_unit_test(test_run_json_only_for_own_results),
     cmocka_unit_test(test_bad_files),
     cmocka_unit_test(test_decide),
     cmocka_unit_test(test_json_report),

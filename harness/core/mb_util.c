@@ -333,6 +333,20 @@ char *mb_read_file_max(const char *path, size_t max, size_t *len_out, mb_err *er
     return buf;
 }
 
+int mb_flush_checked(FILE *stream, const char *name, mb_err *err)
+{
+    errno = 0;
+    int flushed = fflush(stream);
+    int cause = errno;
+    if (flushed == 0 && !ferror(stream))
+        return 0;
+    /* stdio drops what a failed write held and keeps only the flag, so the
+     * cause of an earlier failure is gone by now. */
+    return mb_err_set(err, MB_EIO, "%s: cannot write: %s", name,
+                      flushed != 0 && cause != 0 ? strerror(cause)
+                                                 : "an earlier write failed, output was lost");
+}
+
 /* The write half of mb_write_file_atomic: data into a new file at tmp,
  * flushed to the disk.  The cause is in errno when it fails. */
 static bool write_synced(const char *tmp, const void *data, size_t len)

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "mb_error.h"
 
@@ -80,6 +81,13 @@ char *mb_read_file_max(const char *path, size_t max, size_t *len_out, mb_err *er
  * rename, fsync of the directory.  0 or MB_EIO ("PATH: cannot write:
  * CAUSE"); no temp file is left behind. */
 int mb_write_file_atomic(const char *path, const void *data, size_t len, mb_err *err);
+
+/* Flushes a stream and says whether everything written to it arrived: a
+ * full disk, a closed pipe or a file size limit shows only in fflush or in
+ * the stream's error flag, so a command that printed its answer checks
+ * here before it reports success.  0 or MB_EIO ("NAME: cannot write:
+ * CAUSE"). */
+int mb_flush_checked(FILE *stream, const char *name, mb_err *err);
 
 /* Number of CPUs this process may run on (at least 1): on Linux the
  * affinity mask (taskset, a container's cpuset), elsewhere the online CPUs.

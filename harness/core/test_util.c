@@ -14,6 +14,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -187,12 +188,40 @@ static void test_remove_tree_removes_all_and_follows_no_link(void **state)
     free(top);
 }
 
+/* A write that failed is an error however it failed: in the flush itself
+ * (its cause named), or earlier, when stdio dropped the data and kept only
+ * the stream's error flag; a stream whose writes arrived is fine. */
+static void test_flush_checked_sees_every_lost_write(void **state)
+{
+    (void)state;
+    FILE *full = fopen("/dev/full", "w");
+    if (full == NULL)
+        MB_SKIP("no /dev/full on this system");
+    mb_err err;
+    fputs("lost\n", full);
+    assert_int_equal(mb_flush_checked(full, "the list", &err), MB_EIO);
+    assert_string_equal(err.msg, "the list: cannot write: No space left on device");
+    fputs("lost\n", full);
+    assert_int_not_equal(fflush(full), 0);
+    assert_int_equal(mb_flush_checked(full, "the list", &err), MB_EIO);
+    assert_string_equal(err.msg, "the list: cannot write: an earlier write failed, output "
+                                 "was lost");
+    fclose(full);
+
+    FILE *fine = tmpfile();
+    assert_non_null(fine);
+    fputs("kept\n", fine);
+    assert_int_equal(mb_flush_checked(fine, "a file", &err), 0);
+    fclose(fine);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_write_replaces_by_rename),
     cmocka_unit_test(test_write_into_missing_dir_fails),
     cmocka_unit_test(test_mkdir_below_a_file_names_path_and_cause),
     cmocka_unit_test(test_read_failures_name_path_and_cause),
     cmocka_unit_test(test_remove_tree_removes_all_and_follows_no_link),
+    cmocka_unit_test(test_flush_checked_sees_every_lost_write),
 };
 
 MB_TEST_MAIN_EACH("util", tests, setup, teardown)

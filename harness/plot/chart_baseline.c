@@ -137,6 +137,6 @@ int mb__plot_chart_baseline(const mb__plot_ctx *ctx, const char *name, char **re
     free(qxlabel);
     int height = 200 + 30 * (int)n;
     free(rows);
-    return mb__plot_finish(ctx, name, "baseline.dat", &dat, &body, 1000,
+    return mb__plot_finish(ctx, name, reason, "baseline.dat", &dat, &body, 1000,
                            height < 400 ? 400 : height, err);
 }

@@ -127,5 +127,5 @@ int mb__plot_chart_latency(const mb__plot_ctx *ctx, const char *name, char **rea
     mb__plot_strbuf_free(&legend);
     free(images);
     free(cells);
-    return mb__plot_finish(ctx, name, "latency.dat", &dat, &body, l.width, l.height, err);
+    return mb__plot_finish(ctx, name, reason, "latency.dat", &dat, &body, l.width, l.height, err);
 }

@@ -251,7 +251,7 @@ int mb__plot_chart_memory(const mb__plot_ctx *ctx, const char *name, char **reas
     }
     mb__plot_layout_legend(&body, &l, legend.s);
     mb__plot_strbuf_free(&legend);
-    rc = mb__plot_finish(ctx, name, "memory.dat", &dat, &body, l.width, l.height, err);
+    rc = mb__plot_finish(ctx, name, reason, "memory.dat", &dat, &body, l.width, l.height, err);
 out:
     mb__plot_grid_free(&g);
     return rc;

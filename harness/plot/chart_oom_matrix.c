@@ -149,6 +149,84 @@ static void matrix_by_panel(const mb__plot_run *run, const char *name, const mb_
     }
 }
 
+/* The widest and tallest canvas the matrix asks for, in pixels: a quarter
+ * of what Cairo can make, and about what a screen can pan across.  A larger
+ * matrix is drawn thinned out, and says so. */
+#define MATRIX_MAX_PX 8000
+/* What the title, the subject and the legend band take of the height. */
+#define MATRIX_BANDS_PX 300
+
+/* Keeps keep of the n items (each size bytes), evenly spaced and in order,
+ * the first and the last among them: the smallest and the largest sizes,
+ * where out-of-memory failures start and where they are surest.  Returns
+ * how many are kept. */
+static size_t thin(void *items, size_t n, size_t size, size_t keep)
+{
+    if (keep >= n)
+        return n;
+    if (keep < 1)
+        keep = 1;
+    char *base = items;
+    for (size_t j = 0; j < keep; j++) {
+        size_t from = keep == 1 ? 0 : (j * (n - 1) + (keep - 1) / 2) / (keep - 1);
+        memmove(base + j * size, base + from * size, size);
+    }
+    return keep;
+}
+
+/* The matrix's axes: the image sizes, batch sizes and configurations it
+ * draws. */
+typedef struct matrix_axes {
+    const mb__plot_cell **images;
+    size_t ni;
+    int *batches;
+    size_t nb;
+    mb__plot_series *configs;
+    size_t nc;
+} matrix_axes;
+
+static void add_left_out(mb_strbuf *note, const char *what, size_t kept, size_t all)
+{
+    if (kept < all)
+        mb_strbuf_printf(note, "%s%zu of %zu %s", note->len ? ", " : "", kept, all, what);
+}
+
+/* Keeps as many rows and columns of each kind as the canvas holds, the
+ * rest thinned out evenly.  Returns the note that names what was left out
+ * (heap), or NULL when everything fits. */
+static char *fit_matrix(matrix_axes *m, bool by_config, size_t longest_title)
+{
+    size_t ni = m->ni, nb = m->nb, nc = m->nc;
+    long height_room = MATRIX_MAX_PX - MATRIX_BANDS_PX;
+    if (by_config) {
+        /* A row per configuration; a column per image and batch size. */
+        long rows = (height_room - 110) / 26;
+        long cols = (MATRIX_MAX_PX - 100 - (long)longest_title * 7) / 120;
+        size_t max_cols = cols > 1 ? (size_t)cols : 1;
+        m->nc = thin(m->configs, m->nc, sizeof *m->configs, rows > 1 ? (size_t)rows : 1);
+        m->ni = thin(m->images, m->ni, sizeof *m->images, max_cols);
+        m->nb = thin(m->batches, m->nb, sizeof *m->batches, max_cols / m->ni);
+    } else {
+        /* A panel per configuration, side by side: batch sizes across each
+         * panel, image sizes down it. */
+        long cols = ((MATRIX_MAX_PX - 20) / (long)m->nc - 170) / 95;
+        long rows = (height_room - 120) / 46;
+        m->nb = thin(m->batches, m->nb, sizeof *m->batches, cols > 1 ? (size_t)cols : 1);
+        m->ni = thin(m->images, m->ni, sizeof *m->images, rows > 1 ? (size_t)rows : 1);
+    }
+    mb_strbuf note = {0};
+    add_left_out(&note, "batch sizes", m->nb, nb);
+    add_left_out(&note, "image sizes", m->ni, ni);
+    add_left_out(&note, "configurations", m->nc, nc);
+    if (note.s == NULL)
+        return NULL;
+    char *text = mb_asprintf("drawn: %s, evenly spaced, the first and the last among them (the "
+                             "whole matrix would be over %d pixels a side; run.json has every "
+                             "cell)", note.s, MATRIX_MAX_PX);
+    free(note.s);
+    return text;
+}
+
 /* A panel per configuration (device and variant), so that no square pools
  * configurations: a square says what one configuration did. */
 int mb__plot_chart_oom_matrix(const mb__plot_ctx *ctx, const char *name, char **reason, mb_err *err)
@@ -159,20 +237,22 @@ int mb__plot_chart_oom_matrix(const mb__plot_ctx *ctx, const char *name, char **
     const mb__plot_cell **images = mb_calloc(run->n_cells + 1, sizeof *images);
     int *batches = mb_calloc(run->n_cells + 1, sizeof *batches);
     mb__plot_series *configs = mb_calloc(run->n_cells + 1, sizeof *configs);
-    size_t ni = mb__plot_image_sizes(run, any_cell, images);
-    size_t nb = mb__plot_batch_sizes(run, any_cell, batches);
-    size_t nc = mb__plot_series_of(run, any_cell, configs);
+    matrix_axes m = {images, mb__plot_image_sizes(run, any_cell, images), batches,
+                     mb__plot_batch_sizes(run, any_cell, batches), configs,
+                     mb__plot_series_of(run, any_cell, configs)};
     size_t longest_title = 10;
-    for (size_t s = 0; s < nc; s++) {
+    for (size_t s = 0; s < m.nc; s++) {
         size_t len = strlen(configs[s].device) + strlen(configs[s].variant) + 2;
         longest_title = len > longest_title ? len : longest_title;
     }
+    bool by_config = m.nc > 4;
+    *reason = fit_matrix(&m, by_config, longest_title);
+    size_t ni = m.ni, nb = m.nb, nc = m.nc;
     mb_strbuf dat = {0}, body = {0};
     mb_strbuf_printf(&dat, "# OOM matrix: one row per grid square (one configuration: device "
                            "and the other axes, at one image and batch size)\n"
                            "# columns: batch_index image_index colour(0xRRGGBB) \"label\" "
                            "batch image measured_jobs oom_jobs failed_jobs\n");
-    bool by_config = nc > 4;
     size_t n_pairs = 0;
     for (size_t i = 0; i < ni; i++)
         for (size_t b = 0; b < nb; b++)
@@ -183,11 +263,13 @@ int mb__plot_chart_oom_matrix(const mb__plot_ctx *ctx, const char *name, char **
     if (!by_config && panel_w < (int)longest_title * 8 + 30)
         panel_w = (int)longest_title * 8 + 30;
     int max_cols = nc > 4 ? 4 : (int)nc;
-    mb__plot_layout l = mb__plot_layout_make(
-        ctx,
-        "Out-of-memory matrix: each square gives the measured jobs of one configuration at one "
-        "image and batch size that ran out of memory, failed or passed",
-        by_config ? 1 : nc, max_cols, panel_w, panel_h, 4, 26);
+    char *title = mb_asprintf("Out-of-memory matrix: each square gives the measured jobs of one "
+                              "configuration at one image and batch size that ran out of memory, "
+                              "failed or passed%s%s", *reason ? "; " : "",
+                              *reason ? *reason : "");
+    mb__plot_layout l = mb__plot_layout_make(ctx, title, by_config ? 1 : nc, max_cols, panel_w,
+                                             panel_h, 4, 26);
+    free(title);
     mb__plot_layout_begin(&body, &l);
     bool seen[5] = {true, true, false, false, false};
     mb_strbuf_printf(&body, "unset grid\nset style fill solid 1.0 border lc rgb \"white\"\n");
@@ -204,7 +286,8 @@ int mb__plot_chart_oom_matrix(const mb__plot_ctx *ctx, const char *name, char **
                              state_names[s]);
     mb__plot_layout_legend(&body, &l, legend.s);
     mb__plot_strbuf_free(&legend);
-    int rc = mb__plot_finish(ctx, name, "oom-matrix.dat", &dat, &body, l.width, l.height, err);
+    int rc = mb__plot_finish(ctx, name, reason, "oom-matrix.dat", &dat, &body, l.width,
+                             l.height, err);
     free(images);
     free(batches);
     free(configs);

@@ -305,5 +305,6 @@ int mb__plot_chart_seed_options(const mb__plot_ctx *ctx, const char *name, char 
         mb__plot_strbuf_free(&body);
         return rc;
     }
-    return mb__plot_finish(ctx, name, "seed-options.dat", &dat, &body, l.width, l.height, err);
+    return mb__plot_finish(ctx, name, reason, "seed-options.dat", &dat, &body, l.width,
+                           l.height, err);
 }

@@ -125,7 +125,7 @@ int mb__plot_chart_speedup(const mb__plot_ctx *ctx, const char *name, char **rea
         mb_strbuf_printf(&body, "%s\n", plots[i].s ? plots[i].s : "plot NaN notitle");
     }
     mb__plot_layout_legend(&body, &l, legend.s);
-    rc = mb__plot_finish(ctx, name, "speedup.dat", &dat, &body, l.width, l.height, err);
+    rc = mb__plot_finish(ctx, name, reason, "speedup.dat", &dat, &body, l.width, l.height, err);
 out:
     for (size_t i = 0; i < g.ni; i++)
         mb__plot_strbuf_free(&plots[i]);

@@ -113,7 +113,7 @@ int mb__plot_chart_stages(const mb__plot_ctx *ctx, const char *name, char **reas
     }
     mb__plot_layout_legend(&body, &l, legend.s);
     mb__plot_strbuf_free(&legend);
-    rc = mb__plot_finish(ctx, name, "stages.dat", &dat, &body, l.width, l.height, err);
+    rc = mb__plot_finish(ctx, name, reason, "stages.dat", &dat, &body, l.width, l.height, err);
 out:
     free(images);
     free(cells);

@@ -103,7 +103,7 @@ int mb__plot_chart_throughput(const mb__plot_ctx *ctx, const char *name, char **
     /* Rows are labelled on the left: a legend would repeat the labels. */
     mb__plot_layout_legend(&body, &l, rows ? NULL : legend.s);
     mb__plot_strbuf_free(&legend);
-    rc = mb__plot_finish(ctx, name, "throughput.dat", &dat, &body, l.width, l.height, err);
+    rc = mb__plot_finish(ctx, name, reason, "throughput.dat", &dat, &body, l.width, l.height, err);
 out:
     mb__plot_grid_free(&g);
     return rc;

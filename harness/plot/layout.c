@@ -533,9 +533,19 @@ void mb__plot_layout_legend(mb_strbuf *b, const mb__plot_layout *l, const char *
                      l->legend, l->legend_rows, entries + 2);
 }
 
-int mb__plot_finish(const mb__plot_ctx *ctx, const char *name, const char *dat_name, mb_strbuf *dat,
-                    mb_strbuf *body, int width, int height, mb_err *err)
+int mb__plot_finish(const mb__plot_ctx *ctx, const char *name, char **reason,
+                    const char *dat_name, mb_strbuf *dat, mb_strbuf *body, int width, int height,
+                    mb_err *err)
 {
+    if (width > MB__PLOT_CAIRO_MAX_PX || height > MB__PLOT_CAIRO_MAX_PX) {
+        mb__plot_strbuf_free(dat);
+        mb__plot_strbuf_free(body);
+        free(*reason);
+        *reason = mb_asprintf("too large to draw: %d x %d pixels, more than the %d a side "
+                              "that Cairo can make (fewer cells draw it: run --filter)",
+                              width, height, MB__PLOT_CAIRO_MAX_PX);
+        return 0;
+    }
     int rc = 0;
     if (dat_name != NULL)
         rc = mb__plot_write_file(ctx, dat_name, dat->s ? dat->s : "", err);

@@ -16,6 +16,7 @@ void mb_plot_report_free(mb_plot_report *report)
         free(report->charts[i].name);
         free(report->charts[i].title);
         free(report->charts[i].reason);
+        free(report->charts[i].note);
     }
     free(report->charts);
     free(report->out_dir);
@@ -40,13 +41,17 @@ static void write_index(const mb__plot_ctx *ctx, const mb_plot_report *rep, mb_e
         mb_strbuf_printf(&b, "## %s\n\n", c->title);
         if (ctx->formats & MB_PLOT_PNG)
             mb_strbuf_printf(&b, "![%s](%s.png)\n\n", c->title, c->name);
+        if (c->note != NULL)
+            mb_strbuf_printf(&b, "%s\n\n", c->note);
         if (ctx->formats & MB_PLOT_SVG)
             mb_strbuf_printf(&b, "[%s.svg](%s.svg)", c->name, c->name);
         if (strcmp(c->name, "seed-options") == 0)
             mb_strbuf_printf(&b, " · [table](seed-options.md)");
         mb_strbuf_printf(&b, "\n\n");
     }
-    if (rep->n_made < rep->n_charts) {
+    if (rep->none_drawn != NULL)
+        mb_strbuf_printf(&b, "No charts: %s.\n", rep->none_drawn);
+    else if (rep->n_made < rep->n_charts) {
         mb_strbuf_printf(&b, "## Not drawn\n\n");
         for (size_t i = 0; i < rep->n_charts; i++) {
             const mb_plot_chart *c = &rep->charts[i];
@@ -57,6 +62,16 @@ static void write_index(const mb__plot_ctx *ctx, const mb_plot_report *rep, mb_e
     }
     mb__plot_write_file(ctx, "index.md", b.s, err);
     mb__plot_strbuf_free(&b);
+}
+
+/* Charts of a run that measured nothing would draw only empty axes, and
+ * its OOM matrix a grid of squares that never ran. */
+static bool any_measured(const mb__plot_run *run)
+{
+    for (size_t i = 0; i < run->n_cells; i++)
+        if (mb__plot_measured(&run->cells[i]))
+            return true;
+    return false;
 }
 
 int mb_plot_run_dir(const char *run_dir, const mb_plot_options *opt, mb_plot_report *report,
@@ -107,10 +122,17 @@ int mb_plot_run_dir(const char *run_dir, const mb_plot_options *opt, mb_plot_rep
     /* The first gnuplot failure is the one reported; later charts are still
      * drawn, as a failure in one chart says nothing about the others. */
     mb_err first = {0};
+    if (!any_measured(&run))
+        rep->none_drawn = "no cell was measured (the run stopped before its first job, or "
+                          "skipped every cell)";
     for (size_t i = 0; i < mb__plot_n_kinds; i++) {
         mb_plot_chart *c = &rep->charts[rep->n_charts++];
         c->name = mb_strdup(mb__plot_kinds[i].name);
         c->title = mb_strdup(mb__plot_kinds[i].title);
+        if (rep->none_drawn != NULL) {
+            c->reason = mb_strdup(rep->none_drawn);
+            continue;
+        }
         mb_err e = {0};
         int built = mb__plot_kinds[i].build(&ctx, c->name, &c->reason, &e);
         if (built == 1)
@@ -120,6 +142,8 @@ int mb_plot_run_dir(const char *run_dir, const mb_plot_options *opt, mb_plot_rep
             continue;
         if (built == 0) {
             c->made = true;
+            c->note = c->reason;
+            c->reason = NULL;
             rep->n_made++;
         } else {
             free(c->reason);

@@ -39,6 +39,7 @@ typedef struct mb_plot_chart {
     char *title;    /* what it shows, one line */
     bool made;      /* true: NAME.svg/.png exist (those of the formats asked) */
     char *reason;   /* why it was skipped or failed; NULL when made */
+    char *note;     /* made: what it left out (also in its title), or NULL */
 } mb_plot_chart;
 
 typedef struct mb_plot_report {
@@ -46,12 +47,16 @@ typedef struct mb_plot_report {
     mb_plot_chart *charts;  /* every chart kind, in a fixed order */
     size_t n_charts;
     size_t n_made;
+    const char *none_drawn; /* why no chart was drawn when the run has nothing
+                             * to draw (no cell measured), else NULL */
 } mb_plot_report;
 
 /* Draws every chart that the run's data supports.  run_dir is a run
  * directory or the path of its run.json or results.json.  opt may be NULL.
  * report may be NULL; when given, it is filled (also on failure, as far as
  * the work went) and must be freed with mb_plot_report_free.
+ * A run in which no cell was measured (it stopped before its first job, or
+ * every cell was skipped) gets no chart: none_drawn says why, index.md too.
  * Returns 0 when every possible chart was drawn (skips are not failures),
  * MB_EGNUPLOT when gnuplot is missing or failed on a chart (the others are
  * still drawn), MB_EIO when the input cannot be read or the folder written,

@@ -101,9 +101,10 @@ typedef struct mb__plot_ctx {
     unsigned formats;
 } mb__plot_ctx;
 
-/* A chart builder writes NAME.gp and its data files and returns 1, or
- * returns 0 with *reason set (heap) when the data cannot support the chart,
- * or a negative MB_E* code on an I/O failure. */
+/* A chart builder writes NAME.gp and its data files and returns 1 (with
+ * *reason set, heap, to a note when the chart leaves part of the data out),
+ * or returns 0 with *reason set (heap) when the data cannot support the
+ * chart, or a negative MB_E* code on an I/O failure. */
 typedef int (*mb__plot_chart_fn)(const mb__plot_ctx *ctx, const char *name, char **reason,
                                  mb_err *err);
 
@@ -249,10 +250,15 @@ mb__plot_layout mb__plot_layout_make(const mb__plot_ctx *ctx, const char *title,
 void mb__plot_layout_begin(mb_strbuf *b, mb__plot_layout *l);
 void mb__plot_layout_panel(mb_strbuf *b, const mb__plot_layout *l, int index);
 void mb__plot_layout_legend(mb_strbuf *b, const mb__plot_layout *l, const char *entries);
+/* Cairo makes no image wider or taller than this many pixels: gnuplot's
+ * pngcairo then fails with "Cairo is unhappy". */
+#define MB__PLOT_CAIRO_MAX_PX 32767
 /* Writes the data file (when dat_name is given) and NAME.gp, frees dat and
- * body, and returns 1 (drawn) or a negative MB_E* code. */
-int mb__plot_finish(const mb__plot_ctx *ctx, const char *name, const char *dat_name, mb_strbuf *dat,
-                    mb_strbuf *body, int width, int height, mb_err *err);
+ * body, and returns 1 (drawn) or a negative MB_E* code.  A canvas larger
+ * than Cairo can make is not drawn: 0, with *reason saying so. */
+int mb__plot_finish(const mb__plot_ctx *ctx, const char *name, char **reason,
+                    const char *dat_name, mb_strbuf *dat, mb_strbuf *body, int width, int height,
+                    mb_err *err);
 /* Sets *reason to a heap copy of text and returns 0 (not drawn). */
 int mb__plot_skip(char **reason, const char *text);
 /* qsort order of cell pointers: device, image size, variant, batch. */

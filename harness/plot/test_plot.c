@@ -650,6 +650,128 @@ static void test_long_cell_sets_stay_readable(void **st)
     mb_plot_report_free(&rep);
 }
 
+/* s->dir/run.json of a CPU run: n_env configurations of an env axis times
+ * the watermark fix on and off, at every one of 12 image sizes and batch
+ * sizes 1..n_batches, each cell with one measured job (an OOM where batch x
+ * width is large) or, with measured false, none. */
+static void write_matrix_run(const state *s, int n_env, int n_batches, bool measured)
+{
+    mb_strbuf b = {0};
+    mb_strbuf_add(&b, "{\"format\": 1, \"status\": \"passed\", \"cells\": [");
+    int job = 0;
+    for (int fix = 0; fix < 2; fix++)
+        for (int e = 0; e < n_env; e++)
+            for (int w = 32; w < 32 + 12 * 16; w += 16)
+                for (int batch = 1; batch <= n_batches; batch++) {
+                    mb_strbuf_printf(
+                        &b,
+                        "%s{\"name\": \"big/embed/device:cpu/fix:%s/env.FOO:%c/image:%dx%d/"
+                        "batch:%d\", \"scenario\": \"big\", \"axes\": {\"device\": \"cpu\", "
+                        "\"watermark_fix\": \"%s\", \"env.FOO\": \"%c\", \"image_size\": "
+                        "\"%dx%d\", \"batch_size\": \"%d\"}, \"device\": \"cpu\", "
+                        "\"watermark_fix\": %s, \"batch_size\": %d, \"image_width\": %d, "
+                        "\"image_height\": %d, \"verdict\": \"%s\", \"env\": {\"FOO\": \"%c\"}, "
+                        "\"images_per_second\": [%s], \"jobs\": [",
+                        job || fix || e || w > 32 || batch > 1 ? ", " : "", fix ? "off" : "on",
+                        'a' + e, w, w, batch, fix ? "off" : "on", 'a' + e, w, w, batch,
+                        fix ? "false" : "true", batch, w, w, measured ? "pass" : "fail",
+                        'a' + e, measured ? "100.0" : "");
+                    if (measured)
+                        mb_strbuf_printf(&b,
+                                         "{\"id\": \"j%d\", \"status\": \"%s\", \"repetition\": "
+                                         "0, \"latency_ms\": 10.0, \"images\": 2, \"forward_ms\": "
+                                         "5.0, \"peak_rss_bytes\": 100000000}",
+                                         job++, batch * w > 8000 ? "oom" : "ok");
+                    mb_strbuf_add(&b, "]}");
+                }
+    mb_strbuf_printf(&b, "], \"jobs_enqueued\": %d}", job);
+    char *path = mb_asprintf("%s/run.json", s->dir);
+    assert_int_equal(mb_write_file_atomic(path, b.s, b.len, NULL), 0);
+    free(path);
+    free(b.s);
+}
+
+static mb_plot_report plot_dir(const state *s)
+{
+    need_gnuplot();
+    mb_plot_report rep = {0};
+    mb_err err = {0};
+    if (mb_plot_run_dir(s->dir, NULL, &rep, &err) != 0)
+        fail_msg("mb_plot_run_dir %s: %s", s->dir, err.msg);
+    return rep;
+}
+
+/* A run that stopped before its first job (its images could not be made)
+ * has cells but no measurement: no chart is drawn, not even an OOM matrix
+ * of squares that never ran, and index.md says why. */
+static void test_unmeasured_run_draws_no_chart(void **st)
+{
+    state *s = *st;
+    write_matrix_run(s, 2, 3, false);
+    mb_plot_report rep = plot_dir(s);
+    assert_int_equal(rep.n_made, 0);
+    assert_non_null(rep.none_drawn);
+    assert_non_null(strstr(rep.none_drawn, "no cell was measured"));
+    assert_non_null(strstr(chart(&rep, "oom-matrix")->reason, "no cell was measured"));
+    char *gp = mb_asprintf("%s/oom-matrix.gp", s->charts);
+    assert_int_equal(access(gp, F_OK), -1);
+    free(gp);
+    char *index = read_chart_file(s, "index.md");
+    assert_non_null(strstr(index, "No charts: no cell was measured"));
+    free(index);
+    mb_plot_report_free(&rep);
+}
+
+/* An OOM matrix of 4800 cells (4 configurations, 12 image sizes, 100 batch
+ * sizes) asked gnuplot for a 38700-pixel-wide PNG, which Cairo cannot make.
+ * It is drawn thinned to fit, saying so in its title and its note; a chart
+ * of a row per cell that no thinning serves is not drawn, with the reason,
+ * instead of failing in gnuplot. */
+static void test_huge_oom_matrix_fits_cairo(void **st)
+{
+    state *s = *st;
+    write_matrix_run(s, 2, 100, true);
+    mb_plot_report rep = plot_dir(s);
+    const mb_plot_chart *m = chart(&rep, "oom-matrix");
+    if (!m->made)
+        fail_msg("oom-matrix not drawn: %s", m->reason);
+    assert_rendered(s, "oom-matrix");
+    assert_non_null(m->note);
+    assert_non_null(strstr(m->note, "19 of 100 batch sizes"));
+    char *gp = read_chart_file(s, "oom-matrix.gp");
+    assert_true(script_width(gp) <= 8000);
+    char *title = script_title(gp);
+    assert_non_null(strstr(title, "drawn: 19 of 100 batch sizes, evenly spaced"));
+    free(title);
+    /* The smallest and the largest batch size are among those drawn. */
+    assert_non_null(strstr(gp, "set xtics (\"1\" 0, "));
+    assert_non_null(strstr(gp, ", \"100\" 18) scale 0"));
+    free(gp);
+    char *index = read_chart_file(s, "index.md");
+    assert_non_null(strstr(index, m->note));
+    free(index);
+    const mb_plot_chart *stages = chart(&rep, "stages");
+    assert_false(stages->made);
+    assert_non_null(strstr(stages->reason, "too large to draw: "));
+    mb_plot_report_free(&rep);
+
+    /* Many configurations: a row each, the image and batch sizes across. */
+    mb_remove_tree(s->charts);
+    write_matrix_run(s, 3, 20, true);
+    rep = plot_dir(s);
+    m = chart(&rep, "oom-matrix");
+    if (!m->made)
+        fail_msg("oom-matrix not drawn: %s", m->reason);
+    assert_non_null(strstr(m->note, " of 20 batch sizes"));
+    gp = read_chart_file(s, "oom-matrix.gp");
+    assert_true(script_width(gp) <= 8000);
+    free(gp);
+    char *dat = read_chart_file(s, "oom-matrix.dat");
+    assert_non_null(strstr(dat, "# series: configurations\n"));
+    free(dat);
+    mb_plot_report_free(&rep);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_gpu_run_every_chart),
     cmocka_unit_test(test_cpu_only_run),
@@ -665,6 +787,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_many_series_get_colours_and_panels),
     cmocka_unit_test(test_empty_chart_listed_not_drawn),
     cmocka_unit_test(test_long_cell_sets_stay_readable),
+    cmocka_unit_test(test_unmeasured_run_draws_no_chart),
+    cmocka_unit_test(test_huge_oom_matrix_fits_cairo),
 };
 
 MB_TEST_MAIN_EACH("plot", tests, setup, teardown)

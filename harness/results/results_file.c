@@ -196,15 +196,22 @@ static bool is_run_results(const char *path)
     return strcmp(slash != NULL ? slash + 1 : path, "results.json") == 0;
 }
 
-/* results.json has no entry for a failed repetition (it would carry no
- * time), so its failures come from the run.json beside it, when there is
- * one: each cell's repetitions without a throughput, and the cell's reason.
- * A file written before that rule has its failed rows already counted, and
- * a cell with any is left as it is.  run.json is supplementary here; one
- * that cannot be read changes nothing. */
-static void read_failures_beside(mb_res_gb_file *f)
+char *mb_res_gb_run_json(const char *results_path)
 {
-    char *path = mb_res_run_json_beside(f->path);
+    return is_run_results(results_path) ? mb_res_run_json_beside(results_path) : NULL;
+}
+
+/* results.json has no entry for a failed repetition (it would carry no
+ * time), so its failures come from the run's run.json, when there is one:
+ * each cell's repetitions without a throughput, and the cell's reason.  A
+ * file written before that rule has its failed rows already counted, and a
+ * cell with any is left as it is.  run.json is supplementary here; one that
+ * cannot be read changes nothing. */
+static void read_run_failures(mb_res_gb_file *f)
+{
+    char *path = mb_res_gb_run_json(f->path);
+    if (path == NULL)
+        return;
     mb_res_run run;
     mb_err ignored;
     int rc = mb_res_run_load_file(path, &run, &ignored);
@@ -254,8 +261,8 @@ int mb_res_gb_load(const char *path, int code, mb_res_gb_file *out, mb_err *err)
     }
     if (rc == 0)
         rc = read_rows(out, root, code, err);
-    if (rc == 0 && is_run_results(out->path))
-        read_failures_beside(out);
+    if (rc == 0)
+        read_run_failures(out);
     json_decref(root);
     if (rc != 0)
         mb_res_gb_clear(out);

@@ -60,6 +60,14 @@ typedef struct mb_res_gb_file {
  * Returns a heap string. */
 char *mb_res_results_path(const char *path);
 
+/* The run.json that speaks for a results file (heap), or NULL: only a run
+ * directory's own results.json has one, DIR/run.json beside it, whether or
+ * not it exists.  Any other file in a run folder (a stored
+ * baseline-results.json, a copy, another program's Google Benchmark JSON)
+ * is not that run's: its thresholds, its failures and whether it finished
+ * are not in that run.json. */
+char *mb_res_gb_run_json(const char *results_path);
+
 /* Loads and checks path.  Any fault (unreadable, not JSON, not Google
  * Benchmark's shape, a counter that is not a number, a probe that is not
  * JSON) fails with err_code and a message that starts with the path.  On

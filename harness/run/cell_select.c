@@ -187,8 +187,11 @@ int mb_run_list(const mb_run_config *cfg, mb_scenario **scenarios, FILE *out, mb
         return mb_cell_filter_none(cfg, total, err);
     /* The list is whole before the count: stdout to a file or a pipe is
      * buffered and stderr is not, so where both go to one place the count
-     * would land before the list, or inside a line of it. */
-    fflush(out);
+     * would land before the list, or inside a line of it.  A list that
+     * did not arrive (a full disk, a closed pipe) is an error, not a count. */
+    rc = mb_flush_checked(out, "standard output", err);
+    if (rc != 0)
+        return rc;
     if (!cfg->quiet) {
         bool ab = cfg->candidate_worker != NULL || cfg->n_candidate_env > 0 ||
                   cfg->n_candidate_fault > 0;

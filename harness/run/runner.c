@@ -78,9 +78,18 @@ static int draw_charts(run_ctx *run, mb_err *err)
     opt.baseline = run->cfg->baseline;
     mb_plot_report rep = {0};
     int rc = mb_plot_run_dir(run->dir, &opt, &rep, err);
-    if (rc == 0 && !run->cfg->quiet)
+    if (rc == 0 && rep.none_drawn != NULL) {
+        /* Said even with --quiet, as a failure to draw them would be. */
+        fprintf(stderr, "mpsbench: no charts: %s\n", rep.none_drawn);
+        run->plot_error = mb_strdup(rep.none_drawn);
+    } else if (rc == 0 && !run->cfg->quiet) {
         fprintf(stderr, "mpsbench: %zu of %zu charts in %s (the others: see charts/index.md)\n",
                 rep.n_made, rep.n_charts, rep.out_dir);
+        for (size_t i = 0; i < rep.n_charts; i++)
+            if (rep.charts[i].note != NULL)
+                fprintf(stderr, "mpsbench: chart %s: %s\n", rep.charts[i].name,
+                        rep.charts[i].note);
+    }
     if (rc != 0)
         run->plot_error = mb_strdup(err->msg);
     mb_plot_report_free(&rep);
@@ -150,9 +159,8 @@ static int finish_run(run_ctx *run, int error, mb_outcome *o, mb_err *err)
         rc = mb__report_write_run_json(run, status, &werr);
     if (rc == 0 && complete)
         rc = mb__contrast_gates_publish(run, &werr);
-    if (rc == 0)
-        rc = mb__report_write_summary(run, &werr);
-    /* Charts before the rendered reports: report.html inlines them. */
+    /* Charts before the rendered reports (report.html inlines them) and
+     * before summary.md, which says why there are none. */
     if (rc == 0 && !run->cfg->no_charts) {
         mb_err perr;
         /* Charts are a by-product: their failure is the run's error only
@@ -166,6 +174,8 @@ static int finish_run(run_ctx *run, int error, mb_outcome *o, mb_err *err)
             }
         }
     }
+    if (rc == 0)
+        rc = mb__report_write_summary(run, &werr);
     /* junit.xml, the exports and report.html come from the run.json just
      * written, as `mpsbench report` renders them again later. */
     if (rc == 0)

@@ -23,14 +23,21 @@ int mb_test_count(const char *text, const char *needle)
 
 int mb_test_run_mpsbench(const char *const *args, const char *out_path)
 {
+    return mb_test_run_mpsbench_split(args, out_path, NULL);
+}
+
+int mb_test_run_mpsbench_split(const char *const *args, const char *stdout_path,
+                               const char *stderr_path)
+{
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd >= 0) {
-            dup2(fd, STDOUT_FILENO);
-            dup2(fd, STDERR_FILENO);
-        }
+        int out = open(stdout_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int err = stderr_path ? open(stderr_path, O_WRONLY | O_CREAT | O_TRUNC, 0644) : out;
+        if (out >= 0)
+            dup2(out, STDOUT_FILENO);
+        if (err >= 0)
+            dup2(err, STDERR_FILENO);
         const char *argv[16] = {MB_BINARY_DIR "/bin/mpsbench"};
         size_t n = 1;
         for (; args[n - 1] != NULL && n < 15; n++)

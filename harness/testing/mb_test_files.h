@@ -10,5 +10,9 @@ int mb_test_count(const char *text, const char *needle);
  * argv[0]; at most 14), its stdout and stderr into out_path, and returns
  * its exit status; fails the test when it did not exit normally. */
 int mb_test_run_mpsbench(const char *const *args, const char *out_path);
+/* The same with stdout into stdout_path and stderr into stderr_path (NULL:
+ * the same file as stdout). */
+int mb_test_run_mpsbench_split(const char *const *args, const char *stdout_path,
+                               const char *stderr_path);
 
 #endif
