@@ -81,6 +81,16 @@ typedef struct mb_result {
     double gap_dequeue_ms;  /* this job: XREADGROUP and decoding, where not prefetched */
     double gap_setup_ms;    /* this job: from its start to the wait for its first batch */
     double gap_first_batch_ms;  /* this job: the wait for its first batch's images */
+    /* This job: its first batch was decoded before that wait (1) or not (0);
+     * -1 from a worker that did not say. */
+    int first_batch_ready;
+    /* How long this result waited in the worker after its job ended, until
+     * its XADD, and whether it waited for the next job's first batch to be
+     * submitted to the device (the worker's hand-off, PROTOCOL.md).
+     * has_held: the worker sent them (older workers do not). */
+    bool has_held;
+    bool held;
+    double held_ms;
     double checksum;        /* sum over embeddings of value * (1 + index % 7) */
     int embedding_dim;
     float *embeddings;      /* images * embedding_dim, only if requested */

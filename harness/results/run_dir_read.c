@@ -145,6 +145,9 @@ static void read_gap(reader *r, json_t *o, const char *where, mb_res_job *j)
     j->gap.dequeue_ms = number(r, gap, sub, "dequeue_ms", NAN);
     j->gap.setup_ms = number(r, gap, sub, "setup_ms", NAN);
     j->gap.first_batch_ms = number(r, gap, sub, "first_batch_ms", NAN);
+    j->gap.first_batch_ready = absent(json_object_get(gap, "first_batch_ready"))
+                                   ? -1
+                                   : boolean(r, gap, sub, "first_batch_ready");
 }
 
 static void read_job(reader *r, json_t *o, const char *where, void *item)
@@ -178,6 +181,9 @@ static void read_job(reader *r, json_t *o, const char *where, void *item)
     j->decode = text(r, o, where, "decode", NULL);
     j->gpu_images = (int)number(r, o, where, "gpu_images", 0);
     read_gap(r, o, where, j);
+    j->has_held = json_object_get(o, "held") != NULL;
+    j->held = boolean(r, o, where, "held");
+    j->held_ms = number(r, o, where, "held_ms", NAN);
     j->error = text(r, o, where, "error", NULL);
     read_oom(r, o, where, j);
 }
