@@ -40,6 +40,24 @@ static const char *const decode_names[] = {
     [MB_DECODE_GPU] = "gpu",
 };
 
+static const char *const sent_names[] = {"unknown", "at_once", "before_next_wait",
+                                         "behind_next_submit", "after_next"};
+
+const char *mb_sent_name(mb_sent s)
+{
+    if ((size_t)s < sizeof sent_names / sizeof sent_names[0])
+        return sent_names[s];
+    return "unknown";
+}
+
+int mb_sent_parse(const char *name)
+{
+    for (size_t i = 1; i < sizeof sent_names / sizeof sent_names[0]; i++)
+        if (strcmp(name, sent_names[i]) == 0)
+            return (int)i;
+    return -1;
+}
+
 const char *mb_decode_mode_name(mb_decode_mode m)
 {
     if ((size_t)m < sizeof decode_names / sizeof decode_names[0])
@@ -325,8 +343,8 @@ char *mb_result_encode(const mb_result *r)
                                                 "setup_ms", finite_or_zero(r->gap_setup_ms),
                                                 "first_batch_ms",
                                                 finite_or_zero(r->gap_first_batch_ms)));
-    if (r->has_held) {
-        json_object_set_new(o, "held", json_boolean(r->held));
+    if (r->sent != MB_SENT_UNKNOWN) {
+        json_object_set_new(o, "sent", json_string(mb_sent_name(r->sent)));
         json_object_set_new(o, "held_ms", json_real(finite_or_zero(r->held_ms)));
     }
     json_object_set_new(o, "peak_rss_bytes", json_integer((json_int_t)r->peak_rss_bytes));
@@ -347,6 +365,7 @@ char *mb_result_encode(const mb_result *r)
 static int get_gap(json_t *o, mb_result *out, mb_err *err)
 {
     json_t *gap = json_object_get(o, "gap");
+    out->first_batch_ready = -1;
     if (gap == NULL)
         return 0;
     if (!json_is_object(gap))
@@ -371,12 +390,18 @@ static int get_gap(json_t *o, mb_result *out, mb_err *err)
     return 0;
 }
 
-/* The optional "held" and "held_ms": how long the result waited in the worker. */
+/* The optional "sent" and "held_ms": when the result left the worker. */
 static int get_held(json_t *o, mb_result *out, mb_err *err)
 {
-    out->has_held = json_object_get(o, "held") != NULL;
-    int rc = get_bool(o, "held", &out->held, err);
-    return rc ? rc : get_number(o, "held_ms", 0, 1e12, &out->held_ms, err);
+    json_t *v = json_object_get(o, "sent");
+    if (v != NULL) {
+        int s = json_is_string(v) ? mb_sent_parse(json_string_value(v)) : -1;
+        if (s < 0)
+            return mb_err_set(err, MB_EPROTO, "field 'sent' must be \"at_once\", "
+                              "\"before_next_wait\", \"behind_next_submit\" or \"after_next\"");
+        out->sent = (mb_sent)s;
+    }
+    return get_number(o, "held_ms", 0, 1e12, &out->held_ms, err);
 }
 
 int mb_result_decode(const char *json, size_t len, mb_result *out, mb_err *err)

@@ -51,7 +51,7 @@ static void result_round_trip(void **state)
                    .decode = MB_DECODE_GPU, .gpu_images = 2, .has_gap = true,
                    .prefetched = true, .gap_tail_ms = 0.25, .gap_handoff_ms = 0.5,
                    .gap_setup_ms = 0.125, .gap_first_batch_ms = 1.5,
-                   .first_batch_ready = 1, .has_held = true, .held = true, .held_ms = 0.75};
+                   .first_batch_ready = 1, .sent = MB_SENT_BEHIND_NEXT_SUBMIT, .held_ms = 0.75};
     char *text = mb_result_encode(&r);
     mb_result back;
     mb_err err;
@@ -74,13 +74,15 @@ static void result_round_trip(void **state)
     assert_true(back.gap_dequeue_ms == 0 && back.gap_setup_ms == 0.125);
     assert_true(back.gap_first_batch_ms == 1.5 && back.first_batch_ready == 1);
     /* Whether and how long the result was held in the worker. */
-    assert_true(back.has_held && back.held && back.held_ms == 0.75);
+    assert_int_equal(back.sent, MB_SENT_BEHIND_NEXT_SUBMIT);
+    assert_true(back.held_ms == 0.75);
     mb_result_clear(&back);
     free(text);
     /* An older worker's result says nothing of it. */
     const char *old = "{\"v\":1,\"id\":\"j1\",\"status\":\"ok\"}";
     assert_int_equal(mb_result_decode(old, strlen(old), &back, &err), 0);
-    assert_false(back.has_held || back.held);
+    assert_int_equal(back.sent, MB_SENT_UNKNOWN);
+    assert_int_equal(back.first_batch_ready, -1);
     mb_result_clear(&back);
 }
 

@@ -57,10 +57,9 @@ typedef struct mb_res_job {
     int gpu_images;         /* images nvJPEG decoded (with decode only) */
     bool has_gap;           /* the worker reported `gap` */
     mb_res_gap gap;
-    /* Whether the worker held the result behind the next job's first
-     * submit, and how long it waited there after the job ended. */
-    bool has_held;          /* the worker reported `held` */
-    bool held;
+    /* When the worker sent the result (PROTOCOL.md's `sent`, or NULL where
+     * it did not say) and how long it held it after the job ended (NAN). */
+    char *sent;
     double held_ms;
     char *error;            /* the worker's message, or NULL */
     char *oom_kind;         /* "cuda", "mps", "cpu", "paravirtual_limit"; NULL: no OOM */

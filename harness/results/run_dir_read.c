@@ -181,8 +181,7 @@ static void read_job(reader *r, json_t *o, const char *where, void *item)
     j->decode = text(r, o, where, "decode", NULL);
     j->gpu_images = (int)number(r, o, where, "gpu_images", 0);
     read_gap(r, o, where, j);
-    j->has_held = json_object_get(o, "held") != NULL;
-    j->held = boolean(r, o, where, "held");
+    j->sent = text(r, o, where, "sent", NULL);
     j->held_ms = number(r, o, where, "held_ms", NAN);
     j->error = text(r, o, where, "error", NULL);
     read_oom(r, o, where, j);
@@ -499,6 +498,7 @@ static void free_cell(mb_res_cell *c)
         free(j->worker);
         free(j->status);
         free(j->decode);
+        free(j->sent);
         free(j->error);
         free(j->oom_kind);
     }

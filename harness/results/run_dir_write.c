@@ -196,8 +196,8 @@ static json_t *job_json(const mb_res_job *j)
     }
     if (j->has_gap)
         json_object_set_new(o, "gap", gap_json(&j->gap));
-    if (j->has_held) {
-        json_object_set_new(o, "held", json_boolean(j->held));
+    if (j->sent != NULL) {
+        json_object_set_new(o, "sent", json_string(j->sent));
         set_real(o, "held_ms", j->held_ms);
     }
     if (j->batch_size_used > 0)

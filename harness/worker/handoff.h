@@ -1,4 +1,4 @@
-/* Where the worker sends the previous job's result when it has taken the
+/* When the worker sends the previous job's result once it has taken the
  * next job ahead (issue 18).  Sent behind the next job's first submit, the
  * hand-off (encoding, XADD, XACK) runs while the device works instead of
  * while it idles; but the result's client waits for it meanwhile.  That wait
@@ -12,8 +12,10 @@
 
 #include <stdbool.h>
 
-/* Whether the previous result goes out right after the next job's first
- * submit (true) or before the wait for that job's first batch (false). */
-bool mb_handoff_behind_submit(bool first_batch_ready, bool submit_queues);
+#include "protocol.h"
+
+/* MB_SENT_BEHIND_NEXT_SUBMIT (right after the next job's first submit) or
+ * MB_SENT_BEFORE_NEXT_WAIT (before the wait for that job's first batch). */
+mb_sent mb_handoff_moment(bool first_batch_ready, bool submit_queues);
 
 #endif

@@ -10,7 +10,7 @@
  * right after that batch's submit where holding it costs the client
  * nothing the device would not wait anyway, else before the wait for the
  * batch (handoff.h); or right after k+1 when neither comes.  Each result
- * says whether it was held and for how long (held, held_ms).  Results
+ * says when it went out and how long it waited (sent, held_ms).  Results
  * keep the order jobs were taken in, each job gets exactly one, and a
  * worker that dies holding two jobs has both reported by the harness,
  * which counts every job it queued without an answer as in flight. */
@@ -185,8 +185,8 @@ typedef struct consumer {
     mb_pipeline *pipeline;
     long jobs_taken;
     taken_job *prefetched;  /* taken during the previous job's last batch */
-    /* The previous job's result, held back until the prefetched job's first
-     * batch is on the device (hand_off). */
+    /* The previous job's result, held back until the prefetched job
+     * reaches its first batch (hand_off). */
     mb_result unsent;
     taken_job *unsent_job;
     double unsent_since;    /* when its job ended */
@@ -244,16 +244,15 @@ static void prefetch_next(void *ctx)
 
 /* Sends the held-back result and acknowledges its entry (the result goes
  * before the ack, so a job is never acknowledged unanswered).  The result
- * carries how long it waited, and whether behind the next job's first
- * submit, so that its latency cost is measured. */
-static void hand_off(void *ctx, bool behind_submit)
+ * carries when it went out and how long it waited after its job ended, so
+ * that holding it is a measured latency cost. */
+static void hand_off(void *ctx, mb_sent when)
 {
     consumer *cs = ctx;
     if (cs->unsent_job == NULL)
         return;
     double t0 = mb_now_ms();
-    cs->unsent.has_held = true;
-    cs->unsent.held = behind_submit;
+    cs->unsent.sent = when;
     cs->unsent.held_ms = t0 - cs->unsent_since;
     mb_err err;
     int rc = send_result(cs->q, cs->c, &cs->unsent);
@@ -324,7 +323,7 @@ int mb_job_loop_run(mb_queue *q, const mb_job_loop_config *c, mb_pipeline *pipel
         double ended = mb_now_ms();
         /* The previous result, if this job failed before its first batch
          * reached the device: results go out in the order jobs were taken. */
-        hand_off(&cs, false);
+        hand_off(&cs, MB_SENT_AFTER_NEXT);
         /* The gap before this job: the previous job's tail and hand-off, and
          * this job's own dequeue (the read itself, where not prefetched). */
         double tail_ms = r.gap_tail_ms;
@@ -340,7 +339,7 @@ int mb_job_loop_run(mb_queue *q, const mb_job_loop_config *c, mb_pipeline *pipel
         /* With the next job taken, this result goes out when that job
          * reaches its first batch (on_handoff); else now. */
         if (cs.prefetched == NULL)
-            hand_off(&cs, false);
+            hand_off(&cs, MB_SENT_AT_ONCE);
         if (cs.infra_error != 0) {
             status = mb_exit_code(MB_EREDIS, NULL);
         } else if (oom && c->exit_on_oom) {

@@ -607,10 +607,10 @@ static bool first_batch_handoff(mb_pipeline *p, struct mb_batch_slot *s, double 
 {
     r->gap_setup_ms = mb_now_ms() - start;
     r->first_batch_ready = mb_latch_done(&s->done);
-    bool behind = mb_handoff_behind_submit(r->first_batch_ready, p->submit_queues);
-    if (!behind && p->on_handoff != NULL)
-        p->on_handoff(p->tail_ctx, false);
-    return behind;
+    mb_sent when = mb_handoff_moment(r->first_batch_ready, p->submit_queues);
+    if (when == MB_SENT_BEFORE_NEXT_WAIT && p->on_handoff != NULL)
+        p->on_handoff(p->tail_ctx, when);
+    return when == MB_SENT_BEHIND_NEXT_SUBMIT;
 }
 
 /* The job's end: the tail stage of the gap before the next one starts at
@@ -690,7 +690,7 @@ void mb_pipeline_run(mb_pipeline *p, const mb_job *job, mb_result *r)
             rc = submit_batch(p, s, js.resize_to, r, &err);
             device_failed = rc != 0;
             if (rc == 0 && k == 0 && handoff_behind && p->on_handoff != NULL)
-                p->on_handoff(p->tail_ctx, true);
+                p->on_handoff(p->tail_ctx, MB_SENT_BEHIND_NEXT_SUBMIT);
         }
         /* The batch before this one comes first in the job, and its result
          * first in the checksum, whatever happened to this one. */

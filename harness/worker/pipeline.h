@@ -54,9 +54,10 @@ typedef struct mb_pipeline {
      * the next job's first forward does not wait for its decoding. */
     void (*on_tail)(void *ctx);
     /* Once per job, where the worker sends the previous job's result
-     * (handoff.h): before the wait for the first batch (behind_submit
-     * false), or right after that batch's submit (true). */
-    void (*on_handoff)(void *ctx, bool behind_submit);
+     * (handoff.h): before the wait for the first batch
+     * (MB_SENT_BEFORE_NEXT_WAIT), or right after that batch's submit
+     * (MB_SENT_BEHIND_NEXT_SUBMIT). */
+    void (*on_handoff)(void *ctx, mb_sent when);
     void *tail_ctx;         /* both hooks' argument */
     bool submit_queues;     /* submit returns once the work is queued (CUDA) */
     const mb_job *prefetched;   /* the job whose first batches are queued */

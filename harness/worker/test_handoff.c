@@ -15,12 +15,12 @@ static void test_held_only_behind_a_queued_ready_batch(void **state)
 {
     (void)state;
     /* CUDA, first batch decoded: the hand-off overlaps the forward. */
-    assert_true(mb_handoff_behind_submit(true, true));
+    assert_int_equal(mb_handoff_moment(true, true), MB_SENT_BEHIND_NEXT_SUBMIT);
     /* Still decoding: the result goes out while the pool finishes. */
-    assert_false(mb_handoff_behind_submit(false, true));
+    assert_int_equal(mb_handoff_moment(false, true), MB_SENT_BEFORE_NEXT_WAIT);
     /* CPU or MPS: the submit runs the forward, which the result would wait for. */
-    assert_false(mb_handoff_behind_submit(true, false));
-    assert_false(mb_handoff_behind_submit(false, false));
+    assert_int_equal(mb_handoff_moment(true, false), MB_SENT_BEFORE_NEXT_WAIT);
+    assert_int_equal(mb_handoff_moment(false, false), MB_SENT_BEFORE_NEXT_WAIT);
 }
 
 static const struct CMUnitTest tests[] = {
