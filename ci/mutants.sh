@@ -477,6 +477,30 @@ mutant overlap_lost_job_unreported harness/run/jobs.c mb__await_result \
     'record_lost(cs, &jobs[i], status, why);' 'if (i == 0) record_lost(cs, &jobs[i], status, why);' \
     '^test_faults/crash_while_holding' 'test_faults' \
     'a worker that dies holding a prefetched job has only its first job reported'
+mutant handoff_held_while_decoding harness/worker/handoff.c mb_handoff_moment \
+    'first_batch_ready && submit_queues' 'submit_queues' \
+    '^test_handoff/' 'test_handoff' \
+    'on CUDA a result waits for the next job'"'"'s first batch to be decoded (59-139 ms at 12 MP)'
+mutant handoff_held_on_cpu harness/worker/pipeline.c mb_pipeline_init \
+    'p->submit_queues = device == MB_DEVICE_CUDA;' 'p->submit_queues = true;' \
+    '^test_worker/results_wait' 'test_worker' \
+    'on the CPU a result waits for the next job'"'"'s first forward pass, which its submit runs'
+mutant handoff_ready_unseen harness/worker/pipeline.c first_batch_handoff \
+    'r->first_batch_ready = mb_latch_done(&s->done);' 'r->first_batch_ready = true;' \
+    '^test_worker/results_wait' 'test_worker' \
+    'a first batch still decoding counts as ready, so its result is held behind the decoding'
+mutant handoff_after_next_job harness/worker/pipeline.c first_batch_handoff \
+    'if (when == MB_SENT_BEFORE_NEXT_WAIT && p->on_handoff != NULL)' 'if (false)' \
+    '^test_worker/results_wait' 'test_worker' \
+    'a result not held behind the next submit waits for the whole next job instead of going out before its wait'
+mutant handoff_moment_unrecorded harness/worker/job_loop.c hand_off \
+    'cs->unsent.sent = when;' 'cs->unsent.sent = MB_SENT_AT_ONCE;' \
+    '^test_worker/results_wait' 'test_worker' \
+    'a result does not say when it was sent (held or not), so the latency cost of holding is not seen'
+mutant handoff_not_in_run_json harness/run/report.c fill_job \
+    'j->sent = r->sent != MB_SENT_UNKNOWN' 'j->sent = false' \
+    '^test_run/run_writes_the_run_directory' 'test_run' \
+    'run.json drops when the worker sent each result and how long it held it'
 mutant results_incomplete_drops_key harness/results/run_dir_write.c mb_res_run_mark_incomplete \
     'json_object_set_new(doc, "status", json_string("incomplete"));' \
     'json_object_del(doc, "devices"); json_object_set_new(doc, "status", json_string("incomplete"));' \

@@ -154,8 +154,10 @@ GAP_STAGES = ("tail_ms", "handoff_ms", "dequeue_ms", "setup_ms", "first_batch_ms
 def gap_rows(label, run_json):
     """Rows of the gap section for one e2e run.json: per cell, the time per
     job that the repetition's throughput implies, the job's own wall and
-    forward (medians of the measured jobs that succeeded), and what runs
-    between two jobs (the worker's `gap` record, issue 18)."""
+    forward (medians of the measured jobs that succeeded), what runs
+    between two jobs (the worker's `gap` record, issue 18), and how long a
+    result waited in the worker after its job ended (`held_ms`), with how
+    many were held behind the next job's first submit (`sent`)."""
     rows = []
     for c in run_json.get("cells", []):
         jobs = [j for j in c.get("jobs", []) if not j.get("warmup") and j.get("status") == "ok"]
@@ -169,9 +171,12 @@ def gap_rows(label, run_json):
         stages = [median([g[k] for g in gaps if isinstance(g.get(k), (int, float))])
                   for k in GAP_STAGES]
         ahead = "%d/%d" % (sum(1 for g in gaps if g.get("prefetched")), len(gaps)) if gaps else "-"
-        rows.append("| %dx%d | %s | %.1f | %.1f | %.1f | %.0f%% | %s | %s |" % (
+        held = [j["held_ms"] for j in jobs if isinstance(j.get("held_ms"), (int, float))]
+        behind = sum(1 for j in jobs if j.get("sent") == "behind_next_submit")
+        held_text = "%s (%d/%d)" % (fmt(median(held), "%.2f"), behind, len(held)) if held else "-"
+        rows.append("| %dx%d | %s | %.1f | %.1f | %.1f | %.0f%% | %s | %s | %s |" % (
             c["image_width"], c["image_height"], label, per_job, wall, fwd,
-            100 * fwd / per_job, " / ".join(fmt(v, "%.2f") for v in stages), ahead))
+            100 * fwd / per_job, " / ".join(fmt(v, "%.2f") for v in stages), ahead, held_text))
     return rows
 
 
@@ -187,12 +192,15 @@ def gap_section(runs):
             "`wall_ms` for the job (a job taken ahead starts before the previous one ends, so "
             "consecutive walls overlap); between jobs: the worker's `gap` record (the previous "
             "job's tail / its result's hand-off / dequeue / set-up / waiting for the first "
-            "batch), and how many jobs were taken ahead during the previous one's last batch.",
+            "batch), and how many jobs were taken ahead during the previous one's last batch; "
+            "result held: how long a result waited in the worker after its job ended (the "
+            "latency its client pays for the overlap), and how many were held behind the next "
+            "job's first submit.",
             "",
             "| source | decode | per job in the repetition | job wall | forward "
             "| forward share | between jobs (tail / hand-off / dequeue / setup / first batch) "
-            "| taken ahead |",
-            "|---|---|---|---|---|---|---|---|"] + rows
+            "| taken ahead | result held, ms (behind the next submit) |",
+            "|---|---|---|---|---|---|---|---|---|"] + rows
 
 
 def render(card, torch_version, fwd_w, fwd_tv, e2e, rq, e2e_host=None, decode=(), gaps=()):

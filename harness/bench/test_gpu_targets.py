@@ -106,20 +106,30 @@ class GapSection(unittest.TestCase):
     def run_json(self):
         job = {"status": "ok", "wall_ms": 45.0, "forward_ms": 43.0,
                "gap": {"prefetched": True, "tail_ms": 0.1, "handoff_ms": 0.3, "dequeue_ms": 0.0,
-                       "setup_ms": 0.02, "first_batch_ms": 0.0}}
+                       "setup_ms": 0.02, "first_batch_ms": 0.0},
+               "sent": "behind_next_submit", "held_ms": 2.5}
         warm = dict(job, warmup=True, wall_ms=900.0)
         failed = dict(job, status="oom", wall_ms=1.0)
         return {"cells": [{"image_width": 224, "image_height": 224, "images_per_job": 256,
                            "images_per_second_median": 5120.0,
-                           "jobs": [warm, failed, job, dict(job, gap={"prefetched": False})]}]}
+                           "jobs": [warm, failed, job, dict(job, gap={"prefetched": False},
+                                                            sent="at_once", held_ms=0.5)]}]}
 
     def test_row_divides_the_job_by_the_repetition_throughput(self):
         rows = gt.gap_rows("auto", self.run_json())
         self.assertEqual(len(rows), 1)
         # 256 images at 5120 img/s: 50 ms a job; the forward's share 43/50;
-        # warm-up and failed jobs left out; one of two measured jobs taken ahead
+        # warm-up and failed jobs left out; one of two measured jobs taken ahead,
+        # and one of two results held behind the next submit (median 1.5 ms)
         self.assertEqual(rows[0], "| 224x224 | auto | 50.0 | 45.0 | 43.0 | 86% "
-                                  "| 0.10 / 0.30 / 0.00 / 0.02 / 0.00 | 1/2 |")
+                                  "| 0.10 / 0.30 / 0.00 / 0.02 / 0.00 | 1/2 | 1.50 (1/2) |")
+
+    def test_older_worker_says_nothing_of_holding(self):
+        doc = self.run_json()
+        for j in doc["cells"][0]["jobs"]:
+            j.pop("sent", None)
+            j.pop("held_ms", None)
+        self.assertTrue(gt.gap_rows("auto", doc)[0].endswith("| 1/2 | - |"))
 
     def test_no_throughput_no_row(self):
         doc = self.run_json()

@@ -40,6 +40,24 @@ static const char *const decode_names[] = {
     [MB_DECODE_GPU] = "gpu",
 };
 
+static const char *const sent_names[] = {"unknown", "at_once", "before_next_wait",
+                                         "behind_next_submit", "after_next"};
+
+const char *mb_sent_name(mb_sent s)
+{
+    if ((size_t)s < sizeof sent_names / sizeof sent_names[0])
+        return sent_names[s];
+    return "unknown";
+}
+
+int mb_sent_parse(const char *name)
+{
+    for (size_t i = 1; i < sizeof sent_names / sizeof sent_names[0]; i++)
+        if (strcmp(name, sent_names[i]) == 0)
+            return (int)i;
+    return -1;
+}
+
 const char *mb_decode_mode_name(mb_decode_mode m)
 {
     if ((size_t)m < sizeof decode_names / sizeof decode_names[0])
@@ -316,14 +334,19 @@ char *mb_result_encode(const mb_result *r)
         json_object_set_new(o, "gpu_images", json_integer(r->gpu_images));
     }
     if (r->has_gap)
-        json_object_set_new(o, "gap", json_pack("{s:b, s:f, s:f, s:f, s:f, s:f}",
+        json_object_set_new(o, "gap", json_pack("{s:b, s:b, s:f, s:f, s:f, s:f, s:f}",
                                                 "prefetched", r->prefetched,
+                                                "first_batch_ready", r->first_batch_ready > 0,
                                                 "tail_ms", finite_or_zero(r->gap_tail_ms),
                                                 "handoff_ms", finite_or_zero(r->gap_handoff_ms),
                                                 "dequeue_ms", finite_or_zero(r->gap_dequeue_ms),
                                                 "setup_ms", finite_or_zero(r->gap_setup_ms),
                                                 "first_batch_ms",
                                                 finite_or_zero(r->gap_first_batch_ms)));
+    if (r->sent != MB_SENT_UNKNOWN) {
+        json_object_set_new(o, "sent", json_string(mb_sent_name(r->sent)));
+        json_object_set_new(o, "held_ms", json_real(finite_or_zero(r->held_ms)));
+    }
     json_object_set_new(o, "peak_rss_bytes", json_integer((json_int_t)r->peak_rss_bytes));
     json_object_set_new(o, "peak_allocated_bytes", json_integer((json_int_t)r->peak_allocated_bytes));
     json_object_set_new(o, "peak_reserved_bytes", json_integer((json_int_t)r->peak_reserved_bytes));
@@ -342,6 +365,7 @@ char *mb_result_encode(const mb_result *r)
 static int get_gap(json_t *o, mb_result *out, mb_err *err)
 {
     json_t *gap = json_object_get(o, "gap");
+    out->first_batch_ready = -1;
     if (gap == NULL)
         return 0;
     if (!json_is_object(gap))
@@ -352,13 +376,32 @@ static int get_gap(json_t *o, mb_result *out, mb_err *err)
     out->prefetched = json_is_true(pre);
     out->has_gap = true;
     int rc;
-    if ((rc = get_number(gap, "tail_ms", 0, 1e12, &out->gap_tail_ms, err)) ||
+    bool ready = false;
+    out->first_batch_ready = json_object_get(gap, "first_batch_ready") != NULL ? 1 : -1;
+    if ((rc = get_bool(gap, "first_batch_ready", &ready, err)) ||
+        (rc = get_number(gap, "tail_ms", 0, 1e12, &out->gap_tail_ms, err)) ||
         (rc = get_number(gap, "handoff_ms", 0, 1e12, &out->gap_handoff_ms, err)) ||
         (rc = get_number(gap, "dequeue_ms", 0, 1e12, &out->gap_dequeue_ms, err)) ||
         (rc = get_number(gap, "setup_ms", 0, 1e12, &out->gap_setup_ms, err)) ||
         (rc = get_number(gap, "first_batch_ms", 0, 1e12, &out->gap_first_batch_ms, err)))
         return rc;
+    if (!ready && out->first_batch_ready > 0)
+        out->first_batch_ready = 0;
     return 0;
+}
+
+/* The optional "sent" and "held_ms": when the result left the worker. */
+static int get_held(json_t *o, mb_result *out, mb_err *err)
+{
+    json_t *v = json_object_get(o, "sent");
+    if (v != NULL) {
+        int s = json_is_string(v) ? mb_sent_parse(json_string_value(v)) : -1;
+        if (s < 0)
+            return mb_err_set(err, MB_EPROTO, "field 'sent' must be \"at_once\", "
+                              "\"before_next_wait\", \"behind_next_submit\" or \"after_next\"");
+        out->sent = (mb_sent)s;
+    }
+    return get_number(o, "held_ms", 0, 1e12, &out->held_ms, err);
 }
 
 int mb_result_decode(const char *json, size_t len, mb_result *out, mb_err *err)
@@ -389,7 +432,7 @@ int mb_result_decode(const char *json, size_t len, mb_result *out, mb_err *err)
         (rc = get_decode_mode(o, &out->decode, err)) ||
         (rc = get_int(o, "gpu_images", false, 0, MB_JOB_MAX_IMAGES, &out->gpu_images, err)))
         goto done;
-    if ((rc = get_gap(o, out, err)))
+    if ((rc = get_gap(o, out, err)) || (rc = get_held(o, out, err)))
         goto done;
     int st = mb_job_status_parse(status);
     if (st < 0) {

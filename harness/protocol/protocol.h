@@ -24,6 +24,18 @@ typedef enum { MB_DECODE_AUTO = 0, MB_DECODE_HOST, MB_DECODE_GPU } mb_decode_mod
 const char *mb_decode_mode_name(mb_decode_mode m);
 int mb_decode_mode_parse(const char *name);   /* -1 when unknown */
 
+/* When the worker sent a result, relative to the next job it had taken
+ * ahead (PROTOCOL.md, `sent`).  UNKNOWN: an older worker did not say. */
+typedef enum {
+    MB_SENT_UNKNOWN = 0,
+    MB_SENT_AT_ONCE,            /* no next job in hand when the job ended */
+    MB_SENT_BEFORE_NEXT_WAIT,   /* before the wait for the next job's first batch */
+    MB_SENT_BEHIND_NEXT_SUBMIT, /* held until that batch was submitted to the device */
+    MB_SENT_AFTER_NEXT,         /* the next job ended (failed) before reaching the device */
+} mb_sent;
+const char *mb_sent_name(mb_sent s);
+int mb_sent_parse(const char *name);        /* -1 when unknown */
+
 typedef struct mb_job {
     char *id;               /* unique within a run, e.g. "c3.r1.j7" */
     char *cell;             /* benchmark name of the cell, for the record */
@@ -81,6 +93,13 @@ typedef struct mb_result {
     double gap_dequeue_ms;  /* this job: XREADGROUP and decoding, where not prefetched */
     double gap_setup_ms;    /* this job: from its start to the wait for its first batch */
     double gap_first_batch_ms;  /* this job: the wait for its first batch's images */
+    /* This job: its first batch was decoded before that wait (1) or not (0);
+     * -1 from a worker that did not say. */
+    int first_batch_ready;
+    /* When this result was sent (the worker's hand-off, PROTOCOL.md), and
+     * how long it waited in the worker after its job ended, until its XADD. */
+    mb_sent sent;
+    double held_ms;
     double checksum;        /* sum over embeddings of value * (1 + index % 7) */
     int embedding_dim;
     float *embeddings;      /* images * embedding_dim, only if requested */

@@ -50,7 +50,8 @@ static void result_round_trip(void **state)
                    .embedding_dim = 1, .embeddings = emb, .n_embeddings = 3,
                    .decode = MB_DECODE_GPU, .gpu_images = 2, .has_gap = true,
                    .prefetched = true, .gap_tail_ms = 0.25, .gap_handoff_ms = 0.5,
-                   .gap_setup_ms = 0.125, .gap_first_batch_ms = 1.5};
+                   .gap_setup_ms = 0.125, .gap_first_batch_ms = 1.5,
+                   .first_batch_ready = 1, .sent = MB_SENT_BEHIND_NEXT_SUBMIT, .held_ms = 0.75};
     char *text = mb_result_encode(&r);
     mb_result back;
     mb_err err;
@@ -71,9 +72,18 @@ static void result_round_trip(void **state)
     assert_true(back.has_gap && back.prefetched);
     assert_true(back.gap_tail_ms == 0.25 && back.gap_handoff_ms == 0.5);
     assert_true(back.gap_dequeue_ms == 0 && back.gap_setup_ms == 0.125);
-    assert_true(back.gap_first_batch_ms == 1.5);
+    assert_true(back.gap_first_batch_ms == 1.5 && back.first_batch_ready == 1);
+    /* Whether and how long the result was held in the worker. */
+    assert_int_equal(back.sent, MB_SENT_BEHIND_NEXT_SUBMIT);
+    assert_true(back.held_ms == 0.75);
     mb_result_clear(&back);
     free(text);
+    /* An older worker's result says nothing of it. */
+    const char *old = "{\"v\":1,\"id\":\"j1\",\"status\":\"ok\"}";
+    assert_int_equal(mb_result_decode(old, strlen(old), &back, &err), 0);
+    assert_int_equal(back.sent, MB_SENT_UNKNOWN);
+    assert_int_equal(back.first_batch_ready, -1);
+    mb_result_clear(&back);
 }
 
 /* Every malformed message is MB_EPROTO with a reason, never a crash. */

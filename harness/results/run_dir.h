@@ -31,11 +31,13 @@ typedef struct mb_res_kv {
 } mb_res_kv;
 
 /* The worker's gap by stage before a job (PROTOCOL.md, issue 18): whether
- * it took the job during the previous one's last batch, and the time, in
- * ms, of each stage between the two. */
+ * it took the job during the previous one's last batch, the time, in ms, of
+ * each stage between the two, and whether the job's first batch was
+ * decoded before the worker waited for it. */
 typedef struct mb_res_gap {
     bool prefetched;
     double tail_ms, handoff_ms, dequeue_ms, setup_ms, first_batch_ms;
+    int first_batch_ready;  /* 1, 0, or -1 where the worker did not say */
 } mb_res_gap;
 
 /* One job record (warm-up jobs included: repetition < 0). */
@@ -55,6 +57,10 @@ typedef struct mb_res_job {
     int gpu_images;         /* images nvJPEG decoded (with decode only) */
     bool has_gap;           /* the worker reported `gap` */
     mb_res_gap gap;
+    /* When the worker sent the result (PROTOCOL.md's `sent`, or NULL where
+     * it did not say) and how long it held it after the job ended (NAN). */
+    char *sent;
+    double held_ms;
     char *error;            /* the worker's message, or NULL */
     char *oom_kind;         /* "cuda", "mps", "cpu", "paravirtual_limit"; NULL: no OOM */
     /* What the OOM message says, in bytes; -1 where it does not say. */

@@ -145,6 +145,9 @@ static void read_gap(reader *r, json_t *o, const char *where, mb_res_job *j)
     j->gap.dequeue_ms = number(r, gap, sub, "dequeue_ms", NAN);
     j->gap.setup_ms = number(r, gap, sub, "setup_ms", NAN);
     j->gap.first_batch_ms = number(r, gap, sub, "first_batch_ms", NAN);
+    j->gap.first_batch_ready = absent(json_object_get(gap, "first_batch_ready"))
+                                   ? -1
+                                   : boolean(r, gap, sub, "first_batch_ready");
 }
 
 static void read_job(reader *r, json_t *o, const char *where, void *item)
@@ -178,6 +181,8 @@ static void read_job(reader *r, json_t *o, const char *where, void *item)
     j->decode = text(r, o, where, "decode", NULL);
     j->gpu_images = (int)number(r, o, where, "gpu_images", 0);
     read_gap(r, o, where, j);
+    j->sent = text(r, o, where, "sent", NULL);
+    j->held_ms = number(r, o, where, "held_ms", NAN);
     j->error = text(r, o, where, "error", NULL);
     read_oom(r, o, where, j);
 }
@@ -493,6 +498,7 @@ static void free_cell(mb_res_cell *c)
         free(j->worker);
         free(j->status);
         free(j->decode);
+        free(j->sent);
         free(j->error);
         free(j->oom_kind);
     }

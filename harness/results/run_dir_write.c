@@ -164,6 +164,8 @@ static json_t *gap_json(const mb_res_gap *g)
     set_real(o, "dequeue_ms", g->dequeue_ms);
     set_real(o, "setup_ms", g->setup_ms);
     set_real(o, "first_batch_ms", g->first_batch_ms);
+    if (g->first_batch_ready >= 0)
+        json_object_set_new(o, "first_batch_ready", json_boolean(g->first_batch_ready));
     return o;
 }
 
@@ -194,6 +196,10 @@ static json_t *job_json(const mb_res_job *j)
     }
     if (j->has_gap)
         json_object_set_new(o, "gap", gap_json(&j->gap));
+    if (j->sent != NULL) {
+        json_object_set_new(o, "sent", json_string(j->sent));
+        set_real(o, "held_ms", j->held_ms);
+    }
     if (j->batch_size_used > 0)
         json_object_set_new(o, "batch_size_used", json_integer(j->batch_size_used));
     set_real(o, "reported_at_ms", j->reported_at_ms);

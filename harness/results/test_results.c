@@ -314,7 +314,9 @@ static void test_header_round_trip(void **state)
     " \"jobs\": [" JOB("j0", "-1", "\"decode\": \"host\", \"gpu_images\": 0, ")                  \
     "\"reported_at_ms\": 1796190691245.5, \"warmup\": true}, "                                 \
     JOB("j1", "0", "\"gap\": {\"prefetched\": true, \"tail_ms\": 1.5, \"handoff_ms\": 0.25,"  \
-                   " \"dequeue_ms\": 0.5, \"setup_ms\": 0.0, \"first_batch_ms\": 2.5},"  \
+                   " \"dequeue_ms\": 0.5, \"setup_ms\": 0.0, \"first_batch_ms\": 2.5,"   \
+                   " \"first_batch_ready\": true}, \"sent\": \"behind_next_submit\","  \
+                   " \"held_ms\": 0.75,"  \
                    " \"batch_size_used\": 1, ") "\"reported_at_ms\": 1796190691300.5}, "            \
     JOB("j2", "1", "") "\"reported_at_ms\": 1796190691400.5, \"error\": \"out of memory\","       \
     " \"oom\": {\"kind\": \"cpu\", \"allocated_bytes\": 1024.0, \"other_bytes\": null,"          \

@@ -58,7 +58,10 @@ static void fill_job(const job_record *rec, mb_res_job *j)
     j->has_gap = r->has_gap;
     if (r->has_gap)
         j->gap = (mb_res_gap){r->prefetched, r->gap_tail_ms, r->gap_handoff_ms,
-                              r->gap_dequeue_ms, r->gap_setup_ms, r->gap_first_batch_ms};
+                              r->gap_dequeue_ms, r->gap_setup_ms, r->gap_first_batch_ms,
+                              r->first_batch_ready};
+    j->sent = r->sent != MB_SENT_UNKNOWN ? mb_strdup(mb_sent_name(r->sent)) : NULL;
+    j->held_ms = r->sent != MB_SENT_UNKNOWN ? r->held_ms : NAN;
     if (r->batch_size > 0 && r->batch_size != rec->batch_size)
         j->batch_size_used = r->batch_size;
     j->reported_at_ms = rec->reported_at_ms;

@@ -98,6 +98,12 @@ static void run_writes_the_run_directory(void **state)
         json_array_foreach(jobs, j, job) {
             assert_string_equal(json_string_value(json_object_get(job, "status")), "ok");
             assert_int_equal(json_integer_value(json_object_get(job, "images")), 3);
+            /* The worker's word on when it sent the result, how long it
+             * held it, and whether the job's first batch was ready. */
+            assert_true(json_is_string(json_object_get(job, "sent")));
+            assert_true(json_is_number(json_object_get(job, "held_ms")));
+            json_t *gap = json_object_get(job, "gap");
+            assert_true(json_is_boolean(json_object_get(gap, "first_batch_ready")));
         }
     }
     json_decref(run);

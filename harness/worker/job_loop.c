@@ -6,8 +6,11 @@
  * k's result, read k+1 and decoded its first batch.  Now, once k's last
  * batch is on the device (the pipeline's on_tail hook), the loop takes k+1
  * with a non-blocking XREADGROUP and queues its first batches on the decode
- * pool; k's result then goes out once k+1's first batch is on the device
- * (on_first_submit), or right after k+1 when that never happens.  Results
+ * pool.  k's result goes out when k+1 reaches its first batch (on_handoff):
+ * right after that batch's submit where holding it costs the client
+ * nothing the device would not wait anyway, else before the wait for the
+ * batch (handoff.h); or right after k+1 when neither comes.  Each result
+ * says when it went out and how long it waited (sent, held_ms).  Results
  * keep the order jobs were taken in, each job gets exactly one, and a
  * worker that dies holding two jobs has both reported by the harness,
  * which counts every job it queued without an answer as in flight. */
@@ -182,10 +185,11 @@ typedef struct consumer {
     mb_pipeline *pipeline;
     long jobs_taken;
     taken_job *prefetched;  /* taken during the previous job's last batch */
-    /* The previous job's result, held back until the prefetched job's first
-     * batch is on the device (hand_off). */
+    /* The previous job's result, held back until the prefetched job
+     * reaches its first batch (hand_off). */
     mb_result unsent;
     taken_job *unsent_job;
+    double unsent_since;    /* when its job ended */
     double handoff_ms;      /* the last hand-off's time, for the next job's gap */
     int infra_error;        /* a Redis failure in a hook, for the loop to report */
 } consumer;
@@ -239,13 +243,17 @@ static void prefetch_next(void *ctx)
 }
 
 /* Sends the held-back result and acknowledges its entry (the result goes
- * before the ack, so a job is never acknowledged unanswered). */
-static void hand_off(void *ctx)
+ * before the ack, so a job is never acknowledged unanswered).  The result
+ * carries when it went out and how long it waited after its job ended, so
+ * that holding it is a measured latency cost. */
+static void hand_off(void *ctx, mb_sent when)
 {
     consumer *cs = ctx;
     if (cs->unsent_job == NULL)
         return;
     double t0 = mb_now_ms();
+    cs->unsent.sent = when;
+    cs->unsent.held_ms = t0 - cs->unsent_since;
     mb_err err;
     int rc = send_result(cs->q, cs->c, &cs->unsent);
     if (rc == 0 && mb_queue_ack(cs->q, cs->c->jobs_stream, cs->c->group, cs->unsent_job->entry_id,
@@ -290,7 +298,7 @@ int mb_job_loop_run(mb_queue *q, const mb_job_loop_config *c, mb_pipeline *pipel
      * that exits on an OOM must not take a job it will not answer. */
     if (!c->fork_per_job && !c->exit_on_oom) {
         pipeline->on_tail = prefetch_next;
-        pipeline->on_first_submit = hand_off;
+        pipeline->on_handoff = hand_off;
         pipeline->tail_ctx = &cs;
     }
     double prev_tail_ms = 0;
@@ -312,9 +320,10 @@ int mb_job_loop_run(mb_queue *q, const mb_job_loop_config *c, mb_pipeline *pipel
         double dequeue_ms = mb_now_ms() - t0;
         mb_result r = {0};
         run_job(&cs, t, &r);
+        double ended = mb_now_ms();
         /* The previous result, if this job failed before its first batch
          * reached the device: results go out in the order jobs were taken. */
-        hand_off(&cs);
+        hand_off(&cs, MB_SENT_AFTER_NEXT);
         /* The gap before this job: the previous job's tail and hand-off, and
          * this job's own dequeue (the read itself, where not prefetched). */
         double tail_ms = r.gap_tail_ms;
@@ -326,11 +335,11 @@ int mb_job_loop_run(mb_queue *q, const mb_job_loop_config *c, mb_pipeline *pipel
         bool oom = r.status == MB_JOB_OOM;
         cs.unsent = r;
         cs.unsent_job = t;
-        /* With the next job taken and its first batches decoding, this
-         * result goes out once that job's first batch is on the device;
-         * else now. */
+        cs.unsent_since = ended;
+        /* With the next job taken, this result goes out when that job
+         * reaches its first batch (on_handoff); else now. */
         if (cs.prefetched == NULL)
-            hand_off(&cs);
+            hand_off(&cs, MB_SENT_AT_ONCE);
         if (cs.infra_error != 0) {
             status = mb_exit_code(MB_EREDIS, NULL);
         } else if (oom && c->exit_on_oom) {
@@ -347,7 +356,7 @@ int mb_job_loop_run(mb_queue *q, const mb_job_loop_config *c, mb_pipeline *pipel
     mb_result_clear(&cs.unsent);
     taken_free(cs.unsent_job);
     pipeline->on_tail = NULL;
-    pipeline->on_first_submit = NULL;
+    pipeline->on_handoff = NULL;
     return status;
 }
 

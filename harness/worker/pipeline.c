@@ -10,6 +10,7 @@
 #include "decode_split.h"
 #include "env_policy.h"
 #include "gpu_decode.h"
+#include "handoff.h"
 #include "host_memory.h"
 #include "image.h"
 #include "jpeg_info.h"
@@ -88,6 +89,8 @@ void mb_pipeline_init(mb_pipeline *p, mb_torch_model *model, mb_device device)
     if (text != NULL && mb_parse_long(text, &batch) == 0 && batch > 0 && batch <= 65536)
         p->forced_batch_size = (int)batch;
     p->host_share = MB_SPLIT_START;
+    /* torch_api.h: on the CPU and MPS submit runs the forward pass itself. */
+    p->submit_queues = device == MB_DEVICE_CUDA;
     p->slots = mb_calloc(N_SLOTS, sizeof *p->slots);
     for (int i = 0; i < N_SLOTS; i++) {
         mb_latch_init(&p->slots[i].done);
@@ -596,6 +599,20 @@ void mb_pipeline_forget(mb_pipeline *p)
     p->prefetched_started = 0;
 }
 
+/* The job's first batch, before the wait for its images: whether they are
+ * decoded, and so where the previous job's result goes out (handoff.h).
+ * Returns true when it goes behind the submit; else it has gone now. */
+static bool first_batch_handoff(mb_pipeline *p, struct mb_batch_slot *s, double start,
+                                mb_result *r)
+{
+    r->gap_setup_ms = mb_now_ms() - start;
+    r->first_batch_ready = mb_latch_done(&s->done);
+    mb_sent when = mb_handoff_moment(r->first_batch_ready, p->submit_queues);
+    if (when == MB_SENT_BEFORE_NEXT_WAIT && p->on_handoff != NULL)
+        p->on_handoff(p->tail_ctx, when);
+    return when == MB_SENT_BEHIND_NEXT_SUBMIT;
+}
+
 /* The job's end: the tail stage of the gap before the next one starts at
  * tail_start, after its last batch came back. */
 static void finish_job(mb_pipeline *p, const mb_job *job, double start, double tail_start,
@@ -649,6 +666,7 @@ void mb_pipeline_run(mb_pipeline *p, const mb_job *job, mb_result *r)
     }
     /* The batch whose device work is queued but not collected. */
     struct mb_batch_slot *pending = NULL;
+    bool handoff_behind = false;
     for (size_t k = 0; k < js.n_batches; k++) {
         while (started < js.n_batches && started <= k + js.lookahead) {
             start_batch(p, job, js.batch_size, started, js.side, js.gpu,
@@ -657,7 +675,7 @@ void mb_pipeline_run(mb_pipeline *p, const mb_job *job, mb_result *r)
         }
         struct mb_batch_slot *s = slot_of(p, &js, base, k);
         if (k == 0)
-            r->gap_setup_ms = mb_now_ms() - start;
+            handoff_behind = first_batch_handoff(p, s, start, r);
         int rc = wait_batch(p, s, r);
         if (k == 0)
             r->gap_first_batch_ms = s->pool_wait_ms;
@@ -671,8 +689,8 @@ void mb_pipeline_run(mb_pipeline *p, const mb_job *job, mb_result *r)
         if (rc == 0) {
             rc = submit_batch(p, s, js.resize_to, r, &err);
             device_failed = rc != 0;
-            if (rc == 0 && k == 0 && p->on_first_submit != NULL)
-                p->on_first_submit(p->tail_ctx);
+            if (rc == 0 && k == 0 && handoff_behind && p->on_handoff != NULL)
+                p->on_handoff(p->tail_ctx, MB_SENT_BEHIND_NEXT_SUBMIT);
         }
         /* The batch before this one comes first in the job, and its result
          * first in the checksum, whatever happened to this one. */

@@ -53,10 +53,13 @@ typedef struct mb_pipeline {
      * first batches on the pool in slots the running job no longer uses, so
      * the next job's first forward does not wait for its decoding. */
     void (*on_tail)(void *ctx);
-    /* Once the job's first batch is on the device: the worker sends the
-     * previous job's result then, off the device's path. */
-    void (*on_first_submit)(void *ctx);
+    /* Once per job, where the worker sends the previous job's result
+     * (handoff.h): before the wait for the first batch
+     * (MB_SENT_BEFORE_NEXT_WAIT), or right after that batch's submit
+     * (MB_SENT_BEHIND_NEXT_SUBMIT). */
+    void (*on_handoff)(void *ctx, mb_sent when);
     void *tail_ctx;         /* both hooks' argument */
+    bool submit_queues;     /* submit returns once the work is queued (CUDA) */
     const mb_job *prefetched;   /* the job whose first batches are queued */
     size_t prefetched_started;  /* how many */
     int next_slot_base;         /* where the next job's batches start in slots */
@@ -65,7 +68,7 @@ typedef struct mb_pipeline {
 void mb_pipeline_init(mb_pipeline *p, mb_torch_model *model, mb_device device);
 void mb_pipeline_free(mb_pipeline *p);
 /* Runs the job and fills r (status, times, memory, checksum, the gap's
- * tail, setup and first_batch stages).  A job given to mb_pipeline_prefetch
+ * tail, setup, first_batch stages and first_batch_ready).  A job given to mb_pipeline_prefetch
  * must be the next one run (or given to mb_pipeline_forget), and must live
  * until then. */
 void mb_pipeline_run(mb_pipeline *p, const mb_job *job, mb_result *r);

@@ -344,6 +344,70 @@ static void prefetched_jobs_keep_their_own_results(void **state)
     free(corrupt);
 }
 
+/* When a result goes out once the next job is taken ahead (issue 18): held
+ * behind the next job's first submit only where that batch is decoded and
+ * the device queues its submit (CUDA; the CPU's submit runs the forward
+ * pass, which the result would wait for); otherwise before the wait for
+ * that batch, never after it.  Each result says when it was sent, each gap
+ * whether the job's first batch was decoded before that wait.  The worker
+ * is started with args (its device); queues: it is CUDA. */
+static void check_handoff_moments(fixture *f, const char *const *args, bool queues)
+{
+    char *dir = mb_asprintf("%s/large", f->env.tmp);
+    char **large = NULL;
+    mb_err err;
+    assert_int_equal(mb_mkdir_p(dir, 0755, NULL), 0);
+    if (mb_fixture_ensure(dir, 1024, 768, MB_FORMAT_JPEG, 4, &large, &err) != 0)
+        fail_msg("fixtures: %s", err.msg);
+    /* h3's first batch: 32 large images on one decode thread, still
+     * decoding when h3 reaches it right after h2. */
+    char *slow[32];
+    for (int i = 0; i < 32; i++)
+        slow[i] = large[i % 4];
+    mb_job jobs[] = {make_job("h0", f->images, 2, 1), make_job("h1", f->images, 2, 1),
+                     make_job("h2", f->images, 2, 1), make_job("h3", slow, 32, 32)};
+    /* h1's tail sleeps fifty times its work: h2's one small first image is
+     * decoded by the time h2 reaches it. */
+    jobs[1].fault_slowdown = 50;
+    for (size_t i = 0; i < 4; i++)
+        mb_test_submit(&f->env, &jobs[i]);
+    if (!mb_test_start_worker(&f->env, "builtin:tiny", args))
+        fail_msg("the worker did not start; see %s", f->env.worker_log);
+    /* h0's moment depends on how fast h1's first image decodes: not checked. */
+    const mb_sent want[] = {MB_SENT_UNKNOWN,
+                            queues ? MB_SENT_BEHIND_NEXT_SUBMIT : MB_SENT_BEFORE_NEXT_WAIT,
+                            MB_SENT_BEFORE_NEXT_WAIT, MB_SENT_AT_ONCE};
+    for (int i = 0; i < 4; i++) {
+        mb_result r;
+        assert_true(mb_test_next_result(&f->env, 120000, &r));
+        assert_string_equal(r.job_id, jobs[i].id);
+        if (r.status != MB_JOB_OK)
+            fail_msg("%s failed: %s", r.job_id, r.error ? r.error : "?");
+        printf("%s: sent %s, held %.3f ms; first batch ready %d, waited %.3f ms\n", r.job_id,
+               mb_sent_name(r.sent), r.held_ms, r.first_batch_ready, r.gap_first_batch_ms);
+        if (want[i] != MB_SENT_UNKNOWN && r.sent != want[i])
+            fail_msg("%s was sent %s, not %s", r.job_id, mb_sent_name(r.sent),
+                     mb_sent_name(want[i]));
+        assert_true(r.sent != MB_SENT_UNKNOWN && r.sent != MB_SENT_AFTER_NEXT);
+        assert_true(isfinite(r.held_ms) && r.held_ms >= 0);
+        if (i >= 2) {
+            assert_true(r.prefetched);
+            assert_int_equal(r.first_batch_ready, i == 2 ? 1 : 0);
+        }
+        mb_result_clear(&r);
+    }
+    mb_fixture_paths_free(large, 4);
+    free(dir);
+}
+
+static void results_wait_for_no_decoding(void **state)
+{
+    fixture *f = *state;
+    NEED_ENV(f);
+    static const char *const one_thread[] = {"--decode-threads", "1", NULL};
+    check_handoff_moments(f, one_thread, false);
+}
+
 /* SIGTERM stops the worker cleanly between jobs, and it removes its hello. */
 static void sigterm_stops_cleanly(void **state)
 {
@@ -458,6 +522,18 @@ static void cuda_worker_serves_jobs(void **state)
     mb_result_clear(&first);
 }
 
+/* The hand-off moments on CUDA, where a result may be held behind the next
+ * job's first submit (skipped visibly without a GPU). */
+static void cuda_results_held_only_behind_a_ready_batch(void **state)
+{
+    fixture *f = *state;
+    NEED_ENV(f);
+    if (!mb_test_machine_has_cuda())
+        MB_SKIP("no CUDA build of libtorch with a GPU on this machine");
+    static const char *const cuda[] = {"--device", "cuda", "--decode-threads", "1", NULL};
+    check_handoff_moments(f, cuda, true);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(every_job_comes_back),
     cmocka_unit_test(embeddings_do_not_depend_on_batch_size),
@@ -467,8 +543,10 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(torchscript_model_serves_jobs),
     cmocka_unit_test(bad_model_is_announced),
     cmocka_unit_test(prefetched_jobs_keep_their_own_results),
+    cmocka_unit_test(results_wait_for_no_decoding),
     cmocka_unit_test(sigterm_stops_cleanly),
     cmocka_unit_test(cuda_worker_serves_jobs),
+    cmocka_unit_test(cuda_results_held_only_behind_a_ready_batch),
 };
 
 MB_TEST_MAIN_EACH("worker (integration)", tests, setup, teardown)

@@ -154,3 +154,11 @@ void mb_latch_wait(mb_latch *l)
         pthread_cond_wait(&l->cv, &l->mu);
     pthread_mutex_unlock(&l->mu);
 }
+
+bool mb_latch_done(mb_latch *l)
+{
+    pthread_mutex_lock(&l->mu);
+    bool done = l->left <= 0;
+    pthread_mutex_unlock(&l->mu);
+    return done;
+}

@@ -42,5 +42,7 @@ void mb_latch_destroy(mb_latch *l);
 void mb_latch_reset(mb_latch *l, int count);
 void mb_latch_count_down(mb_latch *l);
 void mb_latch_wait(mb_latch *l);
+/* Whether the count is down to zero, without waiting. */
+bool mb_latch_done(mb_latch *l);
 
 #endif
