@@ -130,9 +130,9 @@ static void footer(mb_strbuf *b, const mb_compare_report *r, const char *prefix)
                   "the threshold's size (MDE > threshold), so neither \"no change\" nor a "
                   "regression can be claimed; more repetitions or baseline runs narrow it "
                   "(--fail-on-inconclusive makes this exit 1).\n", prefix, r->n_inconclusive);
-    mb_strbuf_printf(b, "%sA regression is p < %g and a median throughput drop beyond the "
-              "threshold; a cell is inconclusive when the MDE exceeds the threshold.\n",
-              prefix, r->alpha);
+    mb_strbuf_printf(b, "%sA regression is p < %g and a throughput drop whose interval "
+              "reaches beyond the threshold; a cell is inconclusive when the MDE exceeds "
+              "the threshold.\n", prefix, r->alpha);
     if (any_test(r, MB_COMPARE_TEST_MWU))
         mb_strbuf_printf(b, "%smann-whitney-u: two-sided Mann-Whitney U over repetitions; "
                   "the interval is a %g%% bootstrap interval, the MDE the smallest change "
