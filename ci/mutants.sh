@@ -284,6 +284,18 @@ mutant cpu_count_ignores_affinity harness/core/cpu_count.c mb_cpu_count \
     'if (allowed >= 1)' 'if (0)' \
     '^test_cpu_count/' 'test_cpu_count' \
     'thread pools are sized for every online CPU, not the ones the process may use'
+mutant heap_policy_mmap_kept harness/core/heap_policy.c mb_heap_keep_freed \
+    'mallopt(M_MMAP_MAX, 0)' 'mallopt(M_MMAP_MAX, 65536)' \
+    '^test_heap_policy/|^test_torch/test_warm_forward_faults_nothing_in$' 'test_heap_policy test_torch' \
+    'blocks of 32 MiB or more are mapped afresh and unmapped on free, so every CPU forward faults its activations in again'
+mutant heap_policy_trim_kept harness/core/heap_policy.c mb_heap_keep_freed \
+    'mallopt(M_TRIM_THRESHOLD, -1)' 'mallopt(M_TRIM_THRESHOLD, 128 * 1024)' \
+    '^test_heap_policy/|^test_torch/test_warm_forward_faults_nothing_in$' 'test_heap_policy test_torch' \
+    'the heap gives its free top back to the system, so the next forward faults those pages in again'
+mutant worker_heap_policy_unapplied harness/worker/worker_main.c main \
+    'c.heap_keeps_freed = mb_heap_keep_freed();' 'c.heap_keeps_freed = false;' \
+    '^test_worker/bad_model_is_announced$' 'test_worker mpsbench-worker' \
+    'the worker leaves the heap as glibc has it, and its CPU forward takes the page faults torchvision'"'"'s may not'
 mutant max_cells_before_filter harness/run/cell_select.c mb_cells_selected \
     'kept += mb_cell_filter_match(f, name);' 'kept++;' \
     '^test_cell_select/selected_count_follows_the_filter$|^test_hostile/input_size_limits$' 'test_cell_select test_hostile mpsbench' \

@@ -54,7 +54,8 @@ def main():
     ap.add_argument("--min-time", type=float, default=1.0, help="seconds of timed passes")
     ap.add_argument("--min-iters", type=int, default=10)
     ap.add_argument("--threads", type=int, default=0,
-                    help="torch.set_num_threads (0: torch's default)")
+                    help="torch.set_num_threads (0: torch's default, which can be fewer "
+                         "than mpsbench-microbench's every CPU: 1 on a 2-CPU Debian VM)")
     ap.add_argument("--channels-last", action="store_true")
     ap.add_argument("--json", required=True)
     a = ap.parse_args()

@@ -15,6 +15,7 @@
 
 #include "fixtures.h"
 #include "gbench_c.h"
+#include "heap_policy.h"
 #include "image.h"
 #include "mb_opts.h"
 #include "mb_exit.h"
@@ -287,9 +288,9 @@ static char *default_cache(void)
     return mb_asprintf("%s/.cache/mpsbench/images/jpeg", home && *home ? home : "/tmp");
 }
 
-/* Says which device, library and threads the figures are about, in the JSON's
- * context and (unless --quiet) on stderr. */
-static void describe_device(const bench_config *c, mb_device dev)
+/* Says which device, library, threads and heap policy the figures are about,
+ * in the JSON's context and (unless --quiet) on stderr. */
+static void describe_device(const bench_config *c, mb_device dev, bool heap_kept)
 {
     char desc[256];
     mb_torch_device_description(dev, desc, sizeof desc);
@@ -297,9 +298,11 @@ static void describe_device(const bench_config *c, mb_device dev)
     mb_gb_add_context("mpsbench_device_description", desc);
     mb_gb_add_context("mpsbench_torch_version", mb_torch_version());
     mb_gb_add_context("mpsbench_model", c->model);
+    mb_gb_add_context("mpsbench_heap_keeps_freed", heap_kept ? "true" : "false");
     if (!c->quiet)
-        fprintf(stderr, "mpsbench-microbench: %s (%s), torch %s, %d threads\n",
-                mb_device_name(dev), desc, mb_torch_version(), mb_torch_get_threads());
+        fprintf(stderr, "mpsbench-microbench: %s (%s), torch %s, %d threads, heap %s\n",
+                mb_device_name(dev), desc, mb_torch_version(), mb_torch_get_threads(),
+                heap_kept ? "keeps freed memory" : "as the libc left it");
 }
 
 /* Loads one model per precision into models[] and registers a forward case
@@ -403,8 +406,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "mpsbench-microbench: %s\n", reason);
         return mb_exit_code(MB_EDEVICE, NULL);
     }
+    /* As the worker does (worker_main.c), so that this forward is the one a
+     * worker runs. */
+    bool heap_kept = mb_heap_keep_freed();
     mb_torch_set_threads(mb_cpu_count());
-    describe_device(&c, dev);
+    describe_device(&c, dev, heap_kept);
 
     mb_torch_model *models[MAX_LIST] = {0};
     forward_case *fcs = register_forward(&c, dev, models);

@@ -259,6 +259,10 @@ static void bad_model_is_announced(void **state)
     assert_non_null(hello);
     assert_non_null(strstr(hello, "\"state\":\"error\""));
     assert_non_null(strstr(hello, "model.pt"));
+#if defined(__GLIBC__)
+    /* The heap policy is in place before the model loads (heap_policy.h). */
+    assert_non_null(strstr(hello, "\"heap_keeps_freed\":true"));
+#endif
     free(hello);
     assert_true(mb_proc_wait(&f->env.worker, 10000));
 }

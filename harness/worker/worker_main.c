@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "env_policy.h"
+#include "heap_policy.h"
 #include "host_memory.h"
 #include "job_loop.h"
 #include "memory_cap.h"
@@ -50,6 +51,7 @@ typedef struct worker_config {
     bool allow_paravirtual_mps;
     int heartbeat_s;
     uint64_t memory_limit;
+    bool heap_keeps_freed;      /* mb_heap_keep_freed took effect (hello record) */
     /* Fault injection (testing the harness itself). */
     bool fault_mps_accounting;
     int fault_crash_after;
@@ -355,6 +357,7 @@ static char *hello_json(const worker_config *c, const mb_env_policy *env, const 
         json_object_set(o, "mps_probe", mps_probe);
     }
     json_object_set_new(o, "exec", json_string(c->fork_per_job ? "fork_per_job" : "persistent"));
+    json_object_set_new(o, "heap_keeps_freed", json_boolean(c->heap_keeps_freed));
     json_object_set_new(o, "decode_threads",
                         json_integer(c->decode_threads > 0 ? c->decode_threads : mb_cpu_count()));
     /* What the worker holds once ready, before any job: what a memory cap
@@ -580,6 +583,9 @@ int main(int argc, char **argv)
         usage(stderr);
         return mb_exit_code(MB_EUSAGE, NULL);
     }
+    /* Before the first large allocation: a CPU forward pass otherwise
+     * faults its activations in again on every batch (heap_policy.h). */
+    c.heap_keeps_freed = mb_heap_keep_freed();
     /* Before anything touches a device: the MPS allocator reads the
      * watermark variables once, when it is created. */
     mb_env_policy env;
