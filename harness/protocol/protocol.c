@@ -19,19 +19,32 @@ static const char *const status_names[] = {
     [MB_JOB_INTERRUPTED] = "interrupted",
 };
 
+#define N_NAMES(t) (sizeof(t) / sizeof(t)[0])
+
+/* The name of entry i of an enum's table of names, "unknown" beyond it. */
+static const char *name_in(const char *const *names, size_t n, size_t i)
+{
+    return i < n ? names[i] : "unknown";
+}
+
+/* The entry whose name is name, from `first` on (entry 0 of a table may be
+ * a value no message carries); -1 when none is. */
+static int index_in(const char *const *names, size_t n, size_t first, const char *name)
+{
+    for (size_t i = first; i < n; i++)
+        if (strcmp(name, names[i]) == 0)
+            return (int)i;
+    return -1;
+}
+
 const char *mb_job_status_name(mb_job_status s)
 {
-    if ((size_t)s < sizeof status_names / sizeof status_names[0])
-        return status_names[s];
-    return "unknown";
+    return name_in(status_names, N_NAMES(status_names), (size_t)s);
 }
 
 int mb_job_status_parse(const char *name)
 {
-    for (size_t i = 0; i < sizeof status_names / sizeof status_names[0]; i++)
-        if (strcmp(name, status_names[i]) == 0)
-            return (int)i;
-    return -1;
+    return index_in(status_names, N_NAMES(status_names), 0, name);
 }
 
 static const char *const decode_names[] = {
@@ -45,32 +58,22 @@ static const char *const sent_names[] = {"unknown", "at_once", "before_next_wait
 
 const char *mb_sent_name(mb_sent s)
 {
-    if ((size_t)s < sizeof sent_names / sizeof sent_names[0])
-        return sent_names[s];
-    return "unknown";
+    return name_in(sent_names, N_NAMES(sent_names), (size_t)s);
 }
 
 int mb_sent_parse(const char *name)
 {
-    for (size_t i = 1; i < sizeof sent_names / sizeof sent_names[0]; i++)
-        if (strcmp(name, sent_names[i]) == 0)
-            return (int)i;
-    return -1;
+    return index_in(sent_names, N_NAMES(sent_names), 1, name);
 }
 
 const char *mb_decode_mode_name(mb_decode_mode m)
 {
-    if ((size_t)m < sizeof decode_names / sizeof decode_names[0])
-        return decode_names[m];
-    return "unknown";
+    return name_in(decode_names, N_NAMES(decode_names), (size_t)m);
 }
 
 int mb_decode_mode_parse(const char *name)
 {
-    for (size_t i = 0; i < sizeof decode_names / sizeof decode_names[0]; i++)
-        if (strcmp(name, decode_names[i]) == 0)
-            return (int)i;
-    return -1;
+    return index_in(decode_names, N_NAMES(decode_names), 0, name);
 }
 
 double mb_embedding_checksum(const float *emb, size_t n, size_t offset)
