@@ -18,12 +18,12 @@
 # (Release-like, no -Werror: a mutant may warn).  Only files whose content
 # changed are copied, so a second run rebuilds only what changed; ccache is
 # used when installed.  MUTANTS_LANES (default 2, 1 on one core) lanes run
-# at once, each taking the next mutant from a shared queue, with the cores
-# shared between them.  In its lane, each mutant edits one file of src/,
-# rebuilds the targets it names (make rebuilds whatever depends on the
-# file), runs its tests one at a time with a 60-second limit per test, and
-# puts the file back with a new modification time, so the next build
-# recompiles it.  The worktree itself is never modified.
+# at once, each taking the next mutant from a shared queue.  In its lane,
+# each mutant edits one file of src/, rebuilds the targets it names (make
+# rebuilds whatever depends on the file), runs its tests (cores / lanes at
+# a time) with a 60-second limit per test, and puts the file back with a
+# new modification time, so the next build recompiles it.  The worktree
+# itself is never modified.
 #
 # Adding a mutant: append a `mutant` call to the table below with
 #   NAME      a short name, [a-z0-9_]
@@ -41,7 +41,10 @@
 #   TARGETS   the build targets those tests need (space-separated); test
 #             binaries of integration tests depend on mpsbench and the worker
 #   WHAT      the behaviour the mutant breaks, in words
-# Then run `ci/mutants.sh NAME` and check that it is killed.
+# Then run `ci/mutants.sh NAME` and check that it is killed.  The lanes take
+# mutants in table order, so those whose tests hang until the 60-second
+# limit (the watchdog, crash detection, the live detector's time bound)
+# stand early, not last, where one lane would wait alone.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -102,6 +105,10 @@ mutant crash_not_detected harness/run/jobs.c mb__await_result \
     'bool dead = !mb_proc_alive(&run->worker.proc);' 'bool dead = false;' \
     '^test_faults/killed_worker_is_detected_and_replaced$' 'test_faults' \
     'a worker that died with a job in flight is not noticed as dead'
+mutant detector_rounds_saved_at_end harness/tools/detector_live.c mb_det_measure_live \
+    'rc = mb_det_save_rounds(d, err);' '(void)0;' \
+    '^test_bench_detector/cut_stream_keeps_valid_rounds$' 'test_bench_detector mpsbench-bench-detector mpsbench-worker' \
+    'live rounds are saved only when the measurement ends, so a stream killed by its time bound loses them all'
 mutant lost_job_not_counted harness/run/jobs.c record_lost \
     'cs->counts[status]++;' '(void)status;' \
     '^test_faults/killed_worker_is_detected_and_replaced$|^test_faults/hung_worker_times_out$' \
@@ -464,10 +471,6 @@ mutant detector_replay_streams_merged harness/tools/detector_replay.c replay_str
     'rc = replay_live(d, path, i, rows, n, err);' 'rc = replay_live(d, path, 0, rows, n, err);' \
     '^test_bench_detector/pooled_streams_count_disjoint_verdicts$' 'test_bench_detector mpsbench-bench-detector' \
     'several --replay files are pooled as one stream, so windows span CPU slices and the independent verdicts are miscounted'
-mutant detector_rounds_saved_at_end harness/tools/detector_live.c mb_det_measure_live \
-    'rc = mb_det_save_rounds(d, err);' '(void)0;' \
-    '^test_bench_detector/cut_stream_keeps_valid_rounds$' 'test_bench_detector mpsbench-bench-detector mpsbench-worker' \
-    'live rounds are saved only when the measurement ends, so a stream killed by its time bound loses them all'
 mutant exit_shared_error_is_0 harness/core/mb_exit.c error_row \
     'case MB_E##name: return exit_code;' 'case MB_E##name: return MB_E##name == MB_EINVAL ? 0 : exit_code;' \
     '^test_exit_code/|^test_hostile/model_not_torchscript_is_refused$' 'test_exit_code test_hostile' \
@@ -548,9 +551,7 @@ case $lanes in '' | *[!0-9]* | 0)
     ;;
 esac
 [ "$lanes" -le "${#selected[@]}" ] || lanes=${#selected[@]}
-lane_jobs=$((jobs / lanes))
-[ "$lane_jobs" -ge 1 ] || lane_jobs=1
-par=$jobs
+test_jobs=$jobs
 
 mkdir -p "$logs"
 exec 9>"$scratch/lock"
@@ -611,17 +612,20 @@ cap_timeouts()
     done < <(find "$build" -name '*_cases.cmake' -print0)
 }
 
+# Every lane builds with every core: while one compiles, the other is
+# mostly running a test.
 build_targets()
 {
     # shellcheck disable=SC2086
-    cmake --build "$build" -j "$par" --target $1 >"$2" 2>&1
+    cmake --build "$build" -j "$jobs" --target $1 >"$2" 2>&1
 }
 
-# run_tests REGEX LOG [CTEST_OPTION...]
+# run_tests REGEX LOG [CTEST_OPTION...]: the lanes share the cores between
+# their tests, so no more tests run at once than the suite runs (-j cores).
 run_tests()
 {
     cap_timeouts
-    ctest --test-dir "$build" --timeout 60 -j "$par" --no-tests=error -R "$1" "${@:3}" >"$2" 2>&1
+    ctest --test-dir "$build" --timeout 60 -j "$test_jobs" --no-tests=error -R "$1" "${@:3}" >"$2" 2>&1
 }
 
 failed_tests()
@@ -641,22 +645,20 @@ union_regex=$(IFS='|'; echo "${all_tests[*]}")
 
 start=$SECONDS
 echo "mutants: building $union_targets in $lanes lane(s) under $scratch"
-# The first lane builds alone, with every core; the others then mostly hit
-# its compiler cache and only link.
-for ((l = 0; l < lanes; l++)); do
-    use_lane "$l"
-    configure_lane
-    if ! build_targets "$union_targets" "$logs/build.lane$l.log"; then
-        tail -30 "$logs/build.lane$l.log" >&2
-        echo "mutants: the unmutated tree does not build" >&2
-        exit 2
-    fi
-done
+# The first lane builds with every core; the others build while it already
+# runs mutants, and mostly hit its compiler cache.
+use_lane 0
+configure_lane
+if ! build_targets "$union_targets" "$logs/build.lane0.log"; then
+    tail -30 "$logs/build.lane0.log" >&2
+    echo "mutants: the unmutated tree does not build" >&2
+    exit 2
+fi
 # A mutant counts as killed only if its tests pass without it.  CI's test
 # command runs the whole suite on the same sources just before the mutants
 # and stops if it fails, so it sets MUTANTS_SUITE_PASSED=1 to spare this
 # second run of the same tests (minutes on a 2-core machine).  Every lane
-# builds the same sources, so one lane's run stands for all.
+# builds the same sources, so the first lane's run stands for all.
 if [ "${MUTANTS_SUITE_PASSED:-}" = 1 ]; then
     echo "mutants: the suite passed on these sources just before; not run again unmutated"
 else
@@ -762,7 +764,16 @@ run_lane()
 {
     local i
     use_lane "$1"
-    par=$lane_jobs
+    test_jobs=$((jobs / lanes))
+    [ "$test_jobs" -ge 1 ] || test_jobs=1
+    if [ "$lane" -gt 0 ]; then
+        configure_lane
+        if ! build_targets "$union_targets" "$logs/build.lane$lane.log"; then
+            echo "mutants: lane $lane does not build; see $logs/build.lane$lane.log" >&2
+            return 1
+        fi
+        echo "mutants: lane $lane ready after $((SECONDS - start)) s"
+    fi
     trap restore EXIT
     trap 'restore; exit 130' INT TERM
     while i=$(take_mutant); do
@@ -787,7 +798,7 @@ done_count=$(wc -l <"$outcomes")
 echo "mutants: ${#selected[@]} run, $survivors survived, $broken not applied or not built," \
     "$((SECONDS - start)) s; logs in $logs"
 if [ "$lanes_ok" -ne 1 ] || [ "$done_count" -ne "${#selected[@]}" ]; then
-    echo "mutants: a lane stopped early: $done_count of ${#selected[@]} mutants have an outcome" >&2
+    echo "mutants: a lane failed; $done_count of ${#selected[@]} mutants have an outcome" >&2
     exit 1
 fi
 [ "$survivors" -eq 0 ] && [ "$broken" -eq 0 ]
