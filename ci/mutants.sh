@@ -550,7 +550,10 @@ case $lanes in '' | *[!0-9]* | 0)
     exit 2
     ;;
 esac
-[ "$lanes" -le "${#selected[@]}" ] || lanes=${#selected[@]}
+# A lane's own build costs about as much as ten mutants: a short run (a
+# few mutants by name) keeps to fewer lanes.
+[ "$lanes" -le $((${#selected[@]} / 10)) ] || lanes=$((${#selected[@]} / 10))
+[ "$lanes" -ge 1 ] || lanes=1
 test_jobs=$jobs
 
 mkdir -p "$logs"
@@ -786,6 +789,8 @@ for ((l = 0; l < lanes; l++)); do
     run_lane "$l" &
     pids+=("$!")
 done
+# A lane's trap runs once what it waits for ends (a build, or ctest within
+# the 60-second limit): the lane then puts its file back and exits.
 trap 'kill "${pids[@]}" 2>/dev/null; wait; exit 130' INT TERM
 lanes_ok=1
 for pid in "${pids[@]}"; do
