@@ -539,19 +539,12 @@ if [ ${#selected[@]} -eq 0 ]; then
     selected=("${!names[@]}")
 fi
 
-# ---- the scratch copies --------------------------------------------------
-# A mutant's work is mostly serial: one compile, a few links, its tests one
-# at a time until the first failure, or a hung test waiting out its limit.
-# So LANES lanes run at once, each with its own copy of the tree and its own
-# build, each taking the next mutant from a shared queue.
+# ---- the scratch copies, one per lane ------------------------------------
+# A mutant's work is mostly serial (a compile, links, one test at a time, or
+# a hung test waiting out its limit), so lanes run side by side.
 lanes=${MUTANTS_LANES:-$((jobs >= 2 ? 2 : 1))}
-case $lanes in '' | *[!0-9]* | 0)
-    echo "mutants: MUTANTS_LANES must be a whole number from 1" >&2
-    exit 2
-    ;;
-esac
-# A lane's own build costs about as much as ten mutants: a short run (a
-# few mutants by name) keeps to fewer lanes.
+case $lanes in '' | *[!0-9]* | 0) echo "mutants: MUTANTS_LANES must be 1 or more" >&2; exit 2 ;; esac
+# A lane's own build costs about ten mutants: a short run keeps to fewer.
 [ "$lanes" -le $((${#selected[@]} / 10)) ] || lanes=$((${#selected[@]} / 10))
 [ "$lanes" -ge 1 ] || lanes=1
 test_jobs=$jobs
@@ -570,9 +563,8 @@ else
     launcher=()
 fi
 
-# Points src, build and saved at lane $1's copy.  Paths relative to the
-# lane's folder and no working directory in the hash: the other lanes, and
-# a fresh scratch copy anywhere, hit the cache of the first.
+# Points src, build and saved at lane $1's copy.  With paths relative to the
+# lane and no working directory in the hash, every lane hits one cache.
 use_lane()
 {
     lane=$1
@@ -615,16 +607,14 @@ cap_timeouts()
     done < <(find "$build" -name '*_cases.cmake' -print0)
 }
 
-# Every lane builds with every core: while one compiles, the other is
-# mostly running a test.
+# Every lane builds with every core: while one compiles, another tests.
 build_targets()
 {
     # shellcheck disable=SC2086
     cmake --build "$build" -j "$jobs" --target $1 >"$2" 2>&1
 }
 
-# run_tests REGEX LOG [CTEST_OPTION...]: the lanes share the cores between
-# their tests, so no more tests run at once than the suite runs (-j cores).
+# run_tests REGEX LOG [CTEST_OPTION...]: test_jobs is cores / lanes in a lane.
 run_tests()
 {
     cap_timeouts
@@ -789,8 +779,7 @@ for ((l = 0; l < lanes; l++)); do
     run_lane "$l" &
     pids+=("$!")
 done
-# A lane's trap runs once what it waits for ends (a build, or ctest within
-# the 60-second limit): the lane then puts its file back and exits.
+# A lane's trap runs once its build or ctest (60-second limit) ends.
 trap 'kill "${pids[@]}" 2>/dev/null; wait; exit 130' INT TERM
 lanes_ok=1
 for pid in "${pids[@]}"; do
