@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (harness/fuzz) with clang in build-fuzz and runs
-# each for FUZZ_SECONDS (default 30).  Fails on any crash, leak, timeout or
-# broken invariant, leaving the input under build-fuzz/artifacts/<target>/.
+# each for FUZZ_SECONDS (default 30), as many at once as there are cores.
+# Fails on any crash, leak, timeout or broken invariant, leaving the input
+# under build-fuzz/artifacts/<target>/.
 # Idempotent: the configured build and the corpus grown by earlier runs
 # (build-fuzz/corpus/<target>) are reused; the seeds in fixtures/fuzz are
 # only read.
@@ -57,29 +58,51 @@ cmake --build "$build" -j "$jobs" --target "${targets[@]}"
 
 total=0
 failed=()
-for t in "${targets[@]}"; do
-  corpus="$build/corpus/$t"
-  artifacts="$build/artifacts/$t"
-  log="$build/logs/$t.log"
+# fuzz_target T: runs one target, its exit code in logs/T.rc.
+fuzz_target() {
+  local t=$1 rc=0
+  local corpus="$build/corpus/$t" artifacts="$build/artifacts/$t" log="$build/logs/$t.log"
   mkdir -p "$corpus" "$artifacts" "$(dirname "$log")"
-  args=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
-        -artifact_prefix="$artifacts/")
+  local args=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
+              -artifact_prefix="$artifacts/")
   [ -n "${dict[$t]:-}" ] && args+=(-dict="fixtures/fuzz/${dict[$t]}")
-  echo "fuzz: $t for ${seconds}s"
-  rc=0
   # New inputs go to the first folder (the build's), never to the seeds.
   "$build/fuzz/$t" "${args[@]}" "$corpus" "fixtures/fuzz/$t" >"$log" 2>&1 || rc=$?
+  echo "$rc" >"$build/logs/$t.rc"
+}
+
+# report_target T: says how T went and counts its executions.
+report_target() {
+  local t=$1 rc execs
+  local log="$build/logs/$t.log"
+  rc=$(cat "$build/logs/$t.rc")
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
   execs=${execs:-0}
   total=$((total + execs))
   if [ "$rc" -ne 0 ]; then
-    echo "fuzz: $t FAILED (exit $rc) after $execs executions; log $log, input in $artifacts/" >&2
+    echo "fuzz: $t FAILED (exit $rc) after $execs executions; log $log, input in $build/artifacts/$t/" >&2
     tail -n 60 "$log" >&2
     failed+=("$t")
   else
-    echo "fuzz: $t ok: $execs executions, corpus $(find "$corpus" -type f | wc -l) inputs"
+    echo "fuzz: $t ok: $execs executions, corpus $(find "$build/corpus/$t" -type f | wc -l) inputs"
+  fi
+}
+
+# A fuzzer uses one core: as many run at once as there are cores, each
+# still for the whole FUZZ_SECONDS.
+running=()
+for t in "${targets[@]}"; do
+  echo "fuzz: $t for ${seconds}s"
+  fuzz_target "$t" &
+  running+=("$t")
+  if [ ${#running[@]} -ge "$jobs" ]; then
+    wait
+    for r in "${running[@]}"; do report_target "$r"; done
+    running=()
   fi
 done
+wait
+for r in "${running[@]}"; do report_target "$r"; done
 echo "fuzz: total executions: $total in ${#targets[@]} targets x ${seconds}s"
 if [ ${#failed[@]} -gt 0 ]; then
   echo "fuzz: crashes in ${failed[*]}" >&2

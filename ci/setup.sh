@@ -21,8 +21,12 @@ build=${BUILD_DIR:-build}
 # libopenblas0-pthread: Debian's libtorch runs its CPU convolutions through
 # libblas.so.3, and without OpenBLAS that is the reference BLAS, 2.4x slower
 # for ResNet-50 on the 2-core machines (4.7 against 11.3 images/s forward).
+#
+# ccache: ci/mutants.sh rebuilds a file twice per mutant (mutated, then put
+# back) and builds the tree once per lane; the cache makes the second build
+# of every unchanged file a copy.
 debian_packages=(
-  build-essential cmake pkg-config
+  build-essential cmake pkg-config ccache
   libtorch-dev libbenchmark-dev libhiredis-dev redis-server libcmocka-dev
   gnuplot-nox libyaml-dev libjansson-dev libturbojpeg0-dev libpng-dev
   libopenblas0-pthread clang libclang-rt-dev yamllint shellcheck jq
