@@ -578,7 +578,7 @@ static void test_reference_runs_load(void **state)
     (void)state;
     static const char *const dirs[] = {
         "cpu-debian12", "cpu-seed-options", "gpu-h100/gpu-vs-cpu", "gpu-h100/oom-frontier",
-        "gpu-h200/gpu-rq-12mp", "gpu-h200/gpu-watermark-sweep",
+        "gpu-h200/gpu-rq-12mp", "gpu-h200/gpu-watermark-sweep", "cpu-native-vs-rq",
     };
     for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++) {
         char *dir = mb_asprintf("%s/results/reference/%s", MB_SOURCE_DIR, dirs[i]);
