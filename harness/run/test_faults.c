@@ -160,10 +160,17 @@ static void real_cap_ooms_large_batches(void **state)
         MB_SKIP("batch 256 grows the worker by %.0f MiB and batch 4 by %.0f MiB here: "
                 "no cap separates them", grow_large / MIB, grow_small / MIB);
     char *limit = mb_asprintf("%.0fMiB", (ready_data + headroom) / MIB);
-    char *scenario_text = mb_asprintf("name: cap\n%s"
-        "run: {jobs: 1, warmup_jobs: 0, repetitions: 2, threads: 1, memory_limit: %s}\n"
+    /* Cell by cell: a small batch, the large one, then a small one again
+     * on the same worker, which must serve it with the memory the failed
+     * batch held given back. */
+    char *scenario_text = mb_asprintf("name: cap\n"
+        "model: builtin:tiny\ninput_size: 224\n"
+        "images: {sizes: [64x48], per_job: 256}\n"
+        "matrix: {device: [cpu], batch_size: [4, 256, 8]}\n"
+        "run: {jobs: 1, warmup_jobs: 0, repetitions: 2, threads: 1, order: sequential, "
+        "memory_limit: %s}\n"
         "overrides:\n  - when: {batch_size: 256}\n    expect: {oom: expected}\n",
-        common, limit);
+        limit);
     char *scenario = mb_test_write_file(&f->env, "cap.yaml", scenario_text);
     free(scenario_text);
     free(limit);
@@ -179,6 +186,9 @@ static void real_cap_ooms_large_batches(void **state)
     assert_string_equal(str(large, "verdict"), "pass");
     assert_int_equal(count(large, "oom"), 1);
     assert_accounted(large, 1);   /* one OOM decides the cell: not repeated */
+    json_t *after = mb_test_cell_named(run, "batch:8");
+    assert_string_equal(str(after, "verdict"), "pass");
+    assert_int_equal(count(after, "ok"), 2);
     json_t *job = json_array_get(json_object_get(large, "jobs"), 0);
     /* Under the cap either libtorch's allocator or the worker's own batch
      * buffer is the first allocation to fail; both are out-of-memory. */
@@ -191,6 +201,8 @@ static void real_cap_ooms_large_batches(void **state)
     json_t *hello = json_array_get(json_object_get(run, "workers"), 0);
     json_t *cap = json_object_get(hello, "memory_cap");
     assert_true(json_is_true(json_object_get(cap, "enforced")));
+    /* A capped worker gives freed memory back (heap_policy.h). */
+    assert_true(json_is_false(json_object_get(hello, "heap_keeps_freed")));
     assert_non_null(strstr(str(cap, "how"), "RLIMIT_DATA"));
     json_decref(run);
     free(out);

@@ -584,8 +584,11 @@ int main(int argc, char **argv)
         return mb_exit_code(MB_EUSAGE, NULL);
     }
     /* Before the first large allocation: a CPU forward pass otherwise
-     * faults its activations in again on every batch (heap_policy.h). */
-    c.heap_keeps_freed = mb_heap_keep_freed();
+     * faults its activations in again on every batch (heap_policy.h).
+     * Not under a memory limit: a capped heap that never shrinks leaves
+     * the job after an OOM no memory at all, and glibc without its mmap
+     * fallback then fails inside libtorch, where a NULL is not checked. */
+    c.heap_keeps_freed = c.memory_limit == 0 && mb_heap_keep_freed();
     /* Before anything touches a device: the MPS allocator reads the
      * watermark variables once, when it is created. */
     mb_env_policy env;
