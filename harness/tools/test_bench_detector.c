@@ -162,8 +162,8 @@ static void pooled_streams_count_disjoint_verdicts(void **state)
 
 /* A replay judges windows as long as its files allow, whatever --rounds
  * says (40 by default): 45 rounds at 44 a verdict are one window, and the
- * default counts of a replay keep those longer than 40 (here 16 and 24 give
- * windows, 64 and 96 none). */
+ * default counts of a replay keep those longer than 40, taken from the
+ * files' rounds (all five listed; 16, 24 and 40 give windows here). */
 static void replay_windows_follow_the_files(void **state)
 {
     (void)state;
