@@ -335,10 +335,10 @@ mutant split_wrong_way harness/worker/decode_split.c mb_split_next \
     'pool_behind ? -MB_SPLIT_STEP : MB_SPLIT_STEP' 'pool_behind ? MB_SPLIT_STEP : -MB_SPLIT_STEP' \
     '^test_decode_split/' 'test_decode_split' \
     'decode: auto gives the host pool more images when it is already behind'
-mutant split_host_capped harness/worker/decode_split.c mb_split_next \
-    'share > MB_SPLIT_MAX ? MB_SPLIT_MAX' 'share > 0.75 ? 0.75' \
+mutant split_small_images_to_gpu harness/worker/decode_split.c mb_split_small_image \
+    'return (double)width * height <= MB_SPLIT_HOST_AREA * side * side;' 'return false;' \
     '^test_decode_split/' 'test_decode_split' \
-    'decode: auto keeps a quarter of every batch on nvJPEG where the host pool alone is faster (224x224)'
+    'decode: auto sends 224x224 images to nvJPEG, slower there than the host pool'
 mutant decode_gpu_silently_host harness/worker/pipeline.c resolve_decode \
     'bool want_gpu = job->decode == MB_DECODE_GPU;' 'bool want_gpu = false;' \
     '^test_worker/decode_modes' 'test_worker mpsbench-worker' \

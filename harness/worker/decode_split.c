@@ -13,3 +13,8 @@ bool mb_split_host_row(double share, int i)
      * whole number there. */
     return (int)(share * (i + 1) + 1e-9) > (int)(share * i + 1e-9);
 }
+
+bool mb_split_small_image(int width, int height, int side)
+{
+    return (double)width * height <= MB_SPLIT_HOST_AREA * side * side;
+}

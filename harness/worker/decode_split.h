@@ -9,17 +9,19 @@
 
 #include <stdbool.h>
 
-/* Where the share starts, its step and its bounds.  The host may take every
- * row: where the pool keeps up alone (224x224 on an H200's 16 host threads,
- * nvJPEG at 4378 images/s against the pool's 10704), nvJPEG's part only
- * adds its own device time to each batch (issue 18: 88% of the forward
- * ceiling end to end with nvJPEG capped at a quarter, 92% with the host
- * alone).  The start is half and half, so that both sizes the targets
- * measure reach their share within a few batches (12 MP settles near 0.36,
- * 224x224 at 1). */
-#define MB_SPLIT_START 0.5
+/* Images of at most this many times the model's input area (side x side) go
+ * to the host pool whatever the share: at such sizes nvJPEG's hardware
+ * engines pay a fixed cost per image that the host does not (224x224 on an
+ * H200: nvJPEG 4208 images/s against 7950 on 16 host threads), and nvJPEG's
+ * part of a batch only adds its device time to the batch's (issue 18: 88%
+ * of the forward ceiling end to end with a quarter on nvJPEG, 99% with the
+ * host alone).  4032x3024 is 243 times 224x224; 1024x768 is 15.7 times. */
+#define MB_SPLIT_HOST_AREA 4.0
+
+/* Where the share starts, its step and its bounds. */
+#define MB_SPLIT_START 0.25
 #define MB_SPLIT_STEP 0.02
-#define MB_SPLIT_MAX 1.0
+#define MB_SPLIT_MAX 0.75
 
 /* The next batch's share, given how long the device side waited for the
  * pool to finish this batch (pool_wait_ms) and how long the device side
@@ -30,5 +32,9 @@ double mb_split_next(double share, double pool_wait_ms, double device_ms);
 /* Whether row i of a batch goes to the host at this share: rows spread
  * evenly, so that share x n rows of every n do. */
 bool mb_split_host_row(double share, int i);
+
+/* Whether an image of width x height decodes on the host under `decode:
+ * auto` whatever its row, for a model input of side x side. */
+bool mb_split_small_image(int width, int height, int side);
 
 #endif

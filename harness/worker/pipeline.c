@@ -62,6 +62,7 @@ struct mb_batch_slot {
      * a row they decoded on the host); the device side decodes them into
      * gpu_batch, which lives until the batch is collected. */
     bool gpu;
+    bool split;             /* decode: auto, the host pool sharing the batch */
     double host_share;      /* of the JPEG rows nvJPEG could take, the host's */
     double pool_wait_ms;    /* the device side's wait for this batch's tasks */
     unsigned char **jpegs;
@@ -262,7 +263,8 @@ static int gpu_image(struct mb_batch_slot *s, int index, const char *path, doubl
     mb_jpeg_info info;
     mb_err ignored;
     if (mb_jpeg_read_info(data, len, &info, &ignored) == 0 && mb_jpeg_gpu_decodable(&info) &&
-        !mb_split_host_row(s->host_share, index)) {
+        !(s->split && (mb_split_host_row(s->host_share, index) ||
+                       mb_split_small_image(info.width, info.height, s->side)))) {
         s->jpegs[index] = data;
         s->lens[index] = len;
         return 0;
@@ -295,7 +297,7 @@ static void image_task_run(void *arg)
 /* Queues the images of batch b on the pool (or runs them here when there is
  * no pool). */
 static void start_batch(mb_pipeline *p, const mb_job *job, int batch_size, size_t b, int side,
-                        bool gpu, double host_share, struct mb_batch_slot *s)
+                        bool gpu, bool split, double host_share, struct mb_batch_slot *s)
 {
     s->job = job;
     s->first = b * (size_t)batch_size;
@@ -322,6 +324,7 @@ static void start_batch(mb_pipeline *p, const mb_job *job, int batch_size, size_
     }
     memset(s->images, 0, (size_t)s->n * sizeof *s->images);
     s->gpu = gpu;
+    s->split = split;
     s->host_share = host_share;
     s->gpu_rows = 0;
     s->busy = true;
@@ -584,7 +587,7 @@ bool mb_pipeline_prefetch(mb_pipeline *p, const mb_job *next)
      * are free slots, the one on the device excepted. */
     size_t n = js.n_batches < js.lookahead + 1 ? js.n_batches : js.lookahead + 1;
     for (size_t b = 0; b < n; b++)
-        start_batch(p, next, js.batch_size, b, js.side, js.gpu, js.split ? p->host_share : 0,
+        start_batch(p, next, js.batch_size, b, js.side, js.gpu, js.split, p->host_share,
                     slot_of(p, &js, p->next_slot_base, b));
     p->prefetched = next;
     p->prefetched_started = n;
@@ -669,8 +672,8 @@ void mb_pipeline_run(mb_pipeline *p, const mb_job *job, mb_result *r)
     bool handoff_behind = false;
     for (size_t k = 0; k < js.n_batches; k++) {
         while (started < js.n_batches && started <= k + js.lookahead) {
-            start_batch(p, job, js.batch_size, started, js.side, js.gpu,
-                        js.split ? p->host_share : 0, slot_of(p, &js, base, started));
+            start_batch(p, job, js.batch_size, started, js.side, js.gpu, js.split,
+                        p->host_share, slot_of(p, &js, base, started));
             started++;
         }
         struct mb_batch_slot *s = slot_of(p, &js, base, k);

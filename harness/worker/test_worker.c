@@ -473,6 +473,16 @@ static void cuda_gpu_decode_matches_host(fixture *f, const mb_result *first)
         fail_msg("corrupt JPEG under decode: gpu: '%s'", r.error ? r.error : "(no error)");
     mb_result_clear(&r);
     free(cut);
+    /* decode: auto leaves images near the model's size to the host pool
+     * (96x80 against an input of 64x64: 1.9 times its area). */
+    mb_job small = make_job("auto", f->images, 6, 4);
+    small.decode = MB_DECODE_AUTO;
+    mb_test_submit(&f->env, &small);
+    assert_true(mb_test_next_result(&f->env, 120000, &r));
+    if (r.status != MB_JOB_OK)
+        fail_msg("decode: auto job failed: %s", r.error ? r.error : "?");
+    assert_int_equal(r.gpu_images, 0);
+    mb_result_clear(&r);
 }
 
 /* The same worker on CUDA, where the machine has a usable GPU (skipped
