@@ -269,6 +269,20 @@ static void bad_model_is_announced(void **state)
                                             : "\"heap_keeps_freed\":false"));
     free(hello);
     assert_true(mb_proc_wait(&f->env.worker, 10000));
+    /* Only a CPU worker keeps its freed memory: on CUDA the forward's
+     * memory is the device's, and the host heap holds the decoders' buffers
+     * (an H200 run with the policy on gave NaN embeddings at 12 MP under
+     * decode: auto).  Whether or not this machine has a GPU, the hello
+     * says so before the device or the model fails. */
+    static const char *const cuda[] = {"--device", "cuda", NULL};
+    mb_queue_del(f->env.q, "test:hello", NULL);
+    assert_false(mb_test_start_worker(&f->env, "/nonexistent/model.pt", cuda));
+    hello = NULL;
+    mb_queue_get(f->env.q, "test:hello", &hello, NULL);
+    assert_non_null(hello);
+    assert_non_null(strstr(hello, "\"heap_keeps_freed\":false"));
+    free(hello);
+    assert_true(mb_proc_wait(&f->env.worker, 10000));
 }
 
 /* Overlap between jobs (issue 18): with every job queued before the worker
