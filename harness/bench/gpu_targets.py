@@ -96,6 +96,22 @@ def cells(results):
     return out
 
 
+def failures(run_json):
+    """{size: what failed} of the cells a run.json judged failed: such a cell
+    has no throughput, and its row says why instead of "(not measured)"."""
+    out = {}
+    for c in run_json.get("cells", []):
+        size = "%sx%s" % (c.get("image_width"), c.get("image_height"))
+        if size not in SIZES or c.get("verdict") != "fail":
+            continue
+        errors = [j.get("error") for j in c.get("jobs", []) if j.get("error")]
+        counts = c.get("counts", {})
+        bad = sum(v for k, v in counts.items() if k != "ok" and k != "skipped")
+        out[size] = "failed: %d of %d jobs%s" % (
+            bad, bad + counts.get("ok", 0), ", " + errors[0] if errors else "")
+    return out
+
+
 def anchors(fwd_worker, rq_cells):
     """The denominators of TARGETS, by (anchor key, size); absent when not
     measured.  The RQ cells without a draft axis ran with the service's
@@ -110,12 +126,16 @@ def anchors(fwd_worker, rq_cells):
     return out
 
 
-def judge(e2e_cells, anchor):
-    """Rows (what, measured text, verdict) of TARGETS."""
+def judge(e2e_cells, anchor, failed=None):
+    """Rows (what, measured text, verdict) of TARGETS.  A failed cell misses
+    every target it was measured for."""
     rows = []
     for what, size, key, factor in TARGETS:
         e2e = e2e_cells.get((size, None))
         den = anchor.get((key, size))
+        if e2e is None and size in (failed or {}):
+            rows.append((what, "(%s)" % failed[size], "NOT met"))
+            continue
         if e2e is None or not den:
             rows.append((what, "(not measured)", "not checked"))
             continue
@@ -203,7 +223,12 @@ def gap_section(runs):
             "|---|---|---|---|---|---|---|---|---|"] + rows
 
 
-def render(card, torch_version, fwd_w, fwd_tv, e2e, rq, e2e_host=None, decode=(), gaps=()):
+def render(card, torch_version, fwd_w, fwd_tv, e2e, rq, e2e_host=None, decode=(), gaps=(),
+           failed=None):
+    """targets.md.  e2e: the cells of gpu-e2e.yaml (decode: auto, labelled
+    "auto: " with where its images went); failed: {size: why} of its cells
+    that failed."""
+    failed = failed or {}
     lines = ["# Performance targets on %s" % card, ""]
     lines.append("Every figure below was measured in one run of `ci/gpu-machine.sh targets` "
                  "on this card (torch %s); no anchor comes from another machine." % torch_version)
@@ -226,7 +251,9 @@ def render(card, torch_version, fwd_w, fwd_tv, e2e, rq, e2e_host=None, decode=()
         if m is None and run is not e2e:
             continue
         ips = m[0] if m else None
-        cols = [size, decode_name(m[1]) if m else "-", fmt(ips)]
+        label = ("auto: " if run is e2e else "") + (decode_name(m[1]) if m else "-")
+        shown = "(%s)" % failed[size] if m is None and size in failed else fmt(ips)
+        cols = [size, label, shown]
         for den in (fwd_w.get(32), fwd_tv.get(32)):
             cols.append("%.0f%%" % (100 * ips / den) if ips and den else "-")
         for key in ("rq-draft", "rq-nodraft"):
@@ -239,7 +266,8 @@ def render(card, torch_version, fwd_w, fwd_tv, e2e, rq, e2e_host=None, decode=()
               "| source | worker | decode | preprocess | transfer | forward | latency p50 |",
               "|---|---|---|---|---|---|---|"]
     for size in SIZES:
-        rows = [("mpsbench-worker, decode %s" % decode_name(run[(size, None)][1]),
+        rows = [("mpsbench-worker, decode %s%s" % ("auto: " if run is e2e else "",
+                                                    decode_name(run[(size, None)][1])),
                  run.get((size, None))) for run in runs if (size, None) in run]
         rows += [("RQ, draft %s" % ("off" if d is False else "on"), v)
                  for (s, d), v in sorted(rq.items(), key=lambda kv: str(kv[0])) if s == size]
@@ -254,7 +282,7 @@ def render(card, torch_version, fwd_w, fwd_tv, e2e, rq, e2e_host=None, decode=()
         lines += decode_section(decode)
     lines += ["", "## Targets (the worker's default, decode: auto)", "",
               "| target | measured | verdict |", "|---|---|---|"]
-    lines += ["| %s | %s | %s |" % row for row in judge(e2e, anchor)]
+    lines += ["| %s | %s | %s |" % row for row in judge(e2e, anchor, failed)]
     return "\n".join(lines) + "\n"
 
 
@@ -288,9 +316,11 @@ def main():
     gaps = [(label, load(os.path.join(d, "run.json")))
             for label, d in (("auto", a.e2e), ("host", a.e2e_host))
             if d and os.path.exists(os.path.join(d, "run.json"))]
+    e2e_run = os.path.join(a.e2e, "run.json")
+    failed = failures(load(e2e_run)) if os.path.exists(e2e_run) else {}
     print(render(a.card, tv.get("torch_version", "?"), fwd_w, forward_table(tv),
                  load_cells(a.e2e), rq, load_cells(a.e2e_host) if a.e2e_host else None,
-                 decode, gaps), end="")
+                 decode, gaps, failed), end="")
 
 
 if __name__ == "__main__":

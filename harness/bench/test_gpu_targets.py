@@ -84,9 +84,10 @@ class Targets(unittest.TestCase):
                          self.e2e, self.rq)
         self.assertIn("NVIDIA H200, 143771 MiB", text)
         self.assertIn("| 32 | 6000 | 6100 | 0.984 |", text)
-        self.assertIn("| 224x224 | host | 5300 | 88% | 87% | 600.0 | 8.8x | (not measured) | - |",
+        self.assertIn("| 224x224 | auto: host | 5300 | 88% | 87% | 600.0 | 8.8x | (not measured) "
+                      "| - |", text)
+        self.assertIn("| 4032x3024 | auto: gpu | 300 | 5% | 5% | 15.0 | 20.0x | 6.0 | 50.0x |",
                       text)
-        self.assertIn("| 4032x3024 | gpu | 300 | 5% | 5% | 15.0 | 20.0x | 6.0 | 50.0x |", text)
 
     def test_host_decode_row_and_decoders_alone(self):
         decode = {"size": "4032x3024", "host_ms_per_image_1_thread": 40.0,
@@ -96,10 +97,29 @@ class Targets(unittest.TestCase):
         text = gt.render("NVIDIA H200", "2.11", self.fwd_w, self.fwd_tv, self.e2e, self.rq,
                          self.e2e_host, [decode])
         self.assertIn("| 4032x3024 | host | 250 | 4% | 4% | 15.0 | 16.7x | 6.0 | 41.7x |", text)
-        self.assertIn("| 4032x3024 | mpsbench-worker, decode gpu |", text)
+        self.assertIn("| 4032x3024 | mpsbench-worker, decode auto: gpu |", text)
         self.assertIn("| 4032x3024 | 40.00 | 350 (16) | 900 (hardware, 32) | 0.50 | 1100 |", text)
         self.assertNotIn("%%", text)
         self.assertNotIn("%%", text)
+
+
+    def test_a_failed_cell_says_so_and_misses_its_targets(self):
+        run_json = {"cells": [
+            {"image_width": 4032, "image_height": 3024, "verdict": "fail",
+             "counts": {"ok": 5, "error": 1, "oom": 0, "skipped": 0},
+             "jobs": [{"status": "ok"}, {"status": "error", "error": "non-finite embeddings"}]},
+            {"image_width": 224, "image_height": 224, "verdict": "pass",
+             "counts": {"ok": 52}, "jobs": []}]}
+        failed = gt.failures(run_json)
+        self.assertEqual(failed, {"4032x3024": "failed: 1 of 6 jobs, non-finite embeddings"})
+        e2e = {k: v for k, v in self.e2e.items() if k[0] != "4032x3024"}
+        text = gt.render("NVIDIA H200", "2.11", self.fwd_w, self.fwd_tv, e2e, self.rq,
+                         failed=failed)
+        self.assertIn("| 4032x3024 | auto: - | (failed: 1 of 6 jobs, non-finite embeddings) | - |",
+                      text)
+        self.assertIn("| e2e 4032x3024 >= 25x the RQ worker, draft mode on (issue 18) "
+                      "| (failed: 1 of 6 jobs, non-finite embeddings) | NOT met |", text)
+        self.assertNotIn("not checked", text.split("## Targets")[1].split("4032")[1])
 
 
 class GapSection(unittest.TestCase):
