@@ -182,7 +182,8 @@ static const mb__key root_keys[] = {
     ENUM_ROW(mb_scenario, "resize_on", resize_on, "resize_on", resize_on, "host",
              "where images are resized"),
     ENUM_ROW(mb_scenario, "decode", decode, "decode", decodes, "auto",
-             "where the native worker decodes JPEGs: host, gpu (nvJPEG), auto (gpu where it can)"),
+             "where the native worker decodes JPEGs: host, gpu (nvJPEG), auto (nvJPEG and "
+             "the host pool share each batch; images near the model's size stay on the host)"),
     TABLE_ROW(mb_scenario, "images", images, images_table, "the images the jobs carry"),
     {.name = "matrix", .type = MB__KEY_CUSTOM, .read = mb__read_matrix, .sub = &mb__matrix_table,
      .doc_type = "mapping", .help = "the axes; every combination is a cell"},

@@ -1,0 +1,62 @@
+# oom-matrix: drawn by `mpsbench plot` from results/reference/gpu-h200/run-1215/gpu-rq-12mp/run.json.
+# Edit and re-plot from this folder: gnuplot oom-matrix.gp
+# One format only: gnuplot -e "fmt='png'" oom-matrix.gp
+# Device colours, the same in every chart: cuda #5a9e00, mps #8e44ad, cpu #1f77b4.
+if (!exists("fmt")) fmt = "svg png"
+do for [f in fmt] {
+if (f eq "png") {
+    if (strstrt(GPVAL_TERMINALS, "pngcairo") > 0) {
+        set terminal pngcairo size 640,324 noenhanced font "Sans,11" background "white"
+    } else {
+        set terminal png size 640,324 noenhanced font "Sans,11" background "#ffffff"
+    }
+    set output "oom-matrix.png"
+} else {
+    set terminal svg size 640,324 noenhanced font "Sans,11" background "white"
+    set output "oom-matrix.svg"
+}
+reset
+set encoding utf8
+set border lw 1
+set grid ytics lc rgb "#dddddd" lw 1 dt 1
+set style data linespoints
+set multiplot title "Out-of-memory matrix: each square gives the measured jobs of\none configuration at one image and batch size that ran out of\nmemory, failed or passed\nLinux x86_64, 16 CPUs · model resnet50 · 32 images per job" font ",12"
+unset key
+unset grid
+set style fill solid 1.0 border lc rgb "white"
+set xlabel "batch size"
+set ylabel "image size"
+set xrange [-0.5:0.5]
+set yrange [-0.5:0.5]
+set xtics ("32" 0) scale 0
+set ytics ("4032x3024" 0) scale 0
+set origin 0.0000,0.1790
+set size 0.5000,0.5123
+set title "cuda, EMBED_JOB_PIL_DRAFT=1" font ",11"
+plot 'oom-matrix.dat' index 0 using 1:2:(0.49):(0.49):3 with boxxyerror lc rgb variable notitle, \
+     '' index 0 using 1:2:4 with labels font ",10" notitle
+set origin 0.5000,0.1790
+set size 0.5000,0.5123
+set title "cuda, EMBED_JOB_PIL_DRAFT=0" font ",11"
+plot 'oom-matrix.dat' index 1 using 1:2:(0.49):(0.49):3 with boxxyerror lc rgb variable notitle, \
+     '' index 1 using 1:2:4 with labels font ",10" notitle
+set origin 0,0
+set size 1,0.1790
+set margins 0,0,0,0
+unset border
+unset tics
+unset xlabel
+unset ylabel
+unset title
+unset grid
+unset logscale
+unset arrow
+unset label
+unset object
+set xrange [0:1]
+set yrange [0:1]
+set key inside center center horizontal maxrows 2 samplen 2.5 width 1
+plot NaN with boxes lc rgb "#a1d99b" title "all jobs ok", NaN with boxes lc rgb "#d62728" title "out of memory"
+unset multiplot
+set output
+}
