@@ -100,8 +100,6 @@ class Targets(unittest.TestCase):
         self.assertIn("| 4032x3024 | mpsbench-worker, decode auto: gpu |", text)
         self.assertIn("| 4032x3024 | 40.00 | 350 (16) | 900 (hardware, 32) | 0.50 | 1100 |", text)
         self.assertNotIn("%%", text)
-        self.assertNotIn("%%", text)
-
 
     def test_a_failed_cell_says_so_and_misses_its_targets(self):
         run_json = {"cells": [

@@ -12,10 +12,11 @@
 /* Images of at most this many times the model's input area (side x side) go
  * to the host pool whatever the share: at such sizes nvJPEG's hardware
  * engines pay a fixed cost per image that the host does not (224x224 on an
- * H200: nvJPEG 4208 images/s against 7950 on 16 host threads), and nvJPEG's
- * part of a batch only adds its device time to the batch's (issue 18: 88%
- * of the forward ceiling end to end with a quarter on nvJPEG, 99% with the
- * host alone).  4032x3024 is 243 times 224x224; 1024x768 is 15.7 times. */
+ * H200, 2026-12-02: nvJPEG 4208 images/s against 7950 on 16 host threads),
+ * and nvJPEG's part of a batch only adds its device time to the batch's
+ * (issue 18: 88% of the forward ceiling end to end with a quarter on nvJPEG,
+ * 99% with the host alone).  4032x3024 is 243 times 224x224; 1024x768 is
+ * 15.7 times. */
 #define MB_SPLIT_HOST_AREA 4.0
 
 /* Where the share starts, its step and its bounds. */
