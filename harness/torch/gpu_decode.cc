@@ -252,6 +252,14 @@ int mb_gpu_decode_batch(mb_gpu_decoder *d, const unsigned char *const *jpegs,
         c10::InferenceMode inference;
         c10::cuda::CUDAStream compute = c10::cuda::getCurrentCUDAStream(d->device.index());
         at::cuda::CUDAEvent ready;
+        /* The previous batch's decode must be done before its nvJPEG state
+         * (and the memory of its decoded rows, freed to this stream) is
+         * used again: torchvision's batched decode synchronizes its stream
+         * before each batch the same way.  The 12 MP decode: auto jobs that
+         * came back with NaN embeddings on an H200 (issue 18) ran without
+         * it; whether it was their cause had not been measured on a GPU
+         * when it landed. */
+        d->stream->synchronize();
         {
             c10::cuda::CUDAStreamGuard on_decode(*d->stream);
             b->x = torch::empty({n, 3, side, side},
