@@ -243,16 +243,16 @@ mutant heap_policy_trim_kept harness/core/heap_policy.c mb_heap_keep_freed \
     '^test_heap_policy/|^test_torch/test_warm_forward_faults_nothing_in$' 'test_heap_policy test_torch' \
     'the heap gives its free top back to the system, so the next forward faults those pages in again'
 mutant worker_heap_policy_unapplied harness/worker/worker_main.c main \
-    'c.memory_limit == 0 && mb_device_parse(c.device) == MB_DEVICE_CPU &&' 'false &&' \
+    'c.heap_keeps_freed =' 'c.heap_keeps_freed = false &&' \
     '^test_worker/bad_model_is_announced$' 'test_worker mpsbench-worker' \
     'the worker leaves the heap as glibc has it, and its CPU forward takes the page faults torchvision'"'"'s may not'
-mutant heap_policy_on_gpu harness/worker/worker_main.c main \
-    'c.memory_limit == 0 && mb_device_parse(c.device) == MB_DEVICE_CPU &&' 'c.memory_limit == 0 &&' \
-    '^test_worker/bad_model_is_announced$' 'test_worker mpsbench-worker' \
+mutant heap_policy_on_gpu harness/core/heap_policy.c mb_heap_keep_freed_for \
+    'if (!cpu_forward || memory_limited)' 'if (memory_limited)' \
+    '^test_heap_policy/|^test_worker/bad_model_is_announced$' 'test_heap_policy test_worker mpsbench-worker' \
     'a CUDA worker keeps its freed host memory too (with it, 12 MP decode: auto jobs gave NaN embeddings on an H200)'
-mutant heap_policy_under_memory_cap harness/worker/worker_main.c main \
-    'c.memory_limit == 0 && mb_device_parse(c.device) == MB_DEVICE_CPU &&' 'mb_device_parse(c.device) == MB_DEVICE_CPU &&' \
-    '^test_faults/real_cap_ooms_large_batches$' 'test_faults mpsbench mpsbench-worker' \
+mutant heap_policy_under_memory_cap harness/core/heap_policy.c mb_heap_keep_freed_for \
+    'if (!cpu_forward || memory_limited)' 'if (!cpu_forward)' \
+    '^test_heap_policy/|^test_faults/real_cap_ooms_large_batches$' 'test_heap_policy test_faults mpsbench mpsbench-worker' \
     'a worker under a memory limit keeps its freed memory, so after one OOM the next job has none and the worker crashes'
 mutant max_cells_before_filter harness/run/cell_select.c mb_cells_selected \
     'kept += mb_cell_filter_match(f, name);' 'kept++;' \

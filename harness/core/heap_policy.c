@@ -20,3 +20,10 @@ bool mb_heap_keep_freed(void)
     return false;
 #endif
 }
+
+bool mb_heap_keep_freed_for(bool cpu_forward, bool memory_limited)
+{
+    if (!cpu_forward || memory_limited)
+        return false;
+    return mb_heap_keep_freed();
+}

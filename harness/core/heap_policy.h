@@ -21,4 +21,14 @@
  * took effect (glibc), false where this libc has no such knobs. */
 bool mb_heap_keep_freed(void);
 
+/* mb_heap_keep_freed where it helps and is safe, the one rule the worker
+ * and the microbenchmark share: a CPU forward pass (on CUDA and MPS the
+ * forward's memory is the device's, and a CUDA worker's 12 MP decode: auto
+ * jobs gave NaN embeddings with the policy on, on an H200) in a process
+ * without a memory limit (a capped heap that never shrinks leaves the job
+ * after an OOM no memory at all, and glibc without its mmap fallback then
+ * fails inside libtorch, where a NULL is not checked).  Returns whether it
+ * took effect. */
+bool mb_heap_keep_freed_for(bool cpu_forward, bool memory_limited);
+
 #endif

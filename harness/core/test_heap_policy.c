@@ -3,6 +3,7 @@
  * holds on a loaded machine. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -54,7 +55,20 @@ static void test_freed_block_is_reused_without_faults(void **state)
     assert_true(again < pages / 10);
 }
 
+/* Only an uncapped CPU forward keeps its freed memory: elsewhere the
+ * policy is not even set (on glibc a set policy would say true). */
+static void test_policy_only_for_an_uncapped_cpu_forward(void **state)
+{
+    (void)state;
+    assert_false(mb_heap_keep_freed_for(false, false));
+    assert_false(mb_heap_keep_freed_for(true, true));
+    assert_false(mb_heap_keep_freed_for(false, true));
+    bool here = mb_heap_keep_freed();
+    assert_true(mb_heap_keep_freed_for(true, false) == here);
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_policy_only_for_an_uncapped_cpu_forward),
     cmocka_unit_test(test_freed_block_is_reused_without_faults),
 };
 

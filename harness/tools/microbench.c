@@ -408,7 +408,7 @@ int main(int argc, char **argv)
     }
     /* As the worker does (worker_main.c), so that this forward is the one a
      * worker runs. */
-    bool heap_kept = mb_heap_keep_freed();
+    bool heap_kept = mb_heap_keep_freed_for(dev == MB_DEVICE_CPU, false);
     mb_torch_set_threads(mb_cpu_count());
     describe_device(&c, dev, heap_kept);
 

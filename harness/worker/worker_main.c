@@ -584,15 +584,10 @@ int main(int argc, char **argv)
         return mb_exit_code(MB_EUSAGE, NULL);
     }
     /* Before the first large allocation: a CPU forward pass otherwise
-     * faults its activations in again on every batch (heap_policy.h).
-     * Not under a memory limit: a capped heap that never shrinks leaves
-     * the job after an OOM no memory at all, and glibc without its mmap
-     * fallback then fails inside libtorch, where a NULL is not checked.
-     * Only on the CPU: elsewhere the forward's memory is the device's, and
-     * with the policy on a CUDA worker's 12 MP decode: auto jobs gave NaN
-     * embeddings on an H200 (not explained; without it they never did). */
-    c.heap_keeps_freed = c.memory_limit == 0 && mb_device_parse(c.device) == MB_DEVICE_CPU &&
-                         mb_heap_keep_freed();
+     * faults its activations in again on every batch (heap_policy.h says
+     * where it applies). */
+    c.heap_keeps_freed =
+        mb_heap_keep_freed_for(mb_device_parse(c.device) == MB_DEVICE_CPU, c.memory_limit != 0);
     /* Before anything touches a device: the MPS allocator reads the
      * watermark variables once, when it is created. */
     mb_env_policy env;
