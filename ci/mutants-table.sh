@@ -529,3 +529,11 @@ mutant detector_replay_bounded_by_rounds harness/tools/bench_detector.c parse_ar
     'c->n_replay == 0 && i < c->n_rep_counts' 'i < c->n_rep_counts' \
     '^test_bench_detector/replay_windows_follow_the_files$' 'test_bench_detector mpsbench-bench-detector' \
     "a replay refuses windows longer than --rounds (40) however many rounds its files hold"
+mutant non_finite_row_unnamed harness/worker/pipeline.c check_finite_rows \
+    'if (k == dim)' 'if (1)' \
+    '^test_worker/non_finite_embedding_names_its_image$' 'test_worker mpsbench-worker' \
+    'a non-finite embedding fails its job with no word of which image or decoder gave it'
+mutant nan_fault_ignored harness/protocol/protocol.c mb_job_decode \
+    '"fault_nan_image", false, 0' '"fault_nan_imagX", false, 0' \
+    '^test_protocol/job_round_trip$' 'test_protocol' \
+    'the worker drops the fault injection that poisons one image'"'"'s embedding'

@@ -45,6 +45,7 @@ static void job_round_trip(const mb_job *a)
     check(a->resize_on_device == b.resize_on_device, "job resize_on_device");
     check(a->return_embeddings == b.return_embeddings, "job return_embeddings");
     check(a->fault_slowdown == b.fault_slowdown, "job fault_slowdown");
+    check(a->fault_nan_image == b.fault_nan_image, "job fault_nan_image");
     mb_job_clear(&b);
     free(text);
 }

@@ -136,6 +136,8 @@ char *mb_job_encode(const mb_job *job)
                           "return_embeddings", job->return_embeddings);
     if (job->fault_slowdown > 0)
         json_object_set_new(o, "fault_slowdown", json_real(job->fault_slowdown));
+    if (job->fault_nan_image > 0)
+        json_object_set_new(o, "fault_nan_image", json_integer(job->fault_nan_image));
     if (job->decode != MB_DECODE_AUTO)
         json_object_set_new(o, "decode", json_string(mb_decode_mode_name(job->decode)));
     return dump_and_free(o);
@@ -267,6 +269,8 @@ int mb_job_decode(const char *json, size_t len, mb_job *out, mb_err *err)
         (rc = get_bool(o, "resize_on_device", &out->resize_on_device, err)) ||
         (rc = get_bool(o, "return_embeddings", &out->return_embeddings, err)) ||
         (rc = get_number(o, "fault_slowdown", 0, 100, &out->fault_slowdown, err)) ||
+        (rc = get_int(o, "fault_nan_image", false, 0, MB_JOB_MAX_IMAGES, &out->fault_nan_image,
+                      err)) ||
         (rc = get_decode_mode(o, &out->decode, err)))
         goto done;
     json_t *images = json_object_get(o, "images");

@@ -48,6 +48,7 @@ typedef struct mb_job {
     bool return_embeddings; /* include the embeddings in the result (tests) */
     /* Fault injection, for testing the harness itself; all off by default. */
     double fault_slowdown;  /* extra fraction of time to sleep, e.g. 0.1 */
+    int fault_nan_image;    /* 1-based: this image's embedding becomes NaN; 0 = off */
 } mb_job;
 
 typedef enum {

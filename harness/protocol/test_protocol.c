@@ -19,7 +19,8 @@ static void job_round_trip(void **state)
     char *images[] = {"/data/a.jpg", "/data/b \"quoted\".png"};
     mb_job job = {.id = "j1", .cell = "default/embed/device:cpu", .images = images, .n_images = 2,
                   .batch_size = 8, .input_size = 224, .resize_on_device = true,
-                  .decode = MB_DECODE_GPU, .return_embeddings = true, .fault_slowdown = 0.25};
+                  .decode = MB_DECODE_GPU, .return_embeddings = true, .fault_slowdown = 0.25,
+                  .fault_nan_image = 2};
     char *text = mb_job_encode(&job);
     mb_job back;
     mb_err err;
@@ -34,6 +35,7 @@ static void job_round_trip(void **state)
     assert_int_equal(back.decode, MB_DECODE_GPU);
     assert_true(back.return_embeddings);
     assert_true(back.fault_slowdown > 0.2499 && back.fault_slowdown < 0.2501);
+    assert_int_equal(back.fault_nan_image, 2);
     mb_job_clear(&back);
     free(text);
 }

@@ -1,6 +1,7 @@
 #include "pipeline.h"
 
 #include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -413,6 +414,37 @@ typedef struct job_totals {
     double checksum;
 } job_totals;
 
+/* A row with NaN or infinity fails the job, naming its image and where it
+ * was decoded (before the slot lets go of its JPEGs, which say so): a model
+ * that overflows gives every row, a decoding fault one image.  The fault
+ * injection poisons one image's row first, to test exactly this. */
+static int check_finite_rows(const mb_pipeline *p, const struct mb_batch_slot *s, float *emb,
+                             mb_result *r)
+{
+    size_t dim = (size_t)p->dim;
+    size_t poisoned = (size_t)s->job->fault_nan_image;
+    if (poisoned > s->first && poisoned <= s->first + (size_t)s->n)
+        emb[(poisoned - 1 - s->first) * dim] = NAN;
+    for (int i = 0; i < s->n; i++) {
+        const float *row = emb + (size_t)i * dim;
+        size_t k = 0;
+        while (k < dim && isfinite(row[k]))
+            k++;
+        if (k == dim)
+            continue;
+        bool by_nvjpeg = s->gpu_batch != NULL && s->jpegs[i] != NULL;
+        char *msg = mb_asprintf("%s: the model produced non-finite embedding values (NaN or "
+                                "infinity) for this image (decoded %s; batch of %d from image "
+                                "%zu)",
+                                s->job->images[s->first + (size_t)i],
+                                by_nvjpeg ? "by nvJPEG" : "on the host", s->n, s->first + 1);
+        fail(r, MB_JOB_ERROR, msg);
+        free(msg);
+        return MB_ETORCH;
+    }
+    return 0;
+}
+
 /* Waits for a submitted batch and folds it into the result. */
 static int collect_batch(mb_pipeline *p, struct mb_batch_slot *s, job_totals *tot, mb_result *r)
 {
@@ -420,15 +452,19 @@ static int collect_batch(mb_pipeline *p, struct mb_batch_slot *s, job_totals *to
     mb_err err;
     int rc = mb_torch_model_collect(p->model, s->inflight, tot->emb, &t, &err);
     s->inflight = NULL;
-    slot_release_gpu(s);
     r->transfer_ms += t.transfer_ms;
     r->forward_ms += t.forward_ms;
     if (rc != 0) {
+        slot_release_gpu(s);
         fail(r, rc == MB_EOOM ? MB_JOB_OOM : MB_JOB_ERROR, err.msg);
         /* Free what the failed batch left cached so the next job starts clean. */
         mb_torch_empty_cache(p->device);
         return rc;
     }
+    rc = check_finite_rows(p, s, tot->emb, r);
+    slot_release_gpu(s);
+    if (rc != 0)
+        return rc;
     /* The checksum weights by position in the whole job, not the batch, so
      * it is the same at every batch size. */
     size_t floats = (size_t)s->n * (size_t)p->dim;

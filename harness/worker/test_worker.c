@@ -168,6 +168,35 @@ static void corrupt_image_fails_only_its_job(void **state)
     assert_true(mb_proc_alive(&f->env.worker));
 }
 
+/* A non-finite embedding fails its job, naming the image and where it was
+ * decoded (the fault poisons the sixth image: row 2 of the second batch);
+ * the worker lives on. */
+static void non_finite_embedding_names_its_image(void **state)
+{
+    fixture *f = *state;
+    NEED_ENV(f);
+    assert_true(mb_test_start_worker(&f->env, "builtin:tiny", NULL));
+    mb_job job = make_job("nan", f->images, 6, 4);
+    job.fault_nan_image = 6;
+    mb_test_submit(&f->env, &job);
+    mb_job good = make_job("good", f->images, 6, 4);
+    mb_test_submit(&f->env, &good);
+    mb_result r;
+    assert_true(mb_test_next_result(&f->env, 60000, &r));
+    assert_string_equal(r.job_id, "nan");
+    assert_int_equal(r.status, MB_JOB_ERROR);
+    assert_non_null(r.error);
+    if (strstr(r.error, f->images[5]) == NULL || strstr(r.error, "non-finite") == NULL ||
+        strstr(r.error, "decoded on the host") == NULL)
+        fail_msg("non-finite row: error '%s' should name %s, decoded on the host", r.error,
+                 f->images[5]);
+    mb_result_clear(&r);
+    assert_true(mb_test_next_result(&f->env, 60000, &r));
+    assert_string_equal(r.job_id, "good");
+    assert_int_equal(r.status, MB_JOB_OK);
+    mb_result_clear(&r);
+}
+
 /* On the CPU, `decode: auto` decodes on the host and says so, and `decode:
  * gpu` fails its job with the reason; the worker lives on. */
 static void decode_modes_on_the_cpu(void **state)
@@ -487,6 +516,17 @@ static void cuda_gpu_decode_matches_host(fixture *f, const mb_result *first)
         fail_msg("corrupt JPEG under decode: gpu: '%s'", r.error ? r.error : "(no error)");
     mb_result_clear(&r);
     free(cut);
+    /* A non-finite row of nvJPEG's says so. */
+    mb_job nan = make_job("gnan", f->images, 6, 4);
+    nan.decode = MB_DECODE_GPU;
+    nan.fault_nan_image = 3;
+    mb_test_submit(&f->env, &nan);
+    assert_true(mb_test_next_result(&f->env, 120000, &r));
+    assert_int_equal(r.status, MB_JOB_ERROR);
+    if (r.error == NULL || strstr(r.error, f->images[2]) == NULL ||
+        strstr(r.error, "decoded by nvJPEG") == NULL)
+        fail_msg("non-finite nvJPEG row: '%s'", r.error ? r.error : "(no error)");
+    mb_result_clear(&r);
     /* decode: auto leaves images near the model's size to the host pool
      * (96x80 against an input of 64x64: 1.9 times its area). */
     mb_job small = make_job("auto", f->images, 6, 4);
@@ -571,6 +611,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(embeddings_do_not_depend_on_batch_size),
     cmocka_unit_test(corrupt_image_fails_only_its_job),
     cmocka_unit_test(decode_modes_on_the_cpu),
+    cmocka_unit_test(non_finite_embedding_names_its_image),
     cmocka_unit_test(malformed_job_is_reported),
     cmocka_unit_test(torchscript_model_serves_jobs),
     cmocka_unit_test(bad_model_is_announced),
