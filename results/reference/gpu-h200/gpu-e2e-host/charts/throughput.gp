@@ -30,14 +30,14 @@ set size 1.0000,0.3761
 set title "224x224 images"
 set ytics ("cuda" 0) scale 0 font ",10"
 set yrange [-1.6:0.6]
-set xrange [0:6202.45]
+set xrange [0:6499.49]
 plot 'throughput.dat' index 0 using 2:1:3:4 with xerrorbars lc rgb "#5a9e00" lw 2 pt 7 ps 1.3 dt 1 title "cuda"
 set origin 0.0000,0.0183
 set size 1.0000,0.3761
 set title "4032x3024 images"
 set ytics ("cuda" 0) scale 0 font ",10"
 set yrange [-1.6:0.6]
-set xrange [0:332.902]
+set xrange [0:340.366]
 plot 'throughput.dat' index 1 using 2:1:3:4 with xerrorbars lc rgb "#5a9e00" lw 2 pt 7 ps 1.3 dt 1 title "cuda"
 unset multiplot
 set output

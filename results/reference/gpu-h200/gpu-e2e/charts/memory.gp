@@ -32,7 +32,7 @@ unset arrow
 unset label
 set ytics ("cuda" 0) scale 0 font ",10"
 set yrange [-0.6:0.6]
-set xrange [0:578.062]
+set xrange [0:527.606]
 plot 'memory.dat' index 0 using 1:2:3 with points pt 7 ps 1.5 lc rgb variable notitle, \
      '' index 1 using 1:2 with points pt 2 ps 2.2 lw 3 lc rgb "#d62728" notitle
 set origin 0.0000,0.0176
@@ -42,7 +42,7 @@ unset arrow
 unset label
 set ytics ("cuda" 0) scale 0 font ",10"
 set yrange [-0.6:0.6]
-set xrange [0:1314.34]
+set xrange [0:1272.08]
 plot 'memory.dat' index 2 using 1:2:3 with points pt 7 ps 1.5 lc rgb variable notitle, \
      '' index 3 using 1:2 with points pt 2 ps 2.2 lw 3 lc rgb "#d62728" notitle
 unset multiplot

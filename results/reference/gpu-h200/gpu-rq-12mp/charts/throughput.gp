@@ -30,7 +30,7 @@ set size 1.0000,0.6787
 set title "4032x3024 images"
 set ytics ("cuda, EMBED_JOB_PIL_DRAFT=1" 0, "cuda, EMBED_JOB_PIL_DRAFT=0" -1) scale 0 font ",10"
 set yrange [-2.6:0.6]
-set xrange [0:20.871]
+set xrange [0:27.2775]
 plot 'throughput.dat' index 0 using 2:1:3:4 with xerrorbars lc rgb "#0072b2" lw 2 pt 7 ps 1.3 dt 1 title "cuda, EMBED_JOB_PIL_DRAFT=1", \
      'throughput.dat' index 1 using 2:1:3:4 with xerrorbars lc rgb "#e69f00" lw 2 pt 5 ps 1.3 dt 1 title "cuda, EMBED_JOB_PIL_DRAFT=0"
 unset multiplot

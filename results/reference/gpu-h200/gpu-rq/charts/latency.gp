@@ -32,7 +32,7 @@ set title "224x224 images"
 set yrange [-0.6:0.6]
 set ytics ("cuda b32" 0) scale 0 font ",10"
 unset logscale x
-set xrange [0:1732.46]
+set xrange [0:1135.06]
 plot 'latency.dat' index 0 using 4:1:2:6:8 with xerrorbars ps 0 lw 1.5 lc rgb variable notitle, \
      '' index 0 using 4:1:3:5:($1-0.3):($1+0.3):8 with boxxyerror fs solid 0.35 border lc rgb variable notitle, \
      '' index 0 using 4:1:4:4:($1-0.3):($1+0.3) with boxxyerror lw 2.5 lc rgb "black" notitle, \

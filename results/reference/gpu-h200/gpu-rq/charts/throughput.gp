@@ -30,7 +30,7 @@ set size 1.0000,0.6482
 set title "224x224 images"
 set ytics ("cuda" 0) scale 0 font ",10"
 set yrange [-1.6:0.6]
-set xrange [0:610.373]
+set xrange [0:763.025]
 plot 'throughput.dat' index 0 using 2:1:3:4 with xerrorbars lc rgb "#5a9e00" lw 2 pt 7 ps 1.3 dt 1 title "cuda"
 unset multiplot
 set output

@@ -20,7 +20,7 @@ set encoding utf8
 set border lw 1
 set grid ytics lc rgb "#dddddd" lw 1 dt 1
 set style data linespoints
-set multiplot title "Job latency, enqueue to result: boxes span the quartiles, the black line\nis the median, whiskers reach min and max, dots are single jobs\nNVIDIA H200 + Intel(R) Xeon(R) Processor · model resnet50 ·\n32 images per job · libtorch 2.11.0" font ",12"
+set multiplot title "Job latency, enqueue to result: boxes span the quartiles, the black line\nis the median, whiskers reach min and max, dots are single jobs\nIntel(R) Xeon(R) Processor + NVIDIA H200 · model resnet50 ·\n32 images per job · libtorch 2.11.0" font ",12"
 unset key
 set xlabel "latency per job (ms)"
 unset ylabel
@@ -32,7 +32,7 @@ set title "224x224 images"
 set yrange [-0.6:7.6]
 set ytics ("cuda b1" 7, "cuda b8" 6, "cuda b16" 5, "cuda b32" 4, "cpu b1" 3, "cpu b8" 2, "cpu b16" 1, "cpu b32" 0) scale 0 font ",10"
 set logscale x
-set xrange [6.61408:932.26]
+set xrange [6.22784:977.526]
 plot 'latency.dat' index 0 using 4:1:2:6:8 with xerrorbars ps 0 lw 1.5 lc rgb variable notitle, \
      '' index 0 using 4:1:3:5:($1-0.3):($1+0.3):8 with boxxyerror fs solid 0.35 border lc rgb variable notitle, \
      '' index 0 using 4:1:4:4:($1-0.3):($1+0.3) with boxxyerror lw 2.5 lc rgb "black" notitle, \
@@ -43,7 +43,7 @@ set title "1024x768 images"
 set yrange [-0.6:7.6]
 set ytics ("cuda b1" 7, "cuda b8" 6, "cuda b16" 5, "cuda b32" 4, "cpu b1" 3, "cpu b8" 2, "cpu b16" 1, "cpu b32" 0) scale 0 font ",10"
 set logscale x
-set xrange [10.4228:1366.74]
+set xrange [11.9719:1361.71]
 plot 'latency.dat' index 2 using 4:1:2:6:8 with xerrorbars ps 0 lw 1.5 lc rgb variable notitle, \
      '' index 2 using 4:1:3:5:($1-0.3):($1+0.3):8 with boxxyerror fs solid 0.35 border lc rgb variable notitle, \
      '' index 2 using 4:1:4:4:($1-0.3):($1+0.3) with boxxyerror lw 2.5 lc rgb "black" notitle, \

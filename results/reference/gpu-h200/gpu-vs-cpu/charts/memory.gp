@@ -20,7 +20,7 @@ set encoding utf8
 set border lw 1
 set grid ytics lc rgb "#dddddd" lw 1 dt 1
 set style data linespoints
-set multiplot title "Peak memory against batch size: device memory (peak allocated) on GPUs, resident\nset on the CPU; crosses mark cells that ran out of memory\nNVIDIA H200 + Intel(R) Xeon(R) Processor · model resnet50 ·\n32 images per job · libtorch 2.11.0" font ",12"
+set multiplot title "Peak memory against batch size: device memory (peak allocated) on GPUs, resident\nset on the CPU; crosses mark cells that ran out of memory\nIntel(R) Xeon(R) Processor + NVIDIA H200 · model resnet50 ·\n32 images per job · libtorch 2.11.0" font ",12"
 unset key
 set xlabel "batch size (images per forward pass)"
 set logscale x 2
@@ -33,7 +33,7 @@ set title "224x224 images"
 unset arrow
 unset label
 unset logscale y
-set yrange [0:1172.37]
+set yrange [0:1331.73]
 set format y "%g"
 set ytics autofreq
 set mytics default
@@ -45,7 +45,7 @@ set title "1024x768 images"
 unset arrow
 unset label
 unset logscale y
-set yrange [0:1172.14]
+set yrange [0:1331.77]
 set format y "%g"
 set ytics autofreq
 set mytics default

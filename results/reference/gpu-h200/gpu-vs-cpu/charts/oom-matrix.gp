@@ -20,7 +20,7 @@ set encoding utf8
 set border lw 1
 set grid ytics lc rgb "#dddddd" lw 1 dt 1
 set style data linespoints
-set multiplot title "Out-of-memory matrix: each square gives the measured jobs of one configuration at one\nimage and batch size that ran out of memory, failed or passed\nNVIDIA H200 + Intel(R) Xeon(R) Processor · model resnet50 · 32 images per job · libtorch 2.11.0" font ",12"
+set multiplot title "Out-of-memory matrix: each square gives the measured jobs of one configuration at one\nimage and batch size that ran out of memory, failed or passed\nIntel(R) Xeon(R) Processor + NVIDIA H200 · model resnet50 · 32 images per job · libtorch 2.11.0" font ",12"
 unset key
 unset grid
 set style fill solid 1.0 border lc rgb "white"

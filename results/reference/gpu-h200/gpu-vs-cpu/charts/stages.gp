@@ -20,7 +20,7 @@ set encoding utf8
 set border lw 1
 set grid ytics lc rgb "#dddddd" lw 1 dt 1
 set style data linespoints
-set multiplot title "Where a job's time goes: mean time per job of each stage, stacked\n(decode and preprocess: CPU time summed over the worker's threads)\nNVIDIA H200 + Intel(R) Xeon(R) Processor · model resnet50 ·\n32 images per job · libtorch 2.11.0" font ",12"
+set multiplot title "Where a job's time goes: mean time per job of each stage, stacked\n(decode and preprocess: CPU time summed over the worker's threads)\nIntel(R) Xeon(R) Processor + NVIDIA H200 · model resnet50 ·\n32 images per job · libtorch 2.11.0" font ",12"
 unset key
 set xlabel "time per job (ms)"
 set xrange [0:*]

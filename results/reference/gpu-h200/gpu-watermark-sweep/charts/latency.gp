@@ -32,7 +32,7 @@ set title "224x224 images"
 set yrange [-0.6:15.6]
 set ytics ("cuda b8, fix off (no effect: MPS only), cleanup off" 15, "cuda b32, fix off (no effect: MPS only), cleanup off" 14, "cuda b8, fix off (no effect: MPS only), cleanup on" 13, "cuda b32, fix off (no effect: MPS only), cleanup on" 12, "cuda b8, fix on (no effect: MPS only), cleanup off" 11, "cuda b32, fix on (no effect: MPS only), cleanup off" 10, "cuda b8, fix on (no effect: MPS only), cleanup on" 9, "cuda b32, fix on (no effect: MPS only), cleanup on" 8, "cpu b8, fix off (no effect: MPS only), cleanup off" 7, "cpu b32, fix off (no effect: MPS only), cleanup off" 6, "cpu b8, fix off (no effect: MPS only), cleanup on" 5, "cpu b32, fix off (no effect: MPS only), cleanup on" 4, "cpu b8, fix on (no effect: MPS only), cleanup off" 3, "cpu b32, fix on (no effect: MPS only), cleanup off" 2, "cpu b8, fix on (no effect: MPS only), cleanup on" 1, "cpu b32, fix on (no effect: MPS only), cleanup on" 0) scale 0 font ",10"
 set logscale x
-set xrange [6.19214:1280.58]
+set xrange [6.30156:1109.94]
 plot 'latency.dat' index 0 using 4:1:2:6:8 with xerrorbars ps 0 lw 1.5 lc rgb variable notitle, \
      '' index 0 using 4:1:3:5:($1-0.3):($1+0.3):8 with boxxyerror fs solid 0.35 border lc rgb variable notitle, \
      '' index 0 using 4:1:4:4:($1-0.3):($1+0.3) with boxxyerror lw 2.5 lc rgb "black" notitle, \
@@ -43,7 +43,7 @@ set title "1024x768 images"
 set yrange [-0.6:15.6]
 set ytics ("cuda b8, fix off (no effect: MPS only), cleanup off" 15, "cuda b32, fix off (no effect: MPS only), cleanup off" 14, "cuda b8, fix off (no effect: MPS only), cleanup on" 13, "cuda b32, fix off (no effect: MPS only), cleanup on" 12, "cuda b8, fix on (no effect: MPS only), cleanup off" 11, "cuda b32, fix on (no effect: MPS only), cleanup off" 10, "cuda b8, fix on (no effect: MPS only), cleanup on" 9, "cuda b32, fix on (no effect: MPS only), cleanup on" 8, "cpu b8, fix off (no effect: MPS only), cleanup off" 7, "cpu b32, fix off (no effect: MPS only), cleanup off" 6, "cpu b8, fix off (no effect: MPS only), cleanup on" 5, "cpu b32, fix off (no effect: MPS only), cleanup on" 4, "cpu b8, fix on (no effect: MPS only), cleanup off" 3, "cpu b32, fix on (no effect: MPS only), cleanup off" 2, "cpu b8, fix on (no effect: MPS only), cleanup on" 1, "cpu b32, fix on (no effect: MPS only), cleanup on" 0) scale 0 font ",10"
 set logscale x
-set xrange [11.7025:1303.21]
+set xrange [15.2904:1163.98]
 plot 'latency.dat' index 2 using 4:1:2:6:8 with xerrorbars ps 0 lw 1.5 lc rgb variable notitle, \
      '' index 2 using 4:1:3:5:($1-0.3):($1+0.3):8 with boxxyerror fs solid 0.35 border lc rgb variable notitle, \
      '' index 2 using 4:1:4:4:($1-0.3):($1+0.3) with boxxyerror lw 2.5 lc rgb "black" notitle, \
@@ -53,8 +53,8 @@ set size 1.0000,0.3083
 set title "4032x3024 images"
 set yrange [-0.6:15.6]
 set ytics ("cuda b8, fix off (no effect: MPS only), cleanup off" 15, "cuda b32, fix off (no effect: MPS only), cleanup off" 14, "cuda b8, fix off (no effect: MPS only), cleanup on" 13, "cuda b32, fix off (no effect: MPS only), cleanup on" 12, "cuda b8, fix on (no effect: MPS only), cleanup off" 11, "cuda b32, fix on (no effect: MPS only), cleanup off" 10, "cuda b8, fix on (no effect: MPS only), cleanup on" 9, "cuda b32, fix on (no effect: MPS only), cleanup on" 8, "cpu b8, fix off (no effect: MPS only), cleanup off" 7, "cpu b32, fix off (no effect: MPS only), cleanup off" 6, "cpu b8, fix off (no effect: MPS only), cleanup on" 5, "cpu b32, fix off (no effect: MPS only), cleanup on" 4, "cpu b8, fix on (no effect: MPS only), cleanup off" 3, "cpu b32, fix on (no effect: MPS only), cleanup off" 2, "cpu b8, fix on (no effect: MPS only), cleanup on" 1, "cpu b32, fix on (no effect: MPS only), cleanup on" 0) scale 0 font ",10"
-set logscale x
-set xrange [74.0503:1284.32]
+unset logscale x
+set xrange [0:1122.61]
 plot 'latency.dat' index 4 using 4:1:2:6:8 with xerrorbars ps 0 lw 1.5 lc rgb variable notitle, \
      '' index 4 using 4:1:3:5:($1-0.3):($1+0.3):8 with boxxyerror fs solid 0.35 border lc rgb variable notitle, \
      '' index 4 using 4:1:4:4:($1-0.3):($1+0.3) with boxxyerror lw 2.5 lc rgb "black" notitle, \

@@ -35,7 +35,7 @@ unset label
 set arrow from graph 0, first 8192 to graph 1, first 8192 nohead dt 2 lw 1.5 lc rgb "#d62728"
 set label "memory cap 8 GiB" at graph 0.02, first 8192 offset 0,0.7 tc rgb "#d62728"
 set logscale y
-set yrange [135.532:13107.2]
+set yrange [132.661:13107.2]
 set format y "%g"
 set ytics ("200" 200, "500" 500, "1000" 1000, "2000" 2000, "5000" 5000, "10000" 10000)
 set mytics 10
@@ -83,7 +83,7 @@ unset label
 set arrow from graph 0, first 8192 to graph 1, first 8192 nohead dt 2 lw 1.5 lc rgb "#d62728"
 set label "memory cap 8 GiB" at graph 0.02, first 8192 offset 0,0.7 tc rgb "#d62728"
 set logscale y
-set yrange [391.021:13107.2]
+set yrange [399.182:13107.2]
 set format y "%g"
 set ytics ("500" 500, "1000" 1000, "2000" 2000, "5000" 5000, "10000" 10000)
 set mytics 10
@@ -99,7 +99,7 @@ unset label
 set arrow from graph 0, first 8192 to graph 1, first 8192 nohead dt 2 lw 1.5 lc rgb "#d62728"
 set label "memory cap 8 GiB" at graph 0.02, first 8192 offset 0,0.7 tc rgb "#d62728"
 set logscale y
-set yrange [421.206:13107.2]
+set yrange [422.144:13107.2]
 set format y "%g"
 set ytics ("500" 500, "1000" 1000, "2000" 2000, "5000" 5000, "10000" 10000)
 set mytics 10
@@ -115,7 +115,7 @@ unset label
 set arrow from graph 0, first 8192 to graph 1, first 8192 nohead dt 2 lw 1.5 lc rgb "#d62728"
 set label "memory cap 8 GiB" at graph 0.02, first 8192 offset 0,0.7 tc rgb "#d62728"
 set logscale y
-set yrange [447.366:13107.2]
+set yrange [456.824:13107.2]
 set format y "%g"
 set ytics ("500" 500, "1000" 1000, "2000" 2000, "5000" 5000, "10000" 10000)
 set mytics 10

@@ -31,21 +31,21 @@ set origin 0.0000,0.4780
 set size 0.5000,0.4409
 set xtics ("no fix\n(reference)" 0, "1: fix on\n(no effect\non cuda)" 1, "2: FORCE_CPU" 2, "3: batch 8" 3, "4: cleanup" 4) scale 0 font ",10"
 set title "224x224 images, reference on cuda"
-set yrange [0:4875.15]
+set yrange [0:4870.17]
 plot 'seed-options.dat' index 0 using 1:2:6 with boxes lc rgb variable notitle, \
      '' index 0 using 1:8:7 with labels font ",10" notitle
 set origin 0.5000,0.4780
 set size 0.5000,0.4409
 set xtics ("no fix\n(reference)" 0, "1: fix on\n(no effect\non cuda)" 1, "2: FORCE_CPU" 2, "3: batch 8" 3, "4: cleanup" 4) scale 0 font ",10"
 set title "1024x768 images, reference on cuda"
-set yrange [0:2425.48]
+set yrange [0:1944.49]
 plot 'seed-options.dat' index 1 using 1:2:6 with boxes lc rgb variable notitle, \
      '' index 1 using 1:8:7 with labels font ",10" notitle
 set origin 0.0000,0.0371
 set size 0.5000,0.4409
 set xtics ("no fix\n(reference)" 0, "1: fix on\n(no effect\non cuda)" 1, "2: FORCE_CPU" 2, "3: batch 8" 3, "4: cleanup" 4) scale 0 font ",10"
 set title "4032x3024 images, reference on cuda"
-set yrange [0:381.946]
+set yrange [0:342.844]
 plot 'seed-options.dat' index 2 using 1:2:6 with boxes lc rgb variable notitle, \
      '' index 2 using 1:8:7 with labels font ",10" notitle
 set origin 0,0

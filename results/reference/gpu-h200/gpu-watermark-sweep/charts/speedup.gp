@@ -35,7 +35,7 @@ unset label
 set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb "#888888"
 set label "as fast as the CPU" at graph 0.01, first 1 offset 0,0.6 tc rgb "#666666"
 set logscale y
-set yrange [0.625:173.035]
+set yrange [0.625:145.564]
 set format y "%g"
 set ytics ("1" 1, "2" 2, "5" 5, "10" 10, "20" 20, "50" 50, "100" 100)
 set mytics 10
@@ -51,7 +51,7 @@ unset label
 set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb "#888888"
 set label "as fast as the CPU" at graph 0.01, first 1 offset 0,0.6 tc rgb "#666666"
 set logscale y
-set yrange [0.625:78.406]
+set yrange [0.625:57.9357]
 set format y "%g"
 set ytics ("1" 1, "2" 2, "5" 5, "10" 10, "20" 20, "50" 50)
 set mytics 10
@@ -67,7 +67,7 @@ unset label
 set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb "#888888"
 set label "as fast as the CPU" at graph 0.01, first 1 offset 0,0.6 tc rgb "#666666"
 set logscale y
-set yrange [0.625:13.1586]
+set yrange [0.625:12.3062]
 set format y "%g"
 set ytics ("1" 1, "2" 2, "5" 5, "10" 10)
 set mytics 10

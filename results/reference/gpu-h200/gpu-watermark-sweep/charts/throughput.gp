@@ -31,7 +31,7 @@ set origin 0.0000,0.5090
 set size 0.3333,0.4251
 set title "cuda, 224x224 images"
 unset logscale y
-set yrange [0:4391.46]
+set yrange [0:4423.16]
 set format y "%g"
 set ytics autofreq
 set mytics default
@@ -43,7 +43,7 @@ set origin 0.3333,0.5090
 set size 0.3333,0.4251
 set title "cuda, 1024x768 images"
 unset logscale y
-set yrange [0:2172.6]
+set yrange [0:1733.55]
 set format y "%g"
 set ytics autofreq
 set mytics default
@@ -55,7 +55,7 @@ set origin 0.6667,0.5090
 set size 0.3333,0.4251
 set title "cuda, 4032x3024 images"
 unset logscale y
-set yrange [0:339.667]
+set yrange [0:343.613]
 set format y "%g"
 set ytics autofreq
 set mytics default
@@ -67,7 +67,7 @@ set origin 0.0000,0.0840
 set size 0.3333,0.4251
 set title "cpu, 224x224 images"
 unset logscale y
-set yrange [0:82.0695]
+set yrange [0:80.7652]
 set format y "%g"
 set ytics autofreq
 set mytics default
@@ -79,7 +79,7 @@ set origin 0.3333,0.0840
 set size 0.3333,0.4251
 set title "cpu, 1024x768 images"
 unset logscale y
-set yrange [0:79.2034]
+set yrange [0:80.7816]
 set format y "%g"
 set ytics autofreq
 set mytics default
@@ -91,7 +91,7 @@ set origin 0.6667,0.0840
 set size 0.3333,0.4251
 set title "cpu, 4032x3024 images"
 unset logscale y
-set yrange [0:65.3454]
+set yrange [0:59.8003]
 set format y "%g"
 set ytics autofreq
 set mytics default

@@ -6,13 +6,13 @@ if (!exists("fmt")) fmt = "svg png"
 do for [f in fmt] {
 if (f eq "png") {
     if (strstrt(GPVAL_TERMINALS, "pngcairo") > 0) {
-        set terminal pngcairo size 2090,357 noenhanced font "Sans,11" background "white"
+        set terminal pngcairo size 2375,357 noenhanced font "Sans,11" background "white"
     } else {
-        set terminal png size 2090,357 noenhanced font "Sans,11" background "#ffffff"
+        set terminal png size 2375,357 noenhanced font "Sans,11" background "#ffffff"
     }
     set output "oom-matrix.png"
 } else {
-    set terminal svg size 2090,357 noenhanced font "Sans,11" background "white"
+    set terminal svg size 2375,357 noenhanced font "Sans,11" background "white"
     set output "oom-matrix.svg"
 }
 reset
@@ -26,9 +26,9 @@ unset grid
 set style fill solid 1.0 border lc rgb "white"
 set xlabel "batch size"
 set ylabel "image size"
-set xrange [-0.5:19.5]
+set xrange [-0.5:22.5]
 set yrange [-0.5:2.5]
-set xtics ("1" 0, "2" 1, "4" 2, "8" 3, "16" 4, "24" 5, "25" 6, "26" 7, "28" 8, "32" 9, "64" 10, "128" 11, "129" 12, "130" 13, "132" 14, "136" 15, "144" 16, "160" 17, "192" 18, "256" 19) scale 0
+set xtics ("1" 0, "2" 1, "4" 2, "8" 3, "16" 4, "24" 5, "25" 6, "26" 7, "28" 8, "32" 9, "64" 10, "128" 11, "129" 12, "130" 13, "132" 14, "136" 15, "138" 16, "139" 17, "140" 18, "144" 19, "160" 20, "192" 21, "256" 22) scale 0
 set ytics ("224x224" 0, "1024x768" 1, "4032x3024" 2) scale 0
 set origin 0.0000,0.1036
 set size 1.0000,0.7227

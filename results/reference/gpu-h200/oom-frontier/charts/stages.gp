@@ -6,13 +6,13 @@ if (!exists("fmt")) fmt = "svg png"
 do for [f in fmt] {
 if (f eq "png") {
     if (strstrt(GPVAL_TERMINALS, "pngcairo") > 0) {
-        set terminal pngcairo size 703,937 noenhanced font "Sans,11" background "white"
+        set terminal pngcairo size 703,1069 noenhanced font "Sans,11" background "white"
     } else {
-        set terminal png size 703,937 noenhanced font "Sans,11" background "#ffffff"
+        set terminal png size 703,1069 noenhanced font "Sans,11" background "#ffffff"
     }
     set output "stages.png"
 } else {
-    set terminal svg size 703,937 noenhanced font "Sans,11" background "white"
+    set terminal svg size 703,1069 noenhanced font "Sans,11" background "white"
     set output "stages.svg"
 }
 reset
@@ -26,18 +26,18 @@ set xlabel "time per job (ms)"
 set xrange [0:*]
 set lmargin 10
 unset ylabel
-set origin 0.0000,0.6297
-set size 1.0000,0.2839
+set origin 0.0000,0.6342
+set size 1.0000,0.2900
 set title "224x224 images"
-set ytics ("cuda b1" 7, "cuda b2" 6, "cuda b4" 5, "cuda b8" 4, "cuda b16" 3, "cuda b32" 2, "cuda b64" 1, "cuda b128" 0) scale 0 font ",10"
-set yrange [-0.6:7.6]
+set ytics ("cuda b1" 9, "cuda b2" 8, "cuda b4" 7, "cuda b8" 6, "cuda b16" 5, "cuda b32" 4, "cuda b64" 3, "cuda b128" 2, "cuda b136" 1, "cuda b138" 0) scale 0 font ",10"
+set yrange [-0.6:9.6]
 plot 'stages.dat' index 0 using 8:1:(0):8:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#e69f00" notitle, \
      'stages.dat' index 0 using 9:1:8:9:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#cc79a7" notitle, \
      'stages.dat' index 0 using 10:1:9:10:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#56b4e9" notitle, \
      'stages.dat' index 0 using 11:1:10:11:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#009e73" notitle, \
      'stages.dat' index 0 using 12:1:11:12:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#bbbbbb" notitle
-set origin 0.0000,0.3458
-set size 1.0000,0.2839
+set origin 0.0000,0.3442
+set size 1.0000,0.2900
 set title "1024x768 images"
 set ytics ("cuda b1" 7, "cuda b2" 6, "cuda b4" 5, "cuda b8" 4, "cuda b16" 3, "cuda b32" 2, "cuda b64" 1, "cuda b128" 0) scale 0 font ",10"
 set yrange [-0.6:7.6]
@@ -46,8 +46,8 @@ plot 'stages.dat' index 1 using 8:1:(0):8:($1-0.36):($1+0.36) with boxxyerror fs
      'stages.dat' index 1 using 10:1:9:10:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#56b4e9" notitle, \
      'stages.dat' index 1 using 11:1:10:11:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#009e73" notitle, \
      'stages.dat' index 1 using 12:1:11:12:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#bbbbbb" notitle
-set origin 0.0000,0.0619
-set size 1.0000,0.2839
+set origin 0.0000,0.0543
+set size 1.0000,0.2900
 set title "4032x3024 images"
 set ytics ("cuda b1" 6, "cuda b2" 5, "cuda b4" 4, "cuda b8" 3, "cuda b16" 2, "cuda b24" 1, "cuda b25" 0) scale 0 font ",10"
 set yrange [-0.6:6.6]
@@ -57,7 +57,7 @@ plot 'stages.dat' index 2 using 8:1:(0):8:($1-0.36):($1+0.36) with boxxyerror fs
      'stages.dat' index 2 using 11:1:10:11:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#009e73" notitle, \
      'stages.dat' index 2 using 12:1:11:12:($1-0.36):($1+0.36) with boxxyerror fs solid 0.9 border lc rgb "white" fc rgb "#bbbbbb" notitle
 set origin 0,0
-set size 1,0.0619
+set size 1,0.0543
 set margins 0,0,0,0
 unset border
 unset tics
