@@ -17,7 +17,6 @@
 #include "job_loop.h"
 
 #include <errno.h>
-#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,22 +39,6 @@ static int send_result(mb_queue *q, const mb_job_loop_config *c, mb_result *r)
     if (rc != 0)
         fprintf(stderr, "mpsbench-worker: cannot send result: %s\n", err.msg);
     return rc;
-}
-
-/* A model that produces NaN or infinity (fp16 overflow, say) has failed
- * the job: the checksum sums every value, so it is finite exactly when all
- * of them are. */
-static void reject_non_finite(mb_result *r)
-{
-    if (r->status != MB_JOB_OK || isfinite(r->checksum))
-        return;
-    r->status = MB_JOB_ERROR;
-    free(r->error);
-    r->error = mb_strdup("the model produced non-finite embedding values (NaN or infinity)");
-    r->checksum = 0;
-    free(r->embeddings);
-    r->embeddings = NULL;
-    r->n_embeddings = 0;
 }
 
 /* Reads everything from fd until EOF. */
@@ -103,7 +86,6 @@ static void run_forked(mb_pipeline *pipeline, const mb_job *job, mb_result *r)
     if (pid == 0) {
         close(fds[0]);
         mb_pipeline_run(pipeline, job, r);
-        reject_non_finite(r);
         char *text = mb_result_encode(r);
         size_t left = strlen(text);
         const char *p = text;
@@ -282,7 +264,6 @@ static void run_job(consumer *cs, taken_job *t, mb_result *r)
         run_forked(cs->pipeline, &t->job, r);
     else
         mb_pipeline_run(cs->pipeline, &t->job, r);
-    reject_non_finite(r);
 }
 
 int mb_job_loop_run(mb_queue *q, const mb_job_loop_config *c, mb_pipeline *pipeline)
