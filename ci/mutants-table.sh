@@ -249,7 +249,7 @@ mutant worker_heap_policy_unapplied harness/worker/worker_main.c main \
 mutant heap_policy_on_gpu harness/core/heap_policy.c mb_heap_keep_freed_for \
     'if (!cpu_forward || memory_limited)' 'if (memory_limited)' \
     '^test_heap_policy/|^test_worker/bad_model_is_announced$' 'test_heap_policy test_worker mpsbench-worker' \
-    'a CUDA worker keeps its freed host memory too (with it, 12 MP decode: auto jobs gave NaN embeddings on an H200)'
+    'a CUDA worker keeps its freed host memory too (with it, 12 MP decode: auto jobs gave NaN embeddings or hung on an H200)'
 mutant heap_policy_under_memory_cap harness/core/heap_policy.c mb_heap_keep_freed_for \
     'if (!cpu_forward || memory_limited)' 'if (!cpu_forward)' \
     '^test_heap_policy/|^test_faults/real_cap_ooms_large_batches$' 'test_heap_policy test_faults mpsbench mpsbench-worker' \

@@ -23,8 +23,10 @@ bool mb_heap_keep_freed(void);
 
 /* mb_heap_keep_freed where it helps and is safe, the one rule the worker
  * and the microbenchmark share: a CPU forward pass (on CUDA and MPS the
- * forward's memory is the device's, and a CUDA worker's 12 MP decode: auto
- * jobs gave NaN embeddings with the policy on, on an H200) in a process
+ * forward's memory is the device's, and with the policy on a CUDA worker's
+ * 12 MP decode: auto jobs gave NaN embeddings in two runs on an H200 and
+ * hung in a third; without it 408 came back finite:
+ * results/reference/gpu-h200/README.md) in a process
  * without a memory limit (a capped heap that never shrinks leaves the job
  * after an OOM no memory at all, and glibc without its mmap fallback then
  * fails inside libtorch, where a NULL is not checked).  Returns whether it

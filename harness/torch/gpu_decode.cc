@@ -252,14 +252,17 @@ int mb_gpu_decode_batch(mb_gpu_decoder *d, const unsigned char *const *jpegs,
         c10::InferenceMode inference;
         c10::cuda::CUDAStream compute = c10::cuda::getCurrentCUDAStream(d->device.index());
         at::cuda::CUDAEvent ready;
-        /* The previous batch's decode must be done before its nvJPEG state
-         * (and the memory of its decoded rows, freed to this stream) is
-         * used again: torchvision's batched decode synchronizes its stream
-         * before each batch the same way.  The 12 MP decode: auto jobs that
-         * came back with NaN embeddings on an H200 (issue 18) ran without
-         * it, and with the heap policy on; with neither, 48 of 48 came back
-         * finite (results/reference/gpu-h200, 13:23 run), which does not
-         * say which of the two was the cause. */
+        /* The previous batch's decode is done before its nvJPEG state is
+         * used again, as torchvision's batched decode synchronizes its
+         * stream before each batch: whether nvJPEG allows a state to be
+         * reused while a batch decoded with it is still in flight is not
+         * documented where we looked.  Measured on an H200 (issue 18,
+         * results/reference/gpu-h200/README.md): the 12 MP NaN jobs came
+         * from the heap policy in the CUDA worker, not from the missing
+         * wait (276 jobs without it came back finite), and the wait costs
+         * 6.9% [3.7, 11.4] of 12 MP decode: auto throughput.  Two states
+         * used in turn, each waiting for its own previous batch, would keep
+         * the guarantee without the cost; not built yet. */
         d->stream->synchronize();
         {
             c10::cuda::CUDAStreamGuard on_decode(*d->stream);
