@@ -425,6 +425,7 @@ static int check_finite_rows(const mb_pipeline *p, const struct mb_batch_slot *s
     size_t poisoned = (size_t)s->job->fault_nan_image;
     if (poisoned > s->first && poisoned <= s->first + (size_t)s->n)
         emb[(poisoned - 1 - s->first) * dim] = NAN;
+    int first_bad = -1, bad = 0;
     for (int i = 0; i < s->n; i++) {
         const float *row = emb + (size_t)i * dim;
         size_t k = 0;
@@ -432,12 +433,17 @@ static int check_finite_rows(const mb_pipeline *p, const struct mb_batch_slot *s
             k++;
         if (k == dim)
             continue;
-        bool by_nvjpeg = s->gpu_batch != NULL && s->jpegs[i] != NULL;
+        if (bad++ == 0)
+            first_bad = i;
+    }
+    if (bad > 0) {
+        bool by_nvjpeg = s->gpu_batch != NULL && s->jpegs[first_bad] != NULL;
         char *msg = mb_asprintf("%s: the model produced non-finite embedding values (NaN or "
-                                "infinity) for this image (decoded %s; batch of %d from image "
-                                "%zu)",
-                                s->job->images[s->first + (size_t)i],
-                                by_nvjpeg ? "by nvJPEG" : "on the host", s->n, s->first + 1);
+                                "infinity) for this image (decoded %s); %d of the %d images of "
+                                "its batch (images %zu to %zu of the job) gave such values",
+                                s->job->images[s->first + (size_t)first_bad],
+                                by_nvjpeg ? "by nvJPEG" : "on the host", bad, s->n,
+                                s->first + 1, s->first + (size_t)s->n);
         fail(r, MB_JOB_ERROR, msg);
         free(msg);
         return MB_ETORCH;
