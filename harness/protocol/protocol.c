@@ -384,7 +384,6 @@ static int get_gap(json_t *o, mb_result *out, mb_err *err)
     out->has_gap = true;
     int rc;
     bool ready = false;
-    out->first_batch_ready = json_object_get(gap, "first_batch_ready") != NULL ? 1 : -1;
     if ((rc = get_bool(gap, "first_batch_ready", &ready, err)) ||
         (rc = get_number(gap, "tail_ms", 0, 1e12, &out->gap_tail_ms, err)) ||
         (rc = get_number(gap, "handoff_ms", 0, 1e12, &out->gap_handoff_ms, err)) ||
@@ -392,8 +391,8 @@ static int get_gap(json_t *o, mb_result *out, mb_err *err)
         (rc = get_number(gap, "setup_ms", 0, 1e12, &out->gap_setup_ms, err)) ||
         (rc = get_number(gap, "first_batch_ms", 0, 1e12, &out->gap_first_batch_ms, err)))
         return rc;
-    if (!ready && out->first_batch_ready > 0)
-        out->first_batch_ready = 0;
+    if (json_object_get(gap, "first_batch_ready") != NULL)
+        out->first_batch_ready = ready;
     return 0;
 }
 

@@ -295,11 +295,26 @@ static void image_task_run(void *arg)
     mb_latch_count_down(&s->done);
 }
 
+/* How a job runs: its batches, where they are decoded and whether they
+ * overlap.  The same for a prefetched job as when it runs. */
+typedef struct job_shape {
+    int batch_size;
+    mb_decode_mode decode;
+    bool gpu;               /* nvJPEG decodes (some of) its batches */
+    bool split;             /* auto: the host pool shares each batch */
+    int side;               /* host resize side, 0 = native size */
+    bool overlap;           /* batch buffers of their own, decoded ahead */
+    int n_slots;
+    size_t lookahead, n_batches;
+    int resize_to;
+} job_shape;
+
 /* Queues the images of batch b on the pool (or runs them here when there is
- * no pool). */
-static void start_batch(mb_pipeline *p, const mb_job *job, int batch_size, size_t b, int side,
-                        bool gpu, bool split, double host_share, struct mb_batch_slot *s)
+ * no pool), as the job's shape says, with the current host/nvJPEG share. */
+static void start_batch(mb_pipeline *p, const mb_job *job, const job_shape *js, size_t b,
+                        struct mb_batch_slot *s)
 {
+    int batch_size = js->batch_size, side = js->side;
     s->job = job;
     s->first = b * (size_t)batch_size;
     size_t left = job->n_images - s->first;
@@ -324,9 +339,9 @@ static void start_batch(mb_pipeline *p, const mb_job *job, int batch_size, size_
         s->cap = s->n;
     }
     memset(s->images, 0, (size_t)s->n * sizeof *s->images);
-    s->gpu = gpu;
-    s->split = split;
-    s->host_share = host_share;
+    s->gpu = js->gpu;
+    s->split = js->split;
+    s->host_share = p->host_share;
     s->gpu_rows = 0;
     s->busy = true;
     if (side > 0 &&
@@ -560,20 +575,6 @@ static int resolve_decode(mb_pipeline *p, const mb_job *job, mb_decode_mode *out
     return 0;
 }
 
-/* How a job runs: its batches, where they are decoded and whether they
- * overlap.  The same for a prefetched job as when it runs. */
-typedef struct job_shape {
-    int batch_size;
-    mb_decode_mode decode;
-    bool gpu;               /* nvJPEG decodes (some of) its batches */
-    bool split;             /* auto: the host pool shares each batch */
-    int side;               /* host resize side, 0 = native size */
-    bool overlap;           /* batch buffers of their own, decoded ahead */
-    int n_slots;
-    size_t lookahead, n_batches;
-    int resize_to;
-} job_shape;
-
 static int job_shape_of(mb_pipeline *p, const mb_job *job, job_shape *js, mb_err *err)
 {
     js->batch_size = p->forced_batch_size ? p->forced_batch_size : job->batch_size;
@@ -629,8 +630,7 @@ bool mb_pipeline_prefetch(mb_pipeline *p, const mb_job *next)
      * are free slots, the one on the device excepted. */
     size_t n = js.n_batches < js.lookahead + 1 ? js.n_batches : js.lookahead + 1;
     for (size_t b = 0; b < n; b++)
-        start_batch(p, next, js.batch_size, b, js.side, js.gpu, js.split, p->host_share,
-                    slot_of(p, &js, p->next_slot_base, b));
+        start_batch(p, next, &js, b, slot_of(p, &js, p->next_slot_base, b));
     p->prefetched = next;
     p->prefetched_started = n;
     return true;
@@ -714,8 +714,7 @@ void mb_pipeline_run(mb_pipeline *p, const mb_job *job, mb_result *r)
     bool handoff_behind = false;
     for (size_t k = 0; k < js.n_batches; k++) {
         while (started < js.n_batches && started <= k + js.lookahead) {
-            start_batch(p, job, js.batch_size, started, js.side, js.gpu, js.split,
-                        p->host_share, slot_of(p, &js, base, started));
+            start_batch(p, job, &js, started, slot_of(p, &js, base, started));
             started++;
         }
         struct mb_batch_slot *s = slot_of(p, &js, base, k);
